@@ -1,0 +1,511 @@
+//! The Studio API client: typed operations over reqwest.
+
+use std::time::Duration;
+
+use futures::future::try_join_all;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use super::models::*;
+use super::secret::Secret;
+
+pub const DEFAULT_HOST: &str = "https://studio.edgeimpulse.com/v1";
+/// Larger answers are refused rather than buffered: a full result set of a 20,000-sample
+/// test set is far below this.
+pub const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+
+/// How to reach and authenticate with Studio.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Base URL up to and including `/v1`.
+    pub host: String,
+    pub api_key: Option<Secret>,
+    pub jwt: Option<Secret>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl ClientConfig {
+    pub fn new(host: impl Into<String>) -> Self {
+        Self {
+            host: host.into(),
+            api_key: None,
+            jwt: None,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+
+    pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(Secret::new(key));
+        self
+    }
+}
+
+/// The thresholds of one learn block, as read from getKeras or getAnomaly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockThresholds {
+    pub block: ImpulseLearnBlock,
+    pub thresholds: Vec<BlockThreshold>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StudioClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl StudioClient {
+    pub fn new(config: &ClientConfig) -> Result<Self, ApiError> {
+        let base = config.host.trim_end_matches('/').to_string();
+        let parsed = reqwest::Url::parse(&base)
+            .map_err(|e| ApiError::Config(format!("host `{base}` is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ApiError::Config(format!(
+                "host `{base}` must start with http:// or https://"
+            )));
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(key) = &config.api_key {
+            headers.insert("x-api-key", sensitive_header("API key", key)?);
+        }
+        if let Some(jwt) = &config.jwt {
+            headers.insert("x-jwt-token", sensitive_header("JWT token", jwt)?);
+        }
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(concat!("ei-tune/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .build()
+            .map_err(|e| ApiError::Config(format!("HTTP client: {e}")))?;
+        Ok(Self { http, base })
+    }
+
+    /// The base URL (up to `/v1`).
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// listProjects. With a project API key this is exactly the key's project.
+    pub async fn list_projects(&self) -> Result<Vec<Project>, ApiError> {
+        let r: ListProjectsResponse = self.get("listProjects", "/api/projects", &[]).await?;
+        Ok(r.projects)
+    }
+
+    /// The project to work on: the one given, or the only one the credentials reach.
+    pub async fn resolve_project(&self, explicit: Option<u32>) -> Result<u32, ApiError> {
+        if let Some(id) = explicit {
+            return Ok(id);
+        }
+        let projects = self.list_projects().await?;
+        match projects.as_slice() {
+            [only] => Ok(only.id),
+            [] => Err(ApiError::Refused {
+                operation: "listProjects",
+                message: "these credentials reach no project".into(),
+            }),
+            many => Err(ApiError::Config(format!(
+                "these credentials reach {} projects; choose one with --project (ids: {})",
+                many.len(),
+                many.iter()
+                    .map(|p| p.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// getAllImpulses.
+    pub async fn list_impulses(&self, project: u32) -> Result<Vec<Impulse>, ApiError> {
+        let r: GetAllImpulsesResponse = self
+            .get("getAllImpulses", &format!("/api/{project}/impulses"), &[])
+            .await?;
+        Ok(r.impulses)
+    }
+
+    /// getImpulse: the given impulse, or the project's default one.
+    pub async fn get_impulse(
+        &self,
+        project: u32,
+        impulse: Option<u32>,
+    ) -> Result<Impulse, ApiError> {
+        let query: Vec<(&str, String)> = impulse
+            .map(|id| vec![("impulseId", id.to_string())])
+            .unwrap_or_default();
+        let r: GetImpulseResponse = self
+            .get("getImpulse", &format!("/api/{project}/impulse"), &query)
+            .await?;
+        r.impulse.ok_or_else(|| ApiError::Refused {
+            operation: "getImpulse",
+            message: match impulse {
+                Some(id) => format!("project {project} has no impulse {id}"),
+                None => format!("project {project} has no impulse yet"),
+            },
+        })
+    }
+
+    /// getKeras.
+    pub async fn get_keras(&self, project: u32, learn_id: u32) -> Result<KerasResponse, ApiError> {
+        self.get(
+            "getKeras",
+            &format!("/api/{project}/training/keras/{learn_id}"),
+            &[],
+        )
+        .await
+    }
+
+    /// getAnomaly.
+    pub async fn get_anomaly(
+        &self,
+        project: u32,
+        learn_id: u32,
+    ) -> Result<AnomalyConfigResponse, ApiError> {
+        self.get(
+            "getAnomaly",
+            &format!("/api/{project}/training/anomaly/{learn_id}"),
+            &[],
+        )
+        .await
+    }
+
+    /// The thresholds of one learn block, from whichever endpoint serves its type.
+    pub async fn block_thresholds(
+        &self,
+        project: u32,
+        block: &ImpulseLearnBlock,
+    ) -> Result<BlockThresholds, ApiError> {
+        let thresholds = if block.kind.reads_with_get_anomaly() {
+            self.get_anomaly(project, block.id).await?.thresholds
+        } else {
+            self.get_keras(project, block.id).await?.thresholds
+        };
+        Ok(BlockThresholds {
+            block: block.clone(),
+            thresholds,
+        })
+    }
+
+    /// Every threshold of an impulse, its blocks read concurrently, in block order.
+    pub async fn impulse_thresholds(
+        &self,
+        project: u32,
+        impulse: &Impulse,
+    ) -> Result<Vec<BlockThresholds>, ApiError> {
+        try_join_all(
+            impulse
+                .learn_blocks
+                .iter()
+                .map(|block| self.block_thresholds(project, block)),
+        )
+        .await
+    }
+
+    /// setImpulseThresholds.
+    pub async fn set_thresholds(
+        &self,
+        project: u32,
+        impulse: u32,
+        request: &SetImpulseThresholdsRequest,
+    ) -> Result<SetImpulseThresholdsResponse, ApiError> {
+        self.post(
+            "setImpulseThresholds",
+            &format!("/api/{project}/impulse/{impulse}/set-thresholds"),
+            request,
+        )
+        .await
+    }
+
+    /// regenerateModelTestingSummary: starts a job and returns its id.
+    pub async fn regenerate_model_testing_summary(
+        &self,
+        project: u32,
+        impulse: u32,
+    ) -> Result<u64, ApiError> {
+        let url = format!(
+            "{}/api/{project}/impulse/{impulse}/regenerate-model-testing-summary",
+            self.base
+        );
+        let request = self.http.post(&url);
+        let r: StartJobResponse = self
+            .send("regenerateModelTestingSummary", &url, request)
+            .await?;
+        Ok(r.id)
+    }
+
+    /// getJobStatus.
+    pub async fn job_status(&self, project: u32, job: u64) -> Result<Job, ApiError> {
+        let r: GetJobResponse = self
+            .get(
+                "getJobStatus",
+                &format!("/api/{project}/jobs/{job}/status"),
+                &[],
+            )
+            .await?;
+        Ok(r.job)
+    }
+
+    /// getClassifyJobResult, whole.
+    pub async fn model_testing_results(
+        &self,
+        project: u32,
+        impulse: u32,
+    ) -> Result<ClassifyJobResponse, ApiError> {
+        self.get(
+            "getClassifyJobResult",
+            &format!("/api/{project}/classify/all/result"),
+            &[("impulseId", impulse.to_string())],
+        )
+        .await
+    }
+
+    /// getClassifyJobResult, without decoding the per-sample results.
+    pub async fn model_testing_summary(
+        &self,
+        project: u32,
+        impulse: u32,
+    ) -> Result<ModelTestingSummary, ApiError> {
+        self.get(
+            "getClassifyJobResult",
+            &format!("/api/{project}/classify/all/result"),
+            &[("impulseId", impulse.to_string())],
+        )
+        .await
+    }
+
+    /// getClassifyJobResultPage.
+    pub async fn model_testing_results_page(
+        &self,
+        project: u32,
+        impulse: u32,
+        offset: u64,
+        limit: u64,
+    ) -> Result<ClassifyJobResponsePage, ApiError> {
+        self.get(
+            "getClassifyJobResultPage",
+            &format!("/api/{project}/classify/all/result/page"),
+            &[
+                ("impulseId", impulse.to_string()),
+                ("limit", limit.to_string()),
+                ("offset", offset.to_string()),
+            ],
+        )
+        .await
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ApiError> {
+        let url = format!("{}{path}", self.base);
+        let request = self.http.get(&url).query(query);
+        self.send(operation, &url, request).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        let url = format!("{}{path}", self.base);
+        let request = self.http.post(&url).json(body);
+        self.send(operation, &url, request).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, ApiError> {
+        let network = |e: reqwest::Error, outcome_unknown: bool| ApiError::Network {
+            operation,
+            url: url.to_string(),
+            reason: describe_reqwest_error(&e),
+            outcome_unknown,
+        };
+        tracing::debug!(operation, url, "request");
+        // A connect error means the request never left; a timeout may have been applied.
+        let mut response = request.send().await.map_err(|e| {
+            let unknown = e.is_timeout() || !e.is_connect();
+            network(e, unknown)
+        })?;
+        let status = response.status();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| network(e, true))? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(ApiError::Decode {
+                    operation,
+                    path: ".".into(),
+                    message: format!("response larger than {} MiB", MAX_BODY_BYTES >> 20),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        tracing::debug!(
+            operation,
+            status = status.as_u16(),
+            bytes = body.len(),
+            "response"
+        );
+        if !status.is_success() {
+            return Err(ApiError::Status {
+                operation,
+                status: status.as_u16(),
+                message: error_message(&body, status),
+            });
+        }
+        decode_body(operation, &body)
+    }
+}
+
+/// Decodes a 2xx body: `success: false` becomes [`ApiError::Refused`], anything that is not
+/// the promised shape an [`ApiError::Decode`] naming the JSON path of the bad field.
+pub fn decode_body<T: DeserializeOwned>(
+    operation: &'static str,
+    body: &[u8],
+) -> Result<T, ApiError> {
+    let generic: GenericApiResponse = decode_json(operation, body)?;
+    if !generic.success {
+        return Err(ApiError::Refused {
+            operation,
+            message: generic
+                .error
+                .unwrap_or_else(|| "the server refused without a reason".into()),
+        });
+    }
+    decode_json(operation, body)
+}
+
+fn decode_json<T: DeserializeOwned>(operation: &'static str, body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => Ok(value),
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            let message = if inner.is_syntax() || inner.is_eof() {
+                if body.is_empty() {
+                    "empty body, expected JSON".to_string()
+                } else {
+                    format!("not JSON ({inner}); it begins `{}`", snippet(body))
+                }
+            } else {
+                inner.to_string()
+            };
+            Err(ApiError::Decode {
+                operation,
+                path,
+                message,
+            })
+        }
+    }
+}
+
+/// The `error` of a JSON error body, or the start of whatever else came back.
+fn error_message(body: &[u8], status: reqwest::StatusCode) -> String {
+    if let Ok(GenericApiResponse {
+        error: Some(error), ..
+    }) = serde_json::from_slice::<GenericApiResponse>(body)
+    {
+        return error;
+    }
+    let reason = status.canonical_reason().unwrap_or("error");
+    if body.is_empty() {
+        reason.to_string()
+    } else {
+        format!("{reason}: `{}`", snippet(body))
+    }
+}
+
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(80)]);
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn describe_reqwest_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "timed out".into();
+    }
+    if e.is_connect() {
+        return "connection failed".into();
+    }
+    // The chain's innermost message says most (e.g. "connection reset by peer"), and
+    // reqwest's own messages never carry header values.
+    let mut source: &dyn std::error::Error = e;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}
+
+fn sensitive_header(what: &str, secret: &Secret) -> Result<HeaderValue, ApiError> {
+    let mut value = HeaderValue::from_str(secret.expose())
+        .map_err(|_| ApiError::Config(format!("the {what} holds characters a header cannot")))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// reqwest is built without a default crypto provider (ring builds faster and smaller
+/// than aws-lc); installing one twice is harmless.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_names_the_path_of_a_bad_field() {
+        let body = br#"{"success":true,"job":{"id":"seven"}}"#;
+        let err = decode_body::<GetJobResponse>("getJobStatus", body).unwrap_err();
+        match err {
+            ApiError::Decode {
+                operation, path, ..
+            } => {
+                assert_eq!(operation, "getJobStatus");
+                assert_eq!(path, "job.id");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn success_false_is_a_refusal_with_the_servers_words() {
+        let body = br#"{"success":false,"error":"No such block"}"#;
+        let err = decode_body::<GetJobResponse>("getJobStatus", body).unwrap_err();
+        assert_eq!(err.to_string(), "getJobStatus: No such block");
+    }
+
+    #[test]
+    fn html_is_reported_as_not_json() {
+        let err = decode_body::<GetJobResponse>("getJobStatus", b"<html>502 Bad Gateway</html>")
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("not JSON"), "{text}");
+        assert!(text.contains("<html>502"), "{text}");
+    }
+
+    #[test]
+    fn empty_body_is_reported_as_empty() {
+        let err = decode_body::<GetJobResponse>("getJobStatus", b"").unwrap_err();
+        assert!(err.to_string().contains("empty body"), "{err}");
+    }
+
+    #[test]
+    fn a_host_that_is_not_a_url_is_a_config_error() {
+        let err = StudioClient::new(&ClientConfig::new("studio")).unwrap_err();
+        assert!(matches!(err, ApiError::Config(_)));
+        let err = StudioClient::new(&ClientConfig::new("ftp://x/v1")).unwrap_err();
+        assert!(matches!(err, ApiError::Config(_)));
+    }
+}

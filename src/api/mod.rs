@@ -1,0 +1,10 @@
+//! The typed Edge Impulse Studio client and the API objects it shares with the simulator.
+
+pub mod client;
+pub mod error;
+pub mod models;
+pub mod secret;
+
+pub use client::{BlockThresholds, ClientConfig, StudioClient};
+pub use error::ApiError;
+pub use secret::Secret;

@@ -1,0 +1,758 @@
+//! The Studio API's objects, as the published OpenAPI spec defines them.
+//!
+//! One definition serves both the client (which decodes them) and the simulated Studio
+//! (which encodes them). Field names follow the spec (camelCase); a field the spec marks
+//! required is a plain field, an optional one is an `Option` left out when `None`.
+//! Enumerations that the service may extend (block types, model variants) stay strings so
+//! that a newer server never breaks an older client.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `GenericApiResponse`: every response carries `success`, and `error` when it failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenericApiResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl GenericApiResponse {
+    pub fn failure(error: impl Into<String>) -> Self {
+        Self {
+            success: false,
+            error: Some(error.into()),
+        }
+    }
+}
+
+/// A threshold's value: a number, or one of its `dropdownOptions` as a string.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ThresholdValue {
+    Number(f64),
+    Text(String),
+}
+
+impl ThresholdValue {
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            Self::Number(n) => Some(*n),
+            Self::Text(_) => None,
+        }
+    }
+
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Number(_) => None,
+            Self::Text(s) => Some(s),
+        }
+    }
+}
+
+impl fmt::Display for ThresholdValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(n) => write!(f, "{n}"),
+            Self::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Keys whose values are probabilities, and so lie within 0..1.
+pub fn is_probability_key(key: &str) -> bool {
+    key == "min_score" || key.starts_with("min_score_")
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DropdownOption {
+    pub value: String,
+    pub description: String,
+}
+
+/// `BlockThreshold`: one configurable threshold of a learn block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockThreshold {
+    pub key: String,
+    pub description: String,
+    pub help_text: String,
+    pub value: ThresholdValue,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_value_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropdown_options: Option<Vec<DropdownOption>>,
+}
+
+/// `LearnBlockType`, kept as a string: the service adds types over time.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LearnBlockType(pub String);
+
+impl LearnBlockType {
+    pub fn new(name: &str) -> Self {
+        Self(name.to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Blocks whose configuration (and thresholds) come from getAnomaly.
+    pub fn reads_with_get_anomaly(&self) -> bool {
+        matches!(self.0.as_str(), "anomaly" | "anomaly-gmm")
+    }
+
+    pub fn is_object_detection(&self) -> bool {
+        self.0.ends_with("object-detection")
+    }
+}
+
+impl fmt::Display for LearnBlockType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImpulseInputBlock {
+    pub id: u32,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_size_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_height: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImpulseDspBlock {
+    pub id: u32,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub axes: Vec<String>,
+    pub title: String,
+    pub implementation_version: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImpulseLearnBlock {
+    pub id: u32,
+    #[serde(rename = "type")]
+    pub kind: LearnBlockType,
+    pub name: String,
+    pub dsp: Vec<u32>,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImpulsePostProcessingBlock {
+    pub id: u32,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub title: String,
+    pub implementation_version: u32,
+}
+
+/// `Impulse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Impulse {
+    pub id: u32,
+    pub name: String,
+    /// `ImpulseType`: "default", "BYOM" or "VLM".
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub input_blocks: Vec<ImpulseInputBlock>,
+    pub dsp_blocks: Vec<ImpulseDspBlock>,
+    pub learn_blocks: Vec<ImpulseLearnBlock>,
+    pub post_processing_blocks: Vec<ImpulsePostProcessingBlock>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StaffInfo {
+    pub is_staff: bool,
+    pub has_sudo_rights: bool,
+}
+
+/// `ProjectCollaborator`: a `User` and whether they own the project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectCollaborator {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub email: String,
+    pub created: String,
+    pub staff_info: StaffInfo,
+    pub pending: bool,
+    pub activated: bool,
+    pub mfa_configured: bool,
+    pub is_owner: bool,
+}
+
+/// `Project`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub id: u32,
+    pub name: String,
+    pub description: String,
+    pub created: String,
+    pub owner: String,
+    pub collaborators: Vec<ProjectCollaborator>,
+    pub labeling_method: String,
+    pub metadata: Value,
+    pub is_enterprise_project: bool,
+    /// Required and nullable in the spec.
+    pub whitelabel_id: Option<i64>,
+    pub tier: String,
+    pub has_public_version: bool,
+    pub is_public: bool,
+    pub allows_live_public_access: bool,
+    pub owner_is_developer_profile: bool,
+    pub ind_pause_processing_samples: bool,
+    pub public_project_listed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListProjectsResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub projects: Vec<Project>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetAllImpulsesResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub impulses: Vec<Impulse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetImpulseResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Absent when the project has no impulse yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impulse: Option<Impulse>,
+}
+
+/// `DependencyData`: what feeds a learn block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DependencyData {
+    pub classes: Vec<String>,
+    pub block_names: Vec<String>,
+    pub feature_count: u32,
+    pub sample_count: u32,
+    pub output_classes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KerasVisualLayer {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neurons: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropout_rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferLearningModel {
+    pub name: String,
+    pub short_name: String,
+    pub description: String,
+    pub has_neurons: bool,
+    pub has_dropout: bool,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub learn_block_type: LearnBlockType,
+    pub author: String,
+    pub block_type: String,
+    pub has_expert_mode: bool,
+}
+
+/// `KerasResponse` (`GenericApiResponse` + `KerasConfig`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KerasResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub dependencies: DependencyData,
+    pub trained: bool,
+    pub name: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<LearnBlockType>,
+    pub script: String,
+    pub minimum_confidence_rating: f64,
+    pub selected_model_type: String,
+    pub mode: String,
+    pub visual_layers: Vec<KerasVisualLayer>,
+    pub training_cycles: u32,
+    pub learning_rate: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<u32>,
+    pub default_batch_size: u32,
+    pub shape: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_test_split: Option<f64>,
+    pub augmentation_policy_image: String,
+    pub transfer_learning_models: Vec<TransferLearningModel>,
+    pub profile_int8: bool,
+    pub skip_embeddings_and_memory: bool,
+    pub show_advanced_training_settings: bool,
+    pub show_augmentation_training_settings: bool,
+    pub thresholds: Vec<BlockThreshold>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnomalyAxis {
+    pub ix: u32,
+    pub label: String,
+    pub selected: bool,
+    pub favourite: bool,
+}
+
+/// `AnomalyConfigResponse` (`GenericApiResponse` + `AnomalyConfig`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnomalyConfigResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub dependencies: DependencyData,
+    pub name: String,
+    pub axes: Vec<AnomalyAxis>,
+    pub trained: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_count: Option<u32>,
+    pub selected_axes: Vec<u32>,
+    pub minimum_confidence_rating: f64,
+    pub thresholds: Vec<BlockThreshold>,
+}
+
+/// One entry of a set-thresholds request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThresholdUpdate {
+    pub block_id: u32,
+    pub key: String,
+    pub value: ThresholdValue,
+}
+
+/// `SetImpulseThresholdsRequest`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetImpulseThresholdsRequest {
+    pub thresholds: Vec<ThresholdUpdate>,
+    pub allow_creating_regenerate_model_testing_jobs: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub force_run_regenerate_model_testing_in_job: Option<bool>,
+}
+
+/// What set-thresholds did about model testing results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegenerateStatus {
+    NotRegenerated,
+    Regenerated,
+    StartedJob,
+    RequiresJob,
+}
+
+impl RegenerateStatus {
+    pub const ALL: [Self; 4] = [
+        Self::NotRegenerated,
+        Self::Regenerated,
+        Self::StartedJob,
+        Self::RequiresJob,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotRegenerated => "not_regenerated",
+            Self::Regenerated => "regenerated",
+            Self::StartedJob => "started_job",
+            Self::RequiresJob => "requires_job",
+        }
+    }
+
+    /// What the status means for the user, in plain words.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Self::NotRegenerated => {
+                "saved; results were not regenerated (none existed, or this model needs a full test run)"
+            }
+            Self::Regenerated => "saved; model testing results were regenerated",
+            Self::StartedJob => "saved; a job is regenerating the results",
+            Self::RequiresJob => "saved; results are stale until a regeneration job runs",
+        }
+    }
+}
+
+impl fmt::Display for RegenerateStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `SetImpulseThresholdsResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetImpulseThresholdsResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub had_model_testing_results: bool,
+    pub regenerate_model_testing_status: RegenerateStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regenerate_model_testing_results_job_id: Option<u64>,
+}
+
+/// `StartJobResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartJobResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub id: u64,
+}
+
+/// `Job`. A job is running while `finished` is absent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    pub id: u64,
+    pub category: String,
+    pub category_key: String,
+    pub key: String,
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_successful: Option<bool>,
+    pub job_notification_uids: Vec<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_info: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_time: Option<f64>,
+}
+
+impl Job {
+    pub fn is_finished(&self) -> bool {
+        self.finished.is_some()
+    }
+}
+
+/// `GetJobResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetJobResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub job: Job,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoodBad {
+    pub good: u32,
+    pub bad: u32,
+}
+
+/// The `accuracy` object of ClassifyJobResponse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelTestingAccuracy {
+    pub total_summary: GoodBad,
+    pub summary_per_class: BTreeMap<String, GoodBad>,
+    /// Expected label → predicted label → number of windows.
+    pub confusion_matrix_values: BTreeMap<String, BTreeMap<String, f64>>,
+    /// Required by the spec, which gives it no schema: the rows of Studio's results table.
+    pub rows: Value,
+    pub all_labels: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balanced_accuracy_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomaly_accuracy_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_anomaly_accuracy_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mse_score: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdditionalMetric {
+    pub name: String,
+    pub value: String,
+    pub full_precision_value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LearnBlockMetrics {
+    pub learn_block_id: u32,
+    pub learn_block_name: String,
+    pub additional_metrics: Vec<AdditionalMetric>,
+}
+
+/// Why a project has no current model testing results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaleReason {
+    /// regenerateModelTestingSummary brings them back.
+    CanRegenerateModelSummary,
+    /// Model testing has to run again in full.
+    ShouldRerunFullJob,
+}
+
+impl StaleReason {
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Self::CanRegenerateModelSummary => {
+                "thresholds changed; a regeneration job brings the results back"
+            }
+            Self::ShouldRerunFullJob => {
+                "thresholds changed; this model needs a full model testing run in Studio"
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sensor {
+    pub name: String,
+    pub units: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoundingBox {
+    pub label: String,
+    pub x: i64,
+    pub y: i64,
+    pub width: i64,
+    pub height: i64,
+}
+
+/// `Sample`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sample {
+    pub id: u64,
+    pub filename: String,
+    pub signature_validate: bool,
+    pub created: String,
+    pub last_modified: String,
+    pub category: String,
+    pub coldstorage_filename: String,
+    pub label: String,
+    pub interval_ms: f64,
+    pub frequency: f64,
+    pub original_interval_ms: f64,
+    pub original_frequency: f64,
+    pub device_type: String,
+    pub sensors: Vec<Sensor>,
+    pub values_count: u64,
+    pub added: String,
+    pub bounding_boxes: Vec<BoundingBox>,
+    pub bounding_boxes_type: String,
+    pub chart_type: String,
+    pub is_disabled: bool,
+    pub is_processing: bool,
+    pub processing_error: bool,
+    pub is_cropped: bool,
+    pub project_id: u32,
+    pub sha256_hash: String,
+}
+
+/// `StructuredLabel`: `label` holds for windows `startIndex..=endIndex`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StructuredLabel {
+    pub start_index: u32,
+    pub end_index: u32,
+    pub label: String,
+}
+
+/// `AnomalyResult`: visual anomaly scores of one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnomalyResult {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_score: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_score: Option<f64>,
+}
+
+/// `ClassifySampleResponseClassification`: one learn block's output for one sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Classification {
+    pub learn_block: ImpulseLearnBlock,
+    /// One `{label: score}` map per window.
+    pub result: Vec<BTreeMap<String, f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomaly_result: Option<Vec<AnomalyResult>>,
+    pub minimum_confidence_rating: f64,
+    pub expected_labels: Vec<StructuredLabel>,
+    pub thresholds: Vec<BlockThreshold>,
+}
+
+/// `ModelResult`: one test sample and what each learn block made of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelResult {
+    pub sample_id: u64,
+    pub sample: Sample,
+    pub classifications: Vec<Classification>,
+}
+
+/// `ModelPrediction`: the impulse's verdict on one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelPrediction {
+    pub sample_id: u64,
+    pub start_ms: f64,
+    pub end_ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub prediction: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prediction_correct: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomaly_scores: Option<Vec<Vec<f64>>>,
+}
+
+/// `ClassifyJobResponse`: model testing results of an impulse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClassifyJobResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub result: Vec<ModelResult>,
+    pub predictions: Vec<ModelPrediction>,
+    pub accuracy: ModelTestingAccuracy,
+    pub additional_metrics_by_learn_block: Vec<LearnBlockMetrics>,
+    pub available_variants: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_results_because_thresholds_changed: Option<StaleReason>,
+}
+
+/// The summary part of a ClassifyJobResponse, decoded without the per-sample results.
+///
+/// Same endpoint and fields as [`ClassifyJobResponse`]; the per-sample arrays are skipped
+/// while decoding, so that a summary of a large test set costs no memory.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelTestingSummary {
+    pub accuracy: ModelTestingAccuracy,
+    pub additional_metrics_by_learn_block: Vec<LearnBlockMetrics>,
+    #[serde(default)]
+    pub no_results_because_thresholds_changed: Option<StaleReason>,
+}
+
+impl ModelTestingSummary {
+    /// Number of windows the summary covers; zero when there are no results.
+    pub fn window_count(&self) -> u32 {
+        self.accuracy.total_summary.good + self.accuracy.total_summary.bad
+    }
+}
+
+/// `ClassifyJobResponsePage`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClassifyJobResponsePage {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub result: Vec<ModelResult>,
+    pub predictions: Vec<ModelPrediction>,
+    pub total_count: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threshold_value_is_number_or_string() {
+        let n: ThresholdValue = serde_json::from_str("0.6").unwrap();
+        assert_eq!(n, ThresholdValue::Number(0.6));
+        let s: ThresholdValue = serde_json::from_str("\"max\"").unwrap();
+        assert_eq!(s, ThresholdValue::Text("max".into()));
+        assert!(serde_json::from_str::<ThresholdValue>("true").is_err());
+    }
+
+    #[test]
+    fn request_uses_the_spec_field_names() {
+        let request = SetImpulseThresholdsRequest {
+            thresholds: vec![ThresholdUpdate {
+                block_id: 3,
+                key: "min_score".into(),
+                value: ThresholdValue::Number(0.7),
+            }],
+            allow_creating_regenerate_model_testing_jobs: false,
+            force_run_regenerate_model_testing_in_job: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&request).unwrap(),
+            serde_json::json!({
+                "thresholds": [{"blockId": 3, "key": "min_score", "value": 0.7}],
+                "allowCreatingRegenerateModelTestingJobs": false
+            })
+        );
+    }
+
+    #[test]
+    fn status_strings_match_the_spec_enum() {
+        for status in RegenerateStatus::ALL {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+        }
+    }
+}

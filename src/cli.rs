@@ -1,0 +1,189 @@
+//! The command line: clap derive.
+//!
+//! Connection options are accepted before or after the subcommand (`ei-tune --project 1
+//! list` and `ei-tune list --project 1`); the subcommand's own value wins.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::api::client::DEFAULT_HOST;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ei-tune",
+    version,
+    about = "Tune the thresholds of an Edge Impulse impulse interactively",
+    long_about = "Tune the thresholds of an Edge Impulse impulse interactively.\n\n\
+                  Run `ei-tune demo` to try it offline on a simulated Studio project.\n\
+                  With a project API key (Studio: your project's Dashboard, Keys), \
+                  `EI_API_KEY=ei_... ei-tune` opens the tuner on your impulse."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConnectionArgs {
+    /// Studio API base URL, up to and including /v1 [default: https://studio.edgeimpulse.com/v1]
+    #[arg(long, env = "EI_API_ENDPOINT", value_name = "URL")]
+    pub host: Option<String>,
+
+    /// Project API key, sent as x-api-key (Studio: Dashboard, Keys)
+    #[arg(long, env = "EI_API_KEY", hide_env_values = true, value_name = "KEY")]
+    pub api_key: Option<String>,
+
+    /// User JWT token, sent as x-jwt-token
+    #[arg(
+        long,
+        env = "EI_JWT_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub jwt: Option<String>,
+
+    /// Project id [default: the key's project]
+    #[arg(long, env = "EI_PROJECT_ID", value_name = "ID")]
+    pub project: Option<u32>,
+
+    /// Impulse id [default: the project's default impulse]
+    #[arg(long, value_name = "ID")]
+    pub impulse: Option<u32>,
+
+    /// Write logs to this file (level from EI_TUNE_LOG, default info)
+    #[arg(long, env = "EI_TUNE_LOG_FILE", value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+
+    /// Seconds to wait for a connection
+    #[arg(long, value_name = "SECONDS")]
+    pub connect_timeout: Option<f64>,
+
+    /// Seconds to wait for a whole answer
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+}
+
+impl ConnectionArgs {
+    /// These options, with any gaps filled from `outer` (the options before the subcommand).
+    pub fn or(&self, outer: &ConnectionArgs) -> ConnectionArgs {
+        ConnectionArgs {
+            host: self.host.clone().or_else(|| outer.host.clone()),
+            api_key: self.api_key.clone().or_else(|| outer.api_key.clone()),
+            jwt: self.jwt.clone().or_else(|| outer.jwt.clone()),
+            project: self.project.or(outer.project),
+            impulse: self.impulse.or(outer.impulse),
+            log_file: self.log_file.clone().or_else(|| outer.log_file.clone()),
+            connect_timeout: self.connect_timeout.or(outer.connect_timeout),
+            timeout: self.timeout.or(outer.timeout),
+        }
+    }
+
+    pub fn host(&self) -> &str {
+        self.host.as_deref().unwrap_or(DEFAULT_HOST)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print every threshold of the impulse
+    List {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// A JSON array, one object per threshold
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set thresholds in one call: BLOCK.KEY=VALUE (e.g. 4.min_anomaly_score=0.45)
+    Set {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// BLOCK.KEY=VALUE, as the deployment runner's --thresholds takes them
+        #[arg(value_name = "BLOCK.KEY=VALUE", required = true)]
+        assignments: Vec<String>,
+        /// Let Studio start a regeneration job (blocks further changes while it runs)
+        #[arg(long)]
+        allow_jobs: bool,
+        /// Print Studio's answer as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a job that regenerates the model testing results
+    Regenerate {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// Follow the job until it finishes, then print the new accuracy
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Print the model testing summary: accuracy, per class, confusion matrix
+    Results {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// Print the summary as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the simulated Studio alone, with the demo project
+    Serve(ServeArgs),
+    /// Print shell completions
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Port to listen on [default: a free one]
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Address to bind; anything but loopback exposes the simulator to the network
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// The API key the simulator requires [default: a random one]
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// How long a regeneration job runs, in seconds
+    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    pub job_seconds: f64,
+    /// Write logs to this file instead of stderr
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn options_after_the_subcommand_win() {
+        let cli = Cli::try_parse_from([
+            "ei-tune",
+            "--project",
+            "1",
+            "--impulse",
+            "7",
+            "list",
+            "--project",
+            "2",
+        ])
+        .unwrap();
+        let Some(Command::List { connection, .. }) = &cli.command else {
+            panic!("not list");
+        };
+        let merged = connection.or(&cli.connection);
+        assert_eq!(merged.project, Some(2));
+        assert_eq!(merged.impulse, Some(7));
+    }
+}

@@ -1,0 +1,678 @@
+//! The scripting commands: list, set, regenerate, results, serve.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::api::models::*;
+use crate::api::{ApiError, BlockThresholds, ClientConfig, Secret, StudioClient};
+use crate::cli::{ConnectionArgs, ServeArgs};
+use crate::studio::{Studio, StudioConfig, random_api_key};
+
+/// A command's failure and the exit code it deserves.
+#[derive(Debug)]
+pub struct CommandError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CommandError {
+    /// Bad input from the user (exit code 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+
+    /// Anything else (exit code 1).
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ApiError> for CommandError {
+    fn from(e: ApiError) -> Self {
+        let code = if matches!(e, ApiError::Config(_)) {
+            2
+        } else {
+            1
+        };
+        Self {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+pub const NO_CREDENTIALS: &str = "no API key: set EI_API_KEY (or pass --api-key) to a project \
+API key, found in Studio under your project's Dashboard, Keys. To try ei-tune offline, run \
+`ei-tune demo`.";
+
+/// A client configured from the command line.
+pub fn client(args: &ConnectionArgs) -> Result<StudioClient, CommandError> {
+    if args.api_key.is_none() && args.jwt.is_none() {
+        return Err(CommandError::usage(NO_CREDENTIALS));
+    }
+    let mut config = ClientConfig::new(args.host());
+    config.api_key = args.api_key.clone().map(Secret::new);
+    config.jwt = args.jwt.clone().map(Secret::new);
+    if let Some(s) = args.connect_timeout {
+        config.connect_timeout = seconds("--connect-timeout", s)?;
+    }
+    if let Some(s) = args.timeout {
+        config.request_timeout = seconds("--timeout", s)?;
+    }
+    Ok(StudioClient::new(&config)?)
+}
+
+fn seconds(flag: &str, s: f64) -> Result<Duration, CommandError> {
+    Duration::try_from_secs_f64(s)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| CommandError::usage(format!("{flag} takes a positive number of seconds")))
+}
+
+/// A client with its project and impulse resolved.
+pub struct Target {
+    pub client: StudioClient,
+    pub project: u32,
+    pub impulse: Impulse,
+}
+
+pub async fn target(args: &ConnectionArgs) -> Result<Target, CommandError> {
+    let client = client(args)?;
+    let project = client.resolve_project(args.project).await?;
+    let impulse = client.get_impulse(project, args.impulse).await?;
+    Ok(Target {
+        client,
+        project,
+        impulse,
+    })
+}
+
+/// `ei-tune list`.
+pub async fn list(args: &ConnectionArgs, as_json: bool) -> Result<String, CommandError> {
+    let t = target(args).await?;
+    let blocks = t.client.impulse_thresholds(t.project, &t.impulse).await?;
+    if as_json {
+        let rows: Vec<serde_json::Value> = blocks
+            .iter()
+            .flat_map(|b| {
+                b.thresholds.iter().map(|th| {
+                    let mut row = json!({
+                        "blockId": b.block.id,
+                        "blockTitle": b.block.title,
+                        "blockType": b.block.kind,
+                    });
+                    if let (Some(row), Ok(serde_json::Value::Object(fields))) =
+                        (row.as_object_mut(), serde_json::to_value(th))
+                    {
+                        row.extend(fields);
+                    }
+                    row
+                })
+            })
+            .collect();
+        return Ok(serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n");
+    }
+    Ok(format_threshold_table(&t.impulse, &blocks))
+}
+
+pub fn format_threshold_table(impulse: &Impulse, blocks: &[BlockThresholds]) -> String {
+    let mut rows = vec![[
+        "BLOCK".to_string(),
+        "TITLE (TYPE)".to_string(),
+        "KEY".to_string(),
+        "VALUE".to_string(),
+        "SUGGESTED".to_string(),
+        "DESCRIPTION".to_string(),
+    ]];
+    for b in blocks {
+        for th in &b.thresholds {
+            let description = match &th.dropdown_options {
+                Some(options) => format!(
+                    "{} [options: {}]",
+                    th.description,
+                    options
+                        .iter()
+                        .map(|o| o.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => th.description.clone(),
+            };
+            rows.push([
+                b.block.id.to_string(),
+                format!("{} ({})", b.block.title, b.block.kind),
+                th.key.clone(),
+                th.value.to_string(),
+                th.suggested_value_text
+                    .clone()
+                    .or(th.suggested_value.map(|v| v.to_string()))
+                    .unwrap_or_else(|| "-".into()),
+                description,
+            ]);
+        }
+    }
+    let mut out = format!("Impulse {} ({})\n", impulse.id, impulse.name);
+    out.push_str(&table(&rows));
+    out
+}
+
+/// Left-aligned columns separated by two spaces.
+fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == N {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<w$}  ");
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// One parsed `BLOCK.KEY=VALUE`, value still raw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub block_id: u32,
+    pub key: String,
+    pub raw_value: String,
+}
+
+/// Parses `BLOCK.KEY=VALUE`.
+pub fn parse_assignment(text: &str) -> Result<Assignment, String> {
+    let (target, value) = text.split_once('=').ok_or_else(|| {
+        format!("`{text}`: expected BLOCK.KEY=VALUE (e.g. 4.min_anomaly_score=0.45)")
+    })?;
+    let (block, key) = target
+        .split_once('.')
+        .ok_or_else(|| format!("`{text}`: expected BLOCK.KEY before `=` (e.g. 3.min_score)"))?;
+    let block_id = block
+        .trim()
+        .parse::<u32>()
+        .map_err(|_| format!("`{text}`: block `{block}` is not a block id (a whole number)"))?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(format!("`{text}`: the key is empty"));
+    }
+    if value.trim().is_empty() {
+        return Err(format!("`{text}`: the value is empty"));
+    }
+    Ok(Assignment {
+        block_id,
+        key: key.to_string(),
+        raw_value: value.trim().to_string(),
+    })
+}
+
+/// Checks a raw value against a threshold and converts it to what the API takes.
+pub fn threshold_value(threshold: &BlockThreshold, raw: &str) -> Result<ThresholdValue, String> {
+    if let Some(options) = &threshold.dropdown_options {
+        return if options.iter().any(|o| o.value == raw) {
+            Ok(ThresholdValue::Text(raw.to_string()))
+        } else {
+            Err(format!(
+                "`{raw}` is not an option of {} (options: {})",
+                threshold.key,
+                options
+                    .iter()
+                    .map(|o| o.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        };
+    }
+    let value: f64 = raw
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a number ({} takes a number)", threshold.key))?;
+    if !value.is_finite() {
+        return Err(format!("`{raw}` is not a finite number"));
+    }
+    if is_probability_key(&threshold.key) && !(0.0..=1.0).contains(&value) {
+        return Err(format!("{} must be within 0..1, got {raw}", threshold.key));
+    }
+    Ok(ThresholdValue::Number(value))
+}
+
+/// Validates assignments against the impulse's thresholds.
+pub fn build_updates(
+    assignments: &[String],
+    blocks: &[BlockThresholds],
+) -> Result<Vec<ThresholdUpdate>, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut updates = Vec::new();
+    for text in assignments {
+        let a = match parse_assignment(text) {
+            Ok(a) => a,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        let Some(block) = blocks.iter().find(|b| b.block.id == a.block_id) else {
+            problems.push(format!(
+                "`{text}`: block {} is not a learn block of this impulse (blocks: {})",
+                a.block_id,
+                blocks
+                    .iter()
+                    .map(|b| b.block.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            continue;
+        };
+        let Some(threshold) = block.thresholds.iter().find(|t| t.key == a.key) else {
+            problems.push(format!(
+                "`{text}`: block {} has no threshold `{}` (it has: {})",
+                a.block_id,
+                a.key,
+                block
+                    .thresholds
+                    .iter()
+                    .map(|t| t.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            continue;
+        };
+        match threshold_value(threshold, &a.raw_value) {
+            Ok(value) => updates.push(ThresholdUpdate {
+                block_id: a.block_id,
+                key: a.key,
+                value,
+            }),
+            Err(e) => problems.push(format!("`{text}`: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(updates)
+    } else {
+        Err(problems)
+    }
+}
+
+/// `ei-tune set`.
+pub async fn set(
+    args: &ConnectionArgs,
+    assignments: &[String],
+    allow_jobs: bool,
+    as_json: bool,
+) -> Result<String, CommandError> {
+    // Malformed arguments are refused before anything goes over the network.
+    let syntax: Vec<String> = assignments
+        .iter()
+        .filter_map(|a| parse_assignment(a).err())
+        .collect();
+    if !syntax.is_empty() {
+        return Err(CommandError::usage(syntax.join("\n")));
+    }
+    let t = target(args).await?;
+    let blocks = t.client.impulse_thresholds(t.project, &t.impulse).await?;
+    let updates =
+        build_updates(assignments, &blocks).map_err(|p| CommandError::usage(p.join("\n")))?;
+    let request = SetImpulseThresholdsRequest {
+        thresholds: updates,
+        allow_creating_regenerate_model_testing_jobs: allow_jobs,
+        force_run_regenerate_model_testing_in_job: None,
+    };
+    let response = t
+        .client
+        .set_thresholds(t.project, t.impulse.id, &request)
+        .await?;
+    if as_json {
+        return Ok(serde_json::to_string_pretty(&response).unwrap_or_default() + "\n");
+    }
+    Ok(describe_set(&t.impulse, &request, &response))
+}
+
+pub fn describe_set(
+    impulse: &Impulse,
+    request: &SetImpulseThresholdsRequest,
+    response: &SetImpulseThresholdsResponse,
+) -> String {
+    let values: Vec<String> = request
+        .thresholds
+        .iter()
+        .map(|u| format!("{}.{}={}", u.block_id, u.key, u.value))
+        .collect();
+    let status = response.regenerate_model_testing_status;
+    let mut out = format!(
+        "Set {} on impulse {} ({}).\n{}: {}\n",
+        values.join(" "),
+        impulse.id,
+        impulse.name,
+        status,
+        status.explanation()
+    );
+    if status == RegenerateStatus::RequiresJob {
+        out.push_str("Run `ei-tune regenerate --wait` to regenerate the results.\n");
+    }
+    let _ = writeln!(
+        out,
+        "had model testing results: {}",
+        if response.had_model_testing_results {
+            "yes"
+        } else {
+            "no"
+        }
+    );
+    if let Some(job) = response.regenerate_model_testing_results_job_id {
+        let _ = writeln!(out, "job: {job}");
+    }
+    out
+}
+
+/// `ei-tune regenerate`.
+pub async fn regenerate(args: &ConnectionArgs, wait: bool) -> Result<String, CommandError> {
+    let t = target(args).await?;
+    let job_id = t
+        .client
+        .regenerate_model_testing_summary(t.project, t.impulse.id)
+        .await?;
+    if !wait {
+        return Ok(format!(
+            "Started regeneration job {job_id} for impulse {}.\n",
+            t.impulse.id
+        ));
+    }
+    let job = follow_job(&t.client, t.project, job_id).await?;
+    if job.finished_successful != Some(true) {
+        return Err(CommandError::failed(format!(
+            "regeneration job {job_id} failed"
+        )));
+    }
+    let summary = t
+        .client
+        .model_testing_summary(t.project, t.impulse.id)
+        .await?;
+    let mut out = format!("Regeneration job {job_id} finished.\n");
+    out.push_str(&format_summary(&t.impulse, &summary));
+    Ok(out)
+}
+
+/// Polls a job until it finishes, with a progress line on stderr.
+pub async fn follow_job(client: &StudioClient, project: u32, job_id: u64) -> Result<Job, ApiError> {
+    let started = Instant::now();
+    let mut stderr = std::io::stderr();
+    let interactive = stderr.is_terminal();
+    const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
+    let mut tick = 0usize;
+    loop {
+        let job = client.job_status(project, job_id).await?;
+        if job.is_finished() {
+            if interactive {
+                let _ = write!(stderr, "\r\x1b[K");
+            }
+            return Ok(job);
+        }
+        let state = if job.started.is_some() {
+            "running"
+        } else {
+            "queued"
+        };
+        if interactive {
+            let _ = write!(
+                stderr,
+                "\r{} job {job_id} {state} {:.1} s",
+                SPINNER[tick % SPINNER.len()],
+                started.elapsed().as_secs_f64()
+            );
+            let _ = stderr.flush();
+        } else if tick % 8 == 0 {
+            let _ = writeln!(
+                stderr,
+                "job {job_id} {state} {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        tick += 1;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// `ei-tune results`.
+pub async fn results(args: &ConnectionArgs, as_json: bool) -> Result<String, CommandError> {
+    let t = target(args).await?;
+    let summary = t
+        .client
+        .model_testing_summary(t.project, t.impulse.id)
+        .await?;
+    if as_json {
+        let value = json!({
+            "impulseId": t.impulse.id,
+            "accuracy": summary.accuracy,
+            "additionalMetricsByLearnBlock": summary.additional_metrics_by_learn_block,
+            "noResultsBecauseThresholdsChanged": summary.no_results_because_thresholds_changed,
+        });
+        return Ok(serde_json::to_string_pretty(&value).unwrap_or_default() + "\n");
+    }
+    Ok(format_summary(&t.impulse, &summary))
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{:.2} %", v * 100.0))
+}
+
+pub fn format_summary(impulse: &Impulse, summary: &ModelTestingSummary) -> String {
+    let mut out = format!("Model testing, impulse {} ({})\n", impulse.id, impulse.name);
+    if let Some(reason) = summary.no_results_because_thresholds_changed {
+        let _ = writeln!(out, "No current results: {}.", reason.explanation());
+        return out;
+    }
+    if summary.window_count() == 0 {
+        out.push_str("No model testing results yet.\n");
+        return out;
+    }
+    let a = &summary.accuracy;
+    let _ = writeln!(
+        out,
+        "accuracy {}  ({} good, {} bad)",
+        percent(a.accuracy_score),
+        a.total_summary.good,
+        a.total_summary.bad
+    );
+    let _ = writeln!(
+        out,
+        "balanced accuracy {}",
+        percent(a.balanced_accuracy_score)
+    );
+    if a.anomaly_accuracy_score.is_some() {
+        let _ = writeln!(
+            out,
+            "anomalies caught {}  normal windows passed {}",
+            percent(a.anomaly_accuracy_score),
+            percent(a.no_anomaly_accuracy_score)
+        );
+    }
+    for block in &summary.additional_metrics_by_learn_block {
+        let metrics: Vec<String> = block
+            .additional_metrics
+            .iter()
+            .map(|m| format!("{} {}", m.name, m.value))
+            .collect();
+        if !metrics.is_empty() {
+            let _ = writeln!(
+                out,
+                "block {} ({}): {}",
+                block.learn_block_id,
+                block.learn_block_name,
+                metrics.join(", ")
+            );
+        }
+    }
+    out.push('\n');
+    let mut columns: Vec<String> = a.all_labels.clone();
+    let has_uncertain = a
+        .confusion_matrix_values
+        .values()
+        .any(|row| row.contains_key(crate::metrics::UNCERTAIN));
+    if has_uncertain {
+        columns.push(crate::metrics::UNCERTAIN.to_string());
+    }
+    let mut header = vec!["expected \\ predicted".to_string()];
+    header.extend(columns.iter().cloned());
+    header.push("good".into());
+    header.push("bad".into());
+    let mut rows: Vec<Vec<String>> = vec![header];
+    for label in &a.all_labels {
+        let mut row = vec![label.clone()];
+        let values = a.confusion_matrix_values.get(label);
+        row.extend(columns.iter().map(|c| {
+            values
+                .and_then(|v| v.get(c))
+                .map_or_else(|| "0".into(), |n| format!("{n}"))
+        }));
+        let gb = a.summary_per_class.get(label).copied().unwrap_or_default();
+        row.push(gb.good.to_string());
+        row.push(gb.bad.to_string());
+        rows.push(row);
+    }
+    out.push_str(&right_aligned(&rows));
+    out
+}
+
+fn right_aligned(rows: &[Vec<String>]) -> String {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        for (c, cell) in row.iter().enumerate() {
+            let w = widths[c];
+            if c == 0 {
+                let _ = write!(out, "{cell:<w$}");
+            } else {
+                let _ = write!(out, "  {cell:>w$}");
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `ei-tune serve`: runs until Ctrl-C.
+pub async fn serve(args: &ServeArgs) -> Result<(), CommandError> {
+    let job_duration = Duration::try_from_secs_f64(args.job_seconds)
+        .map_err(|_| CommandError::usage("--job-seconds takes a non-negative number"))?;
+    let mut config = StudioConfig::new(args.api_key.clone().unwrap_or_else(random_api_key));
+    config.bind = std::net::SocketAddr::new(args.bind, args.port);
+    config.job_duration = job_duration;
+    if !args.bind.is_loopback() {
+        eprintln!(
+            "warning: binding {}: the simulator is reachable from the network",
+            args.bind
+        );
+    }
+    let studio = Studio::start(config).await.map_err(|e| {
+        CommandError::failed(format!("cannot listen on {}:{}: {e}", args.bind, args.port))
+    })?;
+    println!(
+        "Simulated Studio on {} (project {}). Paste these lines in another shell:",
+        studio.base_url(),
+        studio.project_id()
+    );
+    println!("export EI_API_ENDPOINT={}", studio.base_url());
+    println!("export EI_API_KEY={}", studio.api_key());
+    println!("export EI_PROJECT_ID={}", studio.project_id());
+    println!("Then: ei-tune list; ei-tune set 3.min_score=0.7; ei-tune. Ctrl-C stops.");
+    let _ = std::io::stdout().flush();
+    let _ = tokio::signal::ctrl_c().await;
+    studio.shutdown().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocks() -> Vec<BlockThresholds> {
+        let impulses = crate::studio::demo::demo_impulses().unwrap();
+        let visual = &impulses[2];
+        let digits = &impulses[0];
+        digits
+            .blocks
+            .iter()
+            .chain(&visual.blocks)
+            .map(|b| BlockThresholds {
+                block: b.block.clone(),
+                thresholds: b.thresholds.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn assignments_parse_block_key_and_value() {
+        assert_eq!(
+            parse_assignment("4.min_anomaly_score=35").unwrap(),
+            Assignment {
+                block_id: 4,
+                key: "min_anomaly_score".into(),
+                raw_value: "35".into()
+            }
+        );
+        for bad in [
+            "4.min_score",
+            "min_score=0.5",
+            "x.min_score=1",
+            "4.=1",
+            "4.min_score=",
+        ] {
+            assert!(parse_assignment(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn values_are_checked_against_the_threshold() {
+        let b = blocks();
+        assert!(build_updates(&["3.min_score=0.7".into()], &b).is_ok());
+        let problems = build_updates(
+            &[
+                "3.min_score=1.5".into(),
+                "3.min_score=NaN".into(),
+                "3.min_score=1e400".into(),
+                "3.min_score=high".into(),
+                "99.min_score=0.5".into(),
+                "3.nope=0.5".into(),
+                "23.anomaly_scoring_aggregation_method=median".into(),
+                "23.anomaly_scoring_aggregation_method=0.5".into(),
+            ],
+            &b,
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 8, "{problems:#?}");
+        assert!(problems[0].contains("within 0..1"));
+        assert!(problems[1].contains("finite"));
+        assert!(problems[2].contains("finite"));
+        assert!(problems[3].contains("not a number"));
+        assert!(problems[4].contains("block 99"));
+        assert!(problems[5].contains("no threshold `nope`"));
+        assert!(problems[6].contains("not an option"));
+        let ok = build_updates(&["23.anomaly_scoring_aggregation_method=mean".into()], &b).unwrap();
+        assert_eq!(ok[0].value, ThresholdValue::Text("mean".into()));
+    }
+}

@@ -1,0 +1,12 @@
+//! ei-tune: tune the thresholds of an Edge Impulse impulse interactively.
+//!
+//! The library holds everything the binary does, so that tests and benches exercise the
+//! same code: the Studio client ([`api`]), the simulated Studio ([`studio`]) and the model
+//! testing metrics they share ([`metrics`]).
+
+pub mod api;
+pub mod cli;
+pub mod commands;
+pub mod logging;
+pub mod metrics;
+pub mod studio;

@@ -1,0 +1,42 @@
+//! Logging through tracing: to a file (never to a screen the TUI owns), or to stderr for
+//! the simulator alone.
+
+use std::fs::OpenOptions;
+use std::path::Path;
+use std::sync::Mutex;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::commands::CommandError;
+
+fn filter() -> EnvFilter {
+    EnvFilter::try_from_env("EI_TUNE_LOG").unwrap_or_else(|_| EnvFilter::new("info"))
+}
+
+/// Logs to `path`, appending; without a path, logs nothing.
+pub fn init_file(path: Option<&Path>) -> Result<(), CommandError> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| {
+            CommandError::usage(format!("cannot open log file {}: {e}", path.display()))
+        })?;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_ansi(false)
+        .with_writer(Mutex::new(file))
+        .try_init();
+    Ok(())
+}
+
+/// Logs to stderr.
+pub fn init_stderr() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,81 @@
+//! ei-tune's entry point: parse the command line, set up logging, dispatch.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use ei_tune::cli::{Cli, Command};
+use ei_tune::commands::{self, CommandError};
+use ei_tune::logging;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(output) => {
+            print!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<String, CommandError> {
+    let Some(command) = cli.command else {
+        return Err(CommandError::usage(
+            "the interactive tuner is not built yet; use a subcommand (see --help)",
+        ));
+    };
+    match command {
+        Command::List { connection, json } => {
+            let args = connection.or(&cli.connection);
+            logging::init_file(args.log_file.as_deref())?;
+            commands::list(&args, json).await
+        }
+        Command::Set {
+            connection,
+            assignments,
+            allow_jobs,
+            json,
+        } => {
+            let args = connection.or(&cli.connection);
+            logging::init_file(args.log_file.as_deref())?;
+            commands::set(&args, &assignments, allow_jobs, json).await
+        }
+        Command::Regenerate { connection, wait } => {
+            let args = connection.or(&cli.connection);
+            logging::init_file(args.log_file.as_deref())?;
+            commands::regenerate(&args, wait).await
+        }
+        Command::Results { connection, json } => {
+            let args = connection.or(&cli.connection);
+            logging::init_file(args.log_file.as_deref())?;
+            commands::results(&args, json).await
+        }
+        Command::Serve(args) => {
+            match &args.log_file {
+                Some(path) => logging::init_file(Some(path))?,
+                None => logging::init_stderr(),
+            }
+            commands::serve(&args).await.map(|()| String::new())
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ei-tune", &mut out);
+            Ok(String::from_utf8_lossy(&out).into_owned())
+        }
+    }
+}

@@ -1,0 +1,540 @@
+//! Model testing metrics at given thresholds.
+//!
+//! Pure functions over a compact test set (numeric arrays, one entry per window). The
+//! simulated Studio reports exactly these figures from getClassifyJobResult, and the tuner
+//! can compute the same figures locally. The rules, as Studio applies them:
+//!
+//! - An anomaly block flags a window when its anomaly score is **at or above**
+//!   `min_anomaly_score`; a flagged window is predicted `anomaly`, whatever the classifier
+//!   says. For visual anomaly the window's score is the mean or the max of its patch scores,
+//!   per `anomaly_scoring_aggregation_method`.
+//! - Otherwise a classifier predicts its top class when that class's score is at or above
+//!   `min_score`, and `uncertain` below it. Ties go to the first class.
+//! - With no classifier, an unflagged window is predicted the normal label (`no anomaly`).
+//! - A window is good when the prediction equals its expected label; `uncertain` is never
+//!   good.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::api::models::{AdditionalMetric, GoodBad, ModelTestingAccuracy};
+
+/// The label of the confusion matrix column for windows below `min_score`.
+pub const UNCERTAIN: &str = "uncertain";
+
+/// How a visual anomaly block turns patch scores into one window score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Aggregation {
+    Mean,
+    #[default]
+    Max,
+}
+
+impl Aggregation {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "mean" => Some(Self::Mean),
+            "max" => Some(Self::Max),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Mean => "mean",
+            Self::Max => "max",
+        }
+    }
+}
+
+/// Per-window anomaly scores of a test set.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum AnomalyScores {
+    #[default]
+    None,
+    /// One score per window (K-means, GMM).
+    Single(Vec<f32>),
+    /// Mean and max of the patch scores per window (visual anomaly).
+    Visual { mean: Vec<f32>, max: Vec<f32> },
+}
+
+/// The thresholds that decide predictions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    pub min_score: f64,
+    pub min_anomaly_score: f64,
+    pub aggregation: Aggregation,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            min_score: 0.6,
+            min_anomaly_score: 0.3,
+            aggregation: Aggregation::Max,
+        }
+    }
+}
+
+/// A test set in compact form: what each learn block output for each window.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TestSet {
+    /// Every label a window can be expected (or predicted) as. The classifier's classes come
+    /// first, in its output order.
+    pub labels: Vec<String>,
+    /// How many classifier outputs there are (`labels[..class_count]`); 0 with no classifier.
+    pub class_count: usize,
+    /// The label predicted for an unflagged window when there is no classifier.
+    pub normal_label: Option<u16>,
+    /// The label of anomalous windows, when the impulse detects anomalies.
+    pub anomaly_label: Option<u16>,
+    /// Expected label of each window (index into `labels`).
+    pub expected: Vec<u16>,
+    /// `expected.len() × class_count` classifier scores, window after window.
+    pub class_scores: Vec<f32>,
+    pub anomaly: AnomalyScores,
+}
+
+/// The verdict on one window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Predicted {
+    Label(u16),
+    Uncertain,
+}
+
+impl TestSet {
+    pub fn len(&self) -> usize {
+        self.expected.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.expected.is_empty()
+    }
+
+    pub fn has_classifier(&self) -> bool {
+        self.class_count > 0
+    }
+
+    /// The classifier scores of window `i`.
+    pub fn scores(&self, i: usize) -> &[f32] {
+        &self.class_scores[i * self.class_count..(i + 1) * self.class_count]
+    }
+
+    /// The anomaly score of window `i` as the thresholds aggregate it.
+    pub fn anomaly_score(&self, i: usize, aggregation: Aggregation) -> Option<f32> {
+        match &self.anomaly {
+            AnomalyScores::None => None,
+            AnomalyScores::Single(scores) => Some(scores[i]),
+            AnomalyScores::Visual { mean, max } => Some(match aggregation {
+                Aggregation::Mean => mean[i],
+                Aggregation::Max => max[i],
+            }),
+        }
+    }
+
+    /// The prediction for window `i`.
+    #[inline]
+    pub fn predict(&self, i: usize, thresholds: &Thresholds) -> Predicted {
+        if let (Some(anomaly_label), Some(score)) = (
+            self.anomaly_label,
+            self.anomaly_score(i, thresholds.aggregation),
+        ) && f64::from(score) >= thresholds.min_anomaly_score
+        {
+            return Predicted::Label(anomaly_label);
+        }
+        if self.class_count == 0 {
+            return self
+                .normal_label
+                .map_or(Predicted::Uncertain, Predicted::Label);
+        }
+        let scores = self.scores(i);
+        let mut best = 0;
+        for (c, &s) in scores.iter().enumerate().skip(1) {
+            if s > scores[best] {
+                best = c;
+            }
+        }
+        if f64::from(scores[best]) >= thresholds.min_score {
+            Predicted::Label(best as u16)
+        } else {
+            Predicted::Uncertain
+        }
+    }
+
+    /// The name of a prediction, as the API reports it.
+    pub fn prediction_name(&self, predicted: Predicted) -> &str {
+        match predicted {
+            Predicted::Label(l) => &self.labels[l as usize],
+            Predicted::Uncertain => UNCERTAIN,
+        }
+    }
+
+    /// Every figure of model testing at the given thresholds.
+    pub fn evaluate(&self, thresholds: &Thresholds) -> Summary {
+        let n = self.labels.len();
+        let columns = n + 1;
+        let mut confusion = vec![0u32; n * columns];
+        for (i, &expected) in self.expected.iter().enumerate() {
+            let column = match self.predict(i, thresholds) {
+                Predicted::Label(l) => l as usize,
+                Predicted::Uncertain => n,
+            };
+            confusion[expected as usize * columns + column] += 1;
+        }
+        Summary {
+            label_count: n,
+            class_count: self.class_count,
+            anomaly_label: self.anomaly_label,
+            confusion,
+        }
+    }
+}
+
+/// Model testing figures: a confusion matrix and everything derived from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    label_count: usize,
+    class_count: usize,
+    anomaly_label: Option<u16>,
+    /// `label_count × (label_count + 1)`: expected row, predicted column, the last column
+    /// being `uncertain`.
+    confusion: Vec<u32>,
+}
+
+impl Summary {
+    /// Windows expected as `expected` and predicted as `predicted`.
+    pub fn count(&self, expected: usize, predicted: Predicted) -> u32 {
+        let column = match predicted {
+            Predicted::Label(l) => l as usize,
+            Predicted::Uncertain => self.label_count,
+        };
+        self.confusion[expected * (self.label_count + 1) + column]
+    }
+
+    fn row(&self, expected: usize) -> &[u32] {
+        let columns = self.label_count + 1;
+        &self.confusion[expected * columns..(expected + 1) * columns]
+    }
+
+    pub fn per_label(&self, label: usize) -> GoodBad {
+        let row = self.row(label);
+        let good = row[label];
+        GoodBad {
+            good,
+            bad: row.iter().sum::<u32>() - good,
+        }
+    }
+
+    pub fn total(&self) -> GoodBad {
+        (0..self.label_count).fold(GoodBad::default(), |acc, l| {
+            let g = self.per_label(l);
+            GoodBad {
+                good: acc.good + g.good,
+                bad: acc.bad + g.bad,
+            }
+        })
+    }
+
+    pub fn window_count(&self) -> u32 {
+        let t = self.total();
+        t.good + t.bad
+    }
+
+    /// Windows below `min_score`.
+    pub fn uncertain(&self) -> u32 {
+        (0..self.label_count)
+            .map(|l| self.row(l)[self.label_count])
+            .sum()
+    }
+
+    pub fn uncertain_rate(&self) -> Option<f64> {
+        ratio(self.uncertain(), self.window_count())
+    }
+
+    pub fn accuracy(&self) -> Option<f64> {
+        let t = self.total();
+        ratio(t.good, t.good + t.bad)
+    }
+
+    /// Mean recall over the labels that occur in the test set.
+    pub fn balanced_accuracy(&self) -> Option<f64> {
+        let recalls: Vec<f64> = (0..self.label_count)
+            .filter_map(|l| {
+                let g = self.per_label(l);
+                ratio(g.good, g.good + g.bad)
+            })
+            .collect();
+        (!recalls.is_empty()).then(|| recalls.iter().sum::<f64>() / recalls.len() as f64)
+    }
+
+    /// Share of anomalous windows flagged as anomalies.
+    pub fn anomaly_accuracy(&self) -> Option<f64> {
+        let a = self.anomaly_label? as usize;
+        let g = self.per_label(a);
+        ratio(g.good, g.good + g.bad)
+    }
+
+    /// Share of normal windows not flagged as anomalies.
+    pub fn no_anomaly_accuracy(&self) -> Option<f64> {
+        let a = self.anomaly_label? as usize;
+        let (mut normal, mut flagged) = (0, 0);
+        for l in (0..self.label_count).filter(|&l| l != a) {
+            normal += self.row(l).iter().sum::<u32>();
+            flagged += self.row(l)[a];
+        }
+        ratio(normal - flagged, normal)
+    }
+
+    /// Normal windows flagged as anomalies, over normal windows.
+    pub fn false_positive_rate(&self) -> Option<f64> {
+        self.no_anomaly_accuracy().map(|a| 1.0 - a)
+    }
+
+    /// Anomalous windows not flagged, over anomalous windows.
+    pub fn false_negative_rate(&self) -> Option<f64> {
+        self.anomaly_accuracy().map(|a| 1.0 - a)
+    }
+
+    pub fn precision(&self, label: usize) -> f64 {
+        let predicted: u32 = (0..self.label_count).map(|r| self.row(r)[label]).sum();
+        ratio(self.row(label)[label], predicted).unwrap_or(0.0)
+    }
+
+    pub fn recall(&self, label: usize) -> f64 {
+        let g = self.per_label(label);
+        ratio(g.good, g.good + g.bad).unwrap_or(0.0)
+    }
+
+    pub fn f1(&self, label: usize) -> f64 {
+        let (p, r) = (self.precision(label), self.recall(label));
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+
+    /// Macro averages over the classifier's classes: (precision, recall, F1).
+    pub fn macro_scores(&self) -> Option<(f64, f64, f64)> {
+        if self.class_count == 0 {
+            return None;
+        }
+        let k = self.class_count as f64;
+        let sum = |f: &dyn Fn(usize) -> f64| (0..self.class_count).map(f).sum::<f64>() / k;
+        Some((
+            sum(&|c| self.precision(c)),
+            sum(&|c| self.recall(c)),
+            sum(&|c| self.f1(c)),
+        ))
+    }
+
+    /// The `accuracy` object of getClassifyJobResult.
+    pub fn to_api(&self, set: &TestSet) -> ModelTestingAccuracy {
+        let mut columns: Vec<(String, Predicted)> = set
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(l, name)| (name.clone(), Predicted::Label(l as u16)))
+            .collect();
+        if set.has_classifier() {
+            columns.push((UNCERTAIN.to_string(), Predicted::Uncertain));
+        }
+        let mut summary_per_class = BTreeMap::new();
+        let mut confusion_matrix_values = BTreeMap::new();
+        let mut rows = Vec::new();
+        for (l, name) in set.labels.iter().enumerate() {
+            summary_per_class.insert(name.clone(), self.per_label(l));
+            let row: BTreeMap<String, f64> = columns
+                .iter()
+                .map(|(column, predicted)| (column.clone(), f64::from(self.count(l, *predicted))))
+                .collect();
+            let mut table_row = vec![json!(name)];
+            table_row.extend(columns.iter().map(|(_, p)| json!(self.count(l, *p))));
+            rows.push(serde_json::Value::Array(table_row));
+            confusion_matrix_values.insert(name.clone(), row);
+        }
+        ModelTestingAccuracy {
+            total_summary: self.total(),
+            summary_per_class,
+            confusion_matrix_values,
+            rows: serde_json::Value::Array(rows),
+            all_labels: set.labels.clone(),
+            accuracy_score: self.accuracy(),
+            balanced_accuracy_score: self.balanced_accuracy(),
+            anomaly_accuracy_score: self.anomaly_accuracy(),
+            no_anomaly_accuracy_score: self.no_anomaly_accuracy(),
+            mse_score: None,
+        }
+    }
+
+    /// Additional metrics of a classifier block.
+    pub fn classifier_metrics(&self) -> Vec<AdditionalMetric> {
+        let Some((precision, recall, f1)) = self.macro_scores() else {
+            return Vec::new();
+        };
+        [
+            ("Precision (macro avg)", precision),
+            ("Recall (macro avg)", recall),
+            ("F1 score (macro avg)", f1),
+            ("Uncertain", self.uncertain_rate().unwrap_or(0.0)),
+        ]
+        .into_iter()
+        .map(|(name, value)| metric(name, value))
+        .collect()
+    }
+
+    /// Additional metrics of an anomaly block.
+    pub fn anomaly_metrics(&self) -> Vec<AdditionalMetric> {
+        [
+            ("False positive rate", self.false_positive_rate()),
+            ("False negative rate", self.false_negative_rate()),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| metric(name, v)))
+        .collect()
+    }
+}
+
+fn metric(name: &str, value: f64) -> AdditionalMetric {
+    AdditionalMetric {
+        name: name.to_string(),
+        value: format!("{value:.2}"),
+        full_precision_value: value,
+    }
+}
+
+fn ratio(numerator: u32, denominator: u32) -> Option<f64> {
+    (denominator > 0).then(|| f64::from(numerator) / f64::from(denominator))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two classes `a`, `b` and an anomaly label; five windows.
+    fn classifier_with_anomaly() -> TestSet {
+        TestSet {
+            labels: vec!["a".into(), "b".into(), "anomaly".into()],
+            class_count: 2,
+            normal_label: None,
+            anomaly_label: Some(2),
+            // a, a, b, b, anomaly
+            expected: vec![0, 0, 1, 1, 2],
+            class_scores: vec![
+                0.9, 0.1, // a, confident
+                0.55, 0.45, // a, unsure
+                0.2, 0.8, // b, confident
+                0.7, 0.3, // b, wrongly a
+                0.5, 0.5, // anomaly, tie
+            ],
+            anomaly: AnomalyScores::Single(vec![-0.5, 0.1, 0.3, -0.2, 0.6]),
+        }
+    }
+
+    fn th(min_score: f64, min_anomaly_score: f64) -> Thresholds {
+        Thresholds {
+            min_score,
+            min_anomaly_score,
+            aggregation: Aggregation::Max,
+        }
+    }
+
+    #[test]
+    fn hand_computed_classifier_and_anomaly() {
+        let set = classifier_with_anomaly();
+        let s = set.evaluate(&th(0.6, 0.3));
+        // w0 a→a good; w1 0.55 < 0.6 → uncertain; w2 anomaly 0.3 >= 0.3 → anomaly (bad);
+        // w3 → a (bad); w4 0.6 >= 0.3 → anomaly (good).
+        assert_eq!(s.total(), GoodBad { good: 2, bad: 3 });
+        assert_eq!(s.per_label(0), GoodBad { good: 1, bad: 1 });
+        assert_eq!(s.per_label(1), GoodBad { good: 0, bad: 2 });
+        assert_eq!(s.per_label(2), GoodBad { good: 1, bad: 0 });
+        assert_eq!(s.uncertain(), 1);
+        assert_eq!(s.count(1, Predicted::Label(2)), 1);
+        assert_eq!(s.count(1, Predicted::Label(0)), 1);
+        assert_eq!(s.accuracy(), Some(0.4));
+        // recalls: a 0.5, b 0, anomaly 1 → 0.5
+        assert_eq!(s.balanced_accuracy(), Some(0.5));
+        assert_eq!(s.anomaly_accuracy(), Some(1.0));
+        // 4 normal windows, 1 flagged
+        assert_eq!(s.no_anomaly_accuracy(), Some(0.75));
+        assert_eq!(s.false_positive_rate(), Some(0.25));
+    }
+
+    #[test]
+    fn lowering_min_score_resolves_uncertain_windows() {
+        let set = classifier_with_anomaly();
+        let s = set.evaluate(&th(0.5, 0.35));
+        // w1 → a good; w2 0.3 < 0.35 → b good; w3 → a bad; w4 anomaly good.
+        assert_eq!(s.total(), GoodBad { good: 4, bad: 1 });
+        assert_eq!(s.uncertain(), 0);
+        // a: precision 2/3 (w0, w1 right, w3 wrong), recall 1; b: precision 1, recall 0.5.
+        assert!((s.precision(0) - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(s.recall(1), 0.5);
+        let (p, r, f1) = s.macro_scores().unwrap();
+        assert!((p - (2.0 / 3.0 + 1.0) / 2.0).abs() < 1e-12);
+        assert_eq!(r, 0.75);
+        let f1_a = 2.0 * (2.0 / 3.0) / (2.0 / 3.0 + 1.0);
+        let f1_b = 2.0 * 0.5 / 1.5;
+        assert!((f1 - (f1_a + f1_b) / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_threshold_equal_to_the_score_fires() {
+        let set = classifier_with_anomaly();
+        assert_eq!(set.predict(2, &th(0.8, 0.31)), Predicted::Label(1));
+        assert_eq!(set.predict(2, &th(0.81, 0.31)), Predicted::Uncertain);
+    }
+
+    #[test]
+    fn visual_anomaly_aggregates_by_mean_or_max() {
+        let set = TestSet {
+            labels: vec!["no anomaly".into(), "anomaly".into()],
+            class_count: 0,
+            normal_label: Some(0),
+            anomaly_label: Some(1),
+            expected: vec![0, 0, 1],
+            class_scores: vec![],
+            anomaly: AnomalyScores::Visual {
+                mean: vec![1.0, 2.0, 4.0],
+                max: vec![3.0, 6.0, 9.0],
+            },
+        };
+        let mut t = th(0.0, 5.0);
+        let by_max = set.evaluate(&t);
+        assert_eq!(by_max.total(), GoodBad { good: 2, bad: 1 });
+        assert_eq!(by_max.false_positive_rate(), Some(0.5));
+        t.aggregation = Aggregation::Mean;
+        let by_mean = set.evaluate(&t);
+        // nothing reaches 5 on the mean: the anomaly is missed.
+        assert_eq!(by_mean.total(), GoodBad { good: 2, bad: 1 });
+        assert_eq!(by_mean.false_negative_rate(), Some(1.0));
+        assert_eq!(by_mean.uncertain(), 0);
+    }
+
+    #[test]
+    fn api_accuracy_has_an_uncertain_column_and_every_label() {
+        let set = classifier_with_anomaly();
+        let api = set.evaluate(&th(0.6, 0.3)).to_api(&set);
+        assert_eq!(api.all_labels, vec!["a", "b", "anomaly"]);
+        assert_eq!(api.confusion_matrix_values["a"]["uncertain"], 1.0);
+        assert_eq!(api.confusion_matrix_values["b"]["anomaly"], 1.0);
+        assert_eq!(api.confusion_matrix_values["anomaly"].len(), 4);
+        assert_eq!(api.summary_per_class["b"], GoodBad { good: 0, bad: 2 });
+        assert_eq!(api.accuracy_score, Some(0.4));
+    }
+
+    #[test]
+    fn an_empty_test_set_has_no_scores() {
+        let set = TestSet {
+            labels: vec!["a".into()],
+            class_count: 1,
+            ..TestSet::default()
+        };
+        let s = set.evaluate(&Thresholds::default());
+        assert_eq!(s.accuracy(), None);
+        assert_eq!(s.balanced_accuracy(), None);
+        assert_eq!(s.window_count(), 0);
+    }
+}

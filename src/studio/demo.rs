@@ -1,0 +1,508 @@
+//! The demo project: five impulses over real model outputs on the UCI handwritten digits,
+//! one for each way Studio treats a threshold change.
+//!
+//! | impulse | blocks | set-thresholds answers |
+//! |---|---|---|
+//! | 1 classifier + anomaly (default) | keras 3, anomaly 4 | `regenerated` |
+//! | 2 large test set | keras 13, anomaly 14 | `requires_job`, or `started_job` with jobs allowed |
+//! | 3 visual anomaly | keras-visual-anomaly 23 (with a dropdown) | `regenerated` |
+//! | 4 object detection | keras-object-detection 33 | `not_regenerated` (had results) |
+//! | 5 never tested | keras 43 | `not_regenerated` (no results) |
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::api::models::*;
+use crate::metrics::{AnomalyScores, TestSet};
+
+pub const DEMO_PROJECT_ID: u32 = 4242;
+pub const DEMO_PROJECT_NAME: &str = "Handwritten digits (ei-tune demo)";
+/// Windows in the large impulse's test set: above the 20,000 that Studio regenerates inline.
+pub const LARGE_TEST_SET_WINDOWS: usize = 24_000;
+/// Above this many test windows a regeneration needs a job.
+pub const INLINE_REGENERATION_LIMIT: usize = 20_000;
+
+const ASSET: &str = include_str!("../../assets/demo-digits.json");
+const DEMO_DATE: &str = "2026-01-12T09:00:00.000Z";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Asset {
+    classes: Vec<String>,
+    anomaly_label: String,
+    suggested: Suggested,
+    windows: Vec<AssetWindow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Suggested {
+    min_anomaly_score: f64,
+    visual_min_anomaly_score: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AssetWindow {
+    expected: String,
+    scores: Vec<f32>,
+    anomaly: f32,
+    visual_mean: f32,
+    visual_max: f32,
+}
+
+/// What a learn block contributes to model testing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockRole {
+    Classifier,
+    Anomaly,
+    VisualAnomaly,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimBlock {
+    pub block: ImpulseLearnBlock,
+    pub role: BlockRole,
+    pub thresholds: Vec<BlockThreshold>,
+    pub classes: Vec<String>,
+}
+
+/// How Studio regenerates an impulse's results after a threshold change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Regeneration {
+    /// Small test set: at once, inside set-thresholds.
+    Inline,
+    /// Large test set: only in a job.
+    Job,
+    /// Object detection: not from the summary; model testing has to run again.
+    Never,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimImpulse {
+    pub impulse: Impulse,
+    pub blocks: Vec<SimBlock>,
+    /// The model testing outputs; `None` for an impulse never tested.
+    pub test_set: Option<Arc<TestSet>>,
+    pub regeneration: Regeneration,
+}
+
+pub fn demo_project() -> Project {
+    Project {
+        id: DEMO_PROJECT_ID,
+        name: DEMO_PROJECT_NAME.into(),
+        description: "Handwritten digits 0-5 with 9 held out as the anomaly; models trained \
+                      with scikit-learn on the UCI optical digits dataset."
+            .into(),
+        created: DEMO_DATE.into(),
+        owner: "ei-tune".into(),
+        collaborators: vec![ProjectCollaborator {
+            id: 1,
+            username: "demo".into(),
+            name: "Demo user".into(),
+            email: "demo@example.com".into(),
+            created: DEMO_DATE.into(),
+            staff_info: StaffInfo {
+                is_staff: false,
+                has_sudo_rights: false,
+            },
+            pending: false,
+            activated: true,
+            mfa_configured: false,
+            is_owner: true,
+        }],
+        labeling_method: "single_label".into(),
+        metadata: serde_json::json!({}),
+        is_enterprise_project: false,
+        whitelabel_id: None,
+        tier: "free".into(),
+        has_public_version: false,
+        is_public: false,
+        allows_live_public_access: false,
+        owner_is_developer_profile: false,
+        ind_pause_processing_samples: false,
+        public_project_listed: false,
+        category: Some("Images".into()),
+    }
+}
+
+/// Builds the demo impulses from the embedded asset.
+pub fn demo_impulses() -> Result<Vec<SimImpulse>, String> {
+    let asset: Asset =
+        serde_json::from_str(ASSET).map_err(|e| format!("demo asset is corrupt: {e}"))?;
+    let digits = Arc::new(classifier_with_anomaly(&asset)?);
+    let large = Arc::new(resample(&digits, LARGE_TEST_SET_WINDOWS, 0x5eed));
+    let visual = Arc::new(visual_anomaly(&asset));
+    let detection = Arc::new(classifier_only(&digits));
+
+    let classes = asset.classes.clone();
+    let min_anomaly = asset.suggested.min_anomaly_score;
+    let visual_suggested = asset.suggested.visual_min_anomaly_score;
+
+    let digits_impulse = impulse(
+        1,
+        "Digits: classifier + anomaly",
+        &[(3, "keras"), (4, "anomaly")],
+    );
+    let large_impulse = impulse(
+        2,
+        "Digits: large test set",
+        &[(13, "keras"), (14, "anomaly")],
+    );
+    let visual_impulse = impulse(3, "Digits: visual anomaly", &[(23, "keras-visual-anomaly")]);
+    let detection_impulse = impulse(
+        4,
+        "Digits: object detection",
+        &[(33, "keras-object-detection")],
+    );
+    let untested_impulse = impulse(5, "Digits: not yet tested", &[(43, "keras")]);
+    Ok(vec![
+        SimImpulse {
+            blocks: vec![
+                classifier_block(&digits_impulse.learn_blocks[0], &classes),
+                anomaly_block(&digits_impulse.learn_blocks[1], &classes, min_anomaly),
+            ],
+            impulse: digits_impulse,
+            test_set: Some(digits),
+            regeneration: Regeneration::Inline,
+        },
+        SimImpulse {
+            blocks: vec![
+                classifier_block(&large_impulse.learn_blocks[0], &classes),
+                anomaly_block(&large_impulse.learn_blocks[1], &classes, min_anomaly),
+            ],
+            impulse: large_impulse,
+            test_set: Some(large),
+            regeneration: Regeneration::Job,
+        },
+        SimImpulse {
+            blocks: vec![visual_block(
+                &visual_impulse.learn_blocks[0],
+                visual_suggested,
+            )],
+            impulse: visual_impulse,
+            test_set: Some(visual),
+            regeneration: Regeneration::Inline,
+        },
+        SimImpulse {
+            blocks: vec![classifier_block(
+                &detection_impulse.learn_blocks[0],
+                &classes,
+            )],
+            impulse: detection_impulse,
+            test_set: Some(detection),
+            regeneration: Regeneration::Never,
+        },
+        SimImpulse {
+            blocks: vec![classifier_block(
+                &untested_impulse.learn_blocks[0],
+                &classes,
+            )],
+            impulse: untested_impulse,
+            test_set: None,
+            regeneration: Regeneration::Inline,
+        },
+    ])
+}
+
+fn classifier_with_anomaly(asset: &Asset) -> Result<TestSet, String> {
+    let mut labels = asset.classes.clone();
+    labels.push(asset.anomaly_label.clone());
+    let class_count = asset.classes.len();
+    let mut expected = Vec::with_capacity(asset.windows.len());
+    let mut class_scores = Vec::with_capacity(asset.windows.len() * class_count);
+    let mut anomaly = Vec::with_capacity(asset.windows.len());
+    for (i, w) in asset.windows.iter().enumerate() {
+        let label = labels
+            .iter()
+            .position(|l| *l == w.expected)
+            .ok_or_else(|| format!("demo window {i}: unknown label {}", w.expected))?;
+        if w.scores.len() != class_count {
+            return Err(format!("demo window {i}: {} scores", w.scores.len()));
+        }
+        expected.push(label as u16);
+        class_scores.extend_from_slice(&w.scores);
+        anomaly.push(w.anomaly);
+    }
+    Ok(TestSet {
+        anomaly_label: Some(class_count as u16),
+        labels,
+        class_count,
+        normal_label: None,
+        expected,
+        class_scores,
+        anomaly: AnomalyScores::Single(anomaly),
+    })
+}
+
+fn visual_anomaly(asset: &Asset) -> TestSet {
+    let expected = asset
+        .windows
+        .iter()
+        .map(|w| u16::from(w.expected == asset.anomaly_label))
+        .collect();
+    TestSet {
+        labels: vec!["no anomaly".into(), asset.anomaly_label.clone()],
+        class_count: 0,
+        normal_label: Some(0),
+        anomaly_label: Some(1),
+        expected,
+        class_scores: Vec::new(),
+        anomaly: AnomalyScores::Visual {
+            mean: asset.windows.iter().map(|w| w.visual_mean).collect(),
+            max: asset.windows.iter().map(|w| w.visual_max).collect(),
+        },
+    }
+}
+
+/// The classifier's view alone: anomalous windows dropped, no anomaly scores.
+fn classifier_only(set: &TestSet) -> TestSet {
+    let keep: Vec<usize> = (0..set.len())
+        .filter(|&i| Some(set.expected[i]) != set.anomaly_label)
+        .collect();
+    TestSet {
+        labels: set.labels[..set.class_count].to_vec(),
+        class_count: set.class_count,
+        normal_label: None,
+        anomaly_label: None,
+        expected: keep.iter().map(|&i| set.expected[i]).collect(),
+        class_scores: keep
+            .iter()
+            .flat_map(|&i| set.scores(i).iter().copied())
+            .collect(),
+        anomaly: AnomalyScores::None,
+    }
+}
+
+/// `count` windows drawn with replacement from `set`, reproducibly.
+pub fn resample(set: &TestSet, count: usize, seed: u64) -> TestSet {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let picks: Vec<usize> = (0..count).map(|_| rng.usize(..set.len())).collect();
+    let anomaly = match &set.anomaly {
+        AnomalyScores::None => AnomalyScores::None,
+        AnomalyScores::Single(s) => AnomalyScores::Single(picks.iter().map(|&i| s[i]).collect()),
+        AnomalyScores::Visual { mean, max } => AnomalyScores::Visual {
+            mean: picks.iter().map(|&i| mean[i]).collect(),
+            max: picks.iter().map(|&i| max[i]).collect(),
+        },
+    };
+    TestSet {
+        labels: set.labels.clone(),
+        class_count: set.class_count,
+        normal_label: set.normal_label,
+        anomaly_label: set.anomaly_label,
+        expected: picks.iter().map(|&i| set.expected[i]).collect(),
+        class_scores: picks
+            .iter()
+            .flat_map(|&i| set.scores(i).iter().copied())
+            .collect(),
+        anomaly,
+    }
+}
+
+fn impulse(id: u32, name: &str, learn: &[(u32, &str)]) -> Impulse {
+    let base = id * 10;
+    Impulse {
+        id,
+        name: name.into(),
+        kind: "default".into(),
+        input_blocks: vec![ImpulseInputBlock {
+            id: base + 1,
+            kind: "image".into(),
+            name: "Image data".into(),
+            title: "Image data".into(),
+            window_size_ms: None,
+            image_width: Some(8),
+            image_height: Some(8),
+        }],
+        dsp_blocks: vec![ImpulseDspBlock {
+            id: base + 2,
+            kind: "image".into(),
+            name: "Image".into(),
+            axes: vec!["image".into()],
+            title: "Image".into(),
+            implementation_version: 1,
+        }],
+        learn_blocks: learn
+            .iter()
+            .map(|&(block_id, kind)| learn_block(block_id, kind, base + 2))
+            .collect(),
+        post_processing_blocks: Vec::new(),
+    }
+}
+
+fn learn_block(id: u32, kind: &str, dsp: u32) -> ImpulseLearnBlock {
+    let (name, title) = match kind {
+        "anomaly" => ("Anomaly detection (K-means)", "Anomaly detection"),
+        "keras-visual-anomaly" => ("Visual anomaly detection", "Visual anomaly"),
+        "keras-object-detection" => ("Object detection (FOMO)", "Object detection"),
+        _ => ("Classifier", "Classification"),
+    };
+    ImpulseLearnBlock {
+        id,
+        kind: LearnBlockType::new(kind),
+        name: name.into(),
+        dsp: vec![dsp],
+        title: title.into(),
+        created_by: Some("createImpulse".into()),
+        created_at: Some(DEMO_DATE.into()),
+    }
+}
+
+fn block_of(block: &ImpulseLearnBlock, role: BlockRole, classes: &[String]) -> SimBlock {
+    SimBlock {
+        block: block.clone(),
+        role,
+        thresholds: Vec::new(),
+        classes: classes.to_vec(),
+    }
+}
+
+fn classifier_block(learn: &ImpulseLearnBlock, classes: &[String]) -> SimBlock {
+    let detection = learn.kind.is_object_detection();
+    let mut block = block_of(learn, BlockRole::Classifier, classes);
+    block.thresholds = vec![BlockThreshold {
+        key: "min_score".into(),
+        description: if detection {
+            "Score threshold".into()
+        } else {
+            "Minimum confidence rating".into()
+        },
+        help_text: if detection {
+            "Threshold score for bounding boxes. If the score for a bounding box is below \
+             this the box will be discarded."
+                .into()
+        } else {
+            "Windows whose highest class score is below this are marked uncertain.".into()
+        },
+        value: ThresholdValue::Number(0.6),
+        suggested_value: None,
+        suggested_value_text: None,
+        dropdown_options: None,
+    }];
+    block
+}
+
+fn anomaly_block(learn: &ImpulseLearnBlock, classes: &[String], suggested: f64) -> SimBlock {
+    let mut block = block_of(learn, BlockRole::Anomaly, classes);
+    block.thresholds = vec![anomaly_threshold(
+        0.3,
+        suggested,
+        "Windows with an anomaly score at or above this are anomalous. Normal data scores \
+         around 0; the suggested value flags 5 % of the training data.",
+    )];
+    block
+}
+
+fn visual_block(learn: &ImpulseLearnBlock, suggested: f64) -> SimBlock {
+    let mut block = block_of(learn, BlockRole::VisualAnomaly, &["no anomaly".to_string()]);
+    block.thresholds = vec![
+        anomaly_threshold(
+            10.0,
+            suggested,
+            "Images with an anomaly score at or above this are anomalous. The suggested value \
+             flags 5 % of the training images.",
+        ),
+        BlockThreshold {
+            key: "anomaly_scoring_aggregation_method".into(),
+            description: "Anomaly score aggregation".into(),
+            help_text: "How an image's grid of patch scores becomes one anomaly score.".into(),
+            value: ThresholdValue::Text("max".into()),
+            suggested_value: None,
+            suggested_value_text: None,
+            dropdown_options: Some(vec![
+                DropdownOption {
+                    value: "mean".into(),
+                    description: "Mean of the patch scores (robust to small defects)".into(),
+                },
+                DropdownOption {
+                    value: "max".into(),
+                    description: "Maximum of the patch scores (catches small defects)".into(),
+                },
+            ]),
+        },
+    ];
+    block
+}
+
+fn anomaly_threshold(value: f64, suggested: f64, help: &str) -> BlockThreshold {
+    BlockThreshold {
+        key: "min_anomaly_score".into(),
+        description: "Minimum anomaly score".into(),
+        help_text: help.into(),
+        value: ThresholdValue::Number(value),
+        suggested_value: Some(suggested),
+        suggested_value_text: Some(format!("{suggested}")),
+        dropdown_options: None,
+    }
+}
+
+/// The `Sample` behind test window `sample_id`.
+pub fn sample(project: u32, sample_id: u64, label: &str) -> Sample {
+    Sample {
+        id: sample_id,
+        filename: format!("{label}.{sample_id}.png"),
+        signature_validate: false,
+        created: DEMO_DATE.into(),
+        last_modified: DEMO_DATE.into(),
+        category: "testing".into(),
+        coldstorage_filename: format!("demo/{sample_id}.png"),
+        label: label.into(),
+        interval_ms: 0.0,
+        frequency: 0.0,
+        original_interval_ms: 0.0,
+        original_frequency: 0.0,
+        device_type: "scanner".into(),
+        sensors: Vec::new(),
+        values_count: 64,
+        added: DEMO_DATE.into(),
+        bounding_boxes: Vec::new(),
+        bounding_boxes_type: "object_detection".into(),
+        chart_type: "image".into(),
+        is_disabled: false,
+        is_processing: false,
+        processing_error: false,
+        is_cropped: false,
+        project_id: project,
+        sha256_hash: format!(
+            "{:064x}",
+            u128::from(sample_id).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_asset_loads_into_five_impulses() {
+        let impulses = demo_impulses().unwrap();
+        assert_eq!(impulses.len(), 5);
+        let digits = impulses[0].test_set.as_ref().unwrap();
+        assert_eq!(digits.labels.len(), 7);
+        assert!(digits.len() > 500);
+        assert_eq!(
+            impulses[1].test_set.as_ref().unwrap().len(),
+            LARGE_TEST_SET_WINDOWS
+        );
+        assert!(impulses[4].test_set.is_none());
+        // block ids are unique across the project
+        let mut ids: Vec<u32> = impulses
+            .iter()
+            .flat_map(|i| i.blocks.iter().map(|b| b.block.id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 7);
+    }
+
+    #[test]
+    fn resampling_is_reproducible() {
+        let impulses = demo_impulses().unwrap();
+        let digits = impulses[0].test_set.as_ref().unwrap();
+        assert_eq!(resample(digits, 100, 1), resample(digits, 100, 1));
+        assert_ne!(resample(digits, 100, 1), resample(digits, 100, 2));
+    }
+}

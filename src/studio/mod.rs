@@ -1,0 +1,648 @@
+//! The simulated Studio: the endpoints ei-tune uses, with the same paths, JSON and error
+//! shapes as the real service, over a demo project with real model testing data.
+//!
+//! It binds loopback on a free port by default, so `EI_API_ENDPOINT=http://127.0.0.1:PORT/v1`
+//! is the only difference a client sees. Used by `ei-tune serve`, `ei-tune demo` and tests.
+
+pub mod demo;
+pub mod state;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api::models::*;
+use demo::{DEMO_PROJECT_ID, demo_impulses, demo_project};
+use state::{Refusal, StudioState, classify_response};
+
+/// Largest request body accepted; set-thresholds bodies are a few hundred bytes.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// Largest page of getClassifyJobResultPage.
+pub const MAX_PAGE: usize = 1000;
+const DEFAULT_PAGE: usize = 50;
+
+#[derive(Debug, Clone)]
+pub struct StudioConfig {
+    pub bind: SocketAddr,
+    /// The project API key every request must carry in `x-api-key`.
+    pub api_key: String,
+    /// Also accepted, in `x-jwt-token`.
+    pub jwt: Option<String>,
+    /// How long a regeneration job runs.
+    pub job_duration: Duration,
+}
+
+impl StudioConfig {
+    pub fn new(api_key: impl Into<String>) -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            api_key: api_key.into(),
+            jwt: None,
+            job_duration: Duration::from_secs(3),
+        }
+    }
+}
+
+/// A random project API key in Studio's format.
+pub fn random_api_key() -> String {
+    let mut rng = fastrand::Rng::new();
+    let hex: String = (0..32)
+        .map(|_| char::from_digit(rng.u32(..16), 16).unwrap_or('0'))
+        .collect();
+    format!("ei_{hex}")
+}
+
+/// One set-thresholds call as the simulator received it.
+#[derive(Debug, Clone)]
+pub struct RecordedCall {
+    pub at: Instant,
+    pub impulse_id: u32,
+    pub request: SetImpulseThresholdsRequest,
+    /// The body exactly as it arrived.
+    pub body: String,
+    /// Whether it was applied (`success: true`).
+    pub applied: bool,
+}
+
+#[derive(Debug, Default)]
+struct Journal {
+    set_threshold_calls: Vec<RecordedCall>,
+    requests: HashMap<&'static str, u64>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    state: Arc<Mutex<StudioState>>,
+    journal: Arc<Mutex<Journal>>,
+    api_key: Arc<str>,
+    jwt: Option<Arc<str>>,
+}
+
+impl Shared {
+    /// The state with finished jobs applied. A panic in one handler must not take the
+    /// whole simulator down, hence the poison recovery.
+    fn state(&self) -> MutexGuard<'_, StudioState> {
+        let mut guard = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        guard.advance(SystemTime::now());
+        guard
+    }
+
+    fn journal(&self) -> MutexGuard<'_, Journal> {
+        self.journal.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn count(&self, operation: &'static str) {
+        *self.journal().requests.entry(operation).or_default() += 1;
+    }
+}
+
+/// A running simulator.
+pub struct Studio {
+    addr: SocketAddr,
+    api_key: String,
+    shared: Shared,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Studio {
+    /// Binds and starts serving the demo project.
+    pub async fn start(config: StudioConfig) -> std::io::Result<Self> {
+        let impulses = demo_impulses().map_err(std::io::Error::other)?;
+        let state = StudioState::new(demo_project(), impulses, config.job_duration);
+        let shared = Shared {
+            state: Arc::new(Mutex::new(state)),
+            journal: Arc::new(Mutex::new(Journal::default())),
+            api_key: Arc::from(config.api_key.as_str()),
+            jwt: config.jwt.as_deref().map(Arc::from),
+        };
+        let listener = tokio::net::TcpListener::bind(config.bind).await?;
+        let addr = listener.local_addr()?;
+        let app = router(shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!("simulator stopped: {e}");
+            }
+        });
+        tracing::info!(%addr, "simulated Studio listening");
+        Ok(Self {
+            addr,
+            api_key: config.api_key,
+            shared,
+            shutdown: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// Base URL up to `/v1`, as `EI_API_ENDPOINT` takes it.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    pub fn project_id(&self) -> u32 {
+        DEMO_PROJECT_ID
+    }
+
+    /// Every set-thresholds call received so far, oldest first.
+    pub fn set_threshold_calls(&self) -> Vec<RecordedCall> {
+        self.shared.journal().set_threshold_calls.clone()
+    }
+
+    /// How many requests an operation (by operationId) has received.
+    pub fn request_count(&self, operation: &str) -> u64 {
+        self.shared
+            .journal()
+            .requests
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The current value of a threshold.
+    pub fn threshold(&self, block_id: u32, key: &str) -> Option<ThresholdValue> {
+        let state = self.shared.state();
+        let block = state.block(block_id).ok()?;
+        block
+            .thresholds
+            .iter()
+            .find(|t| t.key == key)
+            .map(|t| t.value.clone())
+    }
+
+    /// Stops serving and waits for open connections to close.
+    pub async fn shutdown(mut self) {
+        self.stop();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for Studio {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn router(shared: Shared) -> Router {
+    let api = Router::new()
+        .route("/v1/api/projects", get(list_projects))
+        .route("/v1/api/{project}/impulses", get(list_impulses))
+        .route("/v1/api/{project}/impulse", get(get_impulse))
+        .route("/v1/api/{project}/training/keras/{learn}", get(get_keras))
+        .route(
+            "/v1/api/{project}/training/anomaly/{learn}",
+            get(get_anomaly),
+        )
+        .route(
+            "/v1/api/{project}/impulse/{impulse}/set-thresholds",
+            post(set_thresholds),
+        )
+        .route(
+            "/v1/api/{project}/impulse/{impulse}/regenerate-model-testing-summary",
+            post(regenerate),
+        )
+        .route("/v1/api/{project}/jobs/{job}/status", get(job_status))
+        .route(
+            "/v1/api/{project}/classify/all/result",
+            get(classify_result),
+        )
+        .route(
+            "/v1/api/{project}/classify/all/result/page",
+            get(classify_result_page),
+        )
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(shared.clone(), authenticate));
+    api.layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(shared)
+}
+
+fn failure(status: StatusCode, error: impl Into<String>) -> Response {
+    (status, axum::Json(GenericApiResponse::failure(error))).into_response()
+}
+
+fn refusal(r: Refusal) -> Response {
+    failure(
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
+        r.error,
+    )
+}
+
+fn reply<T: Serialize>(result: Result<T, Refusal>) -> Response {
+    match result {
+        Ok(body) => axum::Json(body).into_response(),
+        Err(r) => refusal(r),
+    }
+}
+
+async fn not_found() -> Response {
+    failure(StatusCode::NOT_FOUND, "No such API endpoint")
+}
+
+async fn authenticate(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    request: Request,
+    next: Next,
+) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (key, jwt) = (header("x-api-key"), header("x-jwt-token"));
+    let key_ok = key.is_some_and(|k| constant_time_eq(k, &shared.api_key));
+    let jwt_ok = match (&shared.jwt, jwt) {
+        (Some(expected), Some(given)) => constant_time_eq(given, expected),
+        _ => false,
+    };
+    if key_ok || jwt_ok {
+        return next.run(request).await;
+    }
+    let why = if key.is_some() || jwt.is_some() {
+        "Unauthorized: the API key or JWT token is not valid for this project"
+    } else {
+        "Unauthorized: send a project API key in the x-api-key header"
+    };
+    failure(StatusCode::UNAUTHORIZED, why)
+}
+
+/// Compares without leaking the position of the first difference through timing.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A path segment that must be a positive integer.
+fn id<T: std::str::FromStr>(what: &str, raw: &str) -> Result<T, Refusal> {
+    raw.parse().map_err(|_| Refusal {
+        status: 400,
+        error: format!("{what} must be an integer, got `{raw}`"),
+    })
+}
+
+fn query_id<T: std::str::FromStr>(
+    query: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<T>, Refusal> {
+    query.get(name).map(|raw| id(name, raw)).transpose()
+}
+
+/// Checks the project in the path against the key's project.
+fn project(shared: &Shared, raw: &str) -> Result<u32, Refusal> {
+    let id: u32 = id("projectId", raw)?;
+    let ours = shared.state().project.id;
+    if id == ours {
+        Ok(id)
+    } else {
+        Err(Refusal {
+            status: 403,
+            error: format!("No access to project {id} with these credentials"),
+        })
+    }
+}
+
+async fn list_projects(State(shared): State<Shared>) -> Response {
+    shared.count("listProjects");
+    let project = shared.state().project.clone();
+    reply::<_>(Ok(ListProjectsResponse {
+        success: true,
+        error: None,
+        projects: vec![project],
+    }))
+}
+
+async fn list_impulses(State(shared): State<Shared>, Path(p): Path<String>) -> Response {
+    shared.count("getAllImpulses");
+    reply(project(&shared, &p).map(|_| GetAllImpulsesResponse {
+        success: true,
+        error: None,
+        impulses: shared.state().impulses(),
+    }))
+}
+
+async fn get_impulse(
+    State(shared): State<Shared>,
+    Path(p): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    shared.count("getImpulse");
+    reply((|| {
+        project(&shared, &p)?;
+        let impulse_id = query_id(&query, "impulseId")?;
+        let impulse = shared.state().impulse(impulse_id)?.impulse.clone();
+        Ok(GetImpulseResponse {
+            success: true,
+            error: None,
+            impulse: Some(impulse),
+        })
+    })())
+}
+
+fn dependencies(block: &demo::SimBlock, sample_count: usize) -> DependencyData {
+    DependencyData {
+        classes: block.classes.clone(),
+        block_names: vec!["Image".into()],
+        feature_count: 64,
+        sample_count: sample_count as u32,
+        output_classes: block.classes.clone(),
+    }
+}
+
+async fn get_keras(
+    State(shared): State<Shared>,
+    Path((p, learn)): Path<(String, String)>,
+) -> Response {
+    shared.count("getKeras");
+    reply((|| {
+        project(&shared, &p)?;
+        let learn: u32 = id("learnId", &learn)?;
+        let state = shared.state();
+        let block = state.block(learn)?;
+        if block.block.kind.reads_with_get_anomaly() {
+            return Err(Refusal::soft(format!(
+                "Learn block {learn} is an anomaly block; read it with getAnomaly"
+            )));
+        }
+        let min_score = block
+            .thresholds
+            .iter()
+            .find(|t| t.key == "min_score" || t.key == "min_anomaly_score")
+            .and_then(|t| t.value.as_number())
+            .unwrap_or(0.0);
+        Ok(KerasResponse {
+            success: true,
+            error: None,
+            dependencies: dependencies(block, 1077),
+            trained: true,
+            name: block.block.name.clone(),
+            kind: Some(block.block.kind.clone()),
+            script: String::new(),
+            minimum_confidence_rating: min_score,
+            selected_model_type: "float32".into(),
+            mode: "visual".into(),
+            visual_layers: vec![KerasVisualLayer {
+                kind: "dense".into(),
+                neurons: Some(20),
+                kernel_size: None,
+                dropout_rate: None,
+                enabled: Some(true),
+            }],
+            training_cycles: 30,
+            learning_rate: 0.0005,
+            batch_size: Some(32),
+            default_batch_size: 32,
+            shape: "(64,)".into(),
+            train_test_split: Some(0.2),
+            augmentation_policy_image: "none".into(),
+            transfer_learning_models: Vec::new(),
+            profile_int8: true,
+            skip_embeddings_and_memory: false,
+            show_advanced_training_settings: false,
+            show_augmentation_training_settings: false,
+            thresholds: block.thresholds.clone(),
+        })
+    })())
+}
+
+async fn get_anomaly(
+    State(shared): State<Shared>,
+    Path((p, learn)): Path<(String, String)>,
+) -> Response {
+    shared.count("getAnomaly");
+    reply((|| {
+        project(&shared, &p)?;
+        let learn: u32 = id("learnId", &learn)?;
+        let state = shared.state();
+        let block = state.block(learn)?;
+        if !block.block.kind.reads_with_get_anomaly() {
+            return Err(Refusal::soft(format!(
+                "Learn block {learn} is not an anomaly block; read it with getKeras"
+            )));
+        }
+        let min_anomaly = block
+            .thresholds
+            .iter()
+            .find(|t| t.key == "min_anomaly_score")
+            .and_then(|t| t.value.as_number())
+            .unwrap_or(0.0);
+        Ok(AnomalyConfigResponse {
+            success: true,
+            error: None,
+            dependencies: dependencies(block, 1077),
+            name: block.block.name.clone(),
+            axes: (0..12)
+                .map(|ix| AnomalyAxis {
+                    ix,
+                    label: format!("PCA {}", ix + 1),
+                    selected: true,
+                    favourite: false,
+                })
+                .collect(),
+            trained: true,
+            cluster_count: Some(12),
+            selected_axes: (0..12).collect(),
+            minimum_confidence_rating: min_anomaly,
+            thresholds: block.thresholds.clone(),
+        })
+    })())
+}
+
+async fn set_thresholds(
+    State(shared): State<Shared>,
+    Path((p, impulse)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    shared.count("setImpulseThresholds");
+    let parsed = (|| {
+        project(&shared, &p)?;
+        let impulse: u32 = id("impulseId", &impulse)?;
+        let request = parse_set_thresholds(&body)?;
+        Ok::<_, Refusal>((impulse, request))
+    })();
+    let (impulse, request) = match parsed {
+        Ok(parsed) => parsed,
+        Err(r) => return refusal(r),
+    };
+    let outcome = shared
+        .state()
+        .set_thresholds(impulse, &request, SystemTime::now());
+    tracing::info!(
+        impulse,
+        entries = request.thresholds.len(),
+        applied = outcome.is_ok(),
+        "set-thresholds"
+    );
+    shared.journal().set_threshold_calls.push(RecordedCall {
+        at: Instant::now(),
+        impulse_id: impulse,
+        request,
+        body: String::from_utf8_lossy(&body).into_owned(),
+        applied: outcome.is_ok(),
+    });
+    reply(outcome)
+}
+
+/// The body of set-thresholds, with a message naming the offending field.
+fn parse_set_thresholds(body: &[u8]) -> Result<SetImpulseThresholdsRequest, Refusal> {
+    let bad = |error: String| Refusal { status: 400, error };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let request: SetImpulseThresholdsRequest =
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                bad(format!("Request body is not valid JSON: {inner}"))
+            } else if path == "." {
+                bad(format!("Invalid request body: {inner}"))
+            } else {
+                bad(format!("Invalid request body at `{path}`: {inner}"))
+            }
+        })?;
+    de.end()
+        .map_err(|e| bad(format!("Request body is not valid JSON: {e}")))?;
+    Ok(request)
+}
+
+async fn regenerate(
+    State(shared): State<Shared>,
+    Path((p, impulse)): Path<(String, String)>,
+) -> Response {
+    shared.count("regenerateModelTestingSummary");
+    reply((|| {
+        project(&shared, &p)?;
+        let impulse: u32 = id("impulseId", &impulse)?;
+        let job = shared.state().regenerate(impulse, SystemTime::now())?;
+        Ok(StartJobResponse {
+            success: true,
+            error: None,
+            id: job,
+        })
+    })())
+}
+
+async fn job_status(
+    State(shared): State<Shared>,
+    Path((p, job)): Path<(String, String)>,
+) -> Response {
+    shared.count("getJobStatus");
+    reply((|| {
+        project(&shared, &p)?;
+        let job: u64 = id("jobId", &job)?;
+        let state = shared.state();
+        Ok(GetJobResponse {
+            success: true,
+            error: None,
+            job: state.job(job)?.to_api(SystemTime::now()),
+        })
+    })())
+}
+
+/// Builds a (possibly large) result off the async workers.
+async fn classify(
+    shared: &Shared,
+    p: &str,
+    query: &HashMap<String, String>,
+    page: bool,
+) -> Result<(ClassifyJobResponse, u64), Refusal> {
+    let project_id = project(shared, p)?;
+    let impulse_id = query_id(query, "impulseId")?;
+    let (sim, results) = {
+        let state = shared.state();
+        let (sim, results) = state.results(impulse_id)?;
+        (sim.clone(), results)
+    };
+    let total = sim.test_set.as_ref().map_or(0, |s| s.len());
+    let range = if page {
+        let limit: usize = query_id(query, "limit")?
+            .unwrap_or(DEFAULT_PAGE)
+            .min(MAX_PAGE);
+        let offset: usize = query_id(query, "offset")?.unwrap_or(0);
+        Some(offset.min(total)..offset.saturating_add(limit).min(total))
+    } else {
+        None
+    };
+    let response =
+        tokio::task::spawn_blocking(move || classify_response(project_id, &sim, results, range))
+            .await
+            .map_err(|e| Refusal {
+                status: 500,
+                error: format!("internal error: {e}"),
+            })?;
+    let total = if response.accuracy.total_summary.good + response.accuracy.total_summary.bad == 0 {
+        0
+    } else {
+        total as u64
+    };
+    Ok((response, total))
+}
+
+async fn classify_result(
+    State(shared): State<Shared>,
+    Path(p): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    shared.count("getClassifyJobResult");
+    reply(classify(&shared, &p, &query, false).await.map(|(r, _)| r))
+}
+
+async fn classify_result_page(
+    State(shared): State<Shared>,
+    Path(p): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    shared.count("getClassifyJobResultPage");
+    reply(
+        classify(&shared, &p, &query, true)
+            .await
+            .map(|(r, total)| ClassifyJobResponsePage {
+                success: true,
+                error: None,
+                result: r.result,
+                predictions: r.predictions,
+                total_count: total,
+            }),
+    )
+}
+
+/// Per-operation request counts, for `serve`'s log on exit.
+pub fn summarize_counts(studio: &Studio) -> BTreeMap<&'static str, u64> {
+    studio
+        .shared
+        .journal()
+        .requests
+        .iter()
+        .map(|(k, v)| (*k, *v))
+        .collect()
+}

@@ -1,0 +1,682 @@
+//! The simulated Studio's state and rules, apart from HTTP.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::api::error::BLOCKED_BY_JOB;
+use crate::api::models::*;
+use crate::metrics::{Aggregation, TestSet, Thresholds};
+
+use super::demo::{BlockRole, Regeneration, SimBlock, SimImpulse, sample};
+
+/// A refusal: the HTTP status and the `error` text of a `{success: false}` body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub status: u16,
+    pub error: String,
+}
+
+impl Refusal {
+    /// HTTP 200 with `success: false`: how Studio refuses a well-formed request.
+    pub fn soft(error: impl Into<String>) -> Self {
+        Self {
+            status: 200,
+            error: error.into(),
+        }
+    }
+
+    pub fn not_found(error: impl Into<String>) -> Self {
+        Self {
+            status: 404,
+            error: error.into(),
+        }
+    }
+}
+
+/// Model testing results of one impulse.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Results {
+    /// Never tested.
+    Missing,
+    /// Current, computed at these thresholds.
+    Current(Thresholds),
+    /// Invalidated by a threshold change.
+    Stale(StaleReason),
+}
+
+#[derive(Debug, Clone)]
+struct ImpulseState {
+    sim: SimImpulse,
+    results: Results,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimJob {
+    pub id: u64,
+    pub impulse_id: u32,
+    pub created: SystemTime,
+    pub duration: Duration,
+    /// Whether its results were applied (done once, when first seen finished).
+    applied: bool,
+}
+
+impl SimJob {
+    fn started_at(&self) -> SystemTime {
+        self.created + self.duration.min(Duration::from_millis(200)) / 2
+    }
+
+    fn finishes_at(&self) -> SystemTime {
+        self.created + self.duration
+    }
+
+    pub fn is_running(&self, now: SystemTime) -> bool {
+        now < self.finishes_at()
+    }
+
+    pub fn to_api(&self, now: SystemTime) -> Job {
+        let started = (now >= self.started_at()).then(|| rfc3339(self.started_at()));
+        let finished = (!self.is_running(now)).then(|| rfc3339(self.finishes_at()));
+        Job {
+            id: self.id,
+            category: "Regenerating model testing summary".into(),
+            category_key: "regenerate-model-testing-summary".into(),
+            key: format!("regenerate-model-testing-summary-{}", self.impulse_id),
+            created: rfc3339(self.created),
+            finished_successful: finished.as_ref().map(|_| true),
+            compute_time: finished.as_ref().map(|_| self.duration.as_secs_f64()),
+            started,
+            finished,
+            job_notification_uids: Vec::new(),
+            additional_info: None,
+        }
+    }
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// The whole simulated project.
+#[derive(Debug)]
+pub struct StudioState {
+    pub project: Project,
+    impulses: Vec<ImpulseState>,
+    jobs: BTreeMap<u64, SimJob>,
+    next_job_id: u64,
+    job_duration: Duration,
+}
+
+impl StudioState {
+    pub fn new(project: Project, impulses: Vec<SimImpulse>, job_duration: Duration) -> Self {
+        let impulses = impulses
+            .into_iter()
+            .map(|sim| {
+                let results = match &sim.test_set {
+                    Some(_) => Results::Current(metric_thresholds(&sim.blocks)),
+                    None => Results::Missing,
+                };
+                ImpulseState { sim, results }
+            })
+            .collect();
+        Self {
+            project,
+            impulses,
+            jobs: BTreeMap::new(),
+            next_job_id: 1,
+            job_duration,
+        }
+    }
+
+    /// Applies what finished jobs did. Called before every request is answered, so that
+    /// jobs need no background task and time is the only input.
+    pub fn advance(&mut self, now: SystemTime) {
+        let finished: Vec<(u64, u32)> = self
+            .jobs
+            .values()
+            .filter(|j| !j.applied && !j.is_running(now))
+            .map(|j| (j.id, j.impulse_id))
+            .collect();
+        for (job_id, impulse_id) in finished {
+            if let Some(state) = self.impulse_state_mut(impulse_id) {
+                state.results = Results::Current(metric_thresholds(&state.sim.blocks));
+            }
+            if let Some(job) = self.jobs.get_mut(&job_id) {
+                job.applied = true;
+            }
+        }
+    }
+
+    pub fn impulses(&self) -> Vec<Impulse> {
+        self.impulses
+            .iter()
+            .map(|s| s.sim.impulse.clone())
+            .collect()
+    }
+
+    /// The impulse with this id, or the default (first) one.
+    pub fn impulse(&self, id: Option<u32>) -> Result<&SimImpulse, Refusal> {
+        match id {
+            None => self
+                .impulses
+                .first()
+                .map(|s| &s.sim)
+                .ok_or_else(|| Refusal::not_found("this project has no impulse")),
+            Some(id) => self
+                .impulse_state(id)
+                .map(|s| &s.sim)
+                .ok_or_else(|| Refusal::not_found(format!("impulse {id} not found"))),
+        }
+    }
+
+    fn impulse_state(&self, id: u32) -> Option<&ImpulseState> {
+        self.impulses.iter().find(|s| s.sim.impulse.id == id)
+    }
+
+    fn impulse_state_mut(&mut self, id: u32) -> Option<&mut ImpulseState> {
+        self.impulses.iter_mut().find(|s| s.sim.impulse.id == id)
+    }
+
+    /// The learn block with this id, in whichever impulse it is.
+    pub fn block(&self, learn_id: u32) -> Result<&SimBlock, Refusal> {
+        self.impulses
+            .iter()
+            .flat_map(|s| s.sim.blocks.iter())
+            .find(|b| b.block.id == learn_id)
+            .ok_or_else(|| Refusal::not_found(format!("learn block {learn_id} not found")))
+    }
+
+    pub fn running_job(&self, now: SystemTime) -> Option<&SimJob> {
+        self.jobs.values().find(|j| j.is_running(now))
+    }
+
+    pub fn job(&self, id: u64) -> Result<&SimJob, Refusal> {
+        self.jobs
+            .get(&id)
+            .ok_or_else(|| Refusal::not_found(format!("job {id} not found")))
+    }
+
+    pub fn results(&self, impulse_id: Option<u32>) -> Result<(&SimImpulse, Results), Refusal> {
+        let sim = self.impulse(impulse_id)?;
+        let state = self
+            .impulse_state(sim.impulse.id)
+            .ok_or_else(|| Refusal::not_found("impulse not found"))?;
+        Ok((&state.sim, state.results))
+    }
+
+    /// setImpulseThresholds: validates every entry, then applies all of them or none.
+    pub fn set_thresholds(
+        &mut self,
+        impulse_id: u32,
+        request: &SetImpulseThresholdsRequest,
+        now: SystemTime,
+    ) -> Result<SetImpulseThresholdsResponse, Refusal> {
+        if self.impulse_state(impulse_id).is_none() {
+            return Err(Refusal::not_found(format!(
+                "impulse {impulse_id} not found"
+            )));
+        }
+        if let Some(job) = self.running_job(now) {
+            return Err(Refusal::soft(format!(
+                "Cannot set thresholds: {BLOCKED_BY_JOB} (job {}). Wait for it to finish.",
+                job.id
+            )));
+        }
+        if request.thresholds.is_empty() {
+            return Err(Refusal::soft("thresholds is empty: nothing to set"));
+        }
+        let state = self
+            .impulse_state(impulse_id)
+            .ok_or_else(|| Refusal::not_found("impulse not found"))?;
+        let problems: Vec<String> = request
+            .thresholds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, update)| {
+                validate_update(&state.sim, update).err().map(|why| {
+                    format!(
+                        "thresholds[{i}] (block {}, key {}): {why}",
+                        update.block_id, update.key
+                    )
+                })
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(Refusal::soft(format!(
+                "No thresholds were changed. {}",
+                problems.join("; ")
+            )));
+        }
+
+        let job_duration = self.job_duration;
+        let next_job_id = self.next_job_id;
+        let state = self
+            .impulse_state_mut(impulse_id)
+            .ok_or_else(|| Refusal::not_found("impulse not found"))?;
+        for update in &request.thresholds {
+            if let Some(threshold) = state
+                .sim
+                .blocks
+                .iter_mut()
+                .filter(|b| b.block.id == update.block_id)
+                .flat_map(|b| b.thresholds.iter_mut())
+                .find(|t| t.key == update.key)
+            {
+                threshold.value = update.value.clone();
+            }
+        }
+        let had_results = matches!(state.results, Results::Current(_));
+        let wants_job = request.allow_creating_regenerate_model_testing_jobs
+            || request
+                .force_run_regenerate_model_testing_in_job
+                .unwrap_or(false);
+        let force_job = request
+            .force_run_regenerate_model_testing_in_job
+            .unwrap_or(false);
+        let mut job_id = None;
+        let status = match (state.sim.regeneration, &state.sim.test_set) {
+            (_, None) => RegenerateStatus::NotRegenerated,
+            (Regeneration::Never, Some(_)) => {
+                if had_results {
+                    state.results = Results::Stale(StaleReason::ShouldRerunFullJob);
+                }
+                RegenerateStatus::NotRegenerated
+            }
+            (Regeneration::Inline, Some(_)) if !force_job => {
+                state.results = Results::Current(metric_thresholds(&state.sim.blocks));
+                RegenerateStatus::Regenerated
+            }
+            (Regeneration::Inline | Regeneration::Job, Some(_)) => {
+                state.results = Results::Stale(StaleReason::CanRegenerateModelSummary);
+                if wants_job {
+                    job_id = Some(next_job_id);
+                    RegenerateStatus::StartedJob
+                } else {
+                    RegenerateStatus::RequiresJob
+                }
+            }
+        };
+        if let Some(id) = job_id {
+            self.start_job(id, impulse_id, now, job_duration);
+        }
+        Ok(SetImpulseThresholdsResponse {
+            success: true,
+            error: None,
+            had_model_testing_results: had_results,
+            regenerate_model_testing_status: status,
+            regenerate_model_testing_results_job_id: job_id,
+        })
+    }
+
+    /// regenerateModelTestingSummary: a job that brings back current results. While one
+    /// runs, asking again returns the same job.
+    pub fn regenerate(&mut self, impulse_id: u32, now: SystemTime) -> Result<u64, Refusal> {
+        let state = self
+            .impulse_state(impulse_id)
+            .ok_or_else(|| Refusal::not_found(format!("impulse {impulse_id} not found")))?;
+        if state.sim.test_set.is_none() {
+            return Err(Refusal::soft(
+                "This impulse has no model testing results to regenerate; run model testing \
+                 first.",
+            ));
+        }
+        if state.sim.regeneration == Regeneration::Never {
+            return Err(Refusal::soft(
+                "Model testing results of object detection models cannot be regenerated from \
+                 the summary; run model testing again.",
+            ));
+        }
+        if let Some(job) = self.running_job(now) {
+            return Ok(job.id);
+        }
+        let id = self.next_job_id;
+        self.start_job(id, impulse_id, now, self.job_duration);
+        Ok(id)
+    }
+
+    fn start_job(&mut self, id: u64, impulse_id: u32, now: SystemTime, duration: Duration) {
+        self.next_job_id = id + 1;
+        self.jobs.insert(
+            id,
+            SimJob {
+                id,
+                impulse_id,
+                created: now,
+                duration,
+                applied: false,
+            },
+        );
+    }
+}
+
+/// The metrics thresholds that an impulse's blocks hold now.
+pub fn metric_thresholds(blocks: &[SimBlock]) -> Thresholds {
+    let mut thresholds = Thresholds::default();
+    for block in blocks {
+        for t in &block.thresholds {
+            match (t.key.as_str(), &t.value) {
+                ("min_score", ThresholdValue::Number(v)) if block.role == BlockRole::Classifier => {
+                    thresholds.min_score = *v;
+                }
+                ("min_anomaly_score", ThresholdValue::Number(v)) => {
+                    thresholds.min_anomaly_score = *v;
+                }
+                ("anomaly_scoring_aggregation_method", ThresholdValue::Text(v)) => {
+                    thresholds.aggregation = Aggregation::parse(v).unwrap_or_default();
+                }
+                _ => {}
+            }
+        }
+    }
+    thresholds
+}
+
+fn validate_update(sim: &SimImpulse, update: &ThresholdUpdate) -> Result<(), String> {
+    let block = sim
+        .blocks
+        .iter()
+        .find(|b| b.block.id == update.block_id)
+        .ok_or_else(|| {
+            format!(
+                "block {} is not a learn block of impulse {} (its learn blocks: {})",
+                update.block_id,
+                sim.impulse.id,
+                sim.blocks
+                    .iter()
+                    .map(|b| b.block.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+    let threshold = block
+        .thresholds
+        .iter()
+        .find(|t| t.key == update.key)
+        .ok_or_else(|| {
+            format!(
+                "unknown key; block {} has {}",
+                block.block.id,
+                block
+                    .thresholds
+                    .iter()
+                    .map(|t| t.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+    match (&threshold.dropdown_options, &update.value) {
+        (Some(options), ThresholdValue::Text(v)) => {
+            if options.iter().any(|o| o.value == *v) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{v}` is not an option (options: {})",
+                    options
+                        .iter()
+                        .map(|o| o.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }
+        }
+        (Some(_), ThresholdValue::Number(_)) => {
+            Err("expects one of its options as a string, not a number".into())
+        }
+        (None, ThresholdValue::Text(_)) => Err("expects a number, not a string".into()),
+        (None, ThresholdValue::Number(v)) => {
+            if !v.is_finite() {
+                Err("value must be a finite number".into())
+            } else if is_probability_key(&update.key) && !(0.0..=1.0).contains(v) {
+                Err(format!("value {v} is outside 0..1"))
+            } else {
+                Ok(())
+            }
+        }
+    }
+}
+
+/// getClassifyJobResult for an impulse whose results are in this state.
+pub fn classify_response(
+    project: u32,
+    sim: &SimImpulse,
+    results: Results,
+    window_range: Option<std::ops::Range<usize>>,
+) -> ClassifyJobResponse {
+    let empty_accuracy = |set: Option<&TestSet>| ModelTestingAccuracy {
+        total_summary: GoodBad::default(),
+        summary_per_class: BTreeMap::new(),
+        confusion_matrix_values: BTreeMap::new(),
+        rows: serde_json::Value::Array(Vec::new()),
+        all_labels: set.map(|s| s.labels.clone()).unwrap_or_default(),
+        accuracy_score: None,
+        balanced_accuracy_score: None,
+        anomaly_accuracy_score: None,
+        no_anomaly_accuracy_score: None,
+        mse_score: None,
+    };
+    let (set, thresholds) = match (&sim.test_set, results) {
+        (Some(set), Results::Current(th)) => (Arc::clone(set), th),
+        (set, results) => {
+            return ClassifyJobResponse {
+                success: true,
+                error: None,
+                result: Vec::new(),
+                predictions: Vec::new(),
+                accuracy: empty_accuracy(set.as_deref()),
+                additional_metrics_by_learn_block: Vec::new(),
+                available_variants: Vec::new(),
+                no_results_because_thresholds_changed: match results {
+                    Results::Stale(reason) => Some(reason),
+                    _ => None,
+                },
+            };
+        }
+    };
+    let summary = set.evaluate(&thresholds);
+    let range = window_range.unwrap_or(0..set.len());
+    let mut result = Vec::with_capacity(range.len());
+    let mut predictions = Vec::with_capacity(range.len());
+    for i in range {
+        let sample_id = i as u64 + 1;
+        let expected = &set.labels[set.expected[i] as usize];
+        let predicted = set.predict(i, &thresholds);
+        let prediction = set.prediction_name(predicted).to_string();
+        predictions.push(ModelPrediction {
+            sample_id,
+            start_ms: 0.0,
+            end_ms: 0.0,
+            label: Some(expected.clone()),
+            prediction_correct: Some(prediction == *expected),
+            prediction,
+            anomaly_scores: None,
+        });
+        result.push(ModelResult {
+            sample_id,
+            sample: sample(project, sample_id, expected),
+            classifications: sim
+                .blocks
+                .iter()
+                .map(|b| classification(b, &set, i, &thresholds, expected))
+                .collect(),
+        });
+    }
+    ClassifyJobResponse {
+        success: true,
+        error: None,
+        result,
+        predictions,
+        accuracy: summary.to_api(&set),
+        additional_metrics_by_learn_block: sim
+            .blocks
+            .iter()
+            .map(|b| LearnBlockMetrics {
+                learn_block_id: b.block.id,
+                learn_block_name: b.block.name.clone(),
+                additional_metrics: match b.role {
+                    BlockRole::Classifier => summary.classifier_metrics(),
+                    BlockRole::Anomaly | BlockRole::VisualAnomaly => summary.anomaly_metrics(),
+                },
+            })
+            .collect(),
+        available_variants: vec!["float32".into(), "int8".into()],
+        no_results_because_thresholds_changed: None,
+    }
+}
+
+/// A score as JSON prints it: the shortest decimal that reads back as the same `f32`.
+fn json_score(score: f32) -> f64 {
+    score.to_string().parse().unwrap_or(f64::from(score))
+}
+
+fn classification(
+    block: &SimBlock,
+    set: &TestSet,
+    i: usize,
+    thresholds: &Thresholds,
+    expected: &str,
+) -> Classification {
+    let (result, anomaly_result, minimum_confidence_rating) = match block.role {
+        BlockRole::Classifier => (
+            set.labels[..set.class_count]
+                .iter()
+                .zip(set.scores(i))
+                .map(|(label, s)| (label.clone(), json_score(*s)))
+                .collect(),
+            None,
+            thresholds.min_score,
+        ),
+        BlockRole::Anomaly => (
+            BTreeMap::from([(
+                "anomaly".to_string(),
+                json_score(set.anomaly_score(i, thresholds.aggregation).unwrap_or(0.0)),
+            )]),
+            None,
+            thresholds.min_anomaly_score,
+        ),
+        BlockRole::VisualAnomaly => {
+            let mean = set.anomaly_score(i, Aggregation::Mean).unwrap_or(0.0);
+            let max = set.anomaly_score(i, Aggregation::Max).unwrap_or(0.0);
+            (
+                BTreeMap::from([(
+                    "anomaly".to_string(),
+                    json_score(set.anomaly_score(i, thresholds.aggregation).unwrap_or(0.0)),
+                )]),
+                Some(vec![AnomalyResult {
+                    mean_score: Some(json_score(mean)),
+                    max_score: Some(json_score(max)),
+                }]),
+                thresholds.min_anomaly_score,
+            )
+        }
+    };
+    Classification {
+        learn_block: block.block.clone(),
+        result: vec![result],
+        anomaly_result,
+        minimum_confidence_rating,
+        expected_labels: vec![StructuredLabel {
+            start_index: 0,
+            end_index: 0,
+            label: expected.to_string(),
+        }],
+        thresholds: block.thresholds.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::studio::demo::{demo_impulses, demo_project};
+
+    fn state() -> StudioState {
+        StudioState::new(
+            demo_project(),
+            demo_impulses().unwrap(),
+            Duration::from_secs(2),
+        )
+    }
+
+    fn request(
+        entries: &[(u32, &str, ThresholdValue)],
+        allow: bool,
+    ) -> SetImpulseThresholdsRequest {
+        SetImpulseThresholdsRequest {
+            thresholds: entries
+                .iter()
+                .map(|(b, k, v)| ThresholdUpdate {
+                    block_id: *b,
+                    key: k.to_string(),
+                    value: v.clone(),
+                })
+                .collect(),
+            allow_creating_regenerate_model_testing_jobs: allow,
+            force_run_regenerate_model_testing_in_job: None,
+        }
+    }
+
+    #[test]
+    fn a_mixed_request_changes_nothing() {
+        let mut s = state();
+        let now = SystemTime::now();
+        let err = s
+            .set_thresholds(
+                1,
+                &request(
+                    &[
+                        (3, "min_score", ThresholdValue::Number(0.7)),
+                        (4, "min_anomaly_score", ThresholdValue::Text("x".into())),
+                    ],
+                    false,
+                ),
+                now,
+            )
+            .unwrap_err();
+        assert!(
+            err.error.contains("thresholds[1] (block 4"),
+            "{}",
+            err.error
+        );
+        assert_eq!(
+            s.block(3).unwrap().thresholds[0].value,
+            ThresholdValue::Number(0.6)
+        );
+    }
+
+    #[test]
+    fn a_job_blocks_set_thresholds_until_it_finishes() {
+        let mut s = state();
+        let t0 = SystemTime::now();
+        let r = s
+            .set_thresholds(
+                2,
+                &request(&[(13, "min_score", ThresholdValue::Number(0.5))], true),
+                t0,
+            )
+            .unwrap();
+        assert_eq!(
+            r.regenerate_model_testing_status,
+            RegenerateStatus::StartedJob
+        );
+        let job = r.regenerate_model_testing_results_job_id.unwrap();
+        let blocked = s
+            .set_thresholds(
+                1,
+                &request(&[(3, "min_score", ThresholdValue::Number(0.5))], false),
+                t0,
+            )
+            .unwrap_err();
+        assert!(blocked.error.contains(BLOCKED_BY_JOB));
+        let later = t0 + Duration::from_secs(3);
+        s.advance(later);
+        assert!(s.job(job).unwrap().to_api(later).is_finished());
+        assert!(matches!(s.results(Some(2)).unwrap().1, Results::Current(_)));
+        assert!(
+            s.set_thresholds(
+                1,
+                &request(&[(3, "min_score", ThresholdValue::Number(0.5))], false),
+                later
+            )
+            .is_ok()
+        );
+    }
+}

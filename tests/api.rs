@@ -1,0 +1,661 @@
+//! The real client against the real simulator on 127.0.0.1, raw HTTP to the simulator, and
+//! every response checked against the published OpenAPI spec.
+
+mod common;
+
+use std::time::Duration;
+
+use ei_tune::api::ApiError;
+use ei_tune::api::models::*;
+use ei_tune::studio::demo::DEMO_PROJECT_ID;
+use serde_json::{Value, json};
+
+use common::{KEY, client, client_with_key, openapi::spec, studio, studio_with_jobs};
+
+const P: u32 = DEMO_PROJECT_ID;
+
+fn set(entries: &[(u32, &str, ThresholdValue)], allow_jobs: bool) -> SetImpulseThresholdsRequest {
+    SetImpulseThresholdsRequest {
+        thresholds: entries
+            .iter()
+            .map(|(block_id, key, value)| ThresholdUpdate {
+                block_id: *block_id,
+                key: key.to_string(),
+                value: value.clone(),
+            })
+            .collect(),
+        allow_creating_regenerate_model_testing_jobs: allow_jobs,
+        force_run_regenerate_model_testing_in_job: None,
+    }
+}
+
+fn num(v: f64) -> ThresholdValue {
+    ThresholdValue::Number(v)
+}
+
+#[tokio::test]
+async fn every_read_operation_works() {
+    let studio = studio().await;
+    let c = client(&studio);
+    assert_eq!(c.resolve_project(None).await.unwrap(), P);
+    let projects = c.list_projects().await.unwrap();
+    assert_eq!(projects.len(), 1);
+    let impulses = c.list_impulses(P).await.unwrap();
+    assert_eq!(impulses.len(), 5);
+    let default = c.get_impulse(P, None).await.unwrap();
+    assert_eq!(default.id, 1);
+    let visual = c.get_impulse(P, Some(3)).await.unwrap();
+    let blocks = c.impulse_thresholds(P, &default).await.unwrap();
+    assert_eq!(
+        blocks
+            .iter()
+            .map(|b| (b.block.id, b.thresholds[0].key.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(3, "min_score"), (4, "min_anomaly_score")]
+    );
+    // the anomaly block was read with getAnomaly, the classifier with getKeras
+    assert_eq!(studio.request_count("getAnomaly"), 1);
+    assert_eq!(studio.request_count("getKeras"), 1);
+    let visual_blocks = c.impulse_thresholds(P, &visual).await.unwrap();
+    let dropdown = &visual_blocks[0].thresholds[1];
+    assert_eq!(dropdown.value, ThresholdValue::Text("max".into()));
+    assert_eq!(dropdown.dropdown_options.as_ref().unwrap().len(), 2);
+
+    let results = c.model_testing_results(P, 1).await.unwrap();
+    assert!(results.result.len() > 500);
+    assert_eq!(results.predictions.len(), results.result.len());
+    let summary = c.model_testing_summary(P, 1).await.unwrap();
+    assert_eq!(summary.accuracy, results.accuracy);
+    let page = c.model_testing_results_page(P, 1, 10, 25).await.unwrap();
+    assert_eq!(page.result.len(), 25);
+    assert_eq!(page.result[0].sample_id, results.result[10].sample_id);
+    assert_eq!(page.total_count as usize, results.result.len());
+}
+
+#[tokio::test]
+async fn regenerated_results_are_visible_at_once() {
+    let studio = studio().await;
+    let c = client(&studio);
+    let before = c.model_testing_summary(P, 1).await.unwrap();
+    let r = c
+        .set_thresholds(P, 1, &set(&[(3, "min_score", num(0.95))], false))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.regenerate_model_testing_status,
+        RegenerateStatus::Regenerated
+    );
+    assert!(r.had_model_testing_results);
+    assert_eq!(r.regenerate_model_testing_results_job_id, None);
+    let after = c.model_testing_summary(P, 1).await.unwrap();
+    let uncertain = |s: &ModelTestingSummary| -> f64 {
+        s.accuracy
+            .confusion_matrix_values
+            .values()
+            .filter_map(|row| row.get("uncertain"))
+            .sum()
+    };
+    assert!(uncertain(&after) > uncertain(&before));
+    assert_eq!(after.no_results_because_thresholds_changed, None);
+    let results = c.model_testing_results(P, 1).await.unwrap();
+    assert_eq!(
+        results.result[0].classifications[0].minimum_confidence_rating,
+        0.95
+    );
+    assert_eq!(
+        c.impulse_thresholds(P, &c.get_impulse(P, None).await.unwrap())
+            .await
+            .unwrap()[0]
+            .thresholds[0]
+            .value,
+        num(0.95)
+    );
+}
+
+#[tokio::test]
+async fn not_regenerated_for_object_detection_and_untested_impulses() {
+    let studio = studio().await;
+    let c = client(&studio);
+    let r = c
+        .set_thresholds(P, 4, &set(&[(33, "min_score", num(0.4))], false))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.regenerate_model_testing_status,
+        RegenerateStatus::NotRegenerated
+    );
+    assert!(r.had_model_testing_results);
+    let stale = c.model_testing_summary(P, 4).await.unwrap();
+    assert_eq!(
+        stale.no_results_because_thresholds_changed,
+        Some(StaleReason::ShouldRerunFullJob)
+    );
+    let refused = c.regenerate_model_testing_summary(P, 4).await.unwrap_err();
+    assert!(matches!(refused, ApiError::Refused { .. }), "{refused}");
+
+    let r = c
+        .set_thresholds(P, 5, &set(&[(43, "min_score", num(0.4))], false))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.regenerate_model_testing_status,
+        RegenerateStatus::NotRegenerated
+    );
+    assert!(!r.had_model_testing_results);
+    assert_eq!(
+        c.model_testing_summary(P, 5).await.unwrap().window_count(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn requires_job_then_a_job_regenerates_and_blocks_changes_meanwhile() {
+    let studio = studio_with_jobs(600).await;
+    let c = client(&studio);
+    let r = c
+        .set_thresholds(P, 2, &set(&[(13, "min_score", num(0.5))], false))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.regenerate_model_testing_status,
+        RegenerateStatus::RequiresJob
+    );
+    assert!(r.had_model_testing_results);
+    let stale = c.model_testing_summary(P, 2).await.unwrap();
+    assert_eq!(
+        stale.no_results_because_thresholds_changed,
+        Some(StaleReason::CanRegenerateModelSummary)
+    );
+
+    let job_id = c.regenerate_model_testing_summary(P, 2).await.unwrap();
+    let running = c.job_status(P, job_id).await.unwrap();
+    assert!(!running.is_finished());
+    let blocked = c
+        .set_thresholds(P, 1, &set(&[(3, "min_score", num(0.1))], false))
+        .await
+        .unwrap_err();
+    assert!(blocked.is_blocked_by_job(), "{blocked}");
+    assert_eq!(studio.threshold(3, "min_score"), Some(num(0.6)));
+
+    let finished = loop {
+        let job = c.job_status(P, job_id).await.unwrap();
+        if job.is_finished() {
+            break job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(finished.started.is_some());
+    assert_eq!(finished.finished_successful, Some(true));
+    let fresh = c.model_testing_summary(P, 2).await.unwrap();
+    assert_eq!(fresh.no_results_because_thresholds_changed, None);
+    assert_eq!(fresh.window_count(), 24_000);
+}
+
+#[tokio::test]
+async fn started_job_when_jobs_are_allowed() {
+    let studio = studio_with_jobs(300).await;
+    let c = client(&studio);
+    let r = c
+        .set_thresholds(P, 2, &set(&[(14, "min_anomaly_score", num(0.8))], true))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.regenerate_model_testing_status,
+        RegenerateStatus::StartedJob
+    );
+    let job = r.regenerate_model_testing_results_job_id.expect("a job id");
+    assert!(!c.job_status(P, job).await.unwrap().is_finished());
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(c.job_status(P, job).await.unwrap().is_finished());
+    assert_eq!(
+        c.model_testing_summary(P, 2)
+            .await
+            .unwrap()
+            .no_results_because_thresholds_changed,
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_key_gets_401_with_a_json_error() {
+    let studio = studio().await;
+    let err = client_with_key(&studio, "ei_wrong")
+        .list_projects()
+        .await
+        .unwrap_err();
+    match err {
+        ApiError::Status {
+            status, message, ..
+        } => {
+            assert_eq!(status, 401);
+            assert!(message.contains("not valid"), "{message}");
+        }
+        other => panic!("expected HTTP 401, got {other}"),
+    }
+    let text = client_with_key(&studio, "ei_wrong")
+        .list_projects()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(!text.contains("ei_wrong"), "the key leaked into {text}");
+}
+
+#[tokio::test]
+async fn unknown_blocks_keys_and_options_are_refused_by_entry() {
+    let studio = studio().await;
+    let c = client(&studio);
+    let cases: Vec<(u32, SetImpulseThresholdsRequest, &str)> = vec![
+        (
+            1,
+            set(&[(99, "min_score", num(0.5))], false),
+            "block 99 is not a learn block",
+        ),
+        (1, set(&[(3, "nope", num(0.5))], false), "unknown key"),
+        (1, set(&[(3, "min_score", num(1.5))], false), "outside 0..1"),
+        (
+            1,
+            set(
+                &[(3, "min_score", ThresholdValue::Text("0.5".into()))],
+                false,
+            ),
+            "expects a number",
+        ),
+        (
+            3,
+            set(
+                &[(
+                    23,
+                    "anomaly_scoring_aggregation_method",
+                    ThresholdValue::Text("median".into()),
+                )],
+                false,
+            ),
+            "not an option",
+        ),
+        (
+            3,
+            set(
+                &[(23, "anomaly_scoring_aggregation_method", num(1.0))],
+                false,
+            ),
+            "expects one of its options",
+        ),
+    ];
+    for (impulse, request, why) in cases {
+        let err = c.set_thresholds(P, impulse, &request).await.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, ApiError::Refused { .. }), "{text}");
+        assert!(text.contains("thresholds[0]"), "{text}");
+        assert!(text.contains(why), "expected `{why}` in {text}");
+    }
+    let ok = c
+        .set_thresholds(
+            P,
+            3,
+            &set(
+                &[(
+                    23,
+                    "anomaly_scoring_aggregation_method",
+                    ThresholdValue::Text("mean".into()),
+                )],
+                false,
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        ok.regenerate_model_testing_status,
+        RegenerateStatus::Regenerated
+    );
+    assert_eq!(
+        studio.threshold(23, "anomaly_scoring_aggregation_method"),
+        Some(ThresholdValue::Text("mean".into()))
+    );
+}
+
+#[tokio::test]
+async fn a_mixed_request_is_applied_all_or_nothing() {
+    let studio = studio().await;
+    let c = client(&studio);
+    let err = c
+        .set_thresholds(
+            P,
+            1,
+            &set(
+                &[
+                    (3, "min_score", num(0.9)),
+                    (4, "min_anomaly_score", num(f64::MAX)),
+                ],
+                false,
+            ),
+        )
+        .await;
+    // f64::MAX is finite: this one passes, and both change together.
+    assert!(err.is_ok());
+    let err = c
+        .set_thresholds(
+            P,
+            1,
+            &set(
+                &[(3, "min_score", num(0.2)), (4, "no_such_key", num(1.0))],
+                false,
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("thresholds[1]"), "{err}");
+    assert_eq!(studio.threshold(3, "min_score"), Some(num(0.9)));
+    let calls = studio.set_threshold_calls();
+    assert_eq!(calls.len(), 2);
+    assert!(calls[0].applied && !calls[1].applied);
+}
+
+async fn raw_post(url: &str, body: &str, key: Option<&str>) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(key) = key {
+        request = request.header("x-api-key", key);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let json = response.json().await.expect("every answer is JSON");
+    (status, json)
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_400_and_a_clear_error() {
+    let studio = studio().await;
+    let url = format!("{}/api/{P}/impulse/1/set-thresholds", studio.base_url());
+    let cases = [
+        ("{not json", "not valid JSON"),
+        ("", "not valid JSON"),
+        (
+            r#"{"thresholds": []}"#,
+            "allowCreatingRegenerateModelTestingJobs",
+        ),
+        (
+            r#"{"thresholds": [{"blockId": "3", "key": "min_score", "value": 0.5}], "allowCreatingRegenerateModelTestingJobs": false}"#,
+            "thresholds[0].blockId",
+        ),
+        (
+            r#"{"thresholds": [{"blockId": 3, "key": "min_score", "value": true}], "allowCreatingRegenerateModelTestingJobs": false}"#,
+            "thresholds[0].value",
+        ),
+        (
+            r#"{"thresholds": [{"blockId": 3, "value": 0.5}], "allowCreatingRegenerateModelTestingJobs": false}"#,
+            "key",
+        ),
+        (
+            r#"{"thresholds": {}, "allowCreatingRegenerateModelTestingJobs": false}"#,
+            "thresholds",
+        ),
+        (r#"[1, 2]"#, "Invalid request body"),
+    ];
+    for (body, why) in cases {
+        let (status, json) = raw_post(&url, body, Some(KEY)).await;
+        assert_eq!(status, 400, "{body}: {json}");
+        assert_eq!(json["success"], json!(false), "{body}");
+        let error = json["error"].as_str().unwrap_or_default();
+        assert!(error.contains(why), "{body}: expected `{why}` in `{error}`");
+    }
+    assert_eq!(studio.threshold(3, "min_score"), Some(num(0.6)));
+
+    let (status, json) = raw_post(&url, "{}", None).await;
+    assert_eq!(status, 401);
+    assert_eq!(json["success"], json!(false));
+
+    let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(200_000));
+    let response = reqwest::Client::new()
+        .post(&url)
+        .header("x-api-key", KEY)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+}
+
+#[tokio::test]
+async fn bad_paths_and_ids_get_json_errors() {
+    let studio = studio().await;
+    let get = |path: String| {
+        let url = format!("{}{path}", studio.base_url());
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .header("x-api-key", KEY)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    for (path, status) in [
+        (format!("/api/{P}/impulse?impulseId=77"), 404),
+        (format!("/api/{P}/impulse?impulseId=x"), 400),
+        (format!("/api/{P}/training/keras/abc"), 400),
+        (format!("/api/{P}/training/keras/999"), 404),
+        (format!("/api/{P}/jobs/12345/status"), 404),
+        ("/api/1/impulses".to_string(), 403),
+        ("/api/nothing/here/at/all".to_string(), 404),
+    ] {
+        let (got, json) = get(path.clone()).await;
+        assert_eq!(got, status, "{path}: {json}");
+        assert_eq!(json["success"], json!(false), "{path}");
+        assert!(
+            json["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{path}"
+        );
+    }
+    let (status, json) = get(format!("/api/{P}/training/keras/4")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        json["success"],
+        json!(false),
+        "an anomaly block via getKeras"
+    );
+}
+
+/// Fetches `path` and checks the body against the spec's schema for `spec_path`.
+async fn conforms(studio: &ei_tune::studio::Studio, method: &str, spec_path: &str, path: &str) {
+    let url = format!("{}{path}", studio.base_url());
+    let client = reqwest::Client::new();
+    let request = match method {
+        "post" => client.post(url),
+        _ => client.get(url),
+    };
+    let body: Value = request
+        .header("x-api-key", KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["success"], json!(true), "{path}: {body}");
+    let spec = spec();
+    let errors = spec.validate(spec.response_schema(method, spec_path), &body);
+    assert!(
+        errors.is_empty(),
+        "{path} breaks its schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_response_conforms_to_the_published_spec() {
+    let studio = studio().await;
+    let c = client(&studio);
+    conforms(&studio, "get", "/api/projects", "/api/projects").await;
+    conforms(
+        &studio,
+        "get",
+        "/api/{projectId}/impulses",
+        &format!("/api/{P}/impulses"),
+    )
+    .await;
+    for impulse in ["", "?impulseId=3"] {
+        conforms(
+            &studio,
+            "get",
+            "/api/{projectId}/impulse",
+            &format!("/api/{P}/impulse{impulse}"),
+        )
+        .await;
+    }
+    for learn in [3, 23, 33] {
+        conforms(
+            &studio,
+            "get",
+            "/api/{projectId}/training/keras/{learnId}",
+            &format!("/api/{P}/training/keras/{learn}"),
+        )
+        .await;
+    }
+    conforms(
+        &studio,
+        "get",
+        "/api/{projectId}/training/anomaly/{learnId}",
+        &format!("/api/{P}/training/anomaly/4"),
+    )
+    .await;
+    for impulse in [1, 3, 4, 5] {
+        conforms(
+            &studio,
+            "get",
+            "/api/{projectId}/classify/all/result",
+            &format!("/api/{P}/classify/all/result?impulseId={impulse}"),
+        )
+        .await;
+    }
+    conforms(
+        &studio,
+        "get",
+        "/api/{projectId}/classify/all/result/page",
+        &format!("/api/{P}/classify/all/result/page?impulseId=2&limit=100&offset=200"),
+    )
+    .await;
+
+    // set-thresholds answers and a stale result set
+    c.set_thresholds(P, 2, &set(&[(13, "min_score", num(0.5))], false))
+        .await
+        .unwrap();
+    conforms(
+        &studio,
+        "get",
+        "/api/{projectId}/classify/all/result",
+        &format!("/api/{P}/classify/all/result?impulseId=2"),
+    )
+    .await;
+    let spec = spec();
+    let set_schema = spec.response_schema(
+        "post",
+        "/api/{projectId}/impulse/{impulseId}/set-thresholds",
+    );
+    for (impulse, block, allow) in [(1, 3, false), (2, 13, true), (4, 33, false)] {
+        let response = c
+            .set_thresholds(P, impulse, &set(&[(block, "min_score", num(0.55))], allow))
+            .await
+            .unwrap();
+        let errors = spec.validate(set_schema, &serde_json::to_value(&response).unwrap());
+        assert!(errors.is_empty(), "{errors:?}");
+        if let Some(job) = response.regenerate_model_testing_results_job_id {
+            conforms(
+                &studio,
+                "get",
+                "/api/{projectId}/jobs/{jobId}/status",
+                &format!("/api/{P}/jobs/{job}/status"),
+            )
+            .await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            conforms(
+                &studio,
+                "get",
+                "/api/{projectId}/jobs/{jobId}/status",
+                &format!("/api/{P}/jobs/{job}/status"),
+            )
+            .await;
+        }
+    }
+    conforms(
+        &studio,
+        "post",
+        "/api/{projectId}/impulse/{impulseId}/regenerate-model-testing-summary",
+        &format!("/api/{P}/impulse/1/regenerate-model-testing-summary"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_bodies_the_client_sends_conform_to_the_request_schema() {
+    let studio = studio().await;
+    let c = client(&studio);
+    c.set_thresholds(
+        P,
+        1,
+        &set(
+            &[
+                (3, "min_score", num(0.7)),
+                (4, "min_anomaly_score", num(2.5)),
+            ],
+            false,
+        ),
+    )
+    .await
+    .unwrap();
+    c.set_thresholds(
+        P,
+        3,
+        &set(
+            &[(
+                23,
+                "anomaly_scoring_aggregation_method",
+                ThresholdValue::Text("mean".into()),
+            )],
+            false,
+        ),
+    )
+    .await
+    .unwrap();
+    let spec = spec();
+    let schema = spec.request_schema(
+        "post",
+        "/api/{projectId}/impulse/{impulseId}/set-thresholds",
+    );
+    let calls = studio.set_threshold_calls();
+    assert_eq!(calls.len(), 2);
+    for call in calls {
+        let body: Value = serde_json::from_str(&call.body).unwrap();
+        let errors = spec.validate(schema, &body);
+        assert!(errors.is_empty(), "{}: {errors:?}", call.body);
+        assert_eq!(
+            body["allowCreatingRegenerateModelTestingJobs"],
+            json!(false)
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_validator_catches_what_it_should() {
+    // A check that cannot fail proves nothing: feed it broken bodies.
+    let spec = spec();
+    let schema = spec.response_schema(
+        "post",
+        "/api/{projectId}/impulse/{impulseId}/set-thresholds",
+    );
+    let good = json!({"success": true, "hadModelTestingResults": true, "regenerateModelTestingStatus": "regenerated"});
+    assert!(spec.validate(schema, &good).is_empty());
+    let missing = json!({"success": true, "regenerateModelTestingStatus": "regenerated"});
+    assert!(spec.validate(schema, &missing)[0].contains("hadModelTestingResults"));
+    let bad_enum = json!({"success": true, "hadModelTestingResults": true, "regenerateModelTestingStatus": "done"});
+    assert!(!spec.validate(schema, &bad_enum).is_empty());
+    let bad_type = json!({"success": "yes", "hadModelTestingResults": true, "regenerateModelTestingStatus": "regenerated"});
+    assert!(!spec.validate(schema, &bad_type).is_empty());
+    let threshold = spec.schema("BlockThreshold");
+    let both = json!({"key": "k", "description": "d", "helpText": "h", "value": [1]});
+    assert!(!spec.validate(threshold, &both).is_empty());
+}

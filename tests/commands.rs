@@ -1,0 +1,245 @@
+//! The commands end to end: the real binary against a simulator started by the test.
+
+mod common;
+
+use std::process::Output;
+
+use ei_tune::api::models::ThresholdValue;
+use ei_tune::studio::Studio;
+use serde_json::Value;
+use tokio::process::Command;
+
+use common::{KEY, studio, studio_with_jobs};
+
+fn ei_tune(studio: &Studio) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ei-tune"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("EI_API_ENDPOINT", studio.base_url())
+        .env("EI_API_KEY", KEY)
+        .kill_on_drop(true);
+    cmd
+}
+
+async fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().await.expect("the binary runs");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn list_prints_a_table_and_json() {
+    let studio = studio().await;
+    let (code, out, err) = run(ei_tune(&studio).arg("list")).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("min_score"), "{out}");
+    assert!(out.contains("Anomaly detection (anomaly)"), "{out}");
+
+    let (code, out, err) = run(ei_tune(&studio).args(["--impulse", "3", "list", "--json"])).await;
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["blockId"], 23);
+    assert_eq!(rows[0]["key"], "min_anomaly_score");
+    assert!(rows[0]["value"].is_number());
+    assert_eq!(rows[1]["value"], "max");
+    assert_eq!(rows[1]["dropdownOptions"].as_array().unwrap().len(), 2);
+    assert!(rows[1]["helpText"].is_string());
+}
+
+#[tokio::test]
+async fn set_sends_one_call_and_explains_the_status() {
+    let studio = studio().await;
+    let (code, out, err) =
+        run(ei_tune(&studio).args(["set", "3.min_score=0.72", "4.min_anomaly_score=1.25"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("regenerated"), "{out}");
+    assert!(out.contains("had model testing results: yes"), "{out}");
+    let calls = studio.set_threshold_calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].request.thresholds.len(), 2);
+    assert!(
+        !calls[0]
+            .request
+            .allow_creating_regenerate_model_testing_jobs
+    );
+    assert_eq!(
+        studio.threshold(4, "min_anomaly_score"),
+        Some(ThresholdValue::Number(1.25))
+    );
+
+    let (code, out, err) = run(ei_tune(&studio).args([
+        "--impulse",
+        "2",
+        "set",
+        "--allow-jobs",
+        "--json",
+        "13.min_score=0.5",
+    ]))
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["regenerateModelTestingStatus"], "started_job");
+    assert!(json["regenerateModelTestingResultsJobId"].is_u64());
+}
+
+#[tokio::test]
+async fn bad_arguments_exit_2_before_any_set_call() {
+    let studio = studio().await;
+    for args in [
+        vec!["set", "3min_score=0.5"],
+        vec!["set", "3.min_score"],
+        vec!["set", "3.min_score=abc"],
+        vec!["set", "3.min_score=1.5"],
+        vec!["set", "3.min_score=inf"],
+        vec!["set", "99.min_score=0.5"],
+        vec!["set", "3.nope=0.5"],
+        vec![
+            "--impulse",
+            "3",
+            "set",
+            "23.anomaly_scoring_aggregation_method=median",
+        ],
+        vec!["--impulse", "3", "set", "23.min_anomaly_score=max"],
+        vec!["--impulse", "3", "set", "23.min_anomaly_score=1", "bad"],
+    ] {
+        let (code, _, err) = run(ei_tune(&studio).args(&args)).await;
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+    }
+    assert!(studio.set_threshold_calls().is_empty());
+}
+
+#[tokio::test]
+async fn a_refusal_by_the_server_exits_1_with_its_words() {
+    let studio = studio_with_jobs(5_000).await;
+    let (code, _, err) = run(ei_tune(&studio).args(["--impulse", "2", "regenerate"])).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(ei_tune(&studio).args(["set", "3.min_score=0.5"])).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("blocked by a running model testing job"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn regenerate_waits_and_prints_the_new_accuracy() {
+    let studio = studio_with_jobs(500).await;
+    let (code, _, err) =
+        run(ei_tune(&studio).args(["--impulse", "2", "set", "13.min_score=0.3"])).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(ei_tune(&studio).args(["--impulse", "2", "results"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("No current results"), "{out}");
+    let (code, out, err) =
+        run(ei_tune(&studio).args(["--impulse", "2", "regenerate", "--wait"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("finished"), "{out}");
+    assert!(out.contains("accuracy"), "{out}");
+    assert!(err.contains("job 1"), "progress goes to stderr: {err}");
+}
+
+#[tokio::test]
+async fn results_prints_the_summary_and_json() {
+    let studio = studio().await;
+    let (code, out, err) = run(ei_tune(&studio).arg("results")).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("accuracy"), "{out}");
+    assert!(out.contains("uncertain"), "{out}");
+    let (code, out, err) = run(ei_tune(&studio).args(["results", "--json"])).await;
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let total = &json["accuracy"]["totalSummary"];
+    assert!(total["good"].as_u64().unwrap() + total["bad"].as_u64().unwrap() > 500);
+}
+
+#[tokio::test]
+async fn without_a_key_it_says_where_to_find_one() {
+    let studio = studio().await;
+    let (code, _, err) = run(ei_tune(&studio).env_remove("EI_API_KEY").arg("list")).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("Keys"), "{err}");
+    assert!(err.contains("ei-tune demo"), "{err}");
+}
+
+#[tokio::test]
+async fn a_wrong_key_is_refused_and_never_printed() {
+    let studio = studio().await;
+    let (code, out, err) = run(ei_tune(&studio)
+        .env("EI_API_KEY", "ei_not_the_key_123")
+        .arg("list"))
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains("401"), "{err}");
+    assert!(!err.contains("ei_not_the_key_123") && !out.contains("ei_not_the_key_123"));
+}
+
+#[tokio::test]
+async fn an_unreachable_host_names_the_url() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let studio = studio().await;
+    let (code, _, err) = run(ei_tune(&studio)
+        .env("EI_API_ENDPOINT", format!("http://127.0.0.1:{port}/v1"))
+        .arg("list"))
+    .await;
+    assert_eq!(code, 1);
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+}
+
+#[tokio::test]
+async fn serve_prints_lines_a_user_can_paste() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ei-tune"))
+        .args(["serve", "--api-key", "ei_given", "--log-file", "/dev/null"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut exports = Vec::new();
+    while exports.len() < 3 {
+        let line = lines
+            .next_line()
+            .await
+            .unwrap()
+            .expect("serve prints its exports");
+        if let Some(export) = line.strip_prefix("export ") {
+            exports.push(export.to_string());
+        }
+    }
+    let endpoint = exports[0].strip_prefix("EI_API_ENDPOINT=").unwrap();
+    assert!(endpoint.starts_with("http://127.0.0.1:"));
+    assert_eq!(exports[1], "EI_API_KEY=ei_given");
+    let out = Command::new(env!("CARGO_BIN_EXE_ei-tune"))
+        .env_clear()
+        .env("EI_API_ENDPOINT", endpoint)
+        .env("EI_API_KEY", "ei_given")
+        .arg("list")
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("min_anomaly_score"));
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn completions_and_version_work() {
+    let studio = studio().await;
+    let (code, out, _) = run(ei_tune(&studio).args(["completions", "bash"])).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("ei-tune"));
+    let (code, out, _) = run(ei_tune(&studio).arg("--version")).await;
+    assert_eq!(code, 0);
+    assert!(out.starts_with("ei-tune "));
+}

@@ -1,0 +1,32 @@
+//! Helpers shared by the integration tests: a simulator on a free loopback port and a
+//! client configured for it.
+
+#![allow(dead_code)]
+
+pub mod openapi;
+
+use std::time::Duration;
+
+use ei_tune::api::{ClientConfig, StudioClient};
+use ei_tune::studio::{Studio, StudioConfig};
+
+pub const KEY: &str = "ei_test_0123456789abcdef0123456789ab";
+
+/// A simulator whose jobs run `job_ms` milliseconds.
+pub async fn studio_with_jobs(job_ms: u64) -> Studio {
+    let mut config = StudioConfig::new(KEY);
+    config.job_duration = Duration::from_millis(job_ms);
+    Studio::start(config).await.expect("simulator starts")
+}
+
+pub async fn studio() -> Studio {
+    studio_with_jobs(400).await
+}
+
+pub fn client(studio: &Studio) -> StudioClient {
+    StudioClient::new(&ClientConfig::new(studio.base_url()).with_api_key(KEY)).expect("client")
+}
+
+pub fn client_with_key(studio: &Studio, key: &str) -> StudioClient {
+    StudioClient::new(&ClientConfig::new(studio.base_url()).with_api_key(key)).expect("client")
+}

@@ -1,0 +1,164 @@
+//! Validates JSON against schemas of the published Studio OpenAPI spec (OpenAPI 3.0).
+//!
+//! The spec is read from `../shared/openapi/edge-impulse-openapi.yml` (or the file named by
+//! `EI_OPENAPI_SPEC`), never copied into the repository. OpenAPI 3.0 schemas are not JSON
+//! Schema (`nullable`, no type arrays), hence this small validator of the keywords the spec
+//! uses: $ref, allOf, oneOf, anyOf, type, nullable, required, properties, items, enum,
+//! additionalProperties.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+pub struct Spec {
+    doc: Value,
+}
+
+pub fn spec_path() -> PathBuf {
+    std::env::var_os("EI_OPENAPI_SPEC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../shared/openapi/edge-impulse-openapi.yml")
+        })
+}
+
+/// The published spec, loaded once per test binary. Panics with a plain explanation when
+/// it is absent: a conformance test that passes without the spec would prove nothing.
+pub fn spec() -> &'static Spec {
+    static SPEC: OnceLock<Spec> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let path = spec_path();
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "the published OpenAPI spec is absent ({}: {e}); the schema conformance tests \
+                 need it: put it there or set EI_OPENAPI_SPEC to its path",
+                path.display()
+            )
+        });
+        let doc: Value = serde_yaml::from_str(&text).expect("the OpenAPI spec is not YAML");
+        Spec { doc }
+    })
+}
+
+impl Spec {
+    /// The 200 response schema of an operation, by method and path as the spec writes it.
+    pub fn response_schema(&self, method: &str, path: &str) -> &Value {
+        let op = &self.doc["paths"][path][method];
+        assert!(op.is_object(), "the spec has no {method} {path}");
+        let schema = &op["responses"]["200"]["content"]["application/json"]["schema"];
+        assert!(
+            schema.is_object(),
+            "{method} {path} has no JSON 200 response"
+        );
+        schema
+    }
+
+    pub fn request_schema(&self, method: &str, path: &str) -> &Value {
+        let schema = &self.doc["paths"][path][method]["requestBody"]["content"]["application/json"]
+            ["schema"];
+        assert!(
+            schema.is_object(),
+            "{method} {path} has no JSON request body"
+        );
+        schema
+    }
+
+    pub fn schema(&self, name: &str) -> &Value {
+        let s = &self.doc["components"]["schemas"][name];
+        assert!(s.is_object(), "the spec has no schema {name}");
+        s
+    }
+
+    fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
+        let mut s = schema;
+        while let Some(r) = s.get("$ref").and_then(Value::as_str) {
+            let name = r.rsplit('/').next().unwrap_or_default();
+            s = self.schema(name);
+        }
+        s
+    }
+
+    /// Every way `value` breaks `schema`, each with its JSON path; empty when it conforms.
+    pub fn validate(&self, schema: &Value, value: &Value) -> Vec<String> {
+        let mut errors = Vec::new();
+        self.check(schema, value, "$", &mut errors);
+        errors
+    }
+
+    fn check(&self, schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+        let schema = self.resolve(schema);
+        if value.is_null() && schema.get("nullable") == Some(&Value::Bool(true)) {
+            return;
+        }
+        if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+            for s in all {
+                self.check(s, value, path, errors);
+            }
+        }
+        for (keyword, exactly_one) in [("oneOf", true), ("anyOf", false)] {
+            if let Some(options) = schema.get(keyword).and_then(Value::as_array) {
+                let matching = options
+                    .iter()
+                    .filter(|s| self.validate(s, value).is_empty())
+                    .count();
+                let ok = if exactly_one {
+                    matching == 1
+                } else {
+                    matching >= 1
+                };
+                if !ok {
+                    errors.push(format!(
+                        "{path}: matches {matching} of the {keyword} schemas"
+                    ));
+                }
+            }
+        }
+        if let Some(t) = schema.get("type").and_then(Value::as_str) {
+            let ok = match t {
+                "object" => value.is_object(),
+                "array" => value.is_array(),
+                "string" => value.is_string(),
+                "boolean" => value.is_boolean(),
+                "integer" => value.is_i64() || value.is_u64(),
+                "number" => value.is_number(),
+                _ => true,
+            };
+            if !ok {
+                errors.push(format!("{path}: expected {t}, got {value}"));
+                return;
+            }
+        }
+        if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
+            if !allowed.contains(value) {
+                errors.push(format!("{path}: {value} is not one of {allowed:?}"));
+            }
+        }
+        if let Some(object) = value.as_object() {
+            if let Some(required) = schema.get("required").and_then(Value::as_array) {
+                for name in required.iter().filter_map(Value::as_str) {
+                    if !object.contains_key(name) {
+                        errors.push(format!("{path}: missing required field `{name}`"));
+                    }
+                }
+            }
+            let properties = schema.get("properties").and_then(Value::as_object);
+            for (name, field) in object {
+                let field_path = format!("{path}.{name}");
+                if let Some(s) = properties.and_then(|p| p.get(name)) {
+                    self.check(s, field, &field_path, errors);
+                } else if let Some(extra) = schema.get("additionalProperties") {
+                    if extra.is_object() {
+                        self.check(extra, field, &field_path, errors);
+                    }
+                }
+            }
+        }
+        if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+            for (i, item) in array.iter().enumerate() {
+                self.check(items, item, &format!("{path}[{i}]"), errors);
+            }
+        }
+    }
+}
