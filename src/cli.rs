@@ -24,8 +24,31 @@ pub struct Cli {
     #[command(flatten)]
     pub connection: ConnectionArgs,
 
+    #[command(flatten)]
+    pub tui: TuiArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Options of the interactive tuner.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TuiArgs {
+    /// Quiet time after the last edit before values are sent, in milliseconds [default: 300]
+    #[arg(long, value_name = "MS")]
+    pub debounce_ms: Option<u64>,
+}
+
+impl TuiArgs {
+    pub fn or(&self, outer: &TuiArgs) -> TuiArgs {
+        TuiArgs {
+            debounce_ms: self.debounce_ms.or(outer.debounce_ms),
+        }
+    }
+
+    pub fn debounce(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.debounce_ms.unwrap_or(300))
+    }
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -90,6 +113,24 @@ impl ConnectionArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the interactive tuner (the default)
+    Tune {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[command(flatten)]
+        tui: TuiArgs,
+    },
+    /// Open the tuner on the simulated Studio's demo project, offline
+    Demo {
+        #[command(flatten)]
+        tui: TuiArgs,
+        /// How long a regeneration job runs, in seconds
+        #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+        job_seconds: f64,
+        /// Write logs to this file
+        #[arg(long, value_name = "PATH")]
+        log_file: Option<PathBuf>,
+    },
     /// Print every threshold of the impulse
     List {
         #[command(flatten)]

@@ -8,8 +8,12 @@ use serde_json::json;
 
 use crate::api::models::*;
 use crate::api::{ApiError, BlockThresholds, ClientConfig, Secret, StudioClient};
-use crate::cli::{ConnectionArgs, ServeArgs};
+use crate::app::{self, App, Input};
+use crate::cli::{ConnectionArgs, ServeArgs, TuiArgs};
 use crate::studio::{Studio, StudioConfig, random_api_key};
+use crate::terminal::TerminalGuard;
+use crate::tuner::{ExitReport, Loaded, TunerConfig};
+use crate::ui::Theme;
 
 /// A command's failure and the exit code it deserves.
 #[derive(Debug)]
@@ -573,6 +577,110 @@ fn right_aligned(rows: &[Vec<String>]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `ei-tune` / `ei-tune tune`: the interactive tuner on the configured impulse.
+pub async fn tune(args: &ConnectionArgs, tui: &TuiArgs) -> Result<String, CommandError> {
+    let client = client(args)?;
+    // Load before taking over the terminal: a session that cannot load anything says why
+    // on a plain terminal instead of opening an empty UI.
+    let loaded = app::load(&client, args.project, args.impulse).await?;
+    run_tui(client, loaded, tui).await
+}
+
+/// `ei-tune demo`: the simulated Studio in this process, and the tuner on it over HTTP.
+pub async fn demo(tui: &TuiArgs, job_seconds: f64) -> Result<String, CommandError> {
+    let job_duration = Duration::try_from_secs_f64(job_seconds)
+        .map_err(|_| CommandError::usage("--job-seconds takes a non-negative number"))?;
+    let mut config = StudioConfig::new(random_api_key());
+    config.job_duration = job_duration;
+    let studio = Studio::start(config)
+        .await
+        .map_err(|e| CommandError::failed(format!("cannot start the simulated Studio: {e}")))?;
+    let mut client_config = ClientConfig::new(studio.base_url());
+    client_config.api_key = Some(Secret::new(studio.api_key()));
+    let client = StudioClient::new(&client_config)?;
+    let loaded = app::load(&client, Some(studio.project_id()), None).await?;
+    let result = run_tui(client, loaded, tui).await;
+    studio.shutdown().await;
+    result
+}
+
+async fn run_tui(
+    client: StudioClient,
+    loaded: Loaded,
+    tui: &TuiArgs,
+) -> Result<String, CommandError> {
+    if !std::io::stdout().is_terminal() {
+        return Err(CommandError::usage(
+            "the tuner needs a terminal; for scripts use list, set and results",
+        ));
+    }
+    let config = TunerConfig {
+        debounce: tui.debounce(),
+        ..TunerConfig::default()
+    };
+    let app = App {
+        client,
+        project: Some(loaded.project_id),
+        config,
+        theme: Theme::from_env(),
+    };
+    let impulse = Some(loaded.impulse.id);
+    let report = {
+        let mut guard = TerminalGuard::enter()
+            .map_err(|e| CommandError::failed(format!("cannot set up the terminal: {e}")))?;
+        let input = terminal_input();
+        app::run(app, &mut guard.terminal, input, impulse, Some(loaded)).await
+        // The guard restores the terminal here, before anything is printed.
+    };
+    let report: ExitReport =
+        report.map_err(|e| CommandError::failed(format!("terminal error: {e}")))?;
+    if report.unsaved.is_empty() {
+        Ok(String::new())
+    } else {
+        Err(CommandError::failed(format!(
+            "these values were not saved to Studio:\n  {}",
+            report.unsaved.join("\n  ")
+        )))
+    }
+}
+
+/// Terminal events and termination signals, as one stream.
+fn terminal_input() -> impl futures::Stream<Item = Input> + Unpin {
+    use futures::StreamExt;
+    let events = crossterm::event::EventStream::new().map(|event| match event {
+        Ok(event) => Input::Terminal(event),
+        Err(_) => Input::Terminate,
+    });
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        wait_for_termination().await;
+        let _ = tx.send(Input::Terminate);
+    });
+    let signals = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    futures::stream::select(events, signals)
+}
+
+#[cfg(unix)]
+async fn wait_for_termination() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let kinds = [
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+        SignalKind::interrupt(),
+    ];
+    let mut streams: Vec<_> = kinds.into_iter().filter_map(|k| signal(k).ok()).collect();
+    if streams.is_empty() {
+        return std::future::pending().await;
+    }
+    let waits = streams.iter_mut().map(|s| Box::pin(s.recv()));
+    futures::future::select_all(waits).await;
+}
+
+#[cfg(not(unix))]
+async fn wait_for_termination() {
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// `ei-tune serve`: runs until Ctrl-C.

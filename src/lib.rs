@@ -5,8 +5,12 @@
 //! testing metrics they share ([`metrics`]).
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod logging;
 pub mod metrics;
 pub mod studio;
+pub mod terminal;
+pub mod tuner;
+pub mod ui;

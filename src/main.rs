@@ -35,11 +35,23 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<String, CommandError> {
     let Some(command) = cli.command else {
-        return Err(CommandError::usage(
-            "the interactive tuner is not built yet; use a subcommand (see --help)",
-        ));
+        logging::init_file(cli.connection.log_file.as_deref())?;
+        return commands::tune(&cli.connection, &cli.tui).await;
     };
     match command {
+        Command::Tune { connection, tui } => {
+            let args = connection.or(&cli.connection);
+            logging::init_file(args.log_file.as_deref())?;
+            commands::tune(&args, &tui.or(&cli.tui)).await
+        }
+        Command::Demo {
+            tui,
+            job_seconds,
+            log_file,
+        } => {
+            logging::init_file(log_file.as_deref().or(cli.connection.log_file.as_deref()))?;
+            commands::demo(&tui.or(&cli.tui), job_seconds).await
+        }
         Command::List { connection, json } => {
             let args = connection.or(&cli.connection);
             logging::init_file(args.log_file.as_deref())?;

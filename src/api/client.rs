@@ -101,22 +101,7 @@ impl StudioClient {
         if let Some(id) = explicit {
             return Ok(id);
         }
-        let projects = self.list_projects().await?;
-        match projects.as_slice() {
-            [only] => Ok(only.id),
-            [] => Err(ApiError::Refused {
-                operation: "listProjects",
-                message: "these credentials reach no project".into(),
-            }),
-            many => Err(ApiError::Config(format!(
-                "these credentials reach {} projects; choose one with --project (ids: {})",
-                many.len(),
-                many.iter()
-                    .map(|p| p.id.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
-        }
+        Ok(only_project(&self.list_projects().await?)?.id)
     }
 
     /// getAllImpulses.
@@ -362,6 +347,25 @@ impl StudioClient {
             });
         }
         decode_body(operation, &body)
+    }
+}
+
+/// The one project a project API key reaches; an error that says what to do otherwise.
+pub fn only_project(projects: &[Project]) -> Result<&Project, ApiError> {
+    match projects {
+        [only] => Ok(only),
+        [] => Err(ApiError::Refused {
+            operation: "listProjects",
+            message: "these credentials reach no project".into(),
+        }),
+        many => Err(ApiError::Config(format!(
+            "these credentials reach {} projects; choose one with --project (ids: {})",
+            many.len(),
+            many.iter()
+                .map(|p| p.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
     }
 }
 

@@ -30,3 +30,6 @@ pub fn client(studio: &Studio) -> StudioClient {
 pub fn client_with_key(studio: &Studio, key: &str) -> StudioClient {
     StudioClient::new(&ClientConfig::new(studio.base_url()).with_api_key(key)).expect("client")
 }
+
+#[cfg(unix)]
+pub mod pty;

@@ -1,0 +1,244 @@
+//! The event loop: the one place that touches the terminal, the clock and the network.
+//!
+//! It waits on terminal input, API results and the tuner's next deadline at once (no
+//! fixed-rate tick: with nothing pending it sleeps until something happens), turns each into
+//! a [`Msg`] for [`Tuner::update`], performs the [`Cmd`]s that come back, and redraws only
+//! after a message or a resize (a mouse move over nothing, say, draws nothing).
+
+use std::io;
+use std::time::Instant;
+
+use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use ratatui::layout::Rect;
+use tokio::sync::mpsc;
+
+use crate::api::client::only_project;
+use crate::api::models::Impulse;
+use crate::api::{ApiError, StudioClient};
+use crate::tuner::{Cmd, ExitReport, Loaded, Msg, Pointer, Tuner, TunerConfig};
+use crate::ui::{self, Theme};
+
+/// What reaches the loop from outside.
+#[derive(Debug)]
+pub enum Input {
+    Terminal(Event),
+    /// SIGTERM, SIGHUP, or the input closing: stop now.
+    Terminate,
+}
+
+/// The loop's fixed parts.
+pub struct App {
+    pub client: StudioClient,
+    /// The project, when known; resolved from the credentials otherwise.
+    pub project: Option<u32>,
+    pub config: TunerConfig,
+    pub theme: Theme,
+}
+
+/// Runs the tuner until it exits; returns what it could not save.
+///
+/// `initial` is a load already done (so that a session that cannot load anything never
+/// opens a UI); without it the loop loads `impulse` itself.
+pub async fn run<B, S>(
+    app: App,
+    terminal: &mut Terminal<B>,
+    mut input: S,
+    impulse: Option<u32>,
+    initial: Option<Loaded>,
+) -> io::Result<ExitReport>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    S: Stream<Item = Input> + Unpin,
+{
+    let App {
+        client,
+        mut project,
+        config,
+        theme,
+    } = app;
+    if let Some(loaded) = &initial {
+        project = Some(loaded.project_id);
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let now = Instant::now();
+    let (mut tuner, mut cmds) = Tuner::new(config, client.base_url(), impulse, now);
+    if let Some(loaded) = initial {
+        cmds = tuner.update(Msg::Loaded(Ok(loaded)), now);
+    }
+    let effects = Effects { client, tx };
+    effects.perform(cmds, project);
+    loop {
+        terminal
+            .draw(|frame| ui::render(frame, &tuner, &theme))
+            .map_err(io::Error::other)?;
+        if let Some(report) = tuner.exit.take() {
+            return Ok(report);
+        }
+        // Wait for something that changes the screen; idle, this sleeps.
+        let msg = loop {
+            let deadline = tuner.next_deadline();
+            tokio::select! {
+                event = input.next() => match event {
+                    Some(Input::Terminal(Event::Resize(..))) => break None,
+                    Some(Input::Terminal(event)) => {
+                        let size = terminal.size().map_err(io::Error::other)?;
+                        let screen = Rect::new(0, 0, size.width, size.height);
+                        if let Some(msg) = to_msg(&tuner, screen, event) {
+                            break Some(msg);
+                        }
+                    }
+                    Some(Input::Terminate) | None => break Some(Msg::Terminate),
+                },
+                Some(msg) = rx.recv() => break Some(msg),
+                () = sleep_until(deadline) => break Some(Msg::Tick),
+            }
+        };
+        let Some(msg) = msg else {
+            continue;
+        };
+        if let Msg::Loaded(Ok(loaded)) = &msg {
+            project = Some(loaded.project_id);
+        }
+        let cmds = tuner.update(msg, Instant::now());
+        effects.perform(cmds, project);
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A terminal event as a tuner message; `None` when it means nothing to the tuner.
+fn to_msg(tuner: &Tuner, screen: Rect, event: Event) -> Option<Msg> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
+        Event::Mouse(MouseEvent {
+            kind, column, row, ..
+        }) => match kind {
+            MouseEventKind::Down(MouseButton::Left) => {
+                ui::hit_test(tuner, screen, column, row, false).map(Msg::Pointer)
+            }
+            MouseEventKind::Drag(MouseButton::Left) => {
+                ui::hit_test(tuner, screen, column, row, true).map(Msg::Pointer)
+            }
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                ui::wheel_target(tuner, screen, column, row).map(|slider| {
+                    Msg::Pointer(Pointer::Wheel {
+                        slider,
+                        up: kind == MouseEventKind::ScrollUp,
+                    })
+                })
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Performs commands on tasks; each answers with one message.
+struct Effects {
+    client: StudioClient,
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+impl Effects {
+    fn perform(&self, cmds: Vec<Cmd>, project: Option<u32>) {
+        for cmd in cmds {
+            let client = self.client.clone();
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let msg = perform(&client, cmd, project).await;
+                // The loop may have ended: nobody needs the answer then.
+                let _ = tx.send(msg);
+            });
+        }
+    }
+}
+
+async fn perform(client: &StudioClient, cmd: Cmd, project: Option<u32>) -> Msg {
+    tracing::debug!(?cmd, "perform");
+    match cmd {
+        Cmd::LoadImpulse { impulse } => Msg::Loaded(load(client, project, impulse).await),
+        Cmd::LoadResults { impulse } => {
+            let result = match project {
+                Some(p) => client.model_testing_summary(p, impulse).await,
+                None => Err(no_project()),
+            };
+            Msg::ResultsLoaded { impulse, result }
+        }
+        Cmd::SetThresholds {
+            request_id,
+            impulse,
+            request,
+        } => {
+            let result = match project {
+                Some(p) => client.set_thresholds(p, impulse, &request).await,
+                None => Err(no_project()),
+            };
+            if let Err(e) = &result {
+                tracing::warn!(request_id, "set-thresholds failed: {e}");
+            }
+            Msg::SetDone { request_id, result }
+        }
+        Cmd::StartRegeneration { impulse } => {
+            let result = match project {
+                Some(p) => client.regenerate_model_testing_summary(p, impulse).await,
+                None => Err(no_project()),
+            };
+            Msg::RegenerationStarted { impulse, result }
+        }
+        Cmd::PollJob { job_id, after } => {
+            tokio::time::sleep(after).await;
+            let result = match project {
+                Some(p) => client.job_status(p, job_id).await,
+                None => Err(no_project()),
+            };
+            Msg::JobPolled { job_id, result }
+        }
+    }
+}
+
+fn no_project() -> ApiError {
+    ApiError::Config("no project: the impulse was not loaded".into())
+}
+
+/// Reads everything the tuner shows of an impulse; its blocks concurrently.
+pub async fn load(
+    client: &StudioClient,
+    project: Option<u32>,
+    impulse: Option<u32>,
+) -> Result<Loaded, ApiError> {
+    let projects = client.list_projects().await;
+    let (project_id, project_name) = match (project, projects) {
+        (Some(id), Ok(list)) => {
+            let name = list.iter().find(|p| p.id == id).map(|p| p.name.clone());
+            (id, name.unwrap_or_else(|| format!("project {id}")))
+        }
+        // Some tokens may not list projects; the id given is enough.
+        (Some(id), Err(_)) => (id, format!("project {id}")),
+        (None, Ok(list)) => {
+            let only = only_project(&list)?;
+            (only.id, only.name.clone())
+        }
+        (None, Err(e)) => return Err(e),
+    };
+    let impulse: Impulse = client.get_impulse(project_id, impulse).await?;
+    let (impulses, blocks) = futures::try_join!(
+        client.list_impulses(project_id),
+        client.impulse_thresholds(project_id, &impulse)
+    )?;
+    Ok(Loaded {
+        project_id,
+        project_name,
+        impulse,
+        impulses,
+        blocks,
+    })
+}

@@ -1,0 +1,45 @@
+//! The terminal's lifecycle: raw mode, alternate screen and mouse capture on the way in,
+//! all undone on the way out, whether by return, error or panic.
+
+use std::io::{self, stdout};
+
+use crossterm::cursor::Show;
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::execute;
+use ratatui::DefaultTerminal;
+
+/// The terminal while the TUI owns it; dropping it restores the terminal.
+pub struct TerminalGuard {
+    pub terminal: DefaultTerminal,
+}
+
+impl TerminalGuard {
+    /// Takes over the terminal. A panic from here on restores it before the message prints.
+    pub fn enter() -> io::Result<Self> {
+        // ratatui's hook leaves raw mode and the alternate screen; ours, run first, also
+        // releases the mouse and shows the cursor.
+        let terminal = ratatui::try_init()?;
+        let ratatui_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = execute!(stdout(), DisableMouseCapture, Show);
+            ratatui_hook(info);
+        }));
+        if let Err(e) = execute!(stdout(), EnableMouseCapture) {
+            restore();
+            return Err(e);
+        }
+        Ok(Self { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Gives the terminal back as it was: mouse released, cursor shown, main screen, cooked mode.
+pub fn restore() {
+    let _ = execute!(stdout(), DisableMouseCapture, Show);
+    ratatui::restore();
+}

@@ -1,0 +1,985 @@
+//! The tuner core: all state and rules of the interactive tuner, with no I/O.
+//!
+//! `update(msg, now)` takes a message (a key, a timer, an API result) and the current time
+//! and returns the effects to perform as [`Cmd`]s. The event loop in `app` performs them and
+//! feeds their results back as messages, so debounce and coalescing are tested by feeding
+//! `Instant`s, with no runtime and no sleeps.
+//!
+//! The rules of sending:
+//! - An edit shows at once and (re)arms the debounce deadline.
+//! - When the deadline passes, one set-thresholds call carries every threshold changed since
+//!   the last call, with `allowCreatingRegenerateModelTestingJobs: false`.
+//! - At most one call is in flight; edits made meanwhile go in one follow-up after it returns.
+//! - A response never moves a slider the user has moved since its request went out.
+//! - A failed call marks its thresholds failed; the next edit or `r` sends them again.
+
+pub mod keys;
+pub mod slider;
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::api::ApiError;
+use crate::api::client::BlockThresholds;
+use crate::api::models::*;
+pub use keys::Action;
+pub use slider::{Scale, Slider, SliderKind, SyncState};
+
+/// Status lines kept for the status pane.
+pub const STATUS_HISTORY: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TunerConfig {
+    /// Quiet time after the last edit before values are sent.
+    pub debounce: Duration,
+    /// How long quitting waits for unsaved values to be saved.
+    pub save_on_quit: Duration,
+    /// Interval between job status polls.
+    pub job_poll: Duration,
+}
+
+impl Default for TunerConfig {
+    fn default() -> Self {
+        Self {
+            debounce: Duration::from_millis(300),
+            save_on_quit: Duration::from_secs(5),
+            job_poll: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Effects for the event loop to perform.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    /// Resolve the project, read the impulse (default when `None`), the project's impulses
+    /// and every threshold; answer with [`Msg::Loaded`].
+    LoadImpulse { impulse: Option<u32> },
+    /// Read the model testing summary; answer with [`Msg::ResultsLoaded`].
+    LoadResults { impulse: u32 },
+    /// Answer with [`Msg::SetDone`].
+    SetThresholds {
+        request_id: u64,
+        impulse: u32,
+        request: SetImpulseThresholdsRequest,
+    },
+    /// regenerateModelTestingSummary; answer with [`Msg::RegenerationStarted`].
+    StartRegeneration { impulse: u32 },
+    /// Wait `after`, then getJobStatus; answer with [`Msg::JobPolled`].
+    PollJob { job_id: u64, after: Duration },
+}
+
+/// What the loader read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    pub project_id: u32,
+    pub project_name: String,
+    pub impulse: Impulse,
+    pub impulses: Vec<Impulse>,
+    pub blocks: Vec<BlockThresholds>,
+}
+
+/// A pointer event, already hit-tested against the slider bars.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pointer {
+    /// A click on a slider; `fraction` is where on its bar, if on the bar.
+    Press {
+        slider: usize,
+        fraction: Option<f64>,
+    },
+    Drag {
+        slider: usize,
+        fraction: f64,
+    },
+    Wheel {
+        slider: usize,
+        up: bool,
+    },
+}
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Action(Action),
+    Pointer(Pointer),
+    /// A deadline from [`Tuner::next_deadline`] passed.
+    Tick,
+    Loaded(Result<Loaded, ApiError>),
+    ResultsLoaded {
+        impulse: u32,
+        result: Result<ModelTestingSummary, ApiError>,
+    },
+    SetDone {
+        request_id: u64,
+        result: Result<SetImpulseThresholdsResponse, ApiError>,
+    },
+    RegenerationStarted {
+        impulse: u32,
+        result: Result<u64, ApiError>,
+    },
+    JobPolled {
+        job_id: u64,
+        result: Result<Job, ApiError>,
+    },
+    /// A signal asks to stop now.
+    Terminate,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connection {
+    Connecting,
+    Connected,
+    Failing(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    Help,
+    Picker { selected: usize },
+    Input { text: String, error: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusOutcome {
+    Pending,
+    Saved(SetImpulseThresholdsResponse),
+    Failed(String),
+}
+
+/// One set-thresholds call, for the status pane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusEntry {
+    pub request_id: u64,
+    /// When it was sent, since the session started.
+    pub at: Duration,
+    /// `BLOCK.KEY=VALUE` of each value sent.
+    pub sent: Vec<String>,
+    pub latency: Option<Duration>,
+    pub outcome: StatusOutcome,
+}
+
+/// The model testing summary as last read, and whether it still holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metrics {
+    pub summary: Option<ModelTestingSummary>,
+    /// Why the summary no longer matches the saved thresholds.
+    pub stale: Option<String>,
+    pub loading: bool,
+    /// The impulse has no results at all.
+    pub none: bool,
+    pub error: Option<String>,
+    /// Accuracy after each reading, for the sparkline.
+    pub accuracy_history: Vec<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobProgress {
+    pub id: Option<u64>,
+    pub started: Instant,
+    /// Time since it started, as of the last poll.
+    pub elapsed: Duration,
+    pub state: &'static str,
+}
+
+/// What to do once nothing is unsaved and nothing is in flight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum AfterSettle {
+    Quit,
+    Switch(u32),
+}
+
+/// Why the tuner stopped, and what it could not save.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExitReport {
+    pub unsaved: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct InFlight {
+    request_id: u64,
+    impulse: u32,
+    sent_at: Instant,
+    /// (slider id, its edit count when sent, the value sent)
+    entries: Vec<(String, u64, ThresholdValue)>,
+}
+
+/// The whole state of the interactive tuner.
+#[derive(Debug, Clone)]
+pub struct Tuner {
+    pub config: TunerConfig,
+    started: Instant,
+    pub host: String,
+    pub project_id: Option<u32>,
+    pub project_name: Option<String>,
+    pub impulse: Option<Impulse>,
+    pub impulses: Vec<Impulse>,
+    pub connection: Connection,
+    pub sliders: Vec<Slider>,
+    pub selected: usize,
+    pub mode: Mode,
+    pub status: VecDeque<StatusEntry>,
+    pub metrics: Metrics,
+    pub job: Option<JobProgress>,
+    /// A one-line message for the footer.
+    pub notice: Option<String>,
+    pub exit: Option<ExitReport>,
+    in_flight: Option<InFlight>,
+    deadline: Option<Instant>,
+    quit_deadline: Option<Instant>,
+    after_settle: Option<AfterSettle>,
+    next_request_id: u64,
+}
+
+impl Tuner {
+    /// A tuner about to load `impulse` (the default one when `None`) from `host`.
+    pub fn new(
+        config: TunerConfig,
+        host: impl Into<String>,
+        impulse: Option<u32>,
+        now: Instant,
+    ) -> (Self, Vec<Cmd>) {
+        let tuner = Self {
+            config,
+            started: now,
+            host: host.into(),
+            project_id: None,
+            project_name: None,
+            impulse: None,
+            impulses: Vec::new(),
+            connection: Connection::Connecting,
+            sliders: Vec::new(),
+            selected: 0,
+            mode: Mode::Normal,
+            status: VecDeque::new(),
+            metrics: Metrics::default(),
+            job: None,
+            notice: None,
+            exit: None,
+            in_flight: None,
+            deadline: None,
+            quit_deadline: None,
+            after_settle: None,
+            next_request_id: 1,
+        };
+        (tuner, vec![Cmd::LoadImpulse { impulse }])
+    }
+
+    /// When the event loop must wake the tuner with [`Msg::Tick`], if at all.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        // The debounce deadline only matters when a call could go out.
+        let debounce = self
+            .deadline
+            .filter(|_| self.in_flight.is_none() && !self.job_running());
+        match (debounce, self.quit_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn in_flight(&self) -> bool {
+        self.in_flight.is_some()
+    }
+
+    pub fn is_quitting(&self) -> bool {
+        self.after_settle == Some(AfterSettle::Quit)
+    }
+
+    fn job_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    pub fn selected_slider(&self) -> Option<&Slider> {
+        self.sliders.get(self.selected)
+    }
+
+    /// The sync state of a slider in words: saved, edited, waiting, sending, failed.
+    pub fn sync_label(&self, slider: &Slider) -> String {
+        match &slider.sync {
+            SyncState::Saved => "saved".into(),
+            SyncState::Edited if self.in_flight.is_some() || self.job_running() => "waiting".into(),
+            SyncState::Edited => "edited".into(),
+            SyncState::Sending => "sending".into(),
+            SyncState::Failed(reason) => format!("failed: {reason}"),
+        }
+    }
+
+    /// Whether the values shown differ from what the server holds.
+    pub fn has_unsaved(&self) -> bool {
+        self.in_flight.is_some() || self.sliders.iter().any(|s| s.sync != SyncState::Saved)
+    }
+
+    pub fn update(&mut self, msg: Msg, now: Instant) -> Vec<Cmd> {
+        let mut cmds = Vec::new();
+        match msg {
+            Msg::Key(key) => self.on_key(key, now, &mut cmds),
+            Msg::Action(action) => self.on_action(action, now, &mut cmds),
+            Msg::Pointer(pointer) => self.on_pointer(pointer, now),
+            Msg::Tick => self.on_tick(now, &mut cmds),
+            Msg::Loaded(result) => self.on_loaded(result, &mut cmds),
+            Msg::ResultsLoaded { impulse, result } => self.on_results(impulse, result),
+            Msg::SetDone { request_id, result } => {
+                self.on_set_done(request_id, result, now, &mut cmds);
+            }
+            Msg::RegenerationStarted { impulse, result } => {
+                self.on_regeneration_started(impulse, result, &mut cmds);
+            }
+            Msg::JobPolled { job_id, result } => self.on_job_polled(job_id, result, now, &mut cmds),
+            Msg::Terminate => self.finish(),
+        }
+        cmds
+    }
+
+    fn on_key(&mut self, key: KeyEvent, now: Instant, cmds: &mut Vec<Cmd>) {
+        if key.kind == KeyEventKind::Release {
+            return;
+        }
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return self.on_action(Action::Quit, now, cmds);
+        }
+        match &mut self.mode {
+            Mode::Normal => {
+                if let Some(action) = keys::action_for(key) {
+                    self.on_action(action, now, cmds);
+                }
+            }
+            Mode::Help => self.mode = Mode::Normal,
+            Mode::Picker { selected } => match key.code {
+                KeyCode::Up | KeyCode::Char('k') => *selected = selected.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => {
+                    *selected = (*selected + 1).min(self.impulses.len().saturating_sub(1));
+                }
+                KeyCode::Enter => {
+                    let chosen = self.impulses.get(*selected).map(|i| i.id);
+                    self.mode = Mode::Normal;
+                    if let Some(id) = chosen {
+                        self.switch_impulse(id, now, cmds);
+                    }
+                }
+                KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('i') => self.mode = Mode::Normal,
+                _ => {}
+            },
+            Mode::Input { text, error } => match key.code {
+                KeyCode::Esc => self.mode = Mode::Normal,
+                KeyCode::Backspace => {
+                    text.pop();
+                    *error = None;
+                }
+                KeyCode::Char(c) if !c.is_control() && text.chars().count() < 32 => {
+                    text.push(c);
+                    *error = None;
+                }
+                KeyCode::Enter => {
+                    let typed = text.clone();
+                    let Some(slider) = self.sliders.get(self.selected) else {
+                        self.mode = Mode::Normal;
+                        return;
+                    };
+                    match slider.parse_input(&typed) {
+                        Ok(value) => {
+                            self.mode = Mode::Normal;
+                            self.edit(self.selected, value, now);
+                        }
+                        Err(e) => {
+                            if let Mode::Input { error, .. } = &mut self.mode {
+                                *error = Some(e);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+
+    fn on_action(&mut self, action: Action, now: Instant, cmds: &mut Vec<Cmd>) {
+        if action == Action::Quit {
+            return self.quit(now, cmds);
+        }
+        if self.mode != Mode::Normal {
+            self.mode = Mode::Normal;
+        }
+        let i = self.selected;
+        let step = |tuner: &Tuner, steps: i32, coarse: bool| {
+            tuner.sliders.get(i).map(|s| s.stepped(steps, coarse))
+        };
+        let value = match action {
+            Action::SelectPrevious => {
+                self.selected = self.selected.saturating_sub(1);
+                None
+            }
+            Action::SelectNext => {
+                self.selected = (self.selected + 1).min(self.sliders.len().saturating_sub(1));
+                None
+            }
+            Action::StepDown => step(self, -1, false),
+            Action::StepUp => step(self, 1, false),
+            Action::CoarseDown => step(self, -1, true),
+            Action::CoarseUp => step(self, 1, true),
+            Action::RangeStart => self.sliders.get(i).map(|s| s.at_fraction(0.0)),
+            Action::RangeEnd => self.sliders.get(i).map(|s| s.at_fraction(1.0)),
+            Action::Jump(d) => self
+                .sliders
+                .get(i)
+                .map(|s| s.at_fraction(f64::from(d.min(9)) / 10.0)),
+            Action::Suggested => match self.sliders.get(i) {
+                Some(s) => match s.suggested {
+                    Some(v) => Some(ThresholdValue::Number(v)),
+                    None => {
+                        self.notice = Some(format!("{} has no suggested value", s.id()));
+                        None
+                    }
+                },
+                None => None,
+            },
+            Action::RevertToSaved => self.sliders.get(i).map(|s| s.saved.clone()),
+            Action::Activate => match self.sliders.get(i).map(|s| &s.kind) {
+                Some(SliderKind::Options(_)) => step(self, 1, false),
+                Some(SliderKind::Numeric(_)) => {
+                    self.start_input();
+                    None
+                }
+                None => None,
+            },
+            Action::EditValue => {
+                self.start_input();
+                None
+            }
+            Action::CycleOption => match self.sliders.get(i).map(|s| &s.kind) {
+                Some(SliderKind::Options(_)) => step(self, 1, false),
+                _ => None,
+            },
+            Action::Regenerate => {
+                self.regenerate(now, cmds);
+                None
+            }
+            Action::Reload => {
+                self.reload(now, cmds);
+                None
+            }
+            Action::ImpulsePicker => {
+                if !self.impulses.is_empty() {
+                    let current = self.impulse.as_ref().map(|i| i.id);
+                    let selected = self
+                        .impulses
+                        .iter()
+                        .position(|i| Some(i.id) == current)
+                        .unwrap_or(0);
+                    self.mode = Mode::Picker { selected };
+                }
+                None
+            }
+            Action::Help => {
+                self.mode = Mode::Help;
+                None
+            }
+            Action::Quit => None,
+        };
+        if let Some(value) = value {
+            self.edit(i, value, now);
+        }
+    }
+
+    fn start_input(&mut self) {
+        if let Some(s) = self.sliders.get(self.selected) {
+            self.mode = Mode::Input {
+                text: s.display(&s.value),
+                error: None,
+            };
+        }
+    }
+
+    fn on_pointer(&mut self, pointer: Pointer, now: Instant) {
+        if self.mode != Mode::Normal {
+            self.mode = Mode::Normal;
+            return;
+        }
+        match pointer {
+            Pointer::Press { slider, fraction } if slider < self.sliders.len() => {
+                self.selected = slider;
+                if let Some(f) = fraction {
+                    let value = self.sliders[slider].at_fraction(f);
+                    self.edit(slider, value, now);
+                }
+            }
+            Pointer::Drag { slider, fraction } if slider < self.sliders.len() => {
+                self.selected = slider;
+                let value = self.sliders[slider].at_fraction(fraction);
+                self.edit(slider, value, now);
+            }
+            Pointer::Wheel { slider, up } if slider < self.sliders.len() => {
+                self.selected = slider;
+                let value = self.sliders[slider].stepped(if up { 1 } else { -1 }, false);
+                self.edit(slider, value, now);
+            }
+            _ => {}
+        }
+    }
+
+    /// The one way a value changes: shown at once, sent after the debounce.
+    fn edit(&mut self, i: usize, value: ThresholdValue, now: Instant) {
+        let Some(slider) = self.sliders.get_mut(i) else {
+            return;
+        };
+        if slider.value == value {
+            return;
+        }
+        slider.set_value(value);
+        slider.edits += 1;
+        slider.sync = SyncState::Edited;
+        self.notice = None;
+        self.deadline = Some(now + self.config.debounce);
+    }
+
+    fn on_tick(&mut self, now: Instant, cmds: &mut Vec<Cmd>) {
+        if self.quit_deadline.is_some_and(|d| d <= now) {
+            return self.finish();
+        }
+        if self.deadline.is_some_and(|d| d <= now) && self.in_flight.is_none() {
+            self.deadline = None;
+            self.send(now, cmds);
+        }
+    }
+
+    /// Sends every unsaved value in one call, unless a call is in flight or a job blocks.
+    fn send(&mut self, now: Instant, cmds: &mut Vec<Cmd>) {
+        if self.in_flight.is_some() || self.job_running() {
+            return;
+        }
+        let Some(impulse) = self.impulse.as_ref().map(|i| i.id) else {
+            return;
+        };
+        let mut entries = Vec::new();
+        let mut updates = Vec::new();
+        for slider in &mut self.sliders {
+            if slider.sync == SyncState::Saved || slider.sync == SyncState::Sending {
+                continue;
+            }
+            if slider.value == slider.saved {
+                // Moved back to what the server holds: nothing to send.
+                slider.sync = SyncState::Saved;
+                continue;
+            }
+            slider.sync = SyncState::Sending;
+            entries.push((slider.id(), slider.edits, slider.value.clone()));
+            updates.push(ThresholdUpdate {
+                block_id: slider.block_id,
+                key: slider.key.clone(),
+                value: slider.value.clone(),
+            });
+        }
+        if updates.is_empty() {
+            self.settle(now, cmds);
+            return;
+        }
+        let request_id = self.next_request_id;
+        self.next_request_id += 1;
+        self.status.push_front(StatusEntry {
+            request_id,
+            at: now.saturating_duration_since(self.started),
+            sent: entries
+                .iter()
+                .map(|(id, _, v)| format!("{id}={}", self.display_of(id, v)))
+                .collect(),
+            latency: None,
+            outcome: StatusOutcome::Pending,
+        });
+        self.status.truncate(STATUS_HISTORY);
+        self.in_flight = Some(InFlight {
+            request_id,
+            impulse,
+            sent_at: now,
+            entries,
+        });
+        cmds.push(Cmd::SetThresholds {
+            request_id,
+            impulse,
+            request: SetImpulseThresholdsRequest {
+                thresholds: updates,
+                allow_creating_regenerate_model_testing_jobs: false,
+                force_run_regenerate_model_testing_in_job: None,
+            },
+        });
+    }
+
+    fn display_of(&self, id: &str, value: &ThresholdValue) -> String {
+        self.sliders
+            .iter()
+            .find(|s| s.id() == id)
+            .map_or_else(|| value.to_string(), |s| s.display(value))
+    }
+
+    fn on_set_done(
+        &mut self,
+        request_id: u64,
+        result: Result<SetImpulseThresholdsResponse, ApiError>,
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        let Some(flight) = self.in_flight.take_if(|f| f.request_id == request_id) else {
+            return; // an answer to a request this tuner no longer waits for
+        };
+        let latency = now.saturating_duration_since(flight.sent_at);
+        for (id, edits_at_send, value) in &flight.entries {
+            let Some(slider) = self.sliders.iter_mut().find(|s| s.id() == *id) else {
+                continue;
+            };
+            let untouched = slider.edits == *edits_at_send;
+            match &result {
+                Ok(_) => {
+                    slider.saved = value.clone();
+                    if untouched {
+                        slider.sync = SyncState::Saved;
+                    }
+                }
+                Err(e) => {
+                    if untouched {
+                        slider.sync = SyncState::Failed(e.short_reason());
+                    }
+                }
+            }
+        }
+        let outcome = match &result {
+            Ok(r) => StatusOutcome::Saved(r.clone()),
+            Err(e) => StatusOutcome::Failed(e.to_string()),
+        };
+        if let Some(entry) = self.status.iter_mut().find(|e| e.request_id == request_id) {
+            entry.latency = Some(latency);
+            entry.outcome = outcome;
+        }
+        match &result {
+            Ok(response) => {
+                self.connection = Connection::Connected;
+                self.on_regeneration_status(flight.impulse, response, now, cmds);
+            }
+            Err(e) => {
+                if matches!(e, ApiError::Network { .. }) {
+                    self.connection = Connection::Failing(e.short_reason());
+                }
+            }
+        }
+        // Edits made meanwhile: one follow-up, now if their quiet time is over.
+        let due = self.deadline.is_none_or(|d| d <= now);
+        let edited = self.sliders.iter().any(|s| s.sync == SyncState::Edited);
+        if edited && (due || self.is_quitting()) {
+            self.deadline = None;
+            self.send(now, cmds);
+        } else if !edited && self.in_flight.is_none() {
+            self.settle(now, cmds);
+        }
+    }
+
+    fn on_regeneration_status(
+        &mut self,
+        impulse: u32,
+        response: &SetImpulseThresholdsResponse,
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        match response.regenerate_model_testing_status {
+            RegenerateStatus::Regenerated => {
+                self.metrics.loading = true;
+                cmds.push(Cmd::LoadResults { impulse });
+            }
+            RegenerateStatus::RequiresJob => {
+                self.metrics.stale =
+                    Some("thresholds changed; regeneration needs a job: press g".into());
+            }
+            RegenerateStatus::StartedJob => {
+                self.metrics.stale = Some("a job is regenerating the results".into());
+                if let Some(job_id) = response.regenerate_model_testing_results_job_id {
+                    self.job = Some(JobProgress {
+                        id: Some(job_id),
+                        started: now,
+                        elapsed: Duration::ZERO,
+                        state: "started",
+                    });
+                    cmds.push(Cmd::PollJob {
+                        job_id,
+                        after: self.config.job_poll,
+                    });
+                }
+            }
+            RegenerateStatus::NotRegenerated => {
+                if response.had_model_testing_results {
+                    self.metrics.stale = Some(
+                        "thresholds changed; this model needs a full model testing run in Studio"
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Nothing unsaved and nothing in flight: do what was waiting for that.
+    fn settle(&mut self, _now: Instant, cmds: &mut Vec<Cmd>) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        match self.after_settle {
+            Some(AfterSettle::Quit) => {
+                let pending = self.sliders.iter().any(|s| s.sync == SyncState::Edited);
+                if !pending {
+                    self.finish();
+                }
+            }
+            Some(AfterSettle::Switch(id)) => {
+                if !self.has_unsaved() {
+                    self.after_settle = None;
+                    self.notice = None;
+                    self.connection = Connection::Connecting;
+                    cmds.push(Cmd::LoadImpulse { impulse: Some(id) });
+                } else {
+                    // Saving failed: stay, so that nothing is lost.
+                    self.after_settle = None;
+                    self.notice = Some("not switched: some values were not saved".into());
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn quit(&mut self, now: Instant, cmds: &mut Vec<Cmd>) {
+        if self.is_quitting() || !self.has_unsaved() {
+            return self.finish();
+        }
+        self.after_settle = Some(AfterSettle::Quit);
+        self.quit_deadline = Some(now + self.config.save_on_quit);
+        self.notice = Some("saving… (quit again to exit without saving)".into());
+        self.mode = Mode::Normal;
+        self.deadline = None;
+        // Failed values too: quitting is the last chance to save them.
+        for slider in &mut self.sliders {
+            if matches!(slider.sync, SyncState::Failed(_)) {
+                slider.sync = SyncState::Edited;
+            }
+        }
+        if self.job_running() {
+            // A running job would refuse the call; report what is unsaved instead.
+            return self.finish();
+        }
+        self.send(now, cmds);
+    }
+
+    /// Stops, listing what the server does not hold.
+    fn finish(&mut self) {
+        let unsaved = self
+            .sliders
+            .iter()
+            .filter(|s| s.sync != SyncState::Saved)
+            .map(|s| {
+                format!(
+                    "{}={} (Studio has {})",
+                    s.id(),
+                    s.display(&s.value),
+                    s.display(&s.saved)
+                )
+            })
+            .collect();
+        self.exit = Some(ExitReport { unsaved });
+    }
+
+    fn switch_impulse(&mut self, id: u32, now: Instant, cmds: &mut Vec<Cmd>) {
+        if self.impulse.as_ref().is_some_and(|i| i.id == id) {
+            return;
+        }
+        if self.has_unsaved() {
+            self.after_settle = Some(AfterSettle::Switch(id));
+            self.notice = Some("saving before switching impulse…".into());
+            self.deadline = None;
+            self.send(now, cmds);
+        } else {
+            self.connection = Connection::Connecting;
+            cmds.push(Cmd::LoadImpulse { impulse: Some(id) });
+        }
+    }
+
+    fn reload(&mut self, now: Instant, cmds: &mut Vec<Cmd>) {
+        // Failed values go again now; then everything is read back.
+        for slider in &mut self.sliders {
+            if matches!(slider.sync, SyncState::Failed(_)) {
+                slider.sync = SyncState::Edited;
+            }
+        }
+        self.deadline = None;
+        self.send(now, cmds);
+        let impulse = self.impulse.as_ref().map(|i| i.id);
+        cmds.push(Cmd::LoadImpulse { impulse });
+        if let Some(impulse) = impulse {
+            self.metrics.loading = true;
+            cmds.push(Cmd::LoadResults { impulse });
+        }
+    }
+
+    fn regenerate(&mut self, now: Instant, cmds: &mut Vec<Cmd>) {
+        let Some(impulse) = self.impulse.as_ref().map(|i| i.id) else {
+            return;
+        };
+        if self.job.is_some() {
+            self.notice = Some("a regeneration job is already running".into());
+            return;
+        }
+        self.job = Some(JobProgress {
+            id: None,
+            started: now,
+            elapsed: Duration::ZERO,
+            state: "starting",
+        });
+        cmds.push(Cmd::StartRegeneration { impulse });
+    }
+
+    fn on_loaded(&mut self, result: Result<Loaded, ApiError>, cmds: &mut Vec<Cmd>) {
+        let loaded = match result {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                self.connection = Connection::Failing(e.short_reason());
+                self.notice = Some(e.to_string());
+                return;
+            }
+        };
+        self.connection = Connection::Connected;
+        let same_impulse = self
+            .impulse
+            .as_ref()
+            .is_some_and(|i| i.id == loaded.impulse.id);
+        let mut sliders: Vec<Slider> = loaded
+            .blocks
+            .iter()
+            .flat_map(|b| b.thresholds.iter().map(|t| Slider::new(&b.block, t)))
+            .collect();
+        if same_impulse {
+            // A reload: values the user changed and the server does not hold yet stay.
+            for slider in &mut sliders {
+                if let Some(old) = self.sliders.iter().find(|o| o.id() == slider.id())
+                    && old.sync != SyncState::Saved
+                {
+                    let server = slider.value.clone();
+                    *slider = old.clone();
+                    slider.saved = server;
+                }
+            }
+        } else {
+            self.selected = 0;
+            self.metrics = Metrics::default();
+            self.metrics.loading = true;
+            self.job = None;
+            cmds.push(Cmd::LoadResults {
+                impulse: loaded.impulse.id,
+            });
+        }
+        self.selected = self.selected.min(sliders.len().saturating_sub(1));
+        self.sliders = sliders;
+        self.project_id = Some(loaded.project_id);
+        self.project_name = Some(loaded.project_name);
+        self.impulses = loaded.impulses;
+        self.impulse = Some(loaded.impulse);
+    }
+
+    fn on_results(&mut self, impulse: u32, result: Result<ModelTestingSummary, ApiError>) {
+        if self.impulse.as_ref().map(|i| i.id) != Some(impulse) {
+            return;
+        }
+        self.metrics.loading = false;
+        match result {
+            Ok(summary) => {
+                self.metrics.error = None;
+                if let Some(reason) = summary.no_results_because_thresholds_changed {
+                    self.metrics.stale = Some(match reason {
+                        StaleReason::CanRegenerateModelSummary => {
+                            "thresholds changed; regeneration needs a job: press g".into()
+                        }
+                        StaleReason::ShouldRerunFullJob => reason.explanation().into(),
+                    });
+                } else if summary.window_count() == 0 {
+                    self.metrics.none = true;
+                    self.metrics.stale = None;
+                    self.metrics.summary = None;
+                } else {
+                    self.metrics.none = false;
+                    self.metrics.stale = None;
+                    if let Some(a) = summary.accuracy.accuracy_score {
+                        self.metrics.accuracy_history.push(a);
+                    }
+                    self.metrics.summary = Some(summary);
+                }
+            }
+            Err(e) => self.metrics.error = Some(e.to_string()),
+        }
+    }
+
+    fn on_regeneration_started(
+        &mut self,
+        impulse: u32,
+        result: Result<u64, ApiError>,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        match result {
+            Ok(job_id) => {
+                if let Some(job) = &mut self.job {
+                    job.id = Some(job_id);
+                    job.state = "started";
+                }
+                self.metrics.stale = Some(format!("regenerating (job {job_id})"));
+                cmds.push(Cmd::PollJob {
+                    job_id,
+                    after: self.config.job_poll,
+                });
+            }
+            Err(e) => {
+                self.job = None;
+                self.notice = Some(format!("regeneration of impulse {impulse} failed: {e}"));
+            }
+        }
+    }
+
+    fn on_job_polled(
+        &mut self,
+        job_id: u64,
+        result: Result<Job, ApiError>,
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        let Some(progress) = self.job.as_mut().filter(|j| j.id == Some(job_id)) else {
+            return;
+        };
+        progress.elapsed = now.saturating_duration_since(progress.started);
+        match result {
+            Ok(job) if job.is_finished() => {
+                self.job = None;
+                if job.finished_successful == Some(true) {
+                    self.notice = Some(format!("job {job_id} finished: results regenerated"));
+                    if let Some(impulse) = self.impulse.as_ref().map(|i| i.id) {
+                        self.metrics.loading = true;
+                        cmds.push(Cmd::LoadResults { impulse });
+                    }
+                } else {
+                    self.notice = Some(format!("job {job_id} failed"));
+                }
+                // Values held back while the job ran go now.
+                if self.sliders.iter().any(|s| s.sync == SyncState::Edited) {
+                    self.deadline = None;
+                    self.send(now, cmds);
+                }
+            }
+            Ok(job) => {
+                progress.state = if job.started.is_some() {
+                    "running"
+                } else {
+                    "queued"
+                };
+                cmds.push(Cmd::PollJob {
+                    job_id,
+                    after: self.config.job_poll,
+                });
+            }
+            Err(e) => {
+                self.job = None;
+                self.notice = Some(format!("lost track of job {job_id}: {e}"));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

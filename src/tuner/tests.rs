@@ -1,0 +1,660 @@
+//! The rules of the tuner core, with explicit instants: no runtime, no sleeps.
+
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::api::ApiError;
+use crate::studio::demo::demo_impulses;
+
+const MS: Duration = Duration::from_millis(1);
+
+fn loaded(impulse_index: usize) -> Loaded {
+    let impulses = demo_impulses().unwrap();
+    let sim = &impulses[impulse_index];
+    Loaded {
+        project_id: 4242,
+        project_name: "demo".into(),
+        impulse: sim.impulse.clone(),
+        impulses: impulses.iter().map(|i| i.impulse.clone()).collect(),
+        blocks: sim
+            .blocks
+            .iter()
+            .map(|b| BlockThresholds {
+                block: b.block.clone(),
+                thresholds: b.thresholds.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// A tuner on the demo's first impulse (min_score 0.6 on block 3, min_anomaly_score 0.3
+/// on block 4), loaded at `t0`.
+fn tuner(t0: Instant) -> Tuner {
+    let (mut t, cmds) = Tuner::new(TunerConfig::default(), "http://127.0.0.1:1/v1", None, t0);
+    assert_eq!(cmds, vec![Cmd::LoadImpulse { impulse: None }]);
+    let cmds = t.update(Msg::Loaded(Ok(loaded(0))), t0);
+    assert_eq!(cmds, vec![Cmd::LoadResults { impulse: 1 }]);
+    t
+}
+
+fn ok(status: RegenerateStatus) -> Result<SetImpulseThresholdsResponse, ApiError> {
+    Ok(SetImpulseThresholdsResponse {
+        success: true,
+        error: None,
+        had_model_testing_results: true,
+        regenerate_model_testing_status: status,
+        regenerate_model_testing_results_job_id: None,
+    })
+}
+
+fn refused() -> Result<SetImpulseThresholdsResponse, ApiError> {
+    Err(ApiError::Network {
+        operation: "setImpulseThresholds",
+        url: "http://127.0.0.1:1/v1".into(),
+        reason: "connection reset".into(),
+        outcome_unknown: false,
+    })
+}
+
+fn sets(cmds: &[Cmd]) -> Vec<(u64, SetImpulseThresholdsRequest)> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Cmd::SetThresholds {
+                request_id,
+                request,
+                ..
+            } => Some((*request_id, request.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn values(request: &SetImpulseThresholdsRequest) -> Vec<(u32, &str, f64)> {
+    request
+        .thresholds
+        .iter()
+        .map(|u| {
+            (
+                u.block_id,
+                u.key.as_str(),
+                u.value.as_number().unwrap_or(f64::NAN),
+            )
+        })
+        .collect()
+}
+
+fn number(t: &Tuner, i: usize) -> f64 {
+    t.sliders[i].value.as_number().unwrap()
+}
+
+#[test]
+fn an_edit_shows_at_once_and_is_sent_after_the_quiet_time() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    assert!(t.update(Msg::Action(Action::StepUp), t0).is_empty());
+    assert_eq!(number(&t, 0), 0.61);
+    assert_eq!(t.sliders[0].sync, SyncState::Edited);
+    assert_eq!(t.next_deadline(), Some(t0 + 300 * MS));
+    // Not yet: a tick before the deadline sends nothing.
+    assert!(t.update(Msg::Tick, t0 + 299 * MS).is_empty());
+    let cmds = t.update(Msg::Tick, t0 + 300 * MS);
+    let sent = sets(&cmds);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(values(&sent[0].1), vec![(3, "min_score", 0.61)]);
+    assert!(!sent[0].1.allow_creating_regenerate_model_testing_jobs);
+    assert_eq!(t.sliders[0].sync, SyncState::Sending);
+    assert_eq!(t.next_deadline(), None, "nothing to wake for while waiting");
+}
+
+#[test]
+fn a_burst_of_edits_becomes_one_call_with_the_last_values() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    for k in 0..10 {
+        t.update(Msg::Action(Action::StepUp), t0 + k * 50 * MS);
+    }
+    t.update(Msg::Action(Action::SelectNext), t0 + 500 * MS);
+    t.update(Msg::Action(Action::Jump(5)), t0 + 510 * MS);
+    // Each edit re-arms the deadline.
+    assert_eq!(t.next_deadline(), Some(t0 + 810 * MS));
+    let sent = sets(&t.update(Msg::Tick, t0 + 810 * MS));
+    assert_eq!(sent.len(), 1);
+    let v = values(&sent[0].1);
+    assert_eq!(v[0], (3, "min_score", 0.7));
+    assert_eq!(v[1].0, 4);
+    assert_eq!(v[1].2, t.sliders[1].scale().unwrap().at_fraction(0.5));
+}
+
+#[test]
+fn edits_during_a_call_go_in_exactly_one_follow_up() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let first = sets(&t.update(Msg::Tick, t0 + 300 * MS));
+    // Three edits while the call is in flight, the last quiet time over before it returns.
+    for k in 1..=3 {
+        assert!(sets(&t.update(Msg::Action(Action::StepUp), t0 + (300 + k * 10) * MS)).is_empty());
+    }
+    assert!(
+        sets(&t.update(Msg::Tick, t0 + 700 * MS)).is_empty(),
+        "one call in flight at most"
+    );
+    assert_eq!(t.sync_label(&t.sliders[0]), "waiting");
+    let cmds = t.update(
+        Msg::SetDone {
+            request_id: first[0].0,
+            result: ok(RegenerateStatus::Regenerated),
+        },
+        t0 + 800 * MS,
+    );
+    let follow_up = sets(&cmds);
+    assert_eq!(follow_up.len(), 1);
+    assert_eq!(values(&follow_up[0].1), vec![(3, "min_score", 0.64)]);
+    assert!(cmds.contains(&Cmd::LoadResults { impulse: 1 }));
+    // The response to the first call did not move the slider back to 0.61.
+    assert_eq!(number(&t, 0), 0.64);
+    assert_eq!(t.sliders[0].saved, ThresholdValue::Number(0.61));
+}
+
+#[test]
+fn a_follow_up_waits_for_the_quiet_time_when_edits_are_recent() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let first = sets(&t.update(Msg::Tick, t0 + 300 * MS));
+    t.update(Msg::Action(Action::StepUp), t0 + 350 * MS);
+    let cmds = t.update(
+        Msg::SetDone {
+            request_id: first[0].0,
+            result: ok(RegenerateStatus::Regenerated),
+        },
+        t0 + 400 * MS,
+    );
+    assert!(sets(&cmds).is_empty(), "the user is still editing");
+    assert_eq!(t.next_deadline(), Some(t0 + 650 * MS));
+    assert_eq!(sets(&t.update(Msg::Tick, t0 + 650 * MS)).len(), 1);
+}
+
+#[test]
+fn a_failed_call_marks_its_values_and_the_next_edit_resends_them() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let first = sets(&t.update(Msg::Tick, t0 + 300 * MS));
+    t.update(
+        Msg::SetDone {
+            request_id: first[0].0,
+            result: refused(),
+        },
+        t0 + 320 * MS,
+    );
+    assert_eq!(t.sliders[0].sync, SyncState::Failed("unreachable".into()));
+    assert!(matches!(t.status[0].outcome, StatusOutcome::Failed(_)));
+    assert_eq!(t.next_deadline(), None, "no retry loop");
+    // The next edit, on another slider, takes the failed value along.
+    t.update(Msg::Action(Action::SelectNext), t0 + 1000 * MS);
+    t.update(Msg::Action(Action::StepUp), t0 + 1000 * MS);
+    let sent = sets(&t.update(Msg::Tick, t0 + 1300 * MS));
+    let v = values(&sent[0].1);
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[0], (3, "min_score", 0.61));
+}
+
+#[test]
+fn reload_resends_failed_values_and_reads_everything_back() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepDown), t0);
+    let first = sets(&t.update(Msg::Tick, t0 + 300 * MS));
+    t.update(
+        Msg::SetDone {
+            request_id: first[0].0,
+            result: refused(),
+        },
+        t0 + 320 * MS,
+    );
+    let cmds = t.update(Msg::Action(Action::Reload), t0 + 400 * MS);
+    assert_eq!(sets(&cmds).len(), 1);
+    assert!(cmds.contains(&Cmd::LoadImpulse { impulse: Some(1) }));
+    assert!(cmds.contains(&Cmd::LoadResults { impulse: 1 }));
+    // The reload's answer (the server still at 0.6) does not undo the user's 0.59.
+    t.update(Msg::Loaded(Ok(loaded(0))), t0 + 410 * MS);
+    assert_eq!(number(&t, 0), 0.59);
+    assert_eq!(t.sliders[0].sync, SyncState::Sending);
+}
+
+#[test]
+fn a_late_answer_to_an_unknown_request_changes_nothing() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    sets(&t.update(Msg::Tick, t0 + 300 * MS));
+    let cmds = t.update(
+        Msg::SetDone {
+            request_id: 999,
+            result: ok(RegenerateStatus::Regenerated),
+        },
+        t0 + 310 * MS,
+    );
+    assert!(cmds.is_empty());
+    assert_eq!(t.sliders[0].sync, SyncState::Sending);
+}
+
+#[test]
+fn moving_back_to_the_saved_value_sends_nothing() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    t.update(Msg::Action(Action::StepDown), t0 + 10 * MS);
+    assert!(sets(&t.update(Msg::Tick, t0 + 310 * MS)).is_empty());
+    assert_eq!(t.sliders[0].sync, SyncState::Saved);
+}
+
+#[test]
+fn statuses_are_explained_and_drive_the_metrics() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let s = sets(&t.update(Msg::Tick, t0 + 300 * MS));
+    t.update(
+        Msg::SetDone {
+            request_id: s[0].0,
+            result: ok(RegenerateStatus::RequiresJob),
+        },
+        t0 + 340 * MS,
+    );
+    assert!(t.metrics.stale.as_deref().unwrap().contains("press g"));
+    assert_eq!(t.status[0].latency, Some(40 * MS));
+    let cmds = t.update(Msg::Action(Action::Regenerate), t0 + 400 * MS);
+    assert_eq!(cmds, vec![Cmd::StartRegeneration { impulse: 1 }]);
+    let cmds = t.update(
+        Msg::RegenerationStarted {
+            impulse: 1,
+            result: Ok(7),
+        },
+        t0 + 410 * MS,
+    );
+    assert_eq!(
+        cmds,
+        vec![Cmd::PollJob {
+            job_id: 7,
+            after: 500 * MS
+        }]
+    );
+    // Edits while the job runs wait for it: set-thresholds would be refused.
+    t.update(Msg::Action(Action::StepUp), t0 + 420 * MS);
+    assert_eq!(t.next_deadline(), None);
+    let job = |finished: bool| Job {
+        id: 7,
+        category: "c".into(),
+        category_key: "k".into(),
+        key: "k".into(),
+        created: "2026-01-01T00:00:00Z".into(),
+        started: Some("2026-01-01T00:00:00Z".into()),
+        finished: finished.then(|| "2026-01-01T00:00:02Z".into()),
+        finished_successful: finished.then_some(true),
+        job_notification_uids: vec![],
+        additional_info: None,
+        compute_time: None,
+    };
+    let cmds = t.update(
+        Msg::JobPolled {
+            job_id: 7,
+            result: Ok(job(false)),
+        },
+        t0 + 900 * MS,
+    );
+    assert!(matches!(cmds[..], [Cmd::PollJob { job_id: 7, .. }]));
+    assert_eq!(t.job.as_ref().unwrap().state, "running");
+    let cmds = t.update(
+        Msg::JobPolled {
+            job_id: 7,
+            result: Ok(job(true)),
+        },
+        t0 + 1400 * MS,
+    );
+    assert!(cmds.contains(&Cmd::LoadResults { impulse: 1 }));
+    assert_eq!(
+        sets(&cmds).len(),
+        1,
+        "the held-back edit goes once the job is done"
+    );
+    assert!(t.job.is_none());
+}
+
+#[test]
+fn quitting_saves_first_and_a_second_quit_lists_what_was_not_saved() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let cmds = t.update(Msg::Action(Action::Quit), t0 + 10 * MS);
+    assert_eq!(sets(&cmds).len(), 1, "sent at once, without the debounce");
+    assert!(t.exit.is_none());
+    assert!(t.notice.as_deref().unwrap().starts_with("saving"));
+    t.update(Msg::Action(Action::Quit), t0 + 20 * MS);
+    let report = t.exit.clone().unwrap();
+    assert_eq!(
+        report.unsaved,
+        vec!["3.min_score=0.61 (Studio has 0.60)".to_string()]
+    );
+}
+
+#[test]
+fn quitting_exits_once_the_values_are_saved() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let cmds = t.update(Msg::Action(Action::Quit), t0 + 10 * MS);
+    let s = sets(&cmds);
+    t.update(
+        Msg::SetDone {
+            request_id: s[0].0,
+            result: ok(RegenerateStatus::Regenerated),
+        },
+        t0 + 50 * MS,
+    );
+    assert_eq!(t.exit, Some(ExitReport::default()));
+}
+
+#[test]
+fn quitting_gives_up_after_its_deadline() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    t.update(Msg::Action(Action::Quit), t0);
+    assert_eq!(t.next_deadline(), Some(t0 + Duration::from_secs(5)));
+    t.update(Msg::Tick, t0 + Duration::from_secs(5));
+    assert_eq!(t.exit.as_ref().unwrap().unsaved.len(), 1);
+}
+
+#[test]
+fn quitting_with_nothing_unsaved_is_immediate() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(
+        Msg::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)),
+        t0,
+    );
+    assert_eq!(t.exit, Some(ExitReport::default()));
+}
+
+#[test]
+fn typed_values_are_checked_inline() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    t.update(key(KeyCode::Char('e')), t0);
+    assert_eq!(
+        t.mode,
+        Mode::Input {
+            text: "0.60".into(),
+            error: None
+        }
+    );
+    for _ in 0..4 {
+        t.update(key(KeyCode::Backspace), t0);
+    }
+    for bad in ["abc", "NaN", "inf", "1e400", "1.5", ""] {
+        for c in bad.chars() {
+            t.update(key(KeyCode::Char(c)), t0);
+        }
+        t.update(key(KeyCode::Enter), t0);
+        let Mode::Input { error, text } = &t.mode else {
+            panic!("left input on {bad}");
+        };
+        assert!(error.is_some(), "{bad} accepted");
+        for _ in 0..text.len() {
+            t.update(key(KeyCode::Backspace), t0);
+        }
+    }
+    assert_eq!(t.sliders[0].sync, SyncState::Saved, "nothing was edited");
+    for c in "0.725".chars() {
+        t.update(key(KeyCode::Char(c)), t0);
+    }
+    t.update(key(KeyCode::Enter), t0);
+    assert_eq!(t.mode, Mode::Normal);
+    assert_eq!(number(&t, 0), 0.725);
+    // An open-ended key widens its range for a typed value.
+    t.update(Msg::Action(Action::SelectNext), t0);
+    t.update(key(KeyCode::Char('e')), t0);
+    for _ in 0..8 {
+        t.update(key(KeyCode::Backspace), t0);
+    }
+    for c in "42".chars() {
+        t.update(key(KeyCode::Char(c)), t0);
+    }
+    t.update(key(KeyCode::Enter), t0);
+    assert_eq!(number(&t, 1), 42.0);
+    assert!(t.sliders[1].scale().unwrap().max >= 42.0);
+    // Esc cancels.
+    t.update(key(KeyCode::Char('e')), t0);
+    t.update(key(KeyCode::Esc), t0);
+    assert_eq!(t.mode, Mode::Normal);
+}
+
+#[test]
+fn dropdowns_cycle_through_their_options() {
+    let t0 = Instant::now();
+    let (mut t, _) = Tuner::new(TunerConfig::default(), "h", Some(3), t0);
+    t.update(Msg::Loaded(Ok(loaded(2))), t0);
+    t.update(Msg::Action(Action::SelectNext), t0);
+    assert_eq!(t.sliders[1].value, ThresholdValue::Text("max".into()));
+    t.update(Msg::Action(Action::CycleOption), t0);
+    assert_eq!(t.sliders[1].value, ThresholdValue::Text("mean".into()));
+    assert_eq!(
+        t.sliders[1].option_description(),
+        Some("Mean of the patch scores (robust to small defects)")
+    );
+    t.update(Msg::Action(Action::Activate), t0);
+    assert_eq!(t.sliders[1].value, ThresholdValue::Text("max".into()));
+    t.update(Msg::Action(Action::StepDown), t0);
+    let sent = sets(&t.update(Msg::Tick, t0 + 300 * MS));
+    assert_eq!(
+        sent[0].1.thresholds[0].value,
+        ThresholdValue::Text("mean".into())
+    );
+}
+
+#[test]
+fn pointer_clicks_select_and_set() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(
+        Msg::Pointer(Pointer::Press {
+            slider: 1,
+            fraction: None,
+        }),
+        t0,
+    );
+    assert_eq!(t.selected, 1);
+    assert_eq!(t.sliders[1].sync, SyncState::Saved);
+    t.update(
+        Msg::Pointer(Pointer::Press {
+            slider: 0,
+            fraction: Some(0.25),
+        }),
+        t0,
+    );
+    assert_eq!(number(&t, 0), 0.25);
+    t.update(
+        Msg::Pointer(Pointer::Drag {
+            slider: 0,
+            fraction: 0.8,
+        }),
+        t0,
+    );
+    assert_eq!(number(&t, 0), 0.8);
+    t.update(
+        Msg::Pointer(Pointer::Wheel {
+            slider: 0,
+            up: false,
+        }),
+        t0,
+    );
+    assert_eq!(number(&t, 0), 0.79);
+}
+
+#[test]
+fn switching_impulse_saves_first() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    t.update(Msg::Action(Action::ImpulsePicker), t0);
+    assert_eq!(t.mode, Mode::Picker { selected: 0 });
+    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    t.update(key(KeyCode::Down), t0);
+    let cmds = t.update(key(KeyCode::Enter), t0);
+    let s = sets(&cmds);
+    assert_eq!(s.len(), 1, "saved before switching");
+    let cmds = t.update(
+        Msg::SetDone {
+            request_id: s[0].0,
+            result: ok(RegenerateStatus::Regenerated),
+        },
+        t0 + 30 * MS,
+    );
+    assert!(cmds.contains(&Cmd::LoadImpulse { impulse: Some(2) }));
+}
+
+#[test]
+fn results_marked_stale_keep_the_last_figures() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    let impulses = demo_impulses().unwrap();
+    let set = impulses[0].test_set.as_ref().unwrap();
+    let summary = ModelTestingSummary {
+        accuracy: set
+            .evaluate(&crate::metrics::Thresholds::default())
+            .to_api(set),
+        additional_metrics_by_learn_block: vec![],
+        no_results_because_thresholds_changed: None,
+    };
+    t.update(
+        Msg::ResultsLoaded {
+            impulse: 1,
+            result: Ok(summary.clone()),
+        },
+        t0,
+    );
+    assert_eq!(t.metrics.accuracy_history.len(), 1);
+    let mut stale = summary.clone();
+    stale.no_results_because_thresholds_changed = Some(StaleReason::CanRegenerateModelSummary);
+    t.update(
+        Msg::ResultsLoaded {
+            impulse: 1,
+            result: Ok(stale),
+        },
+        t0,
+    );
+    assert_eq!(t.metrics.summary, Some(summary));
+    assert!(t.metrics.stale.is_some());
+}
+
+/// What can happen to the tuner, in any order.
+#[derive(Debug, Clone)]
+enum Event {
+    Edit { slider: usize, steps: i32 },
+    Wait(u64),
+    Tick,
+    Succeed,
+    Fail,
+    LateAnswer,
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        4 => (0usize..2, -3i32..=3).prop_map(|(slider, steps)| Event::Edit { slider, steps }),
+        3 => (1u64..400).prop_map(Event::Wait),
+        2 => Just(Event::Tick),
+        2 => Just(Event::Succeed),
+        1 => Just(Event::Fail),
+        1 => Just(Event::LateAnswer),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_interleavings_keep_the_rules(events in proptest::collection::vec(event(), 1..80)) {
+        let t0 = Instant::now();
+        let mut now = t0;
+        let mut t = tuner(t0);
+        // The simulated server: last applied value of each threshold.
+        let mut server: Vec<ThresholdValue> = t.sliders.iter().map(|s| s.value.clone()).collect();
+        let mut in_flight: Option<(u64, SetImpulseThresholdsRequest)> = None;
+        let mut calls = 0usize;
+        // A window opens with an edit when none is open, and a call closes it. Every call
+        // closes a window or resends after a failure: calls <= windows + failures.
+        let mut windows = 0usize;
+        let mut failures = 0usize;
+        let mut open = false;
+        let apply = |server: &mut Vec<ThresholdValue>, t: &Tuner, r: &SetImpulseThresholdsRequest| {
+            for u in &r.thresholds {
+                if let Some(i) = t.sliders.iter().position(|s| s.block_id == u.block_id && s.key == u.key) {
+                    server[i] = u.value.clone();
+                }
+            }
+        };
+        let run = |t: &mut Tuner, msg: Msg, now: Instant, in_flight: &mut Option<(u64, SetImpulseThresholdsRequest)>, calls: &mut usize, open: &mut bool| {
+            for (id, request) in sets(&t.update(msg, now)) {
+                prop_assert!(in_flight.is_none(), "two calls in flight");
+                prop_assert!(!request.allow_creating_regenerate_model_testing_jobs);
+                *calls += 1;
+                *open = false;
+                *in_flight = Some((id, request));
+            }
+            Ok(())
+        };
+        for e in events {
+            match e {
+                Event::Edit { slider, steps } => {
+                    if !open { windows += 1; open = true; }
+                    t.selected = slider;
+                    let action = if steps >= 0 { Action::StepUp } else { Action::StepDown };
+                    for _ in 0..steps.unsigned_abs().max(1) {
+                        run(&mut t, Msg::Action(action), now, &mut in_flight, &mut calls, &mut open)?;
+                    }
+                }
+                Event::Wait(ms) => {
+                    now += Duration::from_millis(ms);
+                    if t.next_deadline().is_some_and(|d| d <= now) {
+                        run(&mut t, Msg::Tick, now, &mut in_flight, &mut calls, &mut open)?;
+                    }
+                }
+                Event::Tick => run(&mut t, Msg::Tick, now, &mut in_flight, &mut calls, &mut open)?,
+                Event::Succeed => if let Some((id, request)) = in_flight.take() {
+                    apply(&mut server, &t, &request);
+                    run(&mut t, Msg::SetDone { request_id: id, result: ok(RegenerateStatus::Regenerated) }, now, &mut in_flight, &mut calls, &mut open)?;
+                },
+                Event::Fail => if let Some((id, _)) = in_flight.take() {
+                    failures += 1;
+                    run(&mut t, Msg::SetDone { request_id: id, result: refused() }, now, &mut in_flight, &mut calls, &mut open)?;
+                },
+                Event::LateAnswer => {
+                    run(&mut t, Msg::SetDone { request_id: 10_000, result: ok(RegenerateStatus::Regenerated) }, now, &mut in_flight, &mut calls, &mut open)?;
+                }
+            }
+        }
+        // Edits stop; calls settle successfully; failed values are resent by `r`.
+        for _ in 0..10 {
+            now += Duration::from_secs(1);
+            if let Some((id, request)) = in_flight.take() {
+                apply(&mut server, &t, &request);
+                run(&mut t, Msg::SetDone { request_id: id, result: ok(RegenerateStatus::Regenerated) }, now, &mut in_flight, &mut calls, &mut open)?;
+            }
+            run(&mut t, Msg::Tick, now, &mut in_flight, &mut calls, &mut open)?;
+            if in_flight.is_none() && t.sliders.iter().any(|s| matches!(s.sync, SyncState::Failed(_))) {
+                run(&mut t, Msg::Action(Action::Reload), now, &mut in_flight, &mut calls, &mut open)?;
+            }
+        }
+        prop_assert!(in_flight.is_none());
+        for (i, slider) in t.sliders.iter().enumerate() {
+            prop_assert_eq!(&server[i], &slider.value, "server differs for {}", slider.id());
+            prop_assert_eq!(&slider.sync, &SyncState::Saved);
+        }
+        prop_assert!(calls <= windows + failures, "{calls} calls for {windows} windows and {failures} failures");
+    }
+}

@@ -1,0 +1,807 @@
+//! The views: pure functions of the tuner state that draw into a ratatui frame.
+//!
+//! The layout is computed by [`layout`] and the slider rows by [`slider_rows`], both pure,
+//! so that the event loop hit-tests mouse events against exactly what was drawn.
+
+pub mod theme;
+
+use std::time::Duration;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Sparkline, Wrap};
+
+use crate::api::models::RegenerateStatus;
+use crate::metrics::UNCERTAIN;
+use crate::tuner::keys::BINDINGS;
+use crate::tuner::{
+    Connection, Mode, Pointer, Slider, SliderKind, StatusEntry, StatusOutcome, Tuner,
+};
+pub use theme::Theme;
+
+/// Where each region of the screen is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    pub header: Rect,
+    pub sliders: Rect,
+    pub help_text: Rect,
+    pub metrics: Rect,
+    pub status: Rect,
+    pub footer: Rect,
+}
+
+/// Splits the screen: side by side from 100 columns, stacked below.
+pub fn layout(area: Rect) -> Areas {
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let status_height = (body.height / 4).clamp(3, 10);
+    if area.width >= 100 {
+        let [main, status] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(status_height)]).areas(body);
+        let [left, metrics] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                .areas(main);
+        let [sliders, help_text] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(3)]).areas(left);
+        Areas {
+            header,
+            sliders,
+            help_text,
+            metrics,
+            status,
+            footer,
+        }
+    } else {
+        let metrics_height = if body.height >= 24 { 9 } else { 5 };
+        let [sliders, help_text, metrics, status] = Layout::vertical([
+            Constraint::Min(4),
+            Constraint::Length(2),
+            Constraint::Length(metrics_height),
+            Constraint::Length(status_height.min(5)),
+        ])
+        .areas(body);
+        Areas {
+            header,
+            sliders,
+            help_text,
+            metrics,
+            status,
+            footer,
+        }
+    }
+}
+
+/// One line of the slider pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row {
+    /// A block's title line, before its first threshold.
+    Block(usize),
+    /// A threshold's name, value and state.
+    Label(usize),
+    /// A threshold's bar (or options).
+    Bar(usize),
+}
+
+/// The rows visible in the slider pane's inner area, scrolled so that the selected slider
+/// shows, each with its screen line.
+pub fn slider_rows(tuner: &Tuner, inner: Rect) -> Vec<(Row, Rect)> {
+    let mut rows = Vec::new();
+    let mut previous_block = None;
+    for (i, s) in tuner.sliders.iter().enumerate() {
+        if previous_block != Some(s.block_id) {
+            rows.push(Row::Block(i));
+            previous_block = Some(s.block_id);
+        }
+        rows.push(Row::Label(i));
+        rows.push(Row::Bar(i));
+    }
+    let height = inner.height as usize;
+    let selected_bar = rows
+        .iter()
+        .position(|r| *r == Row::Bar(tuner.selected))
+        .unwrap_or(0);
+    // Keep the selected slider (and its block title when there is room) in view.
+    let first = (selected_bar + 1).saturating_sub(height);
+    let first = if first > 0 {
+        (first + 1).min(selected_bar.saturating_sub(1))
+    } else {
+        0
+    };
+    let first = first.min(rows.len().saturating_sub(height));
+    rows.into_iter()
+        .skip(first)
+        .take(height)
+        .enumerate()
+        .map(|(line, row)| {
+            let y = inner.y + line as u16;
+            (row, Rect::new(inner.x, y, inner.width, 1))
+        })
+        .collect()
+}
+
+/// Where a slider's bar is drawn within its bar row: after the two-column indent.
+fn bar_span(row: Rect) -> (u16, u16) {
+    let start = row.x + 2;
+    let width = row.width.saturating_sub(3).max(1);
+    (start, width)
+}
+
+/// What a mouse event at (column, row) touches.
+pub fn hit_test(tuner: &Tuner, screen: Rect, column: u16, row: u16, drag: bool) -> Option<Pointer> {
+    if tuner.mode != Mode::Normal && !drag {
+        return None;
+    }
+    let areas = layout(screen);
+    let inner = Block::bordered().inner(areas.sliders);
+    for (r, rect) in slider_rows(tuner, inner) {
+        // A drag may leave the bar sideways and still set the value (clamped).
+        let within = column >= rect.x && column < rect.x + rect.width;
+        if rect.y != row || !(within || drag) {
+            continue;
+        }
+        return match r {
+            Row::Bar(i) => {
+                let (start, width) = bar_span(rect);
+                let fraction =
+                    f64::from(column.saturating_sub(start)) / f64::from(width.max(2) - 1);
+                let fraction = fraction.clamp(0.0, 1.0);
+                Some(if drag {
+                    Pointer::Drag {
+                        slider: i,
+                        fraction,
+                    }
+                } else {
+                    Pointer::Press {
+                        slider: i,
+                        fraction: Some(fraction),
+                    }
+                })
+            }
+            Row::Label(i) if !drag => Some(Pointer::Press {
+                slider: i,
+                fraction: None,
+            }),
+            _ => None,
+        };
+    }
+    None
+}
+
+/// The slider a wheel event over (column, row) scrolls: the one under it, or the selected.
+pub fn wheel_target(tuner: &Tuner, screen: Rect, column: u16, row: u16) -> Option<usize> {
+    let areas = layout(screen);
+    let inside =
+        |r: Rect| column >= r.x && column < r.x + r.width && row >= r.y && row < r.y + r.height;
+    if !inside(areas.sliders) {
+        return None;
+    }
+    let inner = Block::bordered().inner(areas.sliders);
+    slider_rows(tuner, inner)
+        .into_iter()
+        .find_map(|(r, rect)| match r {
+            Row::Label(i) | Row::Bar(i) if rect.y == row => Some(i),
+            _ => None,
+        })
+        .or(Some(tuner.selected))
+}
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, tuner: &Tuner, theme: &Theme) {
+    let area = frame.area();
+    let areas = layout(area);
+    render_header(frame, areas.header, tuner, theme);
+    render_sliders(frame, areas.sliders, tuner, theme);
+    render_help_text(frame, areas.help_text, tuner, theme);
+    render_metrics(frame, areas.metrics, tuner, theme);
+    render_status(frame, areas.status, tuner, theme);
+    render_footer(frame, areas.footer, tuner, theme);
+    match &tuner.mode {
+        Mode::Help => render_help(frame, area, theme),
+        Mode::Picker { selected } => render_picker(frame, area, tuner, *selected, theme),
+        Mode::Normal | Mode::Input { .. } => {}
+    }
+}
+
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+fn render_header(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
+    let (dot, state, style) = match &tuner.connection {
+        Connection::Connecting => ("○", "connecting".to_string(), theme.pending),
+        Connection::Connected if tuner.in_flight() => ("●", "saving".to_string(), theme.pending),
+        Connection::Connected => ("●", "connected".to_string(), theme.good),
+        Connection::Failing(reason) => ("✕", reason.clone(), theme.bad),
+    };
+    let impulse = tuner
+        .impulse
+        .as_ref()
+        .map_or_else(|| "loading…".into(), |i| format!("#{} {}", i.id, i.name));
+    let width = area.width as usize;
+    let state = format!("{dot} {state}");
+    // What gives way when the line is short: the project, then the host, then the impulse.
+    let mut host = host_of(&tuner.host).to_string();
+    let used = |impulse: &str, host: &str| {
+        10 + impulse.chars().count()
+            + state.chars().count()
+            + if host.is_empty() {
+                0
+            } else {
+                host.chars().count() + 3
+            }
+            + 3
+    };
+    if used(&impulse, &host) > width {
+        host.clear();
+    }
+    let impulse = truncate(&impulse, width.saturating_sub(used("", &host)));
+    let project = match (&tuner.project_name, tuner.project_id) {
+        (Some(name), Some(id)) => format!("{name} ({id})"),
+        _ => String::new(),
+    };
+    let project = truncate(&project, width.saturating_sub(used(&impulse, &host) + 3));
+    let mut spans = vec![
+        Span::styled(" ei-tune ", theme.title),
+        Span::raw(" "),
+        Span::styled(impulse, theme.strong),
+        Span::styled(" │ ", theme.dim),
+    ];
+    if project.chars().count() > 3 {
+        spans.push(Span::raw(project));
+        spans.push(Span::styled(" │ ", theme.dim));
+    }
+    if !host.is_empty() {
+        spans.push(Span::styled(host, theme.dim));
+        spans.push(Span::styled(" │ ", theme.dim));
+    }
+    spans.push(Span::styled(state, style));
+    let line = Line::from(spans);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
+    let count = tuner.sliders.len();
+    let title = if count == 0 {
+        " Thresholds ".to_string()
+    } else {
+        format!(" Thresholds {}/{} ", tuner.selected + 1, count)
+    };
+    let block = Block::bordered().title(title).border_style(theme.border);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if tuner.sliders.is_empty() {
+        let text = match &tuner.connection {
+            Connection::Failing(_) => "Could not load the impulse; press r to retry.",
+            _ if tuner.impulse.is_some() => "This impulse has no learn block thresholds.",
+            _ => "Loading thresholds…",
+        };
+        frame.render_widget(Paragraph::new(text).style(theme.dim), inner);
+        return;
+    }
+    for (row, rect) in slider_rows(tuner, inner) {
+        let line = match row {
+            Row::Block(i) => {
+                let s = &tuner.sliders[i];
+                Line::from(vec![
+                    Span::styled(s.block_title.clone(), theme.strong),
+                    Span::styled(
+                        format!(" · {} · block {}", s.block_type, s.block_id),
+                        theme.dim,
+                    ),
+                ])
+            }
+            Row::Label(i) => label_line(tuner, i, rect.width, theme),
+            Row::Bar(i) => bar_line(&tuner.sliders[i], i == tuner.selected, rect, theme),
+        };
+        frame.render_widget(Paragraph::new(line), rect);
+    }
+}
+
+fn label_line<'a>(tuner: &Tuner, i: usize, width: u16, theme: &Theme) -> Line<'a> {
+    let s = &tuner.sliders[i];
+    let selected = i == tuner.selected;
+    let marker = if selected { "▶ " } else { "  " };
+    let value = s.display(&s.value);
+    let state = tuner.sync_label(s);
+    let state_style = match s.sync {
+        crate::tuner::SyncState::Saved => theme.good,
+        crate::tuner::SyncState::Failed(_) => theme.bad,
+        _ => theme.pending,
+    };
+    let name = format!("{} ({})", s.description, s.key);
+    let right = format!(" {value}  {state}");
+    let room = (width as usize).saturating_sub(marker.chars().count() + right.chars().count());
+    let name = truncate(&name, room);
+    let pad = room.saturating_sub(name.chars().count());
+    let name_style = if selected {
+        theme.selected
+    } else {
+        Style::default()
+    };
+    Line::from(vec![
+        Span::styled(marker, theme.accent),
+        Span::styled(name, name_style),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(format!(" {value}"), theme.value),
+        Span::raw("  "),
+        Span::styled(state, state_style),
+    ])
+}
+
+fn bar_line<'a>(s: &Slider, selected: bool, row: Rect, theme: &Theme) -> Line<'a> {
+    let (start, width) = bar_span(row);
+    let indent = " ".repeat((start - row.x) as usize);
+    match &s.kind {
+        SliderKind::Options(options) => {
+            let mut spans = vec![Span::raw(indent)];
+            for o in options {
+                let chosen = s.value.as_text() == Some(o.value.as_str());
+                let style = if chosen { theme.selected } else { theme.dim };
+                spans.push(Span::styled(format!(" {} ", o.value), style));
+            }
+            if let Some(d) = s.option_description() {
+                spans.push(Span::styled(format!("  {d}"), theme.dim));
+            }
+            Line::from(spans)
+        }
+        SliderKind::Numeric(scale) => {
+            let width = width as usize;
+            let position = |v: f64| -> usize {
+                ((scale.fraction_of(v) * (width.saturating_sub(1)) as f64).round() as usize)
+                    .min(width.saturating_sub(1))
+            };
+            let value = s.value.as_number().unwrap_or(scale.min);
+            let filled = position(value);
+            let saved = s.saved.as_number().map(position);
+            let suggested = s.suggested.map(position);
+            let mut cells: Vec<(char, Style)> = (0..width)
+                .map(|x| {
+                    if x <= filled {
+                        (
+                            '━',
+                            if selected {
+                                theme.bar_selected
+                            } else {
+                                theme.bar
+                            },
+                        )
+                    } else {
+                        ('─', theme.dim)
+                    }
+                })
+                .collect();
+            if let Some(x) = suggested {
+                cells[x] = ('◆', theme.suggested);
+            }
+            if let Some(x) = saved
+                && s.value != s.saved
+            {
+                cells[x] = ('┃', theme.saved_marker);
+            }
+            cells[filled] = (
+                '●',
+                if selected {
+                    theme.bar_selected
+                } else {
+                    theme.bar
+                },
+            );
+            let mut spans = vec![Span::raw(indent)];
+            spans.extend(
+                cells
+                    .into_iter()
+                    .map(|(c, st)| Span::styled(c.to_string(), st)),
+            );
+            Line::from(spans)
+        }
+    }
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut out: String = text.chars().take(width - 1).collect();
+    out.push('…');
+    out
+}
+
+fn render_help_text(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
+    let Some(s) = tuner.selected_slider() else {
+        return;
+    };
+    let mut text = s.help_text.clone();
+    if let (Some(scale), Some(suggested)) = (s.scale(), s.suggested) {
+        text.push_str(&format!(" Suggested: {}.", scale.format(suggested)));
+    }
+    if let Some(scale) = s.scale() {
+        text.push_str(&format!(
+            " Range {}–{}, steps {} / {}.",
+            scale.format(scale.min),
+            scale.format(scale.max),
+            scale.format(scale.fine),
+            scale.format(scale.coarse)
+        ));
+    }
+    let help = Paragraph::new(Line::styled(text, theme.dim)).wrap(Wrap { trim: true });
+    frame.render_widget(help, area);
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".into(), |v| format!("{:.1} %", v * 100.0))
+}
+
+fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
+    let m = &tuner.metrics;
+    let mut title = " Model testing ".to_string();
+    if m.stale.is_some() {
+        title = " Model testing (stale) ".into();
+    }
+    let block = Block::bordered()
+        .title(title)
+        .border_style(if m.stale.is_some() {
+            theme.warn
+        } else {
+            theme.border
+        });
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(job) = &tuner.job {
+        lines.push(Line::styled(
+            format!(
+                "regenerating: job {} {} {:.1} s",
+                job.id.map_or_else(|| "…".into(), |id| id.to_string()),
+                job.state,
+                job.elapsed.as_secs_f64()
+            ),
+            theme.pending,
+        ));
+    }
+    if let Some(reason) = &m.stale {
+        lines.push(Line::styled(format!("stale: {reason}"), theme.warn));
+    }
+    if let Some(e) = &m.error {
+        lines.push(Line::styled(
+            format!("could not read results: {e}"),
+            theme.bad,
+        ));
+    }
+    let Some(summary) = &m.summary else {
+        let text = if m.loading {
+            "Loading model testing results…"
+        } else if m.none {
+            "No model testing results for this impulse yet: run model testing in Studio."
+        } else {
+            ""
+        };
+        lines.push(Line::styled(text, theme.dim));
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+        return;
+    };
+    let a = &summary.accuracy;
+    let accuracy_style = if m.stale.is_some() {
+        theme.dim
+    } else {
+        theme.value
+    };
+    lines.insert(
+        0,
+        Line::from(vec![
+            Span::raw("accuracy "),
+            Span::styled(
+                percent(a.accuracy_score),
+                accuracy_style.add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!(
+                    "  {} good, {} bad",
+                    a.total_summary.good, a.total_summary.bad
+                ),
+                theme.dim,
+            ),
+        ]),
+    );
+    let uncertain: f64 = a
+        .confusion_matrix_values
+        .values()
+        .filter_map(|row| row.get(UNCERTAIN))
+        .sum();
+    let mut second = vec![Span::raw(format!(
+        "balanced {}",
+        percent(a.balanced_accuracy_score)
+    ))];
+    if a.confusion_matrix_values
+        .values()
+        .any(|r| r.contains_key(UNCERTAIN))
+    {
+        second.push(Span::raw(format!("  uncertain {uncertain}")));
+    }
+    lines.insert(1, Line::from(second));
+    let mut figures = 2;
+    if a.anomaly_accuracy_score.is_some() {
+        let caught = format!("anomalies caught {}", percent(a.anomaly_accuracy_score));
+        let passed = format!("normal passed {}", percent(a.no_anomaly_accuracy_score));
+        if caught.len() + passed.len() + 2 <= inner.width as usize {
+            lines.insert(2, Line::raw(format!("{caught}  {passed}")));
+            figures += 1;
+        } else {
+            lines.insert(2, Line::raw(caught));
+            lines.insert(3, Line::raw(passed));
+            figures += 2;
+        }
+    }
+    let sparkline_row = (m.accuracy_history.len() > 1).then(|| {
+        lines.insert(figures, Line::styled("session", theme.dim));
+        figures as u16
+    });
+    // The table of per-class figures, or the confusion matrix when it fits.
+    let mut columns: Vec<&str> = a.all_labels.iter().map(String::as_str).collect();
+    if a.confusion_matrix_values
+        .values()
+        .any(|r| r.contains_key(UNCERTAIN))
+    {
+        columns.push(UNCERTAIN);
+    }
+    let label_width = a
+        .all_labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let cell = |name: &str| name.chars().count().clamp(3, 7) + 1;
+    let matrix_width = label_width + columns.iter().map(|c| cell(c)).sum::<usize>();
+    let header_lines = lines.len();
+    let rows_left = (inner.height as usize).saturating_sub(header_lines + 1);
+    if rows_left > 1 {
+        lines.push(Line::raw(""));
+        if matrix_width <= inner.width as usize && rows_left > a.all_labels.len() {
+            let mut head = format!("{:<label_width$}", "exp\\pred");
+            for c in &columns {
+                let w = cell(c);
+                head.push_str(&format!("{:>w$}", truncate(c, w - 1)));
+            }
+            lines.push(Line::styled(head, theme.dim));
+            for label in &a.all_labels {
+                let mut row = format!("{:<label_width$}", truncate(label, label_width));
+                let values = a.confusion_matrix_values.get(label);
+                for c in &columns {
+                    let w = cell(c);
+                    let n = values.and_then(|v| v.get(*c)).copied().unwrap_or(0.0);
+                    row.push_str(&format!("{:>w$}", n));
+                }
+                lines.push(Line::raw(row));
+            }
+        } else {
+            let per_line = ((inner.width as usize) / 18).max(1);
+            let mut spans: Vec<String> = Vec::new();
+            for label in &a.all_labels {
+                let g = a.summary_per_class.get(label).copied().unwrap_or_default();
+                spans.push(format!(
+                    "{}: {}/{}",
+                    truncate(label, 8),
+                    g.good,
+                    g.good + g.bad
+                ));
+            }
+            for chunk in spans.chunks(per_line) {
+                lines.push(Line::raw(chunk.join("  ")));
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+    // The accuracy across the session, after its label.
+    if let Some(row) = sparkline_row
+        && inner.width > 10
+        && row < inner.height
+    {
+        let width = (inner.width - 8).min(40);
+        let data: Vec<u64> = m
+            .accuracy_history
+            .iter()
+            .rev()
+            .take(width as usize)
+            .rev()
+            .map(|a| (a * 1000.0).round() as u64)
+            .collect();
+        // Start the bars just below the session's lowest accuracy, so that changes show.
+        let floor = data.iter().copied().min().unwrap_or(0).saturating_sub(5);
+        let scaled: Vec<u64> = data.iter().map(|v| v - floor).collect();
+        let rect = Rect::new(inner.x + 8, inner.y + row, width, 1);
+        frame.render_widget(Sparkline::default().data(&scaled).style(theme.accent), rect);
+    }
+}
+
+/// The status pane's words for a regeneration status: what it means, what to do.
+pub fn explain(status: RegenerateStatus) -> &'static str {
+    match status {
+        RegenerateStatus::Regenerated => "saved; the figures are the new results",
+        RegenerateStatus::NotRegenerated => {
+            "saved; results not regenerated (none existed, or the model needs a full test run)"
+        }
+        RegenerateStatus::StartedJob => "saved; a job is regenerating the results",
+        RegenerateStatus::RequiresJob => "saved; results stale: press g to regenerate",
+    }
+}
+
+fn format_at(at: Duration) -> String {
+    let secs = at.as_secs();
+    format!(
+        "{:02}:{:02}.{}",
+        secs / 60,
+        secs % 60,
+        at.subsec_millis() / 100
+    )
+}
+
+fn status_line<'a>(entry: &StatusEntry, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![
+        Span::styled(format_at(entry.at), theme.dim),
+        Span::raw("  "),
+        Span::raw(entry.sent.join(" ")),
+        Span::raw("  "),
+    ];
+    if let Some(latency) = entry.latency {
+        spans.push(Span::styled(
+            format!("{} ms  ", latency.as_millis()),
+            theme.dim,
+        ));
+    }
+    match &entry.outcome {
+        StatusOutcome::Pending => spans.push(Span::styled("sending…", theme.pending)),
+        StatusOutcome::Saved(r) => {
+            let status = r.regenerate_model_testing_status;
+            let style = match status {
+                RegenerateStatus::Regenerated => theme.good,
+                RegenerateStatus::NotRegenerated => theme.info,
+                RegenerateStatus::StartedJob => theme.accent,
+                RegenerateStatus::RequiresJob => theme.warn,
+            };
+            spans.push(Span::styled(
+                status.as_str().to_string(),
+                style.add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::raw(format!(" {}", explain(status))));
+            spans.push(Span::styled(
+                format!(
+                    " · had results: {}",
+                    if r.had_model_testing_results {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                ),
+                theme.dim,
+            ));
+            if let Some(job) = r.regenerate_model_testing_results_job_id {
+                spans.push(Span::styled(format!(" · job {job}"), theme.dim));
+            }
+        }
+        StatusOutcome::Failed(e) => spans.push(Span::styled(format!("failed: {e}"), theme.bad)),
+    }
+    Line::from(spans)
+}
+
+fn render_status(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
+    let block = Block::bordered()
+        .title(" Status ")
+        .border_style(theme.border);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let lines: Vec<Line> = if tuner.status.is_empty() {
+        vec![Line::styled(
+            "Changes are saved to Studio a moment after you stop moving a slider.",
+            theme.dim,
+        )]
+    } else {
+        tuner
+            .status
+            .iter()
+            .take(inner.height as usize)
+            .map(|e| status_line(e, theme))
+            .collect()
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn render_footer(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
+    let line = match &tuner.mode {
+        Mode::Input { text, error } => {
+            let name = tuner.selected_slider().map_or_else(String::new, Slider::id);
+            let mut spans = vec![
+                Span::styled(format!(" {name} = "), theme.strong),
+                Span::styled(format!("{text}▏"), theme.value),
+                Span::styled("  Enter sets, Esc cancels", theme.dim),
+            ];
+            if let Some(e) = error {
+                spans.push(Span::styled(format!("  ✕ {e}"), theme.bad));
+            }
+            Line::from(spans)
+        }
+        _ => match &tuner.notice {
+            Some(notice) => Line::styled(format!(" {notice}"), theme.pending),
+            None => Line::styled(
+                " ? help  ↑↓ select  ←→ step  0-9 jump  e type  s suggested  u undo  g regenerate  i impulse  q quit",
+                theme.dim,
+            ),
+        },
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn popup(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    )
+}
+
+fn render_help(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let mut lines: Vec<Line> = BINDINGS
+        .iter()
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(format!("{:>13}  ", b.keys), theme.strong),
+                Span::raw(b.description),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:>13}  ", "mouse"), theme.strong),
+        Span::raw("click selects; click or drag on a bar sets; wheel steps"),
+    ]));
+    let rect = popup(area, 78, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(" Keys (any key closes) ")
+        .border_style(theme.accent);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+fn render_picker(frame: &mut Frame, area: Rect, tuner: &Tuner, selected: usize, theme: &Theme) {
+    let current = tuner.impulse.as_ref().map(|i| i.id);
+    let lines: Vec<Line> = tuner
+        .impulses
+        .iter()
+        .enumerate()
+        .map(|(n, i)| {
+            let blocks: Vec<String> = i
+                .learn_blocks
+                .iter()
+                .map(|b| format!("{} {}", b.id, b.kind))
+                .collect();
+            let marker = if Some(i.id) == current { "●" } else { " " };
+            let style = if n == selected {
+                theme.selected
+            } else {
+                Style::default()
+            };
+            Line::from(vec![
+                Span::styled(format!("{marker} {:>3} {} ", i.id, i.name), style),
+                Span::styled(format!(" {}", blocks.join(", ")), theme.dim),
+            ])
+        })
+        .collect();
+    let rect = popup(area, 80, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(" Impulses (Enter opens, Esc cancels) ")
+        .border_style(theme.accent);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}

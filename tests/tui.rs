@@ -1,0 +1,135 @@
+//! The real binary in a pseudo-terminal against a simulator started by the test.
+
+#![cfg(unix)]
+
+mod common;
+
+use std::time::Duration;
+
+use ei_tune::api::models::ThresholdValue;
+
+use common::pty::Pty;
+use common::{KEY, studio};
+
+const RIGHT: &[u8] = b"\x1b[C";
+const LIMIT: Duration = Duration::from_secs(15);
+
+fn tune(studio: &ei_tune::studio::Studio, extra_env: &[(&str, &str)]) -> Pty {
+    let base = studio.base_url();
+    let mut env = vec![("EI_API_ENDPOINT", base.as_str()), ("EI_API_KEY", KEY)];
+    env.extend_from_slice(extra_env);
+    Pty::spawn(&[], &env, 100, 30)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ten_quick_presses_make_one_call_with_the_final_value() {
+    let studio = studio().await;
+    let mut pty = tune(&studio, &[]);
+    pty.wait_for("the thresholds", LIMIT, |s| {
+        s.contains("min_score") && s.contains("accuracy")
+    });
+    let presses: Vec<u8> = RIGHT.repeat(10);
+    pty.send(&presses);
+    let screen = pty.wait_for("the saved value", LIMIT, |s| {
+        s.contains("0.70  saved") && s.contains("regenerated")
+    });
+    assert!(screen.contains("3.min_score=0.70"), "{screen}");
+    let calls = studio.set_threshold_calls();
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert_eq!(calls[0].request.thresholds.len(), 1);
+    assert_eq!(
+        calls[0].request.thresholds[0].value,
+        ThresholdValue::Number(0.7)
+    );
+    assert!(
+        !calls[0]
+            .request
+            .allow_creating_regenerate_model_testing_jobs
+    );
+    assert_eq!(
+        studio.threshold(3, "min_score"),
+        Some(ThresholdValue::Number(0.7))
+    );
+
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(LIMIT), 0);
+    pty.assert_restored();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quitting_with_an_unsaved_edit_saves_it_first() {
+    let studio = studio().await;
+    // A long debounce: only the quit can send this edit in time.
+    let mut pty = Pty::spawn(
+        &["tune", "--debounce-ms", "60000"],
+        &[("EI_API_ENDPOINT", &studio.base_url()), ("EI_API_KEY", KEY)],
+        100,
+        30,
+    );
+    pty.wait_for("the thresholds", LIMIT, |s| s.contains("accuracy"));
+    pty.send(b"j");
+    pty.send(b"5");
+    pty.wait_for("the edit", LIMIT, |s| s.contains("edited"));
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(LIMIT), 0);
+    pty.assert_restored();
+    let calls = studio.set_threshold_calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].request.thresholds[0].block_id, 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_quit_exits_and_lists_what_was_not_saved() {
+    let studio = studio().await;
+    let base = studio.base_url();
+    let mut pty = Pty::spawn(
+        &["--debounce-ms", "60000"],
+        &[("EI_API_ENDPOINT", &base), ("EI_API_KEY", KEY)],
+        100,
+        30,
+    );
+    pty.wait_for("the thresholds", LIMIT, |s| s.contains("accuracy"));
+    // The simulator goes away: the save on quit cannot succeed.
+    studio.shutdown().await;
+    pty.send(RIGHT);
+    pty.wait_for("the edit", LIMIT, |s| s.contains("edited"));
+    pty.send(b"q");
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(LIMIT), 1);
+    pty.assert_restored();
+    let screen = pty.screen();
+    assert!(screen.contains("not saved"), "{screen}");
+    assert!(screen.contains("3.min_score=0.61"), "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_key_no_ui_opens() {
+    let mut pty = Pty::spawn(&[], &[], 100, 30);
+    assert_eq!(pty.wait_exit(LIMIT), 2);
+    let screen = pty.screen();
+    assert!(
+        screen.contains("Keys") && screen.contains("ei-tune demo"),
+        "{screen}"
+    );
+    pty.assert_restored();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_runs_offline_on_its_own_simulator() {
+    let mut pty = Pty::spawn(&["demo"], &[], 100, 30);
+    pty.wait_for("the demo", LIMIT, |s| {
+        s.contains("Digits: classifier + anomaly") && s.contains("accuracy")
+    });
+    pty.send(b"?");
+    pty.wait_for("the help", LIMIT, |s| s.contains("Keys (any key closes)"));
+    pty.send(b"x");
+    pty.send(b"i");
+    pty.wait_for("the picker", LIMIT, |s| s.contains("Impulses (Enter opens"));
+    pty.send(b"jj\r");
+    pty.wait_for("the visual anomaly impulse", LIMIT, |s| {
+        s.contains("anomaly_scoring") && s.contains("accuracy")
+    });
+    pty.send(b"\x03");
+    assert_eq!(pty.wait_exit(LIMIT), 0);
+    pty.assert_restored();
+}
