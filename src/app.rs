@@ -6,6 +6,7 @@
 //! after a message or a resize (a mouse move over nothing, say, draws nothing).
 
 use std::io;
+use std::sync::Arc;
 use std::time::Instant;
 
 use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
@@ -18,6 +19,7 @@ use tokio::sync::mpsc;
 use crate::api::client::only_project;
 use crate::api::models::Impulse;
 use crate::api::{ApiError, StudioClient};
+use crate::preview;
 use crate::tuner::{Cmd, ExitReport, Loaded, Msg, Pointer, Tuner, TunerConfig};
 use crate::ui::{self, Theme};
 
@@ -154,7 +156,7 @@ impl Effects {
             let client = self.client.clone();
             let tx = self.tx.clone();
             tokio::spawn(async move {
-                let msg = perform(&client, cmd, project).await;
+                let msg = perform(&client, cmd, project, &tx).await;
                 // The loop may have ended: nobody needs the answer then.
                 let _ = tx.send(msg);
             });
@@ -162,7 +164,12 @@ impl Effects {
     }
 }
 
-async fn perform(client: &StudioClient, cmd: Cmd, project: Option<u32>) -> Msg {
+async fn perform(
+    client: &StudioClient,
+    cmd: Cmd,
+    project: Option<u32>,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> Msg {
     tracing::debug!(?cmd, "perform");
     match cmd {
         Cmd::LoadImpulse { impulse } => Msg::Loaded(load(client, project, impulse).await),
@@ -201,6 +208,26 @@ async fn perform(client: &StudioClient, cmd: Cmd, project: Option<u32>) -> Msg {
                 None => Err(no_project()),
             };
             Msg::JobPolled { job_id, result }
+        }
+        Cmd::LoadTestSet { impulse } => {
+            let id = impulse.id;
+            let result = match project {
+                Some(p) => preview::load_test_set(client, p, &impulse, |loaded, total| {
+                    let _ = tx.send(Msg::TestSetProgress {
+                        impulse: id,
+                        loaded,
+                        total,
+                    });
+                })
+                .await
+                .map(Arc::new)
+                .map_err(|e| e.to_string()),
+                None => Err(no_project().to_string()),
+            };
+            Msg::TestSetLoaded {
+                impulse: id,
+                result,
+            }
         }
     }
 }

@@ -37,12 +37,16 @@ pub struct TuiArgs {
     /// Quiet time after the last edit before values are sent, in milliseconds [default: 300]
     #[arg(long, value_name = "MS")]
     pub debounce_ms: Option<u64>,
+    /// Highest false-positive rate for the "fewest missed anomalies" objective [default: 0.05]
+    #[arg(long, value_name = "RATE")]
+    pub max_fpr: Option<f64>,
 }
 
 impl TuiArgs {
     pub fn or(&self, outer: &TuiArgs) -> TuiArgs {
         TuiArgs {
             debounce_ms: self.debounce_ms.or(outer.debounce_ms),
+            max_fpr: self.max_fpr.or(outer.max_fpr),
         }
     }
 
@@ -136,16 +140,22 @@ pub enum Command {
         #[command(flatten)]
         connection: ConnectionArgs,
         /// A JSON array, one object per threshold
-        #[arg(long)]
+        #[arg(long, conflicts_with = "runner")]
         json: bool,
+        /// The deployment runner's argument: --thresholds BLOCK.KEY=VALUE,...
+        #[arg(long)]
+        runner: bool,
     },
     /// Set thresholds in one call: BLOCK.KEY=VALUE (e.g. 4.min_anomaly_score=0.45)
     Set {
         #[command(flatten)]
         connection: ConnectionArgs,
         /// BLOCK.KEY=VALUE, as the deployment runner's --thresholds takes them
-        #[arg(value_name = "BLOCK.KEY=VALUE", required = true)]
+        #[arg(value_name = "BLOCK.KEY=VALUE", required_unless_present = "from")]
         assignments: Vec<String>,
+        /// Apply a file written by `ei-tune export` (values given as arguments win)
+        #[arg(long, value_name = "FILE")]
+        from: Option<PathBuf>,
         /// Let Studio start a regeneration job (blocks further changes while it runs)
         #[arg(long)]
         allow_jobs: bool,
@@ -160,6 +170,30 @@ pub enum Command {
         /// Follow the job until it finishes, then print the new accuracy
         #[arg(long)]
         wait: bool,
+    },
+    /// Write the impulse's thresholds as JSON (to FILE, or stdout)
+    Export {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// For each threshold, the value that optimises an objective, from the test results
+    Suggest {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// What to optimise
+        #[arg(long, value_enum, default_value = "f1")]
+        objective: ObjectiveArg,
+        /// Highest false-positive rate for --objective fewest-missed, 0..1
+        #[arg(long, default_value_t = 0.05, value_name = "RATE")]
+        max_fpr: f64,
+        /// Print as JSON
+        #[arg(long)]
+        json: bool,
+        /// Set the suggested values, in one call
+        #[arg(long)]
+        apply: bool,
     },
     /// Print the model testing summary: accuracy, per class, confusion matrix
     Results {
@@ -176,6 +210,17 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// The objectives of `suggest` and of the tuner's `o`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ObjectiveArg {
+    /// Best macro F1 (for anomaly-only impulses, the F1 of catching anomalies)
+    F1,
+    /// Best accuracy
+    Accuracy,
+    /// Fewest missed anomalies with false positives at most --max-fpr (anomaly thresholds)
+    FewestMissed,
 }
 
 #[derive(Debug, Clone, Args)]

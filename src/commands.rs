@@ -54,6 +54,8 @@ impl From<ApiError> for CommandError {
     }
 }
 
+pub use crate::whatif::{export, list_runner, suggest};
+
 pub const NO_CREDENTIALS: &str = "no API key: set EI_API_KEY (or pass --api-key) to a project \
 API key, found in Studio under your project's Dashboard, Keys. To try ei-tune offline, run \
 `ei-tune demo`.";
@@ -317,10 +319,11 @@ pub fn build_updates(
 pub async fn set(
     args: &ConnectionArgs,
     assignments: &[String],
+    from: Option<&std::path::Path>,
     allow_jobs: bool,
     as_json: bool,
 ) -> Result<String, CommandError> {
-    // Malformed arguments are refused before anything goes over the network.
+    // Malformed arguments and files are refused before anything goes over the network.
     let syntax: Vec<String> = assignments
         .iter()
         .filter_map(|a| parse_assignment(a).err())
@@ -328,10 +331,34 @@ pub async fn set(
     if !syntax.is_empty() {
         return Err(CommandError::usage(syntax.join("\n")));
     }
-    let t = target(args).await?;
+    let file = from.map(crate::whatif::read_thresholds_file).transpose()?;
+    let mut args = args.clone();
+    if let Some(file_impulse) = file.as_ref().and_then(|f| f.impulse_id) {
+        match args.impulse {
+            Some(given) if given != file_impulse => {
+                return Err(CommandError::usage(format!(
+                    "the file is for impulse {file_impulse}, not {given}"
+                )));
+            }
+            _ => args.impulse = Some(file_impulse),
+        }
+    }
+    let t = target(&args).await?;
     let blocks = t.client.impulse_thresholds(t.project, &t.impulse).await?;
-    let updates =
-        build_updates(assignments, &blocks).map_err(|p| CommandError::usage(p.join("\n")))?;
+    let mut updates = match &file {
+        Some(file) => crate::whatif::file_updates(file, &blocks)
+            .map_err(|p| CommandError::usage(p.join("\n")))?,
+        None => Vec::new(),
+    };
+    for update in
+        build_updates(assignments, &blocks).map_err(|p| CommandError::usage(p.join("\n")))?
+    {
+        updates.retain(|u| !(u.block_id == update.block_id && u.key == update.key));
+        updates.push(update);
+    }
+    if updates.is_empty() {
+        return Err(CommandError::usage("nothing to set"));
+    }
     let request = SetImpulseThresholdsRequest {
         thresholds: updates,
         allow_creating_regenerate_model_testing_jobs: allow_jobs,
@@ -616,8 +643,13 @@ async fn run_tui(
             "the tuner needs a terminal; for scripts use list, set and results",
         ));
     }
+    let max_fpr = tui.max_fpr.unwrap_or(0.05);
+    if !(0.0..=1.0).contains(&max_fpr) {
+        return Err(CommandError::usage("--max-fpr takes a rate from 0 to 1"));
+    }
     let config = TunerConfig {
         debounce: tui.debounce(),
+        max_fpr,
         ..TunerConfig::default()
     };
     let app = App {

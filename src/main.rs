@@ -52,20 +52,45 @@ async fn run(cli: Cli) -> Result<String, CommandError> {
             logging::init_file(log_file.as_deref().or(cli.connection.log_file.as_deref()))?;
             commands::demo(&tui.or(&cli.tui), job_seconds).await
         }
-        Command::List { connection, json } => {
+        Command::List {
+            connection,
+            json,
+            runner,
+        } => {
             let args = connection.or(&cli.connection);
             logging::init_file(args.log_file.as_deref())?;
-            commands::list(&args, json).await
+            if runner {
+                commands::list_runner(&args).await
+            } else {
+                commands::list(&args, json).await
+            }
         }
         Command::Set {
             connection,
             assignments,
+            from,
             allow_jobs,
             json,
         } => {
             let args = connection.or(&cli.connection);
             logging::init_file(args.log_file.as_deref())?;
-            commands::set(&args, &assignments, allow_jobs, json).await
+            commands::set(&args, &assignments, from.as_deref(), allow_jobs, json).await
+        }
+        Command::Export { connection, file } => {
+            let args = connection.or(&cli.connection);
+            logging::init_file(args.log_file.as_deref())?;
+            commands::export(&args, file.as_deref()).await
+        }
+        Command::Suggest {
+            connection,
+            objective,
+            max_fpr,
+            json,
+            apply,
+        } => {
+            let args = connection.or(&cli.connection);
+            logging::init_file(args.log_file.as_deref())?;
+            commands::suggest(&args, objective, max_fpr, json, apply).await
         }
         Command::Regenerate { connection, wait } => {
             let args = connection.or(&cli.connection);

@@ -243,3 +243,145 @@ async fn completions_and_version_work() {
     assert_eq!(code, 0);
     assert!(out.starts_with("ei-tune "));
 }
+
+#[tokio::test]
+async fn list_runner_prints_the_runner_argument() {
+    let studio = studio().await;
+    let (code, out, err) = run(ei_tune(&studio).args(["list", "--runner"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "--thresholds 3.min_score=0.6,4.min_anomaly_score=0.3\n"
+    );
+    let (code, out, _) = run(ei_tune(&studio).args(["--impulse", "3", "list", "--runner"])).await;
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("--thresholds 23.min_anomaly_score=10\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "# not numeric, so not for --thresholds: 23.anomaly_scoring_aggregation_method=max"
+        ),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn export_change_and_reapply_round_trips() {
+    let studio = studio().await;
+    let dir = std::env::temp_dir().join(format!("ei-tune-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("visual.json");
+    let file_arg = file.to_str().unwrap();
+    let (code, before, _) = run(ei_tune(&studio).args(["--impulse", "3", "list", "--json"])).await;
+    assert_eq!(code, 0);
+    let (code, out, err) = run(ei_tune(&studio).args(["--impulse", "3", "export", file_arg])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Wrote 2 thresholds"), "{out}");
+    let (code, _, err) = run(ei_tune(&studio).args([
+        "--impulse",
+        "3",
+        "set",
+        "23.min_anomaly_score=12.5",
+        "23.anomaly_scoring_aggregation_method=mean",
+    ]))
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let (_, changed, _) = run(ei_tune(&studio).args(["--impulse", "3", "list", "--json"])).await;
+    assert_ne!(changed, before);
+    // The file names its impulse: no --impulse needed.
+    let (code, _, err) = run(ei_tune(&studio).args(["set", "--from", file_arg])).await;
+    assert_eq!(code, 0, "{err}");
+    let (_, after, _) = run(ei_tune(&studio).args(["--impulse", "3", "list", "--json"])).await;
+    assert_eq!(after, before);
+    let calls = studio.set_threshold_calls();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(
+        calls[1].request.thresholds.len(),
+        2,
+        "one call with both values"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_bad_thresholds_file_exits_2_before_any_call() {
+    let studio = studio().await;
+    let dir = std::env::temp_dir().join(format!("ei-tune-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text, why) in [
+        ("syntax.json", "{not json", "not a thresholds file"),
+        (
+            "shape.json",
+            r#"{"thresholds": [{"blockId": "3", "key": "min_score", "value": 1}]}"#,
+            "thresholds[0].blockId",
+        ),
+        (
+            "type.json",
+            r#"{"thresholds": [{"blockId": 3, "key": "min_score", "value": "high"}]}"#,
+            "expects a number",
+        ),
+        (
+            "range.json",
+            r#"{"thresholds": [{"blockId": 3, "key": "min_score", "value": 7}]}"#,
+            "within 0..1",
+        ),
+        (
+            "unknown.json",
+            r#"{"thresholds": [{"blockId": 3, "key": "nope", "value": 1}]}"#,
+            "no such threshold",
+        ),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let (code, _, err) =
+            run(ei_tune(&studio).args(["set", "--from", path.to_str().unwrap()])).await;
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains(why), "{name}: expected `{why}` in {err}");
+    }
+    let (code, _, err) =
+        run(ei_tune(&studio).args(["set", "--from", "/nonexistent/file.json"])).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(studio.set_threshold_calls().is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn suggest_prints_and_applies_the_optimum() {
+    let studio = studio().await;
+    let (code, out, err) = run(ei_tune(&studio).args(["suggest", "--json"])).await;
+    assert_eq!(code, 0, "{err}");
+    let found: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0]["key"], "min_score");
+    assert!(found[0]["suggested"].is_number());
+    let f1_now = found[0]["atCurrent"]["macroF1"].as_f64().unwrap();
+    let f1_best = found[0]["atSuggested"]["macroF1"].as_f64().unwrap();
+    assert!(f1_best >= f1_now, "{f1_best} < {f1_now}");
+
+    let (code, out, err) = run(ei_tune(&studio).args([
+        "suggest",
+        "--objective",
+        "fewest-missed",
+        "--max-fpr",
+        "0.05",
+    ]))
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("fewest missed anomalies, false positives ≤ 5 %"),
+        "{out}"
+    );
+
+    let (code, out, err) =
+        run(ei_tune(&studio).args(["suggest", "--objective", "accuracy", "--apply"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("regenerated"), "{out}");
+    let calls = studio.set_threshold_calls();
+    assert_eq!(calls.len(), 1, "one call for all suggested values");
+
+    let (code, _, err) = run(ei_tune(&studio).args(["--impulse", "4", "suggest"])).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("object detection"), "{err}");
+}

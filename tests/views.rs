@@ -71,6 +71,21 @@ impl Session {
             },
             t0,
         );
+        // The per-window results, as the tuner reads them page by page.
+        let impulses = demo_impulses().unwrap();
+        let result = match &impulses[index].test_set {
+            Some(set) if index != 3 => Ok(set.clone()),
+            _ => Err(
+                "no preview for object detection: its results need a full model testing run".into(),
+            ),
+        };
+        tuner.update(
+            Msg::TestSetLoaded {
+                impulse: loaded(index).impulse.id,
+                result,
+            },
+            t0,
+        );
         Self {
             tuner,
             t0,
@@ -259,6 +274,54 @@ fn dropdown_and_visual_anomaly() {
     s.act(Action::SelectNext, 0);
     s.act(Action::CycleOption, 1);
     insta::assert_snapshot!("dropdown_100x30", s.render(100, 30));
+}
+
+#[test]
+fn preview_sweep_and_optimum() {
+    let mut s = Session::new(0);
+    s.act(Action::SelectNext, 0);
+    s.act(Action::CycleObjective, 1);
+    s.act(Action::CycleObjective, 2);
+    s.act(Action::Optimize, 3);
+    let screen = s.render(160, 48);
+    assert!(screen.contains("fewest missed anomalies"), "{screen}");
+    assert!(screen.contains("preview"), "{screen}");
+    insta::assert_snapshot!("preview_160x48", screen);
+    insta::assert_snapshot!("preview_100x30", s.render(100, 30));
+}
+
+#[test]
+fn preview_loading_and_unavailable() {
+    let mut s = Session::new(3);
+    let screen = s.render(100, 30);
+    assert!(
+        screen.contains("no preview for object detection"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("no_preview_100x30", screen);
+    s.tuner.update(Msg::Action(Action::Optimize), s.at(5));
+    assert!(s.tuner.notice.as_deref().unwrap().contains("no preview"));
+    let (mut tuner, _) = Tuner::new(
+        TunerConfig::default(),
+        "http://127.0.0.1:40321/v1",
+        None,
+        s.t0,
+    );
+    tuner.update(Msg::Loaded(Ok(loaded(1))), s.t0);
+    tuner.update(
+        Msg::TestSetProgress {
+            impulse: 2,
+            loaded: 1500,
+            total: 24000,
+        },
+        s.t0,
+    );
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    terminal
+        .draw(|f| ui::render(f, &tuner, &Theme::color()))
+        .unwrap();
+    let screen = terminal.backend().to_string();
+    assert!(screen.contains("loading results 1500 / 24000"), "{screen}");
 }
 
 #[test]

@@ -14,11 +14,14 @@
 //! - A window is good when the prediction equals its expected label; `uncertain` is never
 //!   good.
 
+pub mod results;
+pub mod sweep;
+
 use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::api::models::{AdditionalMetric, GoodBad, ModelTestingAccuracy};
+use crate::api::models::{AdditionalMetric, GoodBad, ModelTestingAccuracy, ThresholdValue};
 
 /// The label of the confusion matrix column for windows below `min_score`.
 pub const UNCERTAIN: &str = "uncertain";
@@ -65,6 +68,40 @@ pub struct Thresholds {
     pub min_score: f64,
     pub min_anomaly_score: f64,
     pub aggregation: Aggregation,
+}
+
+impl Thresholds {
+    /// The thresholds that decide predictions, from (learn block type, key, value) triples:
+    /// `min_score` of the classifier (not of an anomaly block), `min_anomaly_score`, and the
+    /// visual anomaly aggregation. Other keys do not change the metrics.
+    pub fn from_blocks<'a>(
+        values: impl IntoIterator<Item = (&'a str, &'a str, &'a ThresholdValue)>,
+    ) -> Self {
+        let mut thresholds = Self::default();
+        for (block_type, key, value) in values {
+            match (key, value) {
+                ("min_score", ThresholdValue::Number(v)) if !is_anomaly_block(block_type) => {
+                    thresholds.min_score = *v;
+                }
+                ("min_anomaly_score", ThresholdValue::Number(v)) => {
+                    thresholds.min_anomaly_score = *v;
+                }
+                ("anomaly_scoring_aggregation_method", ThresholdValue::Text(v)) => {
+                    thresholds.aggregation = Aggregation::parse(v).unwrap_or_default();
+                }
+                _ => {}
+            }
+        }
+        thresholds
+    }
+}
+
+/// Learn block types that score anomalies rather than classes.
+pub fn is_anomaly_block(block_type: &str) -> bool {
+    matches!(
+        block_type,
+        "anomaly" | "anomaly-gmm" | "keras-visual-anomaly"
+    )
 }
 
 impl Default for Thresholds {
@@ -133,20 +170,11 @@ impl TestSet {
         }
     }
 
-    /// The prediction for window `i`.
+    /// The classifier's top class and its score for window `i` (ties go to the first).
     #[inline]
-    pub fn predict(&self, i: usize, thresholds: &Thresholds) -> Predicted {
-        if let (Some(anomaly_label), Some(score)) = (
-            self.anomaly_label,
-            self.anomaly_score(i, thresholds.aggregation),
-        ) && f64::from(score) >= thresholds.min_anomaly_score
-        {
-            return Predicted::Label(anomaly_label);
-        }
+    fn top(&self, i: usize) -> (u16, f32) {
         if self.class_count == 0 {
-            return self
-                .normal_label
-                .map_or(Predicted::Uncertain, Predicted::Label);
+            return (0, 0.0);
         }
         let scores = self.scores(i);
         let mut best = 0;
@@ -155,10 +183,46 @@ impl TestSet {
                 best = c;
             }
         }
-        if f64::from(scores[best]) >= thresholds.min_score {
-            Predicted::Label(best as u16)
+        (best as u16, scores[best])
+    }
+
+    /// The one rule that turns a window's outputs into a verdict.
+    #[inline]
+    fn verdict(&self, top: (u16, f32), anomaly: Option<f32>, thresholds: &Thresholds) -> Predicted {
+        if let (Some(anomaly_label), Some(score)) = (self.anomaly_label, anomaly)
+            && f64::from(score) >= thresholds.min_anomaly_score
+        {
+            return Predicted::Label(anomaly_label);
+        }
+        if self.class_count == 0 {
+            return self
+                .normal_label
+                .map_or(Predicted::Uncertain, Predicted::Label);
+        }
+        if f64::from(top.1) >= thresholds.min_score {
+            Predicted::Label(top.0)
         } else {
             Predicted::Uncertain
+        }
+    }
+
+    /// The prediction for window `i`.
+    #[inline]
+    pub fn predict(&self, i: usize, thresholds: &Thresholds) -> Predicted {
+        let anomaly = self.anomaly_score(i, thresholds.aggregation);
+        self.verdict(self.top(i), anomaly, thresholds)
+    }
+
+    /// Each window's top class and anomaly score, worked out once: evaluating these at many
+    /// thresholds (a sweep) is then a comparison or two per window.
+    pub fn decided(&self, aggregation: Aggregation) -> Decided<'_> {
+        Decided {
+            set: self,
+            aggregation,
+            top: (0..self.len()).map(|i| self.top(i)).collect(),
+            anomaly: (0..self.len())
+                .map(|i| self.anomaly_score(i, aggregation))
+                .collect(),
         }
     }
 
@@ -172,11 +236,15 @@ impl TestSet {
 
     /// Every figure of model testing at the given thresholds.
     pub fn evaluate(&self, thresholds: &Thresholds) -> Summary {
+        self.count(|i| self.predict(i, thresholds))
+    }
+
+    fn count(&self, predict: impl Fn(usize) -> Predicted) -> Summary {
         let n = self.labels.len();
         let columns = n + 1;
         let mut confusion = vec![0u32; n * columns];
         for (i, &expected) in self.expected.iter().enumerate() {
-            let column = match self.predict(i, thresholds) {
+            let column = match predict(i) {
                 Predicted::Label(l) => l as usize,
                 Predicted::Uncertain => n,
             };
@@ -188,6 +256,25 @@ impl TestSet {
             anomaly_label: self.anomaly_label,
             confusion,
         }
+    }
+}
+
+/// A test set with each window's top class and anomaly score worked out, for one
+/// aggregation method.
+#[derive(Debug, Clone)]
+pub struct Decided<'a> {
+    set: &'a TestSet,
+    aggregation: Aggregation,
+    top: Vec<(u16, f32)>,
+    anomaly: Vec<Option<f32>>,
+}
+
+impl Decided<'_> {
+    /// The same figures as [`TestSet::evaluate`], faster.
+    pub fn evaluate(&self, thresholds: &Thresholds) -> Summary {
+        debug_assert_eq!(thresholds.aggregation, self.aggregation);
+        self.set
+            .count(|i| self.set.verdict(self.top[i], self.anomaly[i], thresholds))
     }
 }
 
@@ -327,6 +414,43 @@ impl Summary {
             sum(&|c| self.recall(c)),
             sum(&|c| self.f1(c)),
         ))
+    }
+
+    /// The figures a server reported, read back into a summary over `set`'s labels (so that
+    /// they can be compared with, and derived like, a local evaluation). Labels the server
+    /// reports that `set` does not know are an error.
+    pub fn from_api(accuracy: &ModelTestingAccuracy, set: &TestSet) -> Result<Self, String> {
+        let n = set.labels.len();
+        let mut confusion = vec![0u32; n * (n + 1)];
+        for (expected, row) in &accuracy.confusion_matrix_values {
+            let r = set
+                .labels
+                .iter()
+                .position(|l| l == expected)
+                .ok_or_else(|| format!("unknown expected label `{expected}`"))?;
+            for (predicted, count) in row {
+                let c = if predicted == UNCERTAIN {
+                    n
+                } else {
+                    set.labels
+                        .iter()
+                        .position(|l| l == predicted)
+                        .ok_or_else(|| format!("unknown predicted label `{predicted}`"))?
+                };
+                confusion[r * (n + 1) + c] = *count as u32;
+            }
+        }
+        Ok(Summary {
+            label_count: n,
+            class_count: set.class_count,
+            anomaly_label: set.anomaly_label,
+            confusion,
+        })
+    }
+
+    /// The F1 score of catching anomalies (anomaly label as the positive class).
+    pub fn anomaly_f1(&self) -> Option<f64> {
+        self.anomaly_label.map(|a| self.f1(a as usize))
     }
 
     /// The `accuracy` object of getClassifyJobResult.

@@ -351,24 +351,11 @@ impl StudioState {
 
 /// The metrics thresholds that an impulse's blocks hold now.
 pub fn metric_thresholds(blocks: &[SimBlock]) -> Thresholds {
-    let mut thresholds = Thresholds::default();
-    for block in blocks {
-        for t in &block.thresholds {
-            match (t.key.as_str(), &t.value) {
-                ("min_score", ThresholdValue::Number(v)) if block.role == BlockRole::Classifier => {
-                    thresholds.min_score = *v;
-                }
-                ("min_anomaly_score", ThresholdValue::Number(v)) => {
-                    thresholds.min_anomaly_score = *v;
-                }
-                ("anomaly_scoring_aggregation_method", ThresholdValue::Text(v)) => {
-                    thresholds.aggregation = Aggregation::parse(v).unwrap_or_default();
-                }
-                _ => {}
-            }
-        }
-    }
-    thresholds
+    Thresholds::from_blocks(blocks.iter().flat_map(|b| {
+        b.thresholds
+            .iter()
+            .map(|t| (b.block.kind.as_str(), t.key.as_str(), &t.value))
+    }))
 }
 
 fn validate_update(sim: &SimImpulse, update: &ThresholdUpdate) -> Result<(), String> {

@@ -23,6 +23,9 @@ pub enum Action {
     CycleOption,
     Regenerate,
     Reload,
+    /// Move to the value that optimises the objective.
+    Optimize,
+    CycleObjective,
     ImpulsePicker,
     Help,
     Quit,
@@ -152,6 +155,8 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Enter => Action::Activate,
         KeyCode::Char('e') => Action::EditValue,
         KeyCode::Char(' ') => Action::CycleOption,
+        KeyCode::Char('o') => Action::Optimize,
+        KeyCode::Char('O') => Action::CycleObjective,
         KeyCode::Char('g') => Action::Regenerate,
         KeyCode::Char('r') => Action::Reload,
         KeyCode::Char('i') => Action::ImpulsePicker,

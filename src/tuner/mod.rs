@@ -17,6 +17,7 @@ pub mod keys;
 pub mod slider;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -24,6 +25,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crate::api::ApiError;
 use crate::api::client::BlockThresholds;
 use crate::api::models::*;
+use crate::metrics::sweep::{self, Objective, Parameter, Sweep};
+use crate::metrics::{Summary, TestSet, Thresholds};
 pub use keys::Action;
 pub use slider::{Scale, Slider, SliderKind, SyncState};
 
@@ -38,6 +41,8 @@ pub struct TunerConfig {
     pub save_on_quit: Duration,
     /// Interval between job status polls.
     pub job_poll: Duration,
+    /// The false-positive rate the "fewest missed anomalies" objective may not exceed.
+    pub max_fpr: f64,
 }
 
 impl Default for TunerConfig {
@@ -46,6 +51,7 @@ impl Default for TunerConfig {
             debounce: Duration::from_millis(300),
             save_on_quit: Duration::from_secs(5),
             job_poll: Duration::from_millis(500),
+            max_fpr: 0.05,
         }
     }
 }
@@ -68,6 +74,9 @@ pub enum Cmd {
     StartRegeneration { impulse: u32 },
     /// Wait `after`, then getJobStatus; answer with [`Msg::JobPolled`].
     PollJob { job_id: u64, after: Duration },
+    /// Read the per-window results page by page; answer with [`Msg::TestSetProgress`]
+    /// after each page and [`Msg::TestSetLoaded`] at the end.
+    LoadTestSet { impulse: Impulse },
 }
 
 /// What the loader read.
@@ -122,9 +131,60 @@ pub enum Msg {
         job_id: u64,
         result: Result<Job, ApiError>,
     },
+    TestSetProgress {
+        impulse: u32,
+        loaded: u64,
+        total: u64,
+    },
+    /// The per-window results, or why there is no preview.
+    TestSetLoaded {
+        impulse: u32,
+        result: Result<Arc<TestSet>, String>,
+    },
     /// A signal asks to stop now.
     Terminate,
 }
+
+/// Where the per-window results for the local preview stand.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PreviewSource {
+    Loading { loaded: u64, total: u64 },
+    Unavailable(String),
+    Ready(Arc<TestSet>),
+}
+
+/// Figures computed locally at the displayed thresholds, before anything is sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    pub source: PreviewSource,
+    /// At the displayed thresholds.
+    pub displayed: Option<Summary>,
+    /// The server's figures, read back over the same labels.
+    pub saved: Option<Summary>,
+    /// The focused threshold across its range.
+    pub sweep: Option<Sweep>,
+    pub objective: Objective,
+    computed_for: Option<(Thresholds, usize, Objective, (f64, f64))>,
+}
+
+impl Preview {
+    fn new(objective: Objective) -> Self {
+        Self {
+            source: PreviewSource::Loading {
+                loaded: 0,
+                total: 0,
+            },
+            displayed: None,
+            saved: None,
+            sweep: None,
+            objective,
+            computed_for: None,
+        }
+    }
+}
+
+/// Points of a sweep.
+pub const SWEEP_POINTS: usize = 101;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Connection {
@@ -225,6 +285,7 @@ pub struct Tuner {
     /// A one-line message for the footer.
     pub notice: Option<String>,
     pub exit: Option<ExitReport>,
+    pub preview: Preview,
     in_flight: Option<InFlight>,
     deadline: Option<Instant>,
     quit_deadline: Option<Instant>,
@@ -257,6 +318,7 @@ impl Tuner {
             job: None,
             notice: None,
             exit: None,
+            preview: Preview::new(Objective::MacroF1),
             in_flight: None,
             deadline: None,
             quit_deadline: None,
@@ -326,9 +388,120 @@ impl Tuner {
                 self.on_regeneration_started(impulse, result, &mut cmds);
             }
             Msg::JobPolled { job_id, result } => self.on_job_polled(job_id, result, now, &mut cmds),
+            Msg::TestSetProgress {
+                impulse,
+                loaded,
+                total,
+            } => {
+                if self.is_current(impulse)
+                    && matches!(self.preview.source, PreviewSource::Loading { .. })
+                {
+                    self.preview.source = PreviewSource::Loading { loaded, total };
+                }
+            }
+            Msg::TestSetLoaded { impulse, result } => {
+                if self.is_current(impulse) {
+                    self.preview.source = match result {
+                        Ok(set) => PreviewSource::Ready(set),
+                        Err(why) => PreviewSource::Unavailable(why),
+                    };
+                    self.preview.computed_for = None;
+                }
+            }
             Msg::Terminate => self.finish(),
         }
+        self.refresh_preview();
         cmds
+    }
+
+    fn is_current(&self, impulse: u32) -> bool {
+        self.impulse.as_ref().is_some_and(|i| i.id == impulse)
+    }
+
+    /// The thresholds the sliders show, as the metrics take them.
+    pub fn displayed_thresholds(&self) -> Thresholds {
+        Thresholds::from_blocks(
+            self.sliders
+                .iter()
+                .map(|s| (s.block_type.as_str(), s.key.as_str(), &s.value)),
+        )
+    }
+
+    /// Recomputes the preview and the sweep when what they depend on changed.
+    fn refresh_preview(&mut self) {
+        let PreviewSource::Ready(set) = &self.preview.source else {
+            self.preview.displayed = None;
+            self.preview.sweep = None;
+            return;
+        };
+        let set = Arc::clone(set);
+        let thresholds = self.displayed_thresholds();
+        let range = self
+            .selected_slider()
+            .and_then(Slider::scale)
+            .map_or((0.0, 0.0), |s| (s.min, s.max));
+        let key = (thresholds, self.selected, self.preview.objective, range);
+        if self.preview.computed_for == Some(key) {
+            return;
+        }
+        self.preview.computed_for = Some(key);
+        self.preview.displayed = Some(set.evaluate(&thresholds));
+        self.preview.saved = self
+            .metrics
+            .summary
+            .as_ref()
+            .and_then(|s| Summary::from_api(&s.accuracy, &set).ok());
+        self.preview.sweep = self.selected_slider().and_then(|slider| {
+            let parameter = Parameter::of_key(&slider.block_type, &slider.key)?;
+            let scale = slider.scale()?;
+            let xs: Vec<f64> = sweep::points(scale.min, scale.max, SWEEP_POINTS)
+                .into_iter()
+                .map(|x| scale.clean(x))
+                .collect();
+            let objective = if self.preview.objective.applies_to(parameter) {
+                self.preview.objective
+            } else {
+                Objective::MacroF1
+            };
+            Some(sweep::sweep(&set, &thresholds, parameter, &xs, &objective))
+        });
+    }
+
+    /// Moves the focused threshold to the sweep's optimum: an ordinary edit.
+    fn optimize(&mut self, now: Instant) {
+        let target = match (&self.preview.source, &self.preview.sweep) {
+            (PreviewSource::Ready(_), Some(sweep)) => sweep.optimum,
+            (PreviewSource::Unavailable(why), _) => {
+                self.notice = Some(format!("no preview: {why}"));
+                return;
+            }
+            (PreviewSource::Loading { .. }, _) => {
+                self.notice = Some("the results are still loading".into());
+                return;
+            }
+            (PreviewSource::Ready(_), None) => {
+                self.notice = Some("only numeric score thresholds can be optimised".into());
+                return;
+            }
+        };
+        match target {
+            Some(x) => self.edit(self.selected, ThresholdValue::Number(x), now),
+            None => {
+                self.notice = Some(format!(
+                    "no value of this threshold reaches: {}",
+                    self.preview.objective.name()
+                ));
+            }
+        }
+    }
+
+    fn cycle_objective(&mut self) {
+        let parameter = self
+            .selected_slider()
+            .and_then(|s| Parameter::of_key(&s.block_type, &s.key))
+            .unwrap_or(Parameter::MinScore);
+        self.preview.objective = self.preview.objective.next(parameter, self.config.max_fpr);
+        self.notice = Some(format!("objective: {}", self.preview.objective.name()));
     }
 
     fn on_key(&mut self, key: KeyEvent, now: Instant, cmds: &mut Vec<Cmd>) {
@@ -472,6 +645,14 @@ impl Tuner {
             }
             Action::Help => {
                 self.mode = Mode::Help;
+                None
+            }
+            Action::Optimize => {
+                self.optimize(now);
+                None
+            }
+            Action::CycleObjective => {
+                self.cycle_objective();
                 None
             }
             Action::Quit => None,
@@ -683,8 +864,7 @@ impl Tuner {
                 cmds.push(Cmd::LoadResults { impulse });
             }
             RegenerateStatus::RequiresJob => {
-                self.metrics.stale =
-                    Some("thresholds changed; regeneration needs a job: press g".into());
+                self.metrics.stale = Some("needs a regeneration job: press g".into());
             }
             RegenerateStatus::StartedJob => {
                 self.metrics.stale = Some("a job is regenerating the results".into());
@@ -864,8 +1044,12 @@ impl Tuner {
             self.metrics = Metrics::default();
             self.metrics.loading = true;
             self.job = None;
+            self.preview = Preview::new(self.preview.objective);
             cmds.push(Cmd::LoadResults {
                 impulse: loaded.impulse.id,
+            });
+            cmds.push(Cmd::LoadTestSet {
+                impulse: loaded.impulse.clone(),
             });
         }
         self.selected = self.selected.min(sliders.len().saturating_sub(1));
@@ -880,6 +1064,7 @@ impl Tuner {
         if self.impulse.as_ref().map(|i| i.id) != Some(impulse) {
             return;
         }
+        self.preview.computed_for = None;
         self.metrics.loading = false;
         match result {
             Ok(summary) => {
@@ -887,7 +1072,7 @@ impl Tuner {
                 if let Some(reason) = summary.no_results_because_thresholds_changed {
                     self.metrics.stale = Some(match reason {
                         StaleReason::CanRegenerateModelSummary => {
-                            "thresholds changed; regeneration needs a job: press g".into()
+                            "needs a regeneration job: press g".into()
                         }
                         StaleReason::ShouldRerunFullJob => reason.explanation().into(),
                     });
@@ -949,9 +1134,20 @@ impl Tuner {
                 self.job = None;
                 if job.finished_successful == Some(true) {
                     self.notice = Some(format!("job {job_id} finished: results regenerated"));
-                    if let Some(impulse) = self.impulse.as_ref().map(|i| i.id) {
+                    if let Some(impulse) = self.impulse.clone() {
                         self.metrics.loading = true;
-                        cmds.push(Cmd::LoadResults { impulse });
+                        cmds.push(Cmd::LoadResults {
+                            impulse: impulse.id,
+                        });
+                        // The per-window results are read again; until then the preview
+                        // keeps the set it has.
+                        if !matches!(self.preview.source, PreviewSource::Ready(_)) {
+                            self.preview.source = PreviewSource::Loading {
+                                loaded: 0,
+                                total: 0,
+                            };
+                        }
+                        cmds.push(Cmd::LoadTestSet { impulse });
                     }
                 } else {
                     self.notice = Some(format!("job {job_id} failed"));

@@ -35,7 +35,9 @@ fn tuner(t0: Instant) -> Tuner {
     let (mut t, cmds) = Tuner::new(TunerConfig::default(), "http://127.0.0.1:1/v1", None, t0);
     assert_eq!(cmds, vec![Cmd::LoadImpulse { impulse: None }]);
     let cmds = t.update(Msg::Loaded(Ok(loaded(0))), t0);
-    assert_eq!(cmds, vec![Cmd::LoadResults { impulse: 1 }]);
+    assert_eq!(cmds[0], Cmd::LoadResults { impulse: 1 });
+    assert!(matches!(&cmds[1], Cmd::LoadTestSet { impulse } if impulse.id == 1));
+    assert_eq!(cmds.len(), 2);
     t
 }
 
@@ -657,4 +659,59 @@ proptest! {
         }
         prop_assert!(calls <= windows + failures, "{calls} calls for {windows} windows and {failures} failures");
     }
+}
+
+#[test]
+fn the_preview_follows_every_edit_and_o_moves_to_the_optimum() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    let impulses = demo_impulses().unwrap();
+    let set = impulses[0].test_set.clone().unwrap();
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Ok(set.clone()),
+        },
+        t0,
+    );
+    let at = |min_score: f64| {
+        set.evaluate(&crate::metrics::Thresholds {
+            min_score,
+            ..crate::metrics::Thresholds::default()
+        })
+    };
+    assert_eq!(t.preview.displayed, Some(at(0.6)));
+    t.update(Msg::Action(Action::StepUp), t0);
+    assert_eq!(
+        t.preview.displayed,
+        Some(at(0.61)),
+        "recomputed before anything is sent"
+    );
+    let sweep = t.preview.sweep.clone().unwrap();
+    assert_eq!(sweep.xs.len(), SWEEP_POINTS);
+    let best = sweep.optimum.unwrap();
+    let cmds = t.update(Msg::Action(Action::Optimize), t0 + 10 * MS);
+    assert!(cmds.is_empty(), "an ordinary, debounced edit");
+    assert_eq!(number(&t, 0), best);
+    // u undoes it like any edit.
+    t.update(Msg::Action(Action::RevertToSaved), t0 + 20 * MS);
+    assert_eq!(number(&t, 0), 0.6);
+    // The objective cycles; "fewest missed anomalies" only for anomaly thresholds.
+    t.update(Msg::Action(Action::CycleObjective), t0);
+    assert_eq!(
+        t.preview.objective,
+        crate::metrics::sweep::Objective::Accuracy
+    );
+    t.update(Msg::Action(Action::CycleObjective), t0);
+    assert_eq!(
+        t.preview.objective,
+        crate::metrics::sweep::Objective::MacroF1
+    );
+    t.update(Msg::Action(Action::SelectNext), t0);
+    t.update(Msg::Action(Action::CycleObjective), t0);
+    t.update(Msg::Action(Action::CycleObjective), t0);
+    assert!(matches!(
+        t.preview.objective,
+        crate::metrics::sweep::Objective::FewestMissedAnomalies { .. }
+    ));
 }

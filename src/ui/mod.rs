@@ -10,14 +10,17 @@ use std::time::Duration;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
+use ratatui::symbols;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Sparkline, Wrap};
+use ratatui::widgets::{
+    Axis, Block, Chart, Clear, Dataset, GraphType, LegendPosition, Paragraph, Sparkline, Wrap,
+};
 
-use crate::api::models::RegenerateStatus;
-use crate::metrics::UNCERTAIN;
+use crate::api::models::{RegenerateStatus, ThresholdValue};
+use crate::metrics::{Predicted, Summary, TestSet, UNCERTAIN};
 use crate::tuner::keys::BINDINGS;
 use crate::tuner::{
-    Connection, Mode, Pointer, Slider, SliderKind, StatusEntry, StatusOutcome, Tuner,
+    Connection, Mode, Pointer, PreviewSource, Slider, SliderKind, StatusEntry, StatusOutcome, Tuner,
 };
 pub use theme::Theme;
 
@@ -28,6 +31,8 @@ pub struct Areas {
     pub sliders: Rect,
     pub help_text: Rect,
     pub metrics: Rect,
+    /// The sweep chart; empty when the screen has no room for it.
+    pub chart: Rect,
     pub status: Rect,
     pub footer: Rect,
 }
@@ -44,16 +49,24 @@ pub fn layout(area: Rect) -> Areas {
     if area.width >= 100 {
         let [main, status] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(status_height)]).areas(body);
-        let [left, metrics] =
+        let [left, right] =
             Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
                 .areas(main);
         let [sliders, help_text] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(3)]).areas(left);
+        let chart_height = if right.height >= 18 {
+            (right.height * 45 / 100).max(8)
+        } else {
+            0
+        };
+        let [metrics, chart] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(chart_height)]).areas(right);
         Areas {
             header,
             sliders,
             help_text,
             metrics,
+            chart,
             status,
             footer,
         }
@@ -71,6 +84,7 @@ pub fn layout(area: Rect) -> Areas {
             sliders,
             help_text,
             metrics,
+            chart: Rect::default(),
             status,
             footer,
         }
@@ -199,6 +213,9 @@ pub fn render(frame: &mut Frame, tuner: &Tuner, theme: &Theme) {
     render_sliders(frame, areas.sliders, tuner, theme);
     render_help_text(frame, areas.help_text, tuner, theme);
     render_metrics(frame, areas.metrics, tuner, theme);
+    if !areas.chart.is_empty() {
+        render_chart(frame, areas.chart, tuner, theme);
+    }
     render_status(frame, areas.status, tuner, theme);
     render_footer(frame, areas.footer, tuner, theme);
     match &tuner.mode {
@@ -443,10 +460,11 @@ fn percent(v: Option<f64>) -> String {
 
 fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let m = &tuner.metrics;
-    let mut title = " Model testing ".to_string();
-    if m.stale.is_some() {
-        title = " Model testing (stale) ".into();
-    }
+    let title = if m.stale.is_some() {
+        " Model testing (stale) "
+    } else {
+        " Model testing "
+    };
     let block = Block::bordered()
         .title(title)
         .border_style(if m.stale.is_some() {
@@ -477,134 +495,52 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
             theme.bad,
         ));
     }
-    let Some(summary) = &m.summary else {
-        let text = if m.loading {
-            "Loading model testing results…"
-        } else if m.none {
-            "No model testing results for this impulse yet: run model testing in Studio."
-        } else {
-            ""
-        };
-        lines.push(Line::styled(text, theme.dim));
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
-        return;
-    };
-    let a = &summary.accuracy;
-    let accuracy_style = if m.stale.is_some() {
-        theme.dim
-    } else {
-        theme.value
-    };
-    lines.insert(
-        0,
-        Line::from(vec![
-            Span::raw("accuracy "),
-            Span::styled(
-                percent(a.accuracy_score),
-                accuracy_style.add_modifier(Modifier::BOLD),
-            ),
-            Span::styled(
-                format!(
-                    "  {} good, {} bad",
-                    a.total_summary.good, a.total_summary.bad
-                ),
-                theme.dim,
-            ),
-        ]),
-    );
-    let uncertain: f64 = a
-        .confusion_matrix_values
-        .values()
-        .filter_map(|row| row.get(UNCERTAIN))
-        .sum();
-    let mut second = vec![Span::raw(format!(
-        "balanced {}",
-        percent(a.balanced_accuracy_score)
-    ))];
-    if a.confusion_matrix_values
-        .values()
-        .any(|r| r.contains_key(UNCERTAIN))
-    {
-        second.push(Span::raw(format!("  uncertain {uncertain}")));
-    }
-    lines.insert(1, Line::from(second));
-    let mut figures = 2;
-    if a.anomaly_accuracy_score.is_some() {
-        let caught = format!("anomalies caught {}", percent(a.anomaly_accuracy_score));
-        let passed = format!("normal passed {}", percent(a.no_anomaly_accuracy_score));
-        if caught.len() + passed.len() + 2 <= inner.width as usize {
-            lines.insert(2, Line::raw(format!("{caught}  {passed}")));
-            figures += 1;
-        } else {
-            lines.insert(2, Line::raw(caught));
-            lines.insert(3, Line::raw(passed));
-            figures += 2;
+    match &tuner.preview.source {
+        PreviewSource::Loading { loaded, total } => lines.push(Line::styled(
+            if *total > 0 {
+                format!("preview: loading results {loaded} / {total}")
+            } else {
+                "preview: loading results…".to_string()
+            },
+            theme.dim,
+        )),
+        PreviewSource::Unavailable(why) => {
+            lines.push(Line::styled(format!("preview: {why}"), theme.dim));
         }
+        PreviewSource::Ready(_) => {}
     }
-    let sparkline_row = (m.accuracy_history.len() > 1).then(|| {
-        lines.insert(figures, Line::styled("session", theme.dim));
-        figures as u16
-    });
-    // The table of per-class figures, or the confusion matrix when it fits.
-    let mut columns: Vec<&str> = a.all_labels.iter().map(String::as_str).collect();
-    if a.confusion_matrix_values
-        .values()
-        .any(|r| r.contains_key(UNCERTAIN))
-    {
-        columns.push(UNCERTAIN);
-    }
-    let label_width = a
-        .all_labels
-        .iter()
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let cell = |name: &str| name.chars().count().clamp(3, 7) + 1;
-    let matrix_width = label_width + columns.iter().map(|c| cell(c)).sum::<usize>();
-    let header_lines = lines.len();
-    let rows_left = (inner.height as usize).saturating_sub(header_lines + 1);
-    if rows_left > 1 {
-        lines.push(Line::raw(""));
-        if matrix_width <= inner.width as usize && rows_left > a.all_labels.len() {
-            let mut head = format!("{:<label_width$}", "exp\\pred");
-            for c in &columns {
-                let w = cell(c);
-                head.push_str(&format!("{:>w$}", truncate(c, w - 1)));
-            }
-            lines.push(Line::styled(head, theme.dim));
-            for label in &a.all_labels {
-                let mut row = format!("{:<label_width$}", truncate(label, label_width));
-                let values = a.confusion_matrix_values.get(label);
-                for c in &columns {
-                    let w = cell(c);
-                    let n = values.and_then(|v| v.get(*c)).copied().unwrap_or(0.0);
-                    row.push_str(&format!("{:>w$}", n));
-                }
-                lines.push(Line::raw(row));
-            }
-        } else {
-            let per_line = ((inner.width as usize) / 18).max(1);
-            let mut spans: Vec<String> = Vec::new();
-            for label in &a.all_labels {
-                let g = a.summary_per_class.get(label).copied().unwrap_or_default();
-                spans.push(format!(
-                    "{}: {}/{}",
-                    truncate(label, 8),
-                    g.good,
-                    g.good + g.bad
-                ));
-            }
-            for chunk in spans.chunks(per_line) {
-                lines.push(Line::raw(chunk.join("  ")));
-            }
+    let width = inner.width as usize;
+    let session_line = |lines: &mut Vec<Line>| {
+        (m.accuracy_history.len() > 1).then(|| {
+            lines.push(Line::styled("session", theme.dim));
+            lines.len() - 1
+        })
+    };
+    let session_row = match (&tuner.preview.displayed, &tuner.preview.source) {
+        (Some(preview), PreviewSource::Ready(set)) => {
+            let saved = tuner.preview.saved.as_ref();
+            figures_table(
+                &mut lines,
+                preview,
+                saved,
+                set.anomaly_label.is_some(),
+                theme,
+            );
+            let row = session_line(&mut lines);
+            let rows_left = (inner.height as usize).saturating_sub(lines.len() + 1);
+            detail_table(&mut lines, preview, set, rows_left, width, theme);
+            row
         }
-    }
+        _ => {
+            server_figures(&mut lines, tuner, inner, theme);
+            session_line(&mut lines)
+        }
+    };
     frame.render_widget(Paragraph::new(lines), inner);
-    // The accuracy across the session, after its label.
-    if let Some(row) = sparkline_row
+    // The saved accuracy across the session, after its label.
+    if let Some(row) = session_row
         && inner.width > 10
-        && row < inner.height
+        && (row as u16) < inner.height
     {
         let width = (inner.width - 8).min(40);
         let data: Vec<u64> = m
@@ -615,12 +551,305 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
             .rev()
             .map(|a| (a * 1000.0).round() as u64)
             .collect();
-        // Start the bars just below the session's lowest accuracy, so that changes show.
+        // Bars start just below the session's lowest accuracy, so that changes show.
         let floor = data.iter().copied().min().unwrap_or(0).saturating_sub(5);
         let scaled: Vec<u64> = data.iter().map(|v| v - floor).collect();
-        let rect = Rect::new(inner.x + 8, inner.y + row, width, 1);
+        let rect = Rect::new(inner.x + 8, inner.y + row as u16, width, 1);
         frame.render_widget(Sparkline::default().data(&scaled).style(theme.accent), rect);
     }
+}
+
+/// The server's figures alone (no preview possible).
+fn server_figures(lines: &mut Vec<Line>, tuner: &Tuner, inner: Rect, theme: &Theme) {
+    let m = &tuner.metrics;
+    let Some(summary) = &m.summary else {
+        let text = if m.loading {
+            "Loading model testing results…"
+        } else if m.none {
+            "No model testing results for this impulse yet: run model testing in Studio."
+        } else {
+            ""
+        };
+        lines.push(Line::styled(text, theme.dim));
+        return;
+    };
+    let a = &summary.accuracy;
+    let accuracy_style = if m.stale.is_some() {
+        theme.dim
+    } else {
+        theme.value
+    };
+    lines.push(Line::from(vec![
+        Span::raw("accuracy "),
+        Span::styled(
+            percent(a.accuracy_score),
+            accuracy_style.add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(
+            format!(
+                "  {} good, {} bad",
+                a.total_summary.good, a.total_summary.bad
+            ),
+            theme.dim,
+        ),
+    ]));
+    lines.push(Line::raw(format!(
+        "balanced {}",
+        percent(a.balanced_accuracy_score)
+    )));
+    if a.anomaly_accuracy_score.is_some() {
+        let caught = format!("anomalies caught {}", percent(a.anomaly_accuracy_score));
+        let passed = format!("normal passed {}", percent(a.no_anomaly_accuracy_score));
+        if caught.len() + passed.len() + 2 <= inner.width as usize {
+            lines.push(Line::raw(format!("{caught}  {passed}")));
+        } else {
+            lines.push(Line::raw(caught));
+            lines.push(Line::raw(passed));
+        }
+    }
+    let per_line = ((inner.width as usize) / 18).max(1);
+    let cells: Vec<String> = a
+        .all_labels
+        .iter()
+        .map(|label| {
+            let g = a.summary_per_class.get(label).copied().unwrap_or_default();
+            format!("{}: {}/{}", truncate(label, 8), g.good, g.good + g.bad)
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    for chunk in cells.chunks(per_line) {
+        lines.push(Line::raw(chunk.join("  ")));
+    }
+}
+
+fn delta(saved: Option<f64>, preview: Option<f64>, as_percent: bool) -> String {
+    match (saved, preview) {
+        (Some(s), Some(p)) if (p - s).abs() > 1e-9 => {
+            if as_percent {
+                format!("{:+.1}", (p - s) * 100.0)
+            } else {
+                format!("{:+.3}", p - s)
+            }
+        }
+        (Some(_), Some(_)) => "=".into(),
+        _ => String::new(),
+    }
+}
+
+/// Saved and preview side by side, with the difference.
+fn figures_table<'a>(
+    lines: &mut Vec<Line<'a>>,
+    preview: &Summary,
+    saved: Option<&Summary>,
+    anomalies: bool,
+    theme: &Theme,
+) {
+    type Figure = fn(&Summary) -> Option<f64>;
+    let mut rows: Vec<(&str, Figure, bool)> = vec![
+        ("accuracy", Summary::accuracy, true),
+        ("balanced", Summary::balanced_accuracy, true),
+    ];
+    if preview.macro_scores().is_some() {
+        rows.push(("macro F1", |s| s.macro_scores().map(|m| m.2), false));
+        rows.push(("uncertain", Summary::uncertain_rate, true));
+    }
+    if anomalies {
+        rows.push(("false pos.", Summary::false_positive_rate, true));
+        rows.push(("false neg.", Summary::false_negative_rate, true));
+    }
+    lines.push(Line::styled(
+        format!("{:<11}{:>9}{:>9}{:>7}", "", "saved", "preview", "Δ"),
+        theme.dim,
+    ));
+    for (name, figure, as_percent) in rows {
+        let show = |v: Option<f64>| match v {
+            Some(v) if as_percent => format!("{:.1} %", v * 100.0),
+            Some(v) => format!("{v:.3}"),
+            None => "–".into(),
+        };
+        let s = saved.and_then(figure);
+        let p = figure(preview);
+        lines.push(Line::from(vec![
+            Span::raw(format!("{name:<11}")),
+            Span::raw(format!("{:>9}", show(s))),
+            Span::styled(format!("{:>9}", show(p)), theme.value),
+            Span::styled(format!("{:>7}", delta(s, p, as_percent)), theme.dim),
+        ]));
+    }
+}
+
+/// Per-class precision, recall and F1, then the confusion matrix, as far as room allows.
+fn detail_table<'a>(
+    lines: &mut Vec<Line<'a>>,
+    preview: &Summary,
+    set: &TestSet,
+    rows_left: usize,
+    width: usize,
+    theme: &Theme,
+) {
+    let classes = &set.labels[..set.class_count];
+    let label_width = set
+        .labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 12);
+    let mut left = rows_left;
+    if !classes.is_empty() && left > classes.len() + 1 {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!(
+                "{:<label_width$} {:>6} {:>6} {:>6}",
+                "class", "prec.", "recall", "F1"
+            ),
+            theme.dim,
+        ));
+        for (c, label) in classes.iter().enumerate() {
+            lines.push(Line::raw(format!(
+                "{:<label_width$} {:>6.3} {:>6.3} {:>6.3}",
+                truncate(label, label_width),
+                preview.precision(c),
+                preview.recall(c),
+                preview.f1(c)
+            )));
+        }
+        left = left.saturating_sub(classes.len() + 2);
+    }
+    let mut columns: Vec<(String, Predicted)> = set
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.clone(), Predicted::Label(i as u16)))
+        .collect();
+    if set.has_classifier() {
+        columns.push((UNCERTAIN.to_string(), Predicted::Uncertain));
+    }
+    let cell = |name: &str| name.chars().count().clamp(3, 7) + 1;
+    let matrix_width = label_width + columns.iter().map(|(c, _)| cell(c)).sum::<usize>();
+    if matrix_width <= width && left > set.labels.len() + 1 {
+        lines.push(Line::raw(""));
+        let mut head = format!("{:<label_width$}", "exp\\pred");
+        for (c, _) in &columns {
+            let w = cell(c);
+            head.push_str(&format!("{:>w$}", truncate(c, w - 1)));
+        }
+        lines.push(Line::styled(head, theme.dim));
+        for (r, label) in set.labels.iter().enumerate() {
+            let mut row = format!("{:<label_width$}", truncate(label, label_width));
+            for (c, predicted) in &columns {
+                let w = cell(c);
+                row.push_str(&format!("{:>w$}", preview.count(r, *predicted)));
+            }
+            lines.push(Line::raw(row));
+        }
+    }
+}
+
+fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
+    let slider = tuner.selected_slider();
+    let Some((sweep, slider)) = tuner.preview.sweep.as_ref().zip(slider) else {
+        let block = Block::bordered()
+            .title(" Sweep ")
+            .border_style(theme.border);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let why = match &tuner.preview.source {
+            PreviewSource::Ready(_) => {
+                "No sweep for this threshold: it does not move the metrics \
+                                       it is charted by, or it is an option."
+            }
+            _ => "The sweep needs the per-window results (see the preview line above).",
+        };
+        frame.render_widget(
+            Paragraph::new(why)
+                .style(theme.dim)
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    };
+    let styles = [theme.accent, theme.good, theme.warn];
+    let curves: Vec<Vec<(f64, f64)>> = sweep
+        .series
+        .iter()
+        .map(|serie| {
+            sweep
+                .xs
+                .iter()
+                .zip(&serie.values)
+                .filter_map(|(x, v)| v.map(|v| (*x, v)))
+                .collect()
+        })
+        .collect();
+    let marker = |x: f64| vec![(x, 0.0), (x, 1.0)];
+    let value = slider.value.as_number().map(marker);
+    let saved = slider
+        .saved
+        .as_number()
+        .filter(|_| slider.is_dirty())
+        .map(marker);
+    let optimum = sweep.optimum.map(marker);
+    let mut datasets: Vec<Dataset> = sweep
+        .series
+        .iter()
+        .zip(&curves)
+        .zip(styles)
+        .map(|((serie, points), style)| {
+            Dataset::default()
+                .name(serie.name)
+                .marker(symbols::Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(style)
+                .data(points)
+        })
+        .collect();
+    for (points, name, style) in [
+        (&optimum, "optimum (o)", theme.suggested),
+        (&saved, "saved", theme.saved_marker),
+        (&value, "value", theme.value),
+    ] {
+        if let Some(points) = points {
+            datasets.push(
+                Dataset::default()
+                    .name(name)
+                    .marker(symbols::Marker::Braille)
+                    .graph_type(GraphType::Line)
+                    .style(style)
+                    .data(points),
+            );
+        }
+    }
+    let (min, max) = slider.scale().map_or((0.0, 1.0), |s| (s.min, s.max));
+    let objective = if tuner.preview.objective.applies_to(sweep.parameter) {
+        tuner.preview.objective.name()
+    } else {
+        crate::metrics::sweep::Objective::MacroF1.name()
+    };
+    let chart = Chart::new(datasets)
+        .block(
+            Block::bordered()
+                .title(format!(" {} · {objective} (O) ", slider.id()))
+                .border_style(theme.border),
+        )
+        .x_axis(
+            Axis::default()
+                .bounds([min, max])
+                .style(theme.dim)
+                .labels(vec![
+                    Span::raw(slider.display(&ThresholdValue::Number(min))),
+                    Span::raw(slider.display(&ThresholdValue::Number(max))),
+                ]),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, 1.0])
+                .style(theme.dim)
+                .labels(vec![Span::raw("0"), Span::raw("1")]),
+        )
+        .legend_position(Some(LegendPosition::TopRight))
+        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(80)));
+    frame.render_widget(chart, area);
 }
 
 /// The status pane's words for a regeneration status: what it means, what to do.
@@ -654,7 +883,11 @@ fn status_line<'a>(entry: &StatusEntry, theme: &Theme) -> Line<'a> {
     ];
     if let Some(latency) = entry.latency {
         spans.push(Span::styled(
-            format!("{} ms  ", latency.as_millis()),
+            if latency < Duration::from_millis(1) {
+                "<1 ms  ".to_string()
+            } else {
+                format!("{} ms  ", latency.as_millis())
+            },
             theme.dim,
         ));
     }

@@ -1,0 +1,201 @@
+//! Model testing results (pages of getClassifyJobResultPage) in compact form.
+//!
+//! Per-window scores do not depend on thresholds, so a test set read once serves every
+//! preview and sweep until the model changes.
+
+use crate::api::models::{Impulse, ModelResult};
+
+use super::{AnomalyScores, TestSet, is_anomaly_block};
+
+/// Why an impulse's results cannot be previewed locally, in plain words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotPreviewable(pub String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Classifier,
+    Anomaly,
+    Visual,
+}
+
+/// Builds a [`TestSet`] page by page.
+#[derive(Debug, Clone)]
+pub struct TestSetBuilder {
+    classifier: Option<u32>,
+    anomaly: Option<(u32, Role)>,
+    set: TestSet,
+    single: Vec<f32>,
+    mean: Vec<f32>,
+    max: Vec<f32>,
+}
+
+impl TestSetBuilder {
+    /// A builder for an impulse, or why its results cannot be previewed.
+    pub fn new(impulse: &Impulse) -> Result<Self, NotPreviewable> {
+        let mut classifier = None;
+        let mut anomaly = None;
+        for block in &impulse.learn_blocks {
+            let kind = block.kind.as_str();
+            let role = if kind.ends_with("object-detection") {
+                return Err(NotPreviewable(
+                    "no preview for object detection: its results need a full model testing run"
+                        .into(),
+                ));
+            } else if kind == "keras-regression" {
+                return Err(NotPreviewable("no preview for regression models".into()));
+            } else if kind == "keras-visual-anomaly" {
+                Role::Visual
+            } else if is_anomaly_block(kind) {
+                Role::Anomaly
+            } else if kind.starts_with("keras") {
+                Role::Classifier
+            } else {
+                return Err(NotPreviewable(format!("no preview for `{kind}` blocks")));
+            };
+            match role {
+                Role::Classifier if classifier.is_none() => classifier = Some(block.id),
+                Role::Anomaly | Role::Visual if anomaly.is_none() => {
+                    anomaly = Some((block.id, role));
+                }
+                _ => {
+                    return Err(NotPreviewable(
+                        "no preview for impulses with several classifiers or anomaly blocks".into(),
+                    ));
+                }
+            }
+        }
+        if classifier.is_none() && anomaly.is_none() {
+            return Err(NotPreviewable(
+                "this impulse has no learn block to preview".into(),
+            ));
+        }
+        Ok(Self {
+            classifier,
+            anomaly,
+            set: TestSet::default(),
+            single: Vec::new(),
+            mean: Vec::new(),
+            max: Vec::new(),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.set.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+
+    fn label_index(&mut self, label: &str) -> u16 {
+        match self.set.labels.iter().position(|l| l == label) {
+            Some(i) => i as u16,
+            None => {
+                self.set.labels.push(label.to_string());
+                (self.set.labels.len() - 1) as u16
+            }
+        }
+    }
+
+    /// Adds the windows of some samples.
+    pub fn add(&mut self, results: &[ModelResult]) -> Result<(), NotPreviewable> {
+        let bad = |sample: u64, why: &str| {
+            NotPreviewable(format!("sample {sample} cannot be previewed: {why}"))
+        };
+        for r in results {
+            let find = |id: u32| r.classifications.iter().find(|c| c.learn_block.id == id);
+            let classifier = match self.classifier {
+                Some(id) => Some(find(id).ok_or_else(|| bad(r.sample_id, "no classifier output"))?),
+                None => None,
+            };
+            let anomaly = match self.anomaly {
+                Some((id, _)) => {
+                    Some(find(id).ok_or_else(|| bad(r.sample_id, "no anomaly output"))?)
+                }
+                None => None,
+            };
+            let first = classifier
+                .or(anomaly)
+                .ok_or_else(|| bad(r.sample_id, "no output"))?;
+            let windows = first.result.len();
+            if self.set.labels.is_empty() && self.set.class_count == 0 {
+                if let Some(c) = classifier {
+                    let classes: Vec<String> = c
+                        .result
+                        .first()
+                        .map(|w| w.keys().cloned().collect())
+                        .unwrap_or_default();
+                    self.set.class_count = classes.len();
+                    self.set.labels = classes;
+                }
+            }
+            for w in 0..windows {
+                let expected = first
+                    .expected_labels
+                    .iter()
+                    .find(|l| (l.start_index as usize..=l.end_index as usize).contains(&w))
+                    .map_or(r.sample.label.as_str(), |l| l.label.as_str())
+                    .to_string();
+                if let Some(c) = classifier {
+                    let scores = c
+                        .result
+                        .get(w)
+                        .ok_or_else(|| bad(r.sample_id, "missing window"))?;
+                    for label in &self.set.labels[..self.set.class_count] {
+                        let score = scores
+                            .get(label)
+                            .ok_or_else(|| bad(r.sample_id, "a class score is missing"))?;
+                        self.set.class_scores.push(*score as f32);
+                    }
+                }
+                match (self.anomaly, anomaly) {
+                    (Some((_, Role::Anomaly)), Some(a)) => {
+                        let score = a
+                            .result
+                            .get(w)
+                            .and_then(|m| m.get("anomaly"))
+                            .ok_or_else(|| bad(r.sample_id, "no anomaly score"))?;
+                        self.single.push(*score as f32);
+                    }
+                    (Some((_, Role::Visual)), Some(a)) => {
+                        let scores = a
+                            .anomaly_result
+                            .as_ref()
+                            .and_then(|v| v.get(w))
+                            .ok_or_else(|| bad(r.sample_id, "no visual anomaly scores"))?;
+                        let (Some(mean), Some(max)) = (scores.mean_score, scores.max_score) else {
+                            return Err(bad(r.sample_id, "no mean or max anomaly score"));
+                        };
+                        self.mean.push(mean as f32);
+                        self.max.push(max as f32);
+                    }
+                    _ => {}
+                }
+                let label = self.label_index(&expected);
+                self.set.expected.push(label);
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> TestSet {
+        match self.anomaly {
+            Some((_, Role::Anomaly)) => {
+                self.set.anomaly_label = Some(self.label_index("anomaly"));
+                self.set.anomaly = AnomalyScores::Single(self.single);
+            }
+            Some((_, Role::Visual)) => {
+                self.set.anomaly_label = Some(self.label_index("anomaly"));
+                if self.classifier.is_none() {
+                    self.set.normal_label = Some(self.label_index("no anomaly"));
+                }
+                self.set.anomaly = AnomalyScores::Visual {
+                    mean: self.mean,
+                    max: self.max,
+                };
+            }
+            _ => {}
+        }
+        self.set
+    }
+}

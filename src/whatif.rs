@@ -1,0 +1,346 @@
+//! What-if commands: suggested values from the test results, the runner's argument, and
+//! thresholds exported to a file and applied again.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::api::BlockThresholds;
+use crate::api::models::*;
+use crate::cli::{ConnectionArgs, ObjectiveArg};
+use crate::commands::{CommandError, describe_set, target, threshold_value};
+use crate::metrics::sweep::{self, Objective, Parameter};
+use crate::metrics::{Summary, Thresholds};
+use crate::preview::{PreviewError, load_test_set};
+use crate::tuner::{SWEEP_POINTS, Slider};
+
+/// `ei-tune list --runner`: `--thresholds BLOCK.KEY=VALUE,...` for the numeric thresholds;
+/// string ones follow on lines of their own, commented.
+pub async fn list_runner(args: &ConnectionArgs) -> Result<String, CommandError> {
+    let t = target(args).await?;
+    let blocks = t.client.impulse_thresholds(t.project, &t.impulse).await?;
+    Ok(runner_argument(&blocks))
+}
+
+pub fn runner_argument(blocks: &[BlockThresholds]) -> String {
+    let mut numeric = Vec::new();
+    let mut strings = Vec::new();
+    for b in blocks {
+        for t in &b.thresholds {
+            let entry = format!("{}.{}={}", b.block.id, t.key, t.value);
+            match t.value {
+                ThresholdValue::Number(_) => numeric.push(entry),
+                ThresholdValue::Text(_) => strings.push(entry),
+            }
+        }
+    }
+    let mut out = format!("--thresholds {}\n", numeric.join(","));
+    if !strings.is_empty() {
+        let _ = writeln!(
+            out,
+            "# not numeric, so not for --thresholds: {}",
+            strings.join(" ")
+        );
+    }
+    out
+}
+
+/// The file `export` writes and `set --from` reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThresholdsFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impulse_id: Option<u32>,
+    pub thresholds: Vec<ThresholdUpdate>,
+}
+
+/// `ei-tune export [FILE]`.
+pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String, CommandError> {
+    let t = target(args).await?;
+    let blocks = t.client.impulse_thresholds(t.project, &t.impulse).await?;
+    let export = ThresholdsFile {
+        project_id: Some(t.project),
+        impulse_id: Some(t.impulse.id),
+        thresholds: blocks
+            .iter()
+            .flat_map(|b| {
+                b.thresholds.iter().map(|th| ThresholdUpdate {
+                    block_id: b.block.id,
+                    key: th.key.clone(),
+                    value: th.value.clone(),
+                })
+            })
+            .collect(),
+    };
+    let text = serde_json::to_string_pretty(&export).unwrap_or_default() + "\n";
+    match file {
+        None => Ok(text),
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| {
+                CommandError::failed(format!("cannot write {}: {e}", path.display()))
+            })?;
+            Ok(format!(
+                "Wrote {} thresholds of impulse {} to {}.\n",
+                export.thresholds.len(),
+                t.impulse.id,
+                path.display()
+            ))
+        }
+    }
+}
+
+/// Reads a thresholds file; a clear error naming the file and the bad field otherwise.
+pub fn read_thresholds_file(path: &Path) -> Result<ThresholdsFile, CommandError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CommandError::usage(format!("cannot read {}: {e}", path.display())))?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        CommandError::usage(format!(
+            "{} is not a thresholds file (as `ei-tune export` writes): at `{}`: {}",
+            path.display(),
+            e.path(),
+            e.inner()
+        ))
+    })
+}
+
+/// Checks each entry of a file against the impulse's thresholds, types included.
+pub fn file_updates(
+    file: &ThresholdsFile,
+    blocks: &[BlockThresholds],
+) -> Result<Vec<ThresholdUpdate>, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut updates = Vec::new();
+    for (i, u) in file.thresholds.iter().enumerate() {
+        let at = format!("thresholds[{i}] ({}.{})", u.block_id, u.key);
+        let Some(threshold) = blocks
+            .iter()
+            .find(|b| b.block.id == u.block_id)
+            .and_then(|b| b.thresholds.iter().find(|t| t.key == u.key))
+        else {
+            problems.push(format!("{at}: no such threshold on this impulse"));
+            continue;
+        };
+        let typed = match (&threshold.dropdown_options, &u.value) {
+            (Some(_), ThresholdValue::Number(_)) => {
+                Err("expects one of its options, not a number".to_string())
+            }
+            (None, ThresholdValue::Text(_)) => Err("expects a number, not a string".to_string()),
+            _ => threshold_value(threshold, &u.value.to_string()),
+        };
+        match typed {
+            Ok(value) => updates.push(ThresholdUpdate {
+                block_id: u.block_id,
+                key: u.key.clone(),
+                value,
+            }),
+            Err(e) => problems.push(format!("{at}: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(updates)
+    } else {
+        Err(problems)
+    }
+}
+
+/// One threshold's suggestion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Suggestion {
+    pub block_id: u32,
+    pub key: String,
+    pub objective: String,
+    pub current: f64,
+    pub suggested: Option<f64>,
+    pub at_current: Figures,
+    pub at_suggested: Option<Figures>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Figures {
+    pub accuracy: Option<f64>,
+    pub macro_f1: Option<f64>,
+    pub uncertain_rate: Option<f64>,
+    pub false_positive_rate: Option<f64>,
+    pub false_negative_rate: Option<f64>,
+}
+
+impl Figures {
+    fn of(s: &Summary) -> Self {
+        Self {
+            accuracy: s.accuracy(),
+            macro_f1: s.macro_scores().map(|m| m.2),
+            uncertain_rate: s.macro_scores().and_then(|_| s.uncertain_rate()),
+            false_positive_rate: s.false_positive_rate(),
+            false_negative_rate: s.false_negative_rate(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let p = |v: Option<f64>| v.map(|v| format!("{:.1} %", v * 100.0));
+        let mut parts = Vec::new();
+        if let Some(a) = p(self.accuracy) {
+            parts.push(format!("accuracy {a}"));
+        }
+        if let Some(f) = self.macro_f1 {
+            parts.push(format!("F1 {f:.3}"));
+        }
+        if let Some(u) = p(self.uncertain_rate) {
+            parts.push(format!("uncertain {u}"));
+        }
+        if let Some(f) = p(self.false_positive_rate) {
+            parts.push(format!("FP {f}"));
+        }
+        if let Some(f) = p(self.false_negative_rate) {
+            parts.push(format!("FN {f}"));
+        }
+        parts.join(", ")
+    }
+}
+
+pub fn objective(arg: ObjectiveArg, max_fpr: f64) -> Objective {
+    match arg {
+        ObjectiveArg::F1 => Objective::MacroF1,
+        ObjectiveArg::Accuracy => Objective::Accuracy,
+        ObjectiveArg::FewestMissed => Objective::FewestMissedAnomalies { max_fpr },
+    }
+}
+
+/// For every numeric threshold that moves the metrics, the value that optimises the
+/// objective with the others at their current values.
+pub fn suggestions(
+    set: &crate::metrics::TestSet,
+    blocks: &[BlockThresholds],
+    wanted: Objective,
+) -> Vec<Suggestion> {
+    let current = Thresholds::from_blocks(blocks.iter().flat_map(|b| {
+        b.thresholds
+            .iter()
+            .map(|t| (b.block.kind.as_str(), t.key.as_str(), &t.value))
+    }));
+    let at_current = set.evaluate(&current);
+    let mut out = Vec::new();
+    for b in blocks {
+        for t in &b.thresholds {
+            let (Some(parameter), ThresholdValue::Number(value)) =
+                (Parameter::of_key(b.block.kind.as_str(), &t.key), &t.value)
+            else {
+                continue;
+            };
+            let slider = Slider::new(&b.block, t);
+            let Some(scale) = slider.scale() else {
+                continue;
+            };
+            let objective = if wanted.applies_to(parameter) {
+                wanted
+            } else {
+                Objective::MacroF1
+            };
+            let xs: Vec<f64> = sweep::points(scale.min, scale.max, SWEEP_POINTS)
+                .into_iter()
+                .map(|x| scale.clean(x))
+                .collect();
+            let swept = sweep::sweep(set, &current, parameter, &xs, &objective);
+            out.push(Suggestion {
+                block_id: b.block.id,
+                key: t.key.clone(),
+                objective: objective.name(),
+                current: *value,
+                suggested: swept.optimum,
+                at_current: Figures::of(&at_current),
+                at_suggested: swept
+                    .optimum
+                    .map(|x| Figures::of(&set.evaluate(&parameter.set(&current, x)))),
+            });
+        }
+    }
+    out
+}
+
+/// `ei-tune suggest`.
+pub async fn suggest(
+    args: &ConnectionArgs,
+    objective_arg: ObjectiveArg,
+    max_fpr: f64,
+    as_json: bool,
+    apply: bool,
+) -> Result<String, CommandError> {
+    if !(0.0..=1.0).contains(&max_fpr) {
+        return Err(CommandError::usage("--max-fpr takes a rate from 0 to 1"));
+    }
+    let t = target(args).await?;
+    let blocks = t.client.impulse_thresholds(t.project, &t.impulse).await?;
+    let set = load_test_set(&t.client, t.project, &t.impulse, |_, _| {})
+        .await
+        .map_err(|e| match e {
+            PreviewError::Api(e) => CommandError::from(e),
+            PreviewError::Unavailable(why) => CommandError::failed(why),
+        })?;
+    let found = suggestions(&set, &blocks, objective(objective_arg, max_fpr));
+    let mut out = if as_json {
+        serde_json::to_string_pretty(&found).unwrap_or_default() + "\n"
+    } else {
+        let mut out = format!("Impulse {} ({})\n", t.impulse.id, t.impulse.name);
+        for s in &found {
+            let _ = writeln!(out, "{}.{} ({})", s.block_id, s.key, s.objective);
+            let _ = writeln!(
+                out,
+                "  now        {:<10} {}",
+                s.current,
+                s.at_current.describe()
+            );
+            match (&s.suggested, &s.at_suggested) {
+                (Some(v), Some(f)) => {
+                    let _ = writeln!(out, "  suggested  {v:<10} {}", f.describe());
+                }
+                _ => {
+                    let _ = writeln!(out, "  suggested  none: no value meets the objective");
+                }
+            }
+        }
+        out
+    };
+    if apply {
+        let updates: Vec<ThresholdUpdate> = found
+            .iter()
+            .filter_map(|s| {
+                s.suggested
+                    .filter(|v| *v != s.current)
+                    .map(|v| ThresholdUpdate {
+                        block_id: s.block_id,
+                        key: s.key.clone(),
+                        value: ThresholdValue::Number(v),
+                    })
+            })
+            .collect();
+        if updates.is_empty() {
+            out.push_str("Nothing to apply: every threshold is at its suggested value.\n");
+            return Ok(out);
+        }
+        let request = SetImpulseThresholdsRequest {
+            thresholds: updates,
+            allow_creating_regenerate_model_testing_jobs: false,
+            force_run_regenerate_model_testing_in_job: None,
+        };
+        let response = t
+            .client
+            .set_thresholds(t.project, t.impulse.id, &request)
+            .await?;
+        if as_json {
+            return Ok(serde_json::to_string_pretty(&json!({
+                "suggestions": found,
+                "applied": response,
+            }))
+            .unwrap_or_default()
+                + "\n");
+        }
+        out.push_str(&describe_set(&t.impulse, &request, &response));
+    }
+    Ok(out)
+}
