@@ -722,6 +722,12 @@ pub async fn serve(args: &ServeArgs) -> Result<(), CommandError> {
     let mut config = StudioConfig::new(args.api_key.clone().unwrap_or_else(random_api_key));
     config.bind = std::net::SocketAddr::new(args.bind, args.port);
     config.job_duration = job_duration;
+    config.faults = args
+        .faults
+        .as_deref()
+        .map(crate::studio::faults::FaultSpec::parse)
+        .transpose()
+        .map_err(|e| CommandError::usage(format!("--faults: {e}")))?;
     if !args.bind.is_loopback() {
         eprintln!(
             "warning: binding {}: the simulator is reachable from the network",

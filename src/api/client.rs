@@ -322,6 +322,12 @@ impl StudioClient {
             network(e, unknown)
         })?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| network(e, true))? {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
@@ -344,6 +350,7 @@ impl StudioClient {
                 operation,
                 status: status.as_u16(),
                 message: error_message(&body, status),
+                retry_after,
             });
         }
         decode_body(operation, &body)
@@ -394,19 +401,18 @@ fn decode_json<T: DeserializeOwned>(operation: &'static str, body: &[u8]) -> Res
         Err(err) => {
             let path = err.path().to_string();
             let inner = err.into_inner();
-            let message = if inner.is_syntax() || inner.is_eof() {
-                if body.is_empty() {
+            if inner.is_syntax() || inner.is_eof() {
+                let message = if body.is_empty() {
                     "empty body, expected JSON".to_string()
                 } else {
                     format!("not JSON ({inner}); it begins `{}`", snippet(body))
-                }
-            } else {
-                inner.to_string()
-            };
+                };
+                return Err(ApiError::Garbled { operation, message });
+            }
             Err(ApiError::Decode {
                 operation,
                 path,
-                message,
+                message: inner.to_string(),
             })
         }
     }
@@ -494,6 +500,7 @@ mod tests {
     fn html_is_reported_as_not_json() {
         let err = decode_body::<GetJobResponse>("getJobStatus", b"<html>502 Bad Gateway</html>")
             .unwrap_err();
+        assert!(err.is_transient());
         let text = err.to_string();
         assert!(text.contains("not JSON"), "{text}");
         assert!(text.contains("<html>502"), "{text}");

@@ -25,6 +25,15 @@ pub enum ApiError {
         operation: &'static str,
         status: u16,
         message: String,
+        /// How long the server asked to wait (`Retry-After`), if it did.
+        retry_after: Option<std::time::Duration>,
+    },
+
+    /// A 2xx answer that is not JSON at all (a proxy's error page, an empty or cut body).
+    #[error("{operation}: the answer was not JSON: {message}")]
+    Garbled {
+        operation: &'static str,
+        message: String,
     },
 
     /// The server answered `success: false`.
@@ -50,6 +59,7 @@ impl ApiError {
             Self::Config(_) => None,
             Self::Network { operation, .. }
             | Self::Status { operation, .. }
+            | Self::Garbled { operation, .. }
             | Self::Refused { operation, .. }
             | Self::Decode { operation, .. } => Some(operation),
         }
@@ -71,7 +81,55 @@ impl ApiError {
             Self::Status { status, .. } => format!("HTTP {status}"),
             Self::Refused { .. } => "refused".into(),
             Self::Decode { .. } => "bad response".into(),
+            Self::Garbled { .. } => "garbled answer".into(),
         }
+    }
+
+    /// Whether trying again may succeed: the network, a busy or failing gateway, a garbled
+    /// answer. A refusal, a 4xx or an answer of the wrong shape will not change.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Network { .. } | Self::Garbled { .. } => true,
+            Self::Status { status, .. } => matches!(status, 429 | 502 | 503 | 504),
+            Self::Config(_) | Self::Refused { .. } | Self::Decode { .. } => false,
+        }
+    }
+
+    /// The wait the server asked for.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether the request may have been applied although no answer came.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Self::Network {
+                outcome_unknown, ..
+            } => *outcome_unknown,
+            // A cut or garbled 2xx body: the server did answer success, maybe.
+            Self::Garbled { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The job that blocks set-thresholds, when the refusal names it ("job 12").
+    pub fn blocking_job(&self) -> Option<u64> {
+        let Self::Refused { message, .. } = self else {
+            return None;
+        };
+        if !message.contains(BLOCKED_BY_JOB) {
+            return None;
+        }
+        message.match_indices("job ").find_map(|(at, _)| {
+            let digits: String = message[at + 4..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        })
     }
 
     /// Whether a model testing job running on the project blocked the request.

@@ -5,6 +5,7 @@
 //! is the only difference a client sees. Used by `ei-tune serve`, `ei-tune demo` and tests.
 
 pub mod demo;
+pub mod faults;
 pub mod state;
 
 use std::collections::{BTreeMap, HashMap};
@@ -42,6 +43,8 @@ pub struct StudioConfig {
     pub jwt: Option<String>,
     /// How long a regeneration job runs.
     pub job_duration: Duration,
+    /// Faults to inject, if any.
+    pub faults: Option<faults::FaultSpec>,
 }
 
 impl StudioConfig {
@@ -51,6 +54,7 @@ impl StudioConfig {
             api_key: api_key.into(),
             jwt: None,
             job_duration: Duration::from_secs(3),
+            faults: None,
         }
     }
 }
@@ -130,7 +134,12 @@ impl Studio {
         };
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
-        let app = router(shared.clone());
+        let mut app = router(shared.clone());
+        if let Some(spec) = config.faults.clone() {
+            tracing::info!(?spec, "injecting faults");
+            let faults = Arc::new(faults::Faults::new(spec));
+            app = app.layer(middleware::from_fn_with_state(faults, faults::inject));
+        }
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)

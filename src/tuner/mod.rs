@@ -43,6 +43,13 @@ pub struct TunerConfig {
     pub job_poll: Duration,
     /// The false-positive rate the "fewest missed anomalies" objective may not exceed.
     pub max_fpr: f64,
+    /// First wait before resending after a transient failure; it doubles each time.
+    pub retry_base: Duration,
+    pub retry_max_delay: Duration,
+    /// Attempts of one set of values before giving up (marking them failed).
+    pub max_attempts: u32,
+    /// And the longest time spent retrying.
+    pub max_retry_time: Duration,
 }
 
 impl Default for TunerConfig {
@@ -52,6 +59,10 @@ impl Default for TunerConfig {
             save_on_quit: Duration::from_secs(5),
             job_poll: Duration::from_millis(500),
             max_fpr: 0.05,
+            retry_base: Duration::from_millis(250),
+            retry_max_delay: Duration::from_secs(8),
+            max_attempts: 8,
+            max_retry_time: Duration::from_secs(60),
         }
     }
 }
@@ -243,6 +254,15 @@ pub struct JobProgress {
     pub state: &'static str,
 }
 
+/// What follows a set-thresholds answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Plan {
+    Done,
+    Retry(Duration),
+    FollowJob(u64),
+    GiveUp,
+}
+
 /// What to do once nothing is unsaved and nothing is in flight.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum AfterSettle {
@@ -288,6 +308,15 @@ pub struct Tuner {
     pub preview: Preview,
     in_flight: Option<InFlight>,
     deadline: Option<Instant>,
+    /// When to resend after a transient failure.
+    retry_at: Option<Instant>,
+    /// Consecutive transient failures, and when the first of them happened.
+    failures: u32,
+    failing_since: Option<Instant>,
+    /// A call's outcome is unknown: read the thresholds back after the next success.
+    reconcile_pending: bool,
+    /// The load in progress is such a read-back.
+    reconciling: bool,
     quit_deadline: Option<Instant>,
     after_settle: Option<AfterSettle>,
     next_request_id: u64,
@@ -321,6 +350,11 @@ impl Tuner {
             preview: Preview::new(Objective::MacroF1),
             in_flight: None,
             deadline: None,
+            retry_at: None,
+            failures: 0,
+            failing_since: None,
+            reconcile_pending: false,
+            reconciling: false,
             quit_deadline: None,
             after_settle: None,
             next_request_id: 1,
@@ -331,13 +365,15 @@ impl Tuner {
     /// When the event loop must wake the tuner with [`Msg::Tick`], if at all.
     pub fn next_deadline(&self) -> Option<Instant> {
         // The debounce deadline only matters when a call could go out.
-        let debounce = self
-            .deadline
-            .filter(|_| self.in_flight.is_none() && !self.job_running());
-        match (debounce, self.quit_deadline) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let idle = self.in_flight.is_none() && !self.job_running();
+        [
+            self.deadline.filter(|_| idle),
+            self.retry_at.filter(|_| idle),
+            self.quit_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     pub fn in_flight(&self) -> bool {
@@ -363,6 +399,11 @@ impl Tuner {
             SyncState::Edited if self.in_flight.is_some() || self.job_running() => "waiting".into(),
             SyncState::Edited => "edited".into(),
             SyncState::Sending => "sending".into(),
+            SyncState::Retrying { attempt, delay } => format!(
+                "retrying (attempt {}, next in {:.1} s)",
+                attempt + 1,
+                delay.as_secs_f64()
+            ),
             SyncState::Failed(reason) => format!("failed: {reason}"),
         }
     }
@@ -379,7 +420,7 @@ impl Tuner {
             Msg::Action(action) => self.on_action(action, now, &mut cmds),
             Msg::Pointer(pointer) => self.on_pointer(pointer, now),
             Msg::Tick => self.on_tick(now, &mut cmds),
-            Msg::Loaded(result) => self.on_loaded(result, &mut cmds),
+            Msg::Loaded(result) => self.on_loaded(result, now, &mut cmds),
             Msg::ResultsLoaded { impulse, result } => self.on_results(impulse, result),
             Msg::SetDone { request_id, result } => {
                 self.on_set_done(request_id, result, now, &mut cmds);
@@ -717,7 +758,8 @@ impl Tuner {
         if self.quit_deadline.is_some_and(|d| d <= now) {
             return self.finish();
         }
-        if self.deadline.is_some_and(|d| d <= now) && self.in_flight.is_none() {
+        let due = |t: Option<Instant>| t.is_some_and(|t| t <= now);
+        if (due(self.deadline) || due(self.retry_at)) && self.in_flight.is_none() {
             self.deadline = None;
             self.send(now, cmds);
         }
@@ -731,6 +773,8 @@ impl Tuner {
         let Some(impulse) = self.impulse.as_ref().map(|i| i.id) else {
             return;
         };
+        // Whatever is unsaved goes now, retries included.
+        self.retry_at = None;
         let mut entries = Vec::new();
         let mut updates = Vec::new();
         for slider in &mut self.sliders {
@@ -802,53 +846,142 @@ impl Tuner {
             return; // an answer to a request this tuner no longer waits for
         };
         let latency = now.saturating_duration_since(flight.sent_at);
+        let plan = self.plan_after(&result, request_id, now);
         for (id, edits_at_send, value) in &flight.entries {
             let Some(slider) = self.sliders.iter_mut().find(|s| s.id() == *id) else {
                 continue;
             };
             let untouched = slider.edits == *edits_at_send;
-            match &result {
-                Ok(_) => {
+            match (&result, plan) {
+                (Ok(_), _) => {
                     slider.saved = value.clone();
                     if untouched {
                         slider.sync = SyncState::Saved;
                     }
                 }
-                Err(e) => {
-                    if untouched {
-                        slider.sync = SyncState::Failed(e.short_reason());
-                    }
+                // Newer edits keep their own state: they go in the next call anyway.
+                (Err(_), _) if !untouched => {}
+                (Err(_), Plan::FollowJob(_)) => slider.sync = SyncState::Edited,
+                (Err(_), Plan::Retry(delay)) => {
+                    slider.sync = SyncState::Retrying {
+                        attempt: self.failures,
+                        delay,
+                    };
                 }
+                (Err(e), _) => slider.sync = SyncState::Failed(e.short_reason()),
             }
         }
-        let outcome = match &result {
-            Ok(r) => StatusOutcome::Saved(r.clone()),
-            Err(e) => StatusOutcome::Failed(e.to_string()),
+        let outcome = match (&result, plan) {
+            (Ok(r), _) => StatusOutcome::Saved(r.clone()),
+            (Err(e), Plan::Retry(delay)) => StatusOutcome::Failed(format!(
+                "{e}; retrying (attempt {}, next in {:.1} s)",
+                self.failures + 1,
+                delay.as_secs_f64()
+            )),
+            (Err(e), Plan::FollowJob(job)) => {
+                StatusOutcome::Failed(format!("{e}; sending again when job {job} finishes"))
+            }
+            (Err(e), _) => StatusOutcome::Failed(e.to_string()),
         };
         if let Some(entry) = self.status.iter_mut().find(|e| e.request_id == request_id) {
             entry.latency = Some(latency);
             entry.outcome = outcome;
         }
-        match &result {
-            Ok(response) => {
+        match (&result, plan) {
+            (Ok(response), _) => {
                 self.connection = Connection::Connected;
+                self.failures = 0;
+                self.failing_since = None;
+                if self.reconcile_pending {
+                    // An earlier call may have been applied late: read back what Studio holds.
+                    self.reconcile_pending = false;
+                    self.reconciling = true;
+                    cmds.push(Cmd::LoadImpulse {
+                        impulse: Some(flight.impulse),
+                    });
+                }
                 self.on_regeneration_status(flight.impulse, response, now, cmds);
             }
-            Err(e) => {
+            (Err(e), plan) => {
+                if e.outcome_unknown() {
+                    self.reconcile_pending = true;
+                }
                 if matches!(e, ApiError::Network { .. }) {
                     self.connection = Connection::Failing(e.short_reason());
+                }
+                match plan {
+                    Plan::Retry(delay) => self.retry_at = Some(now + delay),
+                    Plan::FollowJob(job_id) => {
+                        self.notice = Some(format!(
+                            "a model testing job ({job_id}) blocks changes: sending when it finishes"
+                        ));
+                        self.job = Some(JobProgress {
+                            id: Some(job_id),
+                            started: now,
+                            elapsed: Duration::ZERO,
+                            state: "running",
+                        });
+                        cmds.push(Cmd::PollJob {
+                            job_id,
+                            after: self.config.job_poll,
+                        });
+                    }
+                    Plan::Done | Plan::GiveUp => {}
                 }
             }
         }
         // Edits made meanwhile: one follow-up, now if their quiet time is over.
         let due = self.deadline.is_none_or(|d| d <= now);
         let edited = self.sliders.iter().any(|s| s.sync == SyncState::Edited);
-        if edited && (due || self.is_quitting()) {
+        if edited && (due || self.is_quitting()) && self.retry_at.is_none() {
             self.deadline = None;
             self.send(now, cmds);
-        } else if !edited && self.in_flight.is_none() {
+        } else if !edited && self.retry_at.is_none() && self.in_flight.is_none() {
             self.settle(now, cmds);
         }
+    }
+
+    /// What to do after a call: retry transient failures with exponential backoff (bounded
+    /// in attempts and time), follow a job that blocks changes, or give up.
+    fn plan_after(
+        &mut self,
+        result: &Result<SetImpulseThresholdsResponse, ApiError>,
+        request_id: u64,
+        now: Instant,
+    ) -> Plan {
+        let Err(e) = result else {
+            return Plan::Done;
+        };
+        if let Some(job) = e.blocking_job()
+            && self.job.is_none()
+        {
+            return Plan::FollowJob(job);
+        }
+        if !(e.is_transient() || e.is_blocked_by_job()) {
+            return Plan::GiveUp;
+        }
+        self.failures += 1;
+        let since = *self.failing_since.get_or_insert(now);
+        if self.failures >= self.config.max_attempts
+            || now.saturating_duration_since(since) >= self.config.max_retry_time
+        {
+            return Plan::GiveUp;
+        }
+        Plan::Retry(self.backoff(self.failures, request_id, e.retry_after()))
+    }
+
+    /// Exponential backoff with jitter; never shorter than a server's `Retry-After`.
+    fn backoff(&self, attempt: u32, request_id: u64, retry_after: Option<Duration>) -> Duration {
+        let exponential = self.config.retry_base.as_secs_f64() * 2f64.powi(attempt as i32 - 1);
+        let capped = exponential.min(self.config.retry_max_delay.as_secs_f64());
+        // Jitter in [0.8, 1.2) from a hash of the request: spreads clients apart, and keeps
+        // the core deterministic (no random source).
+        let h = (request_id ^ (u64::from(attempt) << 32))
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29)
+            .wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        let jitter = 0.8 + 0.4 * ((h >> 11) as f64 / (1u64 << 53) as f64);
+        Duration::from_secs_f64(capped * jitter).max(retry_after.unwrap_or_default())
     }
 
     fn on_regeneration_status(
@@ -899,7 +1032,10 @@ impl Tuner {
         }
         match self.after_settle {
             Some(AfterSettle::Quit) => {
-                let pending = self.sliders.iter().any(|s| s.sync == SyncState::Edited);
+                let pending = self
+                    .sliders
+                    .iter()
+                    .any(|s| matches!(s.sync, SyncState::Edited | SyncState::Retrying { .. }));
                 if !pending {
                     self.finish();
                 }
@@ -1009,7 +1145,8 @@ impl Tuner {
         cmds.push(Cmd::StartRegeneration { impulse });
     }
 
-    fn on_loaded(&mut self, result: Result<Loaded, ApiError>, cmds: &mut Vec<Cmd>) {
+    fn on_loaded(&mut self, result: Result<Loaded, ApiError>, now: Instant, cmds: &mut Vec<Cmd>) {
+        let reconciling = std::mem::take(&mut self.reconciling);
         let loaded = match result {
             Ok(loaded) => loaded,
             Err(e) => {
@@ -1029,15 +1166,32 @@ impl Tuner {
             .flat_map(|b| b.thresholds.iter().map(|t| Slider::new(&b.block, t)))
             .collect();
         if same_impulse {
-            // A reload: values the user changed and the server does not hold yet stay.
+            // A reload: values the user changed and the server does not hold yet stay. After
+            // an unknown outcome, every value the server holds differently is the user's to
+            // resend: a late-applied older request must not win.
+            let mut resend = Vec::new();
             for slider in &mut sliders {
-                if let Some(old) = self.sliders.iter().find(|o| o.id() == slider.id())
-                    && old.sync != SyncState::Saved
-                {
-                    let server = slider.value.clone();
+                let Some(old) = self.sliders.iter().find(|o| o.id() == slider.id()) else {
+                    continue;
+                };
+                let server = slider.value.clone();
+                let differs = reconciling && old.value != server;
+                if old.sync != SyncState::Saved || differs {
                     *slider = old.clone();
                     slider.saved = server;
+                    if differs && slider.sync == SyncState::Saved {
+                        slider.sync = SyncState::Edited;
+                        slider.edits += 1;
+                        resend.push(slider.id());
+                    }
                 }
+            }
+            if !resend.is_empty() {
+                self.notice = Some(format!(
+                    "Studio held older values after a lost answer; resending {}",
+                    resend.join(", ")
+                ));
+                self.deadline = Some(now);
             }
         } else {
             self.selected = 0;

@@ -186,6 +186,11 @@ pub enum SyncState {
     Edited,
     /// In the request in flight.
     Sending,
+    /// A transient failure: it goes again by itself after `delay`.
+    Retrying {
+        attempt: u32,
+        delay: std::time::Duration,
+    },
     /// The last request with it failed; the next edit or `r` sends it again.
     Failed(String),
 }

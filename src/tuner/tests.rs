@@ -60,6 +60,14 @@ fn refused() -> Result<SetImpulseThresholdsResponse, ApiError> {
     })
 }
 
+/// A refusal that trying again will not change.
+fn rejected() -> Result<SetImpulseThresholdsResponse, ApiError> {
+    Err(ApiError::Refused {
+        operation: "setImpulseThresholds",
+        message: "thresholds[0]: value out of range".into(),
+    })
+}
+
 fn sets(cmds: &[Cmd]) -> Vec<(u64, SetImpulseThresholdsRequest)> {
     cmds.iter()
         .filter_map(|c| match c {
@@ -188,11 +196,11 @@ fn a_failed_call_marks_its_values_and_the_next_edit_resends_them() {
     t.update(
         Msg::SetDone {
             request_id: first[0].0,
-            result: refused(),
+            result: rejected(),
         },
         t0 + 320 * MS,
     );
-    assert_eq!(t.sliders[0].sync, SyncState::Failed("unreachable".into()));
+    assert_eq!(t.sliders[0].sync, SyncState::Failed("refused".into()));
     assert!(matches!(t.status[0].outcome, StatusOutcome::Failed(_)));
     assert_eq!(t.next_deadline(), None, "no retry loop");
     // The next edit, on another slider, takes the failed value along.
@@ -205,6 +213,182 @@ fn a_failed_call_marks_its_values_and_the_next_edit_resends_them() {
 }
 
 #[test]
+fn transient_failures_are_retried_with_growing_waits_then_given_up() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let mut now = t0 + 300 * MS;
+    let mut request = sets(&t.update(Msg::Tick, now))[0].0;
+    let mut waits = Vec::new();
+    for attempt in 1..8 {
+        t.update(
+            Msg::SetDone {
+                request_id: request,
+                result: refused(),
+            },
+            now + 10 * MS,
+        );
+        let SyncState::Retrying { attempt: a, delay } = t.sliders[0].sync.clone() else {
+            panic!("attempt {attempt}: {:?}", t.sliders[0].sync);
+        };
+        assert_eq!(a, attempt);
+        assert!(
+            t.sync_label(&t.sliders[0])
+                .starts_with(&format!("retrying (attempt {}", attempt + 1))
+        );
+        waits.push(delay);
+        let due = t.next_deadline().unwrap();
+        assert_eq!(due, now + 10 * MS + delay);
+        assert!(
+            sets(&t.update(Msg::Tick, due - MS)).is_empty(),
+            "not before its time"
+        );
+        now = due;
+        let again = sets(&t.update(Msg::Tick, now));
+        assert_eq!(values(&again[0].1), vec![(3, "min_score", 0.61)]);
+        request = again[0].0;
+    }
+    // Each wait roughly doubles (jitter ±20 %), up to the cap.
+    for pair in waits.windows(2) {
+        assert!(
+            pair[1] > pair[0].mul_f64(1.3) || pair[1] >= Duration::from_secs(6),
+            "{waits:?}"
+        );
+    }
+    t.update(
+        Msg::SetDone {
+            request_id: request,
+            result: refused(),
+        },
+        now + 10 * MS,
+    );
+    assert_eq!(
+        t.sliders[0].sync,
+        SyncState::Failed("unreachable".into()),
+        "bounded"
+    );
+    assert_eq!(t.next_deadline(), None);
+}
+
+#[test]
+fn retry_after_is_honoured_and_edits_meanwhile_ride_along() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
+    t.update(
+        Msg::SetDone {
+            request_id: first,
+            result: Err(ApiError::Status {
+                operation: "setImpulseThresholds",
+                status: 429,
+                message: "Too many requests".into(),
+                retry_after: Some(Duration::from_secs(3)),
+            }),
+        },
+        t0 + 310 * MS,
+    );
+    assert_eq!(t.next_deadline(), Some(t0 + 3310 * MS));
+    // The user moves on: the newest value goes with the retry, not the old one.
+    t.update(Msg::Action(Action::StepUp), t0 + 400 * MS);
+    let sent = sets(&t.update(Msg::Tick, t0 + 700 * MS));
+    assert_eq!(values(&sent[0].1), vec![(3, "min_score", 0.62)]);
+}
+
+#[test]
+fn a_refusal_by_a_running_job_follows_the_job_then_sends() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
+    let cmds = t.update(
+        Msg::SetDone {
+            request_id: first,
+            result: Err(ApiError::Refused {
+                operation: "setImpulseThresholds",
+                message: "Cannot set thresholds: blocked by a running model testing job (job 9). Wait for it to finish.".into(),
+            }),
+        },
+        t0 + 310 * MS,
+    );
+    assert_eq!(
+        cmds,
+        vec![Cmd::PollJob {
+            job_id: 9,
+            after: 500 * MS
+        }]
+    );
+    assert_eq!(t.sync_label(&t.sliders[0]), "waiting");
+    assert!(t.status[0].outcome != StatusOutcome::Pending);
+    let finished = Job {
+        id: 9,
+        category: "c".into(),
+        category_key: "k".into(),
+        key: "k".into(),
+        created: "2026-01-01T00:00:00Z".into(),
+        started: Some("2026-01-01T00:00:00Z".into()),
+        finished: Some("2026-01-01T00:00:02Z".into()),
+        finished_successful: Some(true),
+        job_notification_uids: vec![],
+        additional_info: None,
+        compute_time: None,
+    };
+    let cmds = t.update(
+        Msg::JobPolled {
+            job_id: 9,
+            result: Ok(finished),
+        },
+        t0 + 900 * MS,
+    );
+    assert_eq!(values(&sets(&cmds)[0].1), vec![(3, "min_score", 0.61)]);
+}
+
+#[test]
+fn after_an_unknown_outcome_the_thresholds_are_read_back_and_differences_resent() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    // 0.61 times out: maybe applied, maybe not.
+    t.update(Msg::Action(Action::StepUp), t0);
+    let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
+    t.update(
+        Msg::SetDone {
+            request_id: first,
+            result: Err(ApiError::Network {
+                operation: "setImpulseThresholds",
+                url: "u".into(),
+                reason: "timed out".into(),
+                outcome_unknown: true,
+            }),
+        },
+        t0 + 5000 * MS,
+    );
+    // The user goes to 0.65 on the other slider, and back to 0.60 here; both saved.
+    t.update(Msg::Action(Action::StepDown), t0 + 5100 * MS);
+    t.update(Msg::Action(Action::SelectNext), t0 + 5100 * MS);
+    t.update(Msg::Action(Action::StepUp), t0 + 5100 * MS);
+    let second = sets(&t.update(Msg::Tick, t0 + 5400 * MS));
+    let cmds = t.update(
+        Msg::SetDone {
+            request_id: second[0].0,
+            result: ok(RegenerateStatus::Regenerated),
+        },
+        t0 + 5450 * MS,
+    );
+    assert!(
+        cmds.contains(&Cmd::LoadImpulse { impulse: Some(1) }),
+        "{cmds:?}"
+    );
+    // Studio applied the lost 0.61 late: the read-back shows it, and 0.60 goes again.
+    let mut late = loaded(0);
+    late.blocks[0].thresholds[0].value = ThresholdValue::Number(0.61);
+    late.blocks[1].thresholds[0].value = ThresholdValue::Number(0.31);
+    t.update(Msg::Loaded(Ok(late)), t0 + 5500 * MS);
+    assert_eq!(number(&t, 0), 0.6, "the user's value stays");
+    let resent = sets(&t.update(Msg::Tick, t0 + 5500 * MS));
+    assert_eq!(values(&resent[0].1), vec![(3, "min_score", 0.6)]);
+}
+
+#[test]
 fn reload_resends_failed_values_and_reads_everything_back() {
     let t0 = Instant::now();
     let mut t = tuner(t0);
@@ -213,7 +397,7 @@ fn reload_resends_failed_values_and_reads_everything_back() {
     t.update(
         Msg::SetDone {
             request_id: first[0].0,
-            result: refused(),
+            result: rejected(),
         },
         t0 + 320 * MS,
     );
@@ -640,9 +824,10 @@ proptest! {
                 }
             }
         }
-        // Edits stop; calls settle successfully; failed values are resent by `r`.
-        for _ in 0..10 {
-            now += Duration::from_secs(1);
+        // Edits stop; calls settle successfully (retries included); failed values are
+        // resent by `r`.
+        for _ in 0..40 {
+            now += Duration::from_secs(5);
             if let Some((id, request)) = in_flight.take() {
                 apply(&mut server, &t, &request);
                 run(&mut t, Msg::SetDone { request_id: id, result: ok(RegenerateStatus::Regenerated) }, now, &mut in_flight, &mut calls, &mut open)?;
