@@ -9,7 +9,9 @@ use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{
+    Event, KeyCode, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -38,6 +40,9 @@ pub struct App {
     pub project: Option<u32>,
     pub config: TunerConfig,
     pub theme: Theme,
+    /// Ctrl-Z: hand the terminal back and stop until resumed. `None` where there is no
+    /// real terminal (tests).
+    pub suspend: Option<fn() -> io::Result<()>>,
 }
 
 /// Runs the tuner until it exits; returns what it could not save.
@@ -61,6 +66,7 @@ where
         mut project,
         config,
         theme,
+        suspend,
     } = app;
     if let Some(loaded) = &initial {
         project = Some(loaded.project_id);
@@ -86,6 +92,22 @@ where
             tokio::select! {
                 event = input.next() => match event {
                     Some(Input::Terminal(Event::Resize(..))) => break None,
+                    Some(Input::Terminal(Event::Key(key)))
+                        if key.code == KeyCode::Char('z')
+                            && key.modifiers.contains(KeyModifiers::CONTROL) =>
+                    {
+                        if let Some(suspend) = suspend {
+                            suspend()?;
+                            // The screen came back empty while ratatui remembers the last
+                            // frame: draw a blank one so that the next frame is drawn whole.
+                            // (Terminal::clear would query the cursor, an answer the event
+                            // stream would swallow.)
+                            terminal
+                                .draw(|f| f.render_widget(ratatui::widgets::Clear, f.area()))
+                                .map_err(io::Error::other)?;
+                        }
+                        break None;
+                    }
                     Some(Input::Terminal(event)) => {
                         let size = terminal.size().map_err(io::Error::other)?;
                         let screen = Rect::new(0, 0, size.width, size.height);

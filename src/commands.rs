@@ -657,6 +657,7 @@ async fn run_tui(
         project: Some(loaded.project_id),
         config,
         theme: Theme::from_env(),
+        suspend: Some(crate::terminal::suspend),
     };
     let impulse = Some(loaded.impulse.id);
     let report = {
@@ -681,7 +682,17 @@ async fn run_tui(
 /// Terminal events and termination signals, as one stream.
 fn terminal_input() -> impl futures::Stream<Item = Input> + Unpin {
     use futures::StreamExt;
-    let events = crossterm::event::EventStream::new().map(|event| match event {
+    // For the terminal-safety tests: a key that makes the tuner panic.
+    let panic_key = std::env::var("EI_TUNE_PANIC_ON_KEY")
+        .ok()
+        .and_then(|k| k.chars().next());
+    let events = crossterm::event::EventStream::new().map(move |event| match event {
+        Ok(crossterm::event::Event::Key(key))
+            if panic_key.is_some()
+                && key.code == crossterm::event::KeyCode::Char(panic_key.unwrap_or_default()) =>
+        {
+            panic!("panic requested with EI_TUNE_PANIC_ON_KEY")
+        }
         Ok(event) => Input::Terminal(event),
         Err(_) => Input::Terminate,
     });

@@ -43,3 +43,28 @@ pub fn restore() {
     let _ = execute!(stdout(), DisableMouseCapture, Show);
     ratatui::restore();
 }
+
+/// Ctrl-Z: gives the terminal back, stops the process as a shell expects, and takes the
+/// terminal again when the shell resumes it (`fg`).
+#[cfg(unix)]
+pub fn suspend() -> io::Result<()> {
+    restore();
+    // SAFETY: raise only sends a signal to this process; SIGTSTP's default action stops it
+    // until SIGCONT, after which raise returns.
+    let rc = unsafe { libc::raise(libc::SIGTSTP) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    crossterm::terminal::enable_raw_mode()?;
+    execute!(
+        stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        EnableMouseCapture
+    )?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn suspend() -> io::Result<()> {
+    Ok(())
+}

@@ -86,6 +86,7 @@ async fn run(seed: u64) -> Result<(), String> {
         project: Some(studio.project_id()),
         config: tuner,
         theme: Theme::monochrome(),
+        suspend: None,
     };
     let mut terminal = Terminal::new(TestBackend::new(60, 20)).unwrap();
     let report = app::run(app, &mut terminal, input, Some(1), Some(loaded))

@@ -133,3 +133,86 @@ async fn the_demo_runs_offline_on_its_own_simulator() {
     assert_eq!(pty.wait_exit(LIMIT), 0);
     pty.assert_restored();
 }
+
+/// A tuner with one unsaved edit (the debounce is a minute long).
+fn with_an_unsaved_edit(studio: &ei_tune::studio::Studio, env: &[(&str, &str)]) -> Pty {
+    let base = studio.base_url();
+    let mut all = vec![("EI_API_ENDPOINT", base.as_str()), ("EI_API_KEY", KEY)];
+    all.extend_from_slice(env);
+    let mut pty = Pty::spawn(&["--debounce-ms", "60000"], &all, 100, 30);
+    pty.wait_for("the thresholds", LIMIT, |s| s.contains("accuracy"));
+    pty.send(RIGHT);
+    pty.wait_for("the edit", LIMIT, |s| s.contains("edited"));
+    pty
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_sighup_and_sigint_restore_the_terminal_and_list_unsaved_values() {
+    let studio = studio().await;
+    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT] {
+        let mut pty = with_an_unsaved_edit(&studio, &[]);
+        // SAFETY: kill sends a signal to the child this test started.
+        assert_eq!(unsafe { libc::kill(pty.pid(), signal) }, 0);
+        assert_eq!(pty.wait_exit(LIMIT), 1, "signal {signal}");
+        pty.assert_restored();
+        let screen = pty.screen();
+        assert!(
+            screen.contains("not saved") && screen.contains("3.min_score=0.61"),
+            "signal {signal}:\n{screen}"
+        );
+    }
+    assert!(studio.set_threshold_calls().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panic_restores_the_terminal_before_its_message() {
+    let studio = studio().await;
+    let mut pty = with_an_unsaved_edit(&studio, &[("EI_TUNE_PANIC_ON_KEY", "%")]);
+    pty.send(b"%");
+    assert_eq!(pty.wait_exit(LIMIT), 101);
+    pty.assert_restored();
+    let screen = pty.screen();
+    assert!(screen.contains("panic requested"), "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_z_suspends_and_fg_resumes() {
+    let studio = studio().await;
+    let base = studio.base_url();
+    let mut shell = Pty::shell(
+        &[
+            ("EI_API_ENDPOINT", &base),
+            ("EI_API_KEY", KEY),
+            ("PS1", "$ "),
+        ],
+        100,
+        30,
+    );
+    shell.wait_for("the prompt", LIMIT, |s| s.contains("$ "));
+    let command = format!("{} --debounce-ms 60000\r", env!("CARGO_BIN_EXE_ei-tune"));
+    shell.send(command.as_bytes());
+    shell.wait_for("the thresholds", LIMIT, |s| s.contains("accuracy"));
+    shell.send(RIGHT);
+    shell.wait_for("the edit", LIMIT, |s| s.contains("edited"));
+    shell.send(b"\x1a");
+    // Stopped: the terminal is the shell's again, in the state a shell needs.
+    shell.wait_for("the job to stop", LIMIT, |s| s.contains("Stopped"));
+    shell.assert_screen_restored();
+    shell.send(b"fg\r");
+    shell.wait_for("the tuner again", LIMIT, |s| {
+        s.contains("edited") && s.contains("accuracy")
+    });
+    assert!(shell.with_screen(|s| s.alternate_screen()));
+    assert!(!shell.cooked(), "raw mode again");
+    shell.send(b"q");
+    shell.wait_for("the prompt after quitting", LIMIT, |s| {
+        s.trim_end().ends_with('$') && !s.contains("accuracy")
+    });
+    shell.assert_screen_restored();
+    assert_eq!(
+        studio.set_threshold_calls().len(),
+        1,
+        "the edit was saved on quit"
+    );
+    shell.send(b"exit\r");
+}

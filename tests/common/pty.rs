@@ -17,6 +17,21 @@ impl Pty {
     /// Starts `ei-tune args…` in a `cols`×`rows` terminal with exactly these variables
     /// (plus PATH and TERM).
     pub fn spawn(args: &[&str], env: &[(&str, &str)], cols: u16, rows: u16) -> Self {
+        Self::spawn_program(env!("CARGO_BIN_EXE_ei-tune"), args, env, cols, rows)
+    }
+
+    /// An interactive bash with job control, as a user has: for Ctrl-Z and `fg`.
+    pub fn shell(env: &[(&str, &str)], cols: u16, rows: u16) -> Self {
+        Self::spawn_program("bash", &["--norc", "--noprofile", "-i"], env, cols, rows)
+    }
+
+    pub fn spawn_program(
+        program: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        cols: u16,
+        rows: u16,
+    ) -> Self {
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -25,7 +40,7 @@ impl Pty {
                 pixel_height: 0,
             })
             .expect("a pseudo-terminal");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_ei-tune"));
+        let mut cmd = CommandBuilder::new(program);
         cmd.args(args);
         cmd.env_clear();
         cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
@@ -116,6 +131,13 @@ impl Pty {
     /// Everything a user needs back after ei-tune: main screen, cursor, no mouse reports,
     /// cooked mode.
     pub fn assert_restored(&self) {
+        self.assert_screen_restored();
+        assert!(self.cooked(), "the terminal was left in raw mode");
+    }
+
+    /// Main screen, cursor shown, no mouse reports (at a bash prompt, readline owns the
+    /// line discipline, so raw mode cannot be judged there).
+    pub fn assert_screen_restored(&self) {
         self.with_screen(|s| {
             assert!(!s.alternate_screen(), "still on the alternate screen");
             assert!(!s.hide_cursor(), "the cursor is hidden");
@@ -125,7 +147,6 @@ impl Pty {
                 "mouse capture still on"
             );
         });
-        assert!(self.cooked(), "the terminal was left in raw mode");
     }
 
     pub fn pid(&self) -> i32 {
