@@ -65,6 +65,14 @@ pub struct ConnectionArgs {
     #[arg(long, env = "EI_API_KEY", hide_env_values = true, value_name = "KEY")]
     pub api_key: Option<String>,
 
+    /// Read the project API key from this file (keeps it out of `ps` and shell history)
+    #[arg(long, env = "EI_API_KEY_FILE", value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
+
+    /// Send credentials over plain http:// to a host that is not this machine
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+
     /// User JWT token, sent as x-jwt-token
     #[arg(
         long,
@@ -101,6 +109,11 @@ impl ConnectionArgs {
         ConnectionArgs {
             host: self.host.clone().or_else(|| outer.host.clone()),
             api_key: self.api_key.clone().or_else(|| outer.api_key.clone()),
+            api_key_file: self
+                .api_key_file
+                .clone()
+                .or_else(|| outer.api_key_file.clone()),
+            allow_insecure_http: self.allow_insecure_http || outer.allow_insecure_http,
             jwt: self.jwt.clone().or_else(|| outer.jwt.clone()),
             project: self.project.or(outer.project),
             impulse: self.impulse.or(outer.impulse),

@@ -62,11 +62,17 @@ API key, found in Studio under your project's Dashboard, Keys. To try ei-tune of
 
 /// A client configured from the command line.
 pub fn client(args: &ConnectionArgs) -> Result<StudioClient, CommandError> {
-    if args.api_key.is_none() && args.jwt.is_none() {
+    let api_key = match (&args.api_key, &args.api_key_file) {
+        (Some(key), _) => Some(key.clone()),
+        (None, Some(path)) => Some(read_key_file(path)?),
+        (None, None) => None,
+    };
+    if api_key.is_none() && args.jwt.is_none() {
         return Err(CommandError::usage(NO_CREDENTIALS));
     }
     let mut config = ClientConfig::new(args.host());
-    config.api_key = args.api_key.clone().map(Secret::new);
+    config.allow_insecure_http = args.allow_insecure_http;
+    config.api_key = api_key.map(Secret::new);
     config.jwt = args.jwt.clone().map(Secret::new);
     if let Some(s) = args.connect_timeout {
         config.connect_timeout = seconds("--connect-timeout", s)?;
@@ -75,6 +81,37 @@ pub fn client(args: &ConnectionArgs) -> Result<StudioClient, CommandError> {
         config.request_timeout = seconds("--timeout", s)?;
     }
     Ok(StudioClient::new(&config)?)
+}
+
+/// The key in a file (first line, trimmed); a warning when others can read the file.
+fn read_key_file(path: &std::path::Path) -> Result<String, CommandError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CommandError::usage(format!(
+            "cannot read the API key file {}: {e}",
+            path.display()
+        ))
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            eprintln!(
+                "warning: {} can be read by other users; `chmod 600 {}`",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    let key = text.lines().next().unwrap_or_default().trim().to_string();
+    if key.is_empty() {
+        return Err(CommandError::usage(format!(
+            "the API key file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(key)
 }
 
 fn seconds(flag: &str, s: f64) -> Result<Duration, CommandError> {

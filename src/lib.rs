@@ -1,3 +1,4 @@
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 //! ei-tune: tune the thresholds of an Edge Impulse impulse interactively.
 //!
 //! The library holds everything the binary does, so that tests and benches exercise the

@@ -1,3 +1,4 @@
+#![deny(clippy::unwrap_used, clippy::expect_used)]
 //! ei-tune's entry point: parse the command line, set up logging, dispatch.
 
 use std::process::ExitCode;

@@ -25,6 +25,10 @@ pub struct ClientConfig {
     pub jwt: Option<Secret>,
     pub connect_timeout: Duration,
     pub request_timeout: Duration,
+    /// Allow credentials over plain http:// to a host other than this machine.
+    pub allow_insecure_http: bool,
+    /// Larger answers are refused, not buffered.
+    pub max_body_bytes: usize,
 }
 
 impl ClientConfig {
@@ -35,6 +39,8 @@ impl ClientConfig {
             jwt: None,
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
+            allow_insecure_http: false,
+            max_body_bytes: MAX_BODY_BYTES,
         }
     }
 
@@ -55,6 +61,7 @@ pub struct BlockThresholds {
 pub struct StudioClient {
     http: reqwest::Client,
     base: String,
+    max_body_bytes: usize,
 }
 
 impl StudioClient {
@@ -66,6 +73,22 @@ impl StudioClient {
             return Err(ApiError::Config(format!(
                 "host `{base}` must start with http:// or https://"
             )));
+        }
+        let has_credentials = config.api_key.is_some() || config.jwt.is_some();
+        if parsed.scheme() == "http" && has_credentials && !config.allow_insecure_http {
+            let host = parsed.host_str().unwrap_or_default();
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || bare
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !loopback {
+                return Err(ApiError::Config(format!(
+                    "refusing to send credentials over plain http:// to {}; use https://, \
+                     or --allow-insecure-http if you mean it",
+                    parsed.host_str().unwrap_or_default()
+                )));
+            }
         }
         let mut headers = HeaderMap::new();
         if let Some(key) = &config.api_key {
@@ -82,7 +105,11 @@ impl StudioClient {
             .timeout(config.request_timeout)
             .build()
             .map_err(|e| ApiError::Config(format!("HTTP client: {e}")))?;
-        Ok(Self { http, base })
+        Ok(Self {
+            http,
+            base,
+            max_body_bytes: config.max_body_bytes,
+        })
     }
 
     /// The base URL (up to `/v1`).
@@ -330,11 +357,14 @@ impl StudioClient {
             .map(Duration::from_secs);
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| network(e, true))? {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
+            if body.len() + chunk.len() > self.max_body_bytes {
                 return Err(ApiError::Decode {
                     operation,
                     path: ".".into(),
-                    message: format!("response larger than {} MiB", MAX_BODY_BYTES >> 20),
+                    message: format!(
+                        "response larger than {} KiB; refused",
+                        self.max_body_bytes >> 10
+                    ),
                 });
             }
             body.extend_from_slice(&chunk);
@@ -510,6 +540,33 @@ mod tests {
     fn empty_body_is_reported_as_empty() {
         let err = decode_body::<GetJobResponse>("getJobStatus", b"").unwrap_err();
         assert!(err.to_string().contains("empty body"), "{err}");
+    }
+
+    #[test]
+    fn credentials_never_go_over_plain_http_to_another_host() {
+        let remote = ClientConfig::new("http://studio.example.com/v1").with_api_key("ei_secret");
+        let err = StudioClient::new(&remote).unwrap_err().to_string();
+        assert!(err.contains("plain http://"), "{err}");
+        assert!(!err.contains("ei_secret"));
+        let mut allowed = remote.clone();
+        allowed.allow_insecure_http = true;
+        assert!(StudioClient::new(&allowed).is_ok());
+        for local in [
+            "http://127.0.0.1:4000/v1",
+            "http://localhost:4000/v1",
+            "http://[::1]:4000/v1",
+        ] {
+            assert!(
+                StudioClient::new(&ClientConfig::new(local).with_api_key("k")).is_ok(),
+                "{local}"
+            );
+        }
+        assert!(
+            StudioClient::new(
+                &ClientConfig::new("https://studio.example.com/v1").with_api_key("k")
+            )
+            .is_ok()
+        );
     }
 
     #[test]

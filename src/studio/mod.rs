@@ -6,6 +6,7 @@
 
 pub mod demo;
 pub mod faults;
+pub mod load;
 pub mod state;
 
 use std::collections::{BTreeMap, HashMap};

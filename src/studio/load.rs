@@ -1,0 +1,57 @@
+//! A load of set-thresholds calls from many concurrent clients, for the load test and the
+//! throughput figure (examples/load.rs).
+
+use std::time::{Duration, Instant};
+
+use crate::api::models::*;
+use crate::api::{ApiError, ClientConfig, StudioClient};
+
+/// The request number `k` of a load: both thresholds of impulse 1 from one number, so that
+/// a state made of two different requests (a torn update) shows.
+pub fn request(k: u32) -> SetImpulseThresholdsRequest {
+    SetImpulseThresholdsRequest {
+        thresholds: vec![
+            ThresholdUpdate {
+                block_id: 3,
+                key: "min_score".into(),
+                value: ThresholdValue::Number(f64::from(k) / 1000.0),
+            },
+            ThresholdUpdate {
+                block_id: 4,
+                key: "min_anomaly_score".into(),
+                value: ThresholdValue::Number(f64::from(k)),
+            },
+        ],
+        allow_creating_regenerate_model_testing_jobs: false,
+        force_run_regenerate_model_testing_in_job: None,
+    }
+}
+
+/// Sends `clients × calls_each` requests (numbers 0..) with `clients` running at once;
+/// returns the wall time.
+pub async fn run(
+    base_url: &str,
+    key: &str,
+    project: u32,
+    clients: u32,
+    calls_each: u32,
+) -> Result<Duration, ApiError> {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let client = StudioClient::new(&ClientConfig::new(base_url).with_api_key(key))?;
+        tasks.push(tokio::spawn(async move {
+            for i in 0..calls_each {
+                client
+                    .set_thresholds(project, 1, &request(c * calls_each + i))
+                    .await?;
+            }
+            Ok::<_, ApiError>(())
+        }));
+    }
+    for task in tasks {
+        task.await
+            .map_err(|e| ApiError::Config(format!("a load task failed: {e}")))??;
+    }
+    Ok(started.elapsed())
+}
