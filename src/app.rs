@@ -45,7 +45,15 @@ pub struct App {
     pub suspend: Option<fn() -> io::Result<()>>,
 }
 
-/// Runs the tuner until it exits; returns what it could not save.
+/// How the session went: what could not be saved, and per key press the time from the
+/// event to the finished frame.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub report: ExitReport,
+    pub key_latencies: Vec<std::time::Duration>,
+}
+
+/// Runs the tuner until it exits.
 ///
 /// `initial` is a load already done (so that a session that cannot load anything never
 /// opens a UI); without it the loop loads `impulse` itself.
@@ -55,7 +63,7 @@ pub async fn run<B, S>(
     mut input: S,
     impulse: Option<u32>,
     initial: Option<Loaded>,
-) -> io::Result<ExitReport>
+) -> io::Result<Outcome>
 where
     B: Backend,
     B::Error: Send + Sync + 'static,
@@ -79,12 +87,20 @@ where
     }
     let effects = Effects { client, tx };
     effects.perform(cmds, project);
+    let mut key_latencies = Vec::new();
+    let mut key_at: Option<Instant> = None;
     loop {
         terminal
             .draw(|frame| ui::render(frame, &tuner, &theme))
             .map_err(io::Error::other)?;
+        if let Some(at) = key_at.take() {
+            key_latencies.push(at.elapsed());
+        }
         if let Some(report) = tuner.exit.take() {
-            return Ok(report);
+            return Ok(Outcome {
+                report,
+                key_latencies,
+            });
         }
         // Wait for something that changes the screen; idle, this sleeps.
         let msg = loop {
@@ -126,6 +142,9 @@ where
         };
         if let Msg::Loaded(Ok(loaded)) = &msg {
             project = Some(loaded.project_id);
+        }
+        if matches!(msg, Msg::Key(_)) {
+            key_at = Some(Instant::now());
         }
         let cmds = tuner.update(msg, Instant::now());
         effects.perform(cmds, project);

@@ -40,6 +40,9 @@ pub struct TuiArgs {
     /// Highest false-positive rate for the "fewest missed anomalies" objective [default: 0.05]
     #[arg(long, value_name = "RATE")]
     pub max_fpr: Option<f64>,
+    /// On exit, print the time from each key press to its finished frame (p50, p99)
+    #[arg(long)]
+    pub stats: bool,
 }
 
 impl TuiArgs {
@@ -47,6 +50,7 @@ impl TuiArgs {
         TuiArgs {
             debounce_ms: self.debounce_ms.or(outer.debounce_ms),
             max_fpr: self.max_fpr.or(outer.max_fpr),
+            stats: self.stats || outer.stats,
         }
     }
 
@@ -141,6 +145,9 @@ pub enum Command {
     Demo {
         #[command(flatten)]
         tui: TuiArgs,
+        /// The demo impulse to open (1-5; 2 is the large test set)
+        #[arg(long, value_name = "ID")]
+        impulse: Option<u32>,
         /// How long a regeneration job runs, in seconds
         #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
         job_seconds: f64,

@@ -653,7 +653,11 @@ pub async fn tune(args: &ConnectionArgs, tui: &TuiArgs) -> Result<String, Comman
 }
 
 /// `ei-tune demo`: the simulated Studio in this process, and the tuner on it over HTTP.
-pub async fn demo(tui: &TuiArgs, job_seconds: f64) -> Result<String, CommandError> {
+pub async fn demo(
+    tui: &TuiArgs,
+    impulse: Option<u32>,
+    job_seconds: f64,
+) -> Result<String, CommandError> {
     let job_duration = Duration::try_from_secs_f64(job_seconds)
         .map_err(|_| CommandError::usage("--job-seconds takes a non-negative number"))?;
     let mut config = StudioConfig::new(random_api_key());
@@ -664,7 +668,7 @@ pub async fn demo(tui: &TuiArgs, job_seconds: f64) -> Result<String, CommandErro
     let mut client_config = ClientConfig::new(studio.base_url());
     client_config.api_key = Some(Secret::new(studio.api_key()));
     let client = StudioClient::new(&client_config)?;
-    let loaded = app::load(&client, Some(studio.project_id()), None).await?;
+    let loaded = app::load(&client, Some(studio.project_id()), impulse).await?;
     let result = run_tui(client, loaded, tui).await;
     studio.shutdown().await;
     result
@@ -704,8 +708,11 @@ async fn run_tui(
         app::run(app, &mut guard.terminal, input, impulse, Some(loaded)).await
         // The guard restores the terminal here, before anything is printed.
     };
-    let report: ExitReport =
-        report.map_err(|e| CommandError::failed(format!("terminal error: {e}")))?;
+    let outcome = report.map_err(|e| CommandError::failed(format!("terminal error: {e}")))?;
+    if tui.stats {
+        eprint!("{}", latency_summary(&outcome.key_latencies));
+    }
+    let report: ExitReport = outcome.report;
     if report.unsaved.is_empty() {
         Ok(String::new())
     } else {
@@ -714,6 +721,24 @@ async fn run_tui(
             report.unsaved.join("\n  ")
         )))
     }
+}
+
+/// Key press to finished frame: count, median, 99th percentile and worst.
+pub fn latency_summary(latencies: &[Duration]) -> String {
+    if latencies.is_empty() {
+        return "key presses: none\n".into();
+    }
+    let mut sorted = latencies.to_vec();
+    sorted.sort_unstable();
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    format!(
+        "key press to frame over {} presses: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms\n",
+        sorted.len(),
+        ms(at(0.5)),
+        ms(at(0.99)),
+        ms(at(1.0))
+    )
 }
 
 /// Terminal events and termination signals, as one stream.

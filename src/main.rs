@@ -47,11 +47,12 @@ async fn run(cli: Cli) -> Result<String, CommandError> {
         }
         Command::Demo {
             tui,
+            impulse,
             job_seconds,
             log_file,
         } => {
             logging::init_file(log_file.as_deref().or(cli.connection.log_file.as_deref()))?;
-            commands::demo(&tui.or(&cli.tui), job_seconds).await
+            commands::demo(&tui.or(&cli.tui), impulse, job_seconds).await
         }
         Command::List {
             connection,

@@ -91,7 +91,8 @@ async fn run(seed: u64) -> Result<(), String> {
     let mut terminal = Terminal::new(TestBackend::new(60, 20)).unwrap();
     let report = app::run(app, &mut terminal, input, Some(1), Some(loaded))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .report;
     if !report.unsaved.is_empty() {
         return Err(format!("seed {seed}: unsaved {:?}", report.unsaved));
     }

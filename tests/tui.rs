@@ -216,3 +216,29 @@ async fn ctrl_z_suspends_and_fg_resumes() {
     );
     shell.send(b"exit\r");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bursts_of_5_20_and_100_presses_make_one_call_each() {
+    let studio = studio().await;
+    let mut pty = tune(&studio, &[]);
+    pty.wait_for("the thresholds", LIMIT, |s| s.contains("accuracy"));
+    let mut value = 60;
+    let mut counts = Vec::new();
+    for (n, key) in [(5usize, RIGHT), (20, b"\x1b[D".as_slice()), (100, RIGHT)] {
+        let before = studio.set_threshold_calls().len();
+        pty.send(&key.repeat(n));
+        value = if key == RIGHT {
+            (value + n).min(100)
+        } else {
+            value - n
+        };
+        let shown = format!("{:.2}  saved", value as f64 / 100.0);
+        pty.wait_for(&shown, LIMIT, |s| s.contains(&shown));
+        let calls = studio.set_threshold_calls().len() - before;
+        counts.push((n, calls));
+        assert!(calls <= 2, "{n} presses made {calls} calls");
+    }
+    eprintln!("set-thresholds calls per burst (presses, calls): {counts:?}");
+    pty.send(b"q");
+    assert_eq!(pty.wait_exit(LIMIT), 0);
+}

@@ -175,7 +175,9 @@ pub struct Preview {
     /// The focused threshold across its range.
     pub sweep: Option<Sweep>,
     pub objective: Objective,
-    computed_for: Option<(Thresholds, usize, Objective, (f64, f64))>,
+    /// What the figures and the sweep were computed for: recomputed only when that changes.
+    computed_for: Option<Thresholds>,
+    swept_for: Option<(Thresholds, usize, Objective, (f64, f64))>,
 }
 
 impl Preview {
@@ -190,6 +192,7 @@ impl Preview {
             sweep: None,
             objective,
             computed_for: None,
+            swept_for: None,
         }
     }
 }
@@ -447,6 +450,7 @@ impl Tuner {
                         Err(why) => PreviewSource::Unavailable(why),
                     };
                     self.preview.computed_for = None;
+                    self.preview.swept_for = None;
                 }
             }
             Msg::Terminate => self.finish(),
@@ -477,35 +481,48 @@ impl Tuner {
         };
         let set = Arc::clone(set);
         let thresholds = self.displayed_thresholds();
-        let range = self
-            .selected_slider()
-            .and_then(Slider::scale)
-            .map_or((0.0, 0.0), |s| (s.min, s.max));
-        let key = (thresholds, self.selected, self.preview.objective, range);
-        if self.preview.computed_for == Some(key) {
+        if self.preview.computed_for != Some(thresholds) {
+            self.preview.computed_for = Some(thresholds);
+            self.preview.displayed = Some(set.evaluate(&thresholds));
+            self.preview.saved = self
+                .metrics
+                .summary
+                .as_ref()
+                .and_then(|s| Summary::from_api(&s.accuracy, &set).ok());
+        }
+        // The sweep varies the focused threshold: its own value does not change the curves,
+        // so moving it (the common case) costs one evaluation, not a sweep.
+        let focus = self.selected_slider().and_then(|slider| {
+            let parameter = Parameter::of_key(&slider.block_type, &slider.key)?;
+            let scale = *slider.scale()?;
+            Some((parameter, scale))
+        });
+        let Some((parameter, scale)) = focus else {
+            self.preview.sweep = None;
+            self.preview.swept_for = None;
+            return;
+        };
+        let others = parameter.set(&thresholds, 0.0);
+        let key = (
+            others,
+            self.selected,
+            self.preview.objective,
+            (scale.min, scale.max),
+        );
+        if self.preview.swept_for == Some(key) {
             return;
         }
-        self.preview.computed_for = Some(key);
-        self.preview.displayed = Some(set.evaluate(&thresholds));
-        self.preview.saved = self
-            .metrics
-            .summary
-            .as_ref()
-            .and_then(|s| Summary::from_api(&s.accuracy, &set).ok());
-        self.preview.sweep = self.selected_slider().and_then(|slider| {
-            let parameter = Parameter::of_key(&slider.block_type, &slider.key)?;
-            let scale = slider.scale()?;
-            let xs: Vec<f64> = sweep::points(scale.min, scale.max, SWEEP_POINTS)
-                .into_iter()
-                .map(|x| scale.clean(x))
-                .collect();
-            let objective = if self.preview.objective.applies_to(parameter) {
-                self.preview.objective
-            } else {
-                Objective::MacroF1
-            };
-            Some(sweep::sweep(&set, &thresholds, parameter, &xs, &objective))
-        });
+        self.preview.swept_for = Some(key);
+        let xs: Vec<f64> = sweep::points(scale.min, scale.max, SWEEP_POINTS)
+            .into_iter()
+            .map(|x| scale.clean(x))
+            .collect();
+        let objective = if self.preview.objective.applies_to(parameter) {
+            self.preview.objective
+        } else {
+            Objective::MacroF1
+        };
+        self.preview.sweep = Some(sweep::sweep(&set, &thresholds, parameter, &xs, &objective));
     }
 
     /// Moves the focused threshold to the sweep's optimum: an ordinary edit.

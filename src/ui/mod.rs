@@ -410,12 +410,18 @@ fn bar_line<'a>(s: &Slider, selected: bool, row: Rect, theme: &Theme) -> Line<'a
                     theme.bar
                 },
             );
+            // One span per run of one style: a bar is a handful of spans, not one per cell.
             let mut spans = vec![Span::raw(indent)];
-            spans.extend(
-                cells
-                    .into_iter()
-                    .map(|(c, st)| Span::styled(c.to_string(), st)),
-            );
+            let mut run = String::new();
+            let mut run_style = cells.first().map_or(Style::default(), |c| c.1);
+            for (c, style) in cells {
+                if style != run_style && !run.is_empty() {
+                    spans.push(Span::styled(std::mem::take(&mut run), run_style));
+                }
+                run_style = style;
+                run.push(c);
+            }
+            spans.push(Span::styled(run, run_style));
             Line::from(spans)
         }
     }

@@ -1,0 +1,106 @@
+//! What a key press costs: a whole frame rendered on TestBackend at 200×60 with 8, 64 and
+//! 256 sliders, and the tuner core taking 100,000 key events.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ei_tune::api::client::BlockThresholds;
+use ei_tune::studio::demo::demo_impulses;
+use ei_tune::tuner::{Loaded, Msg, Tuner, TunerConfig};
+use ei_tune::ui::{self, Theme};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+/// A tuner on the demo's first impulse with its blocks repeated to `sliders` thresholds,
+/// the preview loaded.
+fn tuner(sliders: usize) -> Tuner {
+    let impulses = demo_impulses().expect("demo data");
+    let sim = &impulses[0];
+    let template: Vec<BlockThresholds> = sim
+        .blocks
+        .iter()
+        .map(|b| BlockThresholds {
+            block: b.block.clone(),
+            thresholds: b.thresholds.clone(),
+        })
+        .collect();
+    let blocks = (0..sliders / 2)
+        .flat_map(|n| {
+            template.iter().map(move |b| {
+                let mut b = b.clone();
+                b.block.id += 100 * n as u32;
+                b
+            })
+        })
+        .collect();
+    let t0 = Instant::now();
+    let (mut tuner, _) = Tuner::new(TunerConfig::default(), "http://127.0.0.1:1/v1", None, t0);
+    tuner.update(
+        Msg::Loaded(Ok(Loaded {
+            project_id: 1,
+            project_name: "bench".into(),
+            impulse: sim.impulse.clone(),
+            impulses: impulses.iter().map(|i| i.impulse.clone()).collect(),
+            blocks,
+        })),
+        t0,
+    );
+    tuner.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Ok(sim.test_set.clone().expect("a test set")),
+        },
+        t0,
+    );
+    tuner
+}
+
+fn frame(c: &mut Criterion) {
+    let mut group = c.benchmark_group("frame 200x60");
+    for sliders in [8, 64, 256] {
+        let tuner = tuner(sliders);
+        let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("a test terminal");
+        let theme = Theme::color();
+        group.bench_with_input(BenchmarkId::from_parameter(sliders), &tuner, |b, tuner| {
+            b.iter(|| {
+                terminal
+                    .draw(|f| ui::render(f, black_box(tuner), &theme))
+                    .expect("a frame");
+            })
+        });
+    }
+    group.finish();
+}
+
+fn keys(c: &mut Criterion) {
+    let right = KeyEvent::new(KeyCode::Right, KeyModifiers::NONE);
+    let left = KeyEvent::new(KeyCode::Left, KeyModifiers::NONE);
+    let down = KeyEvent::new(KeyCode::Down, KeyModifiers::NONE);
+    let mut group = c.benchmark_group("core");
+    group.sample_size(10);
+    group.bench_function("100000 key events, 64 sliders, preview on", |b| {
+        b.iter_batched(
+            || tuner(64),
+            |mut tuner| {
+                let t0 = Instant::now();
+                for i in 0..100_000u32 {
+                    let key = match i % 7 {
+                        0 => down,
+                        1..=3 => right,
+                        _ => left,
+                    };
+                    let now = t0 + Duration::from_micros(u64::from(i) * 10);
+                    black_box(tuner.update(Msg::Key(key), now));
+                }
+                tuner
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, frame, keys);
+criterion_main!(benches);
