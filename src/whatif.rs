@@ -323,11 +323,7 @@ pub async fn suggest(
             out.push_str("Nothing to apply: every threshold is at its suggested value.\n");
             return Ok(out);
         }
-        let request = SetImpulseThresholdsRequest {
-            thresholds: updates,
-            allow_creating_regenerate_model_testing_jobs: false,
-            force_run_regenerate_model_testing_in_job: None,
-        };
+        let request = SetImpulseThresholdsRequest::without_jobs(updates);
         let response = t
             .client
             .set_thresholds(t.project, t.impulse.id, &request)

@@ -388,6 +388,18 @@ pub struct SetImpulseThresholdsRequest {
     pub force_run_regenerate_model_testing_in_job: Option<bool>,
 }
 
+impl SetImpulseThresholdsRequest {
+    /// A request that lets Studio start no regeneration job: a running job would block
+    /// every further change, so interactive edits never allow one.
+    pub fn without_jobs(thresholds: Vec<ThresholdUpdate>) -> Self {
+        Self {
+            thresholds,
+            allow_creating_regenerate_model_testing_jobs: false,
+            force_run_regenerate_model_testing_in_job: None,
+        }
+    }
+}
+
 /// What set-thresholds did about model testing results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

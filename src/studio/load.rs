@@ -9,22 +9,18 @@ use crate::api::{ApiError, ClientConfig, StudioClient};
 /// The request number `k` of a load: both thresholds of impulse 1 from one number, so that
 /// a state made of two different requests (a torn update) shows.
 pub fn request(k: u32) -> SetImpulseThresholdsRequest {
-    SetImpulseThresholdsRequest {
-        thresholds: vec![
-            ThresholdUpdate {
-                block_id: 3,
-                key: "min_score".into(),
-                value: ThresholdValue::Number(f64::from(k) / 1000.0),
-            },
-            ThresholdUpdate {
-                block_id: 4,
-                key: "min_anomaly_score".into(),
-                value: ThresholdValue::Number(f64::from(k)),
-            },
-        ],
-        allow_creating_regenerate_model_testing_jobs: false,
-        force_run_regenerate_model_testing_in_job: None,
-    }
+    SetImpulseThresholdsRequest::without_jobs(vec![
+        ThresholdUpdate {
+            block_id: 3,
+            key: "min_score".into(),
+            value: ThresholdValue::Number(f64::from(k) / 1000.0),
+        },
+        ThresholdUpdate {
+            block_id: 4,
+            key: "min_anomaly_score".into(),
+            value: ThresholdValue::Number(f64::from(k)),
+        },
+    ])
 }
 
 /// Sends `clients × calls_each` requests (numbers 0..) with `clients` running at once;

@@ -837,11 +837,7 @@ impl Tuner {
         cmds.push(Cmd::SetThresholds {
             request_id,
             impulse,
-            request: SetImpulseThresholdsRequest {
-                thresholds: updates,
-                allow_creating_regenerate_model_testing_jobs: false,
-                force_run_regenerate_model_testing_in_job: None,
-            },
+            request: SetImpulseThresholdsRequest::without_jobs(updates),
         });
     }
 
