@@ -504,7 +504,7 @@ pub async fn follow_job(client: &StudioClient, project: u32, job_id: u64) -> Res
                 started.elapsed().as_secs_f64()
             );
             let _ = stderr.flush();
-        } else if tick % 8 == 0 {
+        } else if tick.is_multiple_of(8) {
             let _ = writeln!(
                 stderr,
                 "job {job_id} {state} {:.0} s",

@@ -118,16 +118,17 @@ impl TestSetBuilder {
                 .or(anomaly)
                 .ok_or_else(|| bad(r.sample_id, "no output"))?;
             let windows = first.result.len();
-            if self.set.labels.is_empty() && self.set.class_count == 0 {
-                if let Some(c) = classifier {
-                    let classes: Vec<String> = c
-                        .result
-                        .first()
-                        .map(|w| w.keys().cloned().collect())
-                        .unwrap_or_default();
-                    self.set.class_count = classes.len();
-                    self.set.labels = classes;
-                }
+            if self.set.labels.is_empty()
+                && self.set.class_count == 0
+                && let Some(c) = classifier
+            {
+                let classes: Vec<String> = c
+                    .result
+                    .first()
+                    .map(|w| w.keys().cloned().collect())
+                    .unwrap_or_default();
+                self.set.class_count = classes.len();
+                self.set.labels = classes;
             }
             for w in 0..windows {
                 let expected = first

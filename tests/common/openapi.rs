@@ -130,10 +130,10 @@ impl Spec {
                 return;
             }
         }
-        if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-            if !allowed.contains(value) {
-                errors.push(format!("{path}: {value} is not one of {allowed:?}"));
-            }
+        if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+            && !allowed.contains(value)
+        {
+            errors.push(format!("{path}: {value} is not one of {allowed:?}"));
         }
         if let Some(object) = value.as_object() {
             if let Some(required) = schema.get("required").and_then(Value::as_array) {
@@ -148,10 +148,10 @@ impl Spec {
                 let field_path = format!("{path}.{name}");
                 if let Some(s) = properties.and_then(|p| p.get(name)) {
                     self.check(s, field, &field_path, errors);
-                } else if let Some(extra) = schema.get("additionalProperties") {
-                    if extra.is_object() {
-                        self.check(extra, field, &field_path, errors);
-                    }
+                } else if let Some(extra) = schema.get("additionalProperties")
+                    && extra.is_object()
+                {
+                    self.check(extra, field, &field_path, errors);
                 }
             }
         }
