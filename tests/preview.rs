@@ -20,8 +20,8 @@ async fn set(
     c.set_thresholds(
         P,
         impulse,
-        &SetImpulseThresholdsRequest {
-            thresholds: entries
+        &SetImpulseThresholdsRequest::without_jobs(
+            entries
                 .iter()
                 .map(|(b, k, v)| ThresholdUpdate {
                     block_id: *b,
@@ -29,9 +29,7 @@ async fn set(
                     value: v.clone(),
                 })
                 .collect(),
-            allow_creating_regenerate_model_testing_jobs: false,
-            force_run_regenerate_model_testing_in_job: None,
-        },
+        ),
     )
     .await
     .unwrap()

@@ -60,6 +60,16 @@ fn refused() -> Result<SetImpulseThresholdsResponse, ApiError> {
     })
 }
 
+/// The answer to call `request_id`, arriving at `at`.
+fn answer(
+    t: &mut Tuner,
+    request_id: u64,
+    result: Result<SetImpulseThresholdsResponse, ApiError>,
+    at: Instant,
+) -> Vec<Cmd> {
+    t.update(Msg::SetDone { request_id, result }, at)
+}
+
 /// A refusal that trying again will not change.
 fn rejected() -> Result<SetImpulseThresholdsResponse, ApiError> {
     Err(ApiError::Refused {
@@ -152,11 +162,10 @@ fn edits_during_a_call_go_in_exactly_one_follow_up() {
         "one call in flight at most"
     );
     assert_eq!(t.sync_label(&t.sliders[0]), "waiting");
-    let cmds = t.update(
-        Msg::SetDone {
-            request_id: first[0].0,
-            result: ok(RegenerateStatus::Regenerated),
-        },
+    let cmds = answer(
+        &mut t,
+        first[0].0,
+        ok(RegenerateStatus::Regenerated),
         t0 + 800 * MS,
     );
     let follow_up = sets(&cmds);
@@ -175,11 +184,10 @@ fn a_follow_up_waits_for_the_quiet_time_when_edits_are_recent() {
     t.update(Msg::Action(Action::StepUp), t0);
     let first = sets(&t.update(Msg::Tick, t0 + 300 * MS));
     t.update(Msg::Action(Action::StepUp), t0 + 350 * MS);
-    let cmds = t.update(
-        Msg::SetDone {
-            request_id: first[0].0,
-            result: ok(RegenerateStatus::Regenerated),
-        },
+    let cmds = answer(
+        &mut t,
+        first[0].0,
+        ok(RegenerateStatus::Regenerated),
         t0 + 400 * MS,
     );
     assert!(sets(&cmds).is_empty(), "the user is still editing");
@@ -193,13 +201,7 @@ fn a_failed_call_marks_its_values_and_the_next_edit_resends_them() {
     let mut t = tuner(t0);
     t.update(Msg::Action(Action::StepUp), t0);
     let first = sets(&t.update(Msg::Tick, t0 + 300 * MS));
-    t.update(
-        Msg::SetDone {
-            request_id: first[0].0,
-            result: rejected(),
-        },
-        t0 + 320 * MS,
-    );
+    answer(&mut t, first[0].0, rejected(), t0 + 320 * MS);
     assert_eq!(t.sliders[0].sync, SyncState::Failed("refused".into()));
     assert!(matches!(t.status[0].outcome, StatusOutcome::Failed(_)));
     assert_eq!(t.next_deadline(), None, "no retry loop");
@@ -221,13 +223,7 @@ fn transient_failures_are_retried_with_growing_waits_then_given_up() {
     let mut request = sets(&t.update(Msg::Tick, now))[0].0;
     let mut waits = Vec::new();
     for attempt in 1..8 {
-        t.update(
-            Msg::SetDone {
-                request_id: request,
-                result: refused(),
-            },
-            now + 10 * MS,
-        );
+        answer(&mut t, request, refused(), now + 10 * MS);
         let SyncState::Retrying { attempt: a, delay } = t.sliders[0].sync.clone() else {
             panic!("attempt {attempt}: {:?}", t.sliders[0].sync);
         };
@@ -255,13 +251,7 @@ fn transient_failures_are_retried_with_growing_waits_then_given_up() {
             "{waits:?}"
         );
     }
-    t.update(
-        Msg::SetDone {
-            request_id: request,
-            result: refused(),
-        },
-        now + 10 * MS,
-    );
+    answer(&mut t, request, refused(), now + 10 * MS);
     assert_eq!(
         t.sliders[0].sync,
         SyncState::Failed("unreachable".into()),
@@ -367,11 +357,10 @@ fn after_an_unknown_outcome_the_thresholds_are_read_back_and_differences_resent(
     t.update(Msg::Action(Action::SelectNext), t0 + 5100 * MS);
     t.update(Msg::Action(Action::StepUp), t0 + 5100 * MS);
     let second = sets(&t.update(Msg::Tick, t0 + 5400 * MS));
-    let cmds = t.update(
-        Msg::SetDone {
-            request_id: second[0].0,
-            result: ok(RegenerateStatus::Regenerated),
-        },
+    let cmds = answer(
+        &mut t,
+        second[0].0,
+        ok(RegenerateStatus::Regenerated),
         t0 + 5450 * MS,
     );
     assert!(
@@ -394,13 +383,7 @@ fn reload_resends_failed_values_and_reads_everything_back() {
     let mut t = tuner(t0);
     t.update(Msg::Action(Action::StepDown), t0);
     let first = sets(&t.update(Msg::Tick, t0 + 300 * MS));
-    t.update(
-        Msg::SetDone {
-            request_id: first[0].0,
-            result: rejected(),
-        },
-        t0 + 320 * MS,
-    );
+    answer(&mut t, first[0].0, rejected(), t0 + 320 * MS);
     let cmds = t.update(Msg::Action(Action::Reload), t0 + 400 * MS);
     assert_eq!(sets(&cmds).len(), 1);
     assert!(cmds.contains(&Cmd::LoadImpulse { impulse: Some(1) }));
@@ -417,11 +400,10 @@ fn a_late_answer_to_an_unknown_request_changes_nothing() {
     let mut t = tuner(t0);
     t.update(Msg::Action(Action::StepUp), t0);
     sets(&t.update(Msg::Tick, t0 + 300 * MS));
-    let cmds = t.update(
-        Msg::SetDone {
-            request_id: 999,
-            result: ok(RegenerateStatus::Regenerated),
-        },
+    let cmds = answer(
+        &mut t,
+        999,
+        ok(RegenerateStatus::Regenerated),
         t0 + 310 * MS,
     );
     assert!(cmds.is_empty());
@@ -444,11 +426,10 @@ fn statuses_are_explained_and_drive_the_metrics() {
     let mut t = tuner(t0);
     t.update(Msg::Action(Action::StepUp), t0);
     let s = sets(&t.update(Msg::Tick, t0 + 300 * MS));
-    t.update(
-        Msg::SetDone {
-            request_id: s[0].0,
-            result: ok(RegenerateStatus::RequiresJob),
-        },
+    answer(
+        &mut t,
+        s[0].0,
+        ok(RegenerateStatus::RequiresJob),
         t0 + 340 * MS,
     );
     assert!(t.metrics.stale.as_deref().unwrap().contains("press g"));
@@ -534,11 +515,10 @@ fn quitting_exits_once_the_values_are_saved() {
     t.update(Msg::Action(Action::StepUp), t0);
     let cmds = t.update(Msg::Action(Action::Quit), t0 + 10 * MS);
     let s = sets(&cmds);
-    t.update(
-        Msg::SetDone {
-            request_id: s[0].0,
-            result: ok(RegenerateStatus::Regenerated),
-        },
+    answer(
+        &mut t,
+        s[0].0,
+        ok(RegenerateStatus::Regenerated),
         t0 + 50 * MS,
     );
     assert_eq!(t.exit, Some(ExitReport::default()));
@@ -694,11 +674,10 @@ fn switching_impulse_saves_first() {
     let cmds = t.update(key(KeyCode::Enter), t0);
     let s = sets(&cmds);
     assert_eq!(s.len(), 1, "saved before switching");
-    let cmds = t.update(
-        Msg::SetDone {
-            request_id: s[0].0,
-            result: ok(RegenerateStatus::Regenerated),
-        },
+    let cmds = answer(
+        &mut t,
+        s[0].0,
+        ok(RegenerateStatus::Regenerated),
         t0 + 30 * MS,
     );
     assert!(cmds.contains(&Cmd::LoadImpulse { impulse: Some(2) }));
