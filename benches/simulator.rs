@@ -1,6 +1,7 @@
 //! The simulator regenerating model testing results for a 20,000-sample test set: a
 //! set-thresholds call on an impulse that regenerates inline, then the summary that
-//! getClassifyJobResult reports at the new thresholds.
+//! getClassifyJobResult reports at the new thresholds; and a page of per-window results
+//! written as JSON, as the simulator streams it.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -39,10 +40,16 @@ fn regenerate(c: &mut Criterion) {
             black_box((response, results, set.evaluate(&thresholds).to_api(set)))
         })
     });
-    c.bench_function("getClassifyJobResultPage of 500 samples", |b| {
+    c.bench_function("getClassifyJobResultPage of 500 samples, as JSON", |b| {
         let (sim_now, results) = state.results(Some(1)).expect("impulse 1");
         let sim_now = sim_now.clone();
-        b.iter(|| black_box(classify_response(4242, &sim_now, results, Some(0..500))))
+        let mut json = Vec::new();
+        b.iter(|| {
+            json.clear();
+            let response = classify_response(4242, &sim_now, results, Some(0..500));
+            serde_json::to_writer(&mut json, &response).expect("serialises");
+            black_box(json.len())
+        })
     });
 }
 

@@ -30,6 +30,17 @@ r = {x["command"].split()[1] if "ei-tune" in x["command"] else "curl": x for x i
 ratio = r["set"]["median"] / r["curl"]["median"]
 print(f"ei-tune set / curl (medians): {ratio:.2f}")
 PY
+  echo
+  echo "## Summary of the large impulse (24,000 windows, 45 MB of JSON): ei-tune results vs curl"
+  large_cmd="curl -s -o /dev/null -H 'x-api-key: $key' $endpoint/api/4242/classify/all/result?impulseId=2"
+  hyperfine -N --warmup 2 --runs 20 --export-json "$work/large.json" \
+    "$bin results --impulse 2" "$large_cmd"
+  python3 - "$work/large.json" <<'PY'
+import json, sys
+r = {("ei-tune" if "ei-tune" in x["command"] else "curl"): x for x in json.load(open(sys.argv[1]))["results"]}
+print(f"ei-tune results / curl (medians): {r['ei-tune']['median'] / r['curl']['median']:.2f}")
+PY
+  echo "peak RSS of ei-tune results --impulse 2: $( { /usr/bin/time -f %M "$bin" results --impulse 2 > /dev/null; } 2>&1 | tail -1) KiB"
 else
   t() { local s=$(date +%s%N); for _ in $(seq 50); do eval "$1" > /dev/null; done; echo $(( ($(date +%s%N) - s) / 50000 ))us; }
   echo "set: $(t "$bin set 3.min_score=0.61")  curl: $(t "$curl_cmd")  list: $(t "$bin list")"

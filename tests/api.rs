@@ -72,6 +72,72 @@ async fn every_read_operation_works() {
     assert_eq!(page.total_count as usize, results.result.len());
 }
 
+/// The simulator writes a large result set window by window into the response; the
+/// stream must still be the whole, ordered set, equal to its pages and to its summary.
+#[tokio::test]
+async fn a_large_result_set_streams_whole_and_agrees_with_its_pages() {
+    let studio = studio().await;
+    let c = client(&studio);
+    let whole = c.model_testing_results(P, 2).await.unwrap();
+    assert_eq!(whole.result.len(), 24_000);
+    assert_eq!(whole.predictions.len(), 24_000);
+    assert!(
+        whole
+            .result
+            .iter()
+            .zip(&whole.predictions)
+            .enumerate()
+            .all(|(i, (r, p))| r.sample_id == i as u64 + 1 && p.sample_id == r.sample_id)
+    );
+    let summary = c.model_testing_summary(P, 2).await.unwrap();
+    assert_eq!(summary.accuracy, whole.accuracy);
+    assert_eq!(summary.window_count(), 24_000);
+    for offset in [0usize, 12_345, 23_990] {
+        let page = c
+            .model_testing_results_page(P, 2, offset as u64, 1000)
+            .await
+            .unwrap();
+        let end = (offset + 1000).min(24_000);
+        assert_eq!(page.total_count, 24_000);
+        assert_eq!(page.result, whole.result[offset..end]);
+        assert_eq!(page.predictions, whole.predictions[offset..end]);
+    }
+}
+
+/// A client that hangs up in the middle of a streamed answer costs the simulator nothing
+/// but that answer.
+#[tokio::test]
+async fn a_client_hanging_up_mid_stream_leaves_the_simulator_serving() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let studio = studio().await;
+    let addr = studio
+        .base_url()
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_string();
+    for _ in 0..3 {
+        let mut socket = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let request = format!(
+            "GET /v1/api/{P}/classify/all/result?impulseId=2 HTTP/1.1\r\nhost: {addr}\r\nx-api-key: {}\r\n\r\n",
+            common::KEY
+        );
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut start = vec![0u8; 64 * 1024];
+        let n = socket.read(&mut start).await.unwrap();
+        assert!(
+            String::from_utf8_lossy(&start[..n]).starts_with("HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&start[..n.min(200)])
+        );
+    } // each socket is dropped here, long before its 45 MB are sent
+    let c = client(&studio);
+    assert_eq!(
+        c.model_testing_summary(P, 2).await.unwrap().window_count(),
+        24_000
+    );
+    assert_eq!(studio.request_count("getClassifyJobResult"), 4);
+}
+
 #[tokio::test]
 async fn regenerated_results_are_visible_at_once() {
     let studio = studio().await;

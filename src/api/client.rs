@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use super::error::ApiError;
 use super::models::*;
 use super::secret::Secret;
+use super::skim::Skimmer;
 
 pub const DEFAULT_HOST: &str = "https://studio.edgeimpulse.com/v1";
 /// Larger answers are refused rather than buffered: a full result set of a 20,000-sample
@@ -274,18 +275,25 @@ impl StudioClient {
         .await
     }
 
-    /// getClassifyJobResult, without decoding the per-sample results.
+    /// getClassifyJobResult, without the per-sample results: they are dropped from the
+    /// body as it arrives (see [`Skimmer`]), so a summary of a large test set (45 MB of
+    /// JSON for 24,000 windows) costs no more memory than a small one.
     pub async fn model_testing_summary(
         &self,
         project: u32,
         impulse: u32,
     ) -> Result<ModelTestingSummary, ApiError> {
-        self.get(
-            "getClassifyJobResult",
-            &format!("/api/{project}/classify/all/result"),
-            &[("impulseId", impulse.to_string())],
-        )
-        .await
+        let operation = "getClassifyJobResult";
+        let url = format!("{}/api/{project}/classify/all/result", self.base);
+        let request = self
+            .http
+            .get(&url)
+            .query(&[("impulseId", impulse.to_string())]);
+        let response = self.start(operation, &url, request).await?;
+        let mut skimmer = Skimmer::new(PER_SAMPLE_MEMBERS);
+        self.read_chunks(operation, &url, response, |chunk| skimmer.feed(chunk))
+            .await?;
+        decode_body(operation, &skimmer.finish())
     }
 
     /// getClassifyJobResultPage.
@@ -336,56 +344,115 @@ impl StudioClient {
         url: &str,
         request: reqwest::RequestBuilder,
     ) -> Result<T, ApiError> {
-        let network = |e: reqwest::Error, outcome_unknown: bool| ApiError::Network {
-            operation,
-            url: url.to_string(),
-            reason: describe_reqwest_error(&e),
-            outcome_unknown,
-        };
+        let response = self.start(operation, url, request).await?;
+        let body = self.read_body(operation, url, response).await?;
+        decode_body(operation, &body)
+    }
+
+    /// Sends a request and returns a 2xx response unread; any other status becomes
+    /// [`ApiError::Status`] with the `error` of its body.
+    async fn start(
+        &self,
+        operation: &'static str,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ApiError> {
         tracing::debug!(operation, url, "request");
         // A connect error means the request never left; a timeout may have been applied.
-        let mut response = request.send().await.map_err(|e| {
+        let response = request.send().await.map_err(|e| {
             let unknown = e.is_timeout() || !e.is_connect();
-            network(e, unknown)
+            network_error(operation, url, e, unknown)
         })?;
         let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| network(e, true))? {
-            if body.len() + chunk.len() > self.max_body_bytes {
-                return Err(ApiError::Decode {
-                    operation,
-                    path: ".".into(),
-                    message: format!(
-                        "response larger than {} KiB; refused",
-                        self.max_body_bytes >> 10
-                    ),
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        tracing::debug!(
+        let body = self.read_body(operation, url, response).await?;
+        Err(ApiError::Status {
             operation,
-            status = status.as_u16(),
-            bytes = body.len(),
-            "response"
-        );
-        if !status.is_success() {
-            return Err(ApiError::Status {
-                operation,
-                status: status.as_u16(),
-                message: error_message(&body, status),
-                retry_after,
-            });
+            status: status.as_u16(),
+            message: error_message(&body, status),
+            retry_after,
+        })
+    }
+
+    /// The whole body, up to the size cap.
+    async fn read_body(
+        &self,
+        operation: &'static str,
+        url: &str,
+        response: reqwest::Response,
+    ) -> Result<Vec<u8>, ApiError> {
+        let mut body = Vec::new();
+        self.read_chunks(operation, url, response, |chunk| {
+            body.extend_from_slice(chunk)
+        })
+        .await?;
+        Ok(body)
+    }
+
+    /// Hands the body to `take` chunk by chunk as it arrives, up to the size cap.
+    async fn read_chunks(
+        &self,
+        operation: &'static str,
+        url: &str,
+        mut response: reqwest::Response,
+        mut take: impl FnMut(&[u8]),
+    ) -> Result<(), ApiError> {
+        let status = response.status().as_u16();
+        let mut received = 0;
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| network_error(operation, url, e, true))?
+        {
+            received += chunk.len();
+            if received > self.max_body_bytes {
+                return Err(self.too_large(operation));
+            }
+            take(&chunk);
         }
-        decode_body(operation, &body)
+        tracing::debug!(operation, status, bytes = received, "response");
+        Ok(())
+    }
+
+    fn too_large(&self, operation: &'static str) -> ApiError {
+        ApiError::Decode {
+            operation,
+            path: ".".into(),
+            message: format!(
+                "response larger than {} KiB; refused",
+                self.max_body_bytes >> 10
+            ),
+        }
     }
 }
+
+fn network_error(
+    operation: &'static str,
+    url: &str,
+    e: reqwest::Error,
+    outcome_unknown: bool,
+) -> ApiError {
+    ApiError::Network {
+        operation,
+        url: url.to_string(),
+        reason: describe_reqwest_error(&e),
+        outcome_unknown,
+    }
+}
+
+/// How many of a body's first bytes an error quotes.
+const QUOTED_BYTES: usize = 80;
+
+/// The members of getClassifyJobResult that hold a row per window.
+const PER_SAMPLE_MEMBERS: &[&str] = &["result", "predictions"];
 
 /// The one project a project API key reaches; an error that says what to do otherwise.
 pub fn only_project(projects: &[Project]) -> Result<&Project, ApiError> {
@@ -426,25 +493,34 @@ pub fn decode_body<T: DeserializeOwned>(
 
 fn decode_json<T: DeserializeOwned>(operation: &'static str, body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    match serde_path_to_error::deserialize(&mut deserializer) {
-        Ok(value) => Ok(value),
-        Err(err) => {
-            let path = err.path().to_string();
-            let inner = err.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                let message = if body.is_empty() {
-                    "empty body, expected JSON".to_string()
-                } else {
-                    format!("not JSON ({inner}); it begins `{}`", snippet(body))
-                };
-                return Err(ApiError::Garbled { operation, message });
-            }
-            Err(ApiError::Decode {
-                operation,
-                path,
-                message: inner.to_string(),
-            })
-        }
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| decode_error(operation, e.path().to_string(), e.into_inner(), body))?;
+    deserializer
+        .end()
+        .map_err(|e| decode_error(operation, ".".into(), e, body))?;
+    Ok(value)
+}
+
+/// What a body that failed to decode was: not JSON at all (quoting its beginning), or JSON
+/// of the wrong shape (naming the path of the bad field).
+fn decode_error(
+    operation: &'static str,
+    path: String,
+    inner: serde_json::Error,
+    body: &[u8],
+) -> ApiError {
+    if inner.is_syntax() || inner.is_eof() {
+        let message = if body.is_empty() {
+            "empty body, expected JSON".to_string()
+        } else {
+            format!("not JSON ({inner}); it begins `{}`", snippet(body))
+        };
+        return ApiError::Garbled { operation, message };
+    }
+    ApiError::Decode {
+        operation,
+        path,
+        message: inner.to_string(),
     }
 }
 
@@ -465,7 +541,7 @@ fn error_message(body: &[u8], status: reqwest::StatusCode) -> String {
 }
 
 fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(80)]);
+    let text = String::from_utf8_lossy(&body[..body.len().min(QUOTED_BYTES)]);
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()

@@ -4,6 +4,7 @@ pub mod client;
 pub mod error;
 pub mod models;
 pub mod secret;
+pub mod skim;
 
 pub use client::{BlockThresholds, ClientConfig, StudioClient};
 pub use error::ApiError;

@@ -680,14 +680,18 @@ pub struct ModelPrediction {
 }
 
 /// `ClassifyJobResponse`: model testing results of an impulse.
+///
+/// The per-window sequences are type parameters so that the simulator can write them
+/// window by window while serialising (a large test set's results are never built whole);
+/// a client decodes them as the default `Vec`s.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ClassifyJobResponse {
+pub struct ClassifyJobResponse<Results = Vec<ModelResult>, Predictions = Vec<ModelPrediction>> {
     pub success: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    pub result: Vec<ModelResult>,
-    pub predictions: Vec<ModelPrediction>,
+    pub result: Results,
+    pub predictions: Predictions,
     pub accuracy: ModelTestingAccuracy,
     pub additional_metrics_by_learn_block: Vec<LearnBlockMetrics>,
     pub available_variants: Vec<String>,
@@ -715,15 +719,15 @@ impl ModelTestingSummary {
     }
 }
 
-/// `ClassifyJobResponsePage`.
+/// `ClassifyJobResponsePage`; type parameters as in [`ClassifyJobResponse`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ClassifyJobResponsePage {
+pub struct ClassifyJobResponsePage<Results = Vec<ModelResult>, Predictions = Vec<ModelPrediction>> {
     pub success: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    pub result: Vec<ModelResult>,
-    pub predictions: Vec<ModelPrediction>,
+    pub result: Results,
+    pub predictions: Predictions,
     pub total_count: u64,
 }
 

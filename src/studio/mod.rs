@@ -579,13 +579,16 @@ async fn job_status(
     })())
 }
 
-/// Builds a (possibly large) result off the async workers.
+/// getClassifyJobResult, or a page of it: checked here, then written as JSON by a blocking
+/// task straight into the response body, a chunk at a time. The result set of a large test
+/// set (24,000 windows are 45 MB of JSON) is thus never held whole, neither as values nor
+/// as text, and the first bytes leave before the last window is evaluated.
 async fn classify(
     shared: &Shared,
     p: &str,
     query: &HashMap<String, String>,
     page: bool,
-) -> Result<(ClassifyJobResponse, u64), Refusal> {
+) -> Result<Response, Refusal> {
     let project_id = project(shared, p)?;
     let impulse_id = query_id(query, "impulseId")?;
     let (sim, results) = {
@@ -603,19 +606,93 @@ async fn classify(
     } else {
         None
     };
-    let response =
-        tokio::task::spawn_blocking(move || classify_response(project_id, &sim, results, range))
-            .await
-            .map_err(|e| Refusal {
-                status: 500,
-                error: format!("internal error: {e}"),
-            })?;
-    let total = if response.accuracy.total_summary.good + response.accuracy.total_summary.bad == 0 {
-        0
-    } else {
-        total as u64
-    };
-    Ok((response, total))
+    let (tx, rx) = tokio::sync::mpsc::channel(STREAM_CHUNKS_IN_FLIGHT);
+    tokio::task::spawn_blocking(move || {
+        let response = classify_response(project_id, &sim, results, range);
+        let mut body = ChunkedBody::new(tx);
+        let written = if page {
+            let has_results =
+                response.accuracy.total_summary.good + response.accuracy.total_summary.bad > 0;
+            serde_json::to_writer(
+                &mut body,
+                &ClassifyJobResponsePage {
+                    success: true,
+                    error: None,
+                    result: response.result,
+                    predictions: response.predictions,
+                    total_count: if has_results { total as u64 } else { 0 },
+                },
+            )
+        } else {
+            serde_json::to_writer(&mut body, &response)
+        };
+        body.finish(written.map_err(std::io::Error::from));
+    });
+    let chunks = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response())
+}
+
+/// Chunks of a streamed body waiting for the connection; with [`STREAM_CHUNK_BYTES`] this
+/// bounds what a streamed answer holds in memory.
+const STREAM_CHUNKS_IN_FLIGHT: usize = 4;
+const STREAM_CHUNK_BYTES: usize = 64 * 1024;
+
+/// A response body written by a blocking task: bytes are sent on in chunks, and a failure
+/// ends the stream with an error, so that the connection is cut rather than a truncated
+/// body looking complete.
+struct ChunkedBody {
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+    buffer: Vec<u8>,
+}
+
+impl ChunkedBody {
+    fn new(tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>) -> Self {
+        Self {
+            tx,
+            buffer: Vec::with_capacity(STREAM_CHUNK_BYTES),
+        }
+    }
+
+    fn send_buffer(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buffer,
+            Vec::with_capacity(STREAM_CHUNK_BYTES),
+        ));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+    }
+
+    fn finish(mut self, written: std::io::Result<()>) {
+        if let Err(e) = written.and_then(|()| self.send_buffer()) {
+            tracing::debug!(error = %e, "streamed answer ended early");
+            // Nobody may be listening any more; then there is nothing left to tell.
+            let _ = self.tx.blocking_send(Err(e));
+        }
+    }
+}
+
+impl std::io::Write for ChunkedBody {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(data);
+        if self.buffer.len() >= STREAM_CHUNK_BYTES {
+            self.send_buffer()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 async fn classify_result(
@@ -624,7 +701,9 @@ async fn classify_result(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     shared.count("getClassifyJobResult");
-    reply(classify(&shared, &p, &query, false).await.map(|(r, _)| r))
+    classify(&shared, &p, &query, false)
+        .await
+        .unwrap_or_else(refusal)
 }
 
 async fn classify_result_page(
@@ -633,17 +712,9 @@ async fn classify_result_page(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     shared.count("getClassifyJobResultPage");
-    reply(
-        classify(&shared, &p, &query, true)
-            .await
-            .map(|(r, total)| ClassifyJobResponsePage {
-                success: true,
-                error: None,
-                result: r.result,
-                predictions: r.predictions,
-                total_count: total,
-            }),
-    )
+    classify(&shared, &p, &query, true)
+        .await
+        .unwrap_or_else(refusal)
 }
 
 /// Per-operation request counts, for `serve`'s log on exit.

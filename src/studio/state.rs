@@ -1,8 +1,9 @@
 //! The simulated Studio's state and rules, apart from HTTP.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
+
+use serde::{Serialize, Serializer};
 
 use crate::api::error::BLOCKED_BY_JOB;
 use crate::api::models::*;
@@ -422,13 +423,15 @@ fn validate_update(sim: &SimImpulse, update: &ThresholdUpdate) -> Result<(), Str
     }
 }
 
-/// getClassifyJobResult for an impulse whose results are in this state.
+/// getClassifyJobResult (or one page of it) for an impulse whose results are in this
+/// state. The per-window results are written while serialising, window by window: the
+/// whole result set of a large test set is tens of megabytes as JSON and is never built.
 pub fn classify_response(
     project: u32,
     sim: &SimImpulse,
     results: Results,
     window_range: Option<std::ops::Range<usize>>,
-) -> ClassifyJobResponse {
+) -> ClassifyJobResponse<WindowResults<'_>, WindowPredictions<'_>> {
     let empty_accuracy = |set: Option<&TestSet>| ModelTestingAccuracy {
         total_summary: GoodBad::default(),
         summary_per_class: BTreeMap::new(),
@@ -441,15 +444,22 @@ pub fn classify_response(
         no_anomaly_accuracy_score: None,
         mse_score: None,
     };
-    let (set, thresholds) = match (&sim.test_set, results) {
-        (Some(set), Results::Current(th)) => (Arc::clone(set), th),
+    let (set, thresholds) = match (sim.test_set.as_deref(), results) {
+        (Some(set), Results::Current(th)) => (set, th),
         (set, results) => {
+            let none = Windows {
+                project,
+                sim,
+                set: None,
+                thresholds: Thresholds::default(),
+                range: 0..0,
+            };
             return ClassifyJobResponse {
                 success: true,
                 error: None,
-                result: Vec::new(),
-                predictions: Vec::new(),
-                accuracy: empty_accuracy(set.as_deref()),
+                result: WindowResults(none.clone()),
+                predictions: WindowPredictions(none),
+                accuracy: empty_accuracy(set),
                 additional_metrics_by_learn_block: Vec::new(),
                 available_variants: Vec::new(),
                 no_results_because_thresholds_changed: match results {
@@ -460,39 +470,19 @@ pub fn classify_response(
         }
     };
     let summary = set.evaluate(&thresholds);
-    let range = window_range.unwrap_or(0..set.len());
-    let mut result = Vec::with_capacity(range.len());
-    let mut predictions = Vec::with_capacity(range.len());
-    for i in range {
-        let sample_id = i as u64 + 1;
-        let expected = &set.labels[set.expected[i] as usize];
-        let predicted = set.predict(i, &thresholds);
-        let prediction = set.prediction_name(predicted).to_string();
-        predictions.push(ModelPrediction {
-            sample_id,
-            start_ms: 0.0,
-            end_ms: 0.0,
-            label: Some(expected.clone()),
-            prediction_correct: Some(prediction == *expected),
-            prediction,
-            anomaly_scores: None,
-        });
-        result.push(ModelResult {
-            sample_id,
-            sample: sample(project, sample_id, expected),
-            classifications: sim
-                .blocks
-                .iter()
-                .map(|b| classification(b, &set, i, &thresholds, expected))
-                .collect(),
-        });
-    }
+    let windows = Windows {
+        project,
+        sim,
+        set: Some(set),
+        thresholds,
+        range: window_range.unwrap_or(0..set.len()),
+    };
     ClassifyJobResponse {
         success: true,
         error: None,
-        result,
-        predictions,
-        accuracy: summary.to_api(&set),
+        result: WindowResults(windows.clone()),
+        predictions: WindowPredictions(windows),
+        accuracy: summary.to_api(set),
         additional_metrics_by_learn_block: sim
             .blocks
             .iter()
@@ -507,6 +497,74 @@ pub fn classify_response(
             .collect(),
         available_variants: vec!["float32".into(), "int8".into()],
         no_results_because_thresholds_changed: None,
+    }
+}
+
+/// Windows of a test set at some thresholds, whose results are made one at a time.
+#[derive(Debug, Clone)]
+pub struct Windows<'a> {
+    project: u32,
+    sim: &'a SimImpulse,
+    set: Option<&'a TestSet>,
+    thresholds: Thresholds,
+    range: std::ops::Range<usize>,
+}
+
+impl<'a> Windows<'a> {
+    /// (sample id, expected label, set) of each window in range.
+    fn each(&self) -> impl Iterator<Item = (usize, u64, &'a str, &'a TestSet)> + '_ {
+        self.set.into_iter().flat_map(move |set| {
+            self.range.clone().map(move |i| {
+                let expected = set.labels[set.expected[i] as usize].as_str();
+                (i, i as u64 + 1, expected, set)
+            })
+        })
+    }
+}
+
+/// `result` of a ClassifyJobResponse: a `ModelResult` per window, serialised lazily.
+#[derive(Debug, Clone)]
+pub struct WindowResults<'a>(Windows<'a>);
+
+impl Serialize for WindowResults<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let w = &self.0;
+        serializer.collect_seq(w.each().map(|(i, sample_id, expected, set)| {
+            ModelResult {
+                sample_id,
+                sample: sample(w.project, sample_id, expected),
+                classifications: w
+                    .sim
+                    .blocks
+                    .iter()
+                    .map(|b| classification(b, set, i, &w.thresholds, expected))
+                    .collect(),
+            }
+        }))
+    }
+}
+
+/// `predictions` of a ClassifyJobResponse: a `ModelPrediction` per window, serialised
+/// lazily.
+#[derive(Debug, Clone)]
+pub struct WindowPredictions<'a>(Windows<'a>);
+
+impl Serialize for WindowPredictions<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let w = &self.0;
+        serializer.collect_seq(w.each().map(|(i, sample_id, expected, set)| {
+            let predicted = set.predict(i, &w.thresholds);
+            let prediction = set.prediction_name(predicted).to_string();
+            ModelPrediction {
+                sample_id,
+                start_ms: 0.0,
+                end_ms: 0.0,
+                label: Some(expected.to_string()),
+                prediction_correct: Some(prediction == expected),
+                prediction,
+                anomaly_scores: None,
+            }
+        }))
     }
 }
 
