@@ -3,11 +3,13 @@
 //! The layout is computed by [`layout`] and the slider rows by [`slider_rows`], both pure,
 //! so that the event loop hit-tests mouse events against exactly what was drawn.
 
+mod rows;
 pub mod theme;
 
 use std::time::Duration;
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols;
@@ -20,8 +22,10 @@ use crate::api::models::{RegenerateStatus, ThresholdValue};
 use crate::metrics::{Predicted, Summary, TestSet, UNCERTAIN};
 use crate::tuner::keys::BINDINGS;
 use crate::tuner::{
-    Connection, Mode, Pointer, PreviewSource, Slider, SliderKind, StatusEntry, StatusOutcome, Tuner,
+    Connection, Mode, Pointer, PreviewSource, Scale, Slider, SliderKind, StatusEntry,
+    StatusOutcome, Tuner,
 };
+use rows::Rows;
 pub use theme::Theme;
 
 /// Where each region of the screen is.
@@ -280,7 +284,7 @@ fn render_header(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     }
     spans.push(Span::styled(state, style));
     let line = Line::from(spans);
-    frame.render_widget(Paragraph::new(line), area);
+    frame.render_widget(Rows::new(&[line]), area);
 }
 
 fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
@@ -315,9 +319,19 @@ fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
                 ])
             }
             Row::Label(i) => label_line(tuner, i, rect.width, theme),
-            Row::Bar(i) => bar_line(&tuner.sliders[i], i == tuner.selected, rect, theme),
+            Row::Bar(i) => {
+                let s = &tuner.sliders[i];
+                match &s.kind {
+                    SliderKind::Numeric(scale) => {
+                        let cells = bar_cells(s, scale, i == tuner.selected, rect, theme);
+                        render_cells(frame.buffer_mut(), rect, bar_span(rect).0, &cells);
+                        continue;
+                    }
+                    SliderKind::Options(_) => options_line(s, rect, theme),
+                }
+            }
         };
-        frame.render_widget(Paragraph::new(line), rect);
+        frame.render_widget(Rows::new(&[line]), rect);
     }
 }
 
@@ -352,78 +366,74 @@ fn label_line<'a>(tuner: &Tuner, i: usize, width: u16, theme: &Theme) -> Line<'a
     ])
 }
 
-fn bar_line<'a>(s: &Slider, selected: bool, row: Rect, theme: &Theme) -> Line<'a> {
-    let (start, width) = bar_span(row);
-    let indent = " ".repeat((start - row.x) as usize);
-    match &s.kind {
-        SliderKind::Options(options) => {
-            let mut spans = vec![Span::raw(indent)];
-            for o in options {
-                let chosen = s.value.as_text() == Some(o.value.as_str());
-                let style = if chosen { theme.selected } else { theme.dim };
-                spans.push(Span::styled(format!(" {} ", o.value), style));
-            }
-            if let Some(d) = s.option_description() {
-                spans.push(Span::styled(format!("  {d}"), theme.dim));
-            }
-            Line::from(spans)
+/// A dropdown's options in a row, the chosen one highlighted.
+fn options_line<'a>(s: &Slider, row: Rect, theme: &Theme) -> Line<'a> {
+    let indent = " ".repeat((bar_span(row).0 - row.x) as usize);
+    let mut spans = vec![Span::raw(indent)];
+    if let SliderKind::Options(options) = &s.kind {
+        for o in options {
+            let chosen = s.value.as_text() == Some(o.value.as_str());
+            let style = if chosen { theme.selected } else { theme.dim };
+            spans.push(Span::styled(format!(" {} ", o.value), style));
         }
-        SliderKind::Numeric(scale) => {
-            let width = width as usize;
-            let position = |v: f64| -> usize {
-                ((scale.fraction_of(v) * (width.saturating_sub(1)) as f64).round() as usize)
-                    .min(width.saturating_sub(1))
-            };
-            let value = s.value.as_number().unwrap_or(scale.min);
-            let filled = position(value);
-            let saved = s.saved.as_number().map(position);
-            let suggested = s.suggested.map(position);
-            let mut cells: Vec<(char, Style)> = (0..width)
-                .map(|x| {
-                    if x <= filled {
-                        (
-                            '━',
-                            if selected {
-                                theme.bar_selected
-                            } else {
-                                theme.bar
-                            },
-                        )
-                    } else {
-                        ('─', theme.dim)
-                    }
-                })
-                .collect();
-            if let Some(x) = suggested {
-                cells[x] = ('◆', theme.suggested);
+    }
+    if let Some(d) = s.option_description() {
+        spans.push(Span::styled(format!("  {d}"), theme.dim));
+    }
+    Line::from(spans)
+}
+
+/// A numeric slider's bar, a cell at a time: filled up to the value, the value's knob, and
+/// markers at the saved and suggested values.
+fn bar_cells(
+    s: &Slider,
+    scale: &Scale,
+    selected: bool,
+    row: Rect,
+    theme: &Theme,
+) -> Vec<(char, Style)> {
+    let width = bar_span(row).1 as usize;
+    if width == 0 {
+        return Vec::new();
+    }
+    let position = |v: f64| -> usize {
+        ((scale.fraction_of(v) * (width - 1) as f64).round() as usize).min(width - 1)
+    };
+    let value = s.value.as_number().unwrap_or(scale.min);
+    let filled = position(value);
+    let bar_style = if selected {
+        theme.bar_selected
+    } else {
+        theme.bar
+    };
+    let mut cells: Vec<(char, Style)> = (0..width)
+        .map(|x| {
+            if x <= filled {
+                ('━', bar_style)
+            } else {
+                ('─', theme.dim)
             }
-            if let Some(x) = saved
-                && s.value != s.saved
-            {
-                cells[x] = ('┃', theme.saved_marker);
-            }
-            cells[filled] = (
-                '●',
-                if selected {
-                    theme.bar_selected
-                } else {
-                    theme.bar
-                },
-            );
-            // One span per run of one style: a bar is a handful of spans, not one per cell.
-            let mut spans = vec![Span::raw(indent)];
-            let mut run = String::new();
-            let mut run_style = cells.first().map_or(Style::default(), |c| c.1);
-            for (c, style) in cells {
-                if style != run_style && !run.is_empty() {
-                    spans.push(Span::styled(std::mem::take(&mut run), run_style));
-                }
-                run_style = style;
-                run.push(c);
-            }
-            spans.push(Span::styled(run, run_style));
-            Line::from(spans)
-        }
+        })
+        .collect();
+    if let Some(x) = s.suggested.map(position) {
+        cells[x] = ('◆', theme.suggested);
+    }
+    if let Some(x) = s.saved.as_number().map(position)
+        && s.value != s.saved
+    {
+        cells[x] = ('┃', theme.saved_marker);
+    }
+    cells[filled] = ('●', bar_style);
+    cells
+}
+
+/// Writes single-width characters straight into the buffer from column `start` of `row`:
+/// a bar is a couple of hundred cells a frame per slider, and going through text layout
+/// (grapheme segmentation and width lookup for each) was the largest cost of a frame.
+fn render_cells(buf: &mut Buffer, row: Rect, start: u16, cells: &[(char, Style)]) {
+    let row = row.intersection(buf.area);
+    for (x, (symbol, style)) in (start..row.right()).zip(cells) {
+        buf[(x, row.y)].set_char(*symbol).set_style(*style);
     }
 }
 
@@ -542,7 +552,7 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
             session_line(&mut lines)
         }
     };
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Rows::new(&lines), inner);
     // The saved accuracy across the session, after its label.
     if let Some(row) = session_row
         && inner.width > 10
@@ -951,7 +961,7 @@ fn render_status(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
             .map(|e| status_line(e, theme))
             .collect()
     };
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Rows::new(&lines), inner);
 }
 
 fn render_footer(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
@@ -976,7 +986,7 @@ fn render_footer(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
             ),
         },
     };
-    frame.render_widget(Paragraph::new(line), area);
+    frame.render_widget(Rows::new(&[line]), area);
 }
 
 fn popup(area: Rect, width: u16, height: u16) -> Rect {
