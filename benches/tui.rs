@@ -6,9 +6,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ei_tune::api::client::BlockThresholds;
-use ei_tune::studio::demo::demo_impulses;
-use ei_tune::tuner::{Loaded, Msg, Tuner, TunerConfig};
+use ei_tune::studio::demo::{demo_impulses, demo_loaded};
+use ei_tune::tuner::{Msg, Tuner, TunerConfig};
 use ei_tune::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -18,15 +17,9 @@ use ratatui::backend::TestBackend;
 fn tuner(sliders: usize) -> Tuner {
     let impulses = demo_impulses().expect("demo data");
     let sim = &impulses[0];
-    let template: Vec<BlockThresholds> = sim
-        .blocks
-        .iter()
-        .map(|b| BlockThresholds {
-            block: b.block.clone(),
-            thresholds: b.thresholds.clone(),
-        })
-        .collect();
-    let blocks = (0..sliders / 2)
+    let mut loaded = demo_loaded(0).expect("demo data");
+    let template = std::mem::take(&mut loaded.blocks);
+    loaded.blocks = (0..sliders / 2)
         .flat_map(|n| {
             template.iter().map(move |b| {
                 let mut b = b.clone();
@@ -37,16 +30,7 @@ fn tuner(sliders: usize) -> Tuner {
         .collect();
     let t0 = Instant::now();
     let (mut tuner, _) = Tuner::new(TunerConfig::default(), "http://127.0.0.1:1/v1", None, t0);
-    tuner.update(
-        Msg::Loaded(Ok(Loaded {
-            project_id: 1,
-            project_name: "bench".into(),
-            impulse: sim.impulse.clone(),
-            impulses: impulses.iter().map(|i| i.impulse.clone()).collect(),
-            blocks,
-        })),
-        t0,
-    );
+    tuner.update(Msg::Loaded(Ok(loaded)), t0);
     tuner.update(
         Msg::TestSetLoaded {
             impulse: 1,

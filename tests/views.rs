@@ -5,32 +5,16 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ei_tune::api::ApiError;
-use ei_tune::api::client::BlockThresholds;
 use ei_tune::api::models::*;
 use ei_tune::metrics::Thresholds;
-use ei_tune::studio::demo::demo_impulses;
+use ei_tune::studio::demo::{demo_impulses, demo_loaded};
 use ei_tune::tuner::{Action, Loaded, Msg, Tuner, TunerConfig};
 use ei_tune::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn loaded(index: usize) -> Loaded {
-    let impulses = demo_impulses().unwrap();
-    let sim = &impulses[index];
-    Loaded {
-        project_id: 4242,
-        project_name: "Handwritten digits (ei-tune demo)".into(),
-        impulse: sim.impulse.clone(),
-        impulses: impulses.iter().map(|i| i.impulse.clone()).collect(),
-        blocks: sim
-            .blocks
-            .iter()
-            .map(|b| BlockThresholds {
-                block: b.block.clone(),
-                thresholds: b.thresholds.clone(),
-            })
-            .collect(),
-    }
+    demo_loaded(index).unwrap()
 }
 
 fn summary(index: usize, thresholds: Thresholds) -> ModelTestingSummary {

@@ -6,27 +6,12 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::api::ApiError;
-use crate::studio::demo::demo_impulses;
+use crate::studio::demo::{demo_impulses, demo_loaded};
 
 const MS: Duration = Duration::from_millis(1);
 
 fn loaded(impulse_index: usize) -> Loaded {
-    let impulses = demo_impulses().unwrap();
-    let sim = &impulses[impulse_index];
-    Loaded {
-        project_id: 4242,
-        project_name: "demo".into(),
-        impulse: sim.impulse.clone(),
-        impulses: impulses.iter().map(|i| i.impulse.clone()).collect(),
-        blocks: sim
-            .blocks
-            .iter()
-            .map(|b| BlockThresholds {
-                block: b.block.clone(),
-                thresholds: b.thresholds.clone(),
-            })
-            .collect(),
-    }
+    demo_loaded(impulse_index).unwrap()
 }
 
 /// A tuner on the demo's first impulse (min_score 0.6 on block 3, min_anomaly_score 0.3
