@@ -76,8 +76,10 @@ where
         theme,
         suspend,
     } = app;
+    let mut project_name = None;
     if let Some(loaded) = &initial {
         project = Some(loaded.project_id);
+        project_name = Some(loaded.project_name.clone());
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let now = Instant::now();
@@ -86,7 +88,7 @@ where
         cmds = tuner.update(Msg::Loaded(Ok(loaded)), now);
     }
     let effects = Effects { client, tx };
-    effects.perform(cmds, project);
+    effects.perform(cmds, &Known::new(project, &project_name));
     let mut key_latencies = Vec::new();
     let mut key_at: Option<Instant> = None;
     loop {
@@ -142,12 +144,13 @@ where
         };
         if let Msg::Loaded(Ok(loaded)) = &msg {
             project = Some(loaded.project_id);
+            project_name = Some(loaded.project_name.clone());
         }
         if matches!(msg, Msg::Key(_)) {
             key_at = Some(Instant::now());
         }
         let cmds = tuner.update(msg, Instant::now());
-        effects.perform(cmds, project);
+        effects.perform(cmds, &Known::new(project, &project_name));
     }
 }
 
@@ -185,6 +188,23 @@ fn to_msg(tuner: &Tuner, screen: Rect, event: Event) -> Option<Msg> {
     }
 }
 
+/// What the loop knows of the project: its id once given or loaded, and its name once
+/// loaded, so that a reload does not ask listProjects again.
+#[derive(Debug, Clone)]
+struct Known {
+    project: Option<u32>,
+    project_name: Option<String>,
+}
+
+impl Known {
+    fn new(project: Option<u32>, project_name: &Option<String>) -> Self {
+        Self {
+            project,
+            project_name: project_name.clone(),
+        }
+    }
+}
+
 /// Performs commands on tasks; each answers with one message.
 struct Effects {
     client: StudioClient,
@@ -192,12 +212,13 @@ struct Effects {
 }
 
 impl Effects {
-    fn perform(&self, cmds: Vec<Cmd>, project: Option<u32>) {
+    fn perform(&self, cmds: Vec<Cmd>, known: &Known) {
         for cmd in cmds {
             let client = self.client.clone();
             let tx = self.tx.clone();
+            let known = known.clone();
             tokio::spawn(async move {
-                let msg = perform(&client, cmd, project, &tx).await;
+                let msg = perform(&client, cmd, known, &tx).await;
                 // The loop may have ended: nobody needs the answer then.
                 let _ = tx.send(msg);
             });
@@ -208,12 +229,16 @@ impl Effects {
 async fn perform(
     client: &StudioClient,
     cmd: Cmd,
-    project: Option<u32>,
+    known: Known,
     tx: &mpsc::UnboundedSender<Msg>,
 ) -> Msg {
     tracing::debug!(?cmd, "perform");
+    let project = known.project;
     match cmd {
-        Cmd::LoadImpulse { impulse } => Msg::Loaded(load(client, project, impulse).await),
+        Cmd::LoadImpulse { impulse } => Msg::Loaded(match (project, known.project_name) {
+            (Some(id), Some(name)) => load_impulse(client, id, name, impulse).await,
+            _ => load(client, project, impulse).await,
+        }),
         Cmd::LoadResults { impulse } => {
             let result = match project {
                 Some(p) => client.model_testing_summary(p, impulse).await,
@@ -277,7 +302,8 @@ fn no_project() -> ApiError {
     ApiError::Config("no project: the impulse was not loaded".into())
 }
 
-/// Reads everything the tuner shows of an impulse; its blocks concurrently.
+/// Reads everything the tuner shows of an impulse, its blocks concurrently, and the
+/// project's name.
 pub async fn load(
     client: &StudioClient,
     project: Option<u32>,
@@ -297,6 +323,16 @@ pub async fn load(
         }
         (None, Err(e)) => return Err(e),
     };
+    load_impulse(client, project_id, project_name, impulse).await
+}
+
+/// Reads an impulse and its thresholds in a project already known.
+async fn load_impulse(
+    client: &StudioClient,
+    project_id: u32,
+    project_name: String,
+    impulse: Option<u32>,
+) -> Result<Loaded, ApiError> {
     let impulse: Impulse = client.get_impulse(project_id, impulse).await?;
     let (impulses, blocks) = futures::try_join!(
         client.list_impulses(project_id),
