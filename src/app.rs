@@ -71,15 +71,17 @@ where
 {
     let App {
         client,
-        mut project,
+        project,
         config,
         theme,
         suspend,
     } = app;
-    let mut project_name = None;
+    let mut known = Known {
+        project,
+        project_name: None,
+    };
     if let Some(loaded) = &initial {
-        project = Some(loaded.project_id);
-        project_name = Some(loaded.project_name.clone());
+        known.learn(loaded);
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let now = Instant::now();
@@ -88,7 +90,7 @@ where
         cmds = tuner.update(Msg::Loaded(Ok(loaded)), now);
     }
     let effects = Effects { client, tx };
-    effects.perform(cmds, &Known::new(project, &project_name));
+    effects.perform(cmds, &known);
     let mut key_latencies = Vec::new();
     let mut key_at: Option<Instant> = None;
     loop {
@@ -143,14 +145,13 @@ where
             continue;
         };
         if let Msg::Loaded(Ok(loaded)) = &msg {
-            project = Some(loaded.project_id);
-            project_name = Some(loaded.project_name.clone());
+            known.learn(loaded);
         }
         if matches!(msg, Msg::Key(_)) {
             key_at = Some(Instant::now());
         }
         let cmds = tuner.update(msg, Instant::now());
-        effects.perform(cmds, &Known::new(project, &project_name));
+        effects.perform(cmds, &known);
     }
 }
 
@@ -197,11 +198,9 @@ struct Known {
 }
 
 impl Known {
-    fn new(project: Option<u32>, project_name: &Option<String>) -> Self {
-        Self {
-            project,
-            project_name: project_name.clone(),
-        }
+    fn learn(&mut self, loaded: &Loaded) {
+        self.project = Some(loaded.project_id);
+        self.project_name = Some(loaded.project_name.clone());
     }
 }
 
