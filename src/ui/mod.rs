@@ -18,7 +18,7 @@ use ratatui::widgets::{
     Axis, Block, Chart, Clear, Dataset, GraphType, LegendPosition, Paragraph, Sparkline, Wrap,
 };
 
-use crate::api::models::{RegenerateStatus, ThresholdValue};
+use crate::api::models::{DropdownOption, RegenerateStatus, ThresholdValue};
 use crate::metrics::{Predicted, Summary, TestSet, UNCERTAIN};
 use crate::tuner::keys::BINDINGS;
 use crate::tuner::{
@@ -327,7 +327,7 @@ fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
                         render_cells(frame.buffer_mut(), rect, bar_span(rect).0, &cells);
                         continue;
                     }
-                    SliderKind::Options(_) => options_line(s, rect, theme),
+                    SliderKind::Options(options) => options_line(s, options, rect, theme),
                 }
             }
         };
@@ -367,15 +367,13 @@ fn label_line<'a>(tuner: &Tuner, i: usize, width: u16, theme: &Theme) -> Line<'a
 }
 
 /// A dropdown's options in a row, the chosen one highlighted.
-fn options_line<'a>(s: &Slider, row: Rect, theme: &Theme) -> Line<'a> {
+fn options_line<'a>(s: &Slider, options: &[DropdownOption], row: Rect, theme: &Theme) -> Line<'a> {
     let indent = " ".repeat((bar_span(row).0 - row.x) as usize);
     let mut spans = vec![Span::raw(indent)];
-    if let SliderKind::Options(options) = &s.kind {
-        for o in options {
-            let chosen = s.value.as_text() == Some(o.value.as_str());
-            let style = if chosen { theme.selected } else { theme.dim };
-            spans.push(Span::styled(format!(" {} ", o.value), style));
-        }
+    for o in options {
+        let chosen = s.value.as_text() == Some(o.value.as_str());
+        let style = if chosen { theme.selected } else { theme.dim };
+        spans.push(Span::styled(format!(" {} ", o.value), style));
     }
     if let Some(d) = s.option_description() {
         spans.push(Span::styled(format!("  {d}"), theme.dim));
