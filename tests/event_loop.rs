@@ -2,13 +2,10 @@
 
 mod common;
 
-use std::time::Duration;
-
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ei_tune::app::{self, App, Input};
 use ei_tune::tuner::TunerConfig;
 use ei_tune::ui::Theme;
-use futures::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -29,14 +26,8 @@ async fn reloads_do_not_ask_for_the_project_list_again() {
     let loaded = app::load(&c, None, None).await.unwrap();
     assert_eq!(loaded.project_name, "Handwritten digits (ei-tune demo)");
     assert_eq!(studio.request_count("listProjects"), 1);
-    let script = [(0, key('r')), (300, key('r')), (300, key('q'))];
-    let input = futures::stream::iter(script)
-        .then(|(ms, input)| async move {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            input
-        })
-        .chain(futures::stream::pending())
-        .boxed();
+    let script = vec![(0, key('r')), (300, key('r')), (300, key('q'))];
+    let input = common::scripted(script);
     let app = App {
         client: c,
         project: None,

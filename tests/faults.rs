@@ -74,13 +74,7 @@ async fn run(seed: u64) -> Result<(), String> {
         }
     }
     script.push((rng.u64(0..20), key(KeyCode::Char('q'))));
-    let input = futures::stream::iter(script)
-        .then(|(ms, input)| async move {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            input
-        })
-        .chain(futures::stream::pending())
-        .boxed();
+    let input = common::scripted(script);
     let app = App {
         client,
         project: Some(studio.project_id()),

@@ -27,6 +27,21 @@ pub fn client(studio: &Studio) -> StudioClient {
     StudioClient::new(&ClientConfig::new(studio.base_url()).with_api_key(KEY)).expect("client")
 }
 
+/// Terminal input for the real event loop: each input after its delay in milliseconds,
+/// then silence (the loop ends by itself, on a quit in the script).
+pub fn scripted(
+    script: Vec<(u64, ei_tune::app::Input)>,
+) -> futures::stream::BoxStream<'static, ei_tune::app::Input> {
+    use futures::StreamExt;
+    futures::stream::iter(script)
+        .then(|(ms, input)| async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            input
+        })
+        .chain(futures::stream::pending())
+        .boxed()
+}
+
 pub fn client_with_key(studio: &Studio, key: &str) -> StudioClient {
     StudioClient::new(&ClientConfig::new(studio.base_url()).with_api_key(key)).expect("client")
 }
