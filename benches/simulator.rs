@@ -22,15 +22,11 @@ fn regenerate(c: &mut Criterion) {
     c.bench_function("regenerate 20000 samples (set-thresholds + summary)", |b| {
         b.iter(|| {
             k = (k + 1) % 100;
-            let request = SetImpulseThresholdsRequest {
-                thresholds: vec![ThresholdUpdate {
-                    block_id: 3,
-                    key: "min_score".into(),
-                    value: ThresholdValue::Number(f64::from(k) / 100.0),
-                }],
-                allow_creating_regenerate_model_testing_jobs: false,
-                force_run_regenerate_model_testing_in_job: None,
-            };
+            let request = SetImpulseThresholdsRequest::without_jobs(vec![ThresholdUpdate::new(
+                3,
+                "min_score",
+                ThresholdValue::Number(f64::from(k) / 100.0),
+            )]);
             let response = state
                 .set_thresholds(1, &request, SystemTime::now())
                 .expect("applied");

@@ -337,11 +337,7 @@ pub fn build_updates(
             continue;
         };
         match threshold_value(threshold, &a.raw_value) {
-            Ok(value) => updates.push(ThresholdUpdate {
-                block_id: a.block_id,
-                key: a.key,
-                value,
-            }),
+            Ok(value) => updates.push(ThresholdUpdate::new(a.block_id, a.key, value)),
             Err(e) => problems.push(format!("`{text}`: {e}")),
         }
     }

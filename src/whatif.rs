@@ -68,11 +68,9 @@ pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String
         thresholds: blocks
             .iter()
             .flat_map(|b| {
-                b.thresholds.iter().map(|th| ThresholdUpdate {
-                    block_id: b.block.id,
-                    key: th.key.clone(),
-                    value: th.value.clone(),
-                })
+                b.thresholds
+                    .iter()
+                    .map(|th| ThresholdUpdate::new(b.block.id, th.key.clone(), th.value.clone()))
             })
             .collect(),
     };
@@ -133,11 +131,7 @@ pub fn file_updates(
             _ => threshold_value(threshold, &u.value.to_string()),
         };
         match typed {
-            Ok(value) => updates.push(ThresholdUpdate {
-                block_id: u.block_id,
-                key: u.key.clone(),
-                value,
-            }),
+            Ok(value) => updates.push(ThresholdUpdate::new(u.block_id, u.key.clone(), value)),
             Err(e) => problems.push(format!("{at}: {e}")),
         }
     }
@@ -310,13 +304,9 @@ pub async fn suggest(
         let updates: Vec<ThresholdUpdate> = found
             .iter()
             .filter_map(|s| {
-                s.suggested
-                    .filter(|v| *v != s.current)
-                    .map(|v| ThresholdUpdate {
-                        block_id: s.block_id,
-                        key: s.key.clone(),
-                        value: ThresholdValue::Number(v),
-                    })
+                s.suggested.filter(|v| *v != s.current).map(|v| {
+                    ThresholdUpdate::new(s.block_id, s.key.clone(), ThresholdValue::Number(v))
+                })
             })
             .collect();
         if updates.is_empty() {

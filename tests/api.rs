@@ -14,20 +14,7 @@ use common::{KEY, client, client_with_key, openapi::spec, studio, studio_with_jo
 
 const P: u32 = DEMO_PROJECT_ID;
 
-fn set(entries: &[(u32, &str, ThresholdValue)], allow_jobs: bool) -> SetImpulseThresholdsRequest {
-    SetImpulseThresholdsRequest {
-        thresholds: entries
-            .iter()
-            .map(|(block_id, key, value)| ThresholdUpdate {
-                block_id: *block_id,
-                key: key.to_string(),
-                value: value.clone(),
-            })
-            .collect(),
-        allow_creating_regenerate_model_testing_jobs: allow_jobs,
-        force_run_regenerate_model_testing_in_job: None,
-    }
-}
+use common::set_request as set;
 
 fn num(v: f64) -> ThresholdValue {
     ThresholdValue::Number(v)

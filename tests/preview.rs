@@ -17,22 +17,9 @@ async fn set(
     impulse: u32,
     entries: &[(u32, &str, ThresholdValue)],
 ) -> SetImpulseThresholdsResponse {
-    c.set_thresholds(
-        P,
-        impulse,
-        &SetImpulseThresholdsRequest::without_jobs(
-            entries
-                .iter()
-                .map(|(b, k, v)| ThresholdUpdate {
-                    block_id: *b,
-                    key: k.to_string(),
-                    value: v.clone(),
-                })
-                .collect(),
-        ),
-    )
-    .await
-    .unwrap()
+    c.set_thresholds(P, impulse, &common::set_request(entries, false))
+        .await
+        .unwrap()
 }
 
 fn n(v: f64) -> ThresholdValue {

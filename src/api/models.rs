@@ -378,6 +378,16 @@ pub struct ThresholdUpdate {
     pub value: ThresholdValue,
 }
 
+impl ThresholdUpdate {
+    pub fn new(block_id: u32, key: impl Into<String>, value: ThresholdValue) -> Self {
+        Self {
+            block_id,
+            key: key.into(),
+            value,
+        }
+    }
+}
+
 /// `SetImpulseThresholdsRequest`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

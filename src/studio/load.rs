@@ -10,16 +10,12 @@ use crate::api::{ApiError, ClientConfig, StudioClient};
 /// a state made of two different requests (a torn update) shows.
 pub fn request(k: u32) -> SetImpulseThresholdsRequest {
     SetImpulseThresholdsRequest::without_jobs(vec![
-        ThresholdUpdate {
-            block_id: 3,
-            key: "min_score".into(),
-            value: ThresholdValue::Number(f64::from(k) / 1000.0),
-        },
-        ThresholdUpdate {
-            block_id: 4,
-            key: "min_anomaly_score".into(),
-            value: ThresholdValue::Number(f64::from(k)),
-        },
+        ThresholdUpdate::new(
+            3,
+            "min_score",
+            ThresholdValue::Number(f64::from(k) / 1000.0),
+        ),
+        ThresholdUpdate::new(4, "min_anomaly_score", ThresholdValue::Number(f64::from(k))),
     ])
 }
 

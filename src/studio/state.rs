@@ -645,18 +645,14 @@ mod tests {
         entries: &[(u32, &str, ThresholdValue)],
         allow: bool,
     ) -> SetImpulseThresholdsRequest {
-        SetImpulseThresholdsRequest {
-            thresholds: entries
+        let mut request = SetImpulseThresholdsRequest::without_jobs(
+            entries
                 .iter()
-                .map(|(b, k, v)| ThresholdUpdate {
-                    block_id: *b,
-                    key: k.to_string(),
-                    value: v.clone(),
-                })
+                .map(|(b, k, v)| ThresholdUpdate::new(*b, *k, v.clone()))
                 .collect(),
-            allow_creating_regenerate_model_testing_jobs: allow,
-            force_run_regenerate_model_testing_in_job: None,
-        }
+        );
+        request.allow_creating_regenerate_model_testing_jobs = allow;
+        request
     }
 
     #[test]

@@ -257,6 +257,17 @@ pub struct JobProgress {
     pub state: &'static str,
 }
 
+impl JobProgress {
+    fn new(id: Option<u64>, state: &'static str, now: Instant) -> Self {
+        Self {
+            id,
+            started: now,
+            elapsed: Duration::ZERO,
+            state,
+        }
+    }
+}
+
 /// What follows a set-thresholds answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Plan {
@@ -451,6 +462,7 @@ impl Tuner {
                     };
                     self.preview.computed_for = None;
                     self.preview.swept_for = None;
+                    self.refresh_saved();
                 }
             }
             Msg::Terminate => self.finish(),
@@ -484,11 +496,6 @@ impl Tuner {
         if self.preview.computed_for != Some(thresholds) {
             self.preview.computed_for = Some(thresholds);
             self.preview.displayed = Some(set.evaluate(&thresholds));
-            self.preview.saved = self
-                .metrics
-                .summary
-                .as_ref()
-                .and_then(|s| Summary::from_api(&s.accuracy, &set).ok());
         }
         // The sweep varies the focused threshold: its own value does not change the curves,
         // so moving it (the common case) costs one evaluation, not a sweep.
@@ -523,6 +530,19 @@ impl Tuner {
             Objective::MacroF1
         };
         self.preview.sweep = Some(sweep::sweep(&set, &thresholds, parameter, &xs, &objective));
+    }
+
+    /// The server's figures over the preview's labels: they change with the summary or the
+    /// per-window results, not with the displayed thresholds.
+    fn refresh_saved(&mut self) {
+        self.preview.saved = match &self.preview.source {
+            PreviewSource::Ready(set) => self
+                .metrics
+                .summary
+                .as_ref()
+                .and_then(|s| Summary::from_api(&s.accuracy, set).ok()),
+            _ => None,
+        };
     }
 
     /// Moves the focused threshold to the sweep's optimum: an ordinary edit.
@@ -805,14 +825,14 @@ impl Tuner {
             }
             slider.sync = SyncState::Sending;
             entries.push((slider.id(), slider.edits, slider.value.clone()));
-            updates.push(ThresholdUpdate {
-                block_id: slider.block_id,
-                key: slider.key.clone(),
-                value: slider.value.clone(),
-            });
+            updates.push(ThresholdUpdate::new(
+                slider.block_id,
+                slider.key.clone(),
+                slider.value.clone(),
+            ));
         }
         if updates.is_empty() {
-            self.settle(now, cmds);
+            self.settle(cmds);
             return;
         }
         let request_id = self.next_request_id;
@@ -928,12 +948,7 @@ impl Tuner {
                         self.notice = Some(format!(
                             "a model testing job ({job_id}) blocks changes: sending when it finishes"
                         ));
-                        self.job = Some(JobProgress {
-                            id: Some(job_id),
-                            started: now,
-                            elapsed: Duration::ZERO,
-                            state: "running",
-                        });
+                        self.job = Some(JobProgress::new(Some(job_id), "running", now));
                         cmds.push(Cmd::PollJob {
                             job_id,
                             after: self.config.job_poll,
@@ -950,7 +965,7 @@ impl Tuner {
             self.deadline = None;
             self.send(now, cmds);
         } else if !edited && self.retry_at.is_none() && self.in_flight.is_none() {
-            self.settle(now, cmds);
+            self.settle(cmds);
         }
     }
 
@@ -1015,12 +1030,7 @@ impl Tuner {
             RegenerateStatus::StartedJob => {
                 self.metrics.stale = Some("a job is regenerating the results".into());
                 if let Some(job_id) = response.regenerate_model_testing_results_job_id {
-                    self.job = Some(JobProgress {
-                        id: Some(job_id),
-                        started: now,
-                        elapsed: Duration::ZERO,
-                        state: "started",
-                    });
+                    self.job = Some(JobProgress::new(Some(job_id), "started", now));
                     cmds.push(Cmd::PollJob {
                         job_id,
                         after: self.config.job_poll,
@@ -1039,7 +1049,7 @@ impl Tuner {
     }
 
     /// Nothing unsaved and nothing in flight: do what was waiting for that.
-    fn settle(&mut self, _now: Instant, cmds: &mut Vec<Cmd>) {
+    fn settle(&mut self, cmds: &mut Vec<Cmd>) {
         if self.in_flight.is_some() {
             return;
         }
@@ -1079,16 +1089,20 @@ impl Tuner {
         self.mode = Mode::Normal;
         self.deadline = None;
         // Failed values too: quitting is the last chance to save them.
-        for slider in &mut self.sliders {
-            if matches!(slider.sync, SyncState::Failed(_)) {
-                slider.sync = SyncState::Edited;
-            }
-        }
+        self.mark_failed_for_resending();
         if self.job_running() {
             // A running job would refuse the call; report what is unsaved instead.
             return self.finish();
         }
         self.send(now, cmds);
+    }
+
+    fn mark_failed_for_resending(&mut self) {
+        for slider in &mut self.sliders {
+            if matches!(slider.sync, SyncState::Failed(_)) {
+                slider.sync = SyncState::Edited;
+            }
+        }
     }
 
     /// Stops, listing what the server does not hold.
@@ -1126,11 +1140,7 @@ impl Tuner {
 
     fn reload(&mut self, now: Instant, cmds: &mut Vec<Cmd>) {
         // Failed values go again now; then everything is read back.
-        for slider in &mut self.sliders {
-            if matches!(slider.sync, SyncState::Failed(_)) {
-                slider.sync = SyncState::Edited;
-            }
-        }
+        self.mark_failed_for_resending();
         self.deadline = None;
         self.send(now, cmds);
         let impulse = self.impulse.as_ref().map(|i| i.id);
@@ -1149,12 +1159,7 @@ impl Tuner {
             self.notice = Some("a regeneration job is already running".into());
             return;
         }
-        self.job = Some(JobProgress {
-            id: None,
-            started: now,
-            elapsed: Duration::ZERO,
-            state: "starting",
-        });
+        self.job = Some(JobProgress::new(None, "starting", now));
         cmds.push(Cmd::StartRegeneration { impulse });
     }
 
@@ -1231,7 +1236,6 @@ impl Tuner {
         if self.impulse.as_ref().map(|i| i.id) != Some(impulse) {
             return;
         }
-        self.preview.computed_for = None;
         self.metrics.loading = false;
         match result {
             Ok(summary) => {
@@ -1258,6 +1262,7 @@ impl Tuner {
             }
             Err(e) => self.metrics.error = Some(e.to_string()),
         }
+        self.refresh_saved();
     }
 
     fn on_regeneration_started(

@@ -864,3 +864,52 @@ fn the_preview_follows_every_edit_and_o_moves_to_the_optimum() {
         crate::metrics::sweep::Objective::FewestMissedAnomalies { .. }
     ));
 }
+
+#[test]
+fn the_saved_figures_follow_the_summary_not_the_edits() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    let set = demo_impulses().unwrap()[0].test_set.clone().unwrap();
+    let summary = |min_score: f64| ModelTestingSummary {
+        accuracy: set
+            .evaluate(&crate::metrics::Thresholds {
+                min_score,
+                ..crate::metrics::Thresholds::default()
+            })
+            .to_api(&set),
+        additional_metrics_by_learn_block: vec![],
+        no_results_because_thresholds_changed: None,
+    };
+    let saved_at = |min_score: f64| Summary::from_api(&summary(min_score).accuracy, &set).ok();
+    assert!(saved_at(0.6).is_some());
+    // The summary first: nothing to read it over until the per-window results arrive.
+    t.update(
+        Msg::ResultsLoaded {
+            impulse: 1,
+            result: Ok(summary(0.6)),
+        },
+        t0,
+    );
+    assert_eq!(t.preview.saved, None);
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Ok(set.clone()),
+        },
+        t0,
+    );
+    assert_eq!(t.preview.saved, saved_at(0.6));
+    // Edits move the preview, not the server's figures.
+    t.update(Msg::Action(Action::StepUp), t0);
+    assert_eq!(t.preview.saved, saved_at(0.6));
+    assert_ne!(t.preview.displayed, t.preview.saved);
+    // A new summary does.
+    t.update(
+        Msg::ResultsLoaded {
+            impulse: 1,
+            result: Ok(summary(0.61)),
+        },
+        t0,
+    );
+    assert_eq!(t.preview.saved, saved_at(0.61));
+}

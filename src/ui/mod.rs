@@ -809,14 +809,7 @@ fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         .iter()
         .zip(&curves)
         .zip(styles)
-        .map(|((serie, points), style)| {
-            Dataset::default()
-                .name(serie.name)
-                .marker(symbols::Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(style)
-                .data(points)
-        })
+        .map(|((serie, points), style)| line_dataset(serie.name, style, points))
         .collect();
     for (points, name, style) in [
         (&optimum, "optimum (o)", theme.suggested),
@@ -824,14 +817,7 @@ fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         (&value, "value", theme.value),
     ] {
         if let Some(points) = points {
-            datasets.push(
-                Dataset::default()
-                    .name(name)
-                    .marker(symbols::Marker::Braille)
-                    .graph_type(GraphType::Line)
-                    .style(style)
-                    .data(points),
-            );
+            datasets.push(line_dataset(name, style, points));
         }
     }
     let (min, max) = slider.scale().map_or((0.0, 1.0), |s| (s.min, s.max));
@@ -864,6 +850,15 @@ fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         .legend_position(Some(LegendPosition::TopRight))
         .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(80)));
     frame.render_widget(chart, area);
+}
+
+fn line_dataset<'a>(name: &'a str, style: Style, points: &'a [(f64, f64)]) -> Dataset<'a> {
+    Dataset::default()
+        .name(name)
+        .marker(symbols::Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(style)
+        .data(points)
 }
 
 /// The status pane's words for a regeneration status: what it means, what to do.

@@ -27,6 +27,21 @@ pub fn client(studio: &Studio) -> StudioClient {
     StudioClient::new(&ClientConfig::new(studio.base_url()).with_api_key(KEY)).expect("client")
 }
 
+/// A set-thresholds request from (block, key, value) entries.
+pub fn set_request(
+    entries: &[(u32, &str, ei_tune::api::models::ThresholdValue)],
+    allow_jobs: bool,
+) -> ei_tune::api::models::SetImpulseThresholdsRequest {
+    use ei_tune::api::models::{SetImpulseThresholdsRequest, ThresholdUpdate};
+    let updates = entries
+        .iter()
+        .map(|(block, key, value)| ThresholdUpdate::new(*block, *key, value.clone()))
+        .collect();
+    let mut request = SetImpulseThresholdsRequest::without_jobs(updates);
+    request.allow_creating_regenerate_model_testing_jobs = allow_jobs;
+    request
+}
+
 /// Terminal input for the real event loop: each input after its delay in milliseconds,
 /// then silence (the loop ends by itself, on a quit in the script).
 pub fn scripted(
