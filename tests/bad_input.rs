@@ -143,8 +143,13 @@ proptest! {
 
     #[test]
     fn argument_parsers_survive_arbitrary_text(text in "\\PC{0,40}") {
-        let _ = parse_assignment(&text);
-        let _ = FaultSpec::parse(&text);
+        // Never a panic; a refusal always says something.
+        if let Err(e) = parse_assignment(&text) {
+            prop_assert!(!e.trim().is_empty());
+        }
+        if let Err(e) = FaultSpec::parse(&text) {
+            prop_assert!(!e.trim().is_empty());
+        }
     }
 
     #[test]
