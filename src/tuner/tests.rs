@@ -251,16 +251,15 @@ fn retry_after_is_honoured_and_edits_meanwhile_ride_along() {
     let mut t = tuner(t0);
     t.update(Msg::Action(Action::StepUp), t0);
     let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
-    t.update(
-        Msg::SetDone {
-            request_id: first,
-            result: Err(ApiError::Status {
-                operation: "setImpulseThresholds",
-                status: 429,
-                message: "Too many requests".into(),
-                retry_after: Some(Duration::from_secs(3)),
-            }),
-        },
+    answer(
+        &mut t,
+        first,
+        Err(ApiError::Status {
+            operation: "setImpulseThresholds",
+            status: 429,
+            message: "Too many requests".into(),
+            retry_after: Some(Duration::from_secs(3)),
+        }),
         t0 + 310 * MS,
     );
     assert_eq!(t.next_deadline(), Some(t0 + 3310 * MS));
@@ -276,14 +275,15 @@ fn a_refusal_by_a_running_job_follows_the_job_then_sends() {
     let mut t = tuner(t0);
     t.update(Msg::Action(Action::StepUp), t0);
     let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
-    let cmds = t.update(
-        Msg::SetDone {
-            request_id: first,
-            result: Err(ApiError::Refused {
-                operation: "setImpulseThresholds",
-                message: "Cannot set thresholds: blocked by a running model testing job (job 9). Wait for it to finish.".into(),
-            }),
-        },
+    let cmds = answer(
+        &mut t,
+        first,
+        Err(ApiError::Refused {
+            operation: "setImpulseThresholds",
+            message: "Cannot set thresholds: blocked by a running model testing job (job 9). \
+                      Wait for it to finish."
+                .into(),
+        }),
         t0 + 310 * MS,
     );
     assert_eq!(
@@ -325,16 +325,15 @@ fn after_an_unknown_outcome_the_thresholds_are_read_back_and_differences_resent(
     // 0.61 times out: maybe applied, maybe not.
     t.update(Msg::Action(Action::StepUp), t0);
     let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
-    t.update(
-        Msg::SetDone {
-            request_id: first,
-            result: Err(ApiError::Network {
-                operation: "setImpulseThresholds",
-                url: "u".into(),
-                reason: "timed out".into(),
-                outcome_unknown: true,
-            }),
-        },
+    answer(
+        &mut t,
+        first,
+        Err(ApiError::Network {
+            operation: "setImpulseThresholds",
+            url: "u".into(),
+            reason: "timed out".into(),
+            outcome_unknown: true,
+        }),
         t0 + 5000 * MS,
     );
     // The user goes to 0.65 on the other slider, and back to 0.60 here; both saved.
