@@ -42,7 +42,7 @@ fn regenerate(c: &mut Criterion) {
         let mut json = Vec::new();
         b.iter(|| {
             json.clear();
-            let response = classify_response(4242, &sim_now, results, Some(0..500));
+            let response = classify_response(4242, &sim_now, results.clone(), Some(0..500));
             serde_json::to_writer(&mut json, &response).expect("serialises");
             black_box(json.len())
         })

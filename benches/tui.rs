@@ -23,7 +23,7 @@ fn tuner(sliders: usize) -> Tuner {
         .flat_map(|n| {
             template.iter().map(move |b| {
                 let mut b = b.clone();
-                b.block.id += 100 * n as u32;
+                b.block.id += 100 * n as u64;
                 b
             })
         })

@@ -37,7 +37,7 @@ pub enum Input {
 pub struct App {
     pub client: StudioClient,
     /// The project, when known; resolved from the credentials otherwise.
-    pub project: Option<u32>,
+    pub project: Option<u64>,
     pub config: TunerConfig,
     pub theme: Theme,
     /// Ctrl-Z: hand the terminal back and stop until resumed. `None` where there is no
@@ -61,7 +61,7 @@ pub async fn run<B, S>(
     app: App,
     terminal: &mut Terminal<B>,
     mut input: S,
-    impulse: Option<u32>,
+    impulse: Option<u64>,
     initial: Option<Loaded>,
 ) -> io::Result<Outcome>
 where
@@ -193,7 +193,7 @@ fn to_msg(tuner: &Tuner, screen: Rect, event: Event) -> Option<Msg> {
 /// loaded, so that a reload does not ask listProjects again.
 #[derive(Debug, Clone)]
 struct Known {
-    project: Option<u32>,
+    project: Option<u64>,
     project_name: Option<String>,
 }
 
@@ -305,8 +305,8 @@ fn no_project() -> ApiError {
 /// project's name.
 pub async fn load(
     client: &StudioClient,
-    project: Option<u32>,
-    impulse: Option<u32>,
+    project: Option<u64>,
+    impulse: Option<u64>,
 ) -> Result<Loaded, ApiError> {
     let projects = client.list_projects().await;
     let (project_id, project_name) = match (project, projects) {
@@ -328,9 +328,9 @@ pub async fn load(
 /// Reads an impulse and its thresholds in a project already known.
 async fn load_impulse(
     client: &StudioClient,
-    project_id: u32,
+    project_id: u64,
     project_name: String,
-    impulse: Option<u32>,
+    impulse: Option<u64>,
 ) -> Result<Loaded, ApiError> {
     let impulse: Impulse = client.get_impulse(project_id, impulse).await?;
     let (impulses, blocks) = futures::try_join!(

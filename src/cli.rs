@@ -88,11 +88,11 @@ pub struct ConnectionArgs {
 
     /// Project id [default: the key's project]
     #[arg(long, env = "EI_PROJECT_ID", value_name = "ID")]
-    pub project: Option<u32>,
+    pub project: Option<u64>,
 
     /// Impulse id [default: the project's default impulse]
     #[arg(long, value_name = "ID")]
-    pub impulse: Option<u32>,
+    pub impulse: Option<u64>,
 
     /// Write logs to this file (level from EI_TUNE_LOG, default info)
     #[arg(long, env = "EI_TUNE_LOG_FILE", value_name = "PATH")]
@@ -147,7 +147,7 @@ pub enum Command {
         tui: TuiArgs,
         /// The demo impulse to open (1-5; 2 is the large test set)
         #[arg(long, value_name = "ID")]
-        impulse: Option<u32>,
+        impulse: Option<u64>,
         /// How long a regeneration job runs, in seconds
         #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
         job_seconds: f64,

@@ -124,7 +124,7 @@ fn seconds(flag: &str, s: f64) -> Result<Duration, CommandError> {
 /// A client with its project and impulse resolved.
 pub struct Target {
     pub client: StudioClient,
-    pub project: u32,
+    pub project: u64,
     pub impulse: Impulse,
 }
 
@@ -235,7 +235,7 @@ fn table<const N: usize>(rows: &[[String; N]]) -> String {
 /// One parsed `BLOCK.KEY=VALUE`, value still raw.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Assignment {
-    pub block_id: u32,
+    pub block_id: u64,
     pub key: String,
     pub raw_value: String,
 }
@@ -250,7 +250,7 @@ pub fn parse_assignment(text: &str) -> Result<Assignment, String> {
         .ok_or_else(|| format!("`{text}`: expected BLOCK.KEY before `=` (e.g. 3.min_score)"))?;
     let block_id = block
         .trim()
-        .parse::<u32>()
+        .parse::<u64>()
         .map_err(|_| format!("`{text}`: block `{block}` is not a block id (a whole number)"))?;
     let key = key.trim();
     if key.is_empty() {
@@ -417,7 +417,7 @@ pub fn describe_set(
         .iter()
         .map(|u| format!("{}.{}={}", u.block_id, u.key, u.value))
         .collect();
-    let status = response.regenerate_model_testing_status;
+    let status = &response.regenerate_model_testing_status;
     let mut out = format!(
         "Set {} on impulse {} ({}).\n{}: {}\n",
         values.join(" "),
@@ -426,7 +426,7 @@ pub fn describe_set(
         status,
         status.explanation()
     );
-    if status == RegenerateStatus::RequiresJob {
+    if *status == RegenerateStatus::RequiresJob {
         out.push_str("Run `ei-tune regenerate --wait` to regenerate the results.\n");
     }
     let _ = writeln!(
@@ -473,7 +473,7 @@ pub async fn regenerate(args: &ConnectionArgs, wait: bool) -> Result<String, Com
 }
 
 /// Polls a job until it finishes, with a progress line on stderr.
-pub async fn follow_job(client: &StudioClient, project: u32, job_id: u64) -> Result<Job, ApiError> {
+pub async fn follow_job(client: &StudioClient, project: u64, job_id: u64) -> Result<Job, ApiError> {
     let started = Instant::now();
     let mut stderr = std::io::stderr();
     let interactive = stderr.is_terminal();
@@ -537,7 +537,7 @@ fn percent(v: Option<f64>) -> String {
 
 pub fn format_summary(impulse: &Impulse, summary: &ModelTestingSummary) -> String {
     let mut out = format!("Model testing, impulse {} ({})\n", impulse.id, impulse.name);
-    if let Some(reason) = summary.no_results_because_thresholds_changed {
+    if let Some(reason) = &summary.no_results_because_thresholds_changed {
         let _ = writeln!(out, "No current results: {}.", reason.explanation());
         return out;
     }
@@ -651,7 +651,7 @@ pub async fn tune(args: &ConnectionArgs, tui: &TuiArgs) -> Result<String, Comman
 /// `ei-tune demo`: the simulated Studio in this process, and the tuner on it over HTTP.
 pub async fn demo(
     tui: &TuiArgs,
-    impulse: Option<u32>,
+    impulse: Option<u64>,
     job_seconds: f64,
 ) -> Result<String, CommandError> {
     let job_duration = Duration::try_from_secs_f64(job_seconds)

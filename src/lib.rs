@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod preview;
 pub mod studio;
 pub mod terminal;
+pub mod text;
 pub mod tuner;
 pub mod ui;
 pub mod whatif;

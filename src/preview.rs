@@ -21,7 +21,7 @@ pub enum PreviewError {
 /// Loads every test window of `impulse`; `progress(loaded, total)` after each page.
 pub async fn load_test_set(
     client: &StudioClient,
-    project: u32,
+    project: u64,
     impulse: &Impulse,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<TestSet, PreviewError> {

@@ -52,9 +52,9 @@ pub fn runner_argument(blocks: &[BlockThresholds]) -> String {
 #[serde(rename_all = "camelCase")]
 pub struct ThresholdsFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_id: Option<u32>,
+    pub project_id: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impulse_id: Option<u32>,
+    pub impulse_id: Option<u64>,
     pub thresholds: Vec<ThresholdUpdate>,
 }
 
@@ -146,7 +146,7 @@ pub fn file_updates(
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Suggestion {
-    pub block_id: u32,
+    pub block_id: u64,
     pub key: String,
     pub objective: String,
     pub current: f64,

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use common::{KEY, client, client_with_key, openapi::spec, studio, studio_with_jobs};
 
-const P: u32 = DEMO_PROJECT_ID;
+const P: u64 = DEMO_PROJECT_ID;
 
 use common::set_request as set;
 
@@ -227,7 +227,7 @@ async fn requires_job_then_a_job_regenerates_and_blocks_changes_meanwhile() {
         .set_thresholds(P, 1, &set(&[(3, "min_score", num(0.1))], false))
         .await
         .unwrap_err();
-    assert!(blocked.is_blocked_by_job(), "{blocked}");
+    assert_eq!(blocked.blocking_job(), Some(job_id), "{blocked}");
     assert_eq!(studio.threshold(3, "min_score"), Some(num(0.6)));
 
     let finished = loop {
@@ -297,7 +297,7 @@ async fn a_wrong_key_gets_401_with_a_json_error() {
 async fn unknown_blocks_keys_and_options_are_refused_by_entry() {
     let studio = studio().await;
     let c = client(&studio);
-    let cases: Vec<(u32, SetImpulseThresholdsRequest, &str)> = vec![
+    let cases: Vec<(u64, SetImpulseThresholdsRequest, &str)> = vec![
         (
             1,
             set(&[(99, "min_score", num(0.5))], false),
@@ -514,7 +514,12 @@ async fn bad_paths_and_ids_get_json_errors() {
 }
 
 /// Fetches `path` and checks the body against the spec's schema for `spec_path`.
-async fn conforms(studio: &ei_tune::studio::Studio, method: &str, spec_path: &str, path: &str) {
+async fn conforms(
+    studio: &ei_tune::studio::Studio,
+    method: &str,
+    spec_path: &str,
+    path: &str,
+) -> Value {
     let url = format!("{}{path}", studio.base_url());
     let client = reqwest::Client::new();
     let request = match method {
@@ -537,6 +542,7 @@ async fn conforms(studio: &ei_tune::studio::Studio, method: &str, spec_path: &st
         "{path} breaks its schema:\n{}",
         errors.join("\n")
     );
+    body
 }
 
 #[tokio::test]
@@ -624,6 +630,14 @@ async fn every_response_conforms_to_the_published_spec() {
                 &format!("/api/{P}/jobs/{job}/status"),
             )
             .await;
+            let active = conforms(
+                &studio,
+                "get",
+                "/api/{projectId}/jobs",
+                &format!("/api/{P}/jobs"),
+            )
+            .await;
+            assert_eq!(active["jobs"][0]["id"], json!(job), "{active}");
             tokio::time::sleep(Duration::from_millis(500)).await;
             conforms(
                 &studio,
@@ -711,4 +725,57 @@ async fn the_validator_catches_what_it_should() {
     let threshold = spec.schema("BlockThreshold");
     let both = json!({"key": "k", "description": "d", "helpText": "h", "value": [1]});
     assert!(!spec.validate(threshold, &both).is_empty());
+}
+
+#[test]
+fn the_committed_spec_subset_is_derived_from_the_published_spec() {
+    let Some(published) = common::openapi::published_spec() else {
+        eprintln!(
+            "skipped: the published spec is not at {}; the committed subset stands",
+            common::openapi::spec_path().display()
+        );
+        return;
+    };
+    let derived = common::spec_subset::render(&common::spec_subset::derive(&published).unwrap());
+    let committed = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(common::spec_subset::SUBSET_FILE),
+    )
+    .unwrap();
+    assert!(
+        derived == committed,
+        "{} differs from what the published spec gives: run `cargo run --example derive_spec`",
+        common::spec_subset::SUBSET_FILE
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_while_a_job_runs_is_recognised_whatever_its_words() {
+    for words in [
+        "Another job is in progress",
+        "Bitte warten ⏳ – Auftrag läuft",
+    ] {
+        let mut config = ei_tune::studio::StudioConfig::new(KEY);
+        config.job_duration = Duration::from_millis(500);
+        config.blocked_by_job_message = words.into();
+        let studio = ei_tune::studio::Studio::start(config).await.unwrap();
+        let c = client(&studio);
+        let job = c.regenerate_model_testing_summary(P, 2).await.unwrap();
+        let blocked = c
+            .set_thresholds(P, 1, &set(&[(3, "min_score", num(0.5))], false))
+            .await
+            .unwrap_err();
+        assert_eq!(blocked.blocking_job(), Some(job), "{blocked}");
+        assert!(blocked.to_string().contains(words), "{blocked}");
+        assert_eq!(studio.request_count("listActiveJobs"), 1);
+        while !c.job_status(P, job).await.unwrap().is_finished() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // With no job running, a refusal is just that.
+        let refused = c
+            .set_thresholds(P, 1, &set(&[(3, "min_score", num(2.0))], false))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.blocking_job(), None, "{refused}");
+        assert!(matches!(refused, ApiError::Refused { .. }), "{refused}");
+    }
 }

@@ -125,7 +125,11 @@ async fn a_refusal_by_the_server_exits_1_with_its_words() {
     let (code, _, err) = run(ei_tune(&studio).args(["set", "3.min_score=0.5"])).await;
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("blocked by a running model testing job"),
+        err.contains(ei_tune::studio::state::BLOCKED_BY_JOB_MESSAGE),
+        "the server's words: {err}"
+    );
+    assert!(
+        err.contains("job 1, Regenerating model testing summary, is running"),
         "{err}"
     );
 }

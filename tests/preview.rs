@@ -10,12 +10,12 @@ use ei_tune::studio::demo::DEMO_PROJECT_ID;
 
 use common::{client, studio, studio_with_jobs};
 
-const P: u32 = DEMO_PROJECT_ID;
+const P: u64 = DEMO_PROJECT_ID;
 
 async fn set(
     c: &ei_tune::api::StudioClient,
-    impulse: u32,
-    entries: &[(u32, &str, ThresholdValue)],
+    impulse: u64,
+    entries: &[(u64, &str, ThresholdValue)],
 ) -> SetImpulseThresholdsResponse {
     c.set_thresholds(P, impulse, &common::set_request(entries, false))
         .await

@@ -125,7 +125,7 @@ impl StudioClient {
     }
 
     /// The project to work on: the one given, or the only one the credentials reach.
-    pub async fn resolve_project(&self, explicit: Option<u32>) -> Result<u32, ApiError> {
+    pub async fn resolve_project(&self, explicit: Option<u64>) -> Result<u64, ApiError> {
         if let Some(id) = explicit {
             return Ok(id);
         }
@@ -133,7 +133,7 @@ impl StudioClient {
     }
 
     /// getAllImpulses.
-    pub async fn list_impulses(&self, project: u32) -> Result<Vec<Impulse>, ApiError> {
+    pub async fn list_impulses(&self, project: u64) -> Result<Vec<Impulse>, ApiError> {
         let r: GetAllImpulsesResponse = self
             .get("getAllImpulses", &format!("/api/{project}/impulses"), &[])
             .await?;
@@ -143,8 +143,8 @@ impl StudioClient {
     /// getImpulse: the given impulse, or the project's default one.
     pub async fn get_impulse(
         &self,
-        project: u32,
-        impulse: Option<u32>,
+        project: u64,
+        impulse: Option<u64>,
     ) -> Result<Impulse, ApiError> {
         let query: Vec<(&str, String)> = impulse
             .map(|id| vec![("impulseId", id.to_string())])
@@ -162,7 +162,7 @@ impl StudioClient {
     }
 
     /// getKeras.
-    pub async fn get_keras(&self, project: u32, learn_id: u32) -> Result<KerasResponse, ApiError> {
+    pub async fn get_keras(&self, project: u64, learn_id: u64) -> Result<KerasResponse, ApiError> {
         self.get(
             "getKeras",
             &format!("/api/{project}/training/keras/{learn_id}"),
@@ -174,8 +174,8 @@ impl StudioClient {
     /// getAnomaly.
     pub async fn get_anomaly(
         &self,
-        project: u32,
-        learn_id: u32,
+        project: u64,
+        learn_id: u64,
     ) -> Result<AnomalyConfigResponse, ApiError> {
         self.get(
             "getAnomaly",
@@ -188,7 +188,7 @@ impl StudioClient {
     /// The thresholds of one learn block, from whichever endpoint serves its type.
     pub async fn block_thresholds(
         &self,
-        project: u32,
+        project: u64,
         block: &ImpulseLearnBlock,
     ) -> Result<BlockThresholds, ApiError> {
         let thresholds = if block.kind.reads_with_get_anomaly() {
@@ -205,7 +205,7 @@ impl StudioClient {
     /// Every threshold of an impulse, its blocks read concurrently, in block order.
     pub async fn impulse_thresholds(
         &self,
-        project: u32,
+        project: u64,
         impulse: &Impulse,
     ) -> Result<Vec<BlockThresholds>, ApiError> {
         try_join_all(
@@ -217,26 +217,60 @@ impl StudioClient {
         .await
     }
 
-    /// setImpulseThresholds.
+    /// setImpulseThresholds. When Studio refuses, listActiveJobs says whether a job running
+    /// in the project is why (further changes are blocked while one runs): then the error
+    /// is [`ApiError::BlockedByJob`]. The refusal's words are never read for that.
     pub async fn set_thresholds(
         &self,
-        project: u32,
-        impulse: u32,
+        project: u64,
+        impulse: u64,
         request: &SetImpulseThresholdsRequest,
     ) -> Result<SetImpulseThresholdsResponse, ApiError> {
-        self.post(
-            "setImpulseThresholds",
-            &format!("/api/{project}/impulse/{impulse}/set-thresholds"),
-            request,
-        )
-        .await
+        let refusal = match self
+            .post(
+                "setImpulseThresholds",
+                &format!("/api/{project}/impulse/{impulse}/set-thresholds"),
+                request,
+            )
+            .await
+        {
+            Err(e) if e.may_be_blocked_by_job() => e,
+            answer => return answer,
+        };
+        // If the jobs cannot be listed, the refusal stands as it came.
+        let Ok(jobs) = self.list_active_jobs(project).await else {
+            return Err(refusal);
+        };
+        match (jobs.first(), refusal) {
+            (
+                Some(job),
+                ApiError::Refused { operation, message }
+                | ApiError::Status {
+                    operation, message, ..
+                },
+            ) => Err(ApiError::BlockedByJob {
+                operation,
+                message,
+                job_id: job.id,
+                category: crate::text::clean(&job.category),
+            }),
+            (_, refusal) => Err(refusal),
+        }
+    }
+
+    /// listActiveJobs: the project's jobs that have not finished.
+    pub async fn list_active_jobs(&self, project: u64) -> Result<Vec<Job>, ApiError> {
+        let r: ListJobsResponse = self
+            .get("listActiveJobs", &format!("/api/{project}/jobs"), &[])
+            .await?;
+        Ok(r.jobs)
     }
 
     /// regenerateModelTestingSummary: starts a job and returns its id.
     pub async fn regenerate_model_testing_summary(
         &self,
-        project: u32,
-        impulse: u32,
+        project: u64,
+        impulse: u64,
     ) -> Result<u64, ApiError> {
         let url = format!(
             "{}/api/{project}/impulse/{impulse}/regenerate-model-testing-summary",
@@ -250,7 +284,7 @@ impl StudioClient {
     }
 
     /// getJobStatus.
-    pub async fn job_status(&self, project: u32, job: u64) -> Result<Job, ApiError> {
+    pub async fn job_status(&self, project: u64, job: u64) -> Result<Job, ApiError> {
         let r: GetJobResponse = self
             .get(
                 "getJobStatus",
@@ -264,8 +298,8 @@ impl StudioClient {
     /// getClassifyJobResult, whole.
     pub async fn model_testing_results(
         &self,
-        project: u32,
-        impulse: u32,
+        project: u64,
+        impulse: u64,
     ) -> Result<ClassifyJobResponse, ApiError> {
         self.get(
             "getClassifyJobResult",
@@ -280,8 +314,8 @@ impl StudioClient {
     /// JSON for 24,000 windows) costs no more memory than a small one.
     pub async fn model_testing_summary(
         &self,
-        project: u32,
-        impulse: u32,
+        project: u64,
+        impulse: u64,
     ) -> Result<ModelTestingSummary, ApiError> {
         let operation = "getClassifyJobResult";
         let url = format!("{}/api/{project}/classify/all/result", self.base);
@@ -299,8 +333,8 @@ impl StudioClient {
     /// getClassifyJobResultPage.
     pub async fn model_testing_results_page(
         &self,
-        project: u32,
-        impulse: u32,
+        project: u64,
+        impulse: u64,
         offset: u64,
         limit: u64,
     ) -> Result<ClassifyJobResponsePage, ApiError> {
@@ -541,10 +575,9 @@ fn error_message(body: &[u8], status: reqwest::StatusCode) -> String {
 }
 
 fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(QUOTED_BYTES)]);
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    crate::text::clean(&String::from_utf8_lossy(
+        &body[..body.len().min(QUOTED_BYTES)],
+    ))
 }
 
 fn describe_reqwest_error(e: &reqwest::Error) -> String {

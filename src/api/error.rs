@@ -43,6 +43,17 @@ pub enum ApiError {
         message: String,
     },
 
+    /// Studio refused a change while a job was running in the project: the refusal's
+    /// words are not fixed by the spec, so the client asks listActiveJobs instead.
+    #[error("{operation}: {message} (job {job_id}, {category}, is running in the project)")]
+    BlockedByJob {
+        operation: &'static str,
+        message: String,
+        job_id: u64,
+        /// The job's category as Studio names it, control characters removed.
+        category: String,
+    },
+
     /// The answer was not what the spec promises.
     #[error("{operation}: unexpected response at `{path}`: {message}")]
     Decode {
@@ -61,6 +72,7 @@ impl ApiError {
             | Self::Status { operation, .. }
             | Self::Garbled { operation, .. }
             | Self::Refused { operation, .. }
+            | Self::BlockedByJob { operation, .. }
             | Self::Decode { operation, .. } => Some(operation),
         }
     }
@@ -80,6 +92,7 @@ impl ApiError {
             }
             Self::Status { status, .. } => format!("HTTP {status}"),
             Self::Refused { .. } => "refused".into(),
+            Self::BlockedByJob { job_id, .. } => format!("job {job_id} running"),
             Self::Decode { .. } => "bad response".into(),
             Self::Garbled { .. } => "garbled answer".into(),
         }
@@ -91,7 +104,10 @@ impl ApiError {
         match self {
             Self::Network { .. } | Self::Garbled { .. } => true,
             Self::Status { status, .. } => matches!(status, 429 | 502 | 503 | 504),
-            Self::Config(_) | Self::Refused { .. } | Self::Decode { .. } => false,
+            Self::Config(_)
+            | Self::Refused { .. }
+            | Self::BlockedByJob { .. }
+            | Self::Decode { .. } => false,
         }
     }
 
@@ -115,28 +131,24 @@ impl ApiError {
         }
     }
 
-    /// The job that blocks set-thresholds, when the refusal names it ("job 12").
+    /// The job that was running in the project when Studio refused a change.
     pub fn blocking_job(&self) -> Option<u64> {
-        let Self::Refused { message, .. } = self else {
-            return None;
-        };
-        if !message.contains(BLOCKED_BY_JOB) {
-            return None;
+        match self {
+            Self::BlockedByJob { job_id, .. } => Some(*job_id),
+            _ => None,
         }
-        message.match_indices("job ").find_map(|(at, _)| {
-            let digits: String = message[at + 4..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            digits.parse().ok()
-        })
     }
 
-    /// Whether a model testing job running on the project blocked the request.
-    pub fn is_blocked_by_job(&self) -> bool {
-        matches!(self, Self::Refused { message, .. } if message.contains(BLOCKED_BY_JOB))
+    /// Whether a job running in the project may be why Studio refused: a refusal of a
+    /// well-formed request (`success: false`, or a 4xx that is not about access, the path
+    /// or the rate).
+    pub fn may_be_blocked_by_job(&self) -> bool {
+        match self {
+            Self::Refused { .. } => true,
+            Self::Status { status, .. } => {
+                (400..500).contains(status) && !matches!(status, 401 | 403 | 404 | 413 | 429)
+            }
+            _ => false,
+        }
     }
 }
-
-/// The phrase with which set-thresholds refuses while a model testing job runs.
-pub const BLOCKED_BY_JOB: &str = "blocked by a running model testing job";

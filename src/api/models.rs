@@ -12,6 +12,58 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+/// An enumeration the service may extend: the values the spec lists, and any other text,
+/// kept as `Other` so that a newer server never fails a call that it answered.
+macro_rules! open_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($variant,)+
+            /// A value this version does not know.
+            Other(String),
+        }
+
+        impl $name {
+            /// The values the spec lists.
+            pub const KNOWN: &[Self] = &[$(Self::$variant,)+];
+
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)+
+                    Self::Other(text) => text,
+                }
+            }
+
+            pub fn from_api(text: &str) -> Self {
+                match text {
+                    $($text => Self::$variant,)+
+                    other => Self::Other(other.to_string()),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = std::borrow::Cow::<str>::deserialize(d)?;
+                Ok(Self::from_api(&text))
+            }
+        }
+    };
+}
+
 /// `GenericApiResponse`: every response carries `success`, and `error` when it failed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GenericApiResponse {
@@ -122,7 +174,7 @@ impl fmt::Display for LearnBlockType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImpulseInputBlock {
-    pub id: u32,
+    pub id: u64,
     #[serde(rename = "type")]
     pub kind: String,
     pub name: String,
@@ -130,31 +182,31 @@ pub struct ImpulseInputBlock {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_size_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_width: Option<u32>,
+    pub image_width: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_height: Option<u32>,
+    pub image_height: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImpulseDspBlock {
-    pub id: u32,
+    pub id: u64,
     #[serde(rename = "type")]
     pub kind: String,
     pub name: String,
     pub axes: Vec<String>,
     pub title: String,
-    pub implementation_version: u32,
+    pub implementation_version: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImpulseLearnBlock {
-    pub id: u32,
+    pub id: u64,
     #[serde(rename = "type")]
     pub kind: LearnBlockType,
     pub name: String,
-    pub dsp: Vec<u32>,
+    pub dsp: Vec<u64>,
     pub title: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
@@ -165,19 +217,19 @@ pub struct ImpulseLearnBlock {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImpulsePostProcessingBlock {
-    pub id: u32,
+    pub id: u64,
     #[serde(rename = "type")]
     pub kind: String,
     pub name: String,
     pub title: String,
-    pub implementation_version: u32,
+    pub implementation_version: u64,
 }
 
 /// `Impulse`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Impulse {
-    pub id: u32,
+    pub id: u64,
     pub name: String,
     /// `ImpulseType`: "default", "BYOM" or "VLM".
     #[serde(rename = "type")]
@@ -215,7 +267,7 @@ pub struct ProjectCollaborator {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
-    pub id: u32,
+    pub id: u64,
     pub name: String,
     pub description: String,
     pub created: String,
@@ -253,6 +305,9 @@ pub struct GetAllImpulsesResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub impulses: Vec<Impulse>,
+    /// Required by the spec (-1 when unlimited); optional here, as nothing depends on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_impulse_count: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -272,8 +327,8 @@ pub struct GetImpulseResponse {
 pub struct DependencyData {
     pub classes: Vec<String>,
     pub block_names: Vec<String>,
-    pub feature_count: u32,
-    pub sample_count: u32,
+    pub feature_count: u64,
+    pub sample_count: u64,
     pub output_classes: Vec<String>,
 }
 
@@ -283,9 +338,9 @@ pub struct KerasVisualLayer {
     #[serde(rename = "type")]
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub neurons: Option<u32>,
+    pub neurons: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kernel_size: Option<u32>,
+    pub kernel_size: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dropout_rate: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -325,11 +380,11 @@ pub struct KerasResponse {
     pub selected_model_type: String,
     pub mode: String,
     pub visual_layers: Vec<KerasVisualLayer>,
-    pub training_cycles: u32,
+    pub training_cycles: u64,
     pub learning_rate: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub batch_size: Option<u32>,
-    pub default_batch_size: u32,
+    pub batch_size: Option<u64>,
+    pub default_batch_size: u64,
     pub shape: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_test_split: Option<f64>,
@@ -345,7 +400,7 @@ pub struct KerasResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AnomalyAxis {
-    pub ix: u32,
+    pub ix: u64,
     pub label: String,
     pub selected: bool,
     pub favourite: bool,
@@ -363,8 +418,8 @@ pub struct AnomalyConfigResponse {
     pub axes: Vec<AnomalyAxis>,
     pub trained: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cluster_count: Option<u32>,
-    pub selected_axes: Vec<u32>,
+    pub cluster_count: Option<u64>,
+    pub selected_axes: Vec<u64>,
     pub minimum_confidence_rating: f64,
     pub thresholds: Vec<BlockThreshold>,
 }
@@ -373,13 +428,13 @@ pub struct AnomalyConfigResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ThresholdUpdate {
-    pub block_id: u32,
+    pub block_id: u64,
     pub key: String,
     pub value: ThresholdValue,
 }
 
 impl ThresholdUpdate {
-    pub fn new(block_id: u32, key: impl Into<String>, value: ThresholdValue) -> Self {
+    pub fn new(block_id: u64, key: impl Into<String>, value: ThresholdValue) -> Self {
         Self {
             block_id,
             key: key.into(),
@@ -410,49 +465,31 @@ impl SetImpulseThresholdsRequest {
     }
 }
 
-/// What set-thresholds did about model testing results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RegenerateStatus {
-    NotRegenerated,
-    Regenerated,
-    StartedJob,
-    RequiresJob,
+open_enum! {
+    /// What set-thresholds did about model testing results.
+    RegenerateStatus {
+        NotRegenerated = "not_regenerated",
+        Regenerated = "regenerated",
+        StartedJob = "started_job",
+        RequiresJob = "requires_job",
+    }
 }
 
 impl RegenerateStatus {
-    pub const ALL: [Self; 4] = [
-        Self::NotRegenerated,
-        Self::Regenerated,
-        Self::StartedJob,
-        Self::RequiresJob,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NotRegenerated => "not_regenerated",
-            Self::Regenerated => "regenerated",
-            Self::StartedJob => "started_job",
-            Self::RequiresJob => "requires_job",
-        }
-    }
-
     /// What the status means for the user, in plain words.
-    pub fn explanation(self) -> &'static str {
+    pub fn explanation(&self) -> String {
         match self {
             Self::NotRegenerated => {
-                "saved; results were not regenerated (none existed, or this model needs a full test run)"
+                "saved; results were not regenerated (none existed, or this model needs a full test run)".into()
             }
-            Self::Regenerated => "saved; model testing results were regenerated",
-            Self::StartedJob => "saved; a job is regenerating the results",
-            Self::RequiresJob => "saved; results are stale until a regeneration job runs",
+            Self::Regenerated => "saved; model testing results were regenerated".into(),
+            Self::StartedJob => "saved; a job is regenerating the results".into(),
+            Self::RequiresJob => "saved; results are stale until a regeneration job runs".into(),
+            Self::Other(text) => format!(
+                "saved; Studio answered `{}`, which ei-tune does not know",
+                crate::text::clean(text)
+            ),
         }
-    }
-}
-
-impl fmt::Display for RegenerateStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -507,6 +544,18 @@ impl Job {
     }
 }
 
+/// `ListJobsResponse` (listActiveJobs): the project's jobs that have not finished.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListJobsResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub jobs: Vec<Job>,
+    #[serde(default)]
+    pub total_job_count: u64,
+}
+
 /// `GetJobResponse`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -557,30 +606,34 @@ pub struct AdditionalMetric {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LearnBlockMetrics {
-    pub learn_block_id: u32,
+    pub learn_block_id: u64,
     pub learn_block_name: String,
     pub additional_metrics: Vec<AdditionalMetric>,
 }
 
-/// Why a project has no current model testing results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StaleReason {
-    /// regenerateModelTestingSummary brings them back.
-    CanRegenerateModelSummary,
-    /// Model testing has to run again in full.
-    ShouldRerunFullJob,
+open_enum! {
+    /// Why a project has no current model testing results:
+    /// `can_regenerate_model_summary` (regenerateModelTestingSummary brings them back) or
+    /// `should_rerun_full_job` (model testing has to run again in full).
+    StaleReason {
+        CanRegenerateModelSummary = "can_regenerate_model_summary",
+        ShouldRerunFullJob = "should_rerun_full_job",
+    }
 }
 
 impl StaleReason {
-    pub fn explanation(self) -> &'static str {
+    pub fn explanation(&self) -> String {
         match self {
             Self::CanRegenerateModelSummary => {
-                "thresholds changed; a regeneration job brings the results back"
+                "thresholds changed; a regeneration job brings the results back".into()
             }
             Self::ShouldRerunFullJob => {
-                "thresholds changed; this model needs a full model testing run in Studio"
+                "thresholds changed; this model needs a full model testing run in Studio".into()
             }
+            Self::Other(text) => format!(
+                "no current results: Studio says `{}`, which ei-tune does not know",
+                crate::text::clean(text)
+            ),
         }
     }
 }
@@ -627,16 +680,19 @@ pub struct Sample {
     pub is_processing: bool,
     pub processing_error: bool,
     pub is_cropped: bool,
-    pub project_id: u32,
+    pub project_id: u64,
     pub sha256_hash: String,
+    /// `SampleDatastream`s; required by the spec, unused here, so kept as plain JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datastreams: Option<Vec<Value>>,
 }
 
 /// `StructuredLabel`: `label` holds for windows `startIndex..=endIndex`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StructuredLabel {
-    pub start_index: u32,
-    pub end_index: u32,
+    pub start_index: u64,
+    pub end_index: u64,
     pub label: String,
 }
 
@@ -656,12 +712,91 @@ pub struct AnomalyResult {
 pub struct Classification {
     pub learn_block: ImpulseLearnBlock,
     /// One `{label: score}` map per window.
-    pub result: Vec<BTreeMap<String, f64>>,
+    pub result: Vec<ClassScores>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anomaly_result: Option<Vec<AnomalyResult>>,
     pub minimum_confidence_rating: f64,
     pub expected_labels: Vec<StructuredLabel>,
     pub thresholds: Vec<BlockThreshold>,
+    /// "anomaly" or "no anomaly" per window, from the labels the project marks anomalous:
+    /// the truth for anomaly detection when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_anomaly_outcome: Option<Vec<StructuredLabel>>,
+    // The three below are required by the spec and unused here: optional, so that an
+    // answer without them still decodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency_hz: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_count: Option<u64>,
+}
+
+/// The expected anomaly outcome that marks a window anomalous.
+pub const ANOMALY_OUTCOME: &str = "anomaly";
+/// The expected anomaly outcome of a normal window.
+pub const NO_ANOMALY_OUTCOME: &str = "no anomaly";
+
+/// One window's `{label: score}` map, in the order Studio wrote it: the model's output
+/// order, which decides ties (a map sorted by label would not).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClassScores(pub Vec<(String, f64)>);
+
+impl ClassScores {
+    pub fn get(&self, label: &str) -> Option<f64> {
+        self.0.iter().find(|(l, _)| l == label).map(|(_, s)| *s)
+    }
+
+    pub fn labels(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(l, _)| l.as_str())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, f64)> for ClassScores {
+    fn from_iter<I: IntoIterator<Item = (String, f64)>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
+    }
+}
+
+impl Serialize for ClassScores {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(label, score)| (label, score)))
+    }
+}
+
+impl<'de> Deserialize<'de> for ClassScores {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct InOrder;
+        impl<'de> serde::de::Visitor<'de> for InOrder {
+            type Value = ClassScores;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of scores by label")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ClassScores, A::Error> {
+                let mut scores: Vec<(String, f64)> = Vec::new();
+                while let Some((label, score)) = map.next_entry::<String, f64>()? {
+                    // A repeated label: the last one holds, as in any JSON object.
+                    match scores.iter_mut().find(|(l, _)| *l == label) {
+                        Some(entry) => entry.1 = score,
+                        None => scores.push((label, score)),
+                    }
+                }
+                Ok(ClassScores(scores))
+            }
+        }
+        d.deserialize_map(InOrder)
+    }
 }
 
 /// `ModelResult`: one test sample and what each learn block made of it.
@@ -687,6 +822,9 @@ pub struct ModelPrediction {
     pub prediction_correct: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anomaly_scores: Option<Vec<Vec<f64>>>,
+    /// "anomaly" or "no anomaly" (anomaly detection only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_anomaly_outcome: Option<String>,
 }
 
 /// `ClassifyJobResponse`: model testing results of an impulse.
@@ -776,9 +914,53 @@ mod tests {
 
     #[test]
     fn status_strings_match_the_spec_enum() {
-        for status in RegenerateStatus::ALL {
-            let json = serde_json::to_string(&status).unwrap();
+        for status in RegenerateStatus::KNOWN {
+            let json = serde_json::to_string(status).unwrap();
             assert_eq!(json, format!("\"{}\"", status.as_str()));
+            assert_eq!(
+                &serde_json::from_str::<RegenerateStatus>(&json).unwrap(),
+                status
+            );
         }
+    }
+
+    #[test]
+    fn enum_values_added_later_decode_and_keep_their_text() {
+        let body = br#"{"success":true,"hadModelTestingResults":true,"regenerateModelTestingStatus":"regenerated-partially"}"#;
+        let r: SetImpulseThresholdsResponse = serde_json::from_slice(body).unwrap();
+        assert_eq!(
+            r.regenerate_model_testing_status,
+            RegenerateStatus::Other("regenerated-partially".into())
+        );
+        let words = r.regenerate_model_testing_status.explanation();
+        assert!(words.starts_with("saved;"), "{words}");
+        assert!(words.contains("`regenerated-partially`"), "{words}");
+        assert_eq!(
+            serde_json::to_value(&r).unwrap()["regenerateModelTestingStatus"],
+            "regenerated-partially"
+        );
+        let stale: StaleReason = serde_json::from_str("\"should_wait_\\u001b[2J\"").unwrap();
+        assert!(matches!(stale, StaleReason::Other(_)));
+        assert!(!stale.explanation().contains('\u{1b}'));
+    }
+
+    #[test]
+    fn class_scores_keep_the_order_studio_sent() {
+        let scores: ClassScores =
+            serde_json::from_str(r#"{"idle":0.1,"wave":0.2,"10":0.3,"9":0.4}"#).unwrap();
+        let labels: Vec<&str> = scores.labels().collect();
+        assert_eq!(labels, ["idle", "wave", "10", "9"]);
+        assert_eq!(scores.get("10"), Some(0.3));
+        assert_eq!(
+            serde_json::to_string(&scores).unwrap(),
+            r#"{"idle":0.1,"wave":0.2,"10":0.3,"9":0.4}"#
+        );
+    }
+
+    #[test]
+    fn ids_are_64_bit() {
+        let body = br#"{"id":5000000000,"type":"keras","name":"n","dsp":[5000000001],"title":"t"}"#;
+        let block: ImpulseLearnBlock = serde_json::from_slice(body).unwrap();
+        assert_eq!(block.id, 5_000_000_000);
     }
 }

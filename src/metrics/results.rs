@@ -3,7 +3,9 @@
 //! Per-window scores do not depend on thresholds, so a test set read once serves every
 //! preview and sweep until the model changes.
 
-use crate::api::models::{Impulse, ModelResult};
+use crate::api::models::{
+    ANOMALY_OUTCOME, Impulse, ModelResult, NO_ANOMALY_OUTCOME, StructuredLabel,
+};
 
 use super::{AnomalyScores, TestSet, is_anomaly_block};
 
@@ -21,8 +23,8 @@ enum Role {
 /// Builds a [`TestSet`] page by page.
 #[derive(Debug, Clone)]
 pub struct TestSetBuilder {
-    classifier: Option<u32>,
-    anomaly: Option<(u32, Role)>,
+    classifier: Option<u64>,
+    anomaly: Option<(u64, Role)>,
     set: TestSet,
     single: Vec<f32>,
     mean: Vec<f32>,
@@ -103,7 +105,7 @@ impl TestSetBuilder {
             NotPreviewable(format!("sample {sample} cannot be previewed: {why}"))
         };
         for r in results {
-            let find = |id: u32| r.classifications.iter().find(|c| c.learn_block.id == id);
+            let find = |id: u64| r.classifications.iter().find(|c| c.learn_block.id == id);
             let classifier = match self.classifier {
                 Some(id) => Some(find(id).ok_or_else(|| bad(r.sample_id, "no classifier output"))?),
                 None => None,
@@ -122,21 +124,32 @@ impl TestSetBuilder {
                 && self.set.class_count == 0
                 && let Some(c) = classifier
             {
+                // The model's output order: ties go to the first class listed.
                 let classes: Vec<String> = c
                     .result
                     .first()
-                    .map(|w| w.keys().cloned().collect())
+                    .map(|w| w.labels().map(str::to_string).collect())
                     .unwrap_or_default();
                 self.set.class_count = classes.len();
                 self.set.labels = classes;
             }
             for w in 0..windows {
-                let expected = first
-                    .expected_labels
-                    .iter()
-                    .find(|l| (l.start_index as usize..=l.end_index as usize).contains(&w))
-                    .map_or(r.sample.label.as_str(), |l| l.label.as_str())
-                    .to_string();
+                let expected = label_at(&first.expected_labels, w).unwrap_or(&r.sample.label);
+                // Where Studio says which windows are anomalous, that is the truth for
+                // anomaly detection: the project may mark labels anomalous ("9"), so the
+                // label alone does not tell.
+                let outcome = anomaly
+                    .and_then(|a| a.expected_anomaly_outcome.as_deref())
+                    .or(first.expected_anomaly_outcome.as_deref())
+                    .and_then(|outcomes| label_at(outcomes, w));
+                let expected = match (self.anomaly, outcome) {
+                    (Some(_), Some(ANOMALY_OUTCOME)) => ANOMALY_OUTCOME,
+                    (Some((_, Role::Visual)), Some(_)) if self.classifier.is_none() => {
+                        NO_ANOMALY_OUTCOME
+                    }
+                    _ => expected,
+                }
+                .to_string();
                 if let Some(c) = classifier {
                     let scores = c
                         .result
@@ -146,7 +159,7 @@ impl TestSetBuilder {
                         let score = scores
                             .get(label)
                             .ok_or_else(|| bad(r.sample_id, "a class score is missing"))?;
-                        self.set.class_scores.push(*score as f32);
+                        self.set.class_scores.push(score as f32);
                     }
                 }
                 match (self.anomaly, anomaly) {
@@ -156,7 +169,7 @@ impl TestSetBuilder {
                             .get(w)
                             .and_then(|m| m.get("anomaly"))
                             .ok_or_else(|| bad(r.sample_id, "no anomaly score"))?;
-                        self.single.push(*score as f32);
+                        self.single.push(score as f32);
                     }
                     (Some((_, Role::Visual)), Some(a)) => {
                         let scores = a
@@ -199,4 +212,12 @@ impl TestSetBuilder {
         }
         self.set
     }
+}
+
+/// The label that `labels` give window `w`.
+fn label_at(labels: &[StructuredLabel], w: usize) -> Option<&str> {
+    labels
+        .iter()
+        .find(|l| (l.start_index..=l.end_index).contains(&(w as u64)))
+        .map(|l| l.label.as_str())
 }

@@ -18,7 +18,7 @@ use crate::api::models::*;
 use crate::metrics::{AnomalyScores, TestSet};
 use crate::tuner::Loaded;
 
-pub const DEMO_PROJECT_ID: u32 = 4242;
+pub const DEMO_PROJECT_ID: u64 = 4242;
 pub const DEMO_PROJECT_NAME: &str = "Handwritten digits (ei-tune demo)";
 /// Windows in the large impulse's test set: above the 20,000 that Studio regenerates inline.
 pub const LARGE_TEST_SET_WINDOWS: usize = 24_000;
@@ -326,7 +326,7 @@ pub fn resample(set: &TestSet, count: usize, seed: u64) -> TestSet {
     }
 }
 
-fn impulse(id: u32, name: &str, learn: &[(u32, &str)]) -> Impulse {
+fn impulse(id: u64, name: &str, learn: &[(u64, &str)]) -> Impulse {
     let base = id * 10;
     Impulse {
         id,
@@ -357,7 +357,7 @@ fn impulse(id: u32, name: &str, learn: &[(u32, &str)]) -> Impulse {
     }
 }
 
-fn learn_block(id: u32, kind: &str, dsp: u32) -> ImpulseLearnBlock {
+fn learn_block(id: u64, kind: &str, dsp: u64) -> ImpulseLearnBlock {
     let (name, title) = match kind {
         "anomaly" => ("Anomaly detection (K-means)", "Anomaly detection"),
         "keras-visual-anomaly" => ("Visual anomaly detection", "Visual anomaly"),
@@ -464,7 +464,7 @@ fn anomaly_threshold(value: f64, suggested: f64, help: &str) -> BlockThreshold {
 }
 
 /// The `Sample` behind test window `sample_id`.
-pub fn sample(project: u32, sample_id: u64, label: &str) -> Sample {
+pub fn sample(project: u64, sample_id: u64, label: &str) -> Sample {
     Sample {
         id: sample_id,
         filename: format!("{label}.{sample_id}.png"),
@@ -494,6 +494,16 @@ pub fn sample(project: u32, sample_id: u64, label: &str) -> Sample {
             "{:064x}",
             u128::from(sample_id).wrapping_mul(0x9e37_79b9_7f4a_7c15)
         ),
+        datastreams: Some(vec![serde_json::json!({
+            "index": 0,
+            "chartType": "image",
+            "intervalMs": 0,
+            "frequencyHz": 0,
+            "sensors": [],
+            "valuesCount": 64,
+            "totalLengthMs": 0,
+            "imageDimensions": {"width": 8, "height": 8},
+        })]),
     }
 }
 
@@ -514,7 +524,7 @@ mod tests {
         );
         assert!(impulses[4].test_set.is_none());
         // block ids are unique across the project
-        let mut ids: Vec<u32> = impulses
+        let mut ids: Vec<u64> = impulses
             .iter()
             .flat_map(|i| i.blocks.iter().map(|b| b.block.id))
             .collect();

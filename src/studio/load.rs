@@ -24,7 +24,7 @@ pub fn request(k: u32) -> SetImpulseThresholdsRequest {
 pub async fn run(
     base_url: &str,
     key: &str,
-    project: u32,
+    project: u64,
     clients: u32,
     calls_each: u32,
 ) -> Result<Duration, ApiError> {

@@ -31,6 +31,8 @@ use state::{Refusal, StudioState, classify_response};
 
 /// Largest request body accepted; set-thresholds bodies are a few hundred bytes.
 pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+/// The impulses a project of the demo's tier may have (`maxImpulseCount`).
+const MAX_IMPULSES: i64 = 10;
 /// Largest page of getClassifyJobResultPage.
 pub const MAX_PAGE: usize = 1000;
 const DEFAULT_PAGE: usize = 50;
@@ -46,6 +48,8 @@ pub struct StudioConfig {
     pub job_duration: Duration,
     /// Faults to inject, if any.
     pub faults: Option<faults::FaultSpec>,
+    /// The words of set-thresholds' refusal while a job runs (the spec leaves them open).
+    pub blocked_by_job_message: String,
 }
 
 impl StudioConfig {
@@ -56,6 +60,7 @@ impl StudioConfig {
             jwt: None,
             job_duration: Duration::from_secs(3),
             faults: None,
+            blocked_by_job_message: state::BLOCKED_BY_JOB_MESSAGE.into(),
         }
     }
 }
@@ -73,7 +78,7 @@ pub fn random_api_key() -> String {
 #[derive(Debug, Clone)]
 pub struct RecordedCall {
     pub at: Instant,
-    pub impulse_id: u32,
+    pub impulse_id: u64,
     pub request: SetImpulseThresholdsRequest,
     /// The body exactly as it arrived.
     pub body: String,
@@ -126,7 +131,8 @@ impl Studio {
     /// Binds and starts serving the demo project.
     pub async fn start(config: StudioConfig) -> std::io::Result<Self> {
         let impulses = demo_impulses().map_err(std::io::Error::other)?;
-        let state = StudioState::new(demo_project(), impulses, config.job_duration);
+        let mut state = StudioState::new(demo_project(), impulses, config.job_duration);
+        state.blocked_by_job_message = config.blocked_by_job_message.clone();
         let shared = Shared {
             state: Arc::new(Mutex::new(state)),
             journal: Arc::new(Mutex::new(Journal::default())),
@@ -175,7 +181,7 @@ impl Studio {
         &self.api_key
     }
 
-    pub fn project_id(&self) -> u32 {
+    pub fn project_id(&self) -> u64 {
         DEMO_PROJECT_ID
     }
 
@@ -195,7 +201,7 @@ impl Studio {
     }
 
     /// The current value of a threshold.
-    pub fn threshold(&self, block_id: u32, key: &str) -> Option<ThresholdValue> {
+    pub fn threshold(&self, block_id: u64, key: &str) -> Option<ThresholdValue> {
         let state = self.shared.state();
         let block = state.block(block_id).ok()?;
         block
@@ -244,6 +250,7 @@ fn router(shared: Shared) -> Router {
             "/v1/api/{project}/impulse/{impulse}/regenerate-model-testing-summary",
             post(regenerate),
         )
+        .route("/v1/api/{project}/jobs", get(list_active_jobs))
         .route("/v1/api/{project}/jobs/{job}/status", get(job_status))
         .route(
             "/v1/api/{project}/classify/all/result",
@@ -330,8 +337,8 @@ fn query_id<T: std::str::FromStr>(
 }
 
 /// Checks the project in the path against the key's project.
-fn project(shared: &Shared, raw: &str) -> Result<u32, Refusal> {
-    let id: u32 = id("projectId", raw)?;
+fn project(shared: &Shared, raw: &str) -> Result<u64, Refusal> {
+    let id: u64 = id("projectId", raw)?;
     let ours = shared.state().project.id;
     if id == ours {
         Ok(id)
@@ -359,6 +366,7 @@ async fn list_impulses(State(shared): State<Shared>, Path(p): Path<String>) -> R
         success: true,
         error: None,
         impulses: shared.state().impulses(),
+        max_impulse_count: Some(MAX_IMPULSES),
     }))
 }
 
@@ -385,7 +393,7 @@ fn dependencies(block: &demo::SimBlock, sample_count: usize) -> DependencyData {
         classes: block.classes.clone(),
         block_names: vec!["Image".into()],
         feature_count: 64,
-        sample_count: sample_count as u32,
+        sample_count: sample_count as u64,
         output_classes: block.classes.clone(),
     }
 }
@@ -397,7 +405,7 @@ async fn get_keras(
     shared.count("getKeras");
     reply((|| {
         project(&shared, &p)?;
-        let learn: u32 = id("learnId", &learn)?;
+        let learn: u64 = id("learnId", &learn)?;
         let state = shared.state();
         let block = state.block(learn)?;
         if block.block.kind.reads_with_get_anomaly() {
@@ -453,7 +461,7 @@ async fn get_anomaly(
     shared.count("getAnomaly");
     reply((|| {
         project(&shared, &p)?;
-        let learn: u32 = id("learnId", &learn)?;
+        let learn: u64 = id("learnId", &learn)?;
         let state = shared.state();
         let block = state.block(learn)?;
         if !block.block.kind.reads_with_get_anomaly() {
@@ -497,7 +505,7 @@ async fn set_thresholds(
     shared.count("setImpulseThresholds");
     let parsed = (|| {
         project(&shared, &p)?;
-        let impulse: u32 = id("impulseId", &impulse)?;
+        let impulse: u64 = id("impulseId", &impulse)?;
         let request = parse_set_thresholds(&body)?;
         Ok::<_, Refusal>((impulse, request))
     })();
@@ -552,7 +560,7 @@ async fn regenerate(
     shared.count("regenerateModelTestingSummary");
     reply((|| {
         project(&shared, &p)?;
-        let impulse: u32 = id("impulseId", &impulse)?;
+        let impulse: u64 = id("impulseId", &impulse)?;
         let job = shared.state().regenerate(impulse, SystemTime::now())?;
         Ok(StartJobResponse {
             success: true,
@@ -575,6 +583,22 @@ async fn job_status(
             success: true,
             error: None,
             job: state.job(job)?.to_api(SystemTime::now()),
+        })
+    })())
+}
+
+async fn list_active_jobs(State(shared): State<Shared>, Path(p): Path<String>) -> Response {
+    shared.count("listActiveJobs");
+    reply((|| {
+        project(&shared, &p)?;
+        let now = SystemTime::now();
+        let state = shared.state();
+        let jobs: Vec<Job> = state.running_jobs(now).map(|j| j.to_api(now)).collect();
+        Ok(ListJobsResponse {
+            success: true,
+            error: None,
+            total_job_count: jobs.len() as u64,
+            jobs,
         })
     })())
 }

@@ -5,7 +5,6 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Serialize, Serializer};
 
-use crate::api::error::BLOCKED_BY_JOB;
 use crate::api::models::*;
 use crate::metrics::{Aggregation, TestSet, Thresholds};
 
@@ -36,7 +35,7 @@ impl Refusal {
 }
 
 /// Model testing results of one impulse.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Results {
     /// Never tested.
     Missing,
@@ -55,7 +54,7 @@ struct ImpulseState {
 #[derive(Debug, Clone)]
 pub struct SimJob {
     pub id: u64,
-    pub impulse_id: u32,
+    pub impulse_id: u64,
     pub created: SystemTime,
     pub duration: Duration,
     /// Whether its results were applied (done once, when first seen finished).
@@ -106,7 +105,14 @@ pub struct StudioState {
     jobs: BTreeMap<u64, SimJob>,
     next_job_id: u64,
     job_duration: Duration,
+    /// How set-thresholds words its refusal while a job runs. The spec does not fix it, so
+    /// clients must not depend on it: tests change it.
+    pub blocked_by_job_message: String,
 }
+
+/// The simulator's default wording of the refusal while a job runs.
+pub const BLOCKED_BY_JOB_MESSAGE: &str =
+    "Cannot change thresholds while model testing results are being regenerated";
 
 impl StudioState {
     pub fn new(project: Project, impulses: Vec<SimImpulse>, job_duration: Duration) -> Self {
@@ -126,13 +132,14 @@ impl StudioState {
             jobs: BTreeMap::new(),
             next_job_id: 1,
             job_duration,
+            blocked_by_job_message: BLOCKED_BY_JOB_MESSAGE.into(),
         }
     }
 
     /// Applies what finished jobs did. Called before every request is answered, so that
     /// jobs need no background task and time is the only input.
     pub fn advance(&mut self, now: SystemTime) {
-        let finished: Vec<(u64, u32)> = self
+        let finished: Vec<(u64, u64)> = self
             .jobs
             .values()
             .filter(|j| !j.applied && !j.is_running(now))
@@ -156,7 +163,7 @@ impl StudioState {
     }
 
     /// The impulse with this id, or the default (first) one.
-    pub fn impulse(&self, id: Option<u32>) -> Result<&SimImpulse, Refusal> {
+    pub fn impulse(&self, id: Option<u64>) -> Result<&SimImpulse, Refusal> {
         match id {
             None => self
                 .impulses
@@ -170,16 +177,16 @@ impl StudioState {
         }
     }
 
-    fn impulse_state(&self, id: u32) -> Option<&ImpulseState> {
+    fn impulse_state(&self, id: u64) -> Option<&ImpulseState> {
         self.impulses.iter().find(|s| s.sim.impulse.id == id)
     }
 
-    fn impulse_state_mut(&mut self, id: u32) -> Option<&mut ImpulseState> {
+    fn impulse_state_mut(&mut self, id: u64) -> Option<&mut ImpulseState> {
         self.impulses.iter_mut().find(|s| s.sim.impulse.id == id)
     }
 
     /// The learn block with this id, in whichever impulse it is.
-    pub fn block(&self, learn_id: u32) -> Result<&SimBlock, Refusal> {
+    pub fn block(&self, learn_id: u64) -> Result<&SimBlock, Refusal> {
         self.impulses
             .iter()
             .flat_map(|s| s.sim.blocks.iter())
@@ -188,7 +195,12 @@ impl StudioState {
     }
 
     pub fn running_job(&self, now: SystemTime) -> Option<&SimJob> {
-        self.jobs.values().find(|j| j.is_running(now))
+        self.running_jobs(now).next()
+    }
+
+    /// listActiveJobs: every job not finished at `now`.
+    pub fn running_jobs(&self, now: SystemTime) -> impl Iterator<Item = &SimJob> {
+        self.jobs.values().filter(move |j| j.is_running(now))
     }
 
     pub fn job(&self, id: u64) -> Result<&SimJob, Refusal> {
@@ -197,18 +209,18 @@ impl StudioState {
             .ok_or_else(|| Refusal::not_found(format!("job {id} not found")))
     }
 
-    pub fn results(&self, impulse_id: Option<u32>) -> Result<(&SimImpulse, Results), Refusal> {
+    pub fn results(&self, impulse_id: Option<u64>) -> Result<(&SimImpulse, Results), Refusal> {
         let sim = self.impulse(impulse_id)?;
         let state = self
             .impulse_state(sim.impulse.id)
             .ok_or_else(|| Refusal::not_found("impulse not found"))?;
-        Ok((&state.sim, state.results))
+        Ok((&state.sim, state.results.clone()))
     }
 
     /// setImpulseThresholds: validates every entry, then applies all of them or none.
     pub fn set_thresholds(
         &mut self,
-        impulse_id: u32,
+        impulse_id: u64,
         request: &SetImpulseThresholdsRequest,
         now: SystemTime,
     ) -> Result<SetImpulseThresholdsResponse, Refusal> {
@@ -219,8 +231,8 @@ impl StudioState {
         }
         if let Some(job) = self.running_job(now) {
             return Err(Refusal::soft(format!(
-                "Cannot set thresholds: {BLOCKED_BY_JOB} (job {}). Wait for it to finish.",
-                job.id
+                "{} (job {})",
+                self.blocked_by_job_message, job.id
             )));
         }
         if request.thresholds.is_empty() {
@@ -311,7 +323,7 @@ impl StudioState {
 
     /// regenerateModelTestingSummary: a job that brings back current results. While one
     /// runs, asking again returns the same job.
-    pub fn regenerate(&mut self, impulse_id: u32, now: SystemTime) -> Result<u64, Refusal> {
+    pub fn regenerate(&mut self, impulse_id: u64, now: SystemTime) -> Result<u64, Refusal> {
         let state = self
             .impulse_state(impulse_id)
             .ok_or_else(|| Refusal::not_found(format!("impulse {impulse_id} not found")))?;
@@ -335,7 +347,7 @@ impl StudioState {
         Ok(id)
     }
 
-    fn start_job(&mut self, id: u64, impulse_id: u32, now: SystemTime, duration: Duration) {
+    fn start_job(&mut self, id: u64, impulse_id: u64, now: SystemTime, duration: Duration) {
         self.next_job_id = id + 1;
         self.jobs.insert(
             id,
@@ -427,7 +439,7 @@ fn validate_update(sim: &SimImpulse, update: &ThresholdUpdate) -> Result<(), Str
 /// state. The per-window results are written while serialising, window by window: the
 /// whole result set of a large test set is tens of megabytes as JSON and is never built.
 pub fn classify_response(
-    project: u32,
+    project: u64,
     sim: &SimImpulse,
     results: Results,
     window_range: Option<std::ops::Range<usize>>,
@@ -503,7 +515,7 @@ pub fn classify_response(
 /// Windows of a test set at some thresholds, whose results are made one at a time.
 #[derive(Debug, Clone)]
 pub struct Windows<'a> {
-    project: u32,
+    project: u64,
     sim: &'a SimImpulse,
     set: Option<&'a TestSet>,
     thresholds: Thresholds,
@@ -563,9 +575,20 @@ impl Serialize for WindowPredictions<'_> {
                 prediction_correct: Some(prediction == expected),
                 prediction,
                 anomaly_scores: None,
+                expected_anomaly_outcome: anomaly_outcome(set, i).map(str::to_string),
             }
         }))
     }
+}
+
+/// The window's expected anomaly outcome, on impulses that detect anomalies.
+fn anomaly_outcome(set: &TestSet, i: usize) -> Option<&'static str> {
+    let anomaly = set.anomaly_label?;
+    Some(if set.expected[i] == anomaly {
+        ANOMALY_OUTCOME
+    } else {
+        NO_ANOMALY_OUTCOME
+    })
 }
 
 /// A score as JSON prints it: the shortest decimal that reads back as the same `f32`.
@@ -591,7 +614,7 @@ fn classification(
             thresholds.min_score,
         ),
         BlockRole::Anomaly => (
-            BTreeMap::from([(
+            ClassScores(vec![(
                 "anomaly".to_string(),
                 json_score(set.anomaly_score(i, thresholds.aggregation).unwrap_or(0.0)),
             )]),
@@ -602,7 +625,7 @@ fn classification(
             let mean = set.anomaly_score(i, Aggregation::Mean).unwrap_or(0.0);
             let max = set.anomaly_score(i, Aggregation::Max).unwrap_or(0.0);
             (
-                BTreeMap::from([(
+                ClassScores(vec![(
                     "anomaly".to_string(),
                     json_score(set.anomaly_score(i, thresholds.aggregation).unwrap_or(0.0)),
                 )]),
@@ -625,6 +648,17 @@ fn classification(
             label: expected.to_string(),
         }],
         thresholds: block.thresholds.clone(),
+        expected_anomaly_outcome: anomaly_outcome(set, i).map(|outcome| {
+            vec![StructuredLabel {
+                start_index: 0,
+                end_index: 0,
+                label: outcome.to_string(),
+            }]
+        }),
+        // An image is one window.
+        interval_ms: Some(0.0),
+        frequency_hz: Some(0.0),
+        result_count: Some(1),
     }
 }
 
@@ -642,7 +676,7 @@ mod tests {
     }
 
     fn request(
-        entries: &[(u32, &str, ThresholdValue)],
+        entries: &[(u64, &str, ThresholdValue)],
         allow: bool,
     ) -> SetImpulseThresholdsRequest {
         let mut request = SetImpulseThresholdsRequest::without_jobs(
@@ -706,7 +740,8 @@ mod tests {
                 t0,
             )
             .unwrap_err();
-        assert!(blocked.error.contains(BLOCKED_BY_JOB));
+        assert!(blocked.error.contains(BLOCKED_BY_JOB_MESSAGE));
+        assert_eq!(s.running_jobs(t0).count(), 1);
         let later = t0 + Duration::from_secs(3);
         s.advance(later);
         assert!(s.job(job).unwrap().to_api(later).is_finished());

@@ -72,17 +72,17 @@ impl Default for TunerConfig {
 pub enum Cmd {
     /// Resolve the project, read the impulse (default when `None`), the project's impulses
     /// and every threshold; answer with [`Msg::Loaded`].
-    LoadImpulse { impulse: Option<u32> },
+    LoadImpulse { impulse: Option<u64> },
     /// Read the model testing summary; answer with [`Msg::ResultsLoaded`].
-    LoadResults { impulse: u32 },
+    LoadResults { impulse: u64 },
     /// Answer with [`Msg::SetDone`].
     SetThresholds {
         request_id: u64,
-        impulse: u32,
+        impulse: u64,
         request: SetImpulseThresholdsRequest,
     },
     /// regenerateModelTestingSummary; answer with [`Msg::RegenerationStarted`].
-    StartRegeneration { impulse: u32 },
+    StartRegeneration { impulse: u64 },
     /// Wait `after`, then getJobStatus; answer with [`Msg::JobPolled`].
     PollJob { job_id: u64, after: Duration },
     /// Read the per-window results page by page; answer with [`Msg::TestSetProgress`]
@@ -93,7 +93,7 @@ pub enum Cmd {
 /// What the loader read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
-    pub project_id: u32,
+    pub project_id: u64,
     pub project_name: String,
     pub impulse: Impulse,
     pub impulses: Vec<Impulse>,
@@ -127,7 +127,7 @@ pub enum Msg {
     Tick,
     Loaded(Result<Loaded, ApiError>),
     ResultsLoaded {
-        impulse: u32,
+        impulse: u64,
         result: Result<ModelTestingSummary, ApiError>,
     },
     SetDone {
@@ -135,7 +135,7 @@ pub enum Msg {
         result: Result<SetImpulseThresholdsResponse, ApiError>,
     },
     RegenerationStarted {
-        impulse: u32,
+        impulse: u64,
         result: Result<u64, ApiError>,
     },
     JobPolled {
@@ -143,13 +143,13 @@ pub enum Msg {
         result: Result<Job, ApiError>,
     },
     TestSetProgress {
-        impulse: u32,
+        impulse: u64,
         loaded: u64,
         total: u64,
     },
     /// The per-window results, or why there is no preview.
     TestSetLoaded {
-        impulse: u32,
+        impulse: u64,
         result: Result<Arc<TestSet>, String>,
     },
     /// A signal asks to stop now.
@@ -281,7 +281,7 @@ enum Plan {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum AfterSettle {
     Quit,
-    Switch(u32),
+    Switch(u64),
 }
 
 /// Why the tuner stopped, and what it could not save.
@@ -293,7 +293,7 @@ pub struct ExitReport {
 #[derive(Debug, Clone, PartialEq)]
 struct InFlight {
     request_id: u64,
-    impulse: u32,
+    impulse: u64,
     sent_at: Instant,
     /// (slider id, its edit count when sent, the value sent)
     entries: Vec<(String, u64, ThresholdValue)>,
@@ -305,7 +305,7 @@ pub struct Tuner {
     pub config: TunerConfig,
     started: Instant,
     pub host: String,
-    pub project_id: Option<u32>,
+    pub project_id: Option<u64>,
     pub project_name: Option<String>,
     pub impulse: Option<Impulse>,
     pub impulses: Vec<Impulse>,
@@ -341,7 +341,7 @@ impl Tuner {
     pub fn new(
         config: TunerConfig,
         host: impl Into<String>,
-        impulse: Option<u32>,
+        impulse: Option<u64>,
         now: Instant,
     ) -> (Self, Vec<Cmd>) {
         let tuner = Self {
@@ -471,7 +471,7 @@ impl Tuner {
         cmds
     }
 
-    fn is_current(&self, impulse: u32) -> bool {
+    fn is_current(&self, impulse: u64) -> bool {
         self.impulse.as_ref().is_some_and(|i| i.id == impulse)
     }
 
@@ -985,7 +985,7 @@ impl Tuner {
         {
             return Plan::FollowJob(job);
         }
-        if !(e.is_transient() || e.is_blocked_by_job()) {
+        if !(e.is_transient() || e.blocking_job().is_some()) {
             return Plan::GiveUp;
         }
         self.failures += 1;
@@ -1014,13 +1014,15 @@ impl Tuner {
 
     fn on_regeneration_status(
         &mut self,
-        impulse: u32,
+        impulse: u64,
         response: &SetImpulseThresholdsResponse,
         now: Instant,
         cmds: &mut Vec<Cmd>,
     ) {
-        match response.regenerate_model_testing_status {
-            RegenerateStatus::Regenerated => {
+        match &response.regenerate_model_testing_status {
+            // A status this version does not know: the values are saved; what became of
+            // the results, the summary itself says.
+            RegenerateStatus::Regenerated | RegenerateStatus::Other(_) => {
                 self.metrics.loading = true;
                 cmds.push(Cmd::LoadResults { impulse });
             }
@@ -1123,7 +1125,7 @@ impl Tuner {
         self.exit = Some(ExitReport { unsaved });
     }
 
-    fn switch_impulse(&mut self, id: u32, now: Instant, cmds: &mut Vec<Cmd>) {
+    fn switch_impulse(&mut self, id: u64, now: Instant, cmds: &mut Vec<Cmd>) {
         if self.impulse.as_ref().is_some_and(|i| i.id == id) {
             return;
         }
@@ -1232,7 +1234,7 @@ impl Tuner {
         self.impulse = Some(loaded.impulse);
     }
 
-    fn on_results(&mut self, impulse: u32, result: Result<ModelTestingSummary, ApiError>) {
+    fn on_results(&mut self, impulse: u64, result: Result<ModelTestingSummary, ApiError>) {
         if self.impulse.as_ref().map(|i| i.id) != Some(impulse) {
             return;
         }
@@ -1245,7 +1247,7 @@ impl Tuner {
                         StaleReason::CanRegenerateModelSummary => {
                             "needs a regeneration job: press g".into()
                         }
-                        StaleReason::ShouldRerunFullJob => reason.explanation().into(),
+                        _ => reason.explanation(),
                     });
                 } else if summary.window_count() == 0 {
                     self.metrics.none = true;
@@ -1267,7 +1269,7 @@ impl Tuner {
 
     fn on_regeneration_started(
         &mut self,
-        impulse: u32,
+        impulse: u64,
         result: Result<u64, ApiError>,
         cmds: &mut Vec<Cmd>,
     ) {

@@ -198,7 +198,7 @@ pub enum SyncState {
 /// One (learn block, threshold key).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Slider {
-    pub block_id: u32,
+    pub block_id: u64,
     pub block_title: String,
     pub block_type: String,
     pub key: String,

@@ -76,7 +76,7 @@ fn sets(cmds: &[Cmd]) -> Vec<(u64, SetImpulseThresholdsRequest)> {
         .collect()
 }
 
-fn values(request: &SetImpulseThresholdsRequest) -> Vec<(u32, &str, f64)> {
+fn values(request: &SetImpulseThresholdsRequest) -> Vec<(u64, &str, f64)> {
     request
         .thresholds
         .iter()
@@ -278,11 +278,11 @@ fn a_refusal_by_a_running_job_follows_the_job_then_sends() {
     let cmds = answer(
         &mut t,
         first,
-        Err(ApiError::Refused {
+        Err(ApiError::BlockedByJob {
             operation: "setImpulseThresholds",
-            message: "Cannot set thresholds: blocked by a running model testing job (job 9). \
-                      Wait for it to finish."
-                .into(),
+            message: "any words at all".into(),
+            job_id: 9,
+            category: "Regenerating model testing summary".into(),
         }),
         t0 + 310 * MS,
     );

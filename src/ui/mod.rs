@@ -862,14 +862,16 @@ fn line_dataset<'a>(name: &'a str, style: Style, points: &'a [(f64, f64)]) -> Da
 }
 
 /// The status pane's words for a regeneration status: what it means, what to do.
-pub fn explain(status: RegenerateStatus) -> &'static str {
+pub fn explain(status: &RegenerateStatus) -> String {
     match status {
-        RegenerateStatus::Regenerated => "saved; the figures are the new results",
+        RegenerateStatus::Regenerated => "saved; the figures are the new results".into(),
         RegenerateStatus::NotRegenerated => {
             "saved; results not regenerated (none existed, or the model needs a full test run)"
+                .into()
         }
-        RegenerateStatus::StartedJob => "saved; a job is regenerating the results",
-        RegenerateStatus::RequiresJob => "saved; results stale: press g to regenerate",
+        RegenerateStatus::StartedJob => "saved; a job is regenerating the results".into(),
+        RegenerateStatus::RequiresJob => "saved; results stale: press g to regenerate".into(),
+        RegenerateStatus::Other(_) => status.explanation(),
     }
 }
 
@@ -903,15 +905,15 @@ fn status_line<'a>(entry: &StatusEntry, theme: &Theme) -> Line<'a> {
     match &entry.outcome {
         StatusOutcome::Pending => spans.push(Span::styled("sending…", theme.pending)),
         StatusOutcome::Saved(r) => {
-            let status = r.regenerate_model_testing_status;
+            let status = &r.regenerate_model_testing_status;
             let style = match status {
                 RegenerateStatus::Regenerated => theme.good,
-                RegenerateStatus::NotRegenerated => theme.info,
+                RegenerateStatus::NotRegenerated | RegenerateStatus::Other(_) => theme.info,
                 RegenerateStatus::StartedJob => theme.accent,
                 RegenerateStatus::RequiresJob => theme.warn,
             };
             spans.push(Span::styled(
-                status.as_str().to_string(),
+                crate::text::clean(status.as_str()),
                 style.add_modifier(Modifier::BOLD),
             ));
             spans.push(Span::raw(format!(" {}", explain(status))));

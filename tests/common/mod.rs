@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod openapi;
+pub mod spec_subset;
 
 use std::time::Duration;
 
@@ -29,7 +30,7 @@ pub fn client(studio: &Studio) -> StudioClient {
 
 /// A set-thresholds request from (block, key, value) entries.
 pub fn set_request(
-    entries: &[(u32, &str, ei_tune::api::models::ThresholdValue)],
+    entries: &[(u64, &str, ei_tune::api::models::ThresholdValue)],
     allow_jobs: bool,
 ) -> ei_tune::api::models::SetImpulseThresholdsRequest {
     use ei_tune::api::models::{SetImpulseThresholdsRequest, ThresholdUpdate};

@@ -1,7 +1,10 @@
 //! Validates JSON against schemas of the published Studio OpenAPI spec (OpenAPI 3.0).
 //!
-//! The spec is read from `../shared/openapi/edge-impulse-openapi.yml` (or the file named by
-//! `EI_OPENAPI_SPEC`), never copied into the repository. OpenAPI 3.0 schemas are not JSON
+//! The schemas come from the committed subset of the spec that ei-tune uses
+//! (`tests/data/studio-openapi-subset.json`, see `spec_subset`), so that the tests run on a
+//! fresh clone; the published spec itself is read from
+//! `../shared/openapi/edge-impulse-openapi.yml` (or the file named by `EI_OPENAPI_SPEC`) only
+//! to check that the subset is derived from it exactly. OpenAPI 3.0 schemas are not JSON
 //! Schema (`nullable`, no type arrays), hence this small validator of the keywords the spec
 //! uses: $ref, allOf, oneOf, anyOf, type, nullable, required, properties, items, enum,
 //! additionalProperties.
@@ -24,20 +27,20 @@ pub fn spec_path() -> PathBuf {
         })
 }
 
-/// The published spec, loaded once per test binary. Panics with a plain explanation when
-/// it is absent: a conformance test that passes without the spec would prove nothing.
+/// The published spec, whole, when it is beside the repository.
+pub fn published_spec() -> Option<Value> {
+    let text = std::fs::read_to_string(spec_path()).ok()?;
+    Some(serde_yaml::from_str(&text).expect("the published OpenAPI spec is not YAML"))
+}
+
+/// The committed subset of the spec, loaded once per test binary.
 pub fn spec() -> &'static Spec {
     static SPEC: OnceLock<Spec> = OnceLock::new();
     SPEC.get_or_init(|| {
-        let path = spec_path();
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-            panic!(
-                "the published OpenAPI spec is absent ({}: {e}); the schema conformance tests \
-                 need it: put it there or set EI_OPENAPI_SPEC to its path",
-                path.display()
-            )
-        });
-        let doc: Value = serde_yaml::from_str(&text).expect("the OpenAPI spec is not YAML");
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(super::spec_subset::SUBSET_FILE);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let doc: Value = serde_json::from_str(&text).expect("the spec subset is not JSON");
         Spec { doc }
     })
 }
