@@ -1,4 +1,4 @@
-//! Writes `tests/data/studio-openapi-subset.json`: the operations of the published Studio
+//! Writes `assets/studio-openapi-subset.json`: the operations of the published Studio
 //! OpenAPI spec that ei-tune uses, with the schemas they reach and no prose.
 //!
 //! `cargo run --example derive_spec [SPEC.yml]` (default `../shared/openapi/edge-impulse-openapi.yml`).

@@ -333,7 +333,7 @@ async fn load_impulse(
     impulse: Option<u64>,
 ) -> Result<Loaded, ApiError> {
     let impulse: Impulse = client.get_impulse(project_id, impulse).await?;
-    let (impulses, blocks) = futures::try_join!(
+    let (impulses, thresholds) = futures::try_join!(
         client.list_impulses(project_id),
         client.impulse_thresholds(project_id, &impulse)
     )?;
@@ -342,6 +342,7 @@ async fn load_impulse(
         project_name,
         impulse,
         impulses,
-        blocks,
+        blocks: thresholds.blocks,
+        unreadable: thresholds.unreadable,
     })
 }

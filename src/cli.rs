@@ -263,6 +263,13 @@ pub struct ServeArgs {
     /// Inject faults, e.g. latency=20ms,jitter=10ms,5xx=0.1,429=0.05,drop-before=0.05,drop-after=0.05,slow=0.05,non-json=0.05,refuse=0.02,seed=7
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
+    /// Vary the answers the ways the spec allows: all, or some of unknown-fields,
+    /// no-optional, unknown-enums, integers, unicode-labels
+    #[arg(long, value_name = "LIST")]
+    pub variations: Option<String>,
+    /// Learn blocks whose configuration cannot be read (comma-separated ids)
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub unreadable_blocks: Vec<u64>,
 }
 
 #[cfg(test)]

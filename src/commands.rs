@@ -10,6 +10,7 @@ use crate::api::models::*;
 use crate::api::{ApiError, BlockThresholds, ClientConfig, Secret, StudioClient};
 use crate::app::{self, App, Input};
 use crate::cli::{ConnectionArgs, ServeArgs, TuiArgs};
+use crate::jobs::{JobOutcome, JobState, JobWatch};
 use crate::studio::{Studio, StudioConfig, random_api_key};
 use crate::terminal::TerminalGuard;
 use crate::tuner::{ExitReport, Loaded, TunerConfig};
@@ -128,6 +129,21 @@ pub struct Target {
     pub impulse: Impulse,
 }
 
+impl Target {
+    /// Every threshold of the impulse that can be read; the blocks that cannot are named
+    /// on stderr, and the rest works.
+    pub async fn thresholds(&self) -> Result<Vec<BlockThresholds>, CommandError> {
+        let all = self
+            .client
+            .impulse_thresholds(self.project, &self.impulse)
+            .await?;
+        for block in &all.unreadable {
+            eprintln!("warning: skipped {}", block.describe());
+        }
+        Ok(all.blocks)
+    }
+}
+
 pub async fn target(args: &ConnectionArgs) -> Result<Target, CommandError> {
     let client = client(args)?;
     let project = client.resolve_project(args.project).await?;
@@ -142,7 +158,7 @@ pub async fn target(args: &ConnectionArgs) -> Result<Target, CommandError> {
 /// `ei-tune list`.
 pub async fn list(args: &ConnectionArgs, as_json: bool) -> Result<String, CommandError> {
     let t = target(args).await?;
-    let blocks = t.client.impulse_thresholds(t.project, &t.impulse).await?;
+    let blocks = t.thresholds().await?;
     if as_json {
         let rows: Vec<serde_json::Value> = blocks
             .iter()
@@ -268,7 +284,7 @@ pub fn parse_assignment(text: &str) -> Result<Assignment, String> {
 
 /// Checks a raw value against a threshold and converts it to what the API takes.
 pub fn threshold_value(threshold: &BlockThreshold, raw: &str) -> Result<ThresholdValue, String> {
-    if let Some(options) = &threshold.dropdown_options {
+    if let Some(options) = threshold.options() {
         return if options.iter().any(|o| o.value == raw) {
             Ok(ThresholdValue::Text(raw.to_string()))
         } else {
@@ -282,6 +298,10 @@ pub fn threshold_value(threshold: &BlockThreshold, raw: &str) -> Result<Threshol
                     .join(", ")
             ))
         };
+    }
+    if threshold.takes_text() {
+        // A string threshold without options: Studio's value is text, and so is ours.
+        return Ok(ThresholdValue::Text(raw.to_string()));
     }
     let value: f64 = raw
         .parse()
@@ -377,7 +397,7 @@ pub async fn set(
         }
     }
     let t = target(&args).await?;
-    let blocks = t.client.impulse_thresholds(t.project, &t.impulse).await?;
+    let blocks = t.thresholds().await?;
     let mut updates = match &file {
         Some(file) => crate::whatif::file_updates(file, &blocks)
             .map_err(|p| CommandError::usage(p.join("\n")))?,
@@ -457,45 +477,63 @@ pub async fn regenerate(args: &ConnectionArgs, wait: bool) -> Result<String, Com
             t.impulse.id
         ));
     }
-    let job = follow_job(&t.client, t.project, job_id).await?;
-    if job.finished_successful != Some(true) {
-        return Err(CommandError::failed(format!(
-            "regeneration job {job_id} failed"
-        )));
-    }
+    let outcome = follow_job(&t.client, t.project, job_id).await?;
+    let mut out = match outcome {
+        JobOutcome::Failed => {
+            return Err(CommandError::failed(format!(
+                "regeneration job {job_id} failed"
+            )));
+        }
+        JobOutcome::Succeeded => format!("Regeneration job {job_id} finished.\n"),
+        JobOutcome::Unreported => format!(
+            "Regeneration job {job_id} finished; Studio did not say whether it succeeded, \
+             so here is what it reports now.\n"
+        ),
+    };
     let summary = t
         .client
         .model_testing_summary(t.project, t.impulse.id)
         .await?;
-    let mut out = format!("Regeneration job {job_id} finished.\n");
     out.push_str(&format_summary(&t.impulse, &summary));
     Ok(out)
 }
 
-/// Polls a job until it finishes, with a progress line on stderr.
-pub async fn follow_job(client: &StudioClient, project: u64, job_id: u64) -> Result<Job, ApiError> {
+/// Polls a job until it finishes, with a progress line on stderr. Polls that fail for a
+/// passing reason are tried again; the wait ends as [`JobWatch`] says.
+pub async fn follow_job(
+    client: &StudioClient,
+    project: u64,
+    job_id: u64,
+) -> Result<JobOutcome, CommandError> {
     let started = Instant::now();
+    let mut watch = JobWatch::new(job_id, started);
     let mut stderr = std::io::stderr();
     let interactive = stderr.is_terminal();
     const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
     let mut tick = 0usize;
     loop {
-        let job = client.job_status(project, job_id).await?;
-        if job.is_finished() {
-            if interactive {
-                let _ = write!(stderr, "\r\x1b[K");
+        let now = Instant::now();
+        let state = match client.job_status(project, job_id).await {
+            Ok(job) => Some(watch.observe(&job, now)),
+            Err(e) if e.is_transient() => watch.poll_failed(now),
+            Err(e) => return Err(e.into()),
+        };
+        let label = match state {
+            Some(JobState::Finished(outcome)) => {
+                if interactive {
+                    let _ = write!(stderr, "\r\x1b[K");
+                }
+                return Ok(outcome);
             }
-            return Ok(job);
-        }
-        let state = if job.started.is_some() {
-            "running"
-        } else {
-            "queued"
+            Some(JobState::GaveUp(why)) => return Err(CommandError::failed(why)),
+            Some(JobState::Queued) => "queued",
+            Some(JobState::Running) => "running",
+            None => "not answering",
         };
         if interactive {
             let _ = write!(
                 stderr,
-                "\r{} job {job_id} {state} {:.1} s",
+                "\r{} job {job_id} {label} {:.1} s",
                 SPINNER[tick % SPINNER.len()],
                 started.elapsed().as_secs_f64()
             );
@@ -503,7 +541,7 @@ pub async fn follow_job(client: &StudioClient, project: u64, job_id: u64) -> Res
         } else if tick.is_multiple_of(8) {
             let _ = writeln!(
                 stderr,
-                "job {job_id} {state} {:.0} s",
+                "job {job_id} {label} {:.0} s",
                 started.elapsed().as_secs_f64()
             );
         }
@@ -549,15 +587,11 @@ pub fn format_summary(impulse: &Impulse, summary: &ModelTestingSummary) -> Strin
     let _ = writeln!(
         out,
         "accuracy {}  ({} good, {} bad)",
-        percent(a.accuracy_score),
+        percent(a.accuracy()),
         a.total_summary.good,
         a.total_summary.bad
     );
-    let _ = writeln!(
-        out,
-        "balanced accuracy {}",
-        percent(a.balanced_accuracy_score)
-    );
+    let _ = writeln!(out, "balanced accuracy {}", percent(a.balanced_accuracy()));
     if a.anomaly_accuracy_score.is_some() {
         let _ = writeln!(
             out,
@@ -797,6 +831,13 @@ pub async fn serve(args: &ServeArgs) -> Result<(), CommandError> {
         .map(crate::studio::faults::FaultSpec::parse)
         .transpose()
         .map_err(|e| CommandError::usage(format!("--faults: {e}")))?;
+    config.variations = args
+        .variations
+        .as_deref()
+        .map(crate::studio::variations::Variations::parse)
+        .transpose()
+        .map_err(|e| CommandError::usage(format!("--variations: {e}")))?;
+    config.unreadable_blocks = args.unreadable_blocks.clone();
     if !args.bind.is_loopback() {
         eprintln!(
             "warning: binding {}: the simulator is reachable from the network",

@@ -20,7 +20,7 @@ use crate::tuner::{SWEEP_POINTS, Slider};
 /// string ones follow on lines of their own, commented.
 pub async fn list_runner(args: &ConnectionArgs) -> Result<String, CommandError> {
     let t = target(args).await?;
-    let blocks = t.client.impulse_thresholds(t.project, &t.impulse).await?;
+    let blocks = t.thresholds().await?;
     Ok(runner_argument(&blocks))
 }
 
@@ -61,7 +61,7 @@ pub struct ThresholdsFile {
 /// `ei-tune export [FILE]`.
 pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String, CommandError> {
     let t = target(args).await?;
-    let blocks = t.client.impulse_thresholds(t.project, &t.impulse).await?;
+    let blocks = t.thresholds().await?;
     let export = ThresholdsFile {
         project_id: Some(t.project),
         impulse_id: Some(t.impulse.id),
@@ -123,11 +123,13 @@ pub fn file_updates(
             problems.push(format!("{at}: no such threshold on this impulse"));
             continue;
         };
-        let typed = match (&threshold.dropdown_options, &u.value) {
-            (Some(_), ThresholdValue::Number(_)) => {
-                Err("expects one of its options, not a number".to_string())
-            }
-            (None, ThresholdValue::Text(_)) => Err("expects a number, not a string".to_string()),
+        let typed = match (threshold.takes_text(), &u.value) {
+            (true, ThresholdValue::Number(_)) => Err(if threshold.options().is_some() {
+                "expects one of its options, not a number".to_string()
+            } else {
+                "expects text, not a number".to_string()
+            }),
+            (false, ThresholdValue::Text(_)) => Err("expects a number, not a string".to_string()),
             _ => threshold_value(threshold, &u.value.to_string()),
         };
         match typed {
@@ -231,6 +233,11 @@ pub fn suggestions(
             let Some(scale) = slider.scale() else {
                 continue;
             };
+            // The whole span of the scores is searched, whatever Studio suggests.
+            let scale = match (parameter, set.anomaly_span()) {
+                (Parameter::MinAnomalyScore, Some((lo, hi))) => scale.covering(lo, hi),
+                _ => *scale,
+            };
             let objective = if wanted.applies_to(parameter) {
                 wanted
             } else {
@@ -269,7 +276,7 @@ pub async fn suggest(
         return Err(CommandError::usage("--max-fpr takes a rate from 0 to 1"));
     }
     let t = target(args).await?;
-    let blocks = t.client.impulse_thresholds(t.project, &t.impulse).await?;
+    let blocks = t.thresholds().await?;
     let set = load_test_set(&t.client, t.project, &t.impulse, |_, _| {})
         .await
         .map_err(|e| match e {

@@ -32,7 +32,7 @@ async fn every_read_operation_works() {
     let default = c.get_impulse(P, None).await.unwrap();
     assert_eq!(default.id, 1);
     let visual = c.get_impulse(P, Some(3)).await.unwrap();
-    let blocks = c.impulse_thresholds(P, &default).await.unwrap();
+    let blocks = c.impulse_thresholds(P, &default).await.unwrap().blocks;
     assert_eq!(
         blocks
             .iter()
@@ -43,7 +43,7 @@ async fn every_read_operation_works() {
     // the anomaly block was read with getAnomaly, the classifier with getKeras
     assert_eq!(studio.request_count("getAnomaly"), 1);
     assert_eq!(studio.request_count("getKeras"), 1);
-    let visual_blocks = c.impulse_thresholds(P, &visual).await.unwrap();
+    let visual_blocks = c.impulse_thresholds(P, &visual).await.unwrap().blocks;
     let dropdown = &visual_blocks[0].thresholds[1];
     assert_eq!(dropdown.value, ThresholdValue::Text("max".into()));
     assert_eq!(dropdown.dropdown_options.as_ref().unwrap().len(), 2);
@@ -158,7 +158,8 @@ async fn regenerated_results_are_visible_at_once() {
     assert_eq!(
         c.impulse_thresholds(P, &c.get_impulse(P, None).await.unwrap())
             .await
-            .unwrap()[0]
+            .unwrap()
+            .blocks[0]
             .thresholds[0]
             .value,
         num(0.95)

@@ -2,37 +2,11 @@
 
 mod common;
 
-use std::process::Output;
-
 use ei_tune::api::models::ThresholdValue;
-use ei_tune::studio::Studio;
 use serde_json::Value;
 use tokio::process::Command;
 
-use common::{KEY, studio, studio_with_jobs};
-
-fn ei_tune(studio: &Studio) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ei-tune"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("EI_API_ENDPOINT", studio.base_url())
-        .env("EI_API_KEY", KEY)
-        .kill_on_drop(true);
-    cmd
-}
-
-async fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().await.expect("the binary runs");
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
+use common::{ei_tune, run, studio, studio_with_jobs};
 
 #[tokio::test]
 async fn list_prints_a_table_and_json() {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use futures::future::try_join_all;
+use futures::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -57,6 +57,34 @@ pub struct BlockThresholds {
     pub block: ImpulseLearnBlock,
     pub thresholds: Vec<BlockThreshold>,
 }
+
+/// A learn block whose thresholds could not be read, and why in the server's words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnreadableBlock {
+    pub block: ImpulseLearnBlock,
+    pub reason: String,
+}
+
+impl UnreadableBlock {
+    /// One line for a warning: `block 7 (vlm, "Captioner"): why`.
+    pub fn describe(&self) -> String {
+        crate::text::clean(&format!(
+            "block {} ({}, \"{}\"): {}",
+            self.block.id, self.block.kind, self.block.title, self.reason
+        ))
+    }
+}
+
+/// Every threshold of an impulse: the blocks that could be read, and those that could not
+/// (one block a server cannot serve does not sink the others).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImpulseThresholds {
+    pub blocks: Vec<BlockThresholds>,
+    pub unreadable: Vec<UnreadableBlock>,
+}
+
+/// Learn blocks read at once: enough to hide latency, few enough to spare a server.
+pub const BLOCK_READS_IN_FLIGHT: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct StudioClient {
@@ -185,36 +213,74 @@ impl StudioClient {
         .await
     }
 
-    /// The thresholds of one learn block, from whichever endpoint serves its type.
+    /// The thresholds of one learn block, from the endpoint that serves its type (for a
+    /// type this version does not know, its family's endpoint, then the other). Only the
+    /// thresholds are decoded. A transient failure ends the attempt at once: the block
+    /// may be readable a moment later.
     pub async fn block_thresholds(
         &self,
         project: u64,
         block: &ImpulseLearnBlock,
     ) -> Result<BlockThresholds, ApiError> {
-        let thresholds = if block.kind.reads_with_get_anomaly() {
-            self.get_anomaly(project, block.id).await?.thresholds
-        } else {
-            self.get_keras(project, block.id).await?.thresholds
-        };
-        Ok(BlockThresholds {
-            block: block.clone(),
-            thresholds,
-        })
+        let mut first_error = None;
+        for endpoint in block.kind.config_endpoints() {
+            let (operation, family) = match endpoint {
+                ConfigEndpoint::Keras => ("getKeras", "keras"),
+                ConfigEndpoint::Anomaly => ("getAnomaly", "anomaly"),
+            };
+            let read: Result<BlockConfigThresholds, ApiError> = self
+                .get(
+                    operation,
+                    &format!("/api/{project}/training/{family}/{}", block.id),
+                    &[],
+                )
+                .await;
+            match read {
+                Ok(config) => {
+                    return Ok(BlockThresholds {
+                        block: block.clone(),
+                        thresholds: config.thresholds,
+                    });
+                }
+                Err(e) if e.is_transient() => return Err(e),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| {
+            ApiError::Config(format!("no endpoint reads blocks of type {}", block.kind))
+        }))
     }
 
-    /// Every threshold of an impulse, its blocks read concurrently, in block order.
+    /// Every threshold of an impulse, a few blocks read at a time, in block order. A
+    /// block that cannot be read for good is listed apart; a transient failure fails
+    /// the whole read, to be tried again.
     pub async fn impulse_thresholds(
         &self,
         project: u64,
         impulse: &Impulse,
-    ) -> Result<Vec<BlockThresholds>, ApiError> {
-        try_join_all(
-            impulse
-                .learn_blocks
-                .iter()
-                .map(|block| self.block_thresholds(project, block)),
-        )
-        .await
+    ) -> Result<ImpulseThresholds, ApiError> {
+        let reads: Vec<_> = futures::stream::iter(impulse.learn_blocks.iter().cloned())
+            .map(|block| async move {
+                let read = self.block_thresholds(project, &block).await;
+                (block, read)
+            })
+            .buffered(BLOCK_READS_IN_FLIGHT)
+            .collect()
+            .await;
+        let mut all = ImpulseThresholds::default();
+        for (block, read) in reads {
+            match read {
+                Ok(thresholds) => all.blocks.push(thresholds),
+                Err(e) if e.is_transient() => return Err(e),
+                Err(e) => all.unreadable.push(UnreadableBlock {
+                    block,
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        Ok(all)
     }
 
     /// setImpulseThresholds. When Studio refuses, listActiveJobs says whether a job running

@@ -6,6 +6,6 @@ pub mod models;
 pub mod secret;
 pub mod skim;
 
-pub use client::{BlockThresholds, ClientConfig, StudioClient};
+pub use client::{BlockThresholds, ClientConfig, ImpulseThresholds, StudioClient, UnreadableBlock};
 pub use error::ApiError;
 pub use secret::Secret;

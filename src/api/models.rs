@@ -141,6 +141,19 @@ pub struct BlockThreshold {
     pub dropdown_options: Option<Vec<DropdownOption>>,
 }
 
+impl BlockThreshold {
+    /// The options of a dropdown threshold; `None` when it has none (or an empty list).
+    pub fn options(&self) -> Option<&[DropdownOption]> {
+        self.dropdown_options.as_deref().filter(|o| !o.is_empty())
+    }
+
+    /// Whether the value is text: one of the options, or free text when a string
+    /// threshold comes without options.
+    pub fn takes_text(&self) -> bool {
+        self.options().is_some() || matches!(self.value, ThresholdValue::Text(_))
+    }
+}
+
 /// `LearnBlockType`, kept as a string: the service adds types over time.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -160,9 +173,56 @@ impl LearnBlockType {
         matches!(self.0.as_str(), "anomaly" | "anomaly-gmm")
     }
 
-    pub fn is_object_detection(&self) -> bool {
-        self.0.ends_with("object-detection")
+    /// The endpoints that may serve this block's configuration, in the order to try them.
+    /// A type the spec listed when this was written has exactly one; a newer one is read
+    /// with the endpoint of its family (its name says which), then with the other.
+    pub fn config_endpoints(&self) -> &'static [ConfigEndpoint] {
+        use ConfigEndpoint::{Anomaly, Keras};
+        let name = self.0.as_str();
+        if self.reads_with_get_anomaly() {
+            &[Anomaly]
+        } else if KNOWN_KERAS_TYPES.contains(&name) {
+            &[Keras]
+        } else if name.contains("anomaly") && !name.starts_with("keras") {
+            &[Anomaly, Keras]
+        } else {
+            &[Keras, Anomaly]
+        }
     }
+
+    pub fn is_object_detection(&self) -> bool {
+        self.0.contains("object-detection")
+    }
+}
+
+/// The getKeras types of the spec's `LearnBlockType` as ei-tune knows them.
+const KNOWN_KERAS_TYPES: &[&str] = &[
+    "keras",
+    "keras-transfer-image",
+    "keras-transfer-kws",
+    "keras-object-detection",
+    "keras-regression",
+    "keras-akida",
+    "keras-akida-transfer-image",
+    "keras-akida-object-detection",
+    "keras-visual-anomaly",
+    "keras-freeform",
+];
+
+/// The operations that read a learn block's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigEndpoint {
+    /// getKeras, `/training/keras/{learnId}`.
+    Keras,
+    /// getAnomaly, `/training/anomaly/{learnId}`.
+    Anomaly,
+}
+
+/// The one part of KerasResponse and AnomalyConfigResponse ei-tune reads: decoding only
+/// this, a block whose other settings are unusual still opens.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BlockConfigThresholds {
+    pub thresholds: Vec<BlockThreshold>,
 }
 
 impl fmt::Display for LearnBlockType {
@@ -593,6 +653,30 @@ pub struct ModelTestingAccuracy {
     pub no_anomaly_accuracy_score: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mse_score: Option<f64>,
+}
+
+impl ModelTestingAccuracy {
+    /// `accuracyScore`, or where Studio left it out (it is optional), good over all.
+    pub fn accuracy(&self) -> Option<f64> {
+        self.accuracy_score.or_else(|| {
+            let GoodBad { good, bad } = self.total_summary;
+            let total = f64::from(good) + f64::from(bad);
+            (total > 0.0).then(|| f64::from(good) / total)
+        })
+    }
+
+    /// `balancedAccuracyScore`, or the mean of each label's good share.
+    pub fn balanced_accuracy(&self) -> Option<f64> {
+        self.balanced_accuracy_score.or_else(|| {
+            let recalls: Vec<f64> = self
+                .summary_per_class
+                .values()
+                .filter(|g| g.good + g.bad > 0)
+                .map(|g| f64::from(g.good) / (f64::from(g.good) + f64::from(g.bad)))
+                .collect();
+            (!recalls.is_empty()).then(|| recalls.iter().sum::<f64>() / recalls.len() as f64)
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -96,12 +96,16 @@ impl Thresholds {
     }
 }
 
-/// Learn block types that score anomalies rather than classes.
+/// Learn block types that score anomalies rather than classes: `anomaly`, `anomaly-gmm`,
+/// `keras-visual-anomaly`, and by the same family rule the types added since
+/// (`keras-anomaly`, …).
 pub fn is_anomaly_block(block_type: &str) -> bool {
-    matches!(
-        block_type,
-        "anomaly" | "anomaly-gmm" | "keras-visual-anomaly"
-    )
+    block_type.contains("anomaly")
+}
+
+/// Visual anomaly blocks: a grid of patch scores per image, aggregated by mean or max.
+pub fn is_visual_anomaly_block(block_type: &str) -> bool {
+    block_type.contains("visual-anomaly")
 }
 
 impl Default for Thresholds {
@@ -168,6 +172,20 @@ impl TestSet {
                 Aggregation::Max => max[i],
             }),
         }
+    }
+
+    /// The lowest and highest anomaly score of any window (for visual anomaly, under
+    /// either aggregation): a threshold outside decides every window alike.
+    pub fn anomaly_span(&self) -> Option<(f64, f64)> {
+        let scores: Box<dyn Iterator<Item = &f32>> = match &self.anomaly {
+            AnomalyScores::None => return None,
+            AnomalyScores::Single(s) => Box::new(s.iter()),
+            AnomalyScores::Visual { mean, max } => Box::new(mean.iter().chain(max)),
+        };
+        scores.filter(|s| s.is_finite()).fold(None, |span, &s| {
+            let s = f64::from(s);
+            Some(span.map_or((s, s), |(lo, hi): (f64, f64)| (lo.min(s), hi.max(s))))
+        })
     }
 
     /// The classifier's top class and its score for window `i` (ties go to the first).

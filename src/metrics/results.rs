@@ -7,7 +7,7 @@ use crate::api::models::{
     ANOMALY_OUTCOME, Impulse, ModelResult, NO_ANOMALY_OUTCOME, StructuredLabel,
 };
 
-use super::{AnomalyScores, TestSet, is_anomaly_block};
+use super::{AnomalyScores, TestSet, is_anomaly_block, is_visual_anomaly_block};
 
 /// Why an impulse's results cannot be previewed locally, in plain words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,14 +38,14 @@ impl TestSetBuilder {
         let mut anomaly = None;
         for block in &impulse.learn_blocks {
             let kind = block.kind.as_str();
-            let role = if kind.ends_with("object-detection") {
+            let role = if kind.contains("object-detection") {
                 return Err(NotPreviewable(
                     "no preview for object detection: its results need a full model testing run"
                         .into(),
                 ));
-            } else if kind == "keras-regression" {
+            } else if kind.contains("regression") {
                 return Err(NotPreviewable("no preview for regression models".into()));
-            } else if kind == "keras-visual-anomaly" {
+            } else if is_visual_anomaly_block(kind) {
                 Role::Visual
             } else if is_anomaly_block(kind) {
                 Role::Anomaly

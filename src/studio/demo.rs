@@ -110,6 +110,7 @@ pub fn demo_loaded(index: usize) -> Result<Loaded, String> {
                 thresholds: b.thresholds.clone(),
             })
             .collect(),
+        unreadable: Vec::new(),
     })
 }
 

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod faults;
 pub mod load;
 pub mod state;
+pub mod variations;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -50,6 +51,10 @@ pub struct StudioConfig {
     pub faults: Option<faults::FaultSpec>,
     /// The words of set-thresholds' refusal while a job runs (the spec leaves them open).
     pub blocked_by_job_message: String,
+    /// Answers varied the ways the spec allows, if any.
+    pub variations: Option<variations::Variations>,
+    /// Learn blocks whose configuration neither getKeras nor getAnomaly serves.
+    pub unreadable_blocks: Vec<u64>,
 }
 
 impl StudioConfig {
@@ -61,6 +66,8 @@ impl StudioConfig {
             job_duration: Duration::from_secs(3),
             faults: None,
             blocked_by_job_message: state::BLOCKED_BY_JOB_MESSAGE.into(),
+            variations: None,
+            unreadable_blocks: Vec::new(),
         }
     }
 }
@@ -98,6 +105,7 @@ struct Shared {
     journal: Arc<Mutex<Journal>>,
     api_key: Arc<str>,
     jwt: Option<Arc<str>>,
+    unreadable_blocks: Arc<[u64]>,
 }
 
 impl Shared {
@@ -111,6 +119,16 @@ impl Shared {
 
     fn journal(&self) -> MutexGuard<'_, Journal> {
         self.journal.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Refuses to read a block configured as unreadable.
+    fn readable(&self, learn: u64) -> Result<(), Refusal> {
+        if self.unreadable_blocks.contains(&learn) {
+            return Err(Refusal::soft(format!(
+                "Learn block {learn} has no configuration this endpoint can return"
+            )));
+        }
+        Ok(())
     }
 
     fn count(&self, operation: &'static str) {
@@ -138,10 +156,18 @@ impl Studio {
             journal: Arc::new(Mutex::new(Journal::default())),
             api_key: Arc::from(config.api_key.as_str()),
             jwt: config.jwt.as_deref().map(Arc::from),
+            unreadable_blocks: Arc::from(config.unreadable_blocks.as_slice()),
         };
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let mut app = router(shared.clone());
+        if let Some(v) = config.variations.clone() {
+            tracing::info!(?v, "varying answers");
+            app = app.layer(middleware::from_fn_with_state(
+                Arc::new(v),
+                variations::vary,
+            ));
+        }
         if let Some(spec) = config.faults.clone() {
             tracing::info!(?spec, "injecting faults");
             let faults = Arc::new(faults::Faults::new(spec));
@@ -406,6 +432,7 @@ async fn get_keras(
     reply((|| {
         project(&shared, &p)?;
         let learn: u64 = id("learnId", &learn)?;
+        shared.readable(learn)?;
         let state = shared.state();
         let block = state.block(learn)?;
         if block.block.kind.reads_with_get_anomaly() {
@@ -462,6 +489,7 @@ async fn get_anomaly(
     reply((|| {
         project(&shared, &p)?;
         let learn: u64 = id("learnId", &learn)?;
+        shared.readable(learn)?;
         let state = shared.state();
         let block = state.block(learn)?;
         if !block.block.kind.reads_with_get_anomaly() {

@@ -404,7 +404,12 @@ fn validate_update(sim: &SimImpulse, update: &ThresholdUpdate) -> Result<(), Str
                     .join(", ")
             )
         })?;
-    match (&threshold.dropdown_options, &update.value) {
+    match (threshold.options(), &update.value) {
+        // A string threshold without options takes any text.
+        (None, ThresholdValue::Text(_)) if threshold.takes_text() => Ok(()),
+        (None, ThresholdValue::Number(_)) if threshold.takes_text() => {
+            Err("expects text, not a number".into())
+        }
         (Some(options), ThresholdValue::Text(v)) => {
             if options.iter().any(|o| o.value == *v) {
                 Ok(())

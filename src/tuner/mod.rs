@@ -23,8 +23,9 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::api::ApiError;
-use crate::api::client::BlockThresholds;
+use crate::api::client::{BlockThresholds, UnreadableBlock};
 use crate::api::models::*;
+use crate::jobs::{JobOutcome, JobState, JobWatch};
 use crate::metrics::sweep::{self, Objective, Parameter, Sweep};
 use crate::metrics::{Summary, TestSet, Thresholds};
 pub use keys::Action;
@@ -98,6 +99,8 @@ pub struct Loaded {
     pub impulse: Impulse,
     pub impulses: Vec<Impulse>,
     pub blocks: Vec<BlockThresholds>,
+    /// Blocks whose thresholds could not be read: shown, with why.
+    pub unreadable: Vec<UnreadableBlock>,
 }
 
 /// A pointer event, already hit-tested against the slider bars.
@@ -197,6 +200,9 @@ impl Preview {
     }
 }
 
+/// The longest value that can be typed (text thresholds included).
+pub const MAX_TYPED_CHARS: usize = 200;
+
 /// Points of a sweep.
 pub const SWEEP_POINTS: usize = 101;
 
@@ -255,6 +261,8 @@ pub struct JobProgress {
     /// Time since it started, as of the last poll.
     pub elapsed: Duration,
     pub state: &'static str,
+    /// How long it is still waited for; set once its id is known.
+    watch: Option<JobWatch>,
 }
 
 impl JobProgress {
@@ -264,7 +272,14 @@ impl JobProgress {
             started: now,
             elapsed: Duration::ZERO,
             state,
+            watch: id.map(|id| JobWatch::new(id, now)),
         }
+    }
+
+    fn identified(&mut self, id: u64, now: Instant) {
+        self.id = Some(id);
+        self.state = "started";
+        self.watch = Some(JobWatch::new(id, now));
     }
 }
 
@@ -311,6 +326,8 @@ pub struct Tuner {
     pub impulses: Vec<Impulse>,
     pub connection: Connection,
     pub sliders: Vec<Slider>,
+    /// Learn blocks of the impulse whose thresholds could not be read.
+    pub unreadable: Vec<UnreadableBlock>,
     pub selected: usize,
     pub mode: Mode,
     pub status: VecDeque<StatusEntry>,
@@ -354,6 +371,7 @@ impl Tuner {
             impulses: Vec::new(),
             connection: Connection::Connecting,
             sliders: Vec::new(),
+            unreadable: Vec::new(),
             selected: 0,
             mode: Mode::Normal,
             status: VecDeque::new(),
@@ -440,7 +458,7 @@ impl Tuner {
                 self.on_set_done(request_id, result, now, &mut cmds);
             }
             Msg::RegenerationStarted { impulse, result } => {
-                self.on_regeneration_started(impulse, result, &mut cmds);
+                self.on_regeneration_started(impulse, result, now, &mut cmds);
             }
             Msg::JobPolled { job_id, result } => self.on_job_polled(job_id, result, now, &mut cmds),
             Msg::TestSetProgress {
@@ -462,6 +480,7 @@ impl Tuner {
                     };
                     self.preview.computed_for = None;
                     self.preview.swept_for = None;
+                    self.fit_ranges_to_scores();
                     self.refresh_saved();
                 }
             }
@@ -473,6 +492,26 @@ impl Tuner {
 
     fn is_current(&self, impulse: u64) -> bool {
         self.impulse.as_ref().is_some_and(|i| i.id == impulse)
+    }
+
+    /// Open-ended sliders cover the scores their thresholds are compared with, so that the
+    /// sweep and `o` search every value that decides differently (Studio's suggested value
+    /// may be absent, or far from the optimum).
+    fn fit_ranges_to_scores(&mut self) {
+        let PreviewSource::Ready(set) = &self.preview.source else {
+            return;
+        };
+        let Some((lo, hi)) = set.anomaly_span() else {
+            return;
+        };
+        for slider in &mut self.sliders {
+            if Parameter::of_key(&slider.block_type, &slider.key)
+                == Some(Parameter::MinAnomalyScore)
+                && let SliderKind::Numeric(scale) = &mut slider.kind
+            {
+                *scale = scale.covering(lo, hi);
+            }
+        }
     }
 
     /// The thresholds the sliders show, as the metrics take them.
@@ -617,7 +656,7 @@ impl Tuner {
                     text.pop();
                     *error = None;
                 }
-                KeyCode::Char(c) if !c.is_control() && text.chars().count() < 32 => {
+                KeyCode::Char(c) if !c.is_control() && text.chars().count() < MAX_TYPED_CHARS => {
                     text.push(c);
                     *error = None;
                 }
@@ -687,7 +726,7 @@ impl Tuner {
             Action::RevertToSaved => self.sliders.get(i).map(|s| s.saved.clone()),
             Action::Activate => match self.sliders.get(i).map(|s| &s.kind) {
                 Some(SliderKind::Options(_)) => step(self, 1, false),
-                Some(SliderKind::Numeric(_)) => {
+                Some(SliderKind::Numeric(_) | SliderKind::Text) => {
                     self.start_input();
                     None
                 }
@@ -1228,6 +1267,8 @@ impl Tuner {
         }
         self.selected = self.selected.min(sliders.len().saturating_sub(1));
         self.sliders = sliders;
+        self.fit_ranges_to_scores();
+        self.unreadable = loaded.unreadable;
         self.project_id = Some(loaded.project_id);
         self.project_name = Some(loaded.project_name);
         self.impulses = loaded.impulses;
@@ -1256,7 +1297,7 @@ impl Tuner {
                 } else {
                     self.metrics.none = false;
                     self.metrics.stale = None;
-                    if let Some(a) = summary.accuracy.accuracy_score {
+                    if let Some(a) = summary.accuracy.accuracy() {
                         self.metrics.accuracy_history.push(a);
                     }
                     self.metrics.summary = Some(summary);
@@ -1271,13 +1312,13 @@ impl Tuner {
         &mut self,
         impulse: u64,
         result: Result<u64, ApiError>,
+        now: Instant,
         cmds: &mut Vec<Cmd>,
     ) {
         match result {
             Ok(job_id) => {
                 if let Some(job) = &mut self.job {
-                    job.id = Some(job_id);
-                    job.state = "started";
+                    job.identified(job_id, now);
                 }
                 self.metrics.stale = Some(format!("regenerating (job {job_id})"));
                 cmds.push(Cmd::PollJob {
@@ -1303,50 +1344,75 @@ impl Tuner {
             return;
         };
         progress.elapsed = now.saturating_duration_since(progress.started);
-        match result {
-            Ok(job) if job.is_finished() => {
-                self.job = None;
-                if job.finished_successful == Some(true) {
-                    self.notice = Some(format!("job {job_id} finished: results regenerated"));
-                    if let Some(impulse) = self.impulse.clone() {
-                        self.metrics.loading = true;
-                        cmds.push(Cmd::LoadResults {
-                            impulse: impulse.id,
-                        });
-                        // The per-window results are read again; until then the preview
-                        // keeps the set it has.
-                        if !matches!(self.preview.source, PreviewSource::Ready(_)) {
-                            self.preview.source = PreviewSource::Loading {
-                                loaded: 0,
-                                total: 0,
-                            };
-                        }
-                        cmds.push(Cmd::LoadTestSet { impulse });
-                    }
-                } else {
-                    self.notice = Some(format!("job {job_id} failed"));
-                }
-                // Values held back while the job ran go now.
-                if self.sliders.iter().any(|s| s.sync == SyncState::Edited) {
-                    self.deadline = None;
-                    self.send(now, cmds);
-                }
+        let watch = progress
+            .watch
+            .get_or_insert_with(|| JobWatch::new(job_id, now));
+        let state = match &result {
+            Ok(job) => Some(watch.observe(job, now)),
+            // A poll that failed for a passing reason is tried again, within the limits.
+            Err(e) if e.is_transient() => watch.poll_failed(now),
+            Err(e) => Some(JobState::GaveUp(format!("lost track of job {job_id}: {e}"))),
+        };
+        match state {
+            Some(JobState::Finished(outcome)) => self.on_job_finished(job_id, outcome, now, cmds),
+            Some(JobState::GaveUp(why)) => {
+                self.notice = Some(why);
+                self.end_job(now, cmds);
             }
-            Ok(job) => {
-                progress.state = if job.started.is_some() {
-                    "running"
-                } else {
-                    "queued"
+            running => {
+                progress.state = match running {
+                    Some(JobState::Queued) => "queued",
+                    None => "not answering",
+                    _ => "running",
                 };
                 cmds.push(Cmd::PollJob {
                     job_id,
                     after: self.config.job_poll,
                 });
             }
-            Err(e) => {
-                self.job = None;
-                self.notice = Some(format!("lost track of job {job_id}: {e}"));
+        }
+    }
+
+    fn on_job_finished(
+        &mut self,
+        job_id: u64,
+        outcome: JobOutcome,
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        self.notice = Some(match outcome {
+            JobOutcome::Succeeded => format!("job {job_id} finished: results regenerated"),
+            JobOutcome::Failed => format!("job {job_id} failed"),
+            JobOutcome::Unreported => {
+                format!("job {job_id} finished (Studio did not say how): reading the results again")
             }
+        });
+        if outcome != JobOutcome::Failed
+            && let Some(impulse) = self.impulse.clone()
+        {
+            self.metrics.loading = true;
+            cmds.push(Cmd::LoadResults {
+                impulse: impulse.id,
+            });
+            // The per-window results are read again; until then the preview keeps the
+            // set it has.
+            if !matches!(self.preview.source, PreviewSource::Ready(_)) {
+                self.preview.source = PreviewSource::Loading {
+                    loaded: 0,
+                    total: 0,
+                };
+            }
+            cmds.push(Cmd::LoadTestSet { impulse });
+        }
+        self.end_job(now, cmds);
+    }
+
+    /// The job is over, or no longer followed: values held back while it ran go now.
+    fn end_job(&mut self, now: Instant, cmds: &mut Vec<Cmd>) {
+        self.job = None;
+        if self.sliders.iter().any(|s| s.sync == SyncState::Edited) {
+            self.deadline = None;
+            self.send(now, cmds);
         }
     }
 }

@@ -9,6 +9,8 @@ pub enum SliderKind {
     Numeric(Scale),
     /// A dropdown: the value is one of the options.
     Options(Vec<DropdownOption>),
+    /// A string threshold without options: any text, typed.
+    Text,
 }
 
 /// A numeric slider's range and steps.
@@ -63,6 +65,22 @@ impl Scale {
             decimals: decimals_of(fine),
             bounded,
         }
+    }
+
+    /// Widens an open range so that it covers `lo..=hi` (the scores a threshold is compared
+    /// with: beyond them every value decides alike), in steps of 1 % of the whole.
+    pub fn covering(self, lo: f64, hi: f64) -> Self {
+        if self.bounded || !(lo.is_finite() && hi.is_finite()) || (self.min <= lo && hi <= self.max)
+        {
+            return self;
+        }
+        let (lo, hi) = (lo.min(self.min), hi.max(self.max));
+        let fine = nice_step((hi - lo) / 100.0);
+        let coarse = fine * 10.0;
+        let decimals = decimals_of(fine);
+        let min = round_to((lo / coarse).floor() * coarse, decimals);
+        let max = round_to((hi / coarse).ceil() * coarse, decimals);
+        Self::from_parts(min, max, fine, false)
     }
 
     /// Widens an open range so that it holds `value`; a bounded one stays as it is.
@@ -218,8 +236,9 @@ pub struct Slider {
 
 impl Slider {
     pub fn new(block: &ImpulseLearnBlock, threshold: &BlockThreshold) -> Self {
-        let kind = match (&threshold.dropdown_options, &threshold.value) {
-            (Some(options), _) if !options.is_empty() => SliderKind::Options(options.clone()),
+        let kind = match (threshold.options(), &threshold.value) {
+            (Some(options), _) => SliderKind::Options(options.to_vec()),
+            (None, ThresholdValue::Text(_)) => SliderKind::Text,
             _ if is_probability_key(&threshold.key) => SliderKind::Numeric(Scale::probability()),
             (_, value) => {
                 let mut points = vec![value.as_number().unwrap_or(0.0)];
@@ -251,7 +270,7 @@ impl Slider {
     pub fn scale(&self) -> Option<&Scale> {
         match &self.kind {
             SliderKind::Numeric(scale) => Some(scale),
-            SliderKind::Options(_) => None,
+            SliderKind::Options(_) | SliderKind::Text => None,
         }
     }
 
@@ -313,6 +332,7 @@ impl Slider {
                     .map(|o| ThresholdValue::Text(o.value.clone()))
                     .unwrap_or_else(|| self.value.clone())
             }
+            SliderKind::Text => self.value.clone(),
         }
     }
 
@@ -324,6 +344,7 @@ impl Slider {
             return Err("type a value".into());
         }
         match &self.kind {
+            SliderKind::Text => Ok(ThresholdValue::Text(text.to_string())),
             SliderKind::Options(options) => options
                 .iter()
                 .find(|o| o.value.eq_ignore_ascii_case(text))
@@ -399,6 +420,16 @@ mod tests {
         assert_eq!(big.decimals, 0);
         let negative = Scale::open(&[-0.4, 0.2]);
         assert!(negative.min <= -0.4, "{negative:?}");
+    }
+
+    #[test]
+    fn open_ranges_cover_the_scores_they_are_compared_with() {
+        let open = Scale::open(&[0.3]);
+        let wide = open.covering(-0.5485, 1.1345);
+        assert_eq!((wide.min, wide.max, wide.fine), (-0.6, 1.2, 0.01));
+        assert_eq!(wide.covering(0.0, 1.0), wide, "already covered");
+        let p = Scale::probability();
+        assert_eq!(p.covering(-3.0, 9.0), p);
     }
 
     #[test]

@@ -295,25 +295,113 @@ fn a_refusal_by_a_running_job_follows_the_job_then_sends() {
     );
     assert_eq!(t.sync_label(&t.sliders[0]), "waiting");
     assert!(t.status[0].outcome != StatusOutcome::Pending);
-    let finished = Job {
-        id: 9,
+    let cmds = t.update(
+        Msg::JobPolled {
+            job_id: 9,
+            result: Ok(job(9, true, Some(true))),
+        },
+        t0 + 900 * MS,
+    );
+    assert_eq!(values(&sets(&cmds)[0].1), vec![(3, "min_score", 0.61)]);
+}
+
+fn job(id: u64, finished: bool, successful: Option<bool>) -> Job {
+    Job {
+        id,
         category: "c".into(),
         category_key: "k".into(),
         key: "k".into(),
         created: "2026-01-01T00:00:00Z".into(),
         started: Some("2026-01-01T00:00:00Z".into()),
-        finished: Some("2026-01-01T00:00:02Z".into()),
-        finished_successful: Some(true),
+        finished: finished.then(|| "2026-01-01T00:00:02Z".into()),
+        finished_successful: successful,
         job_notification_uids: vec![],
         additional_info: None,
         compute_time: None,
+    }
+}
+
+fn blocked_by(job_id: u64) -> Result<SetImpulseThresholdsResponse, ApiError> {
+    Err(ApiError::BlockedByJob {
+        operation: "setImpulseThresholds",
+        message: "busy".into(),
+        job_id,
+        category: "c".into(),
+    })
+}
+
+#[test]
+fn a_failed_poll_keeps_following_the_job_and_held_edits_go_when_it_ends() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
+    answer(&mut t, first, blocked_by(9), t0 + 310 * MS);
+    let gateway = ApiError::Status {
+        operation: "getJobStatus",
+        status: 502,
+        message: "Bad Gateway".into(),
+        retry_after: None,
     };
     let cmds = t.update(
         Msg::JobPolled {
             job_id: 9,
-            result: Ok(finished),
+            result: Err(gateway),
         },
-        t0 + 900 * MS,
+        t0 + 800 * MS,
+    );
+    assert_eq!(
+        cmds,
+        vec![Cmd::PollJob {
+            job_id: 9,
+            after: 500 * MS
+        }]
+    );
+    assert!(t.job.is_some(), "a 502 does not lose the job");
+    assert_eq!(t.sync_label(&t.sliders[0]), "waiting");
+    // It finishes without saying how: not a failure, and the held edit goes.
+    let cmds = t.update(
+        Msg::JobPolled {
+            job_id: 9,
+            result: Ok(job(9, true, None)),
+        },
+        t0 + 1300 * MS,
+    );
+    assert!(cmds.contains(&Cmd::LoadResults { impulse: 1 }), "{cmds:?}");
+    assert_eq!(values(&sets(&cmds)[0].1), vec![(3, "min_score", 0.61)]);
+    assert!(t.notice.as_deref().unwrap_or("").contains("did not say"));
+}
+
+#[test]
+fn a_job_lost_for_good_releases_the_held_edits() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
+    answer(&mut t, first, blocked_by(9), t0 + 310 * MS);
+    // Its status never changes for three minutes.
+    let mut now = t0 + 800 * MS;
+    let mut cmds = Vec::new();
+    for _ in 0..400 {
+        cmds = t.update(
+            Msg::JobPolled {
+                job_id: 9,
+                result: Ok(job(9, false, None)),
+            },
+            now,
+        );
+        if t.job.is_none() {
+            break;
+        }
+        now += 500 * MS;
+    }
+    assert!(t.job.is_none(), "still following after {:?}", now - t0);
+    assert!(now - t0 <= crate::jobs::STALLED_AFTER + Duration::from_secs(1));
+    assert!(
+        t.notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("stopped waiting")
     );
     assert_eq!(values(&sets(&cmds)[0].1), vec![(3, "min_score", 0.61)]);
 }

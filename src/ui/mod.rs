@@ -104,6 +104,8 @@ pub enum Row {
     Label(usize),
     /// A threshold's bar (or options).
     Bar(usize),
+    /// A learn block whose thresholds could not be read, with why.
+    Unreadable(usize),
 }
 
 /// The rows visible in the slider pane's inner area, scrolled so that the selected slider
@@ -119,6 +121,7 @@ pub fn slider_rows(tuner: &Tuner, inner: Rect) -> Vec<(Row, Rect)> {
         rows.push(Row::Label(i));
         rows.push(Row::Bar(i));
     }
+    rows.extend((0..tuner.unreadable.len()).map(Row::Unreadable));
     let height = inner.height as usize;
     let selected_bar = rows
         .iter()
@@ -297,7 +300,7 @@ fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let block = Block::bordered().title(title).border_style(theme.border);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if tuner.sliders.is_empty() {
+    if tuner.sliders.is_empty() && tuner.unreadable.is_empty() {
         let text = match &tuner.connection {
             Connection::Failing(_) => "Could not load the impulse; press r to retry.",
             _ if tuner.impulse.is_some() => "This impulse has no learn block thresholds.",
@@ -319,6 +322,17 @@ fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
                 ])
             }
             Row::Label(i) => label_line(tuner, i, rect.width, theme),
+            Row::Unreadable(i) => {
+                let u = &tuner.unreadable[i];
+                Line::from(vec![
+                    Span::styled(u.block.title.clone(), theme.strong),
+                    Span::styled(
+                        format!(" · {} · block {} ", u.block.kind, u.block.id),
+                        theme.dim,
+                    ),
+                    Span::styled(format!("unreadable: {}", u.reason), theme.bad),
+                ])
+            }
             Row::Bar(i) => {
                 let s = &tuner.sliders[i];
                 match &s.kind {
@@ -328,6 +342,11 @@ fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
                         continue;
                     }
                     SliderKind::Options(options) => options_line(s, options, rect, theme),
+                    SliderKind::Text => Line::from(vec![
+                        Span::raw("  "),
+                        Span::styled(format!("\"{}\"", s.value), theme.strong),
+                        Span::styled("  text: e to type a new value", theme.dim),
+                    ]),
                 }
             }
         };
@@ -596,7 +615,7 @@ fn server_figures(lines: &mut Vec<Line>, tuner: &Tuner, inner: Rect, theme: &The
     lines.push(Line::from(vec![
         Span::raw("accuracy "),
         Span::styled(
-            percent(a.accuracy_score),
+            percent(a.accuracy()),
             accuracy_style.add_modifier(Modifier::BOLD),
         ),
         Span::styled(
@@ -609,7 +628,7 @@ fn server_figures(lines: &mut Vec<Line>, tuner: &Tuner, inner: Rect, theme: &The
     ]));
     lines.push(Line::raw(format!(
         "balanced {}",
-        percent(a.balanced_accuracy_score)
+        percent(a.balanced_accuracy())
     )));
     if a.anomaly_accuracy_score.is_some() {
         let caught = format!("anomalies caught {}", percent(a.anomaly_accuracy_score));

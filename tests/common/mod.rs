@@ -64,3 +64,28 @@ pub fn client_with_key(studio: &Studio, key: &str) -> StudioClient {
 
 #[cfg(unix)]
 pub mod pty;
+
+/// The real binary, set up for `studio` and nothing else from the environment.
+pub fn ei_tune(studio: &Studio) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ei-tune"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("EI_API_ENDPOINT", studio.base_url())
+        .env("EI_API_KEY", KEY)
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Runs a command: its exit code, stdout and stderr.
+pub async fn run(cmd: &mut tokio::process::Command) -> (i32, String, String) {
+    let std::process::Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().await.expect("the binary runs");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}

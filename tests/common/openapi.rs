@@ -1,7 +1,7 @@
 //! Validates JSON against schemas of the published Studio OpenAPI spec (OpenAPI 3.0).
 //!
 //! The schemas come from the committed subset of the spec that ei-tune uses
-//! (`tests/data/studio-openapi-subset.json`, see `spec_subset`), so that the tests run on a
+//! (`assets/studio-openapi-subset.json`, see `spec_subset`), so that the tests run on a
 //! fresh clone; the published spec itself is read from
 //! `../shared/openapi/edge-impulse-openapi.yml` (or the file named by `EI_OPENAPI_SPEC`) only
 //! to check that the subset is derived from it exactly. OpenAPI 3.0 schemas are not JSON

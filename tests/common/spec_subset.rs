@@ -1,6 +1,6 @@
 //! Derives the part of the published Studio OpenAPI spec that ei-tune uses: the operations
 //! below, the schemas they reach, without prose. The result is committed as
-//! `tests/data/studio-openapi-subset.json`, so that the conformance tests run on a fresh
+//! `assets/studio-openapi-subset.json`, so that the conformance tests run on a fresh
 //! clone; a test re-derives it from the published spec, where present, to catch drift.
 //! `cargo run --example derive_spec` writes it anew.
 
@@ -31,7 +31,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
 ];
 
 /// Where the committed subset lives, from the crate root.
-pub const SUBSET_FILE: &str = "tests/data/studio-openapi-subset.json";
+pub const SUBSET_FILE: &str = "assets/studio-openapi-subset.json";
 
 /// Keys of a schema object that carry prose only.
 const PROSE: &[&str] = &[
