@@ -166,6 +166,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 fn to_msg(tuner: &Tuner, screen: Rect, event: Event) -> Option<Msg> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
+        Event::FocusGained => Some(Msg::FocusGained),
         Event::Mouse(MouseEvent {
             kind, column, row, ..
         }) => match kind {
@@ -249,9 +250,14 @@ async fn perform(
             request_id,
             impulse,
             request,
+            believed,
         } => {
             let result = match project {
-                Some(p) => client.set_thresholds(p, impulse, &request).await,
+                Some(p) => {
+                    client
+                        .set_thresholds_unless_changed(p, impulse, &request, &believed)
+                        .await
+                }
                 None => Err(no_project()),
             };
             if let Err(e) = &result {

@@ -4,7 +4,9 @@
 use std::io::{self, stdout};
 
 use crossterm::cursor::Show;
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::event::{
+    DisableFocusChange, DisableMouseCapture, EnableFocusChange, EnableMouseCapture,
+};
 use crossterm::execute;
 use ratatui::DefaultTerminal;
 
@@ -21,10 +23,11 @@ impl TerminalGuard {
         let terminal = ratatui::try_init()?;
         let ratatui_hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let _ = execute!(stdout(), DisableMouseCapture, Show);
+            let _ = execute!(stdout(), DisableMouseCapture, DisableFocusChange, Show);
             ratatui_hook(info);
         }));
-        if let Err(e) = execute!(stdout(), EnableMouseCapture) {
+        // Focus reports tell when the user comes back, when thresholds are read again.
+        if let Err(e) = execute!(stdout(), EnableMouseCapture, EnableFocusChange) {
             restore();
             return Err(e);
         }
@@ -40,7 +43,7 @@ impl Drop for TerminalGuard {
 
 /// Gives the terminal back as it was: mouse released, cursor shown, main screen, cooked mode.
 pub fn restore() {
-    let _ = execute!(stdout(), DisableMouseCapture, Show);
+    let _ = execute!(stdout(), DisableMouseCapture, DisableFocusChange, Show);
     ratatui::restore();
 }
 
@@ -59,7 +62,8 @@ pub fn suspend() -> io::Result<()> {
     execute!(
         stdout(),
         crossterm::terminal::EnterAlternateScreen,
-        EnableMouseCapture
+        EnableMouseCapture,
+        EnableFocusChange
     )?;
     Ok(())
 }

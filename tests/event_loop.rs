@@ -56,3 +56,96 @@ async fn reloads_do_not_ask_for_the_project_list_again() {
         "the name stays on screen"
     );
 }
+
+fn app(c: ei_tune::api::StudioClient, debounce_ms: u64) -> App {
+    App {
+        client: c,
+        project: None,
+        config: TunerConfig {
+            debounce: std::time::Duration::from_millis(debounce_ms),
+            ..TunerConfig::default()
+        },
+        theme: Theme::monochrome(),
+        suspend: None,
+    }
+}
+
+fn min_score(v: f64) -> ei_tune::api::models::SetImpulseThresholdsRequest {
+    common::set_request(
+        &[(
+            3,
+            "min_score",
+            ei_tune::api::models::ThresholdValue::Number(v),
+        )],
+        false,
+    )
+}
+
+/// Another writer changes a threshold while the tuner is open: the tuner's next edit of
+/// it is held, shown as changed elsewhere, and sent only when the user says so.
+#[tokio::test]
+async fn a_value_changed_elsewhere_is_never_overwritten_unawares() {
+    use ei_tune::api::models::ThresholdValue::Number;
+    for (choice, expected) in [('t', 0.75), ('m', 0.61)] {
+        let studio = studio().await;
+        let c = client(&studio);
+        let loaded = app::load(&c, None, None).await.unwrap();
+        // The other writer: Studio's own page, a script, a second ei-tune.
+        let other = client(&studio);
+        other
+            .set_thresholds(4242, 1, &min_score(0.75))
+            .await
+            .unwrap();
+        let script = vec![(200, key('l')), (600, key(choice)), (600, key('q'))];
+        let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+        let outcome = app::run(
+            app(c, 100),
+            &mut terminal,
+            common::scripted(script),
+            None,
+            Some(loaded),
+        )
+        .await
+        .unwrap();
+        let screen = format!("{:?}", terminal.backend().buffer());
+        assert!(screen.contains("not sent: changed elsewhere"), "{screen}");
+        assert!(outcome.report.unsaved.is_empty(), "{:?}", outcome.report);
+        assert_eq!(
+            studio.threshold(3, "min_score"),
+            Some(Number(expected)),
+            "after {choice}"
+        );
+        let calls = studio.set_threshold_calls();
+        let ours = calls.len() - 1;
+        assert_eq!(ours, usize::from(choice == 'm'), "{calls:?}");
+    }
+}
+
+#[tokio::test]
+async fn coming_back_to_the_terminal_reads_the_thresholds_again() {
+    let studio = studio().await;
+    let c = client(&studio);
+    let loaded = app::load(&c, None, None).await.unwrap();
+    let other = client(&studio);
+    other
+        .set_thresholds(4242, 1, &min_score(0.75))
+        .await
+        .unwrap();
+    let script = vec![(100, Input::Terminal(Event::FocusGained)), (500, key('q'))];
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    app::run(
+        app(c, 100),
+        &mut terminal,
+        common::scripted(script),
+        None,
+        Some(loaded),
+    )
+    .await
+    .unwrap();
+    let screen = format!("{:?}", terminal.backend().buffer());
+    assert!(
+        screen.contains("changed elsewhere: 3.min_score is now 0.75"),
+        "{screen}"
+    );
+    assert_eq!(studio.request_count("getImpulse"), 2, "one read on focus");
+}

@@ -68,7 +68,7 @@ async fn quitting_with_an_unsaved_edit_saves_it_first() {
     );
     pty.wait_for("the thresholds", LIMIT, |s| s.contains("accuracy"));
     pty.send(b"j");
-    pty.send(b"5");
+    pty.send(b"8");
     pty.wait_for("the edit", LIMIT, |s| s.contains("edited"));
     pty.send(b"q");
     assert_eq!(pty.wait_exit(LIMIT), 0);

@@ -105,7 +105,10 @@ impl Session {
         let request_id = self.next_request;
         self.next_request += 1;
         self.tuner.update(
-            Msg::SetDone { request_id, result },
+            Msg::SetDone {
+                request_id,
+                result: result.map(ei_tune::api::GuardedSet::from),
+            },
             self.at(ms + 300 + latency_ms),
         );
     }

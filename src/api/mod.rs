@@ -6,6 +6,9 @@ pub mod models;
 pub mod secret;
 pub mod skim;
 
-pub use client::{BlockThresholds, ClientConfig, ImpulseThresholds, StudioClient, UnreadableBlock};
+pub use client::{
+    Believed, BlockThresholds, ChangedElsewhere, ClientConfig, GuardedSet, ImpulseThresholds,
+    StudioClient, UnreadableBlock,
+};
 pub use error::ApiError;
 pub use secret::Secret;

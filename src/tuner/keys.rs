@@ -26,6 +26,10 @@ pub enum Action {
     /// Move to the value that optimises the objective.
     Optimize,
     CycleObjective,
+    /// Send the user's value over one changed elsewhere.
+    KeepMine,
+    /// Take the value changed elsewhere.
+    TakeTheirs,
     ImpulsePicker,
     Help,
     Quit,
@@ -106,6 +110,16 @@ pub const BINDINGS: &[Binding] = &[
         description: "next option of a dropdown",
     },
     Binding {
+        keys: "m",
+        action: Action::KeepMine,
+        description: "changed elsewhere: keep your value (send it)",
+    },
+    Binding {
+        keys: "t",
+        action: Action::TakeTheirs,
+        description: "changed elsewhere: take Studio's value",
+    },
+    Binding {
         keys: "g",
         action: Action::Regenerate,
         description: "regenerate model testing results (a job)",
@@ -158,6 +172,8 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('o') => Action::Optimize,
         KeyCode::Char('O') => Action::CycleObjective,
         KeyCode::Char('g') => Action::Regenerate,
+        KeyCode::Char('m') => Action::KeepMine,
+        KeyCode::Char('t') => Action::TakeTheirs,
         KeyCode::Char('r') => Action::Reload,
         KeyCode::Char('i') => Action::ImpulsePicker,
         KeyCode::Char('?') => Action::Help,

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::api::ApiError;
-use crate::api::client::{BlockThresholds, UnreadableBlock};
+use crate::api::client::{Believed, BlockThresholds, GuardedSet, UnreadableBlock};
 use crate::api::models::*;
 use crate::jobs::{JobOutcome, JobState, JobWatch};
 use crate::metrics::sweep::{self, Objective, Parameter, Sweep};
@@ -76,11 +76,13 @@ pub enum Cmd {
     LoadImpulse { impulse: Option<u64> },
     /// Read the model testing summary; answer with [`Msg::ResultsLoaded`].
     LoadResults { impulse: u64 },
-    /// Answer with [`Msg::SetDone`].
+    /// Answer with [`Msg::SetDone`]; values that Studio no longer holds as `believed`
+    /// (someone else changed them) are left out and reported.
     SetThresholds {
         request_id: u64,
         impulse: u64,
         request: SetImpulseThresholdsRequest,
+        believed: Vec<Believed>,
     },
     /// regenerateModelTestingSummary; answer with [`Msg::RegenerationStarted`].
     StartRegeneration { impulse: u64 },
@@ -135,8 +137,11 @@ pub enum Msg {
     },
     SetDone {
         request_id: u64,
-        result: Result<SetImpulseThresholdsResponse, ApiError>,
+        result: Result<GuardedSet, ApiError>,
     },
+    /// The terminal has the user's attention again: someone may have changed thresholds
+    /// meanwhile.
+    FocusGained,
     RegenerationStarted {
         impulse: u64,
         result: Result<u64, ApiError>,
@@ -225,6 +230,8 @@ pub enum Mode {
 pub enum StatusOutcome {
     Pending,
     Saved(SetImpulseThresholdsResponse),
+    /// Nothing was sent, and why.
+    Held(String),
     Failed(String),
 }
 
@@ -346,8 +353,8 @@ pub struct Tuner {
     failing_since: Option<Instant>,
     /// A call's outcome is unknown: read the thresholds back after the next success.
     reconcile_pending: bool,
-    /// The load in progress is such a read-back.
-    reconciling: bool,
+    /// Such read-backs under way: until all are answered, any load is read as one.
+    reconciling: u32,
     quit_deadline: Option<Instant>,
     after_settle: Option<AfterSettle>,
     next_request_id: u64,
@@ -386,7 +393,7 @@ impl Tuner {
             failures: 0,
             failing_since: None,
             reconcile_pending: false,
-            reconciling: false,
+            reconciling: 0,
             quit_deadline: None,
             after_settle: None,
             next_request_id: 1,
@@ -437,6 +444,10 @@ impl Tuner {
                 delay.as_secs_f64()
             ),
             SyncState::Failed(reason) => format!("failed: {reason}"),
+            SyncState::ChangedElsewhere { theirs } => format!(
+                "changed elsewhere to {}: m keeps yours, t takes it",
+                slider.display(theirs)
+            ),
         }
     }
 
@@ -484,6 +495,7 @@ impl Tuner {
                     self.refresh_saved();
                 }
             }
+            Msg::FocusGained => self.on_focus_gained(&mut cmds),
             Msg::Terminate => self.finish(),
         }
         self.refresh_preview();
@@ -772,6 +784,14 @@ impl Tuner {
                 self.cycle_objective();
                 None
             }
+            Action::KeepMine => {
+                self.keep_mine(now);
+                None
+            }
+            Action::TakeTheirs => {
+                self.take_theirs();
+                None
+            }
             Action::Quit => None,
         };
         if let Some(value) = value {
@@ -863,6 +883,7 @@ impl Tuner {
                 continue;
             }
             slider.sync = SyncState::Sending;
+            slider.remember_sent();
             entries.push((slider.id(), slider.edits, slider.value.clone()));
             updates.push(ThresholdUpdate::new(
                 slider.block_id,
@@ -893,11 +914,72 @@ impl Tuner {
             sent_at: now,
             entries,
         });
+        let believed = self.believed(&updates);
         cmds.push(Cmd::SetThresholds {
             request_id,
             impulse,
             request: SetImpulseThresholdsRequest::without_jobs(updates),
+            believed,
         });
+    }
+
+    /// What Studio held, as far as this tuner knows, for each threshold about to change.
+    fn believed(&self, updates: &[ThresholdUpdate]) -> Vec<Believed> {
+        let Some(impulse) = &self.impulse else {
+            return Vec::new();
+        };
+        updates
+            .iter()
+            .filter_map(|u| {
+                let block = impulse.learn_blocks.iter().find(|b| b.id == u.block_id)?;
+                let slider = self
+                    .sliders
+                    .iter()
+                    .find(|s| s.block_id == u.block_id && s.key == u.key)?;
+                Some(Believed {
+                    block: block.clone(),
+                    key: u.key.clone(),
+                    value: slider.saved.clone(),
+                    maybe_ours: slider.sent.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Another writer may have changed thresholds while the terminal was elsewhere: read
+    /// them again (once; nothing polls while idle).
+    fn on_focus_gained(&mut self, cmds: &mut Vec<Cmd>) {
+        if let Some(impulse) = self.impulse.as_ref().map(|i| i.id) {
+            cmds.push(Cmd::LoadImpulse {
+                impulse: Some(impulse),
+            });
+            self.metrics.loading = true;
+            cmds.push(Cmd::LoadResults { impulse });
+        }
+    }
+
+    /// `m`: send the user's value over the one changed elsewhere.
+    fn keep_mine(&mut self, now: Instant) {
+        if let Some(slider) = self.sliders.get_mut(self.selected)
+            && matches!(slider.sync, SyncState::ChangedElsewhere { .. })
+        {
+            slider.sync = SyncState::Edited;
+            slider.edits += 1;
+            self.deadline = Some(now);
+        }
+    }
+
+    /// `t`: take the value changed elsewhere.
+    fn take_theirs(&mut self) {
+        if let Some(slider) = self.sliders.get_mut(self.selected)
+            && let SyncState::ChangedElsewhere { theirs } = &slider.sync
+        {
+            let theirs = theirs.clone();
+            slider.set_value(theirs.clone());
+            slider.saved = theirs;
+            slider.sync = SyncState::Saved;
+            slider.edits += 1;
+        }
     }
 
     fn display_of(&self, id: &str, value: &ThresholdValue) -> String {
@@ -910,7 +992,7 @@ impl Tuner {
     fn on_set_done(
         &mut self,
         request_id: u64,
-        result: Result<SetImpulseThresholdsResponse, ApiError>,
+        result: Result<GuardedSet, ApiError>,
         now: Instant,
         cmds: &mut Vec<Cmd>,
     ) {
@@ -918,12 +1000,28 @@ impl Tuner {
             return; // an answer to a request this tuner no longer waits for
         };
         let latency = now.saturating_duration_since(flight.sent_at);
+        let changed_elsewhere = result
+            .as_ref()
+            .map(|g| g.changed_elsewhere.clone())
+            .unwrap_or_default();
+        let result = result.map(|g| g.response);
         let plan = self.plan_after(&result, request_id, now);
         for (id, edits_at_send, value) in &flight.entries {
             let Some(slider) = self.sliders.iter_mut().find(|s| s.id() == *id) else {
                 continue;
             };
             let untouched = slider.edits == *edits_at_send;
+            if let Some(theirs) = changed_elsewhere
+                .iter()
+                .find(|c| c.block_id == slider.block_id && c.key == slider.key)
+            {
+                // Not sent: Studio's value is someone else's, and the user decides.
+                slider.saved = theirs.value.clone();
+                slider.sync = SyncState::ChangedElsewhere {
+                    theirs: theirs.value.clone(),
+                };
+                continue;
+            }
             match (&result, plan) {
                 (Ok(_), _) => {
                     slider.saved = value.clone();
@@ -943,8 +1041,19 @@ impl Tuner {
                 (Err(e), _) => slider.sync = SyncState::Failed(e.short_reason()),
             }
         }
+        if !changed_elsewhere.is_empty() {
+            self.notice = Some(format!(
+                "changed elsewhere, not sent: {}",
+                changed_elsewhere
+                    .iter()
+                    .map(|c| format!("{}.{} is now {}", c.block_id, c.key, c.value))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         let outcome = match (&result, plan) {
-            (Ok(r), _) => StatusOutcome::Saved(r.clone()),
+            (Ok(Some(r)), _) => StatusOutcome::Saved(r.clone()),
+            (Ok(None), _) => StatusOutcome::Held("not sent: changed elsewhere".into()),
             (Err(e), Plan::Retry(delay)) => StatusOutcome::Failed(format!(
                 "{e}; retrying (attempt {}, next in {:.1} s)",
                 self.failures + 1,
@@ -967,12 +1076,14 @@ impl Tuner {
                 if self.reconcile_pending {
                     // An earlier call may have been applied late: read back what Studio holds.
                     self.reconcile_pending = false;
-                    self.reconciling = true;
+                    self.reconciling += 1;
                     cmds.push(Cmd::LoadImpulse {
                         impulse: Some(flight.impulse),
                     });
                 }
-                self.on_regeneration_status(flight.impulse, response, now, cmds);
+                if let Some(response) = response {
+                    self.on_regeneration_status(flight.impulse, response, now, cmds);
+                }
             }
             (Err(e), plan) => {
                 if e.outcome_unknown() {
@@ -1012,7 +1123,7 @@ impl Tuner {
     /// in attempts and time), follow a job that blocks changes, or give up.
     fn plan_after(
         &mut self,
-        result: &Result<SetImpulseThresholdsResponse, ApiError>,
+        result: &Result<Option<SetImpulseThresholdsResponse>, ApiError>,
         request_id: u64,
         now: Instant,
     ) -> Plan {
@@ -1152,13 +1263,19 @@ impl Tuner {
             .sliders
             .iter()
             .filter(|s| s.sync != SyncState::Saved)
-            .map(|s| {
-                format!(
+            .map(|s| match &s.sync {
+                SyncState::ChangedElsewhere { theirs } => format!(
+                    "{}={} (not sent: changed elsewhere to {})",
+                    s.id(),
+                    s.display(&s.value),
+                    s.display(theirs)
+                ),
+                _ => format!(
                     "{}={} (Studio has {})",
                     s.id(),
                     s.display(&s.value),
                     s.display(&s.saved)
-                )
+                ),
             })
             .collect();
         self.exit = Some(ExitReport { unsaved });
@@ -1205,10 +1322,13 @@ impl Tuner {
     }
 
     fn on_loaded(&mut self, result: Result<Loaded, ApiError>, now: Instant, cmds: &mut Vec<Cmd>) {
-        let reconciling = std::mem::take(&mut self.reconciling);
+        let reconciling = self.reconciling > 0;
+        self.reconciling = self.reconciling.saturating_sub(1);
         let loaded = match result {
             Ok(loaded) => loaded,
             Err(e) => {
+                // The read-back did not happen: the next success asks again.
+                self.reconcile_pending |= reconciling;
                 self.connection = Connection::Failing(e.short_reason());
                 self.notice = Some(e.to_string());
                 return;
@@ -1229,21 +1349,40 @@ impl Tuner {
             // an unknown outcome, every value the server holds differently is the user's to
             // resend: a late-applied older request must not win.
             let mut resend = Vec::new();
+            let mut adopted = Vec::new();
             for slider in &mut sliders {
                 let Some(old) = self.sliders.iter().find(|o| o.id() == slider.id()) else {
                     continue;
                 };
                 let server = slider.value.clone();
-                let differs = reconciling && old.value != server;
+                // One of this tuner's own values, applied late: the newest is resent.
+                let ours = old.sent.contains(&server);
+                let differs = old.value != server && (reconciling || ours);
+                // Not ours, and not what this tuner last read: someone else wrote it.
+                let elsewhere = !reconciling && !ours && server != old.saved && server != old.value;
                 if old.sync != SyncState::Saved || differs {
                     *slider = old.clone();
-                    slider.saved = server;
+                    slider.saved = server.clone();
                     if differs && slider.sync == SyncState::Saved {
                         slider.sync = SyncState::Edited;
                         slider.edits += 1;
                         resend.push(slider.id());
+                    } else if elsewhere && slider.sync != SyncState::Sending {
+                        slider.sync = SyncState::ChangedElsewhere { theirs: server };
+                    }
+                } else {
+                    slider.sent = old.sent.clone();
+                    if elsewhere {
+                        adopted.push(format!(
+                            "{} is now {}",
+                            slider.id(),
+                            slider.display(&server)
+                        ));
                     }
                 }
+            }
+            if !adopted.is_empty() {
+                self.notice = Some(format!("changed elsewhere: {}", adopted.join(", ")));
             }
             if !resend.is_empty() {
                 self.notice = Some(format!(

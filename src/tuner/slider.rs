@@ -211,6 +211,9 @@ pub enum SyncState {
     },
     /// The last request with it failed; the next edit or `r` sends it again.
     Failed(String),
+    /// Someone else changed it on Studio since it was read: not sent until the user keeps
+    /// theirs or takes this.
+    ChangedElsewhere { theirs: ThresholdValue },
 }
 
 /// One (learn block, threshold key).
@@ -232,6 +235,9 @@ pub struct Slider {
     /// Counts edits, so that a response can tell whether the user moved the slider since
     /// its request went out.
     pub edits: u64,
+    /// Values this tuner sent (the last few): Studio may hold any of them, applied late
+    /// or read back early, without anyone else having written.
+    pub sent: Vec<ThresholdValue>,
 }
 
 impl Slider {
@@ -259,6 +265,7 @@ impl Slider {
             suggested: threshold.suggested_value,
             sync: SyncState::Saved,
             edits: 0,
+            sent: Vec::new(),
         }
     }
 
@@ -377,6 +384,17 @@ impl Slider {
                 Ok(ThresholdValue::Number(v))
             }
         }
+    }
+
+    /// Notes the displayed value as sent.
+    pub fn remember_sent(&mut self) {
+        const KEPT: usize = 32;
+        let value = self.value.clone();
+        self.sent.retain(|v| *v != value);
+        if self.sent.len() >= KEPT {
+            self.sent.remove(0);
+        }
+        self.sent.push(value);
     }
 
     /// Sets the displayed value, widening an open range to hold it.

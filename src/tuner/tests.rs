@@ -52,7 +52,13 @@ fn answer(
     result: Result<SetImpulseThresholdsResponse, ApiError>,
     at: Instant,
 ) -> Vec<Cmd> {
-    t.update(Msg::SetDone { request_id, result }, at)
+    t.update(
+        Msg::SetDone {
+            request_id,
+            result: result.map(GuardedSet::from),
+        },
+        at,
+    )
 }
 
 /// A refusal that trying again will not change.
@@ -864,14 +870,14 @@ proptest! {
                 Event::Tick => run(&mut t, Msg::Tick, now, &mut in_flight, &mut calls, &mut open)?,
                 Event::Succeed => if let Some((id, request)) = in_flight.take() {
                     apply(&mut server, &t, &request);
-                    run(&mut t, Msg::SetDone { request_id: id, result: ok(RegenerateStatus::Regenerated) }, now, &mut in_flight, &mut calls, &mut open)?;
+                    run(&mut t, Msg::SetDone { request_id: id, result: ok(RegenerateStatus::Regenerated).map(GuardedSet::from) }, now, &mut in_flight, &mut calls, &mut open)?;
                 },
                 Event::Fail => if let Some((id, _)) = in_flight.take() {
                     failures += 1;
-                    run(&mut t, Msg::SetDone { request_id: id, result: refused() }, now, &mut in_flight, &mut calls, &mut open)?;
+                    run(&mut t, Msg::SetDone { request_id: id, result: refused().map(GuardedSet::from) }, now, &mut in_flight, &mut calls, &mut open)?;
                 },
                 Event::LateAnswer => {
-                    run(&mut t, Msg::SetDone { request_id: 10_000, result: ok(RegenerateStatus::Regenerated) }, now, &mut in_flight, &mut calls, &mut open)?;
+                    run(&mut t, Msg::SetDone { request_id: 10_000, result: ok(RegenerateStatus::Regenerated).map(GuardedSet::from) }, now, &mut in_flight, &mut calls, &mut open)?;
                 }
             }
         }
@@ -881,7 +887,7 @@ proptest! {
             now += Duration::from_secs(5);
             if let Some((id, request)) = in_flight.take() {
                 apply(&mut server, &t, &request);
-                run(&mut t, Msg::SetDone { request_id: id, result: ok(RegenerateStatus::Regenerated) }, now, &mut in_flight, &mut calls, &mut open)?;
+                run(&mut t, Msg::SetDone { request_id: id, result: ok(RegenerateStatus::Regenerated).map(GuardedSet::from) }, now, &mut in_flight, &mut calls, &mut open)?;
             }
             run(&mut t, Msg::Tick, now, &mut in_flight, &mut calls, &mut open)?;
             if in_flight.is_none() && t.sliders.iter().any(|s| matches!(s.sync, SyncState::Failed(_))) {
@@ -999,4 +1005,95 @@ fn the_saved_figures_follow_the_summary_not_the_edits() {
         t0,
     );
     assert_eq!(t.preview.saved, saved_at(0.61));
+}
+
+fn lost_answer() -> Result<SetImpulseThresholdsResponse, ApiError> {
+    Err(ApiError::Network {
+        operation: "setImpulseThresholds",
+        url: "u".into(),
+        reason: "connection reset".into(),
+        outcome_unknown: true,
+    })
+}
+
+fn loads(cmds: &[Cmd]) -> usize {
+    cmds.iter()
+        .filter(|c| matches!(c, Cmd::LoadImpulse { .. }))
+        .count()
+}
+
+#[test]
+fn a_read_back_that_fails_is_asked_for_again() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
+    answer(&mut t, first, lost_answer(), t0 + 400 * MS);
+    let retry = sets(&t.update(Msg::Tick, t0 + 2000 * MS))[0].0;
+    let cmds = answer(
+        &mut t,
+        retry,
+        ok(RegenerateStatus::Regenerated),
+        t0 + 2100 * MS,
+    );
+    assert_eq!(loads(&cmds), 1, "the read-back");
+    let failed = ApiError::Status {
+        operation: "getImpulse",
+        status: 503,
+        message: "busy".into(),
+        retry_after: None,
+    };
+    t.update(Msg::Loaded(Err(failed)), t0 + 2200 * MS);
+    // The next answer that comes asks again: the guarantee is not dropped.
+    t.update(Msg::Action(Action::StepUp), t0 + 3000 * MS);
+    let next = sets(&t.update(Msg::Tick, t0 + 3300 * MS))[0].0;
+    let cmds = answer(
+        &mut t,
+        next,
+        ok(RegenerateStatus::Regenerated),
+        t0 + 3400 * MS,
+    );
+    assert_eq!(loads(&cmds), 1, "asked again: {cmds:?}");
+}
+
+#[test]
+fn an_older_value_of_ours_found_on_studio_is_resent_not_taken() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
+    answer(
+        &mut t,
+        first,
+        ok(RegenerateStatus::Regenerated),
+        t0 + 400 * MS,
+    );
+    t.update(Msg::Action(Action::StepUp), t0 + 500 * MS);
+    let second = sets(&t.update(Msg::Tick, t0 + 800 * MS))[0].0;
+    answer(
+        &mut t,
+        second,
+        ok(RegenerateStatus::Regenerated),
+        t0 + 900 * MS,
+    );
+    // A reload finds 0.61, which this tuner sent before 0.62: not another writer's.
+    let mut stale = loaded(0);
+    stale.blocks[0].thresholds[0].value = ThresholdValue::Number(0.61);
+    let cmds = t.update(Msg::Loaded(Ok(stale)), t0 + 1000 * MS);
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert_eq!(t.sliders[0].value, ThresholdValue::Number(0.62));
+    assert_eq!(t.sync_label(&t.sliders[0]), "edited");
+    let resent = sets(&t.update(Msg::Tick, t0 + 1000 * MS));
+    assert_eq!(values(&resent[0].1), vec![(3, "min_score", 0.62)]);
+    // Someone else's value is taken, and said.
+    let mut theirs = loaded(0);
+    theirs.blocks[1].thresholds[0].value = ThresholdValue::Number(0.45);
+    t.update(Msg::Loaded(Ok(theirs)), t0 + 1100 * MS);
+    assert_eq!(t.sliders[1].value, ThresholdValue::Number(0.45));
+    assert!(
+        t.notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("4.min_anomaly_score is now 0.45")
+    );
 }

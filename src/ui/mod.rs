@@ -363,6 +363,7 @@ fn label_line<'a>(tuner: &Tuner, i: usize, width: u16, theme: &Theme) -> Line<'a
     let state_style = match s.sync {
         crate::tuner::SyncState::Saved => theme.good,
         crate::tuner::SyncState::Failed(_) => theme.bad,
+        crate::tuner::SyncState::ChangedElsewhere { .. } => theme.warn,
         _ => theme.pending,
     };
     let name = format!("{} ({})", s.description, s.key);
@@ -951,6 +952,7 @@ fn status_line<'a>(entry: &StatusEntry, theme: &Theme) -> Line<'a> {
                 spans.push(Span::styled(format!(" · job {job}"), theme.dim));
             }
         }
+        StatusOutcome::Held(why) => spans.push(Span::styled(why.clone(), theme.warn)),
         StatusOutcome::Failed(e) => spans.push(Span::styled(format!("failed: {e}"), theme.bad)),
     }
     Line::from(spans)
