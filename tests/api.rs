@@ -780,3 +780,46 @@ async fn a_refusal_while_a_job_runs_is_recognised_whatever_its_words() {
         assert!(matches!(refused, ApiError::Refused { .. }), "{refused}");
     }
 }
+
+/// The client decodes the smallest answer the spec allows for every operation it uses
+/// (required fields only, whole numbers as integers), with and without fields the spec
+/// does not list: it must not depend on what the simulator happens to send.
+#[test]
+fn the_client_decodes_the_smallest_answers_the_spec_allows() {
+    use ei_tune::api::client::decode_body;
+    fn decodes<T: serde::de::DeserializeOwned>(operation: &'static str) -> Vec<String> {
+        let spec = spec();
+        let schema = spec.response_schema_of(operation);
+        [false, true]
+            .into_iter()
+            .filter_map(|extra| {
+                let mut body = spec.minimal(schema, extra);
+                body["success"] = json!(true);
+                let errors = spec.validate(schema, &body);
+                assert!(
+                    errors.is_empty(),
+                    "{operation}: the test's body: {errors:?}"
+                );
+                decode_body::<T>(operation, body.to_string().as_bytes())
+                    .err()
+                    .map(|e| format!("{e} in {body}"))
+            })
+            .collect()
+    }
+    let failures: Vec<String> = [
+        decodes::<ListProjectsResponse>("listProjects"),
+        decodes::<GetAllImpulsesResponse>("getAllImpulses"),
+        decodes::<GetImpulseResponse>("getImpulse"),
+        decodes::<BlockConfigThresholds>("getKeras"),
+        decodes::<BlockConfigThresholds>("getAnomaly"),
+        decodes::<SetImpulseThresholdsResponse>("setImpulseThresholds"),
+        decodes::<StartJobResponse>("regenerateModelTestingSummary"),
+        decodes::<ListJobsResponse>("listActiveJobs"),
+        decodes::<GetJobResponse>("getJobStatus"),
+        decodes::<ClassifyJobResponse>("getClassifyJobResult"),
+        decodes::<ModelTestingSummary>("getClassifyJobResult"),
+        decodes::<ClassifyJobResponsePage>("getClassifyJobResultPage"),
+    ]
+    .concat();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -221,3 +221,133 @@ fn label_at(labels: &[StructuredLabel], w: usize) -> Option<&str> {
         .find(|l| (l.start_index..=l.end_index).contains(&(w as u64)))
         .map(|l| l.label.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::models::{
+        ClassScores, Classification, ImpulseLearnBlock, LearnBlockType, ModelResult,
+    };
+    use crate::metrics::{Predicted, Thresholds};
+    use crate::studio::demo::sample;
+
+    fn block(id: u64, kind: &str) -> ImpulseLearnBlock {
+        ImpulseLearnBlock {
+            id,
+            kind: LearnBlockType::new(kind),
+            name: kind.into(),
+            dsp: vec![2],
+            title: kind.into(),
+            created_by: None,
+            created_at: None,
+        }
+    }
+
+    fn labels(label: &str) -> Vec<StructuredLabel> {
+        vec![StructuredLabel {
+            start_index: 0,
+            end_index: 0,
+            label: label.into(),
+        }]
+    }
+
+    fn classification(
+        block: &ImpulseLearnBlock,
+        scores: &[(&str, f64)],
+        expected: &str,
+        outcome: Option<&str>,
+    ) -> Classification {
+        Classification {
+            learn_block: block.clone(),
+            result: vec![
+                scores
+                    .iter()
+                    .map(|(l, s)| (l.to_string(), *s))
+                    .collect::<ClassScores>(),
+            ],
+            anomaly_result: None,
+            minimum_confidence_rating: 0.5,
+            expected_labels: labels(expected),
+            thresholds: Vec::new(),
+            expected_anomaly_outcome: outcome.map(labels),
+            interval_ms: None,
+            frequency_hz: None,
+            result_count: None,
+        }
+    }
+
+    fn impulse(blocks: &[ImpulseLearnBlock]) -> Impulse {
+        crate::studio::demo::demo_loaded(0)
+            .map(|l| Impulse {
+                learn_blocks: blocks.to_vec(),
+                ..l.impulse
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn classes_keep_the_models_order_and_ties_go_to_the_first_listed() {
+        let classifier = block(3, "keras");
+        let results: Vec<ModelResult> =
+            [("wave", [0.5, 0.5, 0.0, 0.0]), ("9", [0.1, 0.1, 0.3, 0.5])]
+                .iter()
+                .enumerate()
+                .map(|(i, (expected, s))| ModelResult {
+                    sample_id: i as u64,
+                    sample: sample(1, i as u64, expected),
+                    classifications: vec![classification(
+                        &classifier,
+                        &[("idle", s[0]), ("wave", s[1]), ("10", s[2]), ("9", s[3])],
+                        expected,
+                        None,
+                    )],
+                })
+                .collect();
+        let mut builder = TestSetBuilder::new(&impulse(&[classifier])).unwrap();
+        builder.add(&results).unwrap();
+        let set = builder.finish();
+        assert_eq!(set.labels[..4], ["idle", "wave", "10", "9"]);
+        let t = Thresholds {
+            min_score: 0.4,
+            ..Thresholds::default()
+        };
+        // A tie between idle and wave: idle, listed first, wins (wave would sort first).
+        assert_eq!(set.predict(0, &t), Predicted::Label(0));
+        assert_eq!(set.predict(1, &t), Predicted::Label(3));
+    }
+
+    #[test]
+    fn studios_expected_anomaly_outcome_is_the_truth_for_anomalies() {
+        let classifier = block(3, "keras");
+        let anomaly = block(4, "anomaly");
+        // Sample labelled "9", which the project marks anomalous: Studio says so.
+        let result = ModelResult {
+            sample_id: 1,
+            sample: sample(1, 1, "9"),
+            classifications: vec![
+                classification(&classifier, &[("0", 0.9), ("1", 0.1)], "9", Some("anomaly")),
+                classification(&anomaly, &[("anomaly", 2.0)], "9", Some("anomaly")),
+            ],
+        };
+        let normal = ModelResult {
+            sample_id: 2,
+            sample: sample(1, 2, "0"),
+            classifications: vec![
+                classification(
+                    &classifier,
+                    &[("0", 0.9), ("1", 0.1)],
+                    "0",
+                    Some("no anomaly"),
+                ),
+                classification(&anomaly, &[("anomaly", 0.1)], "0", Some("no anomaly")),
+            ],
+        };
+        let mut builder = TestSetBuilder::new(&impulse(&[classifier, anomaly])).unwrap();
+        builder.add(&[result, normal]).unwrap();
+        let set = builder.finish();
+        let summary = set.evaluate(&Thresholds::default());
+        assert_eq!(summary.anomaly_accuracy(), Some(1.0), "{:?}", set.labels);
+        assert_eq!(summary.accuracy(), Some(1.0));
+        assert!(!set.labels.contains(&"9".to_string()), "{:?}", set.labels);
+    }
+}

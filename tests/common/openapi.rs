@@ -165,3 +165,92 @@ impl Spec {
         }
     }
 }
+
+impl Spec {
+    /// The smallest value `schema` allows: required fields only, one item per array (so
+    /// that nested objects are there), the first enum value or `oneOf` option. With
+    /// `extra`, every object with listed fields also gets one the spec does not list.
+    pub fn minimal(&self, schema: &Value, extra: bool) -> Value {
+        self.minimal_at(schema, extra, 0)
+    }
+
+    fn minimal_at(&self, schema: &Value, extra: bool, depth: usize) -> Value {
+        let schema = self.resolve(schema);
+        if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
+            let mut merged = serde_json::Map::new();
+            for part in all {
+                if let Value::Object(fields) = self.minimal_at(part, extra, depth) {
+                    merged.extend(fields);
+                }
+            }
+            return Value::Object(merged);
+        }
+        for keyword in ["oneOf", "anyOf"] {
+            if let Some(first) = schema.get(keyword).and_then(|o| o.get(0)) {
+                return self.minimal_at(first, extra, depth);
+            }
+        }
+        if let Some(first) = schema.get("enum").and_then(|e| e.get(0)) {
+            return first.clone();
+        }
+        let kind = schema.get("type").and_then(Value::as_str).unwrap_or(
+            if schema.get("properties").is_some() {
+                "object"
+            } else {
+                ""
+            },
+        );
+        match kind {
+            "object" => {
+                let mut out = serde_json::Map::new();
+                let properties = schema.get("properties").and_then(Value::as_object);
+                for name in schema
+                    .get("required")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    let field = properties
+                        .and_then(|p| p.get(name))
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    out.insert(name.into(), self.minimal_at(&field, extra, depth + 1));
+                }
+                if extra && properties.is_some() {
+                    out.insert("fieldAddedLater".into(), serde_json::json!({"x": [1]}));
+                }
+                Value::Object(out)
+            }
+            "array" if depth < 12 => match schema.get("items") {
+                Some(items) => Value::Array(vec![self.minimal_at(items, extra, depth + 1)]),
+                None => Value::Array(Vec::new()),
+            },
+            "array" => Value::Array(Vec::new()),
+            "string" => match schema.get("format").and_then(Value::as_str) {
+                Some("date-time") => "2026-01-01T00:00:00Z".into(),
+                _ => "x".into(),
+            },
+            "integer" => 1.into(),
+            "number" => 1.into(),
+            "boolean" => true.into(),
+            _ => Value::Null,
+        }
+    }
+
+    /// The 200 response schema of the operation named `operation_id`.
+    pub fn response_schema_of(&self, operation_id: &str) -> &Value {
+        for methods in self.doc["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|p| p.values())
+        {
+            for op in methods.as_object().into_iter().flat_map(|m| m.values()) {
+                if op["operationId"] == operation_id {
+                    return &op["responses"]["200"]["content"]["application/json"]["schema"];
+                }
+            }
+        }
+        panic!("no operation {operation_id} in the spec subset")
+    }
+}
