@@ -16,6 +16,11 @@ pub const DEFAULT_HOST: &str = "https://studio.edgeimpulse.com/v1";
 /// Larger answers are refused rather than buffered: a full result set of a 20,000-sample
 /// test set is far below this.
 pub const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// Every other answer (a project, an impulse, a block's configuration, a job) is a few KB:
+/// larger ones are refused, so that a few reads at once stay within a few MB.
+pub const MAX_SMALL_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The longest `Retry-After` obeyed: a server that asks for more gets this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// How to reach and authenticate with Studio.
 #[derive(Debug, Clone)]
@@ -30,6 +35,45 @@ pub struct ClientConfig {
     pub allow_insecure_http: bool,
     /// Larger answers are refused, not buffered.
     pub max_body_bytes: usize,
+    /// How reads that fail for a passing reason are tried again.
+    pub read_retries: RetryPolicy,
+}
+
+/// Tries again after a transient failure: `base` × 2ⁿ between attempts (at least what
+/// `Retry-After` asks, at most [`MAX_RETRY_AFTER`]), within `attempts` and `max_total`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub base: Duration,
+    pub max_total: Duration,
+}
+
+impl RetryPolicy {
+    pub const NONE: Self = Self {
+        attempts: 1,
+        base: Duration::ZERO,
+        max_total: Duration::ZERO,
+    };
+
+    /// The wait before attempt `attempt + 1`, if there is one.
+    fn wait(&self, attempt: u32, error: &ApiError, spent: Duration) -> Option<Duration> {
+        if attempt >= self.attempts || !error.is_transient() {
+            return None;
+        }
+        let backoff = self.base.saturating_mul(1 << attempt.min(16));
+        let wait = backoff.max(error.retry_after().unwrap_or_default());
+        (spent + wait <= self.max_total).then_some(wait)
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            base: Duration::from_millis(200),
+            max_total: Duration::from_secs(30),
+        }
+    }
 }
 
 impl ClientConfig {
@@ -42,6 +86,7 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(30),
             allow_insecure_http: false,
             max_body_bytes: MAX_BODY_BYTES,
+            read_retries: RetryPolicy::default(),
         }
     }
 
@@ -128,13 +173,27 @@ pub struct StudioClient {
     http: reqwest::Client,
     base: String,
     max_body_bytes: usize,
+    read_retries: RetryPolicy,
 }
 
 impl StudioClient {
     pub fn new(config: &ClientConfig) -> Result<Self, ApiError> {
         let base = config.host.trim_end_matches('/').to_string();
-        let parsed = reqwest::Url::parse(&base)
-            .map_err(|e| ApiError::Config(format!("host `{base}` is not a URL: {e}")))?;
+        let parsed = reqwest::Url::parse(&base).map_err(|e| {
+            // The text may hold a password: quote it only when it cannot.
+            if base.contains('@') {
+                ApiError::Config(format!("the host is not a URL: {e}"))
+            } else {
+                ApiError::Config(format!("host `{base}` is not a URL: {e}"))
+            }
+        })?;
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(ApiError::Config(format!(
+                "the host URL holds a user name or password; give credentials with \
+                 --api-key, --api-key-file or EI_API_KEY instead (host: {})",
+                parsed.host_str().unwrap_or_default()
+            )));
+        }
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(ApiError::Config(format!(
                 "host `{base}` must start with http:// or https://"
@@ -169,12 +228,16 @@ impl StudioClient {
             .user_agent(concat!("ei-tune/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
+            // A redirect would carry the key (and a request body) to wherever it points,
+            // maybe over plain http: none is followed, the error says where it led.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ApiError::Config(format!("HTTP client: {e}")))?;
         Ok(Self {
             http,
             base,
             max_body_bytes: config.max_body_bytes,
+            read_retries: config.read_retries,
         })
     }
 
@@ -450,7 +513,12 @@ impl StudioClient {
         );
         let request = self.http.post(&url);
         let r: StartJobResponse = self
-            .send("regenerateModelTestingSummary", &url, request)
+            .send(
+                "regenerateModelTestingSummary",
+                &url,
+                request,
+                self.small_cap(),
+            )
             .await?;
         Ok(r.id)
     }
@@ -473,10 +541,11 @@ impl StudioClient {
         project: u64,
         impulse: u64,
     ) -> Result<ClassifyJobResponse, ApiError> {
-        self.get(
+        self.get_capped(
             "getClassifyJobResult",
             &format!("/api/{project}/classify/all/result"),
             &[("impulseId", impulse.to_string())],
+            self.max_body_bytes,
         )
         .await
     }
@@ -497,8 +566,10 @@ impl StudioClient {
             .query(&[("impulseId", impulse.to_string())]);
         let response = self.start(operation, &url, request).await?;
         let mut skimmer = Skimmer::new(PER_SAMPLE_MEMBERS);
-        self.read_chunks(operation, &url, response, |chunk| skimmer.feed(chunk))
-            .await?;
+        read_chunks(operation, &url, response, self.max_body_bytes, |chunk| {
+            skimmer.feed(chunk)
+        })
+        .await?;
         decode_body(operation, &skimmer.finish())
     }
 
@@ -510,7 +581,7 @@ impl StudioClient {
         offset: u64,
         limit: u64,
     ) -> Result<ClassifyJobResponsePage, ApiError> {
-        self.get(
+        self.get_capped(
             "getClassifyJobResultPage",
             &format!("/api/{project}/classify/all/result/page"),
             &[
@@ -518,19 +589,53 @@ impl StudioClient {
                 ("limit", limit.to_string()),
                 ("offset", offset.to_string()),
             ],
+            self.max_body_bytes,
         )
         .await
     }
 
+    /// The cap of every answer but results.
+    fn small_cap(&self) -> usize {
+        self.max_body_bytes.min(MAX_SMALL_BODY_BYTES)
+    }
+
+    /// A read of a small answer, tried again after transient failures.
     async fn get<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
+        self.get_capped(operation, path, query, self.small_cap())
+            .await
+    }
+
+    /// A read tried again after transient failures, by the client's [`RetryPolicy`]:
+    /// reads change nothing, so trying again is always safe.
+    async fn get_capped<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        query: &[(&str, String)],
+        cap: usize,
+    ) -> Result<T, ApiError> {
         let url = format!("{}{path}", self.base);
-        let request = self.http.get(&url).query(query);
-        self.send(operation, &url, request).await
+        let started = std::time::Instant::now();
+        let mut attempt = 1;
+        loop {
+            let request = self.http.get(&url).query(query);
+            match self.send(operation, &url, request, cap).await {
+                Err(e) => match self.read_retries.wait(attempt, &e, started.elapsed()) {
+                    Some(wait) => {
+                        tracing::debug!(operation, attempt, ?wait, "retrying a read: {e}");
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
+                    }
+                    None => return Err(e),
+                },
+                answer => return answer,
+            }
+        }
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(
@@ -541,7 +646,7 @@ impl StudioClient {
     ) -> Result<T, ApiError> {
         let url = format!("{}{path}", self.base);
         let request = self.http.post(&url).json(body);
-        self.send(operation, &url, request).await
+        self.send(operation, &url, request, self.small_cap()).await
     }
 
     async fn send<T: DeserializeOwned>(
@@ -549,9 +654,10 @@ impl StudioClient {
         operation: &'static str,
         url: &str,
         request: reqwest::RequestBuilder,
+        cap: usize,
     ) -> Result<T, ApiError> {
         let response = self.start(operation, url, request).await?;
-        let body = self.read_body(operation, url, response).await?;
+        let body = read_body(operation, url, response, cap).await?;
         decode_body(operation, &body)
     }
 
@@ -573,13 +679,20 @@ impl StudioClient {
         if status.is_success() {
             return Ok(response);
         }
+        if status.is_redirection() {
+            return Err(ApiError::Status {
+                operation,
+                status: status.as_u16(),
+                message: redirect_message(&response),
+                retry_after: None,
+            });
+        }
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
-        let body = self.read_body(operation, url, response).await?;
+            .and_then(parse_retry_after);
+        let body = read_body(operation, url, response, self.small_cap()).await?;
         Err(ApiError::Status {
             operation,
             status: status.as_u16(),
@@ -587,57 +700,85 @@ impl StudioClient {
             retry_after,
         })
     }
+}
 
-    /// The whole body, up to the size cap.
-    async fn read_body(
-        &self,
-        operation: &'static str,
-        url: &str,
-        response: reqwest::Response,
-    ) -> Result<Vec<u8>, ApiError> {
-        let mut body = Vec::new();
-        self.read_chunks(operation, url, response, |chunk| {
-            body.extend_from_slice(chunk)
+/// The whole body, up to `cap` bytes.
+async fn read_body(
+    operation: &'static str,
+    url: &str,
+    response: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let mut body = Vec::new();
+    read_chunks(operation, url, response, cap, |chunk| {
+        body.extend_from_slice(chunk)
+    })
+    .await?;
+    Ok(body)
+}
+
+/// Hands the body to `take` chunk by chunk as it arrives, up to `cap` bytes.
+async fn read_chunks(
+    operation: &'static str,
+    url: &str,
+    mut response: reqwest::Response,
+    cap: usize,
+    mut take: impl FnMut(&[u8]),
+) -> Result<(), ApiError> {
+    let status = response.status().as_u16();
+    let mut received = 0;
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| network_error(operation, url, e, true))?
+    {
+        received += chunk.len();
+        if received > cap {
+            return Err(ApiError::Decode {
+                operation,
+                path: ".".into(),
+                message: format!("response larger than {} KiB; refused", cap >> 10),
+            });
+        }
+        take(&chunk);
+    }
+    tracing::debug!(operation, status, bytes = received, "response");
+    Ok(())
+}
+
+/// `Retry-After` as seconds or an HTTP date, never more than [`MAX_RETRY_AFTER`].
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds.min(MAX_RETRY_AFTER.as_secs())),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// Where a redirect led, without its path or query (which may carry anything).
+fn redirect_message(response: &reqwest::Response) -> String {
+    let target = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| response.url().join(l).ok())
+        .map(|u| {
+            let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+            crate::text::clean(&format!(
+                "{}://{}{port}",
+                u.scheme(),
+                u.host_str().unwrap_or_default()
+            ))
         })
-        .await?;
-        Ok(body)
-    }
-
-    /// Hands the body to `take` chunk by chunk as it arrives, up to the size cap.
-    async fn read_chunks(
-        &self,
-        operation: &'static str,
-        url: &str,
-        mut response: reqwest::Response,
-        mut take: impl FnMut(&[u8]),
-    ) -> Result<(), ApiError> {
-        let status = response.status().as_u16();
-        let mut received = 0;
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| network_error(operation, url, e, true))?
-        {
-            received += chunk.len();
-            if received > self.max_body_bytes {
-                return Err(self.too_large(operation));
-            }
-            take(&chunk);
-        }
-        tracing::debug!(operation, status, bytes = received, "response");
-        Ok(())
-    }
-
-    fn too_large(&self, operation: &'static str) -> ApiError {
-        ApiError::Decode {
-            operation,
-            path: ".".into(),
-            message: format!(
-                "response larger than {} KiB; refused",
-                self.max_body_bytes >> 10
-            ),
-        }
-    }
+        .unwrap_or_else(|| "somewhere it did not say".into());
+    format!(
+        "the server redirected to {target}; not followed, so that credentials go only to the \
+         host given (check --host / EI_API_ENDPOINT)"
+    )
 }
 
 fn network_error(

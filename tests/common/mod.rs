@@ -5,6 +5,7 @@
 
 pub mod openapi;
 pub mod spec_subset;
+pub mod stub;
 
 use std::time::Duration;
 
