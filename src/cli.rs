@@ -109,19 +109,44 @@ pub struct ConnectionArgs {
 
 impl ConnectionArgs {
     /// These options, with any gaps filled from `outer` (the options before the subcommand).
+    ///
+    /// clap fills both copies from the environment, so a value equal to its variable's may
+    /// have come from there: an option given before the subcommand then wins over it, as
+    /// a flag always wins over the environment.
     pub fn or(&self, outer: &ConnectionArgs) -> ConnectionArgs {
+        fn pick<T: Clone>(
+            inner: &Option<T>,
+            outer: &Option<T>,
+            variable: &str,
+            text: impl Fn(&T) -> String,
+        ) -> Option<T> {
+            let from_env = |v: &T| std::env::var_os(variable).is_some_and(|e| e == *text(v));
+            match (inner, outer) {
+                (Some(i), Some(o)) if from_env(i) && !from_env(o) => Some(o.clone()),
+                (Some(i), _) => Some(i.clone()),
+                (None, o) => o.clone(),
+            }
+        }
+        let path = |p: &PathBuf| p.display().to_string();
         ConnectionArgs {
-            host: self.host.clone().or_else(|| outer.host.clone()),
-            api_key: self.api_key.clone().or_else(|| outer.api_key.clone()),
-            api_key_file: self
-                .api_key_file
-                .clone()
-                .or_else(|| outer.api_key_file.clone()),
+            host: pick(&self.host, &outer.host, "EI_API_ENDPOINT", String::clone),
+            api_key: pick(&self.api_key, &outer.api_key, "EI_API_KEY", String::clone),
+            api_key_file: pick(
+                &self.api_key_file,
+                &outer.api_key_file,
+                "EI_API_KEY_FILE",
+                path,
+            ),
             allow_insecure_http: self.allow_insecure_http || outer.allow_insecure_http,
-            jwt: self.jwt.clone().or_else(|| outer.jwt.clone()),
-            project: self.project.or(outer.project),
+            jwt: pick(&self.jwt, &outer.jwt, "EI_JWT_TOKEN", String::clone),
+            project: pick(
+                &self.project,
+                &outer.project,
+                "EI_PROJECT_ID",
+                u64::to_string,
+            ),
             impulse: self.impulse.or(outer.impulse),
-            log_file: self.log_file.clone().or_else(|| outer.log_file.clone()),
+            log_file: pick(&self.log_file, &outer.log_file, "EI_TUNE_LOG_FILE", path),
             connect_timeout: self.connect_timeout.or(outer.connect_timeout),
             timeout: self.timeout.or(outer.timeout),
         }
@@ -179,6 +204,9 @@ pub enum Command {
         /// Let Studio start a regeneration job (blocks further changes while it runs)
         #[arg(long)]
         allow_jobs: bool,
+        /// Apply a --from file exported from another project
+        #[arg(long)]
+        other_project: bool,
         /// Print Studio's answer as JSON
         #[arg(long)]
         json: bool,

@@ -64,17 +64,20 @@ API key, found in Studio under your project's Dashboard, Keys. To try ei-tune of
 /// A client configured from the command line.
 pub fn client(args: &ConnectionArgs) -> Result<StudioClient, CommandError> {
     let api_key = match (&args.api_key, &args.api_key_file) {
-        (Some(key), _) => Some(key.clone()),
+        (Some(key), _) => Some(key.trim().to_string()),
         (None, Some(path)) => Some(read_key_file(path)?),
         (None, None) => None,
     };
-    if api_key.is_none() && args.jwt.is_none() {
+    // An empty key (`EI_API_KEY=`) is no key: say where to find one, ask nothing.
+    let api_key = api_key.filter(|k| !k.is_empty());
+    let jwt = args.jwt.clone().filter(|t| !t.trim().is_empty());
+    if api_key.is_none() && jwt.is_none() {
         return Err(CommandError::usage(NO_CREDENTIALS));
     }
     let mut config = ClientConfig::new(args.host());
     config.allow_insecure_http = args.allow_insecure_http;
     config.api_key = api_key.map(Secret::new);
-    config.jwt = args.jwt.clone().map(Secret::new);
+    config.jwt = jwt.map(Secret::new);
     if let Some(s) = args.connect_timeout {
         config.connect_timeout = seconds("--connect-timeout", s)?;
     }
@@ -84,9 +87,13 @@ pub fn client(args: &ConnectionArgs) -> Result<StudioClient, CommandError> {
     Ok(StudioClient::new(&config)?)
 }
 
-/// The key in a file (first line, trimmed); a warning when others can read the file.
+/// The largest key file read: a key is a few dozen bytes.
+const MAX_KEY_FILE_BYTES: u64 = 4096;
+
+/// The key in a file (its first line that is not blank, trimmed, without a byte-order
+/// mark); a warning when others can read the file.
 fn read_key_file(path: &std::path::Path) -> Result<String, CommandError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::text::read_bounded(path, MAX_KEY_FILE_BYTES).map_err(|e| {
         CommandError::usage(format!(
             "cannot read the API key file {}: {e}",
             path.display()
@@ -105,7 +112,13 @@ fn read_key_file(path: &std::path::Path) -> Result<String, CommandError> {
             );
         }
     }
-    let key = text.lines().next().unwrap_or_default().trim().to_string();
+    let key = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_string();
     if key.is_empty() {
         return Err(CommandError::usage(format!(
             "the API key file {} is empty",
@@ -133,6 +146,11 @@ impl Target {
     /// Every threshold of the impulse that can be read; the blocks that cannot are named
     /// on stderr, and the rest works.
     pub async fn thresholds(&self) -> Result<Vec<BlockThresholds>, CommandError> {
+        Ok(self.all_thresholds().await?.blocks)
+    }
+
+    /// The same, with the blocks that could not be read; none readable is an error.
+    pub async fn all_thresholds(&self) -> Result<crate::api::ImpulseThresholds, CommandError> {
         let all = self
             .client
             .impulse_thresholds(self.project, &self.impulse)
@@ -140,7 +158,13 @@ impl Target {
         for block in &all.unreadable {
             eprintln!("warning: skipped {}", block.describe());
         }
-        Ok(all.blocks)
+        if all.blocks.is_empty() && !all.unreadable.is_empty() {
+            return Err(CommandError::failed(format!(
+                "no learn block of impulse {} could be read",
+                self.impulse.id
+            )));
+        }
+        Ok(all)
     }
 }
 
@@ -369,12 +393,23 @@ pub fn build_updates(
 }
 
 /// `ei-tune set`.
+/// How `ei-tune set` was asked to work.
+#[derive(Debug, Clone, Default)]
+pub struct SetOptions {
+    pub from: Option<std::path::PathBuf>,
+    pub allow_jobs: bool,
+    /// Apply a file exported from another project.
+    pub other_project: bool,
+    pub json: bool,
+}
+
+/// The exit code when a change's answer was lost and reading back failed too.
+pub const EXIT_OUTCOME_UNKNOWN: u8 = 3;
+
 pub async fn set(
     args: &ConnectionArgs,
     assignments: &[String],
-    from: Option<&std::path::Path>,
-    allow_jobs: bool,
-    as_json: bool,
+    options: &SetOptions,
 ) -> Result<String, CommandError> {
     // Malformed arguments and files are refused before anything goes over the network.
     let syntax: Vec<String> = assignments
@@ -384,7 +419,11 @@ pub async fn set(
     if !syntax.is_empty() {
         return Err(CommandError::usage(syntax.join("\n")));
     }
-    let file = from.map(crate::whatif::read_thresholds_file).transpose()?;
+    let file = options
+        .from
+        .as_deref()
+        .map(crate::whatif::read_thresholds_file)
+        .transpose()?;
     let mut args = args.clone();
     if let Some(file_impulse) = file.as_ref().and_then(|f| f.impulse_id) {
         match args.impulse {
@@ -397,15 +436,42 @@ pub async fn set(
         }
     }
     let t = target(&args).await?;
-    let blocks = t.thresholds().await?;
+    if let Some(file_project) = file.as_ref().and_then(|f| f.project_id)
+        && file_project != t.project
+        && !options.other_project
+    {
+        return Err(CommandError::usage(format!(
+            "the file was exported from project {file_project}, not {}; --other-project \
+             applies it anyway",
+            t.project
+        )));
+    }
+    let all = t.all_thresholds().await?;
+    let unreadable: Vec<String> = assignments
+        .iter()
+        .filter_map(|a| parse_assignment(a).ok())
+        .filter(|a| all.unreadable.iter().any(|u| u.block.id == a.block_id))
+        .map(|a| {
+            format!(
+                "block {} could not be read (see the warning above)",
+                a.block_id
+            )
+        })
+        .collect();
+    if !unreadable.is_empty() {
+        return Err(CommandError::failed(unreadable.join("\n")));
+    }
+    let blocks = all.blocks;
     let mut updates = match &file {
         Some(file) => crate::whatif::file_updates(file, &blocks)
             .map_err(|p| CommandError::usage(p.join("\n")))?,
         None => Vec::new(),
     };
-    for update in
-        build_updates(assignments, &blocks).map_err(|p| CommandError::usage(p.join("\n")))?
-    {
+    refuse_contradictions(&updates, "the file")?;
+    let given =
+        build_updates(assignments, &blocks).map_err(|p| CommandError::usage(p.join("\n")))?;
+    refuse_contradictions(&given, "the arguments")?;
+    for update in given {
         updates.retain(|u| !(u.block_id == update.block_id && u.key == update.key));
         updates.push(update);
     }
@@ -414,17 +480,127 @@ pub async fn set(
     }
     let request = SetImpulseThresholdsRequest {
         thresholds: updates,
-        allow_creating_regenerate_model_testing_jobs: allow_jobs,
+        allow_creating_regenerate_model_testing_jobs: options.allow_jobs,
         force_run_regenerate_model_testing_in_job: None,
     };
-    let response = t
-        .client
-        .set_thresholds(t.project, t.impulse.id, &request)
-        .await?;
-    if as_json {
+    let response = match send_set(&t, &request).await {
+        Ok(response) => response,
+        Err(e) if e.outcome_unknown() => return read_back(&t, &request, e).await,
+        Err(e) => return Err(e.into()),
+    };
+    if options.json {
         return Ok(serde_json::to_string_pretty(&response).unwrap_or_default() + "\n");
     }
     Ok(describe_set(&t.impulse, &request, &response))
+}
+
+/// Two values for one threshold: which one was meant cannot be guessed.
+fn refuse_contradictions(updates: &[ThresholdUpdate], whence: &str) -> Result<(), CommandError> {
+    for (i, a) in updates.iter().enumerate() {
+        if let Some(b) = updates[i + 1..]
+            .iter()
+            .find(|b| b.block_id == a.block_id && b.key == a.key && b.value != a.value)
+        {
+            return Err(CommandError::usage(format!(
+                "{whence} give {}.{} two values ({} and {}); give one",
+                a.block_id, a.key, a.value, b.value
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// setImpulseThresholds, tried again while Studio is known not to have applied it (no
+/// connection, 429, 503); a lost answer is not tried again blindly.
+async fn send_set(
+    t: &Target,
+    request: &SetImpulseThresholdsRequest,
+) -> Result<SetImpulseThresholdsResponse, ApiError> {
+    const ATTEMPTS: u32 = 4;
+    let mut attempt = 1;
+    loop {
+        match t
+            .client
+            .set_thresholds(t.project, t.impulse.id, request)
+            .await
+        {
+            Err(e) if attempt < ATTEMPTS && not_applied(&e) => {
+                let wait =
+                    Duration::from_millis(250 << attempt).max(e.retry_after().unwrap_or_default());
+                eprintln!(
+                    "{}; trying again in {:.1} s",
+                    crate::text::clean(&e.to_string()),
+                    wait.as_secs_f64()
+                );
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            answer => return answer,
+        }
+    }
+}
+
+/// A failure after which Studio certainly holds nothing of the request.
+fn not_applied(e: &ApiError) -> bool {
+    match e {
+        ApiError::Network {
+            outcome_unknown, ..
+        } => !outcome_unknown,
+        ApiError::Status { status, .. } => matches!(status, 429 | 503),
+        _ => false,
+    }
+}
+
+/// The answer was lost: what Studio holds now says whether the change was applied.
+async fn read_back(
+    t: &Target,
+    request: &SetImpulseThresholdsRequest,
+    lost: ApiError,
+) -> Result<String, CommandError> {
+    let lost = crate::text::clean(&lost.to_string());
+    let held = match t.client.impulse_thresholds(t.project, &t.impulse).await {
+        Ok(all) => all.blocks,
+        Err(e) => {
+            return Err(CommandError {
+                code: EXIT_OUTCOME_UNKNOWN,
+                message: format!(
+                    "{lost}; reading the thresholds back failed too ({e}): whether Studio \
+                     applied the change is unknown"
+                ),
+            });
+        }
+    };
+    let missing: Vec<String> = request
+        .thresholds
+        .iter()
+        .filter_map(|u| {
+            let now = held
+                .iter()
+                .find(|b| b.block.id == u.block_id)?
+                .thresholds
+                .iter()
+                .find(|th| th.key == u.key)
+                .map(|th| th.value.clone());
+            (now.as_ref() != Some(&u.value)).then(|| {
+                format!(
+                    "{}.{} is {}",
+                    u.block_id,
+                    u.key,
+                    now.map_or_else(|| "absent".into(), |v| v.to_string())
+                )
+            })
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(format!(
+            "The answer was lost ({lost}), but Studio holds every value: applied.\n"
+        ))
+    } else {
+        Err(CommandError::failed(format!(
+            "{lost}; read back, the change was not applied: {}",
+            missing.join(", ")
+        )))
+    }
 }
 
 pub fn describe_set(
@@ -447,7 +623,11 @@ pub fn describe_set(
         status.explanation()
     );
     if *status == RegenerateStatus::RequiresJob {
-        out.push_str("Run `ei-tune regenerate --wait` to regenerate the results.\n");
+        let _ = writeln!(
+            out,
+            "Run `ei-tune --impulse {} regenerate --wait` to regenerate the results.",
+            impulse.id
+        );
     }
     let _ = writeln!(
         out,
@@ -774,10 +954,15 @@ pub fn latency_summary(latencies: &[Duration]) -> String {
 /// Terminal events and termination signals, as one stream.
 fn terminal_input() -> impl futures::Stream<Item = Input> + Unpin {
     use futures::StreamExt;
-    // For the terminal-safety tests: a key that makes the tuner panic.
-    let panic_key = std::env::var("EI_TUNE_PANIC_ON_KEY")
-        .ok()
-        .and_then(|k| k.chars().next());
+    // For the terminal-safety tests, in debug builds only: a key that makes the tuner
+    // panic. Release builds, which users run, have no such hook.
+    let panic_key = if cfg!(debug_assertions) {
+        std::env::var("EI_TUNE_PANIC_ON_KEY")
+            .ok()
+            .and_then(|k| k.chars().next())
+    } else {
+        None
+    };
     let events = crossterm::event::EventStream::new().map(move |event| match event {
         Ok(crossterm::event::Event::Key(key))
             if panic_key.is_some()
@@ -800,10 +985,16 @@ fn terminal_input() -> impl futures::Stream<Item = Input> + Unpin {
 #[cfg(unix)]
 async fn wait_for_termination() {
     use tokio::signal::unix::{SignalKind, signal};
+    // Every signal whose default action ends the process: each must restore the terminal.
     let kinds = [
         SignalKind::terminate(),
         SignalKind::hangup(),
         SignalKind::interrupt(),
+        SignalKind::quit(),
+        SignalKind::user_defined1(),
+        SignalKind::user_defined2(),
+        SignalKind::alarm(),
+        SignalKind::pipe(),
     ];
     let mut streams: Vec<_> = kinds.into_iter().filter_map(|k| signal(k).ok()).collect();
     if streams.is_empty() {
@@ -818,10 +1009,20 @@ async fn wait_for_termination() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// The longest simulated job: a day.
+const MAX_JOB_DURATION: Duration = Duration::from_secs(24 * 3600);
+
 /// `ei-tune serve`: runs until Ctrl-C.
 pub async fn serve(args: &ServeArgs) -> Result<(), CommandError> {
     let job_duration = Duration::try_from_secs_f64(args.job_seconds)
-        .map_err(|_| CommandError::usage("--job-seconds takes a non-negative number"))?;
+        .ok()
+        .filter(|d| *d <= MAX_JOB_DURATION)
+        .ok_or_else(|| {
+            CommandError::usage(format!(
+                "--job-seconds takes a number from 0 to {}",
+                MAX_JOB_DURATION.as_secs()
+            ))
+        })?;
     let mut config = StudioConfig::new(args.api_key.clone().unwrap_or_else(random_api_key));
     config.bind = std::net::SocketAddr::new(args.bind, args.port);
     config.job_duration = job_duration;

@@ -25,9 +25,12 @@ pub fn init_file(path: Option<&Path>) -> Result<(), CommandError> {
         .map_err(|e| {
             CommandError::usage(format!("cannot open log file {}: {e}", path.display()))
         })?;
+    // A log that cannot be written (a full disk, /dev/full) must not write its complaint
+    // over the tuner's screen.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter())
         .with_ansi(false)
+        .log_internal_errors(false)
         .with_writer(Mutex::new(file))
         .try_init();
     Ok(())
@@ -35,8 +38,11 @@ pub fn init_file(path: Option<&Path>) -> Result<(), CommandError> {
 
 /// Logs to stderr.
 pub fn init_stderr() {
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter())
+        .with_ansi(std::io::stderr().is_terminal())
+        .log_internal_errors(false)
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -1,6 +1,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 //! ei-tune's entry point: parse the command line, set up logging, dispatch.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
@@ -23,13 +24,32 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli)) {
-        Ok(output) => {
-            print!("{output}");
-            ExitCode::SUCCESS
-        }
+        Ok(output) => write_out(&output),
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                ei_tune::text::terminal_safe(&e.message)
+            );
             ExitCode::from(e.code)
+        }
+    }
+}
+
+/// Writes a command's output, made safe for a terminal (server text may hold control
+/// sequences). A closed pipe (`| head -1`) ends quietly, as other tools do; any other
+/// write error is said and exits 1.
+fn write_out(output: &str) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_all(ei_tune::text::terminal_safe(output).as_bytes())
+        .and_then(|()| stdout.flush());
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: cannot write the output: {e}");
+            ExitCode::from(1)
         }
     }
 }
@@ -72,11 +92,18 @@ async fn run(cli: Cli) -> Result<String, CommandError> {
             assignments,
             from,
             allow_jobs,
+            other_project,
             json,
         } => {
             let args = connection.or(&cli.connection);
             logging::init_file(args.log_file.as_deref())?;
-            commands::set(&args, &assignments, from.as_deref(), allow_jobs, json).await
+            let options = commands::SetOptions {
+                from,
+                allow_jobs,
+                other_project,
+                json,
+            };
+            commands::set(&args, &assignments, &options).await
         }
         Command::Export { connection, file } => {
             let args = connection.or(&cli.connection);

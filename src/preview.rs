@@ -8,6 +8,9 @@ use crate::metrics::results::TestSetBuilder;
 
 /// Samples per getClassifyJobResultPage request.
 pub const PAGE: u64 = 500;
+/// The most test samples read: far above any real test set, far below what would
+/// exhaust memory (the compact set takes a few dozen bytes a window).
+pub const MAX_SAMPLES: u64 = 5_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PreviewError {
@@ -27,6 +30,13 @@ pub async fn load_test_set(
 ) -> Result<TestSet, PreviewError> {
     let mut builder = TestSetBuilder::new(impulse).map_err(|e| PreviewError::Unavailable(e.0))?;
     let mut offset = 0;
+    let mut total = None;
+    let mut seen = std::collections::HashSet::new();
+    // The server is not trusted to page sensibly: a page must bring samples not seen yet,
+    // the total must not change or be absurd, and the set must be whole.
+    let broken = |why: String| {
+        PreviewError::Unavailable(format!("the results could not be read whole: {why}"))
+    };
     loop {
         let page = client
             .model_testing_results_page(project, impulse.id, offset, PAGE)
@@ -36,12 +46,39 @@ pub async fn load_test_set(
                 "no model testing results to preview (none yet, or stale until regenerated)".into(),
             ));
         }
+        if page.total_count > MAX_SAMPLES {
+            return Err(broken(format!(
+                "the server counts {} samples, more than the {MAX_SAMPLES} ei-tune reads",
+                page.total_count
+            )));
+        }
+        match total {
+            Some(t) if t != page.total_count => {
+                return Err(broken(format!(
+                    "the sample count changed from {t} to {} while reading",
+                    page.total_count
+                )));
+            }
+            _ => total = Some(page.total_count),
+        }
+        if page.result.is_empty() {
+            return Err(broken(format!(
+                "the pages ended at {offset} of {} samples",
+                page.total_count
+            )));
+        }
+        if let Some(repeated) = page.result.iter().find(|r| !seen.insert(r.sample_id)) {
+            return Err(broken(format!(
+                "sample {} came twice (at offset {offset})",
+                repeated.sample_id
+            )));
+        }
         builder
             .add(&page.result)
             .map_err(|e| PreviewError::Unavailable(e.0))?;
         offset += page.result.len() as u64;
         progress(offset.min(page.total_count), page.total_count);
-        if page.result.is_empty() || offset >= page.total_count {
+        if offset >= page.total_count {
             break;
         }
     }

@@ -11,6 +11,48 @@ pub fn clean(text: &str) -> String {
         .collect()
 }
 
+/// `text` cut to at most `max` characters, with `…` where it was cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// Reads a whole file of at most `limit` bytes; a larger one (or one that never ends, such
+/// as `/dev/zero`) is refused after `limit + 1` bytes.
+pub fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "larger than {} KiB; refused",
+            limit >> 10
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// Command output made safe for a terminal: C0 controls but newline and tab become spaces;
+/// DEL and C1 controls are written as `\u{..}` escapes, which keeps JSON output exact
+/// (serde_json leaves them raw, and a JSON string may hold the escape).
+pub fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\u{7f}'..='\u{9f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -20,5 +62,16 @@ mod tests {
         assert_eq!(clean("a\u{1b}]52;c;x\u{7}b"), "a ]52;c;x b");
         assert_eq!(clean("\u{9b}2J ünïcødé 🦀"), " 2J ünïcødé 🦀");
         assert_eq!(clean("tab\tnew\nline"), "tab new line");
+    }
+
+    #[test]
+    fn output_keeps_lines_and_json_stays_exact() {
+        assert_eq!(terminal_safe("a\u{1b}[2Jb\nc\td"), "a [2Jb\nc\td");
+        let json =
+            serde_json::to_string(&serde_json::json!({"name": "x\u{9b}2J\u{1b}]0;t"})).unwrap();
+        let safe = terminal_safe(&json);
+        assert!(!safe.chars().any(|c| c.is_control()), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["name"], "x\u{9b}2J\u{1b}]0;t");
     }
 }

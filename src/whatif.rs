@@ -81,9 +81,10 @@ pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String
             std::fs::write(path, text).map_err(|e| {
                 CommandError::failed(format!("cannot write {}: {e}", path.display()))
             })?;
+            let n = export.thresholds.len();
             Ok(format!(
-                "Wrote {} thresholds of impulse {} to {}.\n",
-                export.thresholds.len(),
+                "Wrote {n} threshold{} of impulse {} to {}.\n",
+                if n == 1 { "" } else { "s" },
                 t.impulse.id,
                 path.display()
             ))
@@ -91,9 +92,12 @@ pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String
     }
 }
 
+/// The largest thresholds file read: an impulse's thresholds are a few KB.
+const MAX_THRESHOLDS_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
 /// Reads a thresholds file; a clear error naming the file and the bad field otherwise.
 pub fn read_thresholds_file(path: &Path) -> Result<ThresholdsFile, CommandError> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::text::read_bounded(path, MAX_THRESHOLDS_FILE_BYTES)
         .map_err(|e| CommandError::usage(format!("cannot read {}: {e}", path.display())))?;
     let mut de = serde_json::Deserializer::from_str(&text);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {

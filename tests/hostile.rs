@@ -136,3 +136,266 @@ async fn a_huge_retry_after_does_not_stall_or_crash_the_tuner_core() {
     let next = t.next_deadline().unwrap();
     assert!(next <= t0 + Duration::from_secs(61), "{:?}", next - t0);
 }
+
+/// A stub Studio with one impulse (id 1, one keras block 3 with `min_score`), whose names
+/// carry terminal control sequences; `special` answers first where it wants to.
+async fn stub_studio(
+    special: impl Fn(&common::stub::Seen, usize) -> Option<Option<Reply>> + Send + Sync + 'static,
+) -> Stub {
+    Stub::start(move |seen, n| {
+        if let Some(reply) = special(seen, n) {
+            return reply;
+        }
+        let path = seen.path.split('?').next().unwrap_or_default();
+        let body = if path.ends_with("/api/projects") {
+            projects(5, "evil\u{1b}]52;c;cGF3bmVk\u{7}")
+        } else if path.ends_with("/impulse") || path.ends_with("/impulses") {
+            let impulse = serde_json::json!({"id": 1, "name": "imp\u{1b}[2J\u{9b}31m",
+                "type": "default", "inputBlocks": [], "dspBlocks": [], "postProcessingBlocks": [],
+                "learnBlocks": [{"id": 3, "type": "keras", "name": "k\u{1b}]0;title\u{7}",
+                    "title": "t\u{9b}2J", "dsp": []}]});
+            if path.ends_with("/impulses") {
+                serde_json::json!({"success": true, "impulses": [impulse], "maxImpulseCount": 3})
+            } else {
+                serde_json::json!({"success": true, "impulse": impulse})
+            }
+            .to_string()
+        } else if path.contains("/training/") {
+            serde_json::json!({"success": true, "thresholds": [{"key": "min_score",
+                "description": "d\u{1b}[31m", "helpText": "h", "value": 0.6}]})
+            .to_string()
+        } else if path.ends_with("/set-thresholds") {
+            r#"{"success":true,"hadModelTestingResults":false,"regenerateModelTestingStatus":"not_regenerated"}"#.into()
+        } else if path.ends_with("/jobs") {
+            r#"{"success":true,"jobs":[],"totalJobCount":0}"#.into()
+        } else {
+            r#"{"success":false,"error":"no such thing \u001b]52;c;x\u0007"}"#.into()
+        };
+        Some(Reply::json(200, &body))
+    })
+    .await
+}
+
+fn binary(base: &str) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ei-tune"));
+    cmd.env_clear()
+        .env("EI_API_ENDPOINT", base)
+        .env("EI_API_KEY", KEY)
+        .kill_on_drop(true);
+    cmd
+}
+
+fn no_controls(text: &str) -> bool {
+    !text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+}
+
+#[tokio::test]
+async fn server_text_never_reaches_the_terminal_raw() {
+    let stub = stub_studio(|_, _| None).await;
+    for args in [
+        vec!["list"],
+        vec!["list", "--json"],
+        vec!["list", "--runner"],
+        vec!["set", "3.min_score=0.7"],
+        vec!["set", "3.min_score=0.7", "--json"],
+        vec!["results"],
+    ] {
+        let (code, out, err) = common::run(binary(&stub.base_url()).args(&args)).await;
+        assert!(no_controls(&out), "{args:?} stdout: {out:?}");
+        assert!(no_controls(&err), "{args:?} stderr: {err:?}");
+        if args.contains(&"--json") {
+            let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert!(json.is_object() || json.is_array(), "{args:?}: exact JSON");
+        }
+        assert!(code == 0 || args == ["results"], "{args:?}: {code} {err}");
+    }
+    // JSON keeps the server's text exactly, escaped.
+    let (_, out, _) = common::run(binary(&stub.base_url()).args(["list", "--json"])).await;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows[0]["blockTitle"], "t\u{9b}2J");
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_read_back_and_said_plainly() {
+    // The change reaches the server, the answer does not: Studio then holds 0.7.
+    let applied = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for (applies, code, words) in [(true, 0, "applied"), (false, 1, "not applied")] {
+        let flag = std::sync::Arc::clone(&applied);
+        let stub = stub_studio(move |seen, _| {
+            let path = seen.path.split('?').next().unwrap_or_default();
+            if path.ends_with("/set-thresholds") {
+                flag.store(applies, std::sync::atomic::Ordering::SeqCst);
+                return Some(None); // hang up: the answer is lost
+            }
+            if path.contains("/training/") && flag.load(std::sync::atomic::Ordering::SeqCst) {
+                let body = r#"{"success":true,"thresholds":[{"key":"min_score","description":"d","helpText":"h","value":0.7}]}"#;
+                return Some(Some(Reply::json(200, body)));
+            }
+            None
+        })
+        .await;
+        let (got, out, err) =
+            common::run(binary(&stub.base_url()).args(["set", "3.min_score=0.7"])).await;
+        assert_eq!(got, code, "{out}{err}");
+        assert!(out.contains(words) || err.contains(words), "{out}{err}");
+        let sets = stub
+            .seen()
+            .iter()
+            .filter(|s| s.path.ends_with("/set-thresholds"))
+            .count();
+        assert_eq!(sets, 1, "a lost answer is not sent again blindly");
+    }
+}
+
+#[tokio::test]
+async fn paging_that_does_not_advance_stops_with_a_clear_error() {
+    let page = serde_json::json!({"success": true, "totalCount": 1_000_000_000_000u64,
+        "predictions": [], "result": [{"sampleId": 1, "sample": {"label": "a"},
+        "classifications": [{"learnBlock": {"id": 3, "type": "keras", "name": "k",
+            "title": "t", "dsp": []}, "result": [{"a": 0.9, "b": 0.1}],
+            "expectedLabels": [{"startIndex": 0, "endIndex": 0, "label": "a"}],
+            "minimumConfidenceRating": 0.6, "thresholds": []}]}]})
+    .to_string();
+    let repeats = serde_json::json!({"success": true, "totalCount": 8,
+        "predictions": [], "result": serde_json::from_str::<serde_json::Value>(&page).unwrap()["result"]})
+    .to_string();
+    for (body, words) in [(page, "more than"), (repeats, "came twice")] {
+        let stub = stub_studio(move |seen, _| {
+            seen.path
+                .contains("/result/page")
+                .then(|| Some(Reply::json(200, &body)))
+        })
+        .await;
+        let mut cmd = binary(&stub.base_url());
+        cmd.arg("suggest");
+        let (code, _, err) = tokio::time::timeout(Duration::from_secs(30), common::run(&mut cmd))
+            .await
+            .expect("suggest ends");
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(words), "{err}");
+        let pages = stub
+            .seen()
+            .iter()
+            .filter(|s| s.path.contains("/result/page"))
+            .count();
+        assert!(pages <= 2, "{pages} pages");
+    }
+}
+
+#[tokio::test]
+async fn bad_keys_and_files_are_refused_without_the_network() {
+    let stub = stub_studio(|_, _| None).await;
+    for key in ["", "   "] {
+        let (code, _, err) =
+            common::run(binary(&stub.base_url()).env("EI_API_KEY", key).arg("list")).await;
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("no API key"), "{err}");
+    }
+    assert!(stub.seen().is_empty(), "nothing went out");
+    let dir = std::env::temp_dir().join(format!("ei-tune-hostile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key_file = dir.join("key");
+    std::fs::write(&key_file, format!("\u{feff}\n\n  {KEY}  \nsecond line\n")).unwrap();
+    let (code, _, err) = common::run(
+        binary(&stub.base_url())
+            .env_remove("EI_API_KEY")
+            .arg("--api-key-file")
+            .arg(&key_file)
+            .arg("list"),
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(stub.seen()[0].header("x-api-key"), Some(KEY));
+    for args in [
+        vec!["--api-key-file", "/dev/zero", "list"],
+        vec!["set", "--from", "/dev/zero"],
+    ] {
+        let mut cmd = binary(&stub.base_url());
+        cmd.env_remove("EI_API_KEY").args(&args);
+        let (code, _, err) = tokio::time::timeout(Duration::from_secs(10), common::run(&mut cmd))
+            .await
+            .expect("refused at once");
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains("refused"), "{err}");
+    }
+    // Two values for one threshold, and a file from another project.
+    let file = dir.join("t.json");
+    std::fs::write(
+        &file,
+        r#"{"projectId": 5, "impulseId": 1, "thresholds": [
+            {"blockId": 3, "key": "min_score", "value": 0.5},
+            {"blockId": 3, "key": "min_score", "value": 0.7}]}"#,
+    )
+    .unwrap();
+    let (code, _, err) =
+        common::run(binary(&stub.base_url()).args(["set", "--from"]).arg(&file)).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("two values"), "{err}");
+    let (code, _, err) =
+        common::run(binary(&stub.base_url()).args(["set", "3.min_score=0.5", "3.min_score=0.6"]))
+            .await;
+    assert_eq!(code, 2, "{err}");
+    std::fs::write(
+        &file,
+        r#"{"projectId": 77, "impulseId": 1, "thresholds": [{"blockId": 3, "key": "min_score", "value": 0.5}]}"#,
+    )
+    .unwrap();
+    let (code, _, err) =
+        common::run(binary(&stub.base_url()).args(["set", "--from"]).arg(&file)).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("project 77"), "{err}");
+    let (code, _, err) = common::run(
+        binary(&stub.base_url())
+            .args(["set", "--other-project", "--from"])
+            .arg(&file),
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_closed_pipe_ends_quietly_and_a_full_disk_is_an_error() {
+    use std::process::Stdio;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_ei-tune"))
+        .args(["completions", "bash"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "exec {} completions bash > /dev/full",
+            env!("CARGO_BIN_EXE_ei-tune")
+        ))
+        .output()
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot write the output") && !err.contains("panicked"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn absurd_simulator_settings_are_refused() {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_ei-tune"))
+        .args(["serve", "--job-seconds", "1e19"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -147,9 +147,16 @@ fn with_an_unsaved_edit(studio: &ei_tune::studio::Studio, env: &[(&str, &str)]) 
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn sigterm_sighup_and_sigint_restore_the_terminal_and_list_unsaved_values() {
+async fn every_signal_that_ends_the_process_restores_the_terminal_and_lists_unsaved_values() {
     let studio = studio().await;
-    for signal in [libc::SIGTERM, libc::SIGHUP, libc::SIGINT] {
+    for signal in [
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGINT,
+        libc::SIGQUIT,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+    ] {
         let mut pty = with_an_unsaved_edit(&studio, &[]);
         // SAFETY: kill sends a signal to the child this test started.
         assert_eq!(unsafe { libc::kill(pty.pid(), signal) }, 0);

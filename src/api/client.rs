@@ -407,7 +407,8 @@ impl StudioClient {
         let Ok(jobs) = self.list_active_jobs(project).await else {
             return Err(refusal);
         };
-        match (jobs.first(), refusal) {
+        // A job listed as active but finished is no reason.
+        match (jobs.iter().find(|j| !j.is_finished()), refusal) {
             (
                 Some(job),
                 ApiError::Refused { operation, message }
@@ -795,6 +796,9 @@ fn network_error(
     }
 }
 
+/// How much of a server's `error` text is kept: enough for any real message.
+const QUOTED_ERROR_CHARS: usize = 500;
+
 /// How many of a body's first bytes an error quotes.
 const QUOTED_BYTES: usize = 80;
 
@@ -830,9 +834,10 @@ pub fn decode_body<T: DeserializeOwned>(
     if !generic.success {
         return Err(ApiError::Refused {
             operation,
-            message: generic
-                .error
-                .unwrap_or_else(|| "the server refused without a reason".into()),
+            message: generic.error.map_or_else(
+                || "the server refused without a reason".into(),
+                |e| crate::text::shorten(&e, QUOTED_ERROR_CHARS),
+            ),
         });
     }
     decode_json(operation, body)
@@ -877,7 +882,7 @@ fn error_message(body: &[u8], status: reqwest::StatusCode) -> String {
         error: Some(error), ..
     }) = serde_json::from_slice::<GenericApiResponse>(body)
     {
-        return error;
+        return crate::text::shorten(&error, QUOTED_ERROR_CHARS);
     }
     let reason = status.canonical_reason().unwrap_or("error");
     if body.is_empty() {

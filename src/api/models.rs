@@ -323,27 +323,43 @@ pub struct ProjectCollaborator {
     pub is_owner: bool,
 }
 
-/// `Project`.
+/// `Project`. Only `id` and `name` are used: the rest, required by the spec, default when
+/// a server leaves them out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     pub id: u64,
     pub name: String,
+    #[serde(default)]
     pub description: String,
+    #[serde(default)]
     pub created: String,
+    #[serde(default)]
     pub owner: String,
+    #[serde(default)]
     pub collaborators: Vec<ProjectCollaborator>,
+    #[serde(default)]
     pub labeling_method: String,
+    #[serde(default)]
     pub metadata: Value,
+    #[serde(default)]
     pub is_enterprise_project: bool,
     /// Required and nullable in the spec.
+    #[serde(default)]
     pub whitelabel_id: Option<i64>,
+    #[serde(default)]
     pub tier: String,
+    #[serde(default)]
     pub has_public_version: bool,
+    #[serde(default)]
     pub is_public: bool,
+    #[serde(default)]
     pub allows_live_public_access: bool,
+    #[serde(default)]
     pub owner_is_developer_profile: bool,
+    #[serde(default)]
     pub ind_pause_processing_samples: bool,
+    #[serde(default)]
     pub public_project_listed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
@@ -641,6 +657,7 @@ pub struct ModelTestingAccuracy {
     /// Expected label → predicted label → number of windows.
     pub confusion_matrix_values: BTreeMap<String, BTreeMap<String, f64>>,
     /// Required by the spec, which gives it no schema: the rows of Studio's results table.
+    #[serde(default)]
     pub rows: Value,
     pub all_labels: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -715,7 +732,7 @@ impl StaleReason {
                 "thresholds changed; this model needs a full model testing run in Studio".into()
             }
             Self::Other(text) => format!(
-                "no current results: Studio says `{}`, which ei-tune does not know",
+                "Studio says `{}`, which ei-tune does not know",
                 crate::text::clean(text)
             ),
         }
@@ -737,9 +754,10 @@ pub struct BoundingBox {
     pub height: i64,
 }
 
-/// `Sample`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `Sample`. Only `label` is used: the rest, required by the spec, default when a server
+/// leaves them out (a result set is not lost to a field nothing reads).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Sample {
     pub id: u64,
     pub filename: String,

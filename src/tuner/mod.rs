@@ -1130,20 +1130,22 @@ impl Tuner {
         let Err(e) = result else {
             return Plan::Done;
         };
-        if let Some(job) = e.blocking_job()
-            && self.job.is_none()
-        {
-            return Plan::FollowJob(job);
-        }
         if !(e.is_transient() || e.blocking_job().is_some()) {
             return Plan::GiveUp;
         }
+        // Following a job counts as an attempt too: a server that keeps refusing, naming a
+        // job that ends at once, is given up on like any other failure.
         self.failures += 1;
         let since = *self.failing_since.get_or_insert(now);
         if self.failures >= self.config.max_attempts
             || now.saturating_duration_since(since) >= self.config.max_retry_time
         {
             return Plan::GiveUp;
+        }
+        if let Some(job) = e.blocking_job()
+            && self.job.is_none()
+        {
+            return Plan::FollowJob(job);
         }
         Plan::Retry(self.backoff(self.failures, request_id, e.retry_after()))
     }
