@@ -858,7 +858,7 @@ pub async fn tune(args: &ConnectionArgs, tui: &TuiArgs) -> Result<String, Comman
     let client = client(args)?;
     // Load before taking over the terminal: a session that cannot load anything says why
     // on a plain terminal instead of opening an empty UI.
-    let loaded = app::load(&client, args.project, args.impulse).await?;
+    let loaded = say_while_waiting(&client, app::load(&client, args.project, args.impulse)).await?;
     run_tui(client, loaded, tui).await
 }
 
@@ -949,6 +949,24 @@ pub fn latency_summary(latencies: &[Duration]) -> String {
         ms(at(0.99)),
         ms(at(1.0))
     )
+}
+
+/// Awaits `work`; if it takes more than a second, says on stderr what is being waited for,
+/// so that a slow or silent server does not leave an empty screen.
+async fn say_while_waiting<T>(
+    client: &StudioClient,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let mut work = std::pin::pin!(work);
+    tokio::select! {
+        done = &mut work => return done,
+        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+    }
+    eprintln!(
+        "waiting for {} (the project, the impulse and its thresholds)…",
+        crate::text::clean(client.base_url())
+    );
+    work.await
 }
 
 /// Terminal events and termination signals, as one stream.

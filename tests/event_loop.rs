@@ -149,3 +149,38 @@ async fn coming_back_to_the_terminal_reads_the_thresholds_again() {
     );
     assert_eq!(studio.request_count("getImpulse"), 2, "one read on focus");
 }
+
+/// A change elsewhere to a threshold the user is not editing shows at the next call.
+#[tokio::test]
+async fn a_change_elsewhere_to_another_block_shows_at_the_next_call() {
+    let studio = studio().await;
+    let c = client(&studio);
+    let loaded = app::load(&c, None, None).await.unwrap();
+    let other = client(&studio);
+    let anomaly = common::set_request(
+        &[(
+            4,
+            "min_anomaly_score",
+            ei_tune::api::models::ThresholdValue::Number(0.4),
+        )],
+        false,
+    );
+    other.set_thresholds(4242, 1, &anomaly).await.unwrap();
+    let script = vec![(200, key('l')), (600, key('q'))];
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    let outcome = app::run(
+        app(c, 100),
+        &mut terminal,
+        common::scripted(script),
+        None,
+        Some(loaded),
+    )
+    .await
+    .unwrap();
+    assert!(outcome.report.unsaved.is_empty(), "{:?}", outcome.report);
+    let screen = format!("{:?}", terminal.backend().buffer());
+    assert!(
+        screen.contains("4.min_anomaly_score is now 0.40"),
+        "{screen}"
+    );
+}

@@ -110,6 +110,16 @@ pub const BINDINGS: &[Binding] = &[
         description: "next option of a dropdown",
     },
     Binding {
+        keys: "o",
+        action: Action::Optimize,
+        description: "move to the value that optimises the objective",
+    },
+    Binding {
+        keys: "O",
+        action: Action::CycleObjective,
+        description: "next objective",
+    },
+    Binding {
         keys: "m",
         action: Action::KeepMine,
         description: "changed elsewhere: keep your value (send it)",

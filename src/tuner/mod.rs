@@ -23,7 +23,9 @@ use std::time::{Duration, Instant};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::api::ApiError;
-use crate::api::client::{Believed, BlockThresholds, GuardedSet, UnreadableBlock};
+use crate::api::client::{
+    Believed, BlockThresholds, ChangedElsewhere, GuardedSet, UnreadableBlock,
+};
 use crate::api::models::*;
 use crate::jobs::{JobOutcome, JobState, JobWatch};
 use crate::metrics::sweep::{self, Objective, Parameter, Sweep};
@@ -789,7 +791,13 @@ impl Tuner {
                 None
             }
             Action::TakeTheirs => {
-                self.take_theirs();
+                if self.take_theirs()
+                    && let Some(impulse) = self.impulse.as_ref().map(|i| i.id)
+                {
+                    // Studio's figures are those of its value, which the tuner had not read.
+                    self.metrics.loading = true;
+                    cmds.push(Cmd::LoadResults { impulse });
+                }
                 None
             }
             Action::Quit => None,
@@ -914,7 +922,7 @@ impl Tuner {
             sent_at: now,
             entries,
         });
-        let believed = self.believed(&updates);
+        let believed = self.believed();
         cmds.push(Cmd::SetThresholds {
             request_id,
             impulse,
@@ -923,27 +931,62 @@ impl Tuner {
         });
     }
 
-    /// What Studio held, as far as this tuner knows, for each threshold about to change.
-    fn believed(&self, updates: &[ThresholdUpdate]) -> Vec<Believed> {
+    /// What Studio held, as far as this tuner knows, for every threshold: the call reads
+    /// them all, so that a change made elsewhere to any of them shows.
+    fn believed(&self) -> Vec<Believed> {
         let Some(impulse) = &self.impulse else {
             return Vec::new();
         };
-        updates
+        self.sliders
             .iter()
-            .filter_map(|u| {
-                let block = impulse.learn_blocks.iter().find(|b| b.id == u.block_id)?;
-                let slider = self
-                    .sliders
+            .filter_map(|slider| {
+                let block = impulse
+                    .learn_blocks
                     .iter()
-                    .find(|s| s.block_id == u.block_id && s.key == u.key)?;
+                    .find(|b| b.id == slider.block_id)?;
                 Some(Believed {
                     block: block.clone(),
-                    key: u.key.clone(),
+                    key: slider.key.clone(),
                     value: slider.saved.clone(),
                     maybe_ours: slider.sent.clone(),
                 })
             })
             .collect()
+    }
+
+    /// Values changed elsewhere that were not in the call: a saved slider takes the new
+    /// value, an edited one is held like a sent one.
+    fn note_changed_elsewhere(&mut self, changed: &[ChangedElsewhere], sent: &[String]) {
+        let mut taken = Vec::new();
+        for c in changed {
+            let Some(slider) = self
+                .sliders
+                .iter_mut()
+                .find(|s| s.block_id == c.block_id && s.key == c.key)
+            else {
+                continue;
+            };
+            if sent.contains(&slider.id()) {
+                continue;
+            }
+            slider.saved = c.value.clone();
+            if slider.sync == SyncState::Saved {
+                slider.set_value(c.value.clone());
+                slider.edits += 1;
+                taken.push(format!(
+                    "{} is now {}",
+                    slider.id(),
+                    slider.display(&c.value)
+                ));
+            } else {
+                slider.sync = SyncState::ChangedElsewhere {
+                    theirs: c.value.clone(),
+                };
+            }
+        }
+        if !taken.is_empty() {
+            self.notice = Some(format!("changed elsewhere: {}", taken.join(", ")));
+        }
     }
 
     /// Another writer may have changed thresholds while the terminal was elsewhere: read
@@ -966,20 +1009,25 @@ impl Tuner {
             slider.sync = SyncState::Edited;
             slider.edits += 1;
             self.deadline = Some(now);
+            self.notice = None;
         }
     }
 
-    /// `t`: take the value changed elsewhere.
-    fn take_theirs(&mut self) {
-        if let Some(slider) = self.sliders.get_mut(self.selected)
-            && let SyncState::ChangedElsewhere { theirs } = &slider.sync
-        {
-            let theirs = theirs.clone();
-            slider.set_value(theirs.clone());
-            slider.saved = theirs;
-            slider.sync = SyncState::Saved;
-            slider.edits += 1;
-        }
+    /// `t`: take the value changed elsewhere; whether there was one.
+    fn take_theirs(&mut self) -> bool {
+        let Some(slider) = self.sliders.get_mut(self.selected) else {
+            return false;
+        };
+        let SyncState::ChangedElsewhere { theirs } = &slider.sync else {
+            return false;
+        };
+        let theirs = theirs.clone();
+        slider.set_value(theirs.clone());
+        slider.saved = theirs;
+        slider.sync = SyncState::Saved;
+        slider.edits += 1;
+        self.notice = None;
+        true
     }
 
     fn display_of(&self, id: &str, value: &ThresholdValue) -> String {
@@ -1041,15 +1089,15 @@ impl Tuner {
                 (Err(e), _) => slider.sync = SyncState::Failed(e.short_reason()),
             }
         }
-        if !changed_elsewhere.is_empty() {
-            self.notice = Some(format!(
-                "changed elsewhere, not sent: {}",
-                changed_elsewhere
-                    .iter()
-                    .map(|c| format!("{}.{} is now {}", c.block_id, c.key, c.value))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+        let sent: Vec<String> = flight.entries.iter().map(|(id, _, _)| id.clone()).collect();
+        let held: Vec<String> = changed_elsewhere
+            .iter()
+            .filter(|c| sent.contains(&format!("{}.{}", c.block_id, c.key)))
+            .map(|c| format!("{}.{} is now {}", c.block_id, c.key, c.value))
+            .collect();
+        self.note_changed_elsewhere(&changed_elsewhere, &sent);
+        if !held.is_empty() {
+            self.notice = Some(format!("changed elsewhere, not sent: {}", held.join(", ")));
         }
         let outcome = match (&result, plan) {
             (Ok(Some(r)), _) => StatusOutcome::Saved(r.clone()),
@@ -1244,9 +1292,14 @@ impl Tuner {
         self.deadline = None;
         // Failed values too: quitting is the last chance to save them.
         self.mark_failed_for_resending();
-        if self.job_running() {
-            // A running job would refuse the call; report what is unsaved instead.
-            return self.finish();
+        if let Some(job) = &self.job {
+            // A running job would refuse the call: the values go when it ends, within the
+            // time quitting waits; the exit report says what did not.
+            self.notice = Some(format!(
+                "saving when job {} ends… (quit again to exit without saving)",
+                job.id.map_or_else(|| "?".into(), |id| id.to_string())
+            ));
+            return;
         }
         self.send(now, cmds);
     }
@@ -1260,24 +1313,41 @@ impl Tuner {
     }
 
     /// Stops, listing what the server does not hold.
+    /// Stops, listing what Studio does not hold, and saying so only where it is known.
     fn finish(&mut self) {
+        let answer_lost = self.reconcile_pending || self.reconciling > 0;
+        let in_flight: Vec<String> = self
+            .in_flight
+            .iter()
+            .flat_map(|f| f.entries.iter().map(|(id, _, _)| id.clone()))
+            .collect();
+        let job = self.job.as_ref().and_then(|j| j.id);
         let unsaved = self
             .sliders
             .iter()
-            .filter(|s| s.sync != SyncState::Saved)
-            .map(|s| match &s.sync {
-                SyncState::ChangedElsewhere { theirs } => format!(
-                    "{}={} (not sent: changed elsewhere to {})",
-                    s.id(),
-                    s.display(&s.value),
-                    s.display(theirs)
-                ),
-                _ => format!(
-                    "{}={} (Studio has {})",
-                    s.id(),
-                    s.display(&s.value),
-                    s.display(&s.saved)
-                ),
+            .filter(|s| match s.sync {
+                SyncState::Saved => false,
+                // Moved back to what Studio holds: nothing to save.
+                SyncState::Edited => s.value != s.saved,
+                _ => true,
+            })
+            .map(|s| {
+                let (id, value) = (s.id(), s.display(&s.value));
+                let why = match &s.sync {
+                    SyncState::ChangedElsewhere { theirs } => {
+                        format!("not sent: changed elsewhere to {}", s.display(theirs))
+                    }
+                    _ if in_flight.contains(&id) || (answer_lost && s.sent.contains(&s.value)) => {
+                        "sent, but no answer came: Studio may or may not hold it".into()
+                    }
+                    SyncState::Edited if job.is_some() => format!(
+                        "not sent: job {} still runs; Studio had {}",
+                        job.unwrap_or_default(),
+                        s.display(&s.saved)
+                    ),
+                    _ => format!("Studio has {}", s.display(&s.saved)),
+                };
+                format!("{id}={value} ({why})")
             })
             .collect();
         self.exit = Some(ExitReport { unsaved });
