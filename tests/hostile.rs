@@ -399,3 +399,48 @@ async fn absurd_simulator_settings_are_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Thousands of connections that send nothing (or a byte now and then) neither exhaust the
+/// simulator's descriptors nor keep other clients out, and are closed in bounded time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_do_not_keep_others_out() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut config = ei_tune::studio::StudioConfig::new(KEY);
+    config.max_connections = 200;
+    config.head_timeout = Duration::from_secs(1);
+    let studio = ei_tune::studio::Studio::start(config).await.unwrap();
+    let mut idle = Vec::new();
+    for i in 0..2000 {
+        let Ok(mut socket) = tokio::net::TcpStream::connect(studio.addr()).await else {
+            continue;
+        };
+        if i % 2 == 0 {
+            // Slow-loris: the start of a request head, never finished.
+            let _ = socket
+                .write_all(b"GET /v1/api/projects HTTP/1.1\r\nx-a")
+                .await;
+        }
+        idle.push(socket);
+    }
+    // Others are still served, at once.
+    let c = common::client(&studio);
+    let projects = tokio::time::timeout(Duration::from_secs(20), c.list_projects())
+        .await
+        .expect("served")
+        .unwrap();
+    assert_eq!(projects.len(), 1);
+    // Every idle connection is closed by the server within its head timeout, or refused.
+    let closed = futures::future::join_all(idle.iter_mut().map(|s| async move {
+        let mut byte = [0u8; 1];
+        matches!(
+            tokio::time::timeout(Duration::from_secs(5), s.read(&mut byte)).await,
+            Ok(Ok(0) | Err(_))
+        )
+    }))
+    .await;
+    assert!(
+        closed.iter().all(|c| *c),
+        "{} left open",
+        closed.iter().filter(|c| !**c).count()
+    );
+}

@@ -6,6 +6,7 @@
 
 pub mod demo;
 pub mod faults;
+pub mod guard;
 pub mod load;
 pub mod state;
 pub mod variations;
@@ -55,6 +56,9 @@ pub struct StudioConfig {
     pub variations: Option<variations::Variations>,
     /// Learn blocks whose configuration neither getKeras nor getAnomaly serves.
     pub unreadable_blocks: Vec<u64>,
+    /// Connections open at once, and how long one may wait for an answer (see [`guard`]).
+    pub max_connections: usize,
+    pub head_timeout: Duration,
 }
 
 impl StudioConfig {
@@ -68,6 +72,8 @@ impl StudioConfig {
             blocked_by_job_message: state::BLOCKED_BY_JOB_MESSAGE.into(),
             variations: None,
             unreadable_blocks: Vec::new(),
+            max_connections: guard::MAX_CONNECTIONS,
+            head_timeout: guard::HEAD_TIMEOUT,
         }
     }
 }
@@ -160,6 +166,8 @@ impl Studio {
         };
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
+        let listener =
+            guard::GuardedListener::new(listener, config.max_connections, config.head_timeout);
         let mut app = router(shared.clone());
         if let Some(v) = config.variations.clone() {
             tracing::info!(?v, "varying answers");
