@@ -2,7 +2,7 @@
 
 mod common;
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::Event;
 use ei_tune::app::{self, App, Input};
 use ei_tune::tuner::TunerConfig;
 use ei_tune::ui::Theme;
@@ -11,12 +11,7 @@ use ratatui::backend::TestBackend;
 
 use common::{client, studio};
 
-fn key(c: char) -> Input {
-    Input::Terminal(Event::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::NONE,
-    )))
-}
+use common::key;
 
 /// The project's name is read once: reloads ask for the impulse and its thresholds only.
 #[tokio::test]
@@ -57,19 +52,6 @@ async fn reloads_do_not_ask_for_the_project_list_again() {
     );
 }
 
-fn app(c: ei_tune::api::StudioClient, debounce_ms: u64) -> App {
-    App {
-        client: c,
-        project: None,
-        config: TunerConfig {
-            debounce: std::time::Duration::from_millis(debounce_ms),
-            ..TunerConfig::default()
-        },
-        theme: Theme::monochrome(),
-        suspend: None,
-    }
-}
-
 fn min_score(v: f64) -> ei_tune::api::models::SetImpulseThresholdsRequest {
     common::set_request(
         &[(
@@ -97,17 +79,7 @@ async fn a_value_changed_elsewhere_is_never_overwritten_unawares() {
             .await
             .unwrap();
         let script = vec![(200, key('l')), (600, key(choice)), (600, key('q'))];
-        let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
-        let outcome = app::run(
-            app(c, 100),
-            &mut terminal,
-            common::scripted(script),
-            None,
-            Some(loaded),
-        )
-        .await
-        .unwrap();
-        let screen = format!("{:?}", terminal.backend().buffer());
+        let (outcome, screen) = common::run_tuner(&studio, loaded, 100, script).await;
         assert!(screen.contains("not sent: changed elsewhere"), "{screen}");
         assert!(outcome.report.unsaved.is_empty(), "{:?}", outcome.report);
         assert_eq!(
@@ -132,17 +104,7 @@ async fn coming_back_to_the_terminal_reads_the_thresholds_again() {
         .await
         .unwrap();
     let script = vec![(100, Input::Terminal(Event::FocusGained)), (500, key('q'))];
-    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
-    app::run(
-        app(c, 100),
-        &mut terminal,
-        common::scripted(script),
-        None,
-        Some(loaded),
-    )
-    .await
-    .unwrap();
-    let screen = format!("{:?}", terminal.backend().buffer());
+    let (_, screen) = common::run_tuner(&studio, loaded, 100, script).await;
     assert!(
         screen.contains("changed elsewhere: 3.min_score is now 0.75"),
         "{screen}"
@@ -167,18 +129,8 @@ async fn a_change_elsewhere_to_another_block_shows_at_the_next_call() {
     );
     other.set_thresholds(4242, 1, &anomaly).await.unwrap();
     let script = vec![(200, key('l')), (600, key('q'))];
-    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
-    let outcome = app::run(
-        app(c, 100),
-        &mut terminal,
-        common::scripted(script),
-        None,
-        Some(loaded),
-    )
-    .await
-    .unwrap();
+    let (outcome, screen) = common::run_tuner(&studio, loaded, 100, script).await;
     assert!(outcome.report.unsaved.is_empty(), "{:?}", outcome.report);
-    let screen = format!("{:?}", terminal.backend().buffer());
     assert!(
         screen.contains("4.min_anomaly_score is now 0.40"),
         "{screen}"

@@ -7,17 +7,12 @@ mod common;
 
 use std::time::Duration;
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ei_tune::api::models::*;
-use ei_tune::app::{self, App, Input};
+use ei_tune::app;
 use ei_tune::metrics::{Summary, Thresholds};
 use ei_tune::preview::load_test_set;
 use ei_tune::studio::variations::{UNICODE_LABELS, Variations};
 use ei_tune::studio::{Studio, StudioConfig};
-use ei_tune::tuner::TunerConfig;
-use ei_tune::ui::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use serde_json::Value;
 
 use common::{KEY, client, ei_tune, run};
@@ -31,12 +26,7 @@ async fn varied(job_ms: u64) -> Studio {
     Studio::start(config).await.unwrap()
 }
 
-fn key(c: char) -> Input {
-    Input::Terminal(Event::Key(KeyEvent::new(
-        KeyCode::Char(c),
-        KeyModifiers::NONE,
-    )))
-}
+use common::key;
 
 #[tokio::test]
 async fn the_client_reads_every_varied_answer_and_the_preview_still_agrees() {
@@ -151,32 +141,12 @@ async fn the_tuner_works_on_varied_answers() {
     let c = client(&studio);
     let loaded = app::load(&c, None, None).await.unwrap();
     let script = vec![(800, key('l')), (1200, key('q'))];
-    let app = App {
-        client: c,
-        project: None,
-        config: TunerConfig {
-            debounce: Duration::from_millis(100),
-            ..TunerConfig::default()
-        },
-        theme: Theme::monochrome(),
-        suspend: None,
-    };
-    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
-    let outcome = app::run(
-        app,
-        &mut terminal,
-        common::scripted(script),
-        None,
-        Some(loaded),
-    )
-    .await
-    .unwrap();
+    let (outcome, screen) = common::run_tuner(&studio, loaded, 100, script).await;
     assert!(outcome.report.unsaved.is_empty(), "{:?}", outcome.report);
     assert_eq!(
         studio.threshold(3, "min_score"),
         Some(ThresholdValue::Number(0.61))
     );
-    let screen = format!("{:?}", terminal.backend().buffer());
     assert!(screen.contains("regenerated-2031"), "{screen}");
 }
 
@@ -199,24 +169,7 @@ async fn an_unreadable_block_leaves_the_rest_of_the_impulse_working() {
     let loaded = app::load(&c, None, None).await.unwrap();
     assert_eq!(loaded.blocks.len(), 1);
     assert_eq!(loaded.unreadable[0].block.id, 4);
-    let app = App {
-        client: c,
-        project: None,
-        config: TunerConfig::default(),
-        theme: Theme::monochrome(),
-        suspend: None,
-    };
-    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
     let script = vec![(300, key('q'))];
-    app::run(
-        app,
-        &mut terminal,
-        common::scripted(script),
-        None,
-        Some(loaded),
-    )
-    .await
-    .unwrap();
-    let screen = format!("{:?}", terminal.backend().buffer());
+    let (_, screen) = common::run_tuner(&studio, loaded, 300, script).await;
     assert!(screen.contains("unreadable: getAnomaly"), "{screen}");
 }

@@ -90,3 +90,40 @@ pub async fn run(cmd: &mut tokio::process::Command) -> (i32, String, String) {
         String::from_utf8_lossy(&stderr).into_owned(),
     )
 }
+
+/// A key press for the real event loop.
+pub fn key(c: char) -> ei_tune::app::Input {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    ei_tune::app::Input::Terminal(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+    )))
+}
+
+/// Runs the real event loop on `studio` from a load already done, with `script` as input
+/// and `debounce_ms` of quiet time, on a 160×48 test terminal: the outcome and the last
+/// screen as text.
+pub async fn run_tuner(
+    studio: &Studio,
+    loaded: ei_tune::tuner::Loaded,
+    debounce_ms: u64,
+    script: Vec<(u64, ei_tune::app::Input)>,
+) -> (ei_tune::app::Outcome, String) {
+    let app = ei_tune::app::App {
+        client: client(studio),
+        project: None,
+        config: ei_tune::tuner::TunerConfig {
+            debounce: Duration::from_millis(debounce_ms),
+            ..ei_tune::tuner::TunerConfig::default()
+        },
+        theme: ei_tune::ui::Theme::monochrome(),
+        suspend: None,
+    };
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).expect("terminal");
+    let outcome = ei_tune::app::run(app, &mut terminal, scripted(script), None, Some(loaded))
+        .await
+        .expect("the loop runs");
+    let screen = format!("{:?}", terminal.backend().buffer());
+    (outcome, screen)
+}
