@@ -22,7 +22,7 @@ use crate::api::client::only_project;
 use crate::api::models::Impulse;
 use crate::api::{ApiError, StudioClient};
 use crate::preview;
-use crate::tuner::{Cmd, ExitReport, Loaded, Msg, Pointer, Tuner, TunerConfig};
+use crate::tuner::{Cmd, ExitReport, Loaded, Msg, Pointer, PreviewFailure, Tuner, TunerConfig};
 use crate::ui::{self, Theme};
 
 /// What reaches the loop from outside.
@@ -292,8 +292,14 @@ async fn perform(
                 })
                 .await
                 .map(Arc::new)
-                .map_err(|e| e.to_string()),
-                None => Err(no_project().to_string()),
+                .map_err(|e| PreviewFailure {
+                    retryable: matches!(&e, preview::PreviewError::Api(api) if api.is_transient()),
+                    why: e.to_string(),
+                }),
+                None => Err(PreviewFailure {
+                    why: no_project().to_string(),
+                    retryable: false,
+                }),
             };
             Msg::TestSetLoaded {
                 impulse: id,

@@ -160,10 +160,28 @@ pub enum Msg {
     /// The per-window results, or why there is no preview.
     TestSetLoaded {
         impulse: u64,
-        result: Result<Arc<TestSet>, String>,
+        result: Result<Arc<TestSet>, PreviewFailure>,
     },
     /// A signal asks to stop now.
     Terminate,
+}
+
+/// Why the per-window results could not be read, and whether asking again may help (a
+/// network failure) or not (an impulse that cannot be previewed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviewFailure {
+    pub why: String,
+    pub retryable: bool,
+}
+
+impl From<&str> for PreviewFailure {
+    /// A reason that asking again will not change.
+    fn from(why: &str) -> Self {
+        Self {
+            why: why.to_string(),
+            retryable: false,
+        }
+    }
 }
 
 /// Where the per-window results for the local preview stand.
@@ -346,6 +364,8 @@ pub struct Tuner {
     pub notice: Option<String>,
     pub exit: Option<ExitReport>,
     pub preview: Preview,
+    /// The preview failed for a passing reason: `r` asks again.
+    preview_retryable: bool,
     in_flight: Option<InFlight>,
     deadline: Option<Instant>,
     /// When to resend after a transient failure.
@@ -389,6 +409,7 @@ impl Tuner {
             notice: None,
             exit: None,
             preview: Preview::new(Objective::MacroF1),
+            preview_retryable: false,
             in_flight: None,
             deadline: None,
             retry_at: None,
@@ -489,7 +510,10 @@ impl Tuner {
                 if self.is_current(impulse) {
                     self.preview.source = match result {
                         Ok(set) => PreviewSource::Ready(set),
-                        Err(why) => PreviewSource::Unavailable(why),
+                        Err(failure) => {
+                            self.preview_retryable = failure.retryable;
+                            PreviewSource::Unavailable(failure.why)
+                        }
                     };
                     self.preview.computed_for = None;
                     self.preview.swept_for = None;
@@ -1378,6 +1402,16 @@ impl Tuner {
         if let Some(impulse) = impulse {
             self.metrics.loading = true;
             cmds.push(Cmd::LoadResults { impulse });
+        }
+        // A preview lost to a passing failure is asked for again.
+        if std::mem::take(&mut self.preview_retryable)
+            && let Some(impulse) = self.impulse.clone()
+        {
+            self.preview.source = PreviewSource::Loading {
+                loaded: 0,
+                total: 0,
+            };
+            cmds.push(Cmd::LoadTestSet { impulse });
         }
     }
 

@@ -1162,3 +1162,35 @@ fn the_exit_report_says_only_what_is_true() {
         "{report:?}"
     );
 }
+
+#[test]
+fn a_preview_lost_to_a_passing_failure_is_asked_for_again_on_r() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Err(PreviewFailure {
+                why: "getClassifyJobResultPage: HTTP 502".into(),
+                retryable: true,
+            }),
+        },
+        t0,
+    );
+    assert!(matches!(t.preview.source, PreviewSource::Unavailable(_)));
+    let cmds = t.update(Msg::Action(Action::Reload), t0 + 10 * MS);
+    assert!(
+        cmds.iter().any(|c| matches!(c, Cmd::LoadTestSet { .. })),
+        "{cmds:?}"
+    );
+    // One that cannot be previewed is not asked for again.
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Err("no preview for regression models".into()),
+        },
+        t0 + 20 * MS,
+    );
+    let cmds = t.update(Msg::Action(Action::Reload), t0 + 30 * MS);
+    assert!(!cmds.iter().any(|c| matches!(c, Cmd::LoadTestSet { .. })));
+}

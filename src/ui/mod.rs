@@ -553,10 +553,17 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let session_row = match (&tuner.preview.displayed, &tuner.preview.source) {
         (Some(preview), PreviewSource::Ready(set)) => {
             let saved = tuner.preview.saved.as_ref();
+            // Stale figures were computed at older thresholds: not those the sliders
+            // call saved.
+            let column = if m.stale.is_some() {
+                "last run"
+            } else {
+                "saved"
+            };
             figures_table(
                 &mut lines,
                 preview,
-                saved,
+                (column, saved),
                 set.anomaly_label.is_some(),
                 theme,
             );
@@ -674,7 +681,7 @@ fn delta(saved: Option<f64>, preview: Option<f64>, as_percent: bool) -> String {
 fn figures_table<'a>(
     lines: &mut Vec<Line<'a>>,
     preview: &Summary,
-    saved: Option<&Summary>,
+    (column, saved): (&str, Option<&Summary>),
     anomalies: bool,
     theme: &Theme,
 ) {
@@ -692,7 +699,7 @@ fn figures_table<'a>(
         rows.push(("false neg.", Summary::false_negative_rate, true));
     }
     lines.push(Line::styled(
-        format!("{:<11}{:>9}{:>9}{:>7}", "", "saved", "preview", "Δ"),
+        format!("{:<11}{:>9}{:>9}{:>7}", "", column, "preview", "Δ"),
         theme.dim,
     ));
     for (name, figure, as_percent) in rows {
