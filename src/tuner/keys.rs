@@ -234,4 +234,43 @@ mod tests {
         assert_eq!(action_for(key(KeyCode::Char('7'))), Some(Action::Jump(7)));
         assert_eq!(action_for(key(KeyCode::Char('x'))), None);
     }
+
+    #[test]
+    fn every_bound_key_is_listed_in_the_help() {
+        // The other direction: no key does something the help does not show.
+        let named = [
+            (KeyCode::Up, "↑"),
+            (KeyCode::Down, "↓"),
+            (KeyCode::Left, "←"),
+            (KeyCode::Right, "→"),
+            (KeyCode::PageDown, "PgDn"),
+            (KeyCode::PageUp, "PgUp"),
+            (KeyCode::Home, "Home"),
+            (KeyCode::End, "End"),
+            (KeyCode::Enter, "Enter"),
+            (KeyCode::Esc, "Esc"),
+            (KeyCode::Char(' '), "Space"),
+        ];
+        let printable = (0x21u8..0x7f).map(|b| {
+            let c = char::from(b);
+            let name = if c.is_ascii_digit() {
+                "0-9".to_string()
+            } else {
+                c.to_string()
+            };
+            (KeyCode::Char(c), name)
+        });
+        let all = named
+            .iter()
+            .map(|(code, name)| (*code, name.to_string()))
+            .chain(printable);
+        for (code, name) in all {
+            if action_for(key(code)).is_some() {
+                let listed = BINDINGS
+                    .iter()
+                    .any(|b| b.keys.split(' ').any(|k| k == name));
+                assert!(listed, "{name} does something the help does not list");
+            }
+        }
+    }
 }
