@@ -411,6 +411,13 @@ pub async fn set(
     assignments: &[String],
     options: &SetOptions,
 ) -> Result<String, CommandError> {
+    // The runner's form, `3.min_score=0.5,4.min_anomaly_score=0.3`, as `list --runner`
+    // prints it, is taken too.
+    let assignments: Vec<String> = assignments
+        .iter()
+        .flat_map(|a| split_runner_form(a))
+        .collect();
+    let assignments = assignments.as_slice();
     // Malformed arguments and files are refused before anything goes over the network.
     let syntax: Vec<String> = assignments
         .iter()
@@ -447,17 +454,17 @@ pub async fn set(
         )));
     }
     let all = t.all_thresholds().await?;
-    let unreadable: Vec<String> = assignments
+    let from_file = file
         .iter()
-        .filter_map(|a| parse_assignment(a).ok())
-        .filter(|a| all.unreadable.iter().any(|u| u.block.id == a.block_id))
-        .map(|a| {
-            format!(
-                "block {} could not be read (see the warning above)",
-                a.block_id
-            )
-        })
+        .flat_map(|f| f.thresholds.iter().map(|u| u.block_id));
+    let mut unreadable: Vec<String> = assignments
+        .iter()
+        .filter_map(|a| parse_assignment(a).ok().map(|a| a.block_id))
+        .chain(from_file)
+        .filter(|id| all.unreadable.iter().any(|u| u.block.id == *id))
+        .map(|id| format!("block {id} could not be read (see the warning above)"))
         .collect();
+    unreadable.dedup();
     if !unreadable.is_empty() {
         return Err(CommandError::failed(unreadable.join("\n")));
     }
@@ -494,6 +501,26 @@ pub async fn set(
     Ok(describe_set(&t.impulse, &request, &response))
 }
 
+/// `3.min_score=0.5,4.min_anomaly_score=0.3` as two assignments: split at each comma that
+/// starts another `BLOCK.KEY=` (a comma elsewhere stays in its value).
+fn split_runner_form(text: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for piece in text.split(',') {
+        let starts_assignment = piece.contains('=')
+            && piece.split_once('.').is_some_and(|(block, _)| {
+                !block.is_empty() && block.bytes().all(|b| b.is_ascii_digit())
+            });
+        match parts.last_mut() {
+            Some(current) if !starts_assignment => {
+                current.push(',');
+                current.push_str(piece);
+            }
+            _ => parts.push(piece.to_string()),
+        }
+    }
+    parts
+}
+
 /// Two values for one threshold: which one was meant cannot be guessed.
 fn refuse_contradictions(updates: &[ThresholdUpdate], whence: &str) -> Result<(), CommandError> {
     for (i, a) in updates.iter().enumerate() {
@@ -502,7 +529,7 @@ fn refuse_contradictions(updates: &[ThresholdUpdate], whence: &str) -> Result<()
             .find(|b| b.block_id == a.block_id && b.key == a.key && b.value != a.value)
         {
             return Err(CommandError::usage(format!(
-                "{whence} give {}.{} two values ({} and {}); give one",
+                "{whence}: {}.{} has two values ({} and {}); give one",
                 a.block_id, a.key, a.value, b.value
             )));
         }
@@ -1084,6 +1111,16 @@ pub async fn serve(args: &ServeArgs) -> Result<(), CommandError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_runners_comma_form_splits_into_assignments() {
+        assert_eq!(
+            split_runner_form("3.min_score=0.5,4.min_anomaly_score=0.3"),
+            ["3.min_score=0.5", "4.min_anomaly_score=0.3"]
+        );
+        assert_eq!(split_runner_form("23.method=a,b"), ["23.method=a,b"]);
+        assert_eq!(split_runner_form("3.min_score=0.5"), ["3.min_score=0.5"]);
+    }
 
     fn blocks() -> Vec<BlockThresholds> {
         let impulses = crate::studio::demo::demo_impulses().unwrap();

@@ -444,3 +444,21 @@ async fn idle_connections_do_not_keep_others_out() {
         closed.iter().filter(|c| !**c).count()
     );
 }
+
+#[tokio::test]
+async fn the_results_summary_rides_out_passing_failures_too() {
+    let summary = r#"{"success":true,"result":[],"predictions":[],"accuracy":{"totalSummary":{"good":3,"bad":1},"summaryPerClass":{},"confusionMatrixValues":{},"allLabels":[]},"additionalMetricsByLearnBlock":[],"availableVariants":[]}"#;
+    let stub = Stub::start(move |_, n| {
+        Some(match n {
+            0 => Reply::json(503, "{}"),
+            _ => Reply::json(200, summary),
+        })
+    })
+    .await;
+    let got = client_for(&stub.base_url())
+        .model_testing_summary(1, 1)
+        .await
+        .unwrap();
+    assert_eq!(got.window_count(), 4);
+    assert_eq!(stub.seen().len(), 2);
+}

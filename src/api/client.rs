@@ -19,6 +19,8 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 /// Every other answer (a project, an impulse, a block's configuration, a job) is a few KB:
 /// larger ones are refused, so that a few reads at once stay within a few MB.
 pub const MAX_SMALL_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The longest wait between two reads, unless the server asks for more.
+const MAX_READ_BACKOFF: Duration = Duration::from_secs(4);
 /// The longest `Retry-After` obeyed: a server that asks for more gets this.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
@@ -55,12 +57,29 @@ impl RetryPolicy {
         max_total: Duration::ZERO,
     };
 
-    /// The wait before attempt `attempt + 1`, if there is one.
+    /// The wait before attempt `attempt + 1`, if there is one. A host that refuses the
+    /// connection is tried only twice more (a wrong address should fail fast); a busy or
+    /// failing one as often as the policy allows.
     fn wait(&self, attempt: u32, error: &ApiError, spent: Duration) -> Option<Duration> {
-        if attempt >= self.attempts || !error.is_transient() {
+        let unreachable = matches!(
+            error,
+            ApiError::Network {
+                outcome_unknown: false,
+                ..
+            }
+        );
+        let attempts = if unreachable {
+            self.attempts.min(3)
+        } else {
+            self.attempts
+        };
+        if attempt >= attempts || !error.is_transient() {
             return None;
         }
-        let backoff = self.base.saturating_mul(1 << attempt.min(16));
+        let backoff = self
+            .base
+            .saturating_mul(1 << attempt.min(16))
+            .min(MAX_READ_BACKOFF);
         let wait = backoff.max(error.retry_after().unwrap_or_default());
         (spent + wait <= self.max_total).then_some(wait)
     }
@@ -69,7 +88,7 @@ impl RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            attempts: 4,
+            attempts: 8,
             base: Duration::from_millis(200),
             max_total: Duration::from_secs(30),
         }
@@ -561,17 +580,20 @@ impl StudioClient {
     ) -> Result<ModelTestingSummary, ApiError> {
         let operation = "getClassifyJobResult";
         let url = format!("{}/api/{project}/classify/all/result", self.base);
-        let request = self
-            .http
-            .get(&url)
-            .query(&[("impulseId", impulse.to_string())]);
-        let response = self.start(operation, &url, request).await?;
-        let mut skimmer = Skimmer::new(PER_SAMPLE_MEMBERS);
-        read_chunks(operation, &url, response, self.max_body_bytes, |chunk| {
-            skimmer.feed(chunk)
+        self.retrying(operation, || async {
+            let request = self
+                .http
+                .get(&url)
+                .query(&[("impulseId", impulse.to_string())]);
+            let response = self.start(operation, &url, request).await?;
+            let mut skimmer = Skimmer::new(PER_SAMPLE_MEMBERS);
+            read_chunks(operation, &url, response, self.max_body_bytes, |chunk| {
+                skimmer.feed(chunk)
+            })
+            .await?;
+            decode_body(operation, &skimmer.finish())
         })
-        .await?;
-        decode_body(operation, &skimmer.finish())
+        .await
     }
 
     /// getClassifyJobResultPage.
@@ -621,11 +643,23 @@ impl StudioClient {
         cap: usize,
     ) -> Result<T, ApiError> {
         let url = format!("{}{path}", self.base);
+        self.retrying(operation, || {
+            let request = self.http.get(&url).query(query);
+            self.send(operation, &url, request, cap)
+        })
+        .await
+    }
+
+    /// Runs a read until it succeeds or the client's [`RetryPolicy`] gives up.
+    async fn retrying<T, F, Fut>(&self, operation: &'static str, mut read: F) -> Result<T, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
         let started = std::time::Instant::now();
         let mut attempt = 1;
         loop {
-            let request = self.http.get(&url).query(query);
-            match self.send(operation, &url, request, cap).await {
+            match read().await {
                 Err(e) => match self.read_retries.wait(attempt, &e, started.elapsed()) {
                     Some(wait) => {
                         tracing::debug!(operation, attempt, ?wait, "retrying a read: {e}");

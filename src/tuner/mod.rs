@@ -366,6 +366,9 @@ pub struct Tuner {
     pub preview: Preview,
     /// The preview failed for a passing reason: `r` asks again.
     preview_retryable: bool,
+    /// A change made the results stale after the last read was asked for: a summary that
+    /// says otherwise was read before the change.
+    results_outdated: bool,
     in_flight: Option<InFlight>,
     deadline: Option<Instant>,
     /// When to resend after a transient failure.
@@ -410,6 +413,7 @@ impl Tuner {
             exit: None,
             preview: Preview::new(Objective::MacroF1),
             preview_retryable: false,
+            results_outdated: false,
             in_flight: None,
             deadline: None,
             retry_at: None,
@@ -819,8 +823,7 @@ impl Tuner {
                     && let Some(impulse) = self.impulse.as_ref().map(|i| i.id)
                 {
                     // Studio's figures are those of its value, which the tuner had not read.
-                    self.metrics.loading = true;
-                    cmds.push(Cmd::LoadResults { impulse });
+                    self.ask_results(impulse, cmds);
                 }
                 None
             }
@@ -978,9 +981,21 @@ impl Tuner {
             .collect()
     }
 
+    /// Reads the model testing summary; any answer to an earlier read counts again.
+    fn ask_results(&mut self, impulse: u64, cmds: &mut Vec<Cmd>) {
+        self.metrics.loading = true;
+        self.results_outdated = false;
+        cmds.push(Cmd::LoadResults { impulse });
+    }
+
     /// Values changed elsewhere that were not in the call: a saved slider takes the new
     /// value, an edited one is held like a sent one.
-    fn note_changed_elsewhere(&mut self, changed: &[ChangedElsewhere], sent: &[String]) {
+    fn note_changed_elsewhere(
+        &mut self,
+        changed: &[ChangedElsewhere],
+        sent: &[String],
+        now: Instant,
+    ) {
         let mut taken = Vec::new();
         for c in changed {
             let Some(slider) = self
@@ -1010,6 +1025,14 @@ impl Tuner {
         }
         if !taken.is_empty() {
             self.notice = Some(format!("changed elsewhere: {}", taken.join(", ")));
+            self.status.push_front(StatusEntry {
+                request_id: 0,
+                at: now.saturating_duration_since(self.started),
+                sent: taken,
+                latency: None,
+                outcome: StatusOutcome::Held("changed elsewhere: taken from Studio".into()),
+            });
+            self.status.truncate(STATUS_HISTORY);
         }
     }
 
@@ -1020,8 +1043,7 @@ impl Tuner {
             cmds.push(Cmd::LoadImpulse {
                 impulse: Some(impulse),
             });
-            self.metrics.loading = true;
-            cmds.push(Cmd::LoadResults { impulse });
+            self.ask_results(impulse, cmds);
         }
     }
 
@@ -1119,9 +1141,13 @@ impl Tuner {
             .filter(|c| sent.contains(&format!("{}.{}", c.block_id, c.key)))
             .map(|c| format!("{}.{} is now {}", c.block_id, c.key, c.value))
             .collect();
-        self.note_changed_elsewhere(&changed_elsewhere, &sent);
+        self.note_changed_elsewhere(&changed_elsewhere, &sent, now);
         if !held.is_empty() {
             self.notice = Some(format!("changed elsewhere, not sent: {}", held.join(", ")));
+        }
+        if !changed_elsewhere.is_empty() {
+            // Studio's figures are those of the other values.
+            self.ask_results(flight.impulse, cmds);
         }
         let outcome = match (&result, plan) {
             (Ok(Some(r)), _) => StatusOutcome::Saved(r.clone()),
@@ -1247,14 +1273,15 @@ impl Tuner {
             // A status this version does not know: the values are saved; what became of
             // the results, the summary itself says.
             RegenerateStatus::Regenerated | RegenerateStatus::Other(_) => {
-                self.metrics.loading = true;
-                cmds.push(Cmd::LoadResults { impulse });
+                self.ask_results(impulse, cmds);
             }
             RegenerateStatus::RequiresJob => {
                 self.metrics.stale = Some("needs a regeneration job: press g".into());
+                self.results_outdated = true;
             }
             RegenerateStatus::StartedJob => {
                 self.metrics.stale = Some("a job is regenerating the results".into());
+                self.results_outdated = true;
                 if let Some(job_id) = response.regenerate_model_testing_results_job_id {
                     self.job = Some(JobProgress::new(Some(job_id), "started", now));
                     cmds.push(Cmd::PollJob {
@@ -1265,6 +1292,7 @@ impl Tuner {
             }
             RegenerateStatus::NotRegenerated => {
                 if response.had_model_testing_results {
+                    self.results_outdated = true;
                     self.metrics.stale = Some(
                         "thresholds changed; this model needs a full model testing run in Studio"
                             .into(),
@@ -1400,8 +1428,7 @@ impl Tuner {
         let impulse = self.impulse.as_ref().map(|i| i.id);
         cmds.push(Cmd::LoadImpulse { impulse });
         if let Some(impulse) = impulse {
-            self.metrics.loading = true;
-            cmds.push(Cmd::LoadResults { impulse });
+            self.ask_results(impulse, cmds);
         }
         // A preview lost to a passing failure is asked for again.
         if std::mem::take(&mut self.preview_retryable)
@@ -1503,9 +1530,7 @@ impl Tuner {
             self.metrics.loading = true;
             self.job = None;
             self.preview = Preview::new(self.preview.objective);
-            cmds.push(Cmd::LoadResults {
-                impulse: loaded.impulse.id,
-            });
+            self.ask_results(loaded.impulse.id, cmds);
             cmds.push(Cmd::LoadTestSet {
                 impulse: loaded.impulse.clone(),
             });
@@ -1526,6 +1551,10 @@ impl Tuner {
         }
         self.metrics.loading = false;
         match result {
+            // Read before a change made the results stale: it no longer holds.
+            Ok(summary)
+                if self.results_outdated
+                    && summary.no_results_because_thresholds_changed.is_none() => {}
             Ok(summary) => {
                 self.metrics.error = None;
                 if let Some(reason) = summary.no_results_because_thresholds_changed {
@@ -1635,10 +1664,7 @@ impl Tuner {
         if outcome != JobOutcome::Failed
             && let Some(impulse) = self.impulse.clone()
         {
-            self.metrics.loading = true;
-            cmds.push(Cmd::LoadResults {
-                impulse: impulse.id,
-            });
+            self.ask_results(impulse.id, cmds);
             // The per-window results are read again; until then the preview keeps the
             // set it has.
             if !matches!(self.preview.source, PreviewSource::Ready(_)) {

@@ -1194,3 +1194,64 @@ fn a_preview_lost_to_a_passing_failure_is_asked_for_again_on_r() {
     let cmds = t.update(Msg::Action(Action::Reload), t0 + 30 * MS);
     assert!(!cmds.iter().any(|c| matches!(c, Cmd::LoadTestSet { .. })));
 }
+
+fn current_summary() -> ModelTestingSummary {
+    let impulses = demo_impulses().unwrap();
+    let set = impulses[0].test_set.as_ref().unwrap();
+    ModelTestingSummary {
+        accuracy: set
+            .evaluate(&crate::metrics::Thresholds::default())
+            .to_api(set),
+        additional_metrics_by_learn_block: vec![],
+        no_results_because_thresholds_changed: None,
+    }
+}
+
+#[test]
+fn a_summary_read_before_a_change_made_results_stale_does_not_clear_the_mark() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    // A read goes out (a job ended, say), then a change makes the results stale...
+    t.update(Msg::Action(Action::Reload), t0);
+    t.update(Msg::Action(Action::StepUp), t0 + 10 * MS);
+    let id = sets(&t.update(Msg::Tick, t0 + 310 * MS))[0].0;
+    answer(&mut t, id, ok(RegenerateStatus::RequiresJob), t0 + 320 * MS);
+    assert!(t.metrics.stale.is_some());
+    // ...and the earlier read answers afterwards, with the old current figures.
+    t.update(
+        Msg::ResultsLoaded {
+            impulse: 1,
+            result: Ok(current_summary()),
+        },
+        t0 + 330 * MS,
+    );
+    assert!(t.metrics.stale.is_some(), "old figures shown as current");
+}
+
+#[test]
+fn a_value_changed_elsewhere_reads_the_figures_again() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let id = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
+    let changed = GuardedSet {
+        response: None,
+        changed_elsewhere: vec![crate::api::ChangedElsewhere {
+            block_id: 3,
+            key: "min_score".into(),
+            value: ThresholdValue::Number(0.75),
+        }],
+    };
+    let cmds = t.update(
+        Msg::SetDone {
+            request_id: id,
+            result: Ok(changed),
+        },
+        t0 + 310 * MS,
+    );
+    assert!(cmds.contains(&Cmd::LoadResults { impulse: 1 }), "{cmds:?}");
+    assert!(
+        t.sync_label(&t.sliders[0])
+            .starts_with("changed elsewhere to 0.75")
+    );
+}
