@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ei_tune::studio::demo::{demo_impulses, demo_loaded};
+use ei_tune::app::demo_loaded;
+use ei_tune::studio::demo::demo_impulses;
 use ei_tune::tuner::{Msg, Tuner, TunerConfig};
 use ei_tune::ui::{self, Theme};
 use ratatui::Terminal;

@@ -313,6 +313,30 @@ fn no_project() -> ApiError {
     ApiError::Config("no project: the impulse was not loaded".into())
 }
 
+/// What a client loads from the simulator for the demo impulse at `index` (0-based):
+/// lets tests and benchmarks of the tuner and its views start without a server.
+pub fn demo_loaded(index: usize) -> Result<Loaded, String> {
+    let impulses = crate::studio::demo::demo_impulses()?;
+    let sim = impulses
+        .get(index)
+        .ok_or_else(|| format!("the demo has no impulse at index {index}"))?;
+    Ok(Loaded {
+        project_id: crate::studio::demo::DEMO_PROJECT_ID,
+        project_name: crate::studio::demo::DEMO_PROJECT_NAME.into(),
+        impulse: sim.impulse.clone(),
+        impulses: impulses.iter().map(|i| i.impulse.clone()).collect(),
+        blocks: sim
+            .blocks
+            .iter()
+            .map(|b| crate::api::BlockThresholds {
+                block: b.block.clone(),
+                thresholds: b.thresholds.clone(),
+            })
+            .collect(),
+        unreadable: Vec::new(),
+    })
+}
+
 /// Reads everything the tuner shows of an impulse, its blocks concurrently, and the
 /// project's name.
 pub async fn load(

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::api::models::*;
@@ -54,8 +55,6 @@ impl From<ApiError> for CommandError {
         }
     }
 }
-
-pub use crate::whatif::{export, list_runner, suggest};
 
 pub const NO_CREDENTIALS: &str = "no API key: set EI_API_KEY (or pass --api-key) to a project \
 API key, found in Studio under your project's Dashboard, Keys. To try ei-tune offline, run \
@@ -429,7 +428,7 @@ pub async fn set(
     let file = options
         .from
         .as_deref()
-        .map(crate::whatif::read_thresholds_file)
+        .map(read_thresholds_file)
         .transpose()?;
     let mut args = args.clone();
     if let Some(file_impulse) = file.as_ref().and_then(|f| f.impulse_id) {
@@ -470,8 +469,7 @@ pub async fn set(
     }
     let blocks = all.blocks;
     let mut updates = match &file {
-        Some(file) => crate::whatif::file_updates(file, &blocks)
-            .map_err(|p| CommandError::usage(p.join("\n")))?,
+        Some(file) => file_updates(file, &blocks).map_err(|p| CommandError::usage(p.join("\n")))?,
         None => Vec::new(),
     };
     refuse_contradictions(&updates, "the file")?;
@@ -1106,6 +1104,73 @@ pub async fn serve(args: &ServeArgs) -> Result<(), CommandError> {
     let _ = tokio::signal::ctrl_c().await;
     studio.shutdown().await;
     Ok(())
+}
+
+/// The file `export` writes and `set --from` reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThresholdsFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impulse_id: Option<u64>,
+    pub thresholds: Vec<ThresholdUpdate>,
+}
+
+/// The largest thresholds file read: an impulse's thresholds are a few KB.
+const MAX_THRESHOLDS_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a thresholds file; a clear error naming the file and the bad field otherwise.
+pub fn read_thresholds_file(path: &std::path::Path) -> Result<ThresholdsFile, CommandError> {
+    let text = crate::text::read_bounded(path, MAX_THRESHOLDS_FILE_BYTES)
+        .map_err(|e| CommandError::usage(format!("cannot read {}: {e}", path.display())))?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        CommandError::usage(format!(
+            "{} is not a thresholds file (as `ei-tune export` writes): at `{}`: {}",
+            path.display(),
+            e.path(),
+            e.inner()
+        ))
+    })
+}
+
+/// Checks each entry of a file against the impulse's thresholds, types included.
+pub fn file_updates(
+    file: &ThresholdsFile,
+    blocks: &[BlockThresholds],
+) -> Result<Vec<ThresholdUpdate>, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut updates = Vec::new();
+    for (i, u) in file.thresholds.iter().enumerate() {
+        let at = format!("thresholds[{i}] ({}.{})", u.block_id, u.key);
+        let Some(threshold) = blocks
+            .iter()
+            .find(|b| b.block.id == u.block_id)
+            .and_then(|b| b.thresholds.iter().find(|t| t.key == u.key))
+        else {
+            problems.push(format!("{at}: no such threshold on this impulse"));
+            continue;
+        };
+        let typed = match (threshold.takes_text(), &u.value) {
+            (true, ThresholdValue::Number(_)) => Err(if threshold.options().is_some() {
+                "expects one of its options, not a number".to_string()
+            } else {
+                "expects text, not a number".to_string()
+            }),
+            (false, ThresholdValue::Text(_)) => Err("expects a number, not a string".to_string()),
+            _ => threshold_value(threshold, &u.value.to_string()),
+        };
+        match typed {
+            Ok(value) => updates.push(ThresholdUpdate::new(u.block_id, u.key.clone(), value)),
+            Err(e) => problems.push(format!("{at}: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(updates)
+    } else {
+        Err(problems)
+    }
 }
 
 #[cfg(test)]

@@ -7,14 +7,12 @@ use std::sync::Mutex;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::commands::CommandError;
-
 fn filter() -> EnvFilter {
     EnvFilter::try_from_env("EI_TUNE_LOG").unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
 /// Logs to `path`, appending; without a path, logs nothing.
-pub fn init_file(path: Option<&Path>) -> Result<(), CommandError> {
+pub fn init_file(path: Option<&Path>) -> Result<(), String> {
     let Some(path) = path else {
         return Ok(());
     };
@@ -22,9 +20,7 @@ pub fn init_file(path: Option<&Path>) -> Result<(), CommandError> {
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|e| {
-            CommandError::usage(format!("cannot open log file {}: {e}", path.display()))
-        })?;
+        .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
     // A log that cannot be written (a full disk, /dev/full) must not write its complaint
     // over the tuner's screen.
     let _ = tracing_subscriber::fmt()

@@ -54,15 +54,19 @@ fn write_out(output: &str) -> ExitCode {
     }
 }
 
+fn init_log(path: Option<&std::path::Path>) -> Result<(), CommandError> {
+    logging::init_file(path).map_err(CommandError::usage)
+}
+
 async fn run(cli: Cli) -> Result<String, CommandError> {
     let Some(command) = cli.command else {
-        logging::init_file(cli.connection.log_file.as_deref())?;
+        init_log(cli.connection.log_file.as_deref())?;
         return commands::tune(&cli.connection, &cli.tui).await;
     };
     match command {
         Command::Tune { connection, tui } => {
             let args = connection.or(&cli.connection);
-            logging::init_file(args.log_file.as_deref())?;
+            init_log(args.log_file.as_deref())?;
             commands::tune(&args, &tui.or(&cli.tui)).await
         }
         Command::Demo {
@@ -71,7 +75,7 @@ async fn run(cli: Cli) -> Result<String, CommandError> {
             job_seconds,
             log_file,
         } => {
-            logging::init_file(log_file.as_deref().or(cli.connection.log_file.as_deref()))?;
+            init_log(log_file.as_deref().or(cli.connection.log_file.as_deref()))?;
             commands::demo(&tui.or(&cli.tui), impulse, job_seconds).await
         }
         Command::List {
@@ -80,9 +84,9 @@ async fn run(cli: Cli) -> Result<String, CommandError> {
             runner,
         } => {
             let args = connection.or(&cli.connection);
-            logging::init_file(args.log_file.as_deref())?;
+            init_log(args.log_file.as_deref())?;
             if runner {
-                commands::list_runner(&args).await
+                ei_tune::whatif::list_runner(&args).await
             } else {
                 commands::list(&args, json).await
             }
@@ -96,7 +100,7 @@ async fn run(cli: Cli) -> Result<String, CommandError> {
             json,
         } => {
             let args = connection.or(&cli.connection);
-            logging::init_file(args.log_file.as_deref())?;
+            init_log(args.log_file.as_deref())?;
             let options = commands::SetOptions {
                 from,
                 allow_jobs,
@@ -107,8 +111,8 @@ async fn run(cli: Cli) -> Result<String, CommandError> {
         }
         Command::Export { connection, file } => {
             let args = connection.or(&cli.connection);
-            logging::init_file(args.log_file.as_deref())?;
-            commands::export(&args, file.as_deref()).await
+            init_log(args.log_file.as_deref())?;
+            ei_tune::whatif::export(&args, file.as_deref()).await
         }
         Command::Suggest {
             connection,
@@ -118,22 +122,22 @@ async fn run(cli: Cli) -> Result<String, CommandError> {
             apply,
         } => {
             let args = connection.or(&cli.connection);
-            logging::init_file(args.log_file.as_deref())?;
-            commands::suggest(&args, objective, max_fpr, json, apply).await
+            init_log(args.log_file.as_deref())?;
+            ei_tune::whatif::suggest(&args, objective, max_fpr, json, apply).await
         }
         Command::Regenerate { connection, wait } => {
             let args = connection.or(&cli.connection);
-            logging::init_file(args.log_file.as_deref())?;
+            init_log(args.log_file.as_deref())?;
             commands::regenerate(&args, wait).await
         }
         Command::Results { connection, json } => {
             let args = connection.or(&cli.connection);
-            logging::init_file(args.log_file.as_deref())?;
+            init_log(args.log_file.as_deref())?;
             commands::results(&args, json).await
         }
         Command::Serve(args) => {
             match &args.log_file {
-                Some(path) => logging::init_file(Some(path))?,
+                Some(path) => init_log(Some(path))?,
                 None => logging::init_stderr(),
             }
             commands::serve(&args).await.map(|()| String::new())

@@ -4,13 +4,13 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::api::BlockThresholds;
 use crate::api::models::*;
 use crate::cli::{ConnectionArgs, ObjectiveArg};
-use crate::commands::{CommandError, describe_set, target, threshold_value};
+use crate::commands::{CommandError, ThresholdsFile, describe_set, target};
 use crate::metrics::sweep::{self, Objective, Parameter};
 use crate::metrics::{Summary, Thresholds};
 use crate::preview::{PreviewError, load_test_set};
@@ -47,17 +47,6 @@ pub fn runner_argument(blocks: &[BlockThresholds]) -> String {
     out
 }
 
-/// The file `export` writes and `set --from` reads.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ThresholdsFile {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_id: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impulse_id: Option<u64>,
-    pub thresholds: Vec<ThresholdUpdate>,
-}
-
 /// `ei-tune export [FILE]`.
 pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String, CommandError> {
     let t = target(args).await?;
@@ -89,62 +78,6 @@ pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String
                 path.display()
             ))
         }
-    }
-}
-
-/// The largest thresholds file read: an impulse's thresholds are a few KB.
-const MAX_THRESHOLDS_FILE_BYTES: u64 = 4 * 1024 * 1024;
-
-/// Reads a thresholds file; a clear error naming the file and the bad field otherwise.
-pub fn read_thresholds_file(path: &Path) -> Result<ThresholdsFile, CommandError> {
-    let text = crate::text::read_bounded(path, MAX_THRESHOLDS_FILE_BYTES)
-        .map_err(|e| CommandError::usage(format!("cannot read {}: {e}", path.display())))?;
-    let mut de = serde_json::Deserializer::from_str(&text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        CommandError::usage(format!(
-            "{} is not a thresholds file (as `ei-tune export` writes): at `{}`: {}",
-            path.display(),
-            e.path(),
-            e.inner()
-        ))
-    })
-}
-
-/// Checks each entry of a file against the impulse's thresholds, types included.
-pub fn file_updates(
-    file: &ThresholdsFile,
-    blocks: &[BlockThresholds],
-) -> Result<Vec<ThresholdUpdate>, Vec<String>> {
-    let mut problems = Vec::new();
-    let mut updates = Vec::new();
-    for (i, u) in file.thresholds.iter().enumerate() {
-        let at = format!("thresholds[{i}] ({}.{})", u.block_id, u.key);
-        let Some(threshold) = blocks
-            .iter()
-            .find(|b| b.block.id == u.block_id)
-            .and_then(|b| b.thresholds.iter().find(|t| t.key == u.key))
-        else {
-            problems.push(format!("{at}: no such threshold on this impulse"));
-            continue;
-        };
-        let typed = match (threshold.takes_text(), &u.value) {
-            (true, ThresholdValue::Number(_)) => Err(if threshold.options().is_some() {
-                "expects one of its options, not a number".to_string()
-            } else {
-                "expects text, not a number".to_string()
-            }),
-            (false, ThresholdValue::Text(_)) => Err("expects a number, not a string".to_string()),
-            _ => threshold_value(threshold, &u.value.to_string()),
-        };
-        match typed {
-            Ok(value) => updates.push(ThresholdUpdate::new(u.block_id, u.key.clone(), value)),
-            Err(e) => problems.push(format!("{at}: {e}")),
-        }
-    }
-    if problems.is_empty() {
-        Ok(updates)
-    } else {
-        Err(problems)
     }
 }
 

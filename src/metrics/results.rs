@@ -229,7 +229,6 @@ mod tests {
         ClassScores, Classification, ImpulseLearnBlock, LearnBlockType, ModelResult,
     };
     use crate::metrics::{Predicted, Thresholds};
-    use crate::studio::demo::sample;
 
     fn block(id: u64, kind: &str) -> ImpulseLearnBlock {
         ImpulseLearnBlock {
@@ -240,6 +239,14 @@ mod tests {
             title: kind.into(),
             created_by: None,
             created_at: None,
+        }
+    }
+
+    fn sample(_project: u64, id: u64, label: &str) -> crate::api::models::Sample {
+        crate::api::models::Sample {
+            id,
+            label: label.into(),
+            ..Default::default()
         }
     }
 
@@ -277,12 +284,15 @@ mod tests {
     }
 
     fn impulse(blocks: &[ImpulseLearnBlock]) -> Impulse {
-        crate::studio::demo::demo_loaded(0)
-            .map(|l| Impulse {
-                learn_blocks: blocks.to_vec(),
-                ..l.impulse
-            })
-            .unwrap()
+        Impulse {
+            id: 1,
+            name: "i".into(),
+            kind: "default".into(),
+            input_blocks: Vec::new(),
+            dsp_blocks: Vec::new(),
+            learn_blocks: blocks.to_vec(),
+            post_processing_blocks: Vec::new(),
+        }
     }
 
     #[test]

@@ -13,10 +13,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::api::client::BlockThresholds;
 use crate::api::models::*;
 use crate::metrics::{AnomalyScores, TestSet};
-use crate::tuner::Loaded;
 
 pub const DEMO_PROJECT_ID: u64 = 4242;
 pub const DEMO_PROJECT_NAME: &str = "Handwritten digits (ei-tune demo)";
@@ -88,30 +86,6 @@ pub struct SimImpulse {
     /// The model testing outputs; `None` for an impulse never tested.
     pub test_set: Option<Arc<TestSet>>,
     pub regeneration: Regeneration,
-}
-
-/// What a client loads from the simulator for the demo impulse at `index` (0-based):
-/// lets tests and benchmarks of the tuner and its views start without a server.
-pub fn demo_loaded(index: usize) -> Result<Loaded, String> {
-    let impulses = demo_impulses()?;
-    let sim = impulses
-        .get(index)
-        .ok_or_else(|| format!("the demo has no impulse at index {index}"))?;
-    Ok(Loaded {
-        project_id: DEMO_PROJECT_ID,
-        project_name: DEMO_PROJECT_NAME.into(),
-        impulse: sim.impulse.clone(),
-        impulses: impulses.iter().map(|i| i.impulse.clone()).collect(),
-        blocks: sim
-            .blocks
-            .iter()
-            .map(|b| BlockThresholds {
-                block: b.block.clone(),
-                thresholds: b.thresholds.clone(),
-            })
-            .collect(),
-        unreadable: Vec::new(),
-    })
 }
 
 pub fn demo_project() -> Project {

@@ -6,7 +6,8 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::api::ApiError;
-use crate::studio::demo::{demo_impulses, demo_loaded};
+use crate::app::demo_loaded;
+use crate::studio::demo::demo_impulses;
 
 const MS: Duration = Duration::from_millis(1);
 
