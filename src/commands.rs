@@ -332,7 +332,7 @@ pub fn threshold_value(threshold: &BlockThreshold, raw: &str) -> Result<Threshol
     if !value.is_finite() {
         return Err(format!("`{raw}` is not a finite number"));
     }
-    if is_probability_key(&threshold.key) && !(0.0..=1.0).contains(&value) {
+    if crate::thresholds::is_probability_key(&threshold.key) && !(0.0..=1.0).contains(&value) {
         return Err(format!("{} must be within 0..1, got {raw}", threshold.key));
     }
     Ok(ThresholdValue::Number(value))

@@ -16,6 +16,7 @@ pub mod preview;
 pub mod studio;
 pub mod terminal;
 pub mod text;
+pub mod thresholds;
 pub mod tuner;
 pub mod ui;
 pub mod whatif;

@@ -14,7 +14,7 @@ use crate::commands::{CommandError, ThresholdsFile, describe_set, target};
 use crate::metrics::sweep::{self, Objective, Parameter};
 use crate::metrics::{Summary, Thresholds};
 use crate::preview::{PreviewError, load_test_set};
-use crate::tuner::{SWEEP_POINTS, Slider};
+use crate::thresholds::{SWEEP_POINTS, scale_for};
 
 /// `ei-tune list --runner`: `--thresholds BLOCK.KEY=VALUE,...` for the numeric thresholds;
 /// string ones follow on lines of their own, commented.
@@ -166,15 +166,12 @@ pub fn suggestions(
             else {
                 continue;
             };
-            let slider = Slider::new(&b.block, t);
-            let Some(scale) = slider.scale() else {
-                continue;
-            };
             // The whole span of the scores is searched, whatever Studio suggests.
-            let scale = match (parameter, set.anomaly_span()) {
-                (Parameter::MinAnomalyScore, Some((lo, hi))) => scale.covering(lo, hi),
-                _ => *scale,
+            let span = match parameter {
+                Parameter::MinAnomalyScore => set.anomaly_span(),
+                Parameter::MinScore => None,
             };
+            let scale = scale_for(t, span);
             let objective = if wanted.applies_to(parameter) {
                 wanted
             } else {

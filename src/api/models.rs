@@ -114,11 +114,6 @@ impl fmt::Display for ThresholdValue {
     }
 }
 
-/// Keys whose values are probabilities, and so lie within 0..1.
-pub fn is_probability_key(key: &str) -> bool {
-    key == "min_score" || key.starts_with("min_score_")
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DropdownOption {
     pub value: String,

@@ -431,7 +431,8 @@ fn validate_update(sim: &SimImpulse, update: &ThresholdUpdate) -> Result<(), Str
         (None, ThresholdValue::Number(v)) => {
             if !v.is_finite() {
                 Err("value must be a finite number".into())
-            } else if is_probability_key(&update.key) && !(0.0..=1.0).contains(v) {
+            } else if crate::thresholds::is_probability_key(&update.key) && !(0.0..=1.0).contains(v)
+            {
                 Err(format!("value {v} is outside 0..1"))
             } else {
                 Ok(())

@@ -228,8 +228,7 @@ impl Preview {
 /// The longest value that can be typed (text thresholds included).
 pub const MAX_TYPED_CHARS: usize = 200;
 
-/// Points of a sweep.
-pub const SWEEP_POINTS: usize = 101;
+pub use crate::thresholds::SWEEP_POINTS;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Connection {

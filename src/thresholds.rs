@@ -1,0 +1,283 @@
+//! The thresholds domain: what a threshold's value may be, and the range it is searched
+//! over. The tuner's sliders, the commands and the simulator all follow these rules.
+
+use crate::api::models::BlockThreshold;
+
+/// Points of a sweep across a threshold's range.
+pub const SWEEP_POINTS: usize = 101;
+
+/// Keys whose values are probabilities, and so lie within 0..1.
+pub fn is_probability_key(key: &str) -> bool {
+    key == "min_score" || key.starts_with("min_score_")
+}
+
+/// The range of a numeric threshold: 0..1 for score keys; for open-ended ones, one that
+/// holds the value and Studio's suggested value, widened to the span of the scores the
+/// threshold is compared with when they are known.
+pub fn scale_for(threshold: &BlockThreshold, score_span: Option<(f64, f64)>) -> Scale {
+    if is_probability_key(&threshold.key) {
+        return Scale::probability();
+    }
+    let mut points = vec![threshold.value.as_number().unwrap_or(0.0)];
+    points.extend(threshold.suggested_value);
+    let scale = Scale::open(&points);
+    match score_span {
+        Some((lo, hi)) => scale.covering(lo, hi),
+        None => scale,
+    }
+}
+
+/// A numeric slider's range and steps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scale {
+    pub min: f64,
+    pub max: f64,
+    pub fine: f64,
+    pub coarse: f64,
+    /// Decimal places of a value on this scale.
+    pub decimals: u32,
+    /// Probability keys stay within 0..1; open-ended ones widen for typed values.
+    pub bounded: bool,
+}
+
+impl Scale {
+    /// 0..1 in steps of 0.01 and 0.1.
+    pub fn probability() -> Self {
+        Self {
+            min: 0.0,
+            max: 1.0,
+            fine: 0.01,
+            coarse: 0.1,
+            decimals: 2,
+            bounded: true,
+        }
+    }
+
+    /// A range that holds every one of `points` (value, suggested value, scores seen),
+    /// from 0 (or below, for negative points) to a round number, in steps of 1 % and 10 %.
+    pub fn open(points: &[f64]) -> Self {
+        let finite = points.iter().copied().filter(|p| p.is_finite());
+        let (lo, hi) = finite.fold((0.0f64, 0.0f64), |(lo, hi), p| (lo.min(p), hi.max(p)));
+        // Headroom above the largest point, so that the value is not pinned to the end.
+        let hi = if hi <= 0.0 { 1.0 } else { hi * 1.5 };
+        let span = nice_ceil(hi - lo);
+        let fine = nice_step(span / 100.0);
+        let min = if lo < 0.0 { -nice_ceil(-lo) } else { 0.0 };
+        let max = round_to(
+            min + nice_ceil_multiple(span, fine * 10.0),
+            decimals_of(fine),
+        );
+        Self::from_parts(min, max, fine, false)
+    }
+
+    fn from_parts(min: f64, max: f64, fine: f64, bounded: bool) -> Self {
+        Self {
+            min,
+            max,
+            fine,
+            coarse: fine * 10.0,
+            decimals: decimals_of(fine),
+            bounded,
+        }
+    }
+
+    /// Widens an open range so that it covers `lo..=hi` (the scores a threshold is compared
+    /// with: beyond them every value decides alike), in steps of 1 % of the whole.
+    pub fn covering(self, lo: f64, hi: f64) -> Self {
+        if self.bounded || !(lo.is_finite() && hi.is_finite()) || (self.min <= lo && hi <= self.max)
+        {
+            return self;
+        }
+        let (lo, hi) = (lo.min(self.min), hi.max(self.max));
+        let fine = nice_step((hi - lo) / 100.0);
+        let coarse = fine * 10.0;
+        let decimals = decimals_of(fine);
+        let min = round_to((lo / coarse).floor() * coarse, decimals);
+        let max = round_to((hi / coarse).ceil() * coarse, decimals);
+        Self::from_parts(min, max, fine, false)
+    }
+
+    /// Widens an open range so that it holds `value`; a bounded one stays as it is.
+    pub fn widened_to(self, value: f64) -> Self {
+        if self.bounded || (self.min..=self.max).contains(&value) {
+            return self;
+        }
+        let mut points = vec![self.min, self.max, value];
+        points.retain(|p| p.is_finite());
+        let wider = Scale::open(&points);
+        Self {
+            min: wider.min.min(self.min),
+            ..wider
+        }
+    }
+
+    pub fn clamp(&self, v: f64) -> f64 {
+        v.clamp(self.min, self.max)
+    }
+
+    /// `v` rounded to the scale's decimals: 0.61, not 0.6100000000000001.
+    pub fn clean(&self, v: f64) -> f64 {
+        round_to(v, self.decimals)
+    }
+
+    /// One step up (positive `steps`) or down, snapped to the step grid and clamped.
+    pub fn step(&self, v: f64, step: f64, steps: i32) -> f64 {
+        let k = v / step;
+        let k = if (k - k.round()).abs() < 1e-6 {
+            k.round()
+        } else if steps > 0 {
+            k.floor()
+        } else {
+            k.ceil()
+        };
+        self.clean(self.clamp((k + f64::from(steps)) * step))
+    }
+
+    /// The value at `fraction` (0..1) of the range.
+    pub fn at_fraction(&self, fraction: f64) -> f64 {
+        let v = self.min + fraction.clamp(0.0, 1.0) * (self.max - self.min);
+        self.clean((v / self.fine).round() * self.fine)
+    }
+
+    /// Where `v` sits in the range, 0..1.
+    pub fn fraction_of(&self, v: f64) -> f64 {
+        if self.max > self.min {
+            ((v - self.min) / (self.max - self.min)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+
+    pub fn format(&self, v: f64) -> String {
+        format!("{v:.*}", self.decimals as usize)
+    }
+}
+
+/// `v` rounded to `decimals` places, as the nearest double to that decimal.
+pub fn round_to(v: f64, decimals: u32) -> f64 {
+    let factor = 10f64.powi(decimals as i32);
+    let rounded = (v * factor).round() / factor;
+    if rounded == 0.0 { 0.0 } else { rounded }
+}
+
+fn decimals_of(step: f64) -> u32 {
+    if step >= 1.0 {
+        0
+    } else {
+        (-step.log10()).ceil().max(0.0) as u32
+    }
+}
+
+/// The smallest of 1, 2, 5 × 10^k at or above `x`.
+pub fn nice_ceil(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return 1.0;
+    }
+    let magnitude = 10f64.powf(x.log10().floor());
+    for m in [1.0, 2.0, 5.0, 10.0] {
+        let candidate = m * magnitude;
+        if candidate >= x * (1.0 - 1e-12) {
+            return round_sig(candidate);
+        }
+    }
+    round_sig(10.0 * magnitude)
+}
+
+/// The largest of 1, 2, 5 × 10^k at or below `x` (a step that splits a range cleanly).
+fn nice_step(x: f64) -> f64 {
+    if x <= 0.0 || !x.is_finite() {
+        return 0.01;
+    }
+    let magnitude = 10f64.powf(x.log10().floor());
+    let mut best = magnitude;
+    for m in [1.0, 2.0, 5.0] {
+        if m * magnitude <= x * (1.0 + 1e-12) {
+            best = m * magnitude;
+        }
+    }
+    round_sig(best)
+}
+
+fn nice_ceil_multiple(x: f64, step: f64) -> f64 {
+    (x / step).ceil() * step
+}
+
+/// Removes the float noise of `powf` (2.0000000000000004 → 2).
+fn round_sig(x: f64) -> f64 {
+    let digits = 12 - x.abs().log10().floor() as i32;
+    let factor = 10f64.powi(digits);
+    (x * factor).round() / factor
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_give_clean_decimals() {
+        let s = Scale::probability();
+        let mut v = 0.6;
+        v = s.step(v, s.fine, 1);
+        assert_eq!(v, 0.61);
+        assert_eq!(v.to_string(), "0.61");
+        for _ in 0..7 {
+            v = s.step(v, s.fine, 1);
+        }
+        assert_eq!(v.to_string(), "0.68");
+        assert_eq!(s.step(0.95, s.coarse, 1), 1.0);
+        assert_eq!(s.step(0.05, s.coarse, -1), 0.0);
+        // off-grid values move to the next grid point in the step's direction
+        assert_eq!(s.step(0.613, s.fine, 1), 0.62);
+        assert_eq!(s.step(0.613, s.fine, -1), 0.61);
+    }
+
+    #[test]
+    fn open_ranges_hold_the_value_and_the_suggestion() {
+        let s = Scale::open(&[0.3, 0.53]);
+        assert!(s.min <= 0.0 && s.max >= 0.53 * 1.2, "{s:?}");
+        assert_eq!(((s.max - s.min) / s.fine).round(), 100.0);
+        let big = Scale::open(&[35.0, 40.0]);
+        assert!(big.max >= 40.0 && big.fine >= 0.5, "{big:?}");
+        assert_eq!(big.decimals, 0);
+        let negative = Scale::open(&[-0.4, 0.2]);
+        assert!(negative.min <= -0.4, "{negative:?}");
+    }
+
+    #[test]
+    fn open_ranges_cover_the_scores_they_are_compared_with() {
+        let open = Scale::open(&[0.3]);
+        let wide = open.covering(-0.5485, 1.1345);
+        assert_eq!((wide.min, wide.max, wide.fine), (-0.6, 1.2, 0.01));
+        assert_eq!(wide.covering(0.0, 1.0), wide, "already covered");
+        let p = Scale::probability();
+        assert_eq!(p.covering(-3.0, 9.0), p);
+    }
+
+    #[test]
+    fn typed_values_widen_open_ranges_only() {
+        let open = Scale::open(&[0.3]);
+        let wide = open.widened_to(12.0);
+        assert!(wide.max >= 12.0 && wide.min <= open.min, "{wide:?}");
+        let p = Scale::probability();
+        assert_eq!(p.widened_to(3.0), p);
+    }
+
+    #[test]
+    fn fractions_map_to_clean_values() {
+        let s = Scale::probability();
+        assert_eq!(s.at_fraction(0.5), 0.5);
+        assert_eq!(s.at_fraction(0.333), 0.33);
+        assert_eq!(s.at_fraction(2.0), 1.0);
+        assert_eq!(s.fraction_of(0.25), 0.25);
+    }
+
+    #[test]
+    fn nice_numbers() {
+        assert_eq!(nice_ceil(0.8), 1.0);
+        assert_eq!(nice_ceil(1.2), 2.0);
+        assert_eq!(nice_ceil(3.0), 5.0);
+        assert_eq!(nice_ceil(60.0), 100.0);
+        assert_eq!(nice_step(0.012), 0.01);
+        assert_eq!(nice_step(0.6), 0.5);
+    }
+}
