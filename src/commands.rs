@@ -242,21 +242,30 @@ pub fn format_threshold_table(impulse: &Impulse, blocks: &[BlockThresholds]) -> 
             ]);
         }
     }
-    let mut out = format!("Impulse {} ({})\n", impulse.id, impulse.name);
+    let mut out = format!(
+        "Impulse {} ({})\n",
+        impulse.id,
+        crate::text::clean(&impulse.name)
+    );
     out.push_str(&table(&rows));
     out
 }
 
 /// Left-aligned columns separated by two spaces.
 fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    // Cells hold server text: made safe once here (a newline would forge a line).
+    let rows: Vec<[String; N]> = rows
+        .iter()
+        .map(|row| row.clone().map(|cell| crate::text::clean(&cell)))
+        .collect();
     let mut widths = [0usize; N];
-    for row in rows {
+    for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
     let mut out = String::new();
-    for row in rows {
+    for row in &rows {
         let mut line = String::new();
         for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
             if i + 1 == N {
@@ -620,6 +629,11 @@ async fn read_back(
         Ok(format!(
             "The answer was lost ({lost}), but Studio holds every value: applied.\n"
         ))
+    } else if missing.len() < request.thresholds.len() {
+        Err(CommandError::failed(format!(
+            "{lost}; read back, the change was applied only in part: {}",
+            missing.join(", ")
+        )))
     } else {
         Err(CommandError::failed(format!(
             "{lost}; read back, the change was not applied: {}",
@@ -636,15 +650,15 @@ pub fn describe_set(
     let values: Vec<String> = request
         .thresholds
         .iter()
-        .map(|u| format!("{}.{}={}", u.block_id, u.key, u.value))
+        .map(|u| crate::text::clean(&format!("{}.{}={}", u.block_id, u.key, u.value)))
         .collect();
     let status = &response.regenerate_model_testing_status;
     let mut out = format!(
         "Set {} on impulse {} ({}).\n{}: {}\n",
         values.join(" "),
         impulse.id,
-        impulse.name,
-        status,
+        crate::text::clean(&impulse.name),
+        crate::text::clean(status.as_str()),
         status.explanation()
     );
     if *status == RegenerateStatus::RequiresJob {
@@ -779,7 +793,11 @@ fn percent(v: Option<f64>) -> String {
 }
 
 pub fn format_summary(impulse: &Impulse, summary: &ModelTestingSummary) -> String {
-    let mut out = format!("Model testing, impulse {} ({})\n", impulse.id, impulse.name);
+    let mut out = format!(
+        "Model testing, impulse {} ({})\n",
+        impulse.id,
+        crate::text::clean(&impulse.name)
+    );
     if let Some(reason) = &summary.no_results_because_thresholds_changed {
         let _ = writeln!(out, "No current results: {}.", reason.explanation());
         return out;
@@ -816,8 +834,8 @@ pub fn format_summary(impulse: &Impulse, summary: &ModelTestingSummary) -> Strin
                 out,
                 "block {} ({}): {}",
                 block.learn_block_id,
-                block.learn_block_name,
-                metrics.join(", ")
+                crate::text::clean(&block.learn_block_name),
+                crate::text::clean(&metrics.join(", "))
             );
         }
     }
@@ -853,6 +871,11 @@ pub fn format_summary(impulse: &Impulse, summary: &ModelTestingSummary) -> Strin
 }
 
 fn right_aligned(rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|cell| crate::text::clean(cell)).collect())
+        .collect();
+    let rows = rows.as_slice();
     let n = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..n)
         .map(|c| {

@@ -11,6 +11,8 @@ pub const PAGE: u64 = 500;
 /// The most test samples read: far above any real test set, far below what would
 /// exhaust memory (the compact set takes a few dozen bytes a window).
 pub const MAX_SAMPLES: u64 = 5_000_000;
+/// The most pages read for one test set.
+pub const MAX_PAGES: u64 = 20_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PreviewError {
@@ -71,6 +73,15 @@ pub async fn load_test_set(
             return Err(broken(format!(
                 "sample {} came twice (at offset {offset})",
                 repeated.sample_id
+            )));
+        }
+        // Pages too small to reach the total in a sensible number of requests are no
+        // paging at all (a server serving two samples a page of four million).
+        if offset == 0 && page.total_count / page.result.len() as u64 > MAX_PAGES {
+            return Err(broken(format!(
+                "pages of {} samples would take more than {MAX_PAGES} requests for {}",
+                page.result.len(),
+                page.total_count
             )));
         }
         builder

@@ -7,8 +7,15 @@
 /// `text` with every control character (C0, DEL, C1) replaced by a space.
 pub fn clean(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if is_unsafe(c) { ' ' } else { c })
         .collect()
+}
+
+/// Control characters, and the ones that reorder or break lines on a terminal (bidi
+/// overrides and isolates, line and paragraph separators).
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
 }
 
 /// `text` cut to at most `max` characters, with `…` where it was cut.
@@ -46,7 +53,7 @@ pub fn terminal_safe(text: &str) -> String {
         match c {
             '\n' | '\t' => out.push(c),
             '\u{7f}'..='\u{9f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c if c.is_control() => out.push(' '),
+            c if is_unsafe(c) => out.push(' '),
             c => out.push(c),
         }
     }

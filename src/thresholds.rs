@@ -11,6 +11,15 @@ pub fn is_probability_key(key: &str) -> bool {
     key == "min_score" || key.starts_with("min_score_")
 }
 
+/// A key that is a plain word (letters, digits, `_`, `-`): safe in the runner's
+/// `--thresholds` list and in a shell.
+pub fn is_plain_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// The range of a numeric threshold: 0..1 for score keys; for open-ended ones, one that
 /// holds the value and Studio's suggested value, widened to the span of the scores the
 /// threshold is compared with when they are known.

@@ -27,16 +27,31 @@ pub async fn list_runner(args: &ConnectionArgs) -> Result<String, CommandError> 
 pub fn runner_argument(blocks: &[BlockThresholds]) -> String {
     let mut numeric = Vec::new();
     let mut strings = Vec::new();
+    let mut unsafe_keys = Vec::new();
     for b in blocks {
         for t in &b.thresholds {
+            // The line is meant to be pasted into a shell: a key that is not a plain word
+            // (a server's `;`, `,`, `=` or space) is left out and named, never printed raw.
+            if !crate::thresholds::is_plain_key(&t.key) {
+                unsafe_keys.push(format!("{}.{}", b.block.id, crate::text::clean(&t.key)));
+                continue;
+            }
             let entry = format!("{}.{}={}", b.block.id, t.key, t.value);
             match t.value {
                 ThresholdValue::Number(_) => numeric.push(entry),
-                ThresholdValue::Text(_) => strings.push(entry),
+                ThresholdValue::Text(_) => strings.push(crate::text::clean(&entry)),
             }
         }
     }
-    let mut out = format!("--thresholds {}\n", numeric.join(","));
+    // Quoted, so that nothing in it is read by the shell.
+    let mut out = format!("--thresholds '{}'\n", numeric.join(","));
+    if !unsafe_keys.is_empty() {
+        let _ = writeln!(
+            out,
+            "# left out, keys that are not plain words: {}",
+            unsafe_keys.join(" ")
+        );
+    }
     if !strings.is_empty() {
         let _ = writeln!(
             out,
@@ -221,9 +236,19 @@ pub async fn suggest(
     let mut out = if as_json {
         serde_json::to_string_pretty(&found).unwrap_or_default() + "\n"
     } else {
-        let mut out = format!("Impulse {} ({})\n", t.impulse.id, t.impulse.name);
+        let mut out = format!(
+            "Impulse {} ({})\n",
+            t.impulse.id,
+            crate::text::clean(&t.impulse.name)
+        );
         for s in &found {
-            let _ = writeln!(out, "{}.{} ({})", s.block_id, s.key, s.objective);
+            let _ = writeln!(
+                out,
+                "{}.{} ({})",
+                s.block_id,
+                crate::text::clean(&s.key),
+                s.objective
+            );
             let _ = writeln!(
                 out,
                 "  now        {:<10} {}",

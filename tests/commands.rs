@@ -229,12 +229,12 @@ async fn list_runner_prints_the_runner_argument() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(
         out,
-        "--thresholds 3.min_score=0.6,4.min_anomaly_score=0.3\n"
+        "--thresholds '3.min_score=0.6,4.min_anomaly_score=0.3'\n"
     );
     let (code, out, _) = run(ei_tune(&studio).args(["--impulse", "3", "list", "--runner"])).await;
     assert_eq!(code, 0);
     assert!(
-        out.starts_with("--thresholds 23.min_anomaly_score=10\n"),
+        out.starts_with("--thresholds '23.min_anomaly_score=10'\n"),
         "{out}"
     );
     assert!(

@@ -459,3 +459,95 @@ async fn the_results_summary_rides_out_passing_failures_too() {
     assert_eq!(got.window_count(), 4);
     assert_eq!(stub.seen().len(), 2);
 }
+
+#[tokio::test]
+async fn a_servers_key_or_line_never_reaches_the_shell_or_forges_output() {
+    let stub = stub_studio(|seen, _| {
+        let path = seen.path.split('?').next().unwrap_or_default();
+        if path.contains("/training/") {
+            let body = serde_json::json!({"success": true, "thresholds": [
+                {"key": "min_score", "description": "d\nFAKE: applied\t\u{202e}x\u{2028}", "helpText": "h", "value": 0.5},
+                {"key": "z;touch${IFS}/tmp/pwned;", "description": "d", "helpText": "h", "value": 0.5},
+                {"key": "a,4.min_score", "description": "d", "helpText": "h", "value": 0.5}]});
+            return Some(Some(Reply::json(200, &body.to_string())));
+        }
+        None
+    })
+    .await;
+    let (code, out, err) = common::run(binary(&stub.base_url()).args(["list", "--runner"])).await;
+    assert_eq!(code, 0, "{err}");
+    let line = out.lines().next().unwrap();
+    assert_eq!(line, "--thresholds '3.min_score=0.5'", "{out}");
+    assert!(out.contains("left out"), "{out}");
+    let (_, out, _) = common::run(binary(&stub.base_url()).arg("list")).await;
+    assert!(!out.lines().any(|l| l.starts_with("FAKE")), "{out}");
+    assert!(
+        !out.contains('\u{202e}') && !out.contains('\u{2028}'),
+        "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_gateway_error_after_the_change_is_read_back() {
+    let applied = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&applied);
+    let stub = stub_studio(move |seen, _| {
+        let path = seen.path.split('?').next().unwrap_or_default();
+        if path.ends_with("/set-thresholds") {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            return Some(Some(Reply::json(502, "<html>bad gateway</html>")));
+        }
+        if path.contains("/training/") && flag.load(std::sync::atomic::Ordering::SeqCst) {
+            let body = r#"{"success":true,"thresholds":[{"key":"min_score","description":"d","helpText":"h","value":0.7}]}"#;
+            return Some(Some(Reply::json(200, body)));
+        }
+        None
+    })
+    .await;
+    let (code, out, err) =
+        common::run(binary(&stub.base_url()).args(["set", "3.min_score=0.7"])).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("applied"), "{out}");
+    assert!(applied.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn a_key_echoed_by_the_server_is_blanked_and_odd_hosts_are_refused() {
+    let echo = format!(r#"{{"success":false,"error":"invalid key {KEY}"}}"#);
+    let stub = Stub::start(move |_, _| Some(Reply::json(401, &echo))).await;
+    let err = client_for(&stub.base_url())
+        .list_projects()
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(!err.contains(KEY) && err.contains("<redacted>"), "{err}");
+    for host in ["http://127.0.0.1:9/v1?token=x", "http://127.0.0.1:9/v1#x"] {
+        assert!(
+            StudioClient::new(&ClientConfig::new(host).with_api_key(KEY)).is_err(),
+            "{host}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn pages_too_small_to_finish_are_refused() {
+    let page = serde_json::json!({"success": true, "totalCount": 4_000_000u64, "predictions": [],
+        "result": [{"sampleId": 1, "sample": {"label": "a"}, "classifications": [{"learnBlock":
+            {"id": 3, "type": "keras", "name": "k", "title": "t", "dsp": []},
+            "result": [{"a": 0.9, "b": 0.1}], "expectedLabels": [{"startIndex": 0,
+            "endIndex": 0, "label": "a"}], "minimumConfidenceRating": 0.6, "thresholds": []}]}]})
+    .to_string();
+    let stub = stub_studio(move |seen, _| {
+        seen.path
+            .contains("/result/page")
+            .then(|| Some(Reply::json(200, &page)))
+    })
+    .await;
+    let mut cmd = binary(&stub.base_url());
+    cmd.arg("suggest");
+    let (code, _, err) = tokio::time::timeout(Duration::from_secs(30), common::run(&mut cmd))
+        .await
+        .expect("suggest ends");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("requests"), "{err}");
+}

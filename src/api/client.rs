@@ -193,6 +193,8 @@ pub struct StudioClient {
     base: String,
     max_body_bytes: usize,
     read_retries: RetryPolicy,
+    /// The credentials sent, to blank out of what a server says back.
+    secrets: Vec<Secret>,
 }
 
 impl StudioClient {
@@ -206,6 +208,12 @@ impl StudioClient {
                 ApiError::Config(format!("host `{base}` is not a URL: {e}"))
             }
         })?;
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(ApiError::Config(format!(
+                "the host URL must end at /v1, with no `?` or `#` part (host: {})",
+                parsed.host_str().unwrap_or_default()
+            )));
+        }
         if !parsed.username().is_empty() || parsed.password().is_some() {
             return Err(ApiError::Config(format!(
                 "the host URL holds a user name or password; give credentials with \
@@ -257,6 +265,7 @@ impl StudioClient {
             base,
             max_body_bytes: config.max_body_bytes,
             read_retries: config.read_retries,
+            secrets: config.api_key.iter().chain(&config.jwt).cloned().collect(),
         })
     }
 
@@ -666,7 +675,7 @@ impl StudioClient {
                         tokio::time::sleep(wait).await;
                         attempt += 1;
                     }
-                    None => return Err(e),
+                    None => return Err(self.redact(e)),
                 },
                 answer => return answer,
             }
@@ -691,9 +700,57 @@ impl StudioClient {
         request: reqwest::RequestBuilder,
         cap: usize,
     ) -> Result<T, ApiError> {
-        let response = self.start(operation, url, request).await?;
-        let body = read_body(operation, url, response, cap).await?;
-        decode_body(operation, &body)
+        let answer = async {
+            let response = self.start(operation, url, request).await?;
+            let body = read_body(operation, url, response, cap).await?;
+            decode_body(operation, &body)
+        };
+        answer.await.map_err(|e| self.redact(e))
+    }
+
+    /// A server may echo the credentials it was sent (an error quoting the key): they are
+    /// blanked out of anything it says.
+    fn redact(&self, error: ApiError) -> ApiError {
+        let blank = |text: String| {
+            self.secrets.iter().fold(text, |t, s| {
+                if s.expose().is_empty() {
+                    t
+                } else {
+                    t.replace(s.expose(), "<redacted>")
+                }
+            })
+        };
+        match error {
+            ApiError::Status {
+                operation,
+                status,
+                message,
+                retry_after,
+            } => ApiError::Status {
+                operation,
+                status,
+                message: blank(message),
+                retry_after,
+            },
+            ApiError::Refused { operation, message } => ApiError::Refused {
+                operation,
+                message: blank(message),
+            },
+            ApiError::Garbled { operation, message } => ApiError::Garbled {
+                operation,
+                message: blank(message),
+            },
+            ApiError::Decode {
+                operation,
+                path,
+                message,
+            } => ApiError::Decode {
+                operation,
+                path: blank(path),
+                message: blank(message),
+            },
+            other => other,
+        }
     }
 
     /// Sends a request and returns a 2xx response unread; any other status becomes
@@ -870,7 +927,7 @@ pub fn decode_body<T: DeserializeOwned>(
             operation,
             message: generic.error.map_or_else(
                 || "the server refused without a reason".into(),
-                |e| crate::text::shorten(&e, QUOTED_ERROR_CHARS),
+                |e| crate::text::clean(&crate::text::shorten(&e, QUOTED_ERROR_CHARS)),
             ),
         });
     }
@@ -905,8 +962,11 @@ fn decode_error(
     }
     ApiError::Decode {
         operation,
-        path,
-        message: inner.to_string(),
+        path: crate::text::clean(&crate::text::shorten(&path, QUOTED_ERROR_CHARS)),
+        message: crate::text::clean(&crate::text::shorten(
+            &inner.to_string(),
+            QUOTED_ERROR_CHARS,
+        )),
     }
 }
 
@@ -916,7 +976,7 @@ fn error_message(body: &[u8], status: reqwest::StatusCode) -> String {
         error: Some(error), ..
     }) = serde_json::from_slice::<GenericApiResponse>(body)
     {
-        return crate::text::shorten(&error, QUOTED_ERROR_CHARS);
+        return crate::text::clean(&crate::text::shorten(&error, QUOTED_ERROR_CHARS));
     }
     let reason = status.canonical_reason().unwrap_or("error");
     if body.is_empty() {

@@ -125,8 +125,10 @@ impl ApiError {
             Self::Network {
                 outcome_unknown, ..
             } => *outcome_unknown,
-            // A cut or garbled 2xx body: the server did answer success, maybe.
-            Self::Garbled { .. } => true,
+            // A cut, garbled or unreadable 2xx body: the server did answer success, maybe.
+            Self::Garbled { .. } | Self::Decode { .. } => true,
+            // A gateway's failure may come after the service applied the request.
+            Self::Status { status, .. } => matches!(status, 500 | 502 | 504),
             _ => false,
         }
     }

@@ -908,7 +908,11 @@ impl Tuner {
         let mut entries = Vec::new();
         let mut updates = Vec::new();
         for slider in &mut self.sliders {
-            if slider.sync == SyncState::Saved || slider.sync == SyncState::Sending {
+            // Values changed elsewhere wait for the user's word (m or t).
+            if matches!(
+                slider.sync,
+                SyncState::Saved | SyncState::Sending | SyncState::ChangedElsewhere { .. }
+            ) {
                 continue;
             }
             if slider.value == slider.saved {

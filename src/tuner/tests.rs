@@ -1256,3 +1256,45 @@ fn a_value_changed_elsewhere_reads_the_figures_again() {
             .starts_with("changed elsewhere to 0.75")
     );
 }
+
+#[test]
+fn a_value_changed_elsewhere_waits_for_the_user_even_at_quit() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let id = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
+    let changed = GuardedSet {
+        response: None,
+        changed_elsewhere: vec![crate::api::ChangedElsewhere {
+            block_id: 3,
+            key: "min_score".into(),
+            value: ThresholdValue::Number(0.9),
+        }],
+    };
+    t.update(
+        Msg::SetDone {
+            request_id: id,
+            result: Ok(changed),
+        },
+        t0 + 310 * MS,
+    );
+    // Another edit goes out alone; the held value is not in it.
+    t.update(Msg::Action(Action::SelectNext), t0 + 400 * MS);
+    t.update(Msg::Action(Action::StepUp), t0 + 400 * MS);
+    let sent = sets(&t.update(Msg::Tick, t0 + 700 * MS));
+    assert_eq!(values(&sent[0].1), vec![(4, "min_anomaly_score", 0.31)]);
+    answer(
+        &mut t,
+        sent[0].0,
+        ok(RegenerateStatus::Regenerated),
+        t0 + 800 * MS,
+    );
+    // Quitting does not send it either, and says why it is not saved.
+    let cmds = t.update(Msg::Action(Action::Quit), t0 + 900 * MS);
+    assert!(sets(&cmds).is_empty(), "{cmds:?}");
+    let report = t.exit.clone().expect("nothing to wait for");
+    assert_eq!(
+        report.unsaved,
+        vec!["3.min_score=0.61 (not sent: changed elsewhere to 0.90)".to_string()]
+    );
+}
