@@ -363,3 +363,20 @@ async fn suggest_prints_and_applies_the_optimum() {
     assert_eq!(code, 1);
     assert!(err.contains("object detection"), "{err}");
 }
+
+#[tokio::test]
+async fn an_option_before_the_subcommand_wins_over_the_environment() {
+    let studio = studio().await;
+    // The environment names another project; the flag names the simulator's.
+    let (code, out, err) =
+        run(ei_tune(&studio)
+            .env("EI_PROJECT_ID", "1")
+            .args(["--project", "4242", "list"]))
+        .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("min_score"), "{out}");
+    // Without the flag, the environment holds.
+    let (code, _, err) = run(ei_tune(&studio).env("EI_PROJECT_ID", "1").arg("list")).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("project 1"), "{err}");
+}
