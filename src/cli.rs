@@ -55,7 +55,7 @@ impl TuiArgs {
     }
 
     pub fn debounce(&self) -> std::time::Duration {
-        std::time::Duration::from_millis(self.debounce_ms.unwrap_or(300))
+        std::time::Duration::from_millis(self.debounce_ms.unwrap_or(crate::defaults::DEBOUNCE_MS))
     }
 }
 
@@ -174,7 +174,7 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         impulse: Option<u64>,
         /// How long a regeneration job runs, in seconds
-        #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+        #[arg(long, default_value_t = crate::defaults::JOB_SECONDS, value_name = "SECONDS")]
         job_seconds: f64,
         /// Write logs to this file
         #[arg(long, value_name = "PATH")]
@@ -234,7 +234,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "f1")]
         objective: ObjectiveArg,
         /// Highest false-positive rate for --objective fewest-missed, 0..1
-        #[arg(long, default_value_t = 0.05, value_name = "RATE")]
+        #[arg(long, default_value_t = crate::defaults::MAX_FPR, value_name = "RATE")]
         max_fpr: f64,
         /// Print as JSON
         #[arg(long)]
@@ -283,7 +283,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
     /// How long a regeneration job runs, in seconds
-    #[arg(long, default_value_t = 3.0, value_name = "SECONDS")]
+    #[arg(long, default_value_t = crate::defaults::JOB_SECONDS, value_name = "SECONDS")]
     pub job_seconds: f64,
     /// Write logs to this file instead of stderr
     #[arg(long, value_name = "PATH")]

@@ -9,6 +9,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod defaults;
 pub mod jobs;
 pub mod logging;
 pub mod metrics;

@@ -67,7 +67,7 @@ impl StudioConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             api_key: api_key.into(),
             jwt: None,
-            job_duration: Duration::from_secs(3),
+            job_duration: Duration::from_secs_f64(crate::defaults::JOB_SECONDS),
             faults: None,
             blocked_by_job_message: state::BLOCKED_BY_JOB_MESSAGE.into(),
             variations: None,

@@ -58,10 +58,10 @@ pub struct TunerConfig {
 impl Default for TunerConfig {
     fn default() -> Self {
         Self {
-            debounce: Duration::from_millis(300),
+            debounce: crate::defaults::DEBOUNCE,
             save_on_quit: Duration::from_secs(5),
             job_poll: Duration::from_millis(500),
-            max_fpr: 0.05,
+            max_fpr: crate::defaults::MAX_FPR,
             retry_base: Duration::from_millis(250),
             retry_max_delay: Duration::from_secs(8),
             max_attempts: 8,

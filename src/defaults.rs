@@ -1,0 +1,13 @@
+//! Defaults that more than one layer uses, named once: the command line shows them, the
+//! tuner and the simulator start from them.
+
+use std::time::Duration;
+
+/// Quiet time after the last edit before values are sent.
+pub const DEBOUNCE_MS: u64 = 300;
+/// The false-positive rate the "fewest missed anomalies" objective may not exceed.
+pub const MAX_FPR: f64 = 0.05;
+/// How long the simulator's regeneration jobs run, in seconds.
+pub const JOB_SECONDS: f64 = 3.0;
+
+pub const DEBOUNCE: Duration = Duration::from_millis(DEBOUNCE_MS);
