@@ -389,13 +389,8 @@ impl StudioClient {
         project: u64,
         impulse: &Impulse,
     ) -> Result<ImpulseThresholds, ApiError> {
-        let reads: Vec<_> = futures::stream::iter(impulse.learn_blocks.iter().cloned())
-            .map(|block| async move {
-                let read = self.block_thresholds(project, &block).await;
-                (block, read)
-            })
-            .buffered(BLOCK_READS_IN_FLIGHT)
-            .collect()
+        let reads = self
+            .read_blocks(project, impulse.learn_blocks.iter().cloned())
             .await;
         let mut all = ImpulseThresholds::default();
         for (block, read) in reads {
@@ -453,6 +448,22 @@ impl StudioClient {
         }
     }
 
+    /// Reads blocks' thresholds, [`BLOCK_READS_IN_FLIGHT`] at a time, in order.
+    async fn read_blocks(
+        &self,
+        project: u64,
+        blocks: impl IntoIterator<Item = ImpulseLearnBlock>,
+    ) -> Vec<(ImpulseLearnBlock, Result<BlockThresholds, ApiError>)> {
+        futures::stream::iter(blocks)
+            .map(|block| async move {
+                let read = self.block_thresholds(project, &block).await;
+                (block, read)
+            })
+            .buffered(BLOCK_READS_IN_FLIGHT)
+            .collect()
+            .await
+    }
+
     /// setImpulseThresholds for the values whose thresholds Studio still holds as
     /// `believed`: the blocks are read first (one read per call), and a value someone else
     /// changed meanwhile is left out and reported, never overwritten unawares. Studio has
@@ -465,20 +476,14 @@ impl StudioClient {
         request: &SetImpulseThresholdsRequest,
         believed: &[Believed],
     ) -> Result<GuardedSet, ApiError> {
-        let mut blocks: Vec<&ImpulseLearnBlock> = Vec::new();
+        let mut blocks: Vec<ImpulseLearnBlock> = Vec::new();
         for b in believed {
             if !blocks.iter().any(|known| known.id == b.block.id) {
-                blocks.push(&b.block);
+                blocks.push(b.block.clone());
             }
         }
-        let reads: Vec<Result<BlockThresholds, ApiError>> =
-            futures::stream::iter(blocks.into_iter().cloned())
-                .map(|block| async move { self.block_thresholds(project, &block).await })
-                .buffered(BLOCK_READS_IN_FLIGHT)
-                .collect()
-                .await;
         let mut now_held = Vec::new();
-        for read in reads {
+        for (_, read) in self.read_blocks(project, blocks).await {
             now_held.push(read?);
         }
         let changed_elsewhere: Vec<ChangedElsewhere> = believed

@@ -1103,41 +1103,7 @@ impl Tuner {
             .unwrap_or_default();
         let result = result.map(|g| g.response);
         let plan = self.plan_after(&result, request_id, now);
-        for (id, edits_at_send, value) in &flight.entries {
-            let Some(slider) = self.sliders.iter_mut().find(|s| s.id() == *id) else {
-                continue;
-            };
-            let untouched = slider.edits == *edits_at_send;
-            if let Some(theirs) = changed_elsewhere
-                .iter()
-                .find(|c| c.block_id == slider.block_id && c.key == slider.key)
-            {
-                // Not sent: Studio's value is someone else's, and the user decides.
-                slider.saved = theirs.value.clone();
-                slider.sync = SyncState::ChangedElsewhere {
-                    theirs: theirs.value.clone(),
-                };
-                continue;
-            }
-            match (&result, plan) {
-                (Ok(_), _) => {
-                    slider.saved = value.clone();
-                    if untouched {
-                        slider.sync = SyncState::Saved;
-                    }
-                }
-                // Newer edits keep their own state: they go in the next call anyway.
-                (Err(_), _) if !untouched => {}
-                (Err(_), Plan::FollowJob(_)) => slider.sync = SyncState::Edited,
-                (Err(_), Plan::Retry(delay)) => {
-                    slider.sync = SyncState::Retrying {
-                        attempt: self.failures,
-                        delay,
-                    };
-                }
-                (Err(e), _) => slider.sync = SyncState::Failed(e.short_reason()),
-            }
-        }
+        self.mark_answered(&flight, &result, plan, &changed_elsewhere);
         let sent: Vec<String> = flight.entries.iter().map(|(id, _, _)| id.clone()).collect();
         let held: Vec<String> = changed_elsewhere
             .iter()
@@ -1152,19 +1118,7 @@ impl Tuner {
             // Studio's figures are those of the other values.
             self.ask_results(flight.impulse, cmds);
         }
-        let outcome = match (&result, plan) {
-            (Ok(Some(r)), _) => StatusOutcome::Saved(r.clone()),
-            (Ok(None), _) => StatusOutcome::Held("not sent: changed elsewhere".into()),
-            (Err(e), Plan::Retry(delay)) => StatusOutcome::Failed(format!(
-                "{e}; retrying (attempt {}, next in {:.1} s)",
-                self.failures + 1,
-                delay.as_secs_f64()
-            )),
-            (Err(e), Plan::FollowJob(job)) => {
-                StatusOutcome::Failed(format!("{e}; sending again when job {job} finishes"))
-            }
-            (Err(e), _) => StatusOutcome::Failed(e.to_string()),
-        };
+        let outcome = self.status_outcome(&result, plan);
         if let Some(entry) = self.status.iter_mut().find(|e| e.request_id == request_id) {
             entry.latency = Some(latency);
             entry.outcome = outcome;
@@ -1217,6 +1171,72 @@ impl Tuner {
             self.send(now, cmds);
         } else if !edited && self.retry_at.is_none() && self.in_flight.is_none() {
             self.settle(cmds);
+        }
+    }
+
+    /// Each value the call carried, as its answer leaves it.
+    fn mark_answered(
+        &mut self,
+        flight: &InFlight,
+        result: &Result<Option<SetImpulseThresholdsResponse>, ApiError>,
+        plan: Plan,
+        changed_elsewhere: &[ChangedElsewhere],
+    ) {
+        for (id, edits_at_send, value) in &flight.entries {
+            let Some(slider) = self.sliders.iter_mut().find(|s| s.id() == *id) else {
+                continue;
+            };
+            let untouched = slider.edits == *edits_at_send;
+            if let Some(theirs) = changed_elsewhere
+                .iter()
+                .find(|c| c.block_id == slider.block_id && c.key == slider.key)
+            {
+                // Not sent: Studio's value is someone else's, and the user decides.
+                slider.saved = theirs.value.clone();
+                slider.sync = SyncState::ChangedElsewhere {
+                    theirs: theirs.value.clone(),
+                };
+                continue;
+            }
+            match (result, plan) {
+                (Ok(_), _) => {
+                    slider.saved = value.clone();
+                    if untouched {
+                        slider.sync = SyncState::Saved;
+                    }
+                }
+                // Newer edits keep their own state: they go in the next call anyway.
+                (Err(_), _) if !untouched => {}
+                (Err(_), Plan::FollowJob(_)) => slider.sync = SyncState::Edited,
+                (Err(_), Plan::Retry(delay)) => {
+                    slider.sync = SyncState::Retrying {
+                        attempt: self.failures,
+                        delay,
+                    };
+                }
+                (Err(e), _) => slider.sync = SyncState::Failed(e.short_reason()),
+            }
+        }
+    }
+
+    /// The status pane's line for a call's answer.
+    fn status_outcome(
+        &self,
+        result: &Result<Option<SetImpulseThresholdsResponse>, ApiError>,
+        plan: Plan,
+    ) -> StatusOutcome {
+        match (result, plan) {
+            (Ok(Some(r)), _) => StatusOutcome::Saved(r.clone()),
+            (Ok(None), _) => StatusOutcome::Held("not sent: changed elsewhere".into()),
+            (Err(e), Plan::Retry(delay)) => StatusOutcome::Failed(format!(
+                "{e}; retrying (attempt {}, next in {:.1} s)",
+                self.failures + 1,
+                delay.as_secs_f64()
+            )),
+            (Err(e), Plan::FollowJob(job)) => {
+                StatusOutcome::Failed(format!("{e}; sending again when job {job} finishes"))
+            }
+            (Err(e), _) => StatusOutcome::Failed(e.to_string()),
         }
     }
 
@@ -1481,52 +1501,7 @@ impl Tuner {
             .flat_map(|b| b.thresholds.iter().map(|t| Slider::new(&b.block, t)))
             .collect();
         if same_impulse {
-            // A reload: values the user changed and the server does not hold yet stay. After
-            // an unknown outcome, every value the server holds differently is the user's to
-            // resend: a late-applied older request must not win.
-            let mut resend = Vec::new();
-            let mut adopted = Vec::new();
-            for slider in &mut sliders {
-                let Some(old) = self.sliders.iter().find(|o| o.id() == slider.id()) else {
-                    continue;
-                };
-                let server = slider.value.clone();
-                // One of this tuner's own values, applied late: the newest is resent.
-                let ours = old.sent.contains(&server);
-                let differs = old.value != server && (reconciling || ours);
-                // Not ours, and not what this tuner last read: someone else wrote it.
-                let elsewhere = !reconciling && !ours && server != old.saved && server != old.value;
-                if old.sync != SyncState::Saved || differs {
-                    *slider = old.clone();
-                    slider.saved = server.clone();
-                    if differs && slider.sync == SyncState::Saved {
-                        slider.sync = SyncState::Edited;
-                        slider.edits += 1;
-                        resend.push(slider.id());
-                    } else if elsewhere && slider.sync != SyncState::Sending {
-                        slider.sync = SyncState::ChangedElsewhere { theirs: server };
-                    }
-                } else {
-                    slider.sent = old.sent.clone();
-                    if elsewhere {
-                        adopted.push(format!(
-                            "{} is now {}",
-                            slider.id(),
-                            slider.display(&server)
-                        ));
-                    }
-                }
-            }
-            if !adopted.is_empty() {
-                self.notice = Some(format!("changed elsewhere: {}", adopted.join(", ")));
-            }
-            if !resend.is_empty() {
-                self.notice = Some(format!(
-                    "Studio held older values after a lost answer; resending {}",
-                    resend.join(", ")
-                ));
-                self.deadline = Some(now);
-            }
+            self.merge_reload(&mut sliders, reconciling, now);
         } else {
             self.selected = 0;
             self.metrics = Metrics::default();
@@ -1546,6 +1521,56 @@ impl Tuner {
         self.project_name = Some(loaded.project_name);
         self.impulses = loaded.impulses;
         self.impulse = Some(loaded.impulse);
+    }
+
+    /// A reload of the impulse shown: values the user changed and Studio does not hold yet
+    /// stay; after an unknown outcome, every value Studio holds differently is the user's
+    /// to resend (a late-applied older request must not win); a value someone else wrote
+    /// is taken when saved, held when edited.
+    fn merge_reload(&mut self, sliders: &mut [Slider], reconciling: bool, now: Instant) {
+        let mut resend = Vec::new();
+        let mut adopted = Vec::new();
+        for slider in sliders.iter_mut() {
+            let Some(old) = self.sliders.iter().find(|o| o.id() == slider.id()) else {
+                continue;
+            };
+            let server = slider.value.clone();
+            // One of this tuner's own values, applied late: the newest is resent.
+            let ours = old.sent.contains(&server);
+            let differs = old.value != server && (reconciling || ours);
+            // Not ours, and not what this tuner last read: someone else wrote it.
+            let elsewhere = !reconciling && !ours && server != old.saved && server != old.value;
+            if old.sync != SyncState::Saved || differs {
+                *slider = old.clone();
+                slider.saved = server.clone();
+                if differs && slider.sync == SyncState::Saved {
+                    slider.sync = SyncState::Edited;
+                    slider.edits += 1;
+                    resend.push(slider.id());
+                } else if elsewhere && slider.sync != SyncState::Sending {
+                    slider.sync = SyncState::ChangedElsewhere { theirs: server };
+                }
+            } else {
+                slider.sent = old.sent.clone();
+                if elsewhere {
+                    adopted.push(format!(
+                        "{} is now {}",
+                        slider.id(),
+                        slider.display(&server)
+                    ));
+                }
+            }
+        }
+        if !adopted.is_empty() {
+            self.notice = Some(format!("changed elsewhere: {}", adopted.join(", ")));
+        }
+        if !resend.is_empty() {
+            self.notice = Some(format!(
+                "Studio held older values after a lost answer; resending {}",
+                resend.join(", ")
+            ));
+            self.deadline = Some(now);
+        }
     }
 
     fn on_results(&mut self, impulse: u64, result: Result<ModelTestingSummary, ApiError>) {
