@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ei_tune::app::demo_loaded;
+use ei_tune::keymap::{self, Screen};
 use ei_tune::studio::demo::demo_impulses;
 use ei_tune::tuner::{Msg, Tuner, TunerConfig};
 use ei_tune::ui::{self, Theme};
@@ -30,8 +31,20 @@ fn tuner(sliders: usize) -> Tuner {
         })
         .collect();
     let t0 = Instant::now();
-    let (mut tuner, _) = Tuner::new(TunerConfig::default(), "http://127.0.0.1:1/v1", None, t0);
-    tuner.update(Msg::Loaded(Ok(loaded)), t0);
+    let (mut tuner, _) = Tuner::new(
+        TunerConfig::default(),
+        "http://127.0.0.1:1/v1",
+        None,
+        None,
+        t0,
+    );
+    tuner.update(
+        Msg::Loaded {
+            load: 0,
+            result: Ok(loaded),
+        },
+        t0,
+    );
     tuner.update(
         Msg::TestSetLoaded {
             impulse: 1,
@@ -77,7 +90,10 @@ fn keys(c: &mut Criterion) {
                         _ => left,
                     };
                     let now = t0 + Duration::from_micros(u64::from(i) * 10);
-                    black_box(tuner.update(Msg::Key(key), now));
+                    // Keys become actions at the edge, as in the event loop.
+                    if let Some(action) = keymap::action_for(Screen::of(tuner.mode()), key) {
+                        black_box(tuner.update(Msg::Action(action), now));
+                    }
                 }
                 tuner
             },

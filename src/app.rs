@@ -9,9 +9,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossterm::event::{
-    Event, KeyCode, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{Event, KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -21,8 +19,11 @@ use tokio::sync::mpsc;
 use crate::api::client::only_project;
 use crate::api::models::Impulse;
 use crate::api::{ApiError, StudioClient};
+use crate::keymap::{self, Screen};
 use crate::preview;
-use crate::tuner::{Cmd, ExitReport, Loaded, Msg, Pointer, PreviewFailure, Tuner, TunerConfig};
+use crate::tuner::{
+    Cmd, ExitReport, Loaded, Msg, Pointer, PreviewFailure, ProjectRef, Target, Tuner, TunerConfig,
+};
 use crate::ui::{self, Theme};
 
 /// What reaches the loop from outside.
@@ -76,21 +77,25 @@ where
         theme,
         suspend,
     } = app;
-    let mut known = Known {
-        project,
-        project_name: None,
-    };
-    if let Some(loaded) = &initial {
-        known.learn(loaded);
-    }
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let now = Instant::now();
-    let (mut tuner, mut cmds) = Tuner::new(config, client.base_url(), impulse, now);
+    let (mut tuner, mut cmds) = Tuner::new(config, client.base_url(), project, impulse, now);
     if let Some(loaded) = initial {
-        cmds = tuner.update(Msg::Loaded(Ok(loaded)), now);
+        // The load already done answers the tuner's first one.
+        let load = match cmds.as_slice() {
+            [Cmd::LoadImpulse { load, .. }] => *load,
+            _ => 0,
+        };
+        cmds = tuner.update(
+            Msg::Loaded {
+                load,
+                result: Ok(loaded),
+            },
+            now,
+        );
     }
     let effects = Effects { client, tx };
-    effects.perform(cmds, &known);
+    effects.perform(cmds);
     let mut key_latencies = Vec::new();
     let mut key_at: Option<Instant> = None;
     loop {
@@ -100,7 +105,7 @@ where
         if let Some(at) = key_at.take() {
             key_latencies.push(at.elapsed());
         }
-        if let Some(report) = tuner.exit.take() {
+        if let Some(report) = tuner.take_exit() {
             return Ok(Outcome {
                 report,
                 key_latencies,
@@ -144,14 +149,11 @@ where
         let Some(msg) = msg else {
             continue;
         };
-        if let Msg::Loaded(Ok(loaded)) = &msg {
-            known.learn(loaded);
-        }
-        if matches!(msg, Msg::Key(_)) {
+        if matches!(msg, Msg::Action(_)) {
             key_at = Some(Instant::now());
         }
         let cmds = tuner.update(msg, Instant::now());
-        effects.perform(cmds, &known);
+        effects.perform(cmds);
     }
 }
 
@@ -165,7 +167,7 @@ async fn sleep_until(deadline: Option<Instant>) {
 /// A terminal event as a tuner message; `None` when it means nothing to the tuner.
 fn to_msg(tuner: &Tuner, screen: Rect, event: Event) -> Option<Msg> {
     match event {
-        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Msg::Key(key)),
+        Event::Key(key) => keymap::action_for(Screen::of(tuner.mode()), key).map(Msg::Action),
         Event::FocusGained => Some(Msg::FocusGained),
         Event::Mouse(MouseEvent {
             kind, column, row, ..
@@ -190,21 +192,6 @@ fn to_msg(tuner: &Tuner, screen: Rect, event: Event) -> Option<Msg> {
     }
 }
 
-/// What the loop knows of the project: its id once given or loaded, and its name once
-/// loaded, so that a reload does not ask listProjects again.
-#[derive(Debug, Clone)]
-struct Known {
-    project: Option<u64>,
-    project_name: Option<String>,
-}
-
-impl Known {
-    fn learn(&mut self, loaded: &Loaded) {
-        self.project = Some(loaded.project_id);
-        self.project_name = Some(loaded.project_name.clone());
-    }
-}
-
 /// Performs commands on tasks; each answers with one message.
 struct Effects {
     client: StudioClient,
@@ -212,13 +199,12 @@ struct Effects {
 }
 
 impl Effects {
-    fn perform(&self, cmds: Vec<Cmd>, known: &Known) {
+    fn perform(&self, cmds: Vec<Cmd>) {
         for cmd in cmds {
             let client = self.client.clone();
             let tx = self.tx.clone();
-            let known = known.clone();
             tokio::spawn(async move {
-                let msg = perform(&client, cmd, known, &tx).await;
+                let msg = perform(&client, cmd, &tx).await;
                 // The loop may have ended: nobody needs the answer then.
                 let _ = tx.send(msg);
             });
@@ -226,91 +212,97 @@ impl Effects {
     }
 }
 
-async fn perform(
-    client: &StudioClient,
-    cmd: Cmd,
-    known: Known,
-    tx: &mpsc::UnboundedSender<Msg>,
-) -> Msg {
+async fn perform(client: &StudioClient, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg>) -> Msg {
     tracing::debug!(?cmd, "perform");
-    let project = known.project;
     match cmd {
-        Cmd::LoadImpulse { impulse } => Msg::Loaded(match (project, known.project_name) {
-            (Some(id), Some(name)) => load_impulse(client, id, name, impulse).await,
-            _ => load(client, project, impulse).await,
-        }),
-        Cmd::LoadResults { impulse } => {
+        Cmd::LoadImpulse {
+            load,
+            project,
+            impulse,
+        } => {
             let result = match project {
-                Some(p) => client.model_testing_summary(p, impulse).await,
-                None => Err(no_project()),
+                Some(ProjectRef {
+                    id,
+                    name: Some(name),
+                }) => load_impulse(client, id, name, impulse).await,
+                project => self::load(client, project.map(|p| p.id), impulse).await,
             };
-            Msg::ResultsLoaded { impulse, result }
+            Msg::Loaded { load, result }
         }
+        Cmd::LoadResults { at } => Msg::ResultsLoaded {
+            impulse: at.impulse,
+            result: client.model_testing_summary(at.project, at.impulse).await,
+        },
         Cmd::SetThresholds {
             request_id,
-            impulse,
+            at,
             request,
             believed,
         } => {
-            let result = match project {
-                Some(p) => {
-                    client
-                        .set_thresholds_unless_changed(p, impulse, &request, &believed)
-                        .await
-                }
-                None => Err(no_project()),
-            };
+            let result = client
+                .set_thresholds_unless_changed(at.project, at.impulse, &request, &believed)
+                .await;
             if let Err(e) = &result {
                 tracing::warn!(request_id, "set-thresholds failed: {e}");
             }
             Msg::SetDone { request_id, result }
         }
-        Cmd::StartRegeneration { impulse } => {
-            let result = match project {
-                Some(p) => client.regenerate_model_testing_summary(p, impulse).await,
-                None => Err(no_project()),
-            };
-            Msg::RegenerationStarted { impulse, result }
-        }
-        Cmd::PollJob { job_id, after } => {
+        Cmd::StartRegeneration { at } => Msg::RegenerationStarted {
+            impulse: at.impulse,
+            result: client
+                .regenerate_model_testing_summary(at.project, at.impulse)
+                .await,
+        },
+        Cmd::PollJob {
+            project,
+            job_id,
+            after,
+        } => {
             tokio::time::sleep(after).await;
-            let result = match project {
-                Some(p) => client.job_status(p, job_id).await,
-                None => Err(no_project()),
-            };
-            Msg::JobPolled { job_id, result }
-        }
-        Cmd::LoadTestSet { impulse } => {
-            let id = impulse.id;
-            let result = match project {
-                Some(p) => preview::load_test_set(client, p, &impulse, |loaded, total| {
-                    let _ = tx.send(Msg::TestSetProgress {
-                        impulse: id,
-                        loaded,
-                        total,
-                    });
-                })
-                .await
-                .map(Arc::new)
-                .map_err(|e| PreviewFailure {
-                    retryable: matches!(&e, preview::PreviewError::Api(api) if api.is_transient()),
-                    why: e.to_string(),
-                }),
-                None => Err(PreviewFailure {
-                    why: no_project().to_string(),
-                    retryable: false,
-                }),
-            };
-            Msg::TestSetLoaded {
-                impulse: id,
-                result,
+            Msg::JobPolled {
+                job_id,
+                result: client.job_status(project, job_id).await,
             }
+        }
+        Cmd::LoadTestSet { project, impulse } => {
+            load_test_set(
+                client,
+                Target {
+                    project,
+                    impulse: impulse.id,
+                },
+                &impulse,
+                tx,
+            )
+            .await
         }
     }
 }
 
-fn no_project() -> ApiError {
-    ApiError::Config("no project: the impulse was not loaded".into())
+/// Reads the per-window results, saying how far it got after each page.
+async fn load_test_set(
+    client: &StudioClient,
+    at: Target,
+    impulse: &Impulse,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> Msg {
+    let result = preview::load_test_set(client, at.project, impulse, |loaded, total| {
+        let _ = tx.send(Msg::TestSetProgress {
+            impulse: at.impulse,
+            loaded,
+            total,
+        });
+    })
+    .await
+    .map(Arc::new)
+    .map_err(|e| PreviewFailure {
+        retryable: matches!(&e, preview::PreviewError::Api(api) if api.is_transient()),
+        why: e.to_string(),
+    });
+    Msg::TestSetLoaded {
+        impulse: at.impulse,
+        result,
+    }
 }
 
 /// What a client loads from the simulator for the demo impulse at `index` (0-based):

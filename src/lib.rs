@@ -11,6 +11,7 @@ pub mod cli;
 pub mod commands;
 pub mod defaults;
 pub mod jobs;
+pub mod keymap;
 pub mod logging;
 pub mod metrics;
 pub mod preview;

@@ -109,8 +109,14 @@ async fn a_huge_retry_after_does_not_stall_or_crash_the_tuner_core() {
     use ei_tune::api::ApiError;
     use ei_tune::tuner::{Action, Msg, Tuner, TunerConfig};
     let t0 = std::time::Instant::now();
-    let (mut t, _) = Tuner::new(TunerConfig::default(), "http://x/v1", None, t0);
-    t.update(Msg::Loaded(Ok(ei_tune::app::demo_loaded(0).unwrap())), t0);
+    let (mut t, _) = Tuner::new(TunerConfig::default(), "http://x/v1", None, None, t0);
+    t.update(
+        Msg::Loaded {
+            load: 0,
+            result: Ok(ei_tune::app::demo_loaded(0).unwrap()),
+        },
+        t0,
+    );
     t.update(Msg::Action(Action::StepUp), t0);
     let cmds = t.update(Msg::Tick, t0 + Duration::from_millis(300));
     let Some(ei_tune::tuner::Cmd::SetThresholds { request_id, .. }) = cmds.first() else {

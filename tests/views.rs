@@ -7,6 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ei_tune::api::ApiError;
 use ei_tune::api::models::*;
 use ei_tune::app::demo_loaded;
+use ei_tune::keymap::{self, Screen};
 use ei_tune::metrics::Thresholds;
 use ei_tune::studio::demo::demo_impulses;
 use ei_tune::tuner::{Action, Loaded, Msg, Tuner, TunerConfig};
@@ -42,9 +43,16 @@ impl Session {
             TunerConfig::default(),
             "http://127.0.0.1:40321/v1",
             None,
+            None,
             t0,
         );
-        tuner.update(Msg::Loaded(Ok(loaded(index))), t0);
+        tuner.update(
+            Msg::Loaded {
+                load: 0,
+                result: Ok(loaded(index)),
+            },
+            t0,
+        );
         let th = Thresholds {
             min_anomaly_score: if index == 2 { 10.0 } else { 0.3 },
             ..Thresholds::default()
@@ -87,10 +95,10 @@ impl Session {
     }
 
     fn key(&mut self, code: KeyCode, ms: u64) {
-        self.tuner.update(
-            Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)),
-            self.at(ms),
-        );
+        let screen = Screen::of(self.tuner.mode());
+        if let Some(action) = keymap::action_for(screen, KeyEvent::new(code, KeyModifiers::NONE)) {
+            self.tuner.update(Msg::Action(action), self.at(ms));
+        }
     }
 
     /// An edit, its call after the debounce, and the answer `latency_ms` later.
@@ -166,8 +174,17 @@ fn all_statuses() -> Session {
         51,
         status(RegenerateStatus::StartedJob, true, Some(17)),
     );
-    // The job's follow-up lands after it; set it aside for the next one.
-    s.tuner.job = None;
+    // The job is no longer followed (a poll refused), so that the next call goes.
+    s.tuner.update(
+        Msg::JobPolled {
+            job_id: 17,
+            result: Err(ApiError::Refused {
+                operation: "getJobStatus",
+                message: "gone".into(),
+            }),
+        },
+        s.at(2500),
+    );
     s.save(
         Action::StepUp,
         3000,
@@ -288,14 +305,21 @@ fn preview_loading_and_unavailable() {
     );
     insta::assert_snapshot!("no_preview_100x30", screen);
     s.tuner.update(Msg::Action(Action::Optimize), s.at(5));
-    assert!(s.tuner.notice.as_deref().unwrap().contains("no preview"));
+    assert!(s.tuner.notice().unwrap().contains("no preview"));
     let (mut tuner, _) = Tuner::new(
         TunerConfig::default(),
         "http://127.0.0.1:40321/v1",
         None,
+        None,
         s.t0,
     );
-    tuner.update(Msg::Loaded(Ok(loaded(1))), s.t0);
+    tuner.update(
+        Msg::Loaded {
+            load: 0,
+            result: Ok(loaded(1)),
+        },
+        s.t0,
+    );
     tuner.update(
         Msg::TestSetProgress {
             impulse: 2,
@@ -335,8 +359,14 @@ fn many_thresholds_scroll_to_the_selection() {
         })
         .collect();
     let t0 = Instant::now();
-    let (mut tuner, _) = Tuner::new(TunerConfig::default(), "http://h:1/v1", None, t0);
-    tuner.update(Msg::Loaded(Ok(l)), t0);
+    let (mut tuner, _) = Tuner::new(TunerConfig::default(), "http://h:1/v1", None, None, t0);
+    tuner.update(
+        Msg::Loaded {
+            load: 0,
+            result: Ok(l),
+        },
+        t0,
+    );
     for _ in 0..20 {
         tuner.update(Msg::Action(Action::SelectNext), t0);
     }

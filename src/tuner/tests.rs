@@ -1,13 +1,47 @@
 //! The rules of the tuner core, with explicit instants: no runtime, no sleeps.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
 use super::*;
 use crate::api::ApiError;
 use crate::app::demo_loaded;
-use crate::studio::demo::demo_impulses;
+use crate::keymap::{self, Screen};
+use crate::studio::demo::{DEMO_PROJECT_ID, demo_impulses};
+
+/// The demo's first impulse, where the tests' calls go.
+const HERE: Target = Target {
+    project: DEMO_PROJECT_ID,
+    impulse: 1,
+};
+
+/// A key pressed, through the real key map.
+fn press(t: &mut Tuner, code: KeyCode, at: Instant) -> Vec<Cmd> {
+    let event = KeyEvent::new(code, KeyModifiers::NONE);
+    match keymap::action_for(Screen::of(&t.mode), event) {
+        Some(action) => t.update(Msg::Action(action), at),
+        None => Vec::new(),
+    }
+}
+
+/// An answer to a load nobody asked for (a reload's, say): id 0 is never issued.
+fn load_done(result: Result<Loaded, ApiError>) -> Msg {
+    Msg::Loaded { load: 0, result }
+}
+
+/// The loads among `cmds`: (load id, impulse).
+fn load_cmds(cmds: &[Cmd]) -> Vec<(u64, Option<u64>)> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Cmd::LoadImpulse { load, impulse, .. } => Some((*load, *impulse)),
+            _ => None,
+        })
+        .collect()
+}
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -18,11 +52,25 @@ fn loaded(impulse_index: usize) -> Loaded {
 /// A tuner on the demo's first impulse (min_score 0.6 on block 3, min_anomaly_score 0.3
 /// on block 4), loaded at `t0`.
 fn tuner(t0: Instant) -> Tuner {
-    let (mut t, cmds) = Tuner::new(TunerConfig::default(), "http://127.0.0.1:1/v1", None, t0);
-    assert_eq!(cmds, vec![Cmd::LoadImpulse { impulse: None }]);
-    let cmds = t.update(Msg::Loaded(Ok(loaded(0))), t0);
-    assert_eq!(cmds[0], Cmd::LoadResults { impulse: 1 });
-    assert!(matches!(&cmds[1], Cmd::LoadTestSet { impulse } if impulse.id == 1));
+    let (mut t, cmds) = Tuner::new(
+        TunerConfig::default(),
+        "http://127.0.0.1:1/v1",
+        None,
+        None,
+        t0,
+    );
+    assert_eq!(load_cmds(&cmds), vec![(1, None)]);
+    let cmds = t.update(
+        Msg::Loaded {
+            load: 1,
+            result: Ok(loaded(0)),
+        },
+        t0,
+    );
+    assert_eq!(cmds[0], Cmd::LoadResults { at: HERE });
+    assert!(
+        matches!(&cmds[1], Cmd::LoadTestSet { impulse, project: DEMO_PROJECT_ID } if impulse.id == 1)
+    );
     assert_eq!(cmds.len(), 2);
     t
 }
@@ -163,7 +211,7 @@ fn edits_during_a_call_go_in_exactly_one_follow_up() {
     let follow_up = sets(&cmds);
     assert_eq!(follow_up.len(), 1);
     assert_eq!(values(&follow_up[0].1), vec![(3, "min_score", 0.64)]);
-    assert!(cmds.contains(&Cmd::LoadResults { impulse: 1 }));
+    assert!(cmds.contains(&Cmd::LoadResults { at: HERE }));
     // The response to the first call did not move the slider back to 0.61.
     assert_eq!(number(&t, 0), 0.64);
     assert_eq!(t.sliders[0].saved, ThresholdValue::Number(0.61));
@@ -296,6 +344,7 @@ fn a_refusal_by_a_running_job_follows_the_job_then_sends() {
     assert_eq!(
         cmds,
         vec![Cmd::PollJob {
+            project: DEMO_PROJECT_ID,
             job_id: 9,
             after: 500 * MS
         }]
@@ -360,6 +409,7 @@ fn a_failed_poll_keeps_following_the_job_and_held_edits_go_when_it_ends() {
     assert_eq!(
         cmds,
         vec![Cmd::PollJob {
+            project: DEMO_PROJECT_ID,
             job_id: 9,
             after: 500 * MS
         }]
@@ -374,7 +424,7 @@ fn a_failed_poll_keeps_following_the_job_and_held_edits_go_when_it_ends() {
         },
         t0 + 1300 * MS,
     );
-    assert!(cmds.contains(&Cmd::LoadResults { impulse: 1 }), "{cmds:?}");
+    assert!(cmds.contains(&Cmd::LoadResults { at: HERE }), "{cmds:?}");
     assert_eq!(values(&sets(&cmds)[0].1), vec![(3, "min_score", 0.61)]);
     assert!(t.notice.as_deref().unwrap_or("").contains("did not say"));
 }
@@ -443,14 +493,14 @@ fn after_an_unknown_outcome_the_thresholds_are_read_back_and_differences_resent(
         t0 + 5450 * MS,
     );
     assert!(
-        cmds.contains(&Cmd::LoadImpulse { impulse: Some(1) }),
+        load_cmds(&cmds).iter().any(|(_, i)| *i == Some(1)),
         "{cmds:?}"
     );
     // Studio applied the lost 0.61 late: the read-back shows it, and 0.60 goes again.
     let mut late = loaded(0);
     late.blocks[0].thresholds[0].value = ThresholdValue::Number(0.61);
     late.blocks[1].thresholds[0].value = ThresholdValue::Number(0.31);
-    t.update(Msg::Loaded(Ok(late)), t0 + 5500 * MS);
+    t.update(load_done(Ok(late)), t0 + 5500 * MS);
     assert_eq!(number(&t, 0), 0.6, "the user's value stays");
     let resent = sets(&t.update(Msg::Tick, t0 + 5500 * MS));
     assert_eq!(values(&resent[0].1), vec![(3, "min_score", 0.6)]);
@@ -465,10 +515,10 @@ fn reload_resends_failed_values_and_reads_everything_back() {
     answer(&mut t, first[0].0, rejected(), t0 + 320 * MS);
     let cmds = t.update(Msg::Action(Action::Reload), t0 + 400 * MS);
     assert_eq!(sets(&cmds).len(), 1);
-    assert!(cmds.contains(&Cmd::LoadImpulse { impulse: Some(1) }));
-    assert!(cmds.contains(&Cmd::LoadResults { impulse: 1 }));
+    assert!(load_cmds(&cmds).iter().any(|(_, i)| *i == Some(1)));
+    assert!(cmds.contains(&Cmd::LoadResults { at: HERE }));
     // The reload's answer (the server still at 0.6) does not undo the user's 0.59.
-    t.update(Msg::Loaded(Ok(loaded(0))), t0 + 410 * MS);
+    t.update(load_done(Ok(loaded(0))), t0 + 410 * MS);
     assert_eq!(number(&t, 0), 0.59);
     assert_eq!(t.sliders[0].sync, SyncState::Sending);
 }
@@ -514,7 +564,7 @@ fn statuses_are_explained_and_drive_the_metrics() {
     assert!(t.metrics.stale.as_deref().unwrap().contains("press g"));
     assert_eq!(t.status[0].latency, Some(40 * MS));
     let cmds = t.update(Msg::Action(Action::Regenerate), t0 + 400 * MS);
-    assert_eq!(cmds, vec![Cmd::StartRegeneration { impulse: 1 }]);
+    assert_eq!(cmds, vec![Cmd::StartRegeneration { at: HERE }]);
     let cmds = t.update(
         Msg::RegenerationStarted {
             impulse: 1,
@@ -525,6 +575,7 @@ fn statuses_are_explained_and_drive_the_metrics() {
     assert_eq!(
         cmds,
         vec![Cmd::PollJob {
+            project: DEMO_PROJECT_ID,
             job_id: 7,
             after: 500 * MS
         }]
@@ -561,7 +612,7 @@ fn statuses_are_explained_and_drive_the_metrics() {
         },
         t0 + 1400 * MS,
     );
-    assert!(cmds.contains(&Cmd::LoadResults { impulse: 1 }));
+    assert!(cmds.contains(&Cmd::LoadResults { at: HERE }));
     assert_eq!(
         sets(&cmds).len(),
         1,
@@ -622,10 +673,7 @@ fn quitting_gives_up_after_its_deadline() {
 fn quitting_with_nothing_unsaved_is_immediate() {
     let t0 = Instant::now();
     let mut t = tuner(t0);
-    t.update(
-        Msg::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)),
-        t0,
-    );
+    press(&mut t, KeyCode::Char('q'), t0);
     assert_eq!(t.exit, Some(ExitReport::default()));
 }
 
@@ -633,8 +681,7 @@ fn quitting_with_nothing_unsaved_is_immediate() {
 fn typed_values_are_checked_inline() {
     let t0 = Instant::now();
     let mut t = tuner(t0);
-    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
-    t.update(key(KeyCode::Char('e')), t0);
+    press(&mut t, KeyCode::Char('e'), t0);
     assert_eq!(
         t.mode,
         Mode::Input {
@@ -643,51 +690,51 @@ fn typed_values_are_checked_inline() {
         }
     );
     for _ in 0..4 {
-        t.update(key(KeyCode::Backspace), t0);
+        press(&mut t, KeyCode::Backspace, t0);
     }
     for bad in ["abc", "NaN", "inf", "1e400", "1.5", ""] {
         for c in bad.chars() {
-            t.update(key(KeyCode::Char(c)), t0);
+            press(&mut t, KeyCode::Char(c), t0);
         }
-        t.update(key(KeyCode::Enter), t0);
+        press(&mut t, KeyCode::Enter, t0);
         let Mode::Input { error, text } = &t.mode else {
             panic!("left input on {bad}");
         };
         assert!(error.is_some(), "{bad} accepted");
         for _ in 0..text.len() {
-            t.update(key(KeyCode::Backspace), t0);
+            press(&mut t, KeyCode::Backspace, t0);
         }
     }
     assert_eq!(t.sliders[0].sync, SyncState::Saved, "nothing was edited");
     for c in "0.725".chars() {
-        t.update(key(KeyCode::Char(c)), t0);
+        press(&mut t, KeyCode::Char(c), t0);
     }
-    t.update(key(KeyCode::Enter), t0);
+    press(&mut t, KeyCode::Enter, t0);
     assert_eq!(t.mode, Mode::Normal);
     assert_eq!(number(&t, 0), 0.725);
     // An open-ended key widens its range for a typed value.
     t.update(Msg::Action(Action::SelectNext), t0);
-    t.update(key(KeyCode::Char('e')), t0);
+    press(&mut t, KeyCode::Char('e'), t0);
     for _ in 0..8 {
-        t.update(key(KeyCode::Backspace), t0);
+        press(&mut t, KeyCode::Backspace, t0);
     }
     for c in "42".chars() {
-        t.update(key(KeyCode::Char(c)), t0);
+        press(&mut t, KeyCode::Char(c), t0);
     }
-    t.update(key(KeyCode::Enter), t0);
+    press(&mut t, KeyCode::Enter, t0);
     assert_eq!(number(&t, 1), 42.0);
     assert!(t.sliders[1].scale().unwrap().max >= 42.0);
     // Esc cancels.
-    t.update(key(KeyCode::Char('e')), t0);
-    t.update(key(KeyCode::Esc), t0);
+    press(&mut t, KeyCode::Char('e'), t0);
+    press(&mut t, KeyCode::Esc, t0);
     assert_eq!(t.mode, Mode::Normal);
 }
 
 #[test]
 fn dropdowns_cycle_through_their_options() {
     let t0 = Instant::now();
-    let (mut t, _) = Tuner::new(TunerConfig::default(), "h", Some(3), t0);
-    t.update(Msg::Loaded(Ok(loaded(2))), t0);
+    let (mut t, _) = Tuner::new(TunerConfig::default(), "h", None, Some(3), t0);
+    t.update(load_done(Ok(loaded(2))), t0);
     t.update(Msg::Action(Action::SelectNext), t0);
     assert_eq!(t.sliders[1].value, ThresholdValue::Text("max".into()));
     t.update(Msg::Action(Action::CycleOption), t0);
@@ -752,9 +799,8 @@ fn switching_impulse_saves_first() {
     t.update(Msg::Action(Action::StepUp), t0);
     t.update(Msg::Action(Action::ImpulsePicker), t0);
     assert_eq!(t.mode, Mode::Picker { selected: 0 });
-    let key = |c: KeyCode| Msg::Key(KeyEvent::new(c, KeyModifiers::NONE));
-    t.update(key(KeyCode::Down), t0);
-    let cmds = t.update(key(KeyCode::Enter), t0);
+    press(&mut t, KeyCode::Down, t0);
+    let cmds = press(&mut t, KeyCode::Enter, t0);
     let s = sets(&cmds);
     assert_eq!(s.len(), 1, "saved before switching");
     let cmds = answer(
@@ -763,7 +809,7 @@ fn switching_impulse_saves_first() {
         ok(RegenerateStatus::Regenerated),
         t0 + 30 * MS,
     );
-    assert!(cmds.contains(&Cmd::LoadImpulse { impulse: Some(2) }));
+    assert!(load_cmds(&cmds).iter().any(|(_, i)| *i == Some(2)));
 }
 
 #[test]
@@ -803,12 +849,34 @@ fn results_marked_stale_keep_the_last_figures() {
 /// What can happen to the tuner, in any order.
 #[derive(Debug, Clone)]
 enum Event {
-    Edit { slider: usize, steps: i32 },
+    Edit {
+        slider: usize,
+        steps: i32,
+    },
     Wait(u64),
     Tick,
     Succeed,
+    /// Refused before Studio saw it.
     Fail,
+    /// No answer: Studio applied it now, or will later (after later calls, before reads).
+    Lose {
+        applied_now: bool,
+    },
+    /// Refused because a job runs.
+    Blocked,
     LateAnswer,
+    /// `r`, or the terminal regaining focus: thresholds read again.
+    Reload,
+    Focus,
+    /// The oldest load answers, or fails.
+    LoadAnswer {
+        ok: bool,
+    },
+    /// The job's poll answers: still running, finished, or failed (a 502).
+    Poll {
+        finished: bool,
+        failed: bool,
+    },
 }
 
 fn event() -> impl Strategy<Value = Event> {
@@ -818,8 +886,263 @@ fn event() -> impl Strategy<Value = Event> {
         2 => Just(Event::Tick),
         2 => Just(Event::Succeed),
         1 => Just(Event::Fail),
+        1 => any::<bool>().prop_map(|applied_now| Event::Lose { applied_now }),
+        1 => Just(Event::Blocked),
         1 => Just(Event::LateAnswer),
+        1 => Just(Event::Reload),
+        1 => Just(Event::Focus),
+        2 => any::<bool>().prop_map(|ok| Event::LoadAnswer { ok }),
+        1 => (any::<bool>(), any::<bool>()).prop_map(|(finished, failed)| Event::Poll { finished, failed }),
     ]
+}
+
+/// A simulated Studio for the property below: what it holds, and what is outstanding.
+#[derive(Default)]
+struct World {
+    server: Vec<ThresholdValue>,
+    in_flight: Option<(u64, SetImpulseThresholdsRequest)>,
+    /// Calls whose answer was lost: Studio applies them late, after any later call, before
+    /// the next read (the case a read-back exists for).
+    limbo: Vec<SetImpulseThresholdsRequest>,
+    loads: VecDeque<u64>,
+    poll: Option<u64>,
+    calls: usize,
+    /// A window opens with an edit when none is open, and a call closes it. Every call
+    /// closes a window or resends after a failure: calls <= windows + failures.
+    windows: usize,
+    failures: usize,
+    open: bool,
+}
+
+impl World {
+    fn apply(&mut self, t: &Tuner, request: &SetImpulseThresholdsRequest) {
+        for u in &request.thresholds {
+            if let Some(i) = t
+                .sliders
+                .iter()
+                .position(|s| s.block_id == u.block_id && s.key == u.key)
+            {
+                self.server[i] = u.value.clone();
+            }
+        }
+    }
+
+    fn land_late_calls(&mut self, t: &Tuner) {
+        for request in std::mem::take(&mut self.limbo) {
+            self.apply(t, &request);
+        }
+    }
+
+    fn studio_view(&self) -> Loaded {
+        let mut l = loaded(0);
+        l.blocks[0].thresholds[0].value = self.server[0].clone();
+        l.blocks[1].thresholds[0].value = self.server[1].clone();
+        l
+    }
+
+    fn run(&mut self, t: &mut Tuner, msg: Msg, now: Instant) -> Result<(), TestCaseError> {
+        for cmd in t.update(msg, now) {
+            match cmd {
+                Cmd::SetThresholds {
+                    request_id,
+                    request,
+                    ..
+                } => {
+                    prop_assert!(self.in_flight.is_none(), "two calls in flight");
+                    prop_assert!(!request.allow_creating_regenerate_model_testing_jobs);
+                    self.calls += 1;
+                    self.open = false;
+                    self.in_flight = Some((request_id, request));
+                }
+                Cmd::LoadImpulse { load, .. } => self.loads.push_back(load),
+                Cmd::PollJob { job_id, .. } => self.poll = Some(job_id),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The call in flight answers.
+    fn answer(
+        &mut self,
+        t: &mut Tuner,
+        now: Instant,
+        result: Result<SetImpulseThresholdsResponse, ApiError>,
+    ) -> Result<(), TestCaseError> {
+        let Some((id, request)) = self.in_flight.take() else {
+            return Ok(());
+        };
+        match &result {
+            Ok(_) => self.apply(t, &request),
+            Err(e) if e.outcome_unknown() => self.limbo.push(request),
+            Err(_) => {}
+        }
+        if result.is_err() {
+            self.failures += 1;
+        }
+        self.run(
+            t,
+            Msg::SetDone {
+                request_id: id,
+                result: result.map(GuardedSet::from),
+            },
+            now,
+        )
+    }
+
+    fn answer_load(&mut self, t: &mut Tuner, now: Instant, ok: bool) -> Result<(), TestCaseError> {
+        let Some(load) = self.loads.pop_front() else {
+            return Ok(());
+        };
+        self.land_late_calls(t);
+        let result = if ok {
+            Ok(self.studio_view())
+        } else {
+            Err(busy())
+        };
+        self.run(t, Msg::Loaded { load, result }, now)
+    }
+
+    fn answer_poll(
+        &mut self,
+        t: &mut Tuner,
+        now: Instant,
+        finished: bool,
+        failed: bool,
+    ) -> Result<(), TestCaseError> {
+        let Some(job_id) = self.poll.take() else {
+            return Ok(());
+        };
+        let result = if failed {
+            Err(busy())
+        } else {
+            Ok(job(job_id, finished, finished.then_some(true)))
+        };
+        self.run(t, Msg::JobPolled { job_id, result }, now)
+    }
+}
+
+fn busy() -> ApiError {
+    ApiError::Status {
+        operation: "getImpulse",
+        status: 502,
+        message: "bad gateway".into(),
+        retry_after: None,
+    }
+}
+
+fn blocked() -> Result<SetImpulseThresholdsResponse, ApiError> {
+    Err(ApiError::BlockedByJob {
+        operation: "setImpulseThresholds",
+        message: "a job runs".into(),
+        job_id: 9,
+        category: "Regenerating model testing summary".into(),
+    })
+}
+
+/// Plays `events` against the tuner and the simulated Studio, then heals the network and
+/// checks that nothing was lost, stranded or sent twice.
+fn check_interleaving(events: Vec<Event>) -> Result<(), TestCaseError> {
+    let t0 = Instant::now();
+    let mut now = t0;
+    let mut t = tuner(t0);
+    let mut w = World {
+        server: t.sliders.iter().map(|s| s.value.clone()).collect(),
+        ..World::default()
+    };
+    for e in events {
+        match e {
+            Event::Edit { slider, steps } => {
+                if !w.open {
+                    w.windows += 1;
+                    w.open = true;
+                }
+                t.selected = slider;
+                let action = if steps >= 0 {
+                    Action::StepUp
+                } else {
+                    Action::StepDown
+                };
+                for _ in 0..steps.unsigned_abs().max(1) {
+                    w.run(&mut t, Msg::Action(action), now)?;
+                }
+            }
+            Event::Wait(ms) => {
+                now += Duration::from_millis(ms);
+                if t.next_deadline().is_some_and(|d| d <= now) {
+                    w.run(&mut t, Msg::Tick, now)?;
+                }
+            }
+            Event::Tick => w.run(&mut t, Msg::Tick, now)?,
+            Event::Succeed => w.answer(&mut t, now, ok(RegenerateStatus::Regenerated))?,
+            Event::Fail => w.answer(&mut t, now, refused())?,
+            Event::Lose { applied_now } => {
+                if applied_now && let Some((_, request)) = &w.in_flight {
+                    let request = request.clone();
+                    w.apply(&t, &request);
+                }
+                w.answer(&mut t, now, lost_answer())?;
+                if applied_now {
+                    w.limbo.clear();
+                }
+            }
+            Event::Blocked => w.answer(&mut t, now, blocked())?,
+            Event::LateAnswer => {
+                w.run(
+                    &mut t,
+                    Msg::SetDone {
+                        request_id: 10_000,
+                        result: ok(RegenerateStatus::Regenerated).map(GuardedSet::from),
+                    },
+                    now,
+                )?;
+            }
+            Event::Reload => w.run(&mut t, Msg::Action(Action::Reload), now)?,
+            Event::Focus => w.run(&mut t, Msg::FocusGained, now)?,
+            Event::LoadAnswer { ok } => w.answer_load(&mut t, now, ok)?,
+            Event::Poll { finished, failed } => w.answer_poll(&mut t, now, finished, failed)?,
+        }
+    }
+    // The network heals: every call, read and poll succeeds; failed values are resent
+    // by `r`. Nothing may be left stranded. Calls whose answer was lost land first.
+    w.land_late_calls(&t);
+    for _ in 0..60 {
+        now += Duration::from_secs(5);
+        w.answer(&mut t, now, ok(RegenerateStatus::Regenerated))?;
+        while !w.loads.is_empty() {
+            w.answer_load(&mut t, now, true)?;
+        }
+        w.answer_poll(&mut t, now, true, false)?;
+        w.run(&mut t, Msg::Tick, now)?;
+        if w.in_flight.is_none()
+            && t.sliders
+                .iter()
+                .any(|s| matches!(s.sync, SyncState::Failed(_)))
+        {
+            w.run(&mut t, Msg::Action(Action::Reload), now)?;
+        }
+    }
+    prop_assert!(w.in_flight.is_none());
+    prop_assert!(w.loads.is_empty());
+    prop_assert!(t.job.is_none(), "a job still followed");
+    prop_assert!(!t.save.answer_lost(), "a read-back still owed");
+    for (i, slider) in t.sliders.iter().enumerate() {
+        prop_assert_eq!(
+            &w.server[i],
+            &slider.value,
+            "Studio differs for {}",
+            slider.id()
+        );
+        prop_assert_eq!(&slider.sync, &SyncState::Saved);
+    }
+    prop_assert!(
+        w.calls <= w.windows + w.failures,
+        "{} calls for {} windows and {} failures",
+        w.calls,
+        w.windows,
+        w.failures
+    );
+    Ok(())
 }
 
 proptest! {
@@ -827,85 +1150,30 @@ proptest! {
 
     #[test]
     fn random_interleavings_keep_the_rules(events in proptest::collection::vec(event(), 1..80)) {
-        let t0 = Instant::now();
-        let mut now = t0;
-        let mut t = tuner(t0);
-        // The simulated server: last applied value of each threshold.
-        let mut server: Vec<ThresholdValue> = t.sliders.iter().map(|s| s.value.clone()).collect();
-        let mut in_flight: Option<(u64, SetImpulseThresholdsRequest)> = None;
-        let mut calls = 0usize;
-        // A window opens with an edit when none is open, and a call closes it. Every call
-        // closes a window or resends after a failure: calls <= windows + failures.
-        let mut windows = 0usize;
-        let mut failures = 0usize;
-        let mut open = false;
-        let apply = |server: &mut Vec<ThresholdValue>, t: &Tuner, r: &SetImpulseThresholdsRequest| {
-            for u in &r.thresholds {
-                if let Some(i) = t.sliders.iter().position(|s| s.block_id == u.block_id && s.key == u.key) {
-                    server[i] = u.value.clone();
-                }
-            }
-        };
-        let run = |t: &mut Tuner, msg: Msg, now: Instant, in_flight: &mut Option<(u64, SetImpulseThresholdsRequest)>, calls: &mut usize, open: &mut bool| {
-            for (id, request) in sets(&t.update(msg, now)) {
-                prop_assert!(in_flight.is_none(), "two calls in flight");
-                prop_assert!(!request.allow_creating_regenerate_model_testing_jobs);
-                *calls += 1;
-                *open = false;
-                *in_flight = Some((id, request));
-            }
-            Ok(())
-        };
-        for e in events {
-            match e {
-                Event::Edit { slider, steps } => {
-                    if !open { windows += 1; open = true; }
-                    t.selected = slider;
-                    let action = if steps >= 0 { Action::StepUp } else { Action::StepDown };
-                    for _ in 0..steps.unsigned_abs().max(1) {
-                        run(&mut t, Msg::Action(action), now, &mut in_flight, &mut calls, &mut open)?;
-                    }
-                }
-                Event::Wait(ms) => {
-                    now += Duration::from_millis(ms);
-                    if t.next_deadline().is_some_and(|d| d <= now) {
-                        run(&mut t, Msg::Tick, now, &mut in_flight, &mut calls, &mut open)?;
-                    }
-                }
-                Event::Tick => run(&mut t, Msg::Tick, now, &mut in_flight, &mut calls, &mut open)?,
-                Event::Succeed => if let Some((id, request)) = in_flight.take() {
-                    apply(&mut server, &t, &request);
-                    run(&mut t, Msg::SetDone { request_id: id, result: ok(RegenerateStatus::Regenerated).map(GuardedSet::from) }, now, &mut in_flight, &mut calls, &mut open)?;
-                },
-                Event::Fail => if let Some((id, _)) = in_flight.take() {
-                    failures += 1;
-                    run(&mut t, Msg::SetDone { request_id: id, result: refused().map(GuardedSet::from) }, now, &mut in_flight, &mut calls, &mut open)?;
-                },
-                Event::LateAnswer => {
-                    run(&mut t, Msg::SetDone { request_id: 10_000, result: ok(RegenerateStatus::Regenerated).map(GuardedSet::from) }, now, &mut in_flight, &mut calls, &mut open)?;
-                }
-            }
-        }
-        // Edits stop; calls settle successfully (retries included); failed values are
-        // resent by `r`.
-        for _ in 0..40 {
-            now += Duration::from_secs(5);
-            if let Some((id, request)) = in_flight.take() {
-                apply(&mut server, &t, &request);
-                run(&mut t, Msg::SetDone { request_id: id, result: ok(RegenerateStatus::Regenerated).map(GuardedSet::from) }, now, &mut in_flight, &mut calls, &mut open)?;
-            }
-            run(&mut t, Msg::Tick, now, &mut in_flight, &mut calls, &mut open)?;
-            if in_flight.is_none() && t.sliders.iter().any(|s| matches!(s.sync, SyncState::Failed(_))) {
-                run(&mut t, Msg::Action(Action::Reload), now, &mut in_flight, &mut calls, &mut open)?;
-            }
-        }
-        prop_assert!(in_flight.is_none());
-        for (i, slider) in t.sliders.iter().enumerate() {
-            prop_assert_eq!(&server[i], &slider.value, "server differs for {}", slider.id());
-            prop_assert_eq!(&slider.sync, &SyncState::Saved);
-        }
-        prop_assert!(calls <= windows + failures, "{calls} calls for {windows} windows and {failures} failures");
+        check_interleaving(events)?;
     }
+}
+
+#[test]
+fn a_call_landing_late_after_a_failed_read_back_is_still_undone() {
+    use Event::*;
+    check_interleaving(vec![
+        Edit {
+            slider: 0,
+            steps: 1,
+        },
+        Wait(300),
+        Lose { applied_now: false },
+        Edit {
+            slider: 0,
+            steps: 1,
+        },
+        Wait(300),
+        Wait(3000),
+        Succeed,
+        LoadAnswer { ok: false },
+    ])
+    .unwrap();
 }
 
 #[test]
@@ -1021,12 +1289,6 @@ fn lost_answer() -> Result<SetImpulseThresholdsResponse, ApiError> {
     })
 }
 
-fn loads(cmds: &[Cmd]) -> usize {
-    cmds.iter()
-        .filter(|c| matches!(c, Cmd::LoadImpulse { .. }))
-        .count()
-}
-
 #[test]
 fn a_read_back_that_fails_is_asked_for_again() {
     let t0 = Instant::now();
@@ -1041,24 +1303,48 @@ fn a_read_back_that_fails_is_asked_for_again() {
         ok(RegenerateStatus::Regenerated),
         t0 + 2100 * MS,
     );
-    assert_eq!(loads(&cmds), 1, "the read-back");
+    let [(read_back, Some(1))] = load_cmds(&cmds)[..] else {
+        panic!("no read-back: {cmds:?}");
+    };
     let failed = ApiError::Status {
         operation: "getImpulse",
         status: 503,
         message: "busy".into(),
         retry_after: None,
     };
-    t.update(Msg::Loaded(Err(failed)), t0 + 2200 * MS);
-    // The next answer that comes asks again: the guarantee is not dropped.
-    t.update(Msg::Action(Action::StepUp), t0 + 3000 * MS);
-    let next = sets(&t.update(Msg::Tick, t0 + 3300 * MS))[0].0;
-    let cmds = answer(
-        &mut t,
-        next,
-        ok(RegenerateStatus::Regenerated),
-        t0 + 3400 * MS,
+    t.update(
+        Msg::Loaded {
+            load: read_back,
+            result: Err(failed),
+        },
+        t0 + 2200 * MS,
     );
-    assert_eq!(loads(&cmds), 1, "asked again: {cmds:?}");
+    // With no other call to wait for, it is asked again after a wait, by itself.
+    let wake = t.next_deadline().expect("a wake-up for the read-back");
+    let cmds = t.update(Msg::Tick, wake);
+    let [(again, Some(1))] = load_cmds(&cmds)[..] else {
+        panic!("not asked again: {cmds:?}");
+    };
+    assert_ne!(again, read_back);
+    // A reload that answers first does not settle it: only the read-back's own answer.
+    let reload = t.update(Msg::Action(Action::Reload), wake);
+    let (reload_id, _) = load_cmds(&reload)[0];
+    t.update(
+        Msg::Loaded {
+            load: reload_id,
+            result: Ok(loaded(0)),
+        },
+        wake,
+    );
+    assert!(t.save.answer_lost(), "still owed");
+    t.update(
+        Msg::Loaded {
+            load: again,
+            result: Ok(loaded(0)),
+        },
+        wake,
+    );
+    assert!(!t.save.answer_lost());
 }
 
 #[test]
@@ -1084,7 +1370,7 @@ fn an_older_value_of_ours_found_on_studio_is_resent_not_taken() {
     // A reload finds 0.61, which this tuner sent before 0.62: not another writer's.
     let mut stale = loaded(0);
     stale.blocks[0].thresholds[0].value = ThresholdValue::Number(0.61);
-    let cmds = t.update(Msg::Loaded(Ok(stale)), t0 + 1000 * MS);
+    let cmds = t.update(load_done(Ok(stale)), t0 + 1000 * MS);
     assert!(cmds.is_empty(), "{cmds:?}");
     assert_eq!(t.sliders[0].value, ThresholdValue::Number(0.62));
     assert_eq!(t.sync_label(&t.sliders[0]), "edited");
@@ -1093,7 +1379,7 @@ fn an_older_value_of_ours_found_on_studio_is_resent_not_taken() {
     // Someone else's value is taken, and said.
     let mut theirs = loaded(0);
     theirs.blocks[1].thresholds[0].value = ThresholdValue::Number(0.45);
-    t.update(Msg::Loaded(Ok(theirs)), t0 + 1100 * MS);
+    t.update(load_done(Ok(theirs)), t0 + 1100 * MS);
     assert_eq!(t.sliders[1].value, ThresholdValue::Number(0.45));
     assert!(
         t.notice
@@ -1250,7 +1536,7 @@ fn a_value_changed_elsewhere_reads_the_figures_again() {
         },
         t0 + 310 * MS,
     );
-    assert!(cmds.contains(&Cmd::LoadResults { impulse: 1 }), "{cmds:?}");
+    assert!(cmds.contains(&Cmd::LoadResults { at: HERE }), "{cmds:?}");
     assert!(
         t.sync_label(&t.sliders[0])
             .starts_with("changed elsewhere to 0.75")

@@ -19,10 +19,10 @@ use ratatui::widgets::{
 };
 
 use crate::api::models::{DropdownOption, RegenerateStatus, ThresholdValue};
+use crate::keymap::{self, Screen};
 use crate::metrics::{Predicted, Summary, TestSet, UNCERTAIN};
-use crate::tuner::keys::BINDINGS;
 use crate::tuner::{
-    Connection, Mode, Pointer, PreviewSource, Scale, Slider, SliderKind, StatusEntry,
+    Connection, Mode, Pointer, PreviewSource, ProjectRef, Scale, Slider, SliderKind, StatusEntry,
     StatusOutcome, Tuner,
 };
 use rows::Rows;
@@ -113,7 +113,7 @@ pub enum Row {
 pub fn slider_rows(tuner: &Tuner, inner: Rect) -> Vec<(Row, Rect)> {
     let mut rows = Vec::new();
     let mut previous_block = None;
-    for (i, s) in tuner.sliders.iter().enumerate() {
+    for (i, s) in tuner.sliders().iter().enumerate() {
         if previous_block != Some(s.block_id) {
             rows.push(Row::Block(i));
             previous_block = Some(s.block_id);
@@ -121,11 +121,11 @@ pub fn slider_rows(tuner: &Tuner, inner: Rect) -> Vec<(Row, Rect)> {
         rows.push(Row::Label(i));
         rows.push(Row::Bar(i));
     }
-    rows.extend((0..tuner.unreadable.len()).map(Row::Unreadable));
+    rows.extend((0..tuner.unreadable().len()).map(Row::Unreadable));
     let height = inner.height as usize;
     let selected_bar = rows
         .iter()
-        .position(|r| *r == Row::Bar(tuner.selected))
+        .position(|r| *r == Row::Bar(tuner.selected()))
         .unwrap_or(0);
     // Keep the selected slider (and its block title when there is room) in view.
     let first = (selected_bar + 1).saturating_sub(height);
@@ -155,7 +155,7 @@ fn bar_span(row: Rect) -> (u16, u16) {
 
 /// What a mouse event at (column, row) touches.
 pub fn hit_test(tuner: &Tuner, screen: Rect, column: u16, row: u16, drag: bool) -> Option<Pointer> {
-    if tuner.mode != Mode::Normal && !drag {
+    if *tuner.mode() != Mode::Normal && !drag {
         return None;
     }
     let areas = layout(screen);
@@ -209,7 +209,7 @@ pub fn wheel_target(tuner: &Tuner, screen: Rect, column: u16, row: u16) -> Optio
             Row::Label(i) | Row::Bar(i) if rect.y == row => Some(i),
             _ => None,
         })
-        .or(Some(tuner.selected))
+        .or(Some(tuner.selected()))
 }
 
 /// Draws the whole screen.
@@ -225,7 +225,7 @@ pub fn render(frame: &mut Frame, tuner: &Tuner, theme: &Theme) {
     }
     render_status(frame, areas.status, tuner, theme);
     render_footer(frame, areas.footer, tuner, theme);
-    match &tuner.mode {
+    match &tuner.mode() {
         Mode::Help => render_help(frame, area, theme),
         Mode::Picker { selected } => render_picker(frame, area, tuner, *selected, theme),
         Mode::Normal | Mode::Input { .. } => {}
@@ -238,20 +238,19 @@ fn host_of(url: &str) -> &str {
 }
 
 fn render_header(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
-    let (dot, state, style) = match &tuner.connection {
+    let (dot, state, style) = match &tuner.connection() {
         Connection::Connecting => ("○", "connecting".to_string(), theme.pending),
         Connection::Connected if tuner.in_flight() => ("●", "saving".to_string(), theme.pending),
         Connection::Connected => ("●", "connected".to_string(), theme.good),
         Connection::Failing(reason) => ("✕", reason.clone(), theme.bad),
     };
     let impulse = tuner
-        .impulse
-        .as_ref()
+        .impulse()
         .map_or_else(|| "loading…".into(), |i| format!("#{} {}", i.id, i.name));
     let width = area.width as usize;
     let state = format!("{dot} {state}");
     // What gives way when the line is short: the project, then the host, then the impulse.
-    let mut host = host_of(&tuner.host).to_string();
+    let mut host = host_of(tuner.host()).to_string();
     let used = |impulse: &str, host: &str| {
         10 + impulse.chars().count()
             + state.chars().count()
@@ -266,8 +265,11 @@ fn render_header(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         host.clear();
     }
     let impulse = truncate(&impulse, width.saturating_sub(used("", &host)));
-    let project = match (&tuner.project_name, tuner.project_id) {
-        (Some(name), Some(id)) => format!("{name} ({id})"),
+    let project = match tuner.project() {
+        Some(ProjectRef {
+            id,
+            name: Some(name),
+        }) => format!("{name} ({id})"),
         _ => String::new(),
     };
     let project = truncate(&project, width.saturating_sub(used(&impulse, &host) + 3));
@@ -291,19 +293,19 @@ fn render_header(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
 }
 
 fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
-    let count = tuner.sliders.len();
+    let count = tuner.sliders().len();
     let title = if count == 0 {
         " Thresholds ".to_string()
     } else {
-        format!(" Thresholds {}/{} ", tuner.selected + 1, count)
+        format!(" Thresholds {}/{} ", tuner.selected() + 1, count)
     };
     let block = Block::bordered().title(title).border_style(theme.border);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    if tuner.sliders.is_empty() && tuner.unreadable.is_empty() {
-        let text = match &tuner.connection {
+    if tuner.sliders().is_empty() && tuner.unreadable().is_empty() {
+        let text = match &tuner.connection() {
             Connection::Failing(_) => "Could not load the impulse; press r to retry.",
-            _ if tuner.impulse.is_some() => "This impulse has no learn block thresholds.",
+            _ if tuner.impulse().is_some() => "This impulse has no learn block thresholds.",
             _ => "Loading thresholds…",
         };
         frame.render_widget(Paragraph::new(text).style(theme.dim), inner);
@@ -312,7 +314,7 @@ fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     for (row, rect) in slider_rows(tuner, inner) {
         let line = match row {
             Row::Block(i) => {
-                let s = &tuner.sliders[i];
+                let s = &tuner.sliders()[i];
                 Line::from(vec![
                     Span::styled(s.block_title.clone(), theme.strong),
                     Span::styled(
@@ -323,7 +325,7 @@ fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
             }
             Row::Label(i) => label_line(tuner, i, rect.width, theme),
             Row::Unreadable(i) => {
-                let u = &tuner.unreadable[i];
+                let u = &tuner.unreadable()[i];
                 Line::from(vec![
                     Span::styled(u.block.title.clone(), theme.strong),
                     Span::styled(
@@ -334,10 +336,10 @@ fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
                 ])
             }
             Row::Bar(i) => {
-                let s = &tuner.sliders[i];
+                let s = &tuner.sliders()[i];
                 match &s.kind {
                     SliderKind::Numeric(scale) => {
-                        let cells = bar_cells(s, scale, i == tuner.selected, rect, theme);
+                        let cells = bar_cells(s, scale, i == tuner.selected(), rect, theme);
                         render_cells(frame.buffer_mut(), rect, bar_span(rect).0, &cells);
                         continue;
                     }
@@ -355,8 +357,8 @@ fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
 }
 
 fn label_line<'a>(tuner: &Tuner, i: usize, width: u16, theme: &Theme) -> Line<'a> {
-    let s = &tuner.sliders[i];
-    let selected = i == tuner.selected;
+    let s = &tuner.sliders()[i];
+    let selected = i == tuner.selected();
     let marker = if selected { "▶ " } else { "  " };
     let value = s.display(&s.value);
     let state = tuner.sync_label(s);
@@ -493,7 +495,7 @@ fn percent(v: Option<f64>) -> String {
 }
 
 fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
-    let m = &tuner.metrics;
+    let m = &tuner.metrics();
     let title = if m.stale.is_some() {
         " Model testing (stale) "
     } else {
@@ -509,7 +511,7 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut lines: Vec<Line> = Vec::new();
-    if let Some(job) = &tuner.job {
+    if let Some(job) = tuner.job() {
         lines.push(Line::styled(
             format!(
                 "regenerating: job {} {} {:.1} s",
@@ -529,7 +531,7 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
             theme.bad,
         ));
     }
-    match &tuner.preview.source {
+    match &tuner.preview().source {
         PreviewSource::Loading { loaded, total } => lines.push(Line::styled(
             if *total > 0 {
                 format!("preview: loading results {loaded} / {total}")
@@ -550,9 +552,9 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
             lines.len() - 1
         })
     };
-    let session_row = match (&tuner.preview.displayed, &tuner.preview.source) {
+    let session_row = match (&tuner.preview().displayed, &tuner.preview().source) {
         (Some(preview), PreviewSource::Ready(set)) => {
-            let saved = tuner.preview.saved.as_ref();
+            let saved = tuner.preview().saved.as_ref();
             // Stale figures were computed at older thresholds: not those the sliders
             // call saved.
             let column = if m.stale.is_some() {
@@ -602,7 +604,7 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
 
 /// The server's figures alone (no preview possible).
 fn server_figures(lines: &mut Vec<Line>, tuner: &Tuner, inner: Rect, theme: &Theme) {
-    let m = &tuner.metrics;
+    let m = &tuner.metrics();
     let Some(summary) = &m.summary else {
         let text = if m.loading {
             "Loading model testing results…"
@@ -789,13 +791,13 @@ fn detail_table<'a>(
 
 fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let slider = tuner.selected_slider();
-    let Some((sweep, slider)) = tuner.preview.sweep.as_ref().zip(slider) else {
+    let Some((sweep, slider)) = tuner.preview().sweep.as_ref().zip(slider) else {
         let block = Block::bordered()
             .title(" Sweep ")
             .border_style(theme.border);
         let inner = block.inner(area);
         frame.render_widget(block, area);
-        let why = match &tuner.preview.source {
+        let why = match &tuner.preview().source {
             PreviewSource::Ready(_) => {
                 "No sweep for this threshold: it does not move the metrics \
                                        it is charted by, or it is an option."
@@ -848,8 +850,8 @@ fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         }
     }
     let (min, max) = slider.scale().map_or((0.0, 1.0), |s| (s.min, s.max));
-    let objective = if tuner.preview.objective.applies_to(sweep.parameter) {
-        tuner.preview.objective.name()
+    let objective = if tuner.preview().objective.applies_to(sweep.parameter) {
+        tuner.preview().objective.name()
     } else {
         crate::metrics::sweep::Objective::MacroF1.name()
     };
@@ -971,14 +973,14 @@ fn render_status(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         .border_style(theme.border);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let lines: Vec<Line> = if tuner.status.is_empty() {
+    let lines: Vec<Line> = if tuner.status().is_empty() {
         vec![Line::styled(
             "Changes are saved to Studio a moment after you stop moving a slider.",
             theme.dim,
         )]
     } else {
         tuner
-            .status
+            .status()
             .iter()
             .take(inner.height as usize)
             .map(|e| status_line(e, theme))
@@ -988,25 +990,22 @@ fn render_status(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
 }
 
 fn render_footer(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
-    let line = match &tuner.mode {
+    let line = match &tuner.mode() {
         Mode::Input { text, error } => {
             let name = tuner.selected_slider().map_or_else(String::new, Slider::id);
             let mut spans = vec![
                 Span::styled(format!(" {name} = "), theme.strong),
                 Span::styled(format!("{text}▏"), theme.value),
-                Span::styled("  Enter sets, Esc cancels", theme.dim),
+                Span::styled(format!("  {}", keymap::footer(Screen::Editor)), theme.dim),
             ];
             if let Some(e) = error {
                 spans.push(Span::styled(format!("  ✕ {e}"), theme.bad));
             }
             Line::from(spans)
         }
-        _ => match &tuner.notice {
+        _ => match tuner.notice() {
             Some(notice) => Line::styled(format!(" {notice}"), theme.pending),
-            None => Line::styled(
-                " ? help  ↑↓ select  ←→ step  0-9 jump  e type  s suggested  u undo  g regenerate  i impulse  q quit",
-                theme.dim,
-            ),
+            None => Line::styled(format!(" {}", keymap::footer(Screen::Main)), theme.dim),
         },
     };
     frame.render_widget(Rows::new(&[line]), area);
@@ -1024,12 +1023,11 @@ fn popup(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn render_help(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let mut lines: Vec<Line> = BINDINGS
-        .iter()
+    let mut lines: Vec<Line> = keymap::bindings(Screen::Main)
         .map(|b| {
             Line::from(vec![
-                Span::styled(format!("{:>13}  ", b.keys), theme.strong),
-                Span::raw(b.description),
+                Span::styled(format!("{:>13}  ", b.keys_label()), theme.strong),
+                Span::raw(b.help),
             ])
         })
         .collect();
@@ -1041,15 +1039,15 @@ fn render_help(frame: &mut Frame, area: Rect, theme: &Theme) {
     let rect = popup(area, 78, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
-        .title(" Keys (any key closes) ")
+        .title(format!(" Keys ({}) ", keymap::footer(Screen::Help)))
         .border_style(theme.accent);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
 fn render_picker(frame: &mut Frame, area: Rect, tuner: &Tuner, selected: usize, theme: &Theme) {
-    let current = tuner.impulse.as_ref().map(|i| i.id);
+    let current = tuner.impulse().map(|i| i.id);
     let lines: Vec<Line> = tuner
-        .impulses
+        .impulses()
         .iter()
         .enumerate()
         .map(|(n, i)| {
@@ -1073,7 +1071,7 @@ fn render_picker(frame: &mut Frame, area: Rect, tuner: &Tuner, selected: usize, 
     let rect = popup(area, 80, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
-        .title(" Impulses (Enter opens, Esc cancels) ")
+        .title(format!(" Impulses ({}) ", keymap::footer(Screen::Picker)))
         .border_style(theme.accent);
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }

@@ -1,0 +1,162 @@
+//! The local preview: figures at the displayed thresholds and the sweep of the focused
+//! one, computed from the per-window results, and only when what they depend on changed.
+
+use super::*;
+use crate::metrics::sweep::{self, Parameter};
+
+impl Tuner {
+    pub(super) fn on_test_set_progress(&mut self, impulse: u64, loaded: u64, total: u64) {
+        if self.is_current(impulse) && matches!(self.preview.source, PreviewSource::Loading { .. })
+        {
+            self.preview.source = PreviewSource::Loading { loaded, total };
+        }
+    }
+
+    pub(super) fn on_test_set(
+        &mut self,
+        impulse: u64,
+        result: Result<Arc<TestSet>, PreviewFailure>,
+    ) {
+        if !self.is_current(impulse) {
+            return;
+        }
+        self.preview.source = match result {
+            Ok(set) => PreviewSource::Ready(set),
+            Err(failure) => {
+                self.preview_retryable = failure.retryable;
+                PreviewSource::Unavailable(failure.why)
+            }
+        };
+        self.preview.computed_for = None;
+        self.preview.swept_for = None;
+        self.fit_ranges_to_scores();
+        self.refresh_saved();
+    }
+
+    /// Open-ended sliders cover the scores their thresholds are compared with, so that the
+    /// sweep and `o` search every value that decides differently (Studio's suggested value
+    /// may be absent, or far from the optimum).
+    pub(super) fn fit_ranges_to_scores(&mut self) {
+        let PreviewSource::Ready(set) = &self.preview.source else {
+            return;
+        };
+        let Some((lo, hi)) = set.anomaly_span() else {
+            return;
+        };
+        for slider in &mut self.sliders {
+            if Parameter::of_key(&slider.block_type, &slider.key)
+                == Some(Parameter::MinAnomalyScore)
+                && let SliderKind::Numeric(scale) = &mut slider.kind
+            {
+                *scale = scale.covering(lo, hi);
+            }
+        }
+    }
+
+    /// The thresholds the sliders show, as the metrics take them.
+    pub fn displayed_thresholds(&self) -> Thresholds {
+        Thresholds::from_blocks(
+            self.sliders
+                .iter()
+                .map(|s| (s.block_type.as_str(), s.key.as_str(), &s.value)),
+        )
+    }
+
+    /// Recomputes the preview and the sweep when what they depend on changed.
+    pub(super) fn refresh_preview(&mut self) {
+        let PreviewSource::Ready(set) = &self.preview.source else {
+            self.preview.displayed = None;
+            self.preview.sweep = None;
+            return;
+        };
+        let set = Arc::clone(set);
+        let thresholds = self.displayed_thresholds();
+        if self.preview.computed_for != Some(thresholds) {
+            self.preview.computed_for = Some(thresholds);
+            self.preview.displayed = Some(set.evaluate(&thresholds));
+        }
+        // The sweep varies the focused threshold: its own value does not change the curves,
+        // so moving it (the common case) costs one evaluation, not a sweep.
+        let focus = self.selected_slider().and_then(|slider| {
+            let parameter = Parameter::of_key(&slider.block_type, &slider.key)?;
+            let scale = *slider.scale()?;
+            Some((parameter, scale))
+        });
+        let Some((parameter, scale)) = focus else {
+            self.preview.sweep = None;
+            self.preview.swept_for = None;
+            return;
+        };
+        let others = parameter.set(&thresholds, 0.0);
+        let key = (
+            others,
+            self.selected,
+            self.preview.objective,
+            (scale.min, scale.max),
+        );
+        if self.preview.swept_for == Some(key) {
+            return;
+        }
+        self.preview.swept_for = Some(key);
+        let xs: Vec<f64> = sweep::points(scale.min, scale.max, SWEEP_POINTS)
+            .into_iter()
+            .map(|x| scale.clean(x))
+            .collect();
+        let objective = if self.preview.objective.applies_to(parameter) {
+            self.preview.objective
+        } else {
+            Objective::MacroF1
+        };
+        self.preview.sweep = Some(sweep::sweep(&set, &thresholds, parameter, &xs, &objective));
+    }
+
+    /// The server's figures over the preview's labels: they change with the summary or the
+    /// per-window results, not with the displayed thresholds.
+    pub(super) fn refresh_saved(&mut self) {
+        self.preview.saved = match &self.preview.source {
+            PreviewSource::Ready(set) => self
+                .metrics
+                .summary
+                .as_ref()
+                .and_then(|s| Summary::from_api(&s.accuracy, set).ok()),
+            _ => None,
+        };
+    }
+
+    /// Moves the focused threshold to the sweep's optimum: an ordinary edit.
+    pub(super) fn optimize(&mut self, now: Instant) {
+        let target = match (&self.preview.source, &self.preview.sweep) {
+            (PreviewSource::Ready(_), Some(sweep)) => sweep.optimum,
+            (PreviewSource::Unavailable(why), _) => {
+                self.notice = Some(format!("no preview: {why}"));
+                return;
+            }
+            (PreviewSource::Loading { .. }, _) => {
+                self.notice = Some("the results are still loading".into());
+                return;
+            }
+            (PreviewSource::Ready(_), None) => {
+                self.notice = Some("only numeric score thresholds can be optimised".into());
+                return;
+            }
+        };
+        match target {
+            Some(x) => self.edit(self.selected, ThresholdValue::Number(x), now),
+            None => {
+                self.notice = Some(format!(
+                    "no value of this threshold reaches: {}",
+                    self.preview.objective.name()
+                ));
+            }
+        }
+    }
+
+    pub(super) fn cycle_objective(&mut self) {
+        let parameter = self
+            .selected_slider()
+            .and_then(|s| Parameter::of_key(&s.block_type, &s.key))
+            .unwrap_or(Parameter::MinScore);
+        self.preview.objective = self.preview.objective.next(parameter, self.config.max_fpr);
+        self.notice = Some(format!("objective: {}", self.preview.objective.name()));
+    }
+}

@@ -1,0 +1,331 @@
+//! What Studio answers besides set-thresholds: the impulse and its thresholds, the model
+//! testing summary, and the jobs that regenerate it.
+
+use super::*;
+use crate::jobs::{JobOutcome, JobState};
+
+impl Tuner {
+    /// Reads `impulse` (the default one when `None`) with its thresholds.
+    pub(super) fn load(&mut self, impulse: Option<u64>, cmds: &mut Vec<Cmd>) {
+        if impulse.is_some_and(|id| !self.is_current(id)) {
+            self.connection = Connection::Connecting;
+        }
+        cmds.push(Cmd::LoadImpulse {
+            load: self.save.load_id(),
+            project: self.project.clone(),
+            impulse,
+        });
+    }
+
+    pub(super) fn on_loaded(
+        &mut self,
+        load: u64,
+        result: Result<Loaded, ApiError>,
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        let read_back = self
+            .save
+            .loaded(load, result.is_ok(), self.config.retry_base, now);
+        let loaded = match result {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                self.connection = Connection::Failing(e.short_reason());
+                self.notice = Some(e.to_string());
+                return;
+            }
+        };
+        self.connection = Connection::Connected;
+        let same_impulse = self.is_current(loaded.impulse.id);
+        let mut sliders: Vec<Slider> = loaded
+            .blocks
+            .iter()
+            .flat_map(|b| b.thresholds.iter().map(|t| Slider::new(&b.block, t)))
+            .collect();
+        if same_impulse {
+            self.merge_reload(&mut sliders, read_back, now);
+        } else {
+            self.selected = 0;
+            self.metrics = Metrics::default();
+            self.job = None;
+            self.save.forget_impulse();
+            self.preview = Preview::new(self.preview.objective);
+        }
+        self.selected = self.selected.min(sliders.len().saturating_sub(1));
+        self.sliders = sliders;
+        self.unreadable = loaded.unreadable;
+        self.project = Some(ProjectRef {
+            id: loaded.project_id,
+            name: Some(loaded.project_name),
+        });
+        self.impulses = loaded.impulses;
+        self.impulse = Some(loaded.impulse);
+        self.fit_ranges_to_scores();
+        if !same_impulse && let Some(target) = self.target() {
+            self.ask_results(target, cmds);
+            self.load_test_set(cmds);
+        }
+    }
+
+    /// A reload of the impulse shown: values the user changed and Studio does not hold yet
+    /// stay; after an unknown outcome, every value Studio holds differently is the user's
+    /// to resend (a late-applied older request must not win); a value someone else wrote
+    /// is taken when saved, held when edited.
+    fn merge_reload(&mut self, sliders: &mut [Slider], read_back: bool, now: Instant) {
+        let mut resend = Vec::new();
+        let mut adopted = Vec::new();
+        for slider in sliders.iter_mut() {
+            let Some(old) = self.sliders.iter().find(|o| o.id() == slider.id()) else {
+                continue;
+            };
+            let server = slider.value.clone();
+            // One of this tuner's own values, applied late: the newest is resent.
+            let ours = old.sent.contains(&server);
+            let differs = old.value != server && (read_back || ours);
+            // Not ours, and not what this tuner last read: someone else wrote it.
+            let elsewhere = !read_back && !ours && server != old.saved && server != old.value;
+            if old.sync != SyncState::Saved || differs {
+                *slider = old.clone();
+                slider.saved = server.clone();
+                if differs && slider.sync == SyncState::Saved {
+                    slider.sync = SyncState::Edited;
+                    slider.edits += 1;
+                    resend.push(slider.id());
+                } else if elsewhere && slider.sync != SyncState::Sending {
+                    slider.sync = SyncState::ChangedElsewhere { theirs: server };
+                }
+            } else {
+                slider.sent = old.sent.clone();
+                if elsewhere {
+                    adopted.push(format!(
+                        "{} is now {}",
+                        slider.id(),
+                        slider.display(&server)
+                    ));
+                }
+            }
+        }
+        if !adopted.is_empty() {
+            self.notice = Some(format!("changed elsewhere: {}", adopted.join(", ")));
+        }
+        if !resend.is_empty() {
+            self.notice = Some(format!(
+                "Studio held older values after a lost answer; resending {}",
+                resend.join(", ")
+            ));
+            self.save.hurry(now);
+        }
+    }
+
+    /// Another writer may have changed thresholds while the terminal was elsewhere: read
+    /// them again (once; nothing polls while idle).
+    pub(super) fn on_focus_gained(&mut self, cmds: &mut Vec<Cmd>) {
+        if let Some(target) = self.target() {
+            self.load(Some(target.impulse), cmds);
+            self.ask_results(target, cmds);
+        }
+    }
+
+    /// Reads the model testing summary; any answer to an earlier read counts again.
+    pub(super) fn ask_results(&mut self, target: Target, cmds: &mut Vec<Cmd>) {
+        self.metrics.loading = true;
+        self.results_outdated = false;
+        cmds.push(Cmd::LoadResults { at: target });
+    }
+
+    /// Reads the per-window results again; until they come the preview keeps what it has.
+    pub(super) fn load_test_set(&mut self, cmds: &mut Vec<Cmd>) {
+        let (Some(project), Some(impulse)) = (&self.project, &self.impulse) else {
+            return;
+        };
+        if !matches!(self.preview.source, PreviewSource::Ready(_)) {
+            self.preview.source = PreviewSource::Loading {
+                loaded: 0,
+                total: 0,
+            };
+        }
+        cmds.push(Cmd::LoadTestSet {
+            project: project.id,
+            impulse: impulse.clone(),
+        });
+    }
+
+    pub(super) fn on_results(
+        &mut self,
+        impulse: u64,
+        result: Result<ModelTestingSummary, ApiError>,
+    ) {
+        if !self.is_current(impulse) {
+            return;
+        }
+        self.metrics.loading = false;
+        match result {
+            // Read before a change made the results stale: it no longer holds.
+            Ok(summary)
+                if self.results_outdated
+                    && summary.no_results_because_thresholds_changed.is_none() => {}
+            Ok(summary) => self.take_summary(summary),
+            Err(e) => self.metrics.error = Some(e.to_string()),
+        }
+        self.refresh_saved();
+    }
+
+    fn take_summary(&mut self, summary: ModelTestingSummary) {
+        self.metrics.error = None;
+        if let Some(reason) = summary.no_results_because_thresholds_changed {
+            self.metrics.stale = Some(match reason {
+                StaleReason::CanRegenerateModelSummary => {
+                    "needs a regeneration job: press g".into()
+                }
+                _ => reason.explanation(),
+            });
+        } else if summary.window_count() == 0 {
+            self.metrics.none = true;
+            self.metrics.stale = None;
+            self.metrics.summary = None;
+        } else {
+            self.metrics.none = false;
+            self.metrics.stale = None;
+            if let Some(a) = summary.accuracy.accuracy() {
+                self.metrics.accuracy_history.push(a);
+            }
+            self.metrics.summary = Some(summary);
+        }
+    }
+
+    /// What set-thresholds said of the results.
+    pub(super) fn on_regeneration_status(
+        &mut self,
+        target: Target,
+        response: &SetImpulseThresholdsResponse,
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        match &response.regenerate_model_testing_status {
+            // A status this version does not know: the values are saved; what became of
+            // the results, the summary itself says.
+            RegenerateStatus::Regenerated | RegenerateStatus::Other(_) => {
+                self.ask_results(target, cmds);
+            }
+            RegenerateStatus::RequiresJob => {
+                self.metrics.stale = Some("needs a regeneration job: press g".into());
+                self.results_outdated = true;
+            }
+            RegenerateStatus::StartedJob => {
+                self.metrics.stale = Some("a job is regenerating the results".into());
+                self.results_outdated = true;
+                if let Some(job_id) = response.regenerate_model_testing_results_job_id {
+                    self.job = Some(JobProgress::new(Some(job_id), "started", now));
+                    cmds.push(Cmd::PollJob {
+                        project: target.project,
+                        job_id,
+                        after: self.config.job_poll,
+                    });
+                }
+            }
+            RegenerateStatus::NotRegenerated => {
+                if response.had_model_testing_results {
+                    self.results_outdated = true;
+                    self.metrics.stale = Some(
+                        "thresholds changed; this model needs a full model testing run in Studio"
+                            .into(),
+                    );
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_regeneration_started(
+        &mut self,
+        impulse: u64,
+        result: Result<u64, ApiError>,
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        match (result, self.target()) {
+            (Ok(job_id), Some(target)) => {
+                if let Some(job) = &mut self.job {
+                    job.identified(job_id, now);
+                }
+                self.metrics.stale = Some(format!("regenerating (job {job_id})"));
+                cmds.push(Cmd::PollJob {
+                    project: target.project,
+                    job_id,
+                    after: self.config.job_poll,
+                });
+            }
+            (Ok(_), None) => self.end_job(now, cmds),
+            (Err(e), _) => {
+                self.notice = Some(format!("regeneration of impulse {impulse} failed: {e}"));
+                self.end_job(now, cmds);
+            }
+        }
+    }
+
+    pub(super) fn on_job_polled(
+        &mut self,
+        job_id: u64,
+        result: Result<Job, ApiError>,
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        let Some(project) = self.project.as_ref().map(|p| p.id) else {
+            return;
+        };
+        let Some(progress) = self.job.as_mut().filter(|j| j.id == Some(job_id)) else {
+            return;
+        };
+        progress.elapsed = now.saturating_duration_since(progress.started);
+        let watch = progress
+            .watch
+            .get_or_insert_with(|| JobWatch::new(job_id, now));
+        let state = match &result {
+            Ok(job) => Some(watch.observe(job, now)),
+            // A poll that failed for a passing reason is tried again, within the limits.
+            Err(e) if e.is_transient() => watch.poll_failed(now),
+            Err(e) => Some(JobState::GaveUp(format!("lost track of job {job_id}: {e}"))),
+        };
+        match state {
+            Some(JobState::Finished(outcome)) => self.on_job_finished(job_id, outcome, now, cmds),
+            Some(JobState::GaveUp(why)) => {
+                self.notice = Some(why);
+                self.end_job(now, cmds);
+            }
+            running => {
+                progress.state = match running {
+                    Some(JobState::Queued) => "queued",
+                    None => "not answering",
+                    _ => "running",
+                };
+                cmds.push(Cmd::PollJob {
+                    project,
+                    job_id,
+                    after: self.config.job_poll,
+                });
+            }
+        }
+    }
+
+    fn on_job_finished(
+        &mut self,
+        job_id: u64,
+        outcome: JobOutcome,
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        self.notice = Some(match outcome {
+            JobOutcome::Succeeded => format!("job {job_id} finished: results regenerated"),
+            JobOutcome::Failed => format!("job {job_id} failed"),
+            JobOutcome::Unreported => {
+                format!("job {job_id} finished (Studio did not say how): reading the results again")
+            }
+        });
+        if outcome != JobOutcome::Failed
+            && let Some(target) = self.target()
+        {
+            self.ask_results(target, cmds);
+            self.load_test_set(cmds);
+        }
+        self.end_job(now, cmds);
+    }
+}

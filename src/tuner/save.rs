@@ -1,0 +1,859 @@
+//! When values leave for Studio: the save path as one state machine.
+//!
+//! [`Save`] says when the next set-thresholds call goes; [`ReadBack`] whether what Studio
+//! holds must be read again because an answer was lost. Their transitions are the methods
+//! of [`SaveEngine`]; [`SaveEngine::plan`] decides, purely, what follows an answer. The
+//! values themselves, and where each stands ([`SyncState`]), live in the sliders.
+//!
+//! The rules:
+//! - An edit shows at once and (re)arms the quiet time (debounce).
+//! - When it passes, one call carries every value changed since the last one, with
+//!   `allowCreatingRegenerateModelTestingJobs: false`.
+//! - At most one call is in flight; edits made meanwhile go in one follow-up after it.
+//! - An answer never moves a slider the user moved since its call went out.
+//! - Transient failures are resent with growing waits, within bounds of attempts and
+//!   time; a job that blocks changes is followed and the values go when it ends or is
+//!   lost; other failures mark the values failed (the next edit or `r` resends them).
+//! - After a lost answer, what Studio holds is read back once a later call succeeds, and
+//!   again after a wait if that read fails: a late-applied older call must not win.
+
+use super::*;
+use crate::api::client::{Believed, ChangedElsewhere};
+
+/// When the next call goes.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Save {
+    /// Nothing waits.
+    Idle,
+    /// Edits wait for their quiet time to end.
+    Debouncing { until: Instant },
+    /// One call is out; `then` ends the quiet time of edits made meanwhile.
+    InFlight {
+        flight: InFlight,
+        then: Option<Instant>,
+    },
+    /// A transient failure: resend at `until`.
+    Backoff { until: Instant },
+    /// A job blocks changes: send when it ends, or when it is no longer followed.
+    HeldByJob,
+}
+
+/// Whether what Studio holds must be read back after a lost answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum ReadBack {
+    None,
+    /// After the next call that succeeds.
+    AfterNextSave,
+    /// The read-back failed: ask again at `until`.
+    Backoff {
+        until: Instant,
+    },
+    /// Asked for as load `load`; until it answers, every load is read as a read-back.
+    Loading {
+        load: u64,
+    },
+}
+
+/// What follows a set-thresholds answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Plan {
+    Done,
+    Retry(Duration),
+    FollowJob(u64),
+    GiveUp,
+}
+
+/// What to do once nothing is unsaved and nothing is in flight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum AfterSettle {
+    /// Quit, or at `by` whatever is left.
+    Quit {
+        by: Instant,
+    },
+    Switch(u64),
+}
+
+/// What to do with the values after an answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Next {
+    Send,
+    Wait,
+    Settle,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct InFlight {
+    pub(super) request_id: u64,
+    target: Target,
+    sent_at: Instant,
+    /// (slider id, its edit count when sent, the value sent)
+    entries: Vec<(String, u64, ThresholdValue)>,
+}
+
+/// The save path's state: every field that decides when a value leaves.
+#[derive(Debug, Clone)]
+pub(super) struct SaveEngine {
+    pub(super) phase: Save,
+    pub(super) read_back: ReadBack,
+    /// Consecutive transient failures, and when the first of them happened.
+    failures: u32,
+    failing_since: Option<Instant>,
+    pub(super) after_settle: Option<AfterSettle>,
+    next_request: u64,
+    next_load: u64,
+}
+
+impl Default for SaveEngine {
+    fn default() -> Self {
+        Self {
+            phase: Save::Idle,
+            read_back: ReadBack::None,
+            failures: 0,
+            failing_since: None,
+            after_settle: None,
+            next_request: 1,
+            next_load: 1,
+        }
+    }
+}
+
+impl SaveEngine {
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        let phase = match self.phase {
+            Save::Debouncing { until } | Save::Backoff { until } => Some(until),
+            _ => None,
+        };
+        let read_back = match self.read_back {
+            ReadBack::Backoff { until } => Some(until),
+            _ => None,
+        };
+        let quit = match self.after_settle {
+            Some(AfterSettle::Quit { by }) => Some(by),
+            _ => None,
+        };
+        [phase, read_back, quit].into_iter().flatten().min()
+    }
+
+    pub(super) fn in_flight(&self) -> bool {
+        matches!(self.phase, Save::InFlight { .. })
+    }
+
+    pub(super) fn is_quitting(&self) -> bool {
+        matches!(self.after_settle, Some(AfterSettle::Quit { .. }))
+    }
+
+    /// An answer may have been lost: a read-back is owed.
+    pub(super) fn answer_lost(&self) -> bool {
+        self.read_back != ReadBack::None
+    }
+
+    /// A value changed at `now`: the quiet time starts again.
+    fn edited(&mut self, now: Instant, debounce: Duration, job_running: bool) {
+        let until = now + debounce;
+        match &mut self.phase {
+            Save::InFlight { then, .. } => *then = Some(until),
+            Save::HeldByJob => {}
+            _ if job_running => self.phase = Save::HeldByJob,
+            _ => self.phase = Save::Debouncing { until },
+        }
+    }
+
+    /// Send as soon as nothing is in flight.
+    pub(super) fn hurry(&mut self, now: Instant) {
+        match &mut self.phase {
+            Save::InFlight { then, .. } => *then = Some(now),
+            Save::HeldByJob => {}
+            _ => self.phase = Save::Debouncing { until: now },
+        }
+    }
+
+    fn due(&self, now: Instant) -> bool {
+        matches!(self.phase, Save::Debouncing { until } | Save::Backoff { until } if until <= now)
+    }
+
+    fn start(&mut self, flight: InFlight) {
+        self.phase = Save::InFlight { flight, then: None };
+    }
+
+    fn request_id(&mut self) -> u64 {
+        let id = self.next_request;
+        self.next_request += 1;
+        id
+    }
+
+    pub(super) fn load_id(&mut self) -> u64 {
+        let id = self.next_load;
+        self.next_load += 1;
+        id
+    }
+
+    /// The call `request_id` answered: the flight and the quiet-time end of edits made
+    /// meanwhile, or `None` for an answer nobody waits for.
+    fn answered(&mut self, request_id: u64) -> Option<(InFlight, Option<Instant>)> {
+        match std::mem::replace(&mut self.phase, Save::Idle) {
+            Save::InFlight { flight, then } if flight.request_id == request_id => {
+                Some((flight, then))
+            }
+            other => {
+                self.phase = other;
+                None
+            }
+        }
+    }
+
+    /// What follows an answer: retry transient failures with exponential backoff (bounded
+    /// in attempts and time), follow a job that blocks changes, or give up.
+    fn plan(
+        &mut self,
+        result: &Result<Option<SetImpulseThresholdsResponse>, ApiError>,
+        config: &TunerConfig,
+        job_followed: bool,
+        request_id: u64,
+        now: Instant,
+    ) -> Plan {
+        let Err(e) = result else {
+            self.failures = 0;
+            self.failing_since = None;
+            return Plan::Done;
+        };
+        if !(e.is_transient() || e.blocking_job().is_some()) {
+            return Plan::GiveUp;
+        }
+        // Following a job counts as an attempt too: a server that keeps refusing, naming a
+        // job that ends at once, is given up on like any other failure.
+        self.failures += 1;
+        let since = *self.failing_since.get_or_insert(now);
+        if self.failures >= config.max_attempts
+            || now.saturating_duration_since(since) >= config.max_retry_time
+        {
+            return Plan::GiveUp;
+        }
+        if let Some(job) = e.blocking_job()
+            && !job_followed
+        {
+            return Plan::FollowJob(job);
+        }
+        Plan::Retry(backoff(config, self.failures, request_id, e.retry_after()))
+    }
+
+    /// Where the phase goes after an answer and its plan.
+    fn after_answer(
+        &mut self,
+        plan: Plan,
+        then: Option<Instant>,
+        edited: bool,
+        now: Instant,
+    ) -> Next {
+        match plan {
+            Plan::Retry(delay) => {
+                self.phase = Save::Backoff { until: now + delay };
+                Next::Wait
+            }
+            Plan::FollowJob(_) => {
+                self.phase = Save::HeldByJob;
+                Next::Wait
+            }
+            Plan::Done | Plan::GiveUp if edited => match then {
+                // Edits made meanwhile: one follow-up once their quiet time is over.
+                Some(until) if until > now && !self.is_quitting() => {
+                    self.phase = Save::Debouncing { until };
+                    Next::Wait
+                }
+                _ => Next::Send,
+            },
+            Plan::Done | Plan::GiveUp => Next::Settle,
+        }
+    }
+
+    /// An answer was lost: read back after the next call that succeeds.
+    fn lost_answer(&mut self) {
+        self.read_back = ReadBack::AfterNextSave;
+    }
+
+    /// A call succeeded: the read-back it was waiting for, if any, as a load id.
+    fn read_back_after_save(&mut self) -> Option<u64> {
+        (self.read_back == ReadBack::AfterNextSave).then(|| self.start_read_back())
+    }
+
+    /// The read-back's wait after a failure is over: its load id.
+    fn read_back_due(&mut self, now: Instant) -> Option<u64> {
+        matches!(self.read_back, ReadBack::Backoff { until } if until <= now)
+            .then(|| self.start_read_back())
+    }
+
+    fn start_read_back(&mut self) -> u64 {
+        let load = self.load_id();
+        self.read_back = ReadBack::Loading { load };
+        load
+    }
+
+    /// Load `load` answered: whether to read it as a read-back. Only the read-back's own
+    /// answer settles it; if that failed, it is asked again after `retry`.
+    pub(super) fn loaded(&mut self, load: u64, ok: bool, retry: Duration, now: Instant) -> bool {
+        let ReadBack::Loading { load: expected } = self.read_back else {
+            return false;
+        };
+        if load == expected {
+            self.read_back = if ok {
+                ReadBack::None
+            } else {
+                ReadBack::Backoff { until: now + retry }
+            };
+        }
+        true
+    }
+
+    /// Another impulse is shown: what was owed for the last one no longer applies here.
+    pub(super) fn forget_impulse(&mut self) {
+        self.read_back = ReadBack::None;
+    }
+
+    fn failures(&self) -> u32 {
+        self.failures
+    }
+}
+
+/// Exponential backoff with jitter; never shorter than a server's `Retry-After`.
+fn backoff(
+    config: &TunerConfig,
+    attempt: u32,
+    request_id: u64,
+    retry_after: Option<Duration>,
+) -> Duration {
+    let exponential = config.retry_base.as_secs_f64() * 2f64.powi(attempt as i32 - 1);
+    let capped = exponential.min(config.retry_max_delay.as_secs_f64());
+    // Jitter in [0.8, 1.2) from a hash of the request: spreads clients apart, and keeps
+    // the core deterministic (no random source).
+    let h = (request_id ^ (u64::from(attempt) << 32))
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .rotate_left(29)
+        .wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let jitter = 0.8 + 0.4 * ((h >> 11) as f64 / (1u64 << 53) as f64);
+    Duration::from_secs_f64(capped * jitter).max(retry_after.unwrap_or_default())
+}
+
+/// The tuner's side of the save path: the sliders change with each transition.
+impl Tuner {
+    /// The one way a value changes: shown at once, sent after the debounce.
+    pub(super) fn edit(&mut self, i: usize, value: ThresholdValue, now: Instant) {
+        let Some(slider) = self.sliders.get_mut(i) else {
+            return;
+        };
+        if slider.value == value {
+            return;
+        }
+        slider.set_value(value);
+        slider.edits += 1;
+        slider.sync = SyncState::Edited;
+        self.notice = None;
+        self.save
+            .edited(now, self.config.debounce, self.job.is_some());
+    }
+
+    pub(super) fn on_tick(&mut self, now: Instant, cmds: &mut Vec<Cmd>) {
+        if matches!(self.save.after_settle, Some(AfterSettle::Quit { by }) if by <= now) {
+            return self.finish();
+        }
+        if let Some(load) = self.save.read_back_due(now) {
+            self.read_back(load, cmds);
+        }
+        if self.save.due(now) {
+            self.send(now, cmds);
+        }
+    }
+
+    /// Reads back what Studio holds, as load `load`.
+    fn read_back(&mut self, load: u64, cmds: &mut Vec<Cmd>) {
+        if let Some(impulse) = self.impulse.as_ref().map(|i| i.id) {
+            cmds.push(Cmd::LoadImpulse {
+                load,
+                project: self.project.clone(),
+                impulse: Some(impulse),
+            });
+        }
+    }
+
+    /// Sends every unsaved value in one call, unless a call is in flight or a job blocks.
+    pub(super) fn send(&mut self, now: Instant, cmds: &mut Vec<Cmd>) {
+        if self.save.in_flight() {
+            return;
+        }
+        let Some(target) = self.target() else {
+            return;
+        };
+        if self.job.is_some() {
+            if self.sliders.iter().any(|s| s.sync == SyncState::Edited) {
+                self.save.phase = Save::HeldByJob;
+            }
+            return;
+        }
+        let entries = self.take_unsent();
+        if entries.is_empty() {
+            self.save.phase = Save::Idle;
+            // Nothing left to send after a lost answer: read back now, not never.
+            if let Some(load) = self.save.read_back_after_save() {
+                self.read_back(load, cmds);
+            }
+            return self.settle(cmds);
+        }
+        let request_id = self.save.request_id();
+        let sent = entries
+            .iter()
+            .map(|(id, _, v)| format!("{id}={}", self.display_of(id, v)))
+            .collect();
+        self.push_status(StatusEntry {
+            request_id,
+            at: self.since_start(now),
+            sent,
+            latency: None,
+            outcome: StatusOutcome::Pending,
+        });
+        let updates = entries
+            .iter()
+            .filter_map(|(id, _, value)| {
+                let slider = self.sliders.iter().find(|s| s.id() == *id)?;
+                Some(ThresholdUpdate::new(
+                    slider.block_id,
+                    slider.key.clone(),
+                    value.clone(),
+                ))
+            })
+            .collect();
+        cmds.push(Cmd::SetThresholds {
+            request_id,
+            at: target,
+            request: SetImpulseThresholdsRequest::without_jobs(updates),
+            believed: self.believed(),
+        });
+        self.save.start(InFlight {
+            request_id,
+            target,
+            sent_at: now,
+            entries,
+        });
+    }
+
+    /// Every value to send now, marked as sending.
+    fn take_unsent(&mut self) -> Vec<(String, u64, ThresholdValue)> {
+        let mut entries = Vec::new();
+        for slider in &mut self.sliders {
+            // Values changed elsewhere wait for the user's word (m or t).
+            if matches!(
+                slider.sync,
+                SyncState::Saved | SyncState::Sending | SyncState::ChangedElsewhere { .. }
+            ) {
+                continue;
+            }
+            if slider.value == slider.saved {
+                // Moved back to what the server holds: nothing to send.
+                slider.sync = SyncState::Saved;
+                continue;
+            }
+            slider.sync = SyncState::Sending;
+            slider.remember_sent();
+            entries.push((slider.id(), slider.edits, slider.value.clone()));
+        }
+        entries
+    }
+
+    /// What Studio held, as far as this tuner knows, for every threshold: the call reads
+    /// them all, so that a change made elsewhere to any of them shows.
+    fn believed(&self) -> Vec<Believed> {
+        let Some(impulse) = &self.impulse else {
+            return Vec::new();
+        };
+        self.sliders
+            .iter()
+            .filter_map(|slider| {
+                let block = impulse
+                    .learn_blocks
+                    .iter()
+                    .find(|b| b.id == slider.block_id)?;
+                Some(Believed {
+                    block: block.clone(),
+                    key: slider.key.clone(),
+                    value: slider.saved.clone(),
+                    maybe_ours: slider.sent.clone(),
+                })
+            })
+            .collect()
+    }
+
+    pub(super) fn on_set_done(
+        &mut self,
+        request_id: u64,
+        result: Result<GuardedSet, ApiError>,
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        let Some((flight, then)) = self.save.answered(request_id) else {
+            return; // an answer to a request this tuner no longer waits for
+        };
+        let changed = result
+            .as_ref()
+            .map(|g| g.changed_elsewhere.clone())
+            .unwrap_or_default();
+        let result = result.map(|g| g.response);
+        let plan = self
+            .save
+            .plan(&result, &self.config, self.job.is_some(), request_id, now);
+        self.mark_answered(&flight, &result, plan, &changed);
+        self.report_changed_elsewhere(&flight, &changed, now, cmds);
+        let outcome = self.status_outcome(&result, plan);
+        if let Some(entry) = self.status.iter_mut().find(|e| e.request_id == request_id) {
+            entry.latency = Some(now.saturating_duration_since(flight.sent_at));
+            entry.outcome = outcome;
+        }
+        match &result {
+            Ok(response) => self.on_saved(flight.target, response.as_ref(), now, cmds),
+            Err(e) => self.on_failed(flight.target, e, plan, now, cmds),
+        }
+        let edited = self.sliders.iter().any(|s| s.sync == SyncState::Edited);
+        match self.save.after_answer(plan, then, edited, now) {
+            Next::Send => self.send(now, cmds),
+            Next::Settle => self.settle(cmds),
+            Next::Wait => {}
+        }
+    }
+
+    fn on_saved(
+        &mut self,
+        target: Target,
+        response: Option<&SetImpulseThresholdsResponse>,
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        self.connection = Connection::Connected;
+        if let Some(load) = self.save.read_back_after_save() {
+            // An earlier call may have been applied late: read back what Studio holds.
+            self.read_back(load, cmds);
+        }
+        if let Some(response) = response {
+            self.on_regeneration_status(target, response, now, cmds);
+        }
+    }
+
+    fn on_failed(
+        &mut self,
+        target: Target,
+        e: &ApiError,
+        plan: Plan,
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        if e.outcome_unknown() {
+            self.save.lost_answer();
+        }
+        if matches!(e, ApiError::Network { .. }) {
+            self.connection = Connection::Failing(e.short_reason());
+        }
+        if let Plan::FollowJob(job_id) = plan {
+            self.notice = Some(format!(
+                "a model testing job ({job_id}) blocks changes: sending when it finishes"
+            ));
+            self.job = Some(JobProgress::new(Some(job_id), "running", now));
+            cmds.push(Cmd::PollJob {
+                project: target.project,
+                job_id,
+                after: self.config.job_poll,
+            });
+        }
+    }
+
+    /// Values changed elsewhere, whether in the call (not sent) or not: Studio's figures
+    /// are those of the other values, so they are read again.
+    fn report_changed_elsewhere(
+        &mut self,
+        flight: &InFlight,
+        changed: &[ChangedElsewhere],
+        now: Instant,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        let sent: Vec<String> = flight.entries.iter().map(|(id, _, _)| id.clone()).collect();
+        let held: Vec<String> = changed
+            .iter()
+            .filter(|c| sent.contains(&format!("{}.{}", c.block_id, c.key)))
+            .map(|c| format!("{}.{} is now {}", c.block_id, c.key, c.value))
+            .collect();
+        self.note_changed_elsewhere(changed, &sent, now);
+        if !held.is_empty() {
+            self.notice = Some(format!("changed elsewhere, not sent: {}", held.join(", ")));
+        }
+        if !changed.is_empty() {
+            self.ask_results(flight.target, cmds);
+        }
+    }
+
+    /// Each value the call carried, as its answer leaves it.
+    fn mark_answered(
+        &mut self,
+        flight: &InFlight,
+        result: &Result<Option<SetImpulseThresholdsResponse>, ApiError>,
+        plan: Plan,
+        changed_elsewhere: &[ChangedElsewhere],
+    ) {
+        let failures = self.save.failures();
+        for (id, edits_at_send, value) in &flight.entries {
+            let Some(slider) = self.sliders.iter_mut().find(|s| s.id() == *id) else {
+                continue;
+            };
+            let untouched = slider.edits == *edits_at_send;
+            if let Some(theirs) = changed_elsewhere
+                .iter()
+                .find(|c| c.block_id == slider.block_id && c.key == slider.key)
+            {
+                // Not sent: Studio's value is someone else's, and the user decides.
+                slider.saved = theirs.value.clone();
+                slider.sync = SyncState::ChangedElsewhere {
+                    theirs: theirs.value.clone(),
+                };
+                continue;
+            }
+            match (result, plan) {
+                (Ok(_), _) => {
+                    slider.saved = value.clone();
+                    if untouched {
+                        slider.sync = SyncState::Saved;
+                    }
+                }
+                // Newer edits keep their own state: they go in the next call anyway.
+                (Err(_), _) if !untouched => {}
+                (Err(_), Plan::FollowJob(_)) => slider.sync = SyncState::Edited,
+                (Err(_), Plan::Retry(delay)) => {
+                    slider.sync = SyncState::Retrying {
+                        attempt: failures,
+                        delay,
+                    };
+                }
+                (Err(e), _) => slider.sync = SyncState::Failed(e.short_reason()),
+            }
+        }
+    }
+
+    /// The status pane's line for a call's answer.
+    fn status_outcome(
+        &self,
+        result: &Result<Option<SetImpulseThresholdsResponse>, ApiError>,
+        plan: Plan,
+    ) -> StatusOutcome {
+        match (result, plan) {
+            (Ok(Some(r)), _) => StatusOutcome::Saved(r.clone()),
+            (Ok(None), _) => StatusOutcome::Held("not sent: changed elsewhere".into()),
+            (Err(e), Plan::Retry(delay)) => StatusOutcome::Failed(format!(
+                "{e}; retrying (attempt {}, next in {:.1} s)",
+                self.save.failures() + 1,
+                delay.as_secs_f64()
+            )),
+            (Err(e), Plan::FollowJob(job)) => {
+                StatusOutcome::Failed(format!("{e}; sending again when job {job} finishes"))
+            }
+            (Err(e), _) => StatusOutcome::Failed(e.to_string()),
+        }
+    }
+
+    /// Values changed elsewhere that were not in the call: a saved slider takes the new
+    /// value, an edited one is held like a sent one.
+    fn note_changed_elsewhere(
+        &mut self,
+        changed: &[ChangedElsewhere],
+        sent: &[String],
+        now: Instant,
+    ) {
+        let mut taken = Vec::new();
+        for c in changed {
+            let Some(slider) = self
+                .sliders
+                .iter_mut()
+                .find(|s| s.block_id == c.block_id && s.key == c.key)
+            else {
+                continue;
+            };
+            if sent.contains(&slider.id()) {
+                continue;
+            }
+            slider.saved = c.value.clone();
+            if slider.sync == SyncState::Saved {
+                slider.set_value(c.value.clone());
+                slider.edits += 1;
+                taken.push(format!(
+                    "{} is now {}",
+                    slider.id(),
+                    slider.display(&c.value)
+                ));
+            } else {
+                slider.sync = SyncState::ChangedElsewhere {
+                    theirs: c.value.clone(),
+                };
+            }
+        }
+        if !taken.is_empty() {
+            self.notice = Some(format!("changed elsewhere: {}", taken.join(", ")));
+            self.push_status(StatusEntry {
+                request_id: 0,
+                at: self.since_start(now),
+                sent: taken,
+                latency: None,
+                outcome: StatusOutcome::Held("changed elsewhere: taken from Studio".into()),
+            });
+        }
+    }
+
+    /// `m`: send the user's value over the one changed elsewhere.
+    pub(super) fn keep_mine(&mut self, now: Instant) {
+        if let Some(slider) = self.sliders.get_mut(self.selected)
+            && matches!(slider.sync, SyncState::ChangedElsewhere { .. })
+        {
+            slider.sync = SyncState::Edited;
+            slider.edits += 1;
+            self.notice = None;
+            self.save.hurry(now);
+        }
+    }
+
+    /// `t`: take the value changed elsewhere; whether there was one.
+    pub(super) fn take_theirs(&mut self) -> bool {
+        let Some(slider) = self.sliders.get_mut(self.selected) else {
+            return false;
+        };
+        let SyncState::ChangedElsewhere { theirs } = &slider.sync else {
+            return false;
+        };
+        let theirs = theirs.clone();
+        slider.set_value(theirs.clone());
+        slider.saved = theirs;
+        slider.sync = SyncState::Saved;
+        slider.edits += 1;
+        self.notice = None;
+        true
+    }
+
+    /// Nothing unsaved and nothing in flight: do what was waiting for that.
+    fn settle(&mut self, cmds: &mut Vec<Cmd>) {
+        if self.save.in_flight() {
+            return;
+        }
+        match self.save.after_settle {
+            Some(AfterSettle::Quit { .. }) => {
+                let pending = self
+                    .sliders
+                    .iter()
+                    .any(|s| matches!(s.sync, SyncState::Edited | SyncState::Retrying { .. }));
+                if !pending {
+                    self.finish();
+                }
+            }
+            Some(AfterSettle::Switch(id)) => {
+                self.save.after_settle = None;
+                if self.has_unsaved() {
+                    // Saving failed: stay, so that nothing is lost.
+                    self.notice = Some("not switched: some values were not saved".into());
+                } else {
+                    self.notice = None;
+                    self.load(Some(id), cmds);
+                }
+            }
+            None => {}
+        }
+    }
+
+    pub(super) fn quit(&mut self, now: Instant, cmds: &mut Vec<Cmd>) {
+        if self.is_quitting() || !self.has_unsaved() {
+            return self.finish();
+        }
+        self.save.after_settle = Some(AfterSettle::Quit {
+            by: now + self.config.save_on_quit,
+        });
+        self.notice = Some("saving… (quit again to exit without saving)".into());
+        self.mode = Mode::Normal;
+        // Failed values too: quitting is the last chance to save them.
+        self.mark_failed_for_resending();
+        if let Some(job) = &self.job {
+            // A running job would refuse the call: the values go when it ends, within the
+            // time quitting waits; the exit report says what did not.
+            self.notice = Some(format!(
+                "saving when job {} ends… (quit again to exit without saving)",
+                job.id.map_or_else(|| "?".into(), |id| id.to_string())
+            ));
+            self.save.phase = Save::HeldByJob;
+            return;
+        }
+        self.save.hurry(now);
+        self.send(now, cmds);
+    }
+
+    pub(super) fn mark_failed_for_resending(&mut self) {
+        for slider in &mut self.sliders {
+            if matches!(slider.sync, SyncState::Failed(_)) {
+                slider.sync = SyncState::Edited;
+            }
+        }
+    }
+
+    /// Stops, listing what Studio does not hold, and saying so only where it is known.
+    pub(super) fn finish(&mut self) {
+        let answer_lost = self.save.answer_lost();
+        let in_flight: Vec<String> = match &self.save.phase {
+            Save::InFlight { flight, .. } => {
+                flight.entries.iter().map(|(id, _, _)| id.clone()).collect()
+            }
+            _ => Vec::new(),
+        };
+        let job = self.job.as_ref().and_then(|j| j.id);
+        let unsaved = self
+            .sliders
+            .iter()
+            .filter(|s| match s.sync {
+                SyncState::Saved => false,
+                // Moved back to what Studio holds: nothing to save.
+                SyncState::Edited => s.value != s.saved,
+                _ => true,
+            })
+            .map(|s| {
+                let (id, value) = (s.id(), s.display(&s.value));
+                let why = match &s.sync {
+                    SyncState::ChangedElsewhere { theirs } => {
+                        format!("not sent: changed elsewhere to {}", s.display(theirs))
+                    }
+                    _ if in_flight.contains(&id) || (answer_lost && s.sent.contains(&s.value)) => {
+                        "sent, but no answer came: Studio may or may not hold it".into()
+                    }
+                    SyncState::Edited if job.is_some() => format!(
+                        "not sent: job {} still runs; Studio had {}",
+                        job.unwrap_or_default(),
+                        s.display(&s.saved)
+                    ),
+                    _ => format!("Studio has {}", s.display(&s.saved)),
+                };
+                format!("{id}={value} ({why})")
+            })
+            .collect();
+        self.exit = Some(ExitReport { unsaved });
+    }
+
+    pub(super) fn switch_impulse(&mut self, id: u64, now: Instant, cmds: &mut Vec<Cmd>) {
+        if self.is_current(id) {
+            return;
+        }
+        if self.has_unsaved() {
+            self.save.after_settle = Some(AfterSettle::Switch(id));
+            self.notice = Some("saving before switching impulse…".into());
+            self.save.hurry(now);
+            self.send(now, cmds);
+        } else {
+            self.load(Some(id), cmds);
+        }
+    }
+
+    /// The job is over, or no longer followed: values held back while it ran go now.
+    pub(super) fn end_job(&mut self, now: Instant, cmds: &mut Vec<Cmd>) {
+        self.job = None;
+        if self.save.phase == Save::HeldByJob {
+            self.save.phase = Save::Idle;
+        }
+        if self.sliders.iter().any(|s| s.sync == SyncState::Edited) {
+            self.send(now, cmds);
+        } else {
+            self.settle(cmds);
+        }
+    }
+}
