@@ -9,7 +9,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossterm::event::{Event, KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{Event, MouseButton, MouseEvent, MouseEventKind};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -22,7 +22,8 @@ use crate::api::{ApiError, StudioClient};
 use crate::keymap::{self, Screen};
 use crate::preview;
 use crate::tuner::{
-    Cmd, ExitReport, Loaded, Msg, Pointer, PreviewFailure, ProjectRef, Target, Tuner, TunerConfig,
+    Action, Cmd, ExitReport, Loaded, Msg, Pointer, PreviewFailure, ProjectRef, Target, Tuner,
+    TunerConfig,
 };
 use crate::ui::{self, Theme};
 
@@ -78,22 +79,7 @@ where
         suspend,
     } = app;
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let now = Instant::now();
-    let (mut tuner, mut cmds) = Tuner::new(config, client.base_url(), project, impulse, now);
-    if let Some(loaded) = initial {
-        // The load already done answers the tuner's first one.
-        let load = match cmds.as_slice() {
-            [Cmd::LoadImpulse { load, .. }] => *load,
-            _ => 0,
-        };
-        cmds = tuner.update(
-            Msg::Loaded {
-                load,
-                result: Ok(loaded),
-            },
-            now,
-        );
-    }
+    let (mut tuner, cmds) = start(config, &client, project, impulse, initial);
     let effects = Effects { client, tx };
     effects.perform(cmds);
     let mut key_latencies = Vec::new();
@@ -111,42 +97,7 @@ where
                 key_latencies,
             });
         }
-        // Wait for something that changes the screen; idle, this sleeps.
-        let msg = loop {
-            let deadline = tuner.next_deadline();
-            tokio::select! {
-                event = input.next() => match event {
-                    Some(Input::Terminal(Event::Resize(..))) => break None,
-                    Some(Input::Terminal(Event::Key(key)))
-                        if key.code == KeyCode::Char('z')
-                            && key.modifiers.contains(KeyModifiers::CONTROL) =>
-                    {
-                        if let Some(suspend) = suspend {
-                            suspend()?;
-                            // The screen came back empty while ratatui remembers the last
-                            // frame: draw a blank one so that the next frame is drawn whole.
-                            // (Terminal::clear would query the cursor, an answer the event
-                            // stream would swallow.)
-                            terminal
-                                .draw(|f| f.render_widget(ratatui::widgets::Clear, f.area()))
-                                .map_err(io::Error::other)?;
-                        }
-                        break None;
-                    }
-                    Some(Input::Terminal(event)) => {
-                        let size = terminal.size().map_err(io::Error::other)?;
-                        let screen = Rect::new(0, 0, size.width, size.height);
-                        if let Some(msg) = to_msg(&tuner, screen, event) {
-                            break Some(msg);
-                        }
-                    }
-                    Some(Input::Terminate) | None => break Some(Msg::Terminate),
-                },
-                Some(msg) = rx.recv() => break Some(msg),
-                () = sleep_until(deadline) => break Some(Msg::Tick),
-            }
-        };
-        let Some(msg) = msg else {
+        let Some(msg) = next_msg(&tuner, terminal, &mut input, &mut rx, suspend).await? else {
             continue;
         };
         if matches!(msg, Msg::Action(_)) {
@@ -155,6 +106,89 @@ where
         let cmds = tuner.update(msg, Instant::now());
         effects.perform(cmds);
     }
+}
+
+/// A tuner, and what it asks for first; a load already done answers its first load.
+fn start(
+    config: TunerConfig,
+    client: &StudioClient,
+    project: Option<u64>,
+    impulse: Option<u64>,
+    initial: Option<Loaded>,
+) -> (Tuner, Vec<Cmd>) {
+    let now = Instant::now();
+    let (mut tuner, cmds) = Tuner::new(config, client.base_url(), project, impulse, now);
+    let Some(loaded) = initial else {
+        return (tuner, cmds);
+    };
+    let load = match cmds.as_slice() {
+        [Cmd::LoadImpulse { load, .. }] => *load,
+        _ => 0,
+    };
+    let result = Ok(loaded);
+    let cmds = tuner.update(Msg::Loaded { load, result }, now);
+    (tuner, cmds)
+}
+
+/// Waits for something that changes the screen: a message for the tuner, or `None` when
+/// only a redraw is needed (a resize, a return from suspension). Idle, this sleeps.
+async fn next_msg<B, S>(
+    tuner: &Tuner,
+    terminal: &mut Terminal<B>,
+    input: &mut S,
+    rx: &mut mpsc::UnboundedReceiver<Msg>,
+    suspend: Option<fn() -> io::Result<()>>,
+) -> io::Result<Option<Msg>>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    S: Stream<Item = Input> + Unpin,
+{
+    loop {
+        let deadline = tuner.next_deadline();
+        tokio::select! {
+            event = input.next() => match event {
+                Some(Input::Terminal(Event::Resize(..))) => return Ok(None),
+                Some(Input::Terminal(event)) => {
+                    let size = terminal.size().map_err(io::Error::other)?;
+                    let screen = Rect::new(0, 0, size.width, size.height);
+                    match to_msg(tuner, screen, event) {
+                        Some(Msg::Action(Action::Suspend)) => {
+                            suspend_terminal(terminal, suspend)?;
+                            return Ok(None);
+                        }
+                        Some(msg) => return Ok(Some(msg)),
+                        None => {}
+                    }
+                }
+                Some(Input::Terminate) | None => return Ok(Some(Msg::Terminate)),
+            },
+            Some(msg) = rx.recv() => return Ok(Some(msg)),
+            () = sleep_until(deadline) => return Ok(Some(Msg::Tick)),
+        }
+    }
+}
+
+/// Ctrl-Z: hands the terminal back until resumed (where there is a real terminal).
+fn suspend_terminal<B>(
+    terminal: &mut Terminal<B>,
+    suspend: Option<fn() -> io::Result<()>>,
+) -> io::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
+    let Some(suspend) = suspend else {
+        return Ok(());
+    };
+    suspend()?;
+    // The screen came back empty while ratatui remembers the last frame: draw a blank one
+    // so that the next frame is drawn whole. (Terminal::clear would query the cursor, an
+    // answer the event stream would swallow.)
+    terminal
+        .draw(|f| f.render_widget(ratatui::widgets::Clear, f.area()))
+        .map_err(io::Error::other)?;
+    Ok(())
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -219,16 +253,10 @@ async fn perform(client: &StudioClient, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg
             load,
             project,
             impulse,
-        } => {
-            let result = match project {
-                Some(ProjectRef {
-                    id,
-                    name: Some(name),
-                }) => load_impulse(client, id, name, impulse).await,
-                project => self::load(client, project.map(|p| p.id), impulse).await,
-            };
-            Msg::Loaded { load, result }
-        }
+        } => Msg::Loaded {
+            load,
+            result: load_in(client, project, impulse).await,
+        },
         Cmd::LoadResults { at } => Msg::ResultsLoaded {
             impulse: at.impulse,
             result: client.model_testing_summary(at.project, at.impulse).await,
@@ -276,6 +304,21 @@ async fn perform(client: &StudioClient, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg
             )
             .await
         }
+    }
+}
+
+/// Reads an impulse, and the project's name unless known already.
+async fn load_in(
+    client: &StudioClient,
+    project: Option<ProjectRef>,
+    impulse: Option<u64>,
+) -> Result<Loaded, ApiError> {
+    match project {
+        Some(ProjectRef {
+            id,
+            name: Some(name),
+        }) => load_impulse(client, id, name, impulse).await,
+        project => load(client, project.map(|p| p.id), impulse).await,
     }
 }
 

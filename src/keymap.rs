@@ -279,6 +279,13 @@ pub const BINDINGS: &[Binding] = &[
         footer: Some("quit"),
     },
     Binding {
+        screens: &[Screen::Main, Screen::Editor, Screen::Picker, Screen::Help],
+        keys: &[Key::Ctrl('z')],
+        action: Action::Suspend,
+        help: "suspend to the shell (fg comes back)",
+        footer: None,
+    },
+    Binding {
         screens: &[Screen::Editor],
         keys: &[Key::Code(KeyCode::Enter)],
         action: Action::Confirm,
@@ -531,6 +538,7 @@ mod tests {
             Erase,
             EraseAll,
             Type('0'),
+            Suspend,
         ];
         for action in all {
             let reached = [Screen::Main, Screen::Editor, Screen::Picker, Screen::Help]

@@ -8,7 +8,6 @@
 pub mod api;
 pub mod app;
 pub mod cli;
-pub mod commands;
 pub mod defaults;
 pub mod jobs;
 pub mod keymap;
@@ -21,4 +20,3 @@ pub mod text;
 pub mod thresholds;
 pub mod tuner;
 pub mod ui;
-pub mod whatif;

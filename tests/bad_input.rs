@@ -7,7 +7,7 @@ use ei_tune::api::client::{MAX_BODY_BYTES, decode_body};
 use ei_tune::api::models::*;
 use ei_tune::api::skim::Skimmer;
 use ei_tune::api::{ApiError, ClientConfig, StudioClient};
-use ei_tune::commands::parse_assignment;
+use ei_tune::cli::parse_assignment;
 use ei_tune::studio::faults::FaultSpec;
 use proptest::prelude::*;
 use serde_json::Value;

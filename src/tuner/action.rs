@@ -41,4 +41,7 @@ pub enum Action {
     EraseAll,
     /// In the editor: a character typed.
     Type(char),
+    /// Ctrl-Z: the event loop hands the terminal back until resumed; the core never sees
+    /// it.
+    Suspend,
 }

@@ -1,100 +1,18 @@
-//! What-if commands: suggested values from the test results, the runner's argument, and
-//! thresholds exported to a file and applied again.
+//! `ei-tune suggest`: per threshold, the value that optimises an objective on the test
+//! results, with the figures before and after.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
 use serde::Serialize;
 use serde_json::json;
 
+use super::*;
 use crate::api::BlockThresholds;
 use crate::api::models::*;
-use crate::cli::{ConnectionArgs, ObjectiveArg};
-use crate::commands::{CommandError, ThresholdsFile, describe_set, target};
 use crate::metrics::sweep::{self, Objective, Parameter};
 use crate::metrics::{Summary, Thresholds};
 use crate::preview::{PreviewError, load_test_set};
 use crate::thresholds::{SWEEP_POINTS, scale_for};
-
-/// `ei-tune list --runner`: `--thresholds BLOCK.KEY=VALUE,...` for the numeric thresholds;
-/// string ones follow on lines of their own, commented.
-pub async fn list_runner(args: &ConnectionArgs) -> Result<String, CommandError> {
-    let t = target(args).await?;
-    let blocks = t.thresholds().await?;
-    Ok(runner_argument(&blocks))
-}
-
-pub fn runner_argument(blocks: &[BlockThresholds]) -> String {
-    let mut numeric = Vec::new();
-    let mut strings = Vec::new();
-    let mut unsafe_keys = Vec::new();
-    for b in blocks {
-        for t in &b.thresholds {
-            // The line is meant to be pasted into a shell: a key that is not a plain word
-            // (a server's `;`, `,`, `=` or space) is left out and named, never printed raw.
-            if !crate::thresholds::is_plain_key(&t.key) {
-                unsafe_keys.push(format!("{}.{}", b.block.id, crate::text::clean(&t.key)));
-                continue;
-            }
-            let entry = format!("{}.{}={}", b.block.id, t.key, t.value);
-            match t.value {
-                ThresholdValue::Number(_) => numeric.push(entry),
-                ThresholdValue::Text(_) => strings.push(crate::text::clean(&entry)),
-            }
-        }
-    }
-    // Quoted, so that nothing in it is read by the shell.
-    let mut out = format!("--thresholds '{}'\n", numeric.join(","));
-    if !unsafe_keys.is_empty() {
-        let _ = writeln!(
-            out,
-            "# left out, keys that are not plain words: {}",
-            unsafe_keys.join(" ")
-        );
-    }
-    if !strings.is_empty() {
-        let _ = writeln!(
-            out,
-            "# not numeric, so not for --thresholds: {}",
-            strings.join(" ")
-        );
-    }
-    out
-}
-
-/// `ei-tune export [FILE]`.
-pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String, CommandError> {
-    let t = target(args).await?;
-    let blocks = t.thresholds().await?;
-    let export = ThresholdsFile {
-        project_id: Some(t.project),
-        impulse_id: Some(t.impulse.id),
-        thresholds: blocks
-            .iter()
-            .flat_map(|b| {
-                b.thresholds
-                    .iter()
-                    .map(|th| ThresholdUpdate::new(b.block.id, th.key.clone(), th.value.clone()))
-            })
-            .collect(),
-    };
-    let text = serde_json::to_string_pretty(&export).unwrap_or_default() + "\n";
-    match file {
-        None => Ok(text),
-        Some(path) => {
-            std::fs::write(path, text).map_err(|e| {
-                CommandError::failed(format!("cannot write {}: {e}", path.display()))
-            })?;
-            let n = export.thresholds.len();
-            Ok(format!(
-                "Wrote {n} threshold{} of impulse {} to {}.\n",
-                if n == 1 { "" } else { "s" },
-                t.impulse.id,
-                path.display()
-            ))
-        }
-    }
-}
 
 /// One threshold's suggestion.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,0 +1,130 @@
+//! Where a command connects: the client from the options and the credentials, and the
+//! project and impulse it works on.
+
+use std::time::Duration;
+
+use super::*;
+use crate::api::models::*;
+use crate::api::{BlockThresholds, ClientConfig, Secret, StudioClient};
+
+pub const NO_CREDENTIALS: &str = "no API key: set EI_API_KEY (or pass --api-key) to a project \
+API key, found in Studio under your project's Dashboard, Keys. To try ei-tune offline, run \
+`ei-tune demo`.";
+
+/// A client configured from the command line.
+pub fn client(args: &ConnectionArgs) -> Result<StudioClient, CommandError> {
+    let api_key = match (&args.api_key, &args.api_key_file) {
+        (Some(key), _) => Some(key.trim().to_string()),
+        (None, Some(path)) => Some(read_key_file(path)?),
+        (None, None) => None,
+    };
+    // An empty key (`EI_API_KEY=`) is no key: say where to find one, ask nothing.
+    let api_key = api_key.filter(|k| !k.is_empty());
+    let jwt = args.jwt.clone().filter(|t| !t.trim().is_empty());
+    if api_key.is_none() && jwt.is_none() {
+        return Err(CommandError::usage(NO_CREDENTIALS));
+    }
+    let mut config = ClientConfig::new(args.host());
+    config.allow_insecure_http = args.allow_insecure_http;
+    config.api_key = api_key.map(Secret::new);
+    config.jwt = jwt.map(Secret::new);
+    if let Some(s) = args.connect_timeout {
+        config.connect_timeout = seconds("--connect-timeout", s)?;
+    }
+    if let Some(s) = args.timeout {
+        config.request_timeout = seconds("--timeout", s)?;
+    }
+    Ok(StudioClient::new(&config)?)
+}
+
+/// The largest key file read: a key is a few dozen bytes.
+const MAX_KEY_FILE_BYTES: u64 = 4096;
+
+/// The key in a file (its first line that is not blank, trimmed, without a byte-order
+/// mark); a warning when others can read the file.
+fn read_key_file(path: &std::path::Path) -> Result<String, CommandError> {
+    let text = crate::text::read_bounded(path, MAX_KEY_FILE_BYTES).map_err(|e| {
+        CommandError::usage(format!(
+            "cannot read the API key file {}: {e}",
+            path.display()
+        ))
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            eprintln!(
+                "warning: {} can be read by other users; `chmod 600 {}`",
+                path.display(),
+                path.display()
+            );
+        }
+    }
+    let key = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .to_string();
+    if key.is_empty() {
+        return Err(CommandError::usage(format!(
+            "the API key file {} is empty",
+            path.display()
+        )));
+    }
+    Ok(key)
+}
+
+fn seconds(flag: &str, s: f64) -> Result<Duration, CommandError> {
+    Duration::try_from_secs_f64(s)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| CommandError::usage(format!("{flag} takes a positive number of seconds")))
+}
+
+/// A client with its project and impulse resolved.
+pub struct Target {
+    pub client: StudioClient,
+    pub project: u64,
+    pub impulse: Impulse,
+}
+
+impl Target {
+    /// Every threshold of the impulse that can be read; the blocks that cannot are named
+    /// on stderr, and the rest works.
+    pub async fn thresholds(&self) -> Result<Vec<BlockThresholds>, CommandError> {
+        Ok(self.all_thresholds().await?.blocks)
+    }
+
+    /// The same, with the blocks that could not be read; none readable is an error.
+    pub async fn all_thresholds(&self) -> Result<crate::api::ImpulseThresholds, CommandError> {
+        let all = self
+            .client
+            .impulse_thresholds(self.project, &self.impulse)
+            .await?;
+        for block in &all.unreadable {
+            eprintln!("warning: skipped {}", block.describe());
+        }
+        if all.blocks.is_empty() && !all.unreadable.is_empty() {
+            return Err(CommandError::failed(format!(
+                "no learn block of impulse {} could be read",
+                self.impulse.id
+            )));
+        }
+        Ok(all)
+    }
+}
+
+pub async fn target(args: &ConnectionArgs) -> Result<Target, CommandError> {
+    let client = client(args)?;
+    let project = client.resolve_project(args.project).await?;
+    let impulse = client.get_impulse(project, args.impulse).await?;
+    Ok(Target {
+        client,
+        project,
+        impulse,
+    })
+}

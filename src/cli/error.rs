@@ -1,0 +1,41 @@
+//! A command's failure, and the exit code it deserves.
+
+use crate::api::ApiError;
+
+/// The exit code when a change was sent and whether Studio applied it is unknown.
+pub const EXIT_OUTCOME_UNKNOWN: u8 = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// Bad input from the user: exit code 2.
+    #[error("{0}")]
+    Usage(String),
+    /// Anything else that failed: exit code 1.
+    #[error("{0}")]
+    Failed(String),
+    /// A change was sent, no answer came and reading back failed too: exit code 3.
+    #[error("{0}")]
+    OutcomeUnknown(String),
+    /// Studio, or the way to it: exit code 2 for a configuration mistake, 1 otherwise.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+impl CommandError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::Usage(message.into())
+    }
+
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self::Failed(message.into())
+    }
+
+    /// The process's exit code: 1 failed, 2 bad input, 3 outcome unknown.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Usage(_) | Self::Api(ApiError::Config(_)) => 2,
+            Self::OutcomeUnknown(_) => EXIT_OUTCOME_UNKNOWN,
+            Self::Failed(_) | Self::Api(_) => 1,
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! `ei-tune export`: the thresholds as a file that `set --from` reads back.
+
+use std::path::Path;
+
+use super::*;
+use crate::api::models::*;
+
+/// `ei-tune export [FILE]`.
+pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String, CommandError> {
+    let t = target(args).await?;
+    let blocks = t.thresholds().await?;
+    let export = ThresholdsFile {
+        project_id: Some(t.project),
+        impulse_id: Some(t.impulse.id),
+        thresholds: blocks
+            .iter()
+            .flat_map(|b| {
+                b.thresholds
+                    .iter()
+                    .map(|th| ThresholdUpdate::new(b.block.id, th.key.clone(), th.value.clone()))
+            })
+            .collect(),
+    };
+    let text = serde_json::to_string_pretty(&export).unwrap_or_default() + "\n";
+    match file {
+        None => Ok(text),
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| {
+                CommandError::failed(format!("cannot write {}: {e}", path.display()))
+            })?;
+            let n = export.thresholds.len();
+            Ok(format!(
+                "Wrote {n} threshold{} of impulse {} to {}.\n",
+                if n == 1 { "" } else { "s" },
+                t.impulse.id,
+                path.display()
+            ))
+        }
+    }
+}

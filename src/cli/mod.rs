@@ -1,0 +1,128 @@
+//! The command line: its options (`args`), one file per subcommand, and the error type
+//! that gives each failure its exit code.
+
+mod args;
+mod connect;
+mod error;
+mod export;
+mod list;
+mod regenerate;
+mod results;
+mod serve;
+mod set;
+mod suggest;
+mod tune;
+
+use clap::CommandFactory;
+
+pub use args::*;
+pub use connect::{NO_CREDENTIALS, Target, client, target};
+pub use error::{CommandError, EXIT_OUTCOME_UNKNOWN};
+pub use export::export;
+pub use list::{format_threshold_table, list, list_runner, runner_argument};
+pub use regenerate::{follow_job, regenerate};
+pub use results::{format_summary, results};
+pub use serve::serve;
+pub use set::{
+    Assignment, SetOptions, ThresholdsFile, build_updates, describe_set, file_updates,
+    parse_assignment, read_thresholds_file, set, threshold_value,
+};
+pub use suggest::{Figures, Suggestion, objective, suggest, suggestions};
+pub use tune::{demo, latency_summary, tune};
+
+fn init_log(path: Option<&std::path::Path>) -> Result<(), CommandError> {
+    crate::logging::init_file(path).map_err(CommandError::usage)
+}
+
+/// Runs the command the user asked for; its output, for standard output.
+pub async fn run(cli: Cli) -> Result<String, CommandError> {
+    let Some(command) = cli.command else {
+        init_log(cli.connection.log_file.as_deref())?;
+        return tune::tune(&cli.connection, &cli.tui).await;
+    };
+    match command {
+        Command::Tune { connection, tui } => {
+            let args = connection.or(&cli.connection);
+            init_log(args.log_file.as_deref())?;
+            tune::tune(&args, &tui.or(&cli.tui)).await
+        }
+        Command::Demo {
+            tui,
+            impulse,
+            job_seconds,
+            log_file,
+        } => {
+            init_log(log_file.as_deref().or(cli.connection.log_file.as_deref()))?;
+            tune::demo(&tui.or(&cli.tui), impulse, job_seconds).await
+        }
+        Command::List {
+            connection,
+            json,
+            runner,
+        } => {
+            let args = connection.or(&cli.connection);
+            init_log(args.log_file.as_deref())?;
+            if runner {
+                list::list_runner(&args).await
+            } else {
+                list::list(&args, json).await
+            }
+        }
+        Command::Set {
+            connection,
+            assignments,
+            from,
+            allow_jobs,
+            other_project,
+            json,
+        } => {
+            let args = connection.or(&cli.connection);
+            init_log(args.log_file.as_deref())?;
+            let options = set::SetOptions {
+                from,
+                allow_jobs,
+                other_project,
+                json,
+            };
+            set::set(&args, &assignments, &options).await
+        }
+        Command::Export { connection, file } => {
+            let args = connection.or(&cli.connection);
+            init_log(args.log_file.as_deref())?;
+            export::export(&args, file.as_deref()).await
+        }
+        Command::Suggest {
+            connection,
+            objective,
+            max_fpr,
+            json,
+            apply,
+        } => {
+            let args = connection.or(&cli.connection);
+            init_log(args.log_file.as_deref())?;
+            suggest::suggest(&args, objective, max_fpr, json, apply).await
+        }
+        Command::Regenerate { connection, wait } => {
+            let args = connection.or(&cli.connection);
+            init_log(args.log_file.as_deref())?;
+            regenerate::regenerate(&args, wait).await
+        }
+        Command::Results { connection, json } => {
+            let args = connection.or(&cli.connection);
+            init_log(args.log_file.as_deref())?;
+            results::results(&args, json).await
+        }
+        Command::Serve(args) => {
+            match &args.log_file {
+                Some(path) => init_log(Some(path))?,
+                None => crate::logging::init_stderr(),
+            }
+            serve::serve(&args).await.map(|()| String::new())
+        }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ei-tune", &mut out);
+            Ok(String::from_utf8_lossy(&out).into_owned())
+        }
+    }
+}

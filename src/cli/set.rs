@@ -1,0 +1,556 @@
+//! `ei-tune set`: one set-thresholds call with every value, checked before it goes, and
+//! what became of it, in plain words.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::*;
+use crate::api::models::*;
+use crate::api::{ApiError, BlockThresholds};
+
+/// One parsed `BLOCK.KEY=VALUE`, value still raw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub block_id: u64,
+    pub key: String,
+    pub raw_value: String,
+}
+
+/// Parses `BLOCK.KEY=VALUE`.
+pub fn parse_assignment(text: &str) -> Result<Assignment, String> {
+    let (target, value) = text.split_once('=').ok_or_else(|| {
+        format!("`{text}`: expected BLOCK.KEY=VALUE (e.g. 4.min_anomaly_score=0.45)")
+    })?;
+    let (block, key) = target
+        .split_once('.')
+        .ok_or_else(|| format!("`{text}`: expected BLOCK.KEY before `=` (e.g. 3.min_score)"))?;
+    let block_id = block
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| format!("`{text}`: block `{block}` is not a block id (a whole number)"))?;
+    let key = key.trim();
+    if key.is_empty() {
+        return Err(format!("`{text}`: the key is empty"));
+    }
+    if value.trim().is_empty() {
+        return Err(format!("`{text}`: the value is empty"));
+    }
+    Ok(Assignment {
+        block_id,
+        key: key.to_string(),
+        raw_value: value.trim().to_string(),
+    })
+}
+
+/// Checks a raw value against a threshold and converts it to what the API takes.
+pub fn threshold_value(threshold: &BlockThreshold, raw: &str) -> Result<ThresholdValue, String> {
+    if let Some(options) = threshold.options() {
+        return if options.iter().any(|o| o.value == raw) {
+            Ok(ThresholdValue::Text(raw.to_string()))
+        } else {
+            Err(format!(
+                "`{raw}` is not an option of {} (options: {})",
+                threshold.key,
+                options
+                    .iter()
+                    .map(|o| o.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        };
+    }
+    if threshold.takes_text() {
+        // A string threshold without options: Studio's value is text, and so is ours.
+        return Ok(ThresholdValue::Text(raw.to_string()));
+    }
+    let value: f64 = raw
+        .parse()
+        .map_err(|_| format!("`{raw}` is not a number ({} takes a number)", threshold.key))?;
+    if !value.is_finite() {
+        return Err(format!("`{raw}` is not a finite number"));
+    }
+    if crate::thresholds::is_probability_key(&threshold.key) && !(0.0..=1.0).contains(&value) {
+        return Err(format!("{} must be within 0..1, got {raw}", threshold.key));
+    }
+    Ok(ThresholdValue::Number(value))
+}
+
+/// Validates assignments against the impulse's thresholds.
+pub fn build_updates(
+    assignments: &[String],
+    blocks: &[BlockThresholds],
+) -> Result<Vec<ThresholdUpdate>, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut updates = Vec::new();
+    for text in assignments {
+        let a = match parse_assignment(text) {
+            Ok(a) => a,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        let Some(block) = blocks.iter().find(|b| b.block.id == a.block_id) else {
+            problems.push(format!(
+                "`{text}`: block {} is not a learn block of this impulse (blocks: {})",
+                a.block_id,
+                blocks
+                    .iter()
+                    .map(|b| b.block.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            continue;
+        };
+        let Some(threshold) = block.thresholds.iter().find(|t| t.key == a.key) else {
+            problems.push(format!(
+                "`{text}`: block {} has no threshold `{}` (it has: {})",
+                a.block_id,
+                a.key,
+                block
+                    .thresholds
+                    .iter()
+                    .map(|t| t.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            continue;
+        };
+        match threshold_value(threshold, &a.raw_value) {
+            Ok(value) => updates.push(ThresholdUpdate::new(a.block_id, a.key, value)),
+            Err(e) => problems.push(format!("`{text}`: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(updates)
+    } else {
+        Err(problems)
+    }
+}
+
+/// `ei-tune set`.
+/// How `ei-tune set` was asked to work.
+#[derive(Debug, Clone, Default)]
+pub struct SetOptions {
+    pub from: Option<std::path::PathBuf>,
+    pub allow_jobs: bool,
+    /// Apply a file exported from another project.
+    pub other_project: bool,
+    pub json: bool,
+}
+
+pub async fn set(
+    args: &ConnectionArgs,
+    assignments: &[String],
+    options: &SetOptions,
+) -> Result<String, CommandError> {
+    // The runner's form, `3.min_score=0.5,4.min_anomaly_score=0.3`, as `list --runner`
+    // prints it, is taken too.
+    let assignments: Vec<String> = assignments
+        .iter()
+        .flat_map(|a| split_runner_form(a))
+        .collect();
+    let assignments = assignments.as_slice();
+    // Malformed arguments and files are refused before anything goes over the network.
+    let syntax: Vec<String> = assignments
+        .iter()
+        .filter_map(|a| parse_assignment(a).err())
+        .collect();
+    if !syntax.is_empty() {
+        return Err(CommandError::usage(syntax.join("\n")));
+    }
+    let file = options
+        .from
+        .as_deref()
+        .map(read_thresholds_file)
+        .transpose()?;
+    let mut args = args.clone();
+    if let Some(file_impulse) = file.as_ref().and_then(|f| f.impulse_id) {
+        match args.impulse {
+            Some(given) if given != file_impulse => {
+                return Err(CommandError::usage(format!(
+                    "the file is for impulse {file_impulse}, not {given}"
+                )));
+            }
+            _ => args.impulse = Some(file_impulse),
+        }
+    }
+    let t = target(&args).await?;
+    if let Some(file_project) = file.as_ref().and_then(|f| f.project_id)
+        && file_project != t.project
+        && !options.other_project
+    {
+        return Err(CommandError::usage(format!(
+            "the file was exported from project {file_project}, not {}; --other-project \
+             applies it anyway",
+            t.project
+        )));
+    }
+    let all = t.all_thresholds().await?;
+    let from_file = file
+        .iter()
+        .flat_map(|f| f.thresholds.iter().map(|u| u.block_id));
+    let mut unreadable: Vec<String> = assignments
+        .iter()
+        .filter_map(|a| parse_assignment(a).ok().map(|a| a.block_id))
+        .chain(from_file)
+        .filter(|id| all.unreadable.iter().any(|u| u.block.id == *id))
+        .map(|id| format!("block {id} could not be read (see the warning above)"))
+        .collect();
+    unreadable.dedup();
+    if !unreadable.is_empty() {
+        return Err(CommandError::failed(unreadable.join("\n")));
+    }
+    let blocks = all.blocks;
+    let mut updates = match &file {
+        Some(file) => file_updates(file, &blocks).map_err(|p| CommandError::usage(p.join("\n")))?,
+        None => Vec::new(),
+    };
+    refuse_contradictions(&updates, "the file")?;
+    let given =
+        build_updates(assignments, &blocks).map_err(|p| CommandError::usage(p.join("\n")))?;
+    refuse_contradictions(&given, "the arguments")?;
+    for update in given {
+        updates.retain(|u| !(u.block_id == update.block_id && u.key == update.key));
+        updates.push(update);
+    }
+    if updates.is_empty() {
+        return Err(CommandError::usage("nothing to set"));
+    }
+    let request = SetImpulseThresholdsRequest {
+        thresholds: updates,
+        allow_creating_regenerate_model_testing_jobs: options.allow_jobs,
+        force_run_regenerate_model_testing_in_job: None,
+    };
+    let response = match send_set(&t, &request).await {
+        Ok(response) => response,
+        Err(e) if e.outcome_unknown() => return read_back(&t, &request, e).await,
+        Err(e) => return Err(e.into()),
+    };
+    if options.json {
+        return Ok(serde_json::to_string_pretty(&response).unwrap_or_default() + "\n");
+    }
+    Ok(describe_set(&t.impulse, &request, &response))
+}
+
+/// `3.min_score=0.5,4.min_anomaly_score=0.3` as two assignments: split at each comma that
+/// starts another `BLOCK.KEY=` (a comma elsewhere stays in its value).
+fn split_runner_form(text: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for piece in text.split(',') {
+        let starts_assignment = piece.contains('=')
+            && piece.split_once('.').is_some_and(|(block, _)| {
+                !block.is_empty() && block.bytes().all(|b| b.is_ascii_digit())
+            });
+        match parts.last_mut() {
+            Some(current) if !starts_assignment => {
+                current.push(',');
+                current.push_str(piece);
+            }
+            _ => parts.push(piece.to_string()),
+        }
+    }
+    parts
+}
+
+/// Two values for one threshold: which one was meant cannot be guessed.
+fn refuse_contradictions(updates: &[ThresholdUpdate], whence: &str) -> Result<(), CommandError> {
+    for (i, a) in updates.iter().enumerate() {
+        if let Some(b) = updates[i + 1..]
+            .iter()
+            .find(|b| b.block_id == a.block_id && b.key == a.key && b.value != a.value)
+        {
+            return Err(CommandError::usage(format!(
+                "{whence}: {}.{} has two values ({} and {}); give one",
+                a.block_id, a.key, a.value, b.value
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// setImpulseThresholds, tried again while Studio is known not to have applied it (no
+/// connection, 429, 503); a lost answer is not tried again blindly.
+async fn send_set(
+    t: &Target,
+    request: &SetImpulseThresholdsRequest,
+) -> Result<SetImpulseThresholdsResponse, ApiError> {
+    const ATTEMPTS: u32 = 4;
+    let mut attempt = 1;
+    loop {
+        match t
+            .client
+            .set_thresholds(t.project, t.impulse.id, request)
+            .await
+        {
+            Err(e) if attempt < ATTEMPTS && not_applied(&e) => {
+                let wait =
+                    Duration::from_millis(250 << attempt).max(e.retry_after().unwrap_or_default());
+                eprintln!(
+                    "{}; trying again in {:.1} s",
+                    crate::text::clean(&e.to_string()),
+                    wait.as_secs_f64()
+                );
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            answer => return answer,
+        }
+    }
+}
+
+/// A failure after which Studio certainly holds nothing of the request.
+fn not_applied(e: &ApiError) -> bool {
+    match e {
+        ApiError::Network {
+            outcome_unknown, ..
+        } => !outcome_unknown,
+        ApiError::Status { status, .. } => matches!(status, 429 | 503),
+        _ => false,
+    }
+}
+
+/// The answer was lost: what Studio holds now says whether the change was applied.
+async fn read_back(
+    t: &Target,
+    request: &SetImpulseThresholdsRequest,
+    lost: ApiError,
+) -> Result<String, CommandError> {
+    let lost = crate::text::clean(&lost.to_string());
+    let held = match t.client.impulse_thresholds(t.project, &t.impulse).await {
+        Ok(all) => all.blocks,
+        Err(e) => {
+            return Err(CommandError::OutcomeUnknown(format!(
+                "{lost}; reading the thresholds back failed too ({e}): whether Studio \
+                 applied the change is unknown"
+            )));
+        }
+    };
+    let missing: Vec<String> = request
+        .thresholds
+        .iter()
+        .filter_map(|u| {
+            let now = held
+                .iter()
+                .find(|b| b.block.id == u.block_id)?
+                .thresholds
+                .iter()
+                .find(|th| th.key == u.key)
+                .map(|th| th.value.clone());
+            (now.as_ref() != Some(&u.value)).then(|| {
+                format!(
+                    "{}.{} is {}",
+                    u.block_id,
+                    u.key,
+                    now.map_or_else(|| "absent".into(), |v| v.to_string())
+                )
+            })
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(format!(
+            "The answer was lost ({lost}), but Studio holds every value: applied.\n"
+        ))
+    } else if missing.len() < request.thresholds.len() {
+        Err(CommandError::failed(format!(
+            "{lost}; read back, the change was applied only in part: {}",
+            missing.join(", ")
+        )))
+    } else {
+        Err(CommandError::failed(format!(
+            "{lost}; read back, the change was not applied: {}",
+            missing.join(", ")
+        )))
+    }
+}
+
+pub fn describe_set(
+    impulse: &Impulse,
+    request: &SetImpulseThresholdsRequest,
+    response: &SetImpulseThresholdsResponse,
+) -> String {
+    let values: Vec<String> = request
+        .thresholds
+        .iter()
+        .map(|u| crate::text::clean(&format!("{}.{}={}", u.block_id, u.key, u.value)))
+        .collect();
+    let status = &response.regenerate_model_testing_status;
+    let mut out = format!(
+        "Set {} on impulse {} ({}).\n{}: {}\n",
+        values.join(" "),
+        impulse.id,
+        crate::text::clean(&impulse.name),
+        crate::text::clean(status.as_str()),
+        status.explanation()
+    );
+    if *status == RegenerateStatus::RequiresJob {
+        let _ = writeln!(
+            out,
+            "Run `ei-tune --impulse {} regenerate --wait` to regenerate the results.",
+            impulse.id
+        );
+    }
+    let _ = writeln!(
+        out,
+        "had model testing results: {}",
+        if response.had_model_testing_results {
+            "yes"
+        } else {
+            "no"
+        }
+    );
+    if let Some(job) = response.regenerate_model_testing_results_job_id {
+        let _ = writeln!(out, "job: {job}");
+    }
+    out
+}
+
+/// The file `export` writes and `set --from` reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThresholdsFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impulse_id: Option<u64>,
+    pub thresholds: Vec<ThresholdUpdate>,
+}
+
+/// The largest thresholds file read: an impulse's thresholds are a few KB.
+const MAX_THRESHOLDS_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads a thresholds file; a clear error naming the file and the bad field otherwise.
+pub fn read_thresholds_file(path: &std::path::Path) -> Result<ThresholdsFile, CommandError> {
+    let text = crate::text::read_bounded(path, MAX_THRESHOLDS_FILE_BYTES)
+        .map_err(|e| CommandError::usage(format!("cannot read {}: {e}", path.display())))?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        CommandError::usage(format!(
+            "{} is not a thresholds file (as `ei-tune export` writes): at `{}`: {}",
+            path.display(),
+            e.path(),
+            e.inner()
+        ))
+    })
+}
+
+/// Checks each entry of a file against the impulse's thresholds, types included.
+pub fn file_updates(
+    file: &ThresholdsFile,
+    blocks: &[BlockThresholds],
+) -> Result<Vec<ThresholdUpdate>, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut updates = Vec::new();
+    for (i, u) in file.thresholds.iter().enumerate() {
+        let at = format!("thresholds[{i}] ({}.{})", u.block_id, u.key);
+        let Some(threshold) = blocks
+            .iter()
+            .find(|b| b.block.id == u.block_id)
+            .and_then(|b| b.thresholds.iter().find(|t| t.key == u.key))
+        else {
+            problems.push(format!("{at}: no such threshold on this impulse"));
+            continue;
+        };
+        let typed = match (threshold.takes_text(), &u.value) {
+            (true, ThresholdValue::Number(_)) => Err(if threshold.options().is_some() {
+                "expects one of its options, not a number".to_string()
+            } else {
+                "expects text, not a number".to_string()
+            }),
+            (false, ThresholdValue::Text(_)) => Err("expects a number, not a string".to_string()),
+            _ => threshold_value(threshold, &u.value.to_string()),
+        };
+        match typed {
+            Ok(value) => updates.push(ThresholdUpdate::new(u.block_id, u.key.clone(), value)),
+            Err(e) => problems.push(format!("{at}: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(updates)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runners_comma_form_splits_into_assignments() {
+        assert_eq!(
+            split_runner_form("3.min_score=0.5,4.min_anomaly_score=0.3"),
+            ["3.min_score=0.5", "4.min_anomaly_score=0.3"]
+        );
+        assert_eq!(split_runner_form("23.method=a,b"), ["23.method=a,b"]);
+        assert_eq!(split_runner_form("3.min_score=0.5"), ["3.min_score=0.5"]);
+    }
+
+    fn blocks() -> Vec<BlockThresholds> {
+        let impulses = crate::studio::demo::demo_impulses().unwrap();
+        let visual = &impulses[2];
+        let digits = &impulses[0];
+        digits
+            .blocks
+            .iter()
+            .chain(&visual.blocks)
+            .map(|b| BlockThresholds {
+                block: b.block.clone(),
+                thresholds: b.thresholds.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn assignments_parse_block_key_and_value() {
+        assert_eq!(
+            parse_assignment("4.min_anomaly_score=35").unwrap(),
+            Assignment {
+                block_id: 4,
+                key: "min_anomaly_score".into(),
+                raw_value: "35".into()
+            }
+        );
+        for bad in [
+            "4.min_score",
+            "min_score=0.5",
+            "x.min_score=1",
+            "4.=1",
+            "4.min_score=",
+        ] {
+            assert!(parse_assignment(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn values_are_checked_against_the_threshold() {
+        let b = blocks();
+        assert!(build_updates(&["3.min_score=0.7".into()], &b).is_ok());
+        let problems = build_updates(
+            &[
+                "3.min_score=1.5".into(),
+                "3.min_score=NaN".into(),
+                "3.min_score=1e400".into(),
+                "3.min_score=high".into(),
+                "99.min_score=0.5".into(),
+                "3.nope=0.5".into(),
+                "23.anomaly_scoring_aggregation_method=median".into(),
+                "23.anomaly_scoring_aggregation_method=0.5".into(),
+            ],
+            &b,
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 8, "{problems:#?}");
+        assert!(problems[0].contains("within 0..1"));
+        assert!(problems[1].contains("finite"));
+        assert!(problems[2].contains("finite"));
+        assert!(problems[3].contains("not a number"));
+        assert!(problems[4].contains("block 99"));
+        assert!(problems[5].contains("no threshold `nope`"));
+        assert!(problems[6].contains("not an option"));
+        let ok = build_updates(&["23.anomaly_scoring_aggregation_method=mean".into()], &b).unwrap();
+        assert_eq!(ok[0].value, ThresholdValue::Text("mean".into()));
+    }
+}

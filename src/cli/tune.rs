@@ -1,0 +1,186 @@
+//! `ei-tune` and `ei-tune demo`: the interactive tuner on a real terminal.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use super::*;
+use crate::api::{ClientConfig, Secret, StudioClient};
+use crate::app::{self, App, Input};
+use crate::studio::{Studio, StudioConfig, random_api_key};
+use crate::terminal::TerminalGuard;
+use crate::tuner::{ExitReport, Loaded, TunerConfig};
+use crate::ui::Theme;
+
+/// `ei-tune` / `ei-tune tune`: the interactive tuner on the configured impulse.
+pub async fn tune(args: &ConnectionArgs, tui: &TuiArgs) -> Result<String, CommandError> {
+    let client = client(args)?;
+    // Load before taking over the terminal: a session that cannot load anything says why
+    // on a plain terminal instead of opening an empty UI.
+    let loaded = say_while_waiting(&client, app::load(&client, args.project, args.impulse)).await?;
+    run_tui(client, loaded, tui).await
+}
+
+/// `ei-tune demo`: the simulated Studio in this process, and the tuner on it over HTTP.
+pub async fn demo(
+    tui: &TuiArgs,
+    impulse: Option<u64>,
+    job_seconds: f64,
+) -> Result<String, CommandError> {
+    let job_duration = Duration::try_from_secs_f64(job_seconds)
+        .map_err(|_| CommandError::usage("--job-seconds takes a non-negative number"))?;
+    let mut config = StudioConfig::new(random_api_key());
+    config.job_duration = job_duration;
+    let studio = Studio::start(config)
+        .await
+        .map_err(|e| CommandError::failed(format!("cannot start the simulated Studio: {e}")))?;
+    let mut client_config = ClientConfig::new(studio.base_url());
+    client_config.api_key = Some(Secret::new(studio.api_key()));
+    let client = StudioClient::new(&client_config)?;
+    let loaded = app::load(&client, Some(studio.project_id()), impulse).await?;
+    let result = run_tui(client, loaded, tui).await;
+    studio.shutdown().await;
+    result
+}
+
+async fn run_tui(
+    client: StudioClient,
+    loaded: Loaded,
+    tui: &TuiArgs,
+) -> Result<String, CommandError> {
+    if !std::io::stdout().is_terminal() {
+        return Err(CommandError::usage(
+            "the tuner needs a terminal; for scripts use list, set and results",
+        ));
+    }
+    let max_fpr = tui.max_fpr.unwrap_or(crate::defaults::MAX_FPR);
+    if !(0.0..=1.0).contains(&max_fpr) {
+        return Err(CommandError::usage("--max-fpr takes a rate from 0 to 1"));
+    }
+    let config = TunerConfig {
+        debounce: tui.debounce(),
+        max_fpr,
+        ..TunerConfig::default()
+    };
+    let app = App {
+        client,
+        project: Some(loaded.project_id),
+        config,
+        theme: Theme::from_env(),
+        suspend: Some(crate::terminal::suspend),
+    };
+    let impulse = Some(loaded.impulse.id);
+    let report = {
+        let mut guard = TerminalGuard::enter()
+            .map_err(|e| CommandError::failed(format!("cannot set up the terminal: {e}")))?;
+        let input = terminal_input();
+        app::run(app, &mut guard.terminal, input, impulse, Some(loaded)).await
+        // The guard restores the terminal here, before anything is printed.
+    };
+    let outcome = report.map_err(|e| CommandError::failed(format!("terminal error: {e}")))?;
+    if tui.stats {
+        eprint!("{}", latency_summary(&outcome.key_latencies));
+    }
+    let report: ExitReport = outcome.report;
+    if report.unsaved.is_empty() {
+        Ok(String::new())
+    } else {
+        Err(CommandError::failed(format!(
+            "these values were not saved to Studio:\n  {}",
+            report.unsaved.join("\n  ")
+        )))
+    }
+}
+
+/// Key press to finished frame: count, median, 99th percentile and worst.
+pub fn latency_summary(latencies: &[Duration]) -> String {
+    if latencies.is_empty() {
+        return "key presses: none\n".into();
+    }
+    let mut sorted = latencies.to_vec();
+    sorted.sort_unstable();
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    format!(
+        "key press to frame over {} presses: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms\n",
+        sorted.len(),
+        ms(at(0.5)),
+        ms(at(0.99)),
+        ms(at(1.0))
+    )
+}
+
+/// Awaits `work`; if it takes more than a second, says on stderr what is being waited for,
+/// so that a slow or silent server does not leave an empty screen.
+async fn say_while_waiting<T>(
+    client: &StudioClient,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    let mut work = std::pin::pin!(work);
+    tokio::select! {
+        done = &mut work => return done,
+        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+    }
+    eprintln!(
+        "waiting for {} (the project, the impulse and its thresholds)…",
+        crate::text::clean(client.base_url())
+    );
+    work.await
+}
+
+/// Terminal events and termination signals, as one stream.
+fn terminal_input() -> impl futures::Stream<Item = Input> + Unpin {
+    use futures::StreamExt;
+    // For the terminal-safety tests, in debug builds only: a key that makes the tuner
+    // panic. Release builds, which users run, have no such hook.
+    let panic_key = if cfg!(debug_assertions) {
+        std::env::var("EI_TUNE_PANIC_ON_KEY")
+            .ok()
+            .and_then(|k| k.chars().next())
+    } else {
+        None
+    };
+    let events = crossterm::event::EventStream::new().map(move |event| match event {
+        Ok(crossterm::event::Event::Key(key))
+            if panic_key.is_some()
+                && key.code == crossterm::event::KeyCode::Char(panic_key.unwrap_or_default()) =>
+        {
+            panic!("panic requested with EI_TUNE_PANIC_ON_KEY")
+        }
+        Ok(event) => Input::Terminal(event),
+        Err(_) => Input::Terminate,
+    });
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        wait_for_termination().await;
+        let _ = tx.send(Input::Terminate);
+    });
+    let signals = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    futures::stream::select(events, signals)
+}
+
+#[cfg(unix)]
+async fn wait_for_termination() {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Every signal whose default action ends the process: each must restore the terminal.
+    let kinds = [
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+        SignalKind::interrupt(),
+        SignalKind::quit(),
+        SignalKind::user_defined1(),
+        SignalKind::user_defined2(),
+        SignalKind::alarm(),
+        SignalKind::pipe(),
+    ];
+    let mut streams: Vec<_> = kinds.into_iter().filter_map(|k| signal(k).ok()).collect();
+    if streams.is_empty() {
+        return std::future::pending().await;
+    }
+    let waits = streams.iter_mut().map(|s| Box::pin(s.recv()));
+    futures::future::select_all(waits).await;
+}
+
+#[cfg(not(unix))]
+async fn wait_for_termination() {
+    let _ = tokio::signal::ctrl_c().await;
+}
