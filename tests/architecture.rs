@@ -34,7 +34,15 @@ fn graph() -> BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> {
     let mut files = Vec::new();
     sources(&src, &mut files);
     let modules: BTreeSet<String> = files.iter().map(|f| module_of(f, &src)).collect();
-    let outside = ["crossterm", "ratatui", "reqwest", "tokio", "axum", "hyper", "clap"];
+    let outside = [
+        "crossterm",
+        "ratatui",
+        "reqwest",
+        "tokio",
+        "axum",
+        "hyper",
+        "clap",
+    ];
     let mut graph: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
     for file in files {
         if file.file_name().is_some_and(|n| n == "tests.rs") {
@@ -67,11 +75,7 @@ fn no_module_imports_one_that_imports_it_back() {
         let mut seen = BTreeSet::new();
         while let Some((at, path)) = stack.pop() {
             for next in graph.get(&at).map(|e| &e.0).into_iter().flatten() {
-                assert!(
-                    next != start,
-                    "a cycle: {} -> {start}",
-                    path.join(" -> ")
-                );
+                assert!(next != start, "a cycle: {} -> {start}", path.join(" -> "));
                 if seen.insert(next.clone()) {
                     let mut longer = path.clone();
                     longer.push(next.clone());
@@ -89,7 +93,10 @@ fn the_arrows_that_must_not_exist_do_not() {
     let uses = |from: &str, krate: &str| graph.get(from).is_some_and(|e| e.1.contains(krate));
     // The scan sees what is there.
     assert!(imports("app", "tuner") && imports("tuner", "metrics") && uses("app", "crossterm"));
-    assert!(!imports("studio", "tuner"), "the simulator builds nothing of the tuner");
+    assert!(
+        !imports("studio", "tuner"),
+        "the simulator builds nothing of the tuner"
+    );
     assert!(!imports("tuner", "studio"));
     // The pure core: no terminal, no network, no runtime.
     for core in ["tuner", "metrics", "thresholds", "jobs"] {

@@ -974,7 +974,11 @@ impl World {
         };
         match &result {
             Ok(_) => self.apply(t, &request),
-            Err(e) if e.outcome_unknown() => self.limbo.push(request),
+            Err(e) if e.outcome_unknown() => {
+                // Landing late, it may cost one more call: the read-back's resend.
+                self.failures += 1;
+                self.limbo.push(request);
+            }
             Err(_) => {}
         }
         if result.is_err() {
