@@ -438,6 +438,88 @@ fn anomaly_threshold(value: f64, suggested: f64, help: &str) -> BlockThreshold {
     }
 }
 
+/// What getKeras answers for a block: fixed training settings around its thresholds.
+pub fn keras_config(block: &SimBlock) -> KerasResponse {
+    let min_score = block
+        .thresholds
+        .iter()
+        .find(|t| t.key == "min_score" || t.key == "min_anomaly_score")
+        .and_then(|t| t.value.as_number())
+        .unwrap_or(0.0);
+    KerasResponse {
+        success: true,
+        error: None,
+        dependencies: dependencies(block, 1077),
+        trained: true,
+        name: block.block.name.clone(),
+        kind: Some(block.block.kind.clone()),
+        script: String::new(),
+        minimum_confidence_rating: min_score,
+        selected_model_type: "float32".into(),
+        mode: "visual".into(),
+        visual_layers: vec![KerasVisualLayer {
+            kind: "dense".into(),
+            neurons: Some(20),
+            kernel_size: None,
+            dropout_rate: None,
+            enabled: Some(true),
+        }],
+        training_cycles: 30,
+        learning_rate: 0.0005,
+        batch_size: Some(32),
+        default_batch_size: 32,
+        shape: "(64,)".into(),
+        train_test_split: Some(0.2),
+        augmentation_policy_image: "none".into(),
+        transfer_learning_models: Vec::new(),
+        profile_int8: true,
+        skip_embeddings_and_memory: false,
+        show_advanced_training_settings: false,
+        show_augmentation_training_settings: false,
+        thresholds: block.thresholds.clone(),
+    }
+}
+
+/// What getAnomaly answers for a block: fixed axes and clusters around its thresholds.
+pub fn anomaly_config(block: &SimBlock) -> AnomalyConfigResponse {
+    let min_anomaly = block
+        .thresholds
+        .iter()
+        .find(|t| t.key == "min_anomaly_score")
+        .and_then(|t| t.value.as_number())
+        .unwrap_or(0.0);
+    AnomalyConfigResponse {
+        success: true,
+        error: None,
+        dependencies: dependencies(block, 1077),
+        name: block.block.name.clone(),
+        axes: (0..12)
+            .map(|ix| AnomalyAxis {
+                ix,
+                label: format!("PCA {}", ix + 1),
+                selected: true,
+                favourite: false,
+            })
+            .collect(),
+        trained: true,
+        cluster_count: Some(12),
+        selected_axes: (0..12).collect(),
+        minimum_confidence_rating: min_anomaly,
+        thresholds: block.thresholds.clone(),
+    }
+}
+
+/// The dependencies block of a learn block's configuration.
+fn dependencies(block: &SimBlock, sample_count: usize) -> DependencyData {
+    DependencyData {
+        classes: block.classes.clone(),
+        block_names: vec!["Image".into()],
+        feature_count: 64,
+        sample_count: sample_count as u64,
+        output_classes: block.classes.clone(),
+    }
+}
+
 /// The `Sample` behind test window `sample_id`.
 pub fn sample(project: u64, sample_id: u64, label: &str) -> Sample {
     Sample {
