@@ -1,7 +1,7 @@
 //! The thresholds domain: what a threshold's value may be, and the range it is searched
 //! over. The tuner's sliders, the commands and the simulator all follow these rules.
 
-use crate::api::models::BlockThreshold;
+use crate::api::models::{BlockThreshold, ThresholdValue};
 
 /// Points of a sweep across a threshold's range.
 pub const SWEEP_POINTS: usize = 101;
@@ -9,6 +9,76 @@ pub const SWEEP_POINTS: usize = 101;
 /// Keys whose values are probabilities, and so lie within 0..1.
 pub fn is_probability_key(key: &str) -> bool {
     key == "min_score" || key.starts_with("min_score_")
+}
+
+/// Why a value does not fit a threshold. The words are the simulator's refusals too, so
+/// they name no key: callers say which threshold.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InvalidValue {
+    #[error("`{given}` is not an option (options: {options})")]
+    NotAnOption { given: String, options: String },
+    #[error("expects one of its options as a string, not a number")]
+    OptionNotNumber,
+    #[error("expects text, not a number")]
+    TextNotNumber,
+    #[error("expects a number, not a string")]
+    NumberNotText,
+    #[error("`{0}` is not a number")]
+    NotANumber(String),
+    #[error("`{0}` is not a finite number")]
+    NotFinite(String),
+    #[error("{0} is outside 0..1")]
+    OutsideProbability(String),
+}
+
+/// Whether `value` fits `threshold`: its type (an option, any text, a number), finite, and
+/// within 0..1 for score keys. The one rule the commands, the tuner and the simulator apply.
+pub fn check_value(threshold: &BlockThreshold, value: &ThresholdValue) -> Result<(), InvalidValue> {
+    match (threshold.options(), value) {
+        (Some(options), ThresholdValue::Text(given)) => {
+            if options.iter().any(|o| o.value == *given) {
+                Ok(())
+            } else {
+                let names: Vec<&str> = options.iter().map(|o| o.value.as_str()).collect();
+                Err(InvalidValue::NotAnOption {
+                    given: given.clone(),
+                    options: names.join(", "),
+                })
+            }
+        }
+        (Some(_), ThresholdValue::Number(_)) => Err(InvalidValue::OptionNotNumber),
+        (None, ThresholdValue::Text(_)) if threshold.takes_text() => Ok(()),
+        (None, ThresholdValue::Number(_)) if threshold.takes_text() => {
+            Err(InvalidValue::TextNotNumber)
+        }
+        (None, ThresholdValue::Text(_)) => Err(InvalidValue::NumberNotText),
+        (None, ThresholdValue::Number(v)) if !v.is_finite() => {
+            Err(InvalidValue::NotFinite(v.to_string()))
+        }
+        (None, ThresholdValue::Number(v))
+            if is_probability_key(&threshold.key) && !(0.0..=1.0).contains(v) =>
+        {
+            Err(InvalidValue::OutsideProbability(v.to_string()))
+        }
+        (None, ThresholdValue::Number(_)) => Ok(()),
+    }
+}
+
+/// Reads typed text as a value of `threshold`, and checks it.
+pub fn parse_value(threshold: &BlockThreshold, raw: &str) -> Result<ThresholdValue, InvalidValue> {
+    let value = if threshold.takes_text() {
+        ThresholdValue::Text(raw.to_string())
+    } else {
+        let number: f64 = raw
+            .parse()
+            .map_err(|_| InvalidValue::NotANumber(raw.to_string()))?;
+        if !number.is_finite() {
+            return Err(InvalidValue::NotFinite(raw.to_string()));
+        }
+        ThresholdValue::Number(number)
+    };
+    check_value(threshold, &value)?;
+    Ok(value)
 }
 
 /// A key that is a plain word (letters, digits, `_`, `-`): safe in the runner's

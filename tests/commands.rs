@@ -303,7 +303,7 @@ async fn a_bad_thresholds_file_exits_2_before_any_call() {
         (
             "range.json",
             r#"{"thresholds": [{"blockId": 3, "key": "min_score", "value": 7}]}"#,
-            "within 0..1",
+            "7 is outside 0..1",
         ),
         (
             "unknown.json",

@@ -46,35 +46,7 @@ pub fn parse_assignment(text: &str) -> Result<Assignment, String> {
 
 /// Checks a raw value against a threshold and converts it to what the API takes.
 pub fn threshold_value(threshold: &BlockThreshold, raw: &str) -> Result<ThresholdValue, String> {
-    if let Some(options) = threshold.options() {
-        return if options.iter().any(|o| o.value == raw) {
-            Ok(ThresholdValue::Text(raw.to_string()))
-        } else {
-            Err(format!(
-                "`{raw}` is not an option of {} (options: {})",
-                threshold.key,
-                options
-                    .iter()
-                    .map(|o| o.value.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        };
-    }
-    if threshold.takes_text() {
-        // A string threshold without options: Studio's value is text, and so is ours.
-        return Ok(ThresholdValue::Text(raw.to_string()));
-    }
-    let value: f64 = raw
-        .parse()
-        .map_err(|_| format!("`{raw}` is not a number ({} takes a number)", threshold.key))?;
-    if !value.is_finite() {
-        return Err(format!("`{raw}` is not a finite number"));
-    }
-    if crate::thresholds::is_probability_key(&threshold.key) && !(0.0..=1.0).contains(&value) {
-        return Err(format!("{} must be within 0..1, got {raw}", threshold.key));
-    }
-    Ok(ThresholdValue::Number(value))
+    crate::thresholds::parse_value(threshold, raw).map_err(|e| format!("{}: {e}", threshold.key))
 }
 
 /// Validates assignments against the impulse's thresholds.
@@ -453,15 +425,7 @@ pub fn file_updates(
             problems.push(format!("{at}: no such threshold on this impulse"));
             continue;
         };
-        let typed = match (threshold.takes_text(), &u.value) {
-            (true, ThresholdValue::Number(_)) => Err(if threshold.options().is_some() {
-                "expects one of its options, not a number".to_string()
-            } else {
-                "expects text, not a number".to_string()
-            }),
-            (false, ThresholdValue::Text(_)) => Err("expects a number, not a string".to_string()),
-            _ => threshold_value(threshold, &u.value.to_string()),
-        };
+        let typed = crate::thresholds::check_value(threshold, &u.value).map(|()| u.value.clone());
         match typed {
             Ok(value) => updates.push(ThresholdUpdate::new(u.block_id, u.key.clone(), value)),
             Err(e) => problems.push(format!("{at}: {e}")),
@@ -543,7 +507,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(problems.len(), 8, "{problems:#?}");
-        assert!(problems[0].contains("within 0..1"));
+        assert!(
+            problems[0].contains("min_score: 1.5 is outside 0..1"),
+            "{}",
+            problems[0]
+        );
         assert!(problems[1].contains("finite"));
         assert!(problems[2].contains("finite"));
         assert!(problems[3].contains("not a number"));

@@ -105,11 +105,7 @@ pub fn suggestions(
                 Parameter::MinScore => None,
             };
             let scale = scale_for(t, span);
-            let objective = if wanted.applies_to(parameter) {
-                wanted
-            } else {
-                Objective::MacroF1
-            };
+            let objective = wanted.for_parameter(parameter);
             let xs: Vec<f64> = sweep::points(scale.min, scale.max, SWEEP_POINTS)
                 .into_iter()
                 .map(|x| scale.clean(x))

@@ -62,6 +62,16 @@ impl Objective {
             || parameter == Parameter::MinAnomalyScore
     }
 
+    /// This objective where it applies to `parameter`, best macro F1 elsewhere: the one
+    /// fallback the tuner, the views and `suggest` share.
+    pub fn for_parameter(self, parameter: Parameter) -> Self {
+        if self.applies_to(parameter) {
+            self
+        } else {
+            Self::MacroF1
+        }
+    }
+
     /// The objective's score of a summary: higher is better; `None` when the point is not
     /// allowed (or the figure does not exist).
     pub fn score(&self, s: &Summary) -> Option<f64> {

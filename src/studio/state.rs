@@ -404,41 +404,7 @@ fn validate_update(sim: &SimImpulse, update: &ThresholdUpdate) -> Result<(), Str
                     .join(", ")
             )
         })?;
-    match (threshold.options(), &update.value) {
-        // A string threshold without options takes any text.
-        (None, ThresholdValue::Text(_)) if threshold.takes_text() => Ok(()),
-        (None, ThresholdValue::Number(_)) if threshold.takes_text() => {
-            Err("expects text, not a number".into())
-        }
-        (Some(options), ThresholdValue::Text(v)) => {
-            if options.iter().any(|o| o.value == *v) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "`{v}` is not an option (options: {})",
-                    options
-                        .iter()
-                        .map(|o| o.value.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            }
-        }
-        (Some(_), ThresholdValue::Number(_)) => {
-            Err("expects one of its options as a string, not a number".into())
-        }
-        (None, ThresholdValue::Text(_)) => Err("expects a number, not a string".into()),
-        (None, ThresholdValue::Number(v)) => {
-            if !v.is_finite() {
-                Err("value must be a finite number".into())
-            } else if crate::thresholds::is_probability_key(&update.key) && !(0.0..=1.0).contains(v)
-            {
-                Err(format!("value {v} is outside 0..1"))
-            } else {
-                Ok(())
-            }
-        }
-    }
+    crate::thresholds::check_value(threshold, &update.value).map_err(|e| e.to_string())
 }
 
 /// getClassifyJobResult (or one page of it) for an impulse whose results are in this

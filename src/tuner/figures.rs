@@ -102,11 +102,7 @@ impl Tuner {
             .into_iter()
             .map(|x| scale.clean(x))
             .collect();
-        let objective = if self.preview.objective.applies_to(parameter) {
-            self.preview.objective
-        } else {
-            Objective::MacroF1
-        };
+        let objective = self.preview.objective.for_parameter(parameter);
         self.preview.sweep = Some(sweep::sweep(&set, &thresholds, parameter, &xs, &objective));
     }
 

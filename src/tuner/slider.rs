@@ -2,7 +2,7 @@
 
 use crate::api::models::{BlockThreshold, DropdownOption, ImpulseLearnBlock, ThresholdValue};
 pub use crate::thresholds::Scale;
-use crate::thresholds::scale_for;
+use crate::thresholds::{InvalidValue, parse_value, scale_for};
 
 /// How a slider moves.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +57,8 @@ pub struct Slider {
     /// Values this tuner sent (the last few): Studio may hold any of them, applied late
     /// or read back early, without anyone else having written.
     pub sent: Vec<ThresholdValue>,
+    /// The threshold as Studio described it: what typed values are checked against.
+    pub threshold: BlockThreshold,
 }
 
 impl Slider {
@@ -78,6 +80,7 @@ impl Slider {
             saved: threshold.value.clone(),
             suggested: threshold.suggested_value,
             sync: SyncState::Saved,
+            threshold: threshold.clone(),
             edits: 0,
             sent: Vec::new(),
         }
@@ -164,40 +167,32 @@ impl Slider {
         if text.is_empty() {
             return Err("type a value".into());
         }
-        match &self.kind {
-            SliderKind::Text => Ok(ThresholdValue::Text(text.to_string())),
+        // An option is found whatever the case it was typed in.
+        let text = match &self.kind {
             SliderKind::Options(options) => options
                 .iter()
                 .find(|o| o.value.eq_ignore_ascii_case(text))
-                .map(|o| ThresholdValue::Text(o.value.clone()))
-                .ok_or_else(|| {
-                    format!(
-                        "not an option: {}",
-                        options
-                            .iter()
-                            .map(|o| o.value.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                }),
-            SliderKind::Numeric(scale) => {
-                let v: f64 = text
-                    .parse()
-                    .map_err(|_| format!("`{text}` is not a number"))?;
-                if !v.is_finite() {
-                    return Err("the value must be a finite number".into());
-                }
-                if scale.bounded && !(scale.min..=scale.max).contains(&v) {
-                    return Err(format!(
-                        "{} takes values from {} to {}",
-                        self.key,
-                        scale.format(scale.min),
-                        scale.format(scale.max)
-                    ));
-                }
-                Ok(ThresholdValue::Number(v))
+                .map_or(text, |o| o.value.as_str()),
+            _ => text,
+        };
+        let value = parse_value(&self.threshold, text);
+        // Outside the slider's range: say the range, as the slider shows it.
+        if let SliderKind::Numeric(scale) = &self.kind
+            && scale.bounded
+            && match &value {
+                Ok(ThresholdValue::Number(v)) => !(scale.min..=scale.max).contains(v),
+                Err(e) => matches!(e, InvalidValue::OutsideProbability(_)),
+                Ok(_) => false,
             }
+        {
+            return Err(format!(
+                "{} takes values from {} to {}",
+                self.key,
+                scale.format(scale.min),
+                scale.format(scale.max)
+            ));
         }
+        value.map_err(|e| e.to_string())
     }
 
     /// Notes the displayed value as sent.

@@ -850,11 +850,11 @@ fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         }
     }
     let (min, max) = slider.scale().map_or((0.0, 1.0), |s| (s.min, s.max));
-    let objective = if tuner.preview().objective.applies_to(sweep.parameter) {
-        tuner.preview().objective.name()
-    } else {
-        crate::metrics::sweep::Objective::MacroF1.name()
-    };
+    let objective = tuner
+        .preview()
+        .objective
+        .for_parameter(sweep.parameter)
+        .name();
     let chart = Chart::new(datasets)
         .block(
             Block::bordered()
