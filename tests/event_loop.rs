@@ -136,3 +136,69 @@ async fn a_change_elsewhere_to_another_block_shows_at_the_next_call() {
         "{screen}"
     );
 }
+
+/// The main screens as the real event loop draws them from scripted keys, against the
+/// simulator over HTTP (as gitui tests its screens): the views, the loop and the client
+/// together. What differs from run to run (the port, latencies, times) is masked.
+#[tokio::test]
+async fn the_main_screens_drawn_by_the_real_loop() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let press = |code: KeyCode| Input::Terminal(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    let ctrl = |c: char| {
+        Input::Terminal(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )))
+    };
+    let screens = [
+        // Two steps up, saved, the figures read again; then quit.
+        (
+            "loop_saved_edit",
+            vec![
+                (1500, press(KeyCode::Right)),
+                (0, press(KeyCode::Right)),
+                (1500, key('q')),
+            ],
+        ),
+        // The value editor with a refused value; Ctrl-C quits from it.
+        (
+            "loop_value_editor",
+            vec![
+                (1500, key('e')),
+                (0, ctrl('u')),
+                (0, key('1')),
+                (0, key('.')),
+                (0, key('7')),
+                (0, press(KeyCode::Enter)),
+                (300, ctrl('c')),
+            ],
+        ),
+        ("loop_help", vec![(1500, key('?')), (300, ctrl('c'))]),
+    ];
+    for (name, script) in screens {
+        let studio = studio().await;
+        let c = client(&studio);
+        let loaded = app::load(&c, None, None).await.unwrap();
+        let app = App {
+            client: c,
+            project: None,
+            config: TunerConfig::default(),
+            theme: Theme::monochrome(),
+            suspend: None,
+        };
+        let mut terminal = Terminal::new(TestBackend::new(120, 36)).unwrap();
+        let outcome = app::run(app, &mut terminal, common::scripted(script), None, Some(loaded))
+            .await
+            .unwrap();
+        assert!(outcome.report.unsaved.is_empty(), "{name}: {:?}", outcome.report);
+        let screen = terminal.backend().to_string();
+        insta::with_settings!({filters => vec![
+            (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
+            // A latency's width moves the padding after it.
+            (r#"(?m)<?\d+ ms (.*?) *│"$"#, r#"N ms $1 │""#),
+            (r"\d\d:\d\d\.\d", "MM:SS.s"),
+        ]}, {
+            insta::assert_snapshot!(name, screen);
+        });
+    }
+}
