@@ -11,3 +11,8 @@ pub const MAX_FPR: f64 = 0.05;
 pub const JOB_SECONDS: f64 = 3.0;
 
 pub const DEBOUNCE: Duration = Duration::from_millis(DEBOUNCE_MS);
+/// The missed-anomaly rate the "fewest false alarms" objective may not exceed.
+pub const MAX_FNR: f64 = 0.10;
+/// How much worse (in points, 0.10 = 10 percentage points, or 0.10 of F1) a suggestion may
+/// make any headline figure before `suggest` warns and `--apply` asks for `--force`.
+pub const GUARDRAIL: f64 = 0.10;

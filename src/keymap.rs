@@ -226,14 +226,14 @@ pub const BINDINGS: &[Binding] = &[
         screens: MAIN,
         keys: &[ch('o')],
         action: Action::Optimize,
-        help: "move to the value that optimises the objective (u undoes)",
+        help: "move to the value that optimises the objective",
         footer: Some("optimise"),
     },
     Binding {
         screens: MAIN,
         keys: &[ch('O')],
         action: Action::CycleObjective,
-        help: "next objective (macro F1, accuracy, fewest missed, …)",
+        help: "next objective that applies to the threshold",
         footer: None,
     },
     Binding {

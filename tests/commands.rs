@@ -325,18 +325,70 @@ async fn a_bad_thresholds_file_exits_2_before_any_call() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A suggestion's figures from `suggest --json`: (key, objective key, current and suggested
+/// score, missed anomalies after, warnings).
+fn suggestion<'a>(json: &'a Value, key: &str) -> &'a Value {
+    json["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == key)
+        .unwrap_or_else(|| panic!("no suggestion for {key}: {json}"))
+}
+
 #[tokio::test]
-async fn suggest_prints_and_applies_the_optimum() {
+async fn suggest_defaults_to_objectives_over_the_whole_outcome() {
     let studio = studio().await;
     let (code, out, err) = run(ei_tune(&studio).args(["suggest", "--json"])).await;
     assert_eq!(code, 0, "{err}");
-    let found: Vec<Value> = serde_json::from_str(&out).unwrap();
-    assert_eq!(found.len(), 2);
-    assert_eq!(found[0]["key"], "min_score");
-    assert!(found[0]["suggested"].is_number());
-    let f1_now = found[0]["atCurrent"]["macroF1"].as_f64().unwrap();
-    let f1_best = found[0]["atSuggested"]["macroF1"].as_f64().unwrap();
-    assert!(f1_best >= f1_now, "{f1_best} < {f1_now}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let score = suggestion(&json, "min_score");
+    assert_eq!(score["objective"]["key"], "f1");
+    assert!(
+        score["objective"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("anomaly outcome")
+    );
+    let anomaly = suggestion(&json, "min_anomaly_score");
+    assert_eq!(anomaly["objective"]["key"], "anomaly-balance");
+    // Never worse on its own objective than where it is.
+    for s in json["suggestions"].as_array().unwrap() {
+        let (now, then) = (s["scoreCurrent"].as_f64(), s["scoreSuggested"].as_f64());
+        assert!(then.unwrap() >= now.unwrap(), "{s}");
+    }
+    // The anomaly threshold no longer gives up its job: most anomalies are caught.
+    let missed = anomaly["atSuggested"]["missedAnomalyRate"]
+        .as_f64()
+        .unwrap();
+    assert!(missed < 0.5, "misses {missed}");
+    // What it costs in false alarms is more than the bound: said, and in the JSON.
+    let warnings = anomaly["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with("false alarms")),
+        "{anomaly}"
+    );
+
+    // The same in words, every headline figure before and after.
+    let (code, out, err) = run(ei_tune(&studio).args(["suggest"])).await;
+    assert_eq!(code, 0, "{err}");
+    for figure in [
+        "accuracy",
+        "balanced accuracy",
+        "macro F1",
+        "uncertain",
+        "missed anomalies",
+        "false alarms",
+    ] {
+        assert!(out.contains(&format!("  {figure} ")), "{figure}: {out}");
+    }
+    assert!(
+        out.contains("because it weighs missed anomalies and false alarms alike"),
+        "{out}"
+    );
+    assert!(out.contains("warning: false alarms"), "{out}");
 
     let (code, out, err) = run(ei_tune(&studio).args([
         "suggest",
@@ -348,20 +400,71 @@ async fn suggest_prints_and_applies_the_optimum() {
     .await;
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("fewest missed anomalies, false positives ≤ 5 %"),
+        out.contains("fewest missed anomalies, false alarms ≤ 5.0 %"),
         "{out}"
     );
-
-    let (code, out, err) =
-        run(ei_tune(&studio).args(["suggest", "--objective", "accuracy", "--apply"])).await;
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("regenerated"), "{out}");
-    let calls = studio.set_threshold_calls();
-    assert_eq!(calls.len(), 1, "one call for all suggested values");
 
     let (code, _, err) = run(ei_tune(&studio).args(["--impulse", "4", "suggest"])).await;
     assert_eq!(code, 1);
     assert!(err.contains("object detection"), "{err}");
+}
+
+#[tokio::test]
+async fn suggest_apply_asks_for_force_when_a_figure_gets_much_worse() {
+    let studio = studio().await;
+    let (code, _, err) = run(ei_tune(&studio).args(["suggest", "--apply"])).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("not applied") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(err.contains("4.min_anomaly_score: false alarms"), "{err}");
+    assert!(studio.set_threshold_calls().is_empty(), "nothing sent");
+
+    let (code, out, err) = run(ei_tune(&studio).args(["suggest", "--apply", "--force"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("regenerated"), "{out}");
+    let calls = studio.set_threshold_calls();
+    assert_eq!(calls.len(), 1, "one call for all suggested values");
+    assert_eq!(calls[0].request.thresholds.len(), 2);
+}
+
+#[tokio::test]
+async fn suggest_with_costs_and_jointly() {
+    let studio = studio().await;
+    let (code, out, err) = run(ei_tune(&studio).args([
+        "suggest",
+        "--json",
+        "--joint",
+        "--cost",
+        "missed-anomaly=10,false-alarm=1,uncertain=0.2",
+    ]))
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    for s in json["suggestions"].as_array().unwrap() {
+        assert_eq!(s["objective"]["key"], "cost", "{s}");
+        let (now, then) = (
+            s["atCurrent"]["costPerWindow"].as_f64().unwrap(),
+            s["atSuggested"]["costPerWindow"].as_f64().unwrap(),
+        );
+        assert!(then <= now, "{s}");
+    }
+    let joint = &json["joint"];
+    assert_eq!(joint["method"], "grid 101 × 101");
+    let (alone, together) = (
+        joint["scoreOneAtATime"].as_f64().unwrap(),
+        joint["scoreSuggested"].as_f64().unwrap(),
+    );
+    assert!(
+        together >= alone,
+        "tuned together is at least as good: {joint}"
+    );
+    assert_eq!(joint["values"].as_array().unwrap().len(), 2);
+
+    let (code, _, err) = run(ei_tune(&studio).args(["suggest", "--cost", "missed=3"])).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown cost `missed`"), "{err}");
 }
 
 #[tokio::test]

@@ -143,7 +143,8 @@ async fn a_change_elsewhere_to_another_block_shows_at_the_next_call() {
 #[tokio::test]
 async fn the_main_screens_drawn_by_the_real_loop() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    let press = |code: KeyCode| Input::Terminal(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    let press =
+        |code: KeyCode| Input::Terminal(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
     let ctrl = |c: char| {
         Input::Terminal(Event::Key(KeyEvent::new(
             KeyCode::Char(c),
@@ -187,10 +188,20 @@ async fn the_main_screens_drawn_by_the_real_loop() {
             suspend: None,
         };
         let mut terminal = Terminal::new(TestBackend::new(120, 36)).unwrap();
-        let outcome = app::run(app, &mut terminal, common::scripted(script), None, Some(loaded))
-            .await
-            .unwrap();
-        assert!(outcome.report.unsaved.is_empty(), "{name}: {:?}", outcome.report);
+        let outcome = app::run(
+            app,
+            &mut terminal,
+            common::scripted(script),
+            None,
+            Some(loaded),
+        )
+        .await
+        .unwrap();
+        assert!(
+            outcome.report.unsaved.is_empty(),
+            "{name}: {:?}",
+            outcome.report
+        );
         let screen = terminal.backend().to_string();
         insta::with_settings!({filters => vec![
             (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),

@@ -94,11 +94,13 @@ async fn the_commands_work_on_varied_answers() {
     // Without suggestedValue the search spans the scores: the same answer as with it.
     let (code, out, err) = run(ei_tune(&studio).args(["suggest", "--json"])).await;
     assert_eq!(code, 0, "{err}");
-    let varied_found: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let varied: Value = serde_json::from_str(&out).unwrap();
+    let varied_found = varied["suggestions"].as_array().unwrap().clone();
     let plain = common::studio().await;
     run(ei_tune(&plain).args(["set", "3.min_score=0.7"])).await;
     let (_, out, _) = run(ei_tune(&plain).args(["suggest", "--json"])).await;
-    let plain_found: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let plain: Value = serde_json::from_str(&out).unwrap();
+    let plain_found = plain["suggestions"].as_array().unwrap().clone();
     for (v, p) in varied_found.iter().zip(&plain_found) {
         assert_eq!(v["suggested"], p["suggested"], "{v} vs {p}");
     }

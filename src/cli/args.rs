@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::api::client::DEFAULT_HOST;
+use crate::metrics::objective::{Bounds, Costs, Objective};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,9 +38,16 @@ pub struct TuiArgs {
     /// Quiet time after the last edit before values are sent, in milliseconds [default: 300]
     #[arg(long, value_name = "MS")]
     pub debounce_ms: Option<u64>,
-    /// Highest false-positive rate for the "fewest missed anomalies" objective [default: 0.05]
+    /// Highest false-alarm rate for the "fewest missed anomalies" objective [default: 0.05]
     #[arg(long, value_name = "RATE")]
     pub max_fpr: Option<f64>,
+    /// Highest missed-anomaly rate for the "fewest false alarms" objective [default: 0.10]
+    #[arg(long, value_name = "RATE")]
+    pub max_fnr: Option<f64>,
+    /// What each mistake costs: the default objective becomes the lowest expected cost per
+    /// window, and the figures show it (e.g. missed-anomaly=10,false-alarm=1,uncertain=0.2)
+    #[arg(long, value_name = "COSTS", value_parser = parse_costs)]
+    pub cost: Option<Costs>,
     /// On exit, print the time from each key press to its finished frame (p50, p99)
     #[arg(long)]
     pub stats: bool,
@@ -50,8 +58,18 @@ impl TuiArgs {
         TuiArgs {
             debounce_ms: self.debounce_ms.or(outer.debounce_ms),
             max_fpr: self.max_fpr.or(outer.max_fpr),
+            max_fnr: self.max_fnr.or(outer.max_fnr),
+            cost: self.cost.or(outer.cost),
             stats: self.stats || outer.stats,
         }
+    }
+
+    /// The bounds of the constrained objectives, checked.
+    pub fn bounds(&self) -> Result<Bounds, String> {
+        bounds(
+            self.max_fpr.unwrap_or(crate::defaults::MAX_FPR),
+            self.max_fnr.unwrap_or(crate::defaults::MAX_FNR),
+        )
     }
 
     pub fn debounce(&self) -> std::time::Duration {
@@ -230,18 +248,31 @@ pub enum Command {
     Suggest {
         #[command(flatten)]
         connection: ConnectionArgs,
-        /// What to optimise
-        #[arg(long, value_enum, default_value = "f1")]
-        objective: ObjectiveArg,
-        /// Highest false-positive rate for --objective fewest-missed, 0..1
+        /// What to optimise [default: per threshold, see README]
+        #[arg(long, value_enum)]
+        objective: Option<ObjectiveArg>,
+        /// Highest false-alarm rate for --objective fewest-missed, 0..1
         #[arg(long, default_value_t = crate::defaults::MAX_FPR, value_name = "RATE")]
         max_fpr: f64,
+        /// Highest missed-anomaly rate for --objective fewest-false-alarms, 0..1
+        #[arg(long, default_value_t = crate::defaults::MAX_FNR, value_name = "RATE")]
+        max_fnr: f64,
+        /// What each mistake costs (missed-anomaly, false-alarm, uncertain, misclassified;
+        /// 1 each unless given): the objective becomes the lowest expected cost per window
+        #[arg(long, value_name = "COSTS", value_parser = parse_costs)]
+        cost: Option<Costs>,
+        /// Tune every numeric threshold together, and say what that gains
+        #[arg(long)]
+        joint: bool,
         /// Print as JSON
         #[arg(long)]
         json: bool,
-        /// Set the suggested values, in one call
+        /// Set the suggested values (the joint ones with --joint), in one call
         #[arg(long)]
         apply: bool,
+        /// Apply even when a headline figure gets more than 10 points worse
+        #[arg(long, requires = "apply")]
+        force: bool,
     },
     /// Print the model testing summary: accuracy, per class, confusion matrix
     Results {
@@ -260,15 +291,52 @@ pub enum Command {
     },
 }
 
-/// The objectives of `suggest` and of the tuner's `o`.
+/// The objectives of `suggest` (docs/objectives.md defines each).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ObjectiveArg {
-    /// Best macro F1 (for anomaly-only impulses, the F1 of catching anomalies)
+    /// Best macro F1 over every outcome (each class, and anomaly), uncertain counted wrong
     F1,
+    /// Best mean recall over every expected outcome
+    BalancedAccuracy,
     /// Best accuracy
     Accuracy,
-    /// Fewest missed anomalies with false positives at most --max-fpr (anomaly thresholds)
+    /// Missed anomalies and false alarms weighed alike (anomaly thresholds)
+    AnomalyBalance,
+    /// Fewest missed anomalies with false alarms at most --max-fpr (anomaly thresholds)
     FewestMissed,
+    /// Fewest false alarms with missed anomalies at most --max-fnr (anomaly thresholds)
+    FewestFalseAlarms,
+}
+
+impl ObjectiveArg {
+    pub fn objective(self, bounds: Bounds) -> Objective {
+        match self {
+            Self::F1 => Objective::MacroF1,
+            Self::BalancedAccuracy => Objective::BalancedAccuracy,
+            Self::Accuracy => Objective::Accuracy,
+            Self::AnomalyBalance => Objective::AnomalyBalance,
+            Self::FewestMissed => Objective::FewestMissed {
+                max_fpr: bounds.max_fpr,
+            },
+            Self::FewestFalseAlarms => Objective::FewestFalseAlarms {
+                max_fnr: bounds.max_fnr,
+            },
+        }
+    }
+}
+
+fn parse_costs(text: &str) -> Result<Costs, String> {
+    Costs::parse(text)
+}
+
+/// The bounds of the constrained objectives, each a rate from 0 to 1.
+pub fn bounds(max_fpr: f64, max_fnr: f64) -> Result<Bounds, String> {
+    for (flag, rate) in [("--max-fpr", max_fpr), ("--max-fnr", max_fnr)] {
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(format!("{flag} takes a rate from 0 to 1"));
+        }
+    }
+    Ok(Bounds { max_fpr, max_fnr })
 }
 
 #[derive(Debug, Clone, Args)]

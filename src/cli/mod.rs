@@ -27,7 +27,7 @@ pub use set::{
     Assignment, SetOptions, ThresholdsFile, build_updates, describe_set, file_updates,
     parse_assignment, read_thresholds_file, set, threshold_value,
 };
-pub use suggest::{Figures, Suggestion, objective, suggest, suggestions};
+pub use suggest::{SuggestOptions, suggest};
 pub use tune::{demo, latency_summary, tune};
 
 fn init_log(path: Option<&std::path::Path>) -> Result<(), CommandError> {
@@ -95,12 +95,28 @@ pub async fn run(cli: Cli) -> Result<String, CommandError> {
             connection,
             objective,
             max_fpr,
+            max_fnr,
+            cost,
+            joint,
             json,
             apply,
+            force,
         } => {
             let args = connection.or(&cli.connection);
             init_log(args.log_file.as_deref())?;
-            suggest::suggest(&args, objective, max_fpr, json, apply).await
+            let bounds = args::bounds(max_fpr, max_fnr).map_err(CommandError::usage)?;
+            let options = suggest::SuggestOptions {
+                request: crate::metrics::suggest::Request {
+                    objective: objective.map(|o| o.objective(bounds)),
+                    costs: cost,
+                    bounds,
+                },
+                joint,
+                json,
+                apply,
+                force,
+            };
+            suggest::suggest(&args, &options).await
         }
         Command::Regenerate { connection, wait } => {
             let args = connection.or(&cli.connection);

@@ -1,143 +1,30 @@
-//! `ei-tune suggest`: per threshold, the value that optimises an objective on the test
-//! results, with the figures before and after.
+//! `ei-tune suggest`: per threshold (or all together), the value that optimises an
+//! objective on the test results, every headline figure before and after, and a warning
+//! where one gets much worse.
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
 use serde_json::json;
 
 use super::*;
-use crate::api::BlockThresholds;
 use crate::api::models::*;
-use crate::metrics::sweep::{self, Objective, Parameter};
-use crate::metrics::{Summary, Thresholds};
+use crate::metrics::suggest::{Figures, HEADLINES, Joint, Request, Suggestion, joint, suggestions};
 use crate::preview::{PreviewError, load_test_set};
-use crate::thresholds::{SWEEP_POINTS, scale_for};
 
-/// One threshold's suggestion.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Suggestion {
-    pub block_id: u64,
-    pub key: String,
-    pub objective: String,
-    pub current: f64,
-    pub suggested: Option<f64>,
-    pub at_current: Figures,
-    pub at_suggested: Option<Figures>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Figures {
-    pub accuracy: Option<f64>,
-    pub macro_f1: Option<f64>,
-    pub uncertain_rate: Option<f64>,
-    pub false_positive_rate: Option<f64>,
-    pub false_negative_rate: Option<f64>,
-}
-
-impl Figures {
-    fn of(s: &Summary) -> Self {
-        Self {
-            accuracy: s.accuracy(),
-            macro_f1: s.macro_scores().map(|m| m.2),
-            uncertain_rate: s.macro_scores().and_then(|_| s.uncertain_rate()),
-            false_positive_rate: s.false_positive_rate(),
-            false_negative_rate: s.false_negative_rate(),
-        }
-    }
-
-    fn describe(&self) -> String {
-        let p = |v: Option<f64>| v.map(|v| format!("{:.1} %", v * 100.0));
-        let mut parts = Vec::new();
-        if let Some(a) = p(self.accuracy) {
-            parts.push(format!("accuracy {a}"));
-        }
-        if let Some(f) = self.macro_f1 {
-            parts.push(format!("F1 {f:.3}"));
-        }
-        if let Some(u) = p(self.uncertain_rate) {
-            parts.push(format!("uncertain {u}"));
-        }
-        if let Some(f) = p(self.false_positive_rate) {
-            parts.push(format!("FP {f}"));
-        }
-        if let Some(f) = p(self.false_negative_rate) {
-            parts.push(format!("FN {f}"));
-        }
-        parts.join(", ")
-    }
-}
-
-pub fn objective(arg: ObjectiveArg, max_fpr: f64) -> Objective {
-    match arg {
-        ObjectiveArg::F1 => Objective::MacroF1,
-        ObjectiveArg::Accuracy => Objective::Accuracy,
-        ObjectiveArg::FewestMissed => Objective::FewestMissedAnomalies { max_fpr },
-    }
-}
-
-/// For every numeric threshold that moves the metrics, the value that optimises the
-/// objective with the others at their current values.
-pub fn suggestions(
-    set: &crate::metrics::TestSet,
-    blocks: &[BlockThresholds],
-    wanted: Objective,
-) -> Vec<Suggestion> {
-    let current = Thresholds::from_blocks(blocks.iter().flat_map(|b| {
-        b.thresholds
-            .iter()
-            .map(|t| (b.block.kind.as_str(), t.key.as_str(), &t.value))
-    }));
-    let at_current = set.evaluate(&current);
-    let mut out = Vec::new();
-    for b in blocks {
-        for t in &b.thresholds {
-            let (Some(parameter), ThresholdValue::Number(value)) =
-                (Parameter::of_key(b.block.kind.as_str(), &t.key), &t.value)
-            else {
-                continue;
-            };
-            // The whole span of the scores is searched, whatever Studio suggests.
-            let span = match parameter {
-                Parameter::MinAnomalyScore => set.anomaly_span(),
-                Parameter::MinScore => None,
-            };
-            let scale = scale_for(t, span);
-            let objective = wanted.for_parameter(parameter);
-            let xs: Vec<f64> = sweep::points(scale.min, scale.max, SWEEP_POINTS)
-                .into_iter()
-                .map(|x| scale.clean(x))
-                .collect();
-            let swept = sweep::sweep(set, &current, parameter, &xs, &objective);
-            out.push(Suggestion {
-                block_id: b.block.id,
-                key: t.key.clone(),
-                objective: objective.name(),
-                current: *value,
-                suggested: swept.optimum,
-                at_current: Figures::of(&at_current),
-                at_suggested: swept
-                    .optimum
-                    .map(|x| Figures::of(&set.evaluate(&parameter.set(&current, x)))),
-            });
-        }
-    }
-    out
+#[derive(Debug, Clone)]
+pub struct SuggestOptions {
+    pub request: Request,
+    pub joint: bool,
+    pub json: bool,
+    pub apply: bool,
+    pub force: bool,
 }
 
 /// `ei-tune suggest`.
 pub async fn suggest(
     args: &ConnectionArgs,
-    objective_arg: ObjectiveArg,
-    max_fpr: f64,
-    as_json: bool,
-    apply: bool,
+    options: &SuggestOptions,
 ) -> Result<String, CommandError> {
-    if !(0.0..=1.0).contains(&max_fpr) {
-        return Err(CommandError::usage("--max-fpr takes a rate from 0 to 1"));
-    }
     let t = target(args).await?;
     let blocks = t.thresholds().await?;
     let set = load_test_set(&t.client, t.project, &t.impulse, |_, _| {})
@@ -146,67 +33,198 @@ pub async fn suggest(
             PreviewError::Api(e) => CommandError::from(e),
             PreviewError::Unavailable(why) => CommandError::failed(why),
         })?;
-    let found = suggestions(&set, &blocks, objective(objective_arg, max_fpr));
-    let mut out = if as_json {
-        serde_json::to_string_pretty(&found).unwrap_or_default() + "\n"
+    let found = suggestions(&set, &blocks, &options.request);
+    let together = if options.joint {
+        joint(&set, &blocks, &options.request)
     } else {
-        let mut out = format!(
-            "Impulse {} ({})\n",
-            t.impulse.id,
-            crate::text::clean(&t.impulse.name)
+        None
+    };
+    let mut out = if options.json {
+        String::new()
+    } else {
+        describe(&t.impulse, &found, together.as_ref())
+    };
+    let json = |applied: Option<&SetImpulseThresholdsResponse>| {
+        serde_json::to_string_pretty(&json!({
+            "suggestions": found,
+            "joint": together,
+            "applied": applied,
+        }))
+        .unwrap_or_default()
+            + "\n"
+    };
+    if !options.apply {
+        return Ok(if options.json { json(None) } else { out });
+    }
+    let (updates, warnings) = to_apply(&found, together.as_ref());
+    if updates.is_empty() {
+        out.push_str("Nothing to apply: every threshold is at its suggested value.\n");
+        return Ok(if options.json { json(None) } else { out });
+    }
+    if !warnings.is_empty() && !options.force {
+        return Err(CommandError::failed(format!(
+            "not applied: {}; pass --force to apply anyway",
+            warnings.join("; ")
+        )));
+    }
+    let request = SetImpulseThresholdsRequest::without_jobs(updates);
+    let response = t
+        .client
+        .set_thresholds(t.project, t.impulse.id, &request)
+        .await?;
+    if options.json {
+        return Ok(json(Some(&response)));
+    }
+    out.push_str(&describe_set(&t.impulse, &request, &response));
+    Ok(out)
+}
+
+/// What `--apply` sends (the joint values when tuned together), and the warnings of what
+/// it sends.
+fn to_apply(found: &[Suggestion], together: Option<&Joint>) -> (Vec<ThresholdUpdate>, Vec<String>) {
+    let number = |block: u64, key: &str, v: f64| {
+        ThresholdUpdate::new(block, key.to_string(), ThresholdValue::Number(v))
+    };
+    match together {
+        Some(j) => (
+            j.values
+                .iter()
+                .filter(|v| v.suggested != v.current)
+                .map(|v| number(v.block_id, &v.key, v.suggested))
+                .collect(),
+            j.warnings.clone(),
+        ),
+        None => {
+            let changing: Vec<&Suggestion> = found.iter().filter(|s| s.changes()).collect();
+            let updates = changing
+                .iter()
+                .filter_map(|s| Some(number(s.block_id, &s.key, s.suggested?)))
+                .collect();
+            let warnings = changing
+                .iter()
+                .flat_map(|s| {
+                    s.warnings
+                        .iter()
+                        .map(move |w| format!("{}.{}: {w}", s.block_id, s.key))
+                })
+                .collect();
+            (updates, warnings)
+        }
+    }
+}
+
+fn describe(impulse: &Impulse, found: &[Suggestion], together: Option<&Joint>) -> String {
+    let mut out = format!(
+        "Impulse {} ({})\n",
+        impulse.id,
+        crate::text::clean(&impulse.name)
+    );
+    for s in found {
+        let _ = writeln!(
+            out,
+            "\n{}.{}: objective {}, because {}",
+            s.block_id,
+            crate::text::clean(&s.key),
+            s.objective.name,
+            s.objective.why
         );
-        for s in &found {
-            let _ = writeln!(
-                out,
-                "{}.{} ({})",
-                s.block_id,
-                crate::text::clean(&s.key),
-                s.objective
-            );
-            let _ = writeln!(
-                out,
-                "  now        {:<10} {}",
-                s.current,
-                s.at_current.describe()
-            );
-            match (&s.suggested, &s.at_suggested) {
-                (Some(v), Some(f)) => {
-                    let _ = writeln!(out, "  suggested  {v:<10} {}", f.describe());
-                }
-                _ => {
-                    let _ = writeln!(out, "  suggested  none: no value meets the objective");
-                }
+        let objective = &s.objective.objective;
+        let shown = |score: Option<f64>| score.map_or("–".into(), |v| objective.shown(v));
+        match (s.suggested, &s.at_suggested) {
+            (Some(v), Some(after)) if s.changes() => {
+                let _ = writeln!(
+                    out,
+                    "  {} → {}: {} → {}",
+                    s.current,
+                    v,
+                    shown(s.score_current),
+                    shown(s.score_suggested)
+                );
+                table(&mut out, &s.at_current, after);
+            }
+            (Some(_), _) => {
+                let _ = writeln!(
+                    out,
+                    "  {} is already the best value ({})",
+                    s.current,
+                    shown(s.score_current)
+                );
+            }
+            _ => {
+                let _ = writeln!(out, "  no value meets the objective; {} stays", s.current);
             }
         }
-        out
-    };
-    if apply {
-        let updates: Vec<ThresholdUpdate> = found
-            .iter()
-            .filter_map(|s| {
-                s.suggested.filter(|v| *v != s.current).map(|v| {
-                    ThresholdUpdate::new(s.block_id, s.key.clone(), ThresholdValue::Number(v))
-                })
-            })
-            .collect();
-        if updates.is_empty() {
-            out.push_str("Nothing to apply: every threshold is at its suggested value.\n");
-            return Ok(out);
-        }
-        let request = SetImpulseThresholdsRequest::without_jobs(updates);
-        let response = t
-            .client
-            .set_thresholds(t.project, t.impulse.id, &request)
-            .await?;
-        if as_json {
-            return Ok(serde_json::to_string_pretty(&json!({
-                "suggestions": found,
-                "applied": response,
-            }))
-            .unwrap_or_default()
-                + "\n");
-        }
-        out.push_str(&describe_set(&t.impulse, &request, &response));
+        warn(&mut out, &s.warnings);
     }
-    Ok(out)
+    if let Some(j) = together {
+        let objective = &j.objective.objective;
+        let shown = |score: Option<f64>| score.map_or("–".into(), |v| objective.shown(v));
+        let _ = writeln!(
+            out,
+            "\nAll together ({}): objective {}, because {}",
+            j.method, j.objective.name, j.objective.why
+        );
+        for v in &j.values {
+            let _ = writeln!(
+                out,
+                "  {}.{}: {} → {}",
+                v.block_id,
+                crate::text::clean(&v.key),
+                v.current,
+                v.suggested
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  now {}; each alone, then together {}; tuned together {}",
+            shown(j.score_current),
+            shown(j.score_one_at_a_time),
+            shown(j.score_suggested)
+        );
+        table(&mut out, &j.at_current, &j.at_suggested);
+        warn(&mut out, &j.warnings);
+    }
+    out
+}
+
+/// Every headline figure, before and after, with the difference.
+fn table(out: &mut String, before: &Figures, after: &Figures) {
+    let _ = writeln!(
+        out,
+        "  {:<18} {:>9} {:>9} {:>8}",
+        "", "now", "suggested", "Δ"
+    );
+    for h in HEADLINES {
+        let (Some(b), Some(a)) = ((h.get)(before), (h.get)(after)) else {
+            continue;
+        };
+        let (b_text, a_text, d_text) = if h.percent {
+            (
+                format!("{:.1} %", b * 100.0),
+                format!("{:.1} %", a * 100.0),
+                format!("{:+.1}", (a - b) * 100.0),
+            )
+        } else {
+            (
+                format!("{b:.3}"),
+                format!("{a:.3}"),
+                format!("{:+.3}", a - b),
+            )
+        };
+        let _ = writeln!(out, "  {:<18} {b_text:>9} {a_text:>9} {d_text:>8}", h.name);
+    }
+    if let (Some(b), Some(a)) = (before.cost_per_window, after.cost_per_window) {
+        let _ = writeln!(
+            out,
+            "  {:<18} {b:>9.3} {a:>9.3} {:>+8.3}",
+            "cost per window",
+            a - b
+        );
+    }
+}
+
+fn warn(out: &mut String, warnings: &[String]) {
+    for w in warnings {
+        let _ = writeln!(out, "  warning: {w}");
+    }
 }

@@ -52,13 +52,10 @@ async fn run_tui(
             "the tuner needs a terminal; for scripts use list, set and results",
         ));
     }
-    let max_fpr = tui.max_fpr.unwrap_or(crate::defaults::MAX_FPR);
-    if !(0.0..=1.0).contains(&max_fpr) {
-        return Err(CommandError::usage("--max-fpr takes a rate from 0 to 1"));
-    }
     let config = TunerConfig {
         debounce: tui.debounce(),
-        max_fpr,
+        bounds: tui.bounds().map_err(CommandError::usage)?,
+        costs: tui.cost,
         ..TunerConfig::default()
     };
     let app = App {

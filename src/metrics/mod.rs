@@ -14,7 +14,9 @@
 //! - A window is good when the prediction equals its expected label; `uncertain` is never
 //!   good.
 
+pub mod objective;
 pub mod results;
+pub mod suggest;
 pub mod sweep;
 
 use std::collections::BTreeMap;
@@ -432,6 +434,45 @@ impl Summary {
             sum(&|c| self.recall(c)),
             sum(&|c| self.f1(c)),
         ))
+    }
+
+    /// Mean F1 over every outcome the confusion matrix shows: each label expected or
+    /// predicted at least once (the classes, `anomaly`, `no anomaly`). An uncertain window
+    /// is a miss of its expected label and a prediction of none.
+    pub fn outcome_macro_f1(&self) -> Option<f64> {
+        let columns = self.label_count + 1;
+        let shown: Vec<usize> = (0..self.label_count)
+            .filter(|&l| {
+                self.row(l).iter().sum::<u32>() > 0
+                    || (0..self.label_count).any(|r| self.confusion[r * columns + l] > 0)
+            })
+            .collect();
+        (!shown.is_empty())
+            .then(|| shown.iter().map(|&l| self.f1(l)).sum::<f64>() / shown.len() as f64)
+    }
+
+    /// The expected cost of a window's outcome: a missed anomaly, a false alarm, an
+    /// uncertain or a misclassified normal window each cost what `costs` says; a right
+    /// answer costs nothing.
+    pub fn cost_per_window(&self, costs: &objective::Costs) -> Option<f64> {
+        let anomaly = self.anomaly_label.map(usize::from);
+        let mut total = 0.0;
+        for expected in 0..self.label_count {
+            for (column, &count) in self.row(expected).iter().enumerate() {
+                let predicted = (column < self.label_count).then_some(column);
+                let cost = match (Some(expected) == anomaly, predicted) {
+                    (true, p) if p == anomaly => 0.0,
+                    (true, _) => costs.missed_anomaly,
+                    (false, p) if p == Some(expected) => 0.0,
+                    (false, None) => costs.uncertain,
+                    (false, p) if p == anomaly => costs.false_alarm,
+                    (false, _) => costs.misclassified,
+                };
+                total += cost * f64::from(count);
+            }
+        }
+        let windows = self.window_count();
+        (windows > 0).then(|| total / f64::from(windows))
     }
 
     /// The figures a server reported, read back into a summary over `set`'s labels (so that

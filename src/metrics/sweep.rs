@@ -1,6 +1,7 @@
 //! Metrics across a threshold's range, and the value that optimises an objective.
 
-use super::{Summary, TestSet, Thresholds};
+pub use super::objective::Objective;
+use super::{TestSet, Thresholds};
 
 /// Which threshold a sweep varies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +20,13 @@ impl Parameter {
         }
     }
 
+    pub fn get(self, thresholds: &Thresholds) -> f64 {
+        match self {
+            Self::MinScore => thresholds.min_score,
+            Self::MinAnomalyScore => thresholds.min_anomaly_score,
+        }
+    }
+
     pub fn set(self, thresholds: &Thresholds, value: f64) -> Thresholds {
         let mut t = *thresholds;
         match self {
@@ -26,84 +34,6 @@ impl Parameter {
             Self::MinAnomalyScore => t.min_anomaly_score = value,
         }
         t
-    }
-}
-
-/// What "best" means.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Objective {
-    /// Highest macro F1 over the classifier's classes (F1 of catching anomalies when there
-    /// is no classifier).
-    MacroF1,
-    Accuracy,
-    /// Lowest false-negative rate with the false-positive rate at most `max_fpr`.
-    FewestMissedAnomalies {
-        max_fpr: f64,
-    },
-}
-
-impl Objective {
-    pub fn name(&self) -> String {
-        match self {
-            Self::MacroF1 => "best macro F1".into(),
-            Self::Accuracy => "best accuracy".into(),
-            Self::FewestMissedAnomalies { max_fpr } => {
-                format!(
-                    "fewest missed anomalies, false positives ≤ {:.0} %",
-                    max_fpr * 100.0
-                )
-            }
-        }
-    }
-
-    /// Whether it means anything for this parameter.
-    pub fn applies_to(&self, parameter: Parameter) -> bool {
-        !matches!(self, Self::FewestMissedAnomalies { .. })
-            || parameter == Parameter::MinAnomalyScore
-    }
-
-    /// This objective where it applies to `parameter`, best macro F1 elsewhere: the one
-    /// fallback the tuner, the views and `suggest` share.
-    pub fn for_parameter(self, parameter: Parameter) -> Self {
-        if self.applies_to(parameter) {
-            self
-        } else {
-            Self::MacroF1
-        }
-    }
-
-    /// The objective's score of a summary: higher is better; `None` when the point is not
-    /// allowed (or the figure does not exist).
-    pub fn score(&self, s: &Summary) -> Option<f64> {
-        match self {
-            Self::MacroF1 => s
-                .macro_scores()
-                .map(|(_, _, f1)| f1)
-                .or_else(|| s.anomaly_f1()),
-            Self::Accuracy => s.accuracy(),
-            Self::FewestMissedAnomalies { max_fpr } => {
-                let fpr = s.false_positive_rate()?;
-                let fnr = s.false_negative_rate()?;
-                (fpr <= *max_fpr + 1e-12).then_some(-fnr)
-            }
-        }
-    }
-
-    /// The next objective that applies to `parameter`.
-    pub fn next(&self, parameter: Parameter, max_fpr: f64) -> Self {
-        let order = [
-            Self::MacroF1,
-            Self::Accuracy,
-            Self::FewestMissedAnomalies { max_fpr },
-        ];
-        let i = order
-            .iter()
-            .position(|o| std::mem::discriminant(o) == std::mem::discriminant(self))
-            .unwrap_or(0);
-        (1..=order.len())
-            .map(|k| order[(i + k) % order.len()])
-            .find(|o| o.applies_to(parameter))
-            .unwrap_or(Self::MacroF1)
     }
 }
 
@@ -117,10 +47,14 @@ pub struct Series {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sweep {
     pub parameter: Parameter,
+    /// What the optimum is best at.
+    pub objective: Objective,
     pub xs: Vec<f64>,
     pub series: Vec<Series>,
-    /// The best point for the objective, and its score.
+    /// The best point for the objective (the first of equals), and its score; `None` when
+    /// no point meets the objective's bound.
     pub optimum: Option<f64>,
+    pub best_score: Option<f64>,
 }
 
 /// Metrics at each of `xs` for `parameter`, the other thresholds as in `base`.
@@ -147,13 +81,7 @@ pub fn sweep(
     for &x in xs {
         let s = decided.evaluate(&parameter.set(base, x));
         let figures = match parameter {
-            Parameter::MinScore => [
-                s.accuracy(),
-                s.macro_scores()
-                    .map(|(_, _, f1)| f1)
-                    .or_else(|| s.anomaly_f1()),
-                s.uncertain_rate(),
-            ],
+            Parameter::MinScore => [s.accuracy(), s.outcome_macro_f1(), s.uncertain_rate()],
             Parameter::MinAnomalyScore => [
                 s.accuracy(),
                 s.false_positive_rate(),
@@ -171,9 +99,24 @@ pub fn sweep(
     }
     Sweep {
         parameter,
+        objective: *objective,
         xs: xs.to_vec(),
         series,
         optimum: best.map(|(x, _)| x),
+        best_score: best.map(|(_, score)| score),
+    }
+}
+
+impl Sweep {
+    /// Where to move from `current`, whose score is `current_score`: to the optimum only
+    /// when it does strictly better; a sweep never suggests moving for nothing.
+    pub fn move_from(&self, current: f64, current_score: Option<f64>) -> Option<f64> {
+        match (self.optimum.zip(self.best_score), current_score) {
+            (Some((x, best)), Some(now)) if best > now + 1e-12 => Some(x),
+            (_, Some(_)) => Some(current),
+            (Some((x, _)), None) => Some(x),
+            (None, None) => None,
+        }
     }
 }
 
@@ -222,7 +165,7 @@ mod tests {
             &base(),
             Parameter::MinAnomalyScore,
             &xs,
-            &Objective::FewestMissedAnomalies { max_fpr: 0.05 },
+            &Objective::FewestMissed { max_fpr: 0.05 },
         );
         assert_eq!(s.optimum, Some(0.5));
         assert_eq!(s.series[1].values, vec![Some(0.25), Some(0.0), Some(0.0)]);
@@ -232,7 +175,7 @@ mod tests {
             &base(),
             Parameter::MinAnomalyScore,
             &xs,
-            &Objective::FewestMissedAnomalies { max_fpr: 0.3 },
+            &Objective::FewestMissed { max_fpr: 0.3 },
         );
         assert_eq!(loose.optimum, Some(0.3));
         let none = sweep(
@@ -240,7 +183,7 @@ mod tests {
             &base(),
             Parameter::MinAnomalyScore,
             &[0.0],
-            &Objective::FewestMissedAnomalies { max_fpr: 0.0 },
+            &Objective::FewestMissed { max_fpr: 0.0 },
         );
         assert_eq!(
             none.optimum, None,
@@ -290,17 +233,14 @@ mod tests {
     }
 
     #[test]
-    fn objectives_cycle_over_what_applies() {
-        let o = Objective::MacroF1;
-        assert_eq!(o.next(Parameter::MinScore, 0.05), Objective::Accuracy);
-        assert_eq!(
-            Objective::Accuracy.next(Parameter::MinScore, 0.05),
-            Objective::MacroF1
-        );
-        assert_eq!(
-            Objective::Accuracy.next(Parameter::MinAnomalyScore, 0.05),
-            Objective::FewestMissedAnomalies { max_fpr: 0.05 }
-        );
+    fn the_current_value_wins_ties_and_moves_only_for_better() {
+        let xs = [0.3, 0.5, 0.7];
+        let objective = Objective::FewestMissed { max_fpr: 0.3 };
+        let s = sweep(&set(), &base(), Parameter::MinAnomalyScore, &xs, &objective);
+        // 0.3 misses nothing (FNR 0) against 0.5 at FNR 1/2: worth moving.
+        assert_eq!(s.move_from(0.5, Some(-0.5)), Some(0.3));
+        // Already as good as the best: stay.
+        assert_eq!(s.move_from(0.31, Some(0.0)), Some(0.31));
         assert_eq!(points(0.0, 1.0, 101).len(), 101);
     }
 }

@@ -2,6 +2,7 @@
 //! one, computed from the per-window results, and only when what they depend on changed.
 
 use super::*;
+use crate::metrics::objective::Objective;
 use crate::metrics::sweep::{self, Parameter};
 
 impl Tuner {
@@ -88,12 +89,8 @@ impl Tuner {
             return;
         };
         let others = parameter.set(&thresholds, 0.0);
-        let key = (
-            others,
-            self.selected,
-            self.preview.objective,
-            (scale.min, scale.max),
-        );
+        let objective = self.objective_for(parameter);
+        let key = (others, self.selected, objective, (scale.min, scale.max));
         if self.preview.swept_for == Some(key) {
             return;
         }
@@ -102,7 +99,6 @@ impl Tuner {
             .into_iter()
             .map(|x| scale.clean(x))
             .collect();
-        let objective = self.preview.objective.for_parameter(parameter);
         self.preview.sweep = Some(sweep::sweep(&set, &thresholds, parameter, &xs, &objective));
     }
 
@@ -122,7 +118,25 @@ impl Tuner {
     /// Moves the focused threshold to the sweep's optimum: an ordinary edit.
     pub(super) fn optimize(&mut self, now: Instant) {
         let target = match (&self.preview.source, &self.preview.sweep) {
-            (PreviewSource::Ready(_), Some(sweep)) => sweep.optimum,
+            (PreviewSource::Ready(_), Some(sweep)) => {
+                let current = self.selected_slider().and_then(|s| s.value.as_number());
+                let now = self
+                    .preview
+                    .displayed
+                    .as_ref()
+                    .and_then(|d| sweep.objective.score(d));
+                let Some(current) = current else { return };
+                match sweep.move_from(current, now) {
+                    Some(x) if x == current => {
+                        self.notice = Some(format!(
+                            "already at the best value: {}",
+                            sweep.objective.name()
+                        ));
+                        return;
+                    }
+                    other => other,
+                }
+            }
             (PreviewSource::Unavailable(why), _) => {
                 self.notice = Some(format!("no preview: {why}"));
                 return;
@@ -139,11 +153,21 @@ impl Tuner {
         match target {
             Some(x) => self.edit(self.selected, ThresholdValue::Number(x), now),
             None => {
+                let objective = self.preview.sweep.as_ref().map(|s| s.objective.name());
                 self.notice = Some(format!(
                     "no value of this threshold reaches: {}",
-                    self.preview.objective.name()
+                    objective.unwrap_or_default()
                 ));
             }
+        }
+    }
+
+    /// What the focused threshold is optimised for: the user's choice where it applies,
+    /// the threshold's default otherwise.
+    pub fn objective_for(&self, parameter: Parameter) -> Objective {
+        match self.preview.objective {
+            Some(chosen) if chosen.applies_to(parameter) => chosen,
+            _ => Objective::default_for(parameter, self.config.costs).0,
         }
     }
 
@@ -152,7 +176,10 @@ impl Tuner {
             .selected_slider()
             .and_then(|s| Parameter::of_key(&s.block_type, &s.key))
             .unwrap_or(Parameter::MinScore);
-        self.preview.objective = self.preview.objective.next(parameter, self.config.max_fpr);
-        self.notice = Some(format!("objective: {}", self.preview.objective.name()));
+        let next =
+            self.objective_for(parameter)
+                .next(parameter, self.config.bounds, self.config.costs);
+        self.preview.objective = Some(next);
+        self.notice = Some(format!("objective: {}", next.name()));
     }
 }

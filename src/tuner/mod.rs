@@ -24,7 +24,8 @@ use crate::api::ApiError;
 use crate::api::client::{BlockThresholds, GuardedSet, UnreadableBlock};
 use crate::api::models::*;
 use crate::jobs::JobWatch;
-use crate::metrics::sweep::{Objective, Sweep};
+use crate::metrics::objective::{Bounds, Costs, Objective};
+use crate::metrics::sweep::Sweep;
 use crate::metrics::{Summary, TestSet, Thresholds};
 pub use action::Action;
 use save::SaveEngine;
@@ -41,8 +42,11 @@ pub struct TunerConfig {
     pub save_on_quit: Duration,
     /// Interval between job status polls.
     pub job_poll: Duration,
-    /// The false-positive rate the "fewest missed anomalies" objective may not exceed.
-    pub max_fpr: f64,
+    /// The bounds of the constrained anomaly objectives.
+    pub bounds: Bounds,
+    /// What each mistake costs, when the user said: the default objective is then the
+    /// lowest cost, and the figures show it.
+    pub costs: Option<Costs>,
     /// First wait before resending after a transient failure; it doubles each time.
     pub retry_base: Duration,
     pub retry_max_delay: Duration,
@@ -58,7 +62,8 @@ impl Default for TunerConfig {
             debounce: crate::defaults::DEBOUNCE,
             save_on_quit: Duration::from_secs(5),
             job_poll: Duration::from_millis(500),
-            max_fpr: crate::defaults::MAX_FPR,
+            bounds: Bounds::default(),
+            costs: None,
             retry_base: Duration::from_millis(250),
             retry_max_delay: Duration::from_secs(8),
             max_attempts: 8,
@@ -224,14 +229,16 @@ pub struct Preview {
     pub saved: Option<Summary>,
     /// The focused threshold across its range.
     pub sweep: Option<Sweep>,
-    pub objective: Objective,
+    /// What `o` optimises, once the user chose with `O`; until then each threshold's
+    /// default ([`Objective::default_for`]).
+    pub objective: Option<Objective>,
     /// What the figures and the sweep were computed for: recomputed only when that changes.
     computed_for: Option<Thresholds>,
     swept_for: Option<(Thresholds, usize, Objective, (f64, f64))>,
 }
 
 impl Preview {
-    fn new(objective: Objective) -> Self {
+    fn new(objective: Option<Objective>) -> Self {
         Self {
             source: PreviewSource::Loading {
                 loaded: 0,
@@ -396,7 +403,7 @@ impl Tuner {
             job: None,
             notice: None,
             exit: None,
-            preview: Preview::new(Objective::MacroF1),
+            preview: Preview::new(None),
             preview_retryable: false,
             results_outdated: false,
             save: SaveEngine::default(),

@@ -1215,24 +1215,22 @@ fn the_preview_follows_every_edit_and_o_moves_to_the_optimum() {
     // u undoes it like any edit.
     t.update(Msg::Action(Action::RevertToSaved), t0 + 20 * MS);
     assert_eq!(number(&t, 0), 0.6);
-    // The objective cycles; "fewest missed anomalies" only for anomaly thresholds.
-    t.update(Msg::Action(Action::CycleObjective), t0);
-    assert_eq!(
-        t.preview.objective,
-        crate::metrics::sweep::Objective::Accuracy
-    );
-    t.update(Msg::Action(Action::CycleObjective), t0);
-    assert_eq!(
-        t.preview.objective,
-        crate::metrics::sweep::Objective::MacroF1
-    );
+    // Each threshold starts on its own default; O cycles what applies to it.
+    use crate::metrics::objective::Objective;
+    let objective = |t: &Tuner| t.preview.sweep.as_ref().unwrap().objective;
+    assert_eq!(objective(&t), Objective::MacroF1);
     t.update(Msg::Action(Action::SelectNext), t0);
+    assert_eq!(objective(&t), Objective::AnomalyBalance);
     t.update(Msg::Action(Action::CycleObjective), t0);
+    assert!(matches!(objective(&t), Objective::FewestMissed { .. }));
+    t.update(Msg::Action(Action::SelectPrevious), t0);
+    assert_eq!(
+        objective(&t),
+        Objective::MacroF1,
+        "a choice that does not apply falls back to the threshold's default"
+    );
     t.update(Msg::Action(Action::CycleObjective), t0);
-    assert!(matches!(
-        t.preview.objective,
-        crate::metrics::sweep::Objective::FewestMissedAnomalies { .. }
-    ));
+    assert_eq!(t.preview.objective, Some(Objective::BalancedAccuracy));
 }
 
 #[test]
@@ -1587,4 +1585,44 @@ fn a_value_changed_elsewhere_waits_for_the_user_even_at_quit() {
         report.unsaved,
         vec!["3.min_score=0.61 (not sent: changed elsewhere to 0.90)".to_string()]
     );
+}
+
+#[test]
+fn with_costs_every_threshold_minimises_the_cost() {
+    use crate::metrics::objective::{Costs, Objective};
+    let t0 = Instant::now();
+    let costs = Costs::parse("missed-anomaly=10,uncertain=0.2").unwrap();
+    let config = TunerConfig {
+        costs: Some(costs),
+        ..TunerConfig::default()
+    };
+    let (mut t, _) = Tuner::new(config, "http://127.0.0.1:1/v1", None, None, t0);
+    t.update(load_done(Ok(loaded(0))), t0);
+    let set = demo_impulses().unwrap()[0].test_set.clone().unwrap();
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Ok(set),
+        },
+        t0,
+    );
+    let cost = |t: &Tuner| {
+        t.preview
+            .displayed
+            .as_ref()
+            .unwrap()
+            .cost_per_window(&costs)
+            .unwrap()
+    };
+    let before = cost(&t);
+    for select in [Action::SelectPrevious, Action::SelectNext] {
+        t.update(Msg::Action(select), t0);
+        t.update(Msg::Action(Action::Optimize), t0);
+        let sweep = t.preview.sweep.clone().unwrap();
+        assert_eq!(sweep.objective, Objective::Cost(costs));
+    }
+    // Missed anomalies cost ten times a false alarm: the anomaly threshold went down, and
+    // the cost with it.
+    assert!(cost(&t) < before, "{} ≥ {before}", cost(&t));
+    assert!(number(&t, 1) < 0.3, "{}", number(&t, 1));
 }

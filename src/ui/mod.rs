@@ -20,6 +20,7 @@ use ratatui::widgets::{
 
 use crate::api::models::{DropdownOption, RegenerateStatus, ThresholdValue};
 use crate::keymap::{self, Screen};
+use crate::metrics::objective::Costs;
 use crate::metrics::{Predicted, Summary, TestSet, UNCERTAIN};
 use crate::tuner::{
     Connection, Mode, Pointer, PreviewSource, ProjectRef, Scale, Slider, SliderKind, StatusEntry,
@@ -566,7 +567,7 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
                 &mut lines,
                 preview,
                 (column, saved),
-                set.anomaly_label.is_some(),
+                (set.anomaly_label.is_some(), tuner.config().costs),
                 theme,
             );
             let row = session_line(&mut lines);
@@ -679,26 +680,34 @@ fn delta(saved: Option<f64>, preview: Option<f64>, as_percent: bool) -> String {
     }
 }
 
-/// Saved and preview side by side, with the difference.
+/// Saved and preview side by side, with the difference; the expected cost per window when
+/// the user gave costs.
 fn figures_table<'a>(
     lines: &mut Vec<Line<'a>>,
     preview: &Summary,
     (column, saved): (&str, Option<&Summary>),
-    anomalies: bool,
+    (anomalies, costs): (bool, Option<Costs>),
     theme: &Theme,
 ) {
-    type Figure = fn(&Summary) -> Option<f64>;
+    type Figure<'f> = Box<dyn Fn(&Summary) -> Option<f64> + 'f>;
     let mut rows: Vec<(&str, Figure, bool)> = vec![
-        ("accuracy", Summary::accuracy, true),
-        ("balanced", Summary::balanced_accuracy, true),
+        ("accuracy", Box::new(Summary::accuracy), true),
+        ("balanced", Box::new(Summary::balanced_accuracy), true),
+        ("macro F1", Box::new(Summary::outcome_macro_f1), false),
     ];
     if preview.macro_scores().is_some() {
-        rows.push(("macro F1", |s| s.macro_scores().map(|m| m.2), false));
-        rows.push(("uncertain", Summary::uncertain_rate, true));
+        rows.push(("uncertain", Box::new(Summary::uncertain_rate), true));
     }
     if anomalies {
-        rows.push(("false pos.", Summary::false_positive_rate, true));
-        rows.push(("false neg.", Summary::false_negative_rate, true));
+        rows.push(("false pos.", Box::new(Summary::false_positive_rate), true));
+        rows.push(("false neg.", Box::new(Summary::false_negative_rate), true));
+    }
+    if let Some(costs) = costs {
+        rows.push((
+            "cost/window",
+            Box::new(move |s: &Summary| s.cost_per_window(&costs)),
+            false,
+        ));
     }
     lines.push(Line::styled(
         format!("{:<11}{:>9}{:>9}{:>7}", "", column, "preview", "Δ"),
@@ -710,7 +719,7 @@ fn figures_table<'a>(
             Some(v) => format!("{v:.3}"),
             None => "–".into(),
         };
-        let s = saved.and_then(figure);
+        let s = saved.and_then(&figure);
         let p = figure(preview);
         lines.push(Line::from(vec![
             Span::raw(format!("{name:<11}")),
@@ -850,11 +859,7 @@ fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         }
     }
     let (min, max) = slider.scale().map_or((0.0, 1.0), |s| (s.min, s.max));
-    let objective = tuner
-        .preview()
-        .objective
-        .for_parameter(sweep.parameter)
-        .name();
+    let objective = sweep.objective.name();
     let chart = Chart::new(datasets)
         .block(
             Block::bordered()

@@ -1,0 +1,568 @@
+//! Suggested thresholds: per threshold or all together, on an objective, with every
+//! headline figure before and after and a warning where one gets much worse.
+//!
+//! A suggestion never leaves its threshold for a value that does not do strictly better
+//! on the objective: the current value is always a candidate, and wins ties.
+
+use serde::Serialize;
+
+use super::objective::{Bounds, Costs, Objective};
+use super::sweep::{self, Parameter};
+use super::{Summary, TestSet, Thresholds};
+use crate::api::BlockThresholds;
+use crate::api::models::ThresholdValue;
+use crate::thresholds::{SWEEP_POINTS, scale_for};
+
+/// What the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Request {
+    /// `None`: each threshold's default ([`Objective::default_for`]).
+    pub objective: Option<Objective>,
+    pub costs: Option<Costs>,
+    pub bounds: Bounds,
+}
+
+/// The figures a suggestion is judged on, before and after.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Figures {
+    pub accuracy: Option<f64>,
+    pub balanced_accuracy: Option<f64>,
+    pub macro_f1: Option<f64>,
+    pub uncertain_rate: Option<f64>,
+    pub missed_anomaly_rate: Option<f64>,
+    pub false_alarm_rate: Option<f64>,
+    pub cost_per_window: Option<f64>,
+}
+
+/// A headline figure: its name, how to read it from [`Figures`], and whether higher is
+/// better.
+pub struct Headline {
+    pub name: &'static str,
+    pub get: fn(&Figures) -> Option<f64>,
+    pub higher_is_better: bool,
+    pub percent: bool,
+}
+
+/// The figures a suggestion may not make much worse without a warning.
+pub const HEADLINES: &[Headline] = &[
+    Headline {
+        name: "accuracy",
+        get: |f| f.accuracy,
+        higher_is_better: true,
+        percent: true,
+    },
+    Headline {
+        name: "balanced accuracy",
+        get: |f| f.balanced_accuracy,
+        higher_is_better: true,
+        percent: true,
+    },
+    Headline {
+        name: "macro F1",
+        get: |f| f.macro_f1,
+        higher_is_better: true,
+        percent: false,
+    },
+    Headline {
+        name: "uncertain",
+        get: |f| f.uncertain_rate,
+        higher_is_better: false,
+        percent: true,
+    },
+    Headline {
+        name: "missed anomalies",
+        get: |f| f.missed_anomaly_rate,
+        higher_is_better: false,
+        percent: true,
+    },
+    Headline {
+        name: "false alarms",
+        get: |f| f.false_alarm_rate,
+        higher_is_better: false,
+        percent: true,
+    },
+];
+
+impl Figures {
+    pub fn of(s: &Summary, costs: Option<&Costs>) -> Self {
+        Self {
+            accuracy: s.accuracy(),
+            balanced_accuracy: s.balanced_accuracy(),
+            macro_f1: s.outcome_macro_f1(),
+            uncertain_rate: s.macro_scores().and_then(|_| s.uncertain_rate()),
+            missed_anomaly_rate: s.false_negative_rate(),
+            false_alarm_rate: s.false_positive_rate(),
+            cost_per_window: costs.and_then(|c| s.cost_per_window(c)),
+        }
+    }
+
+    /// Each headline figure that is worse in `after` by more than `bound`, in words.
+    pub fn worse_than(&self, after: &Figures, bound: f64) -> Vec<String> {
+        HEADLINES
+            .iter()
+            .filter_map(|h| {
+                let (before, now) = ((h.get)(self)?, (h.get)(after)?);
+                let loss = if h.higher_is_better {
+                    before - now
+                } else {
+                    now - before
+                };
+                (loss > bound + 1e-9).then(|| {
+                    if h.percent {
+                        format!(
+                            "{} {:.1} % → {:.1} % ({:.1} points worse; the bound is {:.0})",
+                            h.name,
+                            before * 100.0,
+                            now * 100.0,
+                            loss * 100.0,
+                            bound * 100.0
+                        )
+                    } else {
+                        format!(
+                            "{} {before:.3} → {now:.3} ({loss:.3} worse; the bound is {bound:.2})",
+                            h.name
+                        )
+                    }
+                })
+            })
+            .collect()
+    }
+}
+
+/// The objective a suggestion optimised, and why it was chosen.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Chosen {
+    pub key: &'static str,
+    pub name: String,
+    pub why: String,
+    #[serde(skip)]
+    pub objective: Objective,
+}
+
+impl Chosen {
+    fn new(objective: Objective, why: &str) -> Self {
+        Self {
+            key: objective.key(),
+            name: objective.name(),
+            why: why.to_string(),
+            objective,
+        }
+    }
+}
+
+/// One threshold's suggestion.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Suggestion {
+    pub block_id: u64,
+    pub key: String,
+    pub objective: Chosen,
+    pub current: f64,
+    /// The best value; `None` when no value meets the objective's bound.
+    pub suggested: Option<f64>,
+    /// The objective's score at the current and the suggested value (higher is better).
+    pub score_current: Option<f64>,
+    pub score_suggested: Option<f64>,
+    pub at_current: Figures,
+    pub at_suggested: Option<Figures>,
+    /// Headline figures that the suggestion makes worse by more than the bound.
+    pub warnings: Vec<String>,
+}
+
+impl Suggestion {
+    /// Whether it moves the threshold.
+    pub fn changes(&self) -> bool {
+        self.suggested.is_some_and(|v| v != self.current)
+    }
+}
+
+/// Every numeric threshold tuned at once.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Joint {
+    pub objective: Chosen,
+    /// "grid 101 × 101", or "coordinate descent".
+    pub method: String,
+    /// (block id, key, current, suggested)
+    pub values: Vec<JointValue>,
+    pub score_current: Option<f64>,
+    pub score_suggested: Option<f64>,
+    /// The score of each threshold tuned alone (the others at their current values) and
+    /// the results applied together: what tuning them together gains over it.
+    pub score_one_at_a_time: Option<f64>,
+    pub at_current: Figures,
+    pub at_suggested: Figures,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JointValue {
+    pub block_id: u64,
+    pub key: String,
+    pub current: f64,
+    pub suggested: f64,
+}
+
+/// A numeric threshold that moves the metrics, and the values it is searched over.
+struct Knob {
+    block_id: u64,
+    key: String,
+    parameter: Parameter,
+    current: f64,
+    xs: Vec<f64>,
+}
+
+fn knobs(set: &TestSet, blocks: &[BlockThresholds]) -> Vec<Knob> {
+    let mut out = Vec::new();
+    for b in blocks {
+        for t in &b.thresholds {
+            let (Some(parameter), ThresholdValue::Number(current)) =
+                (Parameter::of_key(b.block.kind.as_str(), &t.key), &t.value)
+            else {
+                continue;
+            };
+            // The whole span of the scores is searched, whatever Studio suggests.
+            let span = match parameter {
+                Parameter::MinAnomalyScore => set.anomaly_span(),
+                Parameter::MinScore => None,
+            };
+            let scale = scale_for(t, span);
+            let xs = sweep::points(scale.min, scale.max, SWEEP_POINTS)
+                .into_iter()
+                .map(|x| scale.clean(x))
+                .collect();
+            out.push(Knob {
+                block_id: b.block.id,
+                key: t.key.clone(),
+                parameter,
+                current: *current,
+                xs,
+            });
+        }
+    }
+    out
+}
+
+fn current_thresholds(blocks: &[BlockThresholds]) -> Thresholds {
+    Thresholds::from_blocks(blocks.iter().flat_map(|b| {
+        b.thresholds
+            .iter()
+            .map(|t| (b.block.kind.as_str(), t.key.as_str(), &t.value))
+    }))
+}
+
+/// The best of `xs` for `parameter` (the others as in `base`), or the current value
+/// unless one does strictly better: (value, its score).
+fn best_value(
+    set: &TestSet,
+    base: &Thresholds,
+    parameter: Parameter,
+    xs: &[f64],
+    objective: &Objective,
+) -> Option<(f64, f64)> {
+    let swept = sweep::sweep(set, base, parameter, xs, objective);
+    let now = objective.score(&set.evaluate(base));
+    let x = swept.move_from(parameter.get(base), now)?;
+    let score = objective.score(&set.evaluate(&parameter.set(base, x)))?;
+    Some((x, score))
+}
+
+/// For every numeric threshold that moves the metrics, the value that optimises its
+/// objective with the others at their current values.
+pub fn suggestions(
+    set: &TestSet,
+    blocks: &[BlockThresholds],
+    request: &Request,
+) -> Vec<Suggestion> {
+    let current = current_thresholds(blocks);
+    let at_current = set.evaluate(&current);
+    let costs = request.costs.as_ref();
+    knobs(set, blocks)
+        .into_iter()
+        .map(|knob| {
+            let chosen = match request.objective {
+                Some(o) => Chosen::new(o.for_parameter(knob.parameter), "asked for"),
+                None => {
+                    let (o, why) = Objective::default_for(knob.parameter, request.costs);
+                    Chosen::new(o, why)
+                }
+            };
+            let found = best_value(set, &current, knob.parameter, &knob.xs, &chosen.objective);
+            let before = Figures::of(&at_current, costs);
+            let after = found
+                .map(|(x, _)| Figures::of(&set.evaluate(&knob.parameter.set(&current, x)), costs));
+            let warnings = after
+                .map(|a| before.worse_than(&a, crate::defaults::GUARDRAIL))
+                .unwrap_or_default();
+            Suggestion {
+                block_id: knob.block_id,
+                key: knob.key,
+                score_current: chosen.objective.score(&at_current),
+                score_suggested: found.map(|(_, s)| s),
+                objective: chosen,
+                current: knob.current,
+                suggested: found.map(|(x, _)| x),
+                at_current: before,
+                at_suggested: after,
+                warnings,
+            }
+        })
+        .collect()
+}
+
+/// Every numeric threshold at once: a full grid for two, coordinate descent otherwise.
+pub fn joint(set: &TestSet, blocks: &[BlockThresholds], request: &Request) -> Option<Joint> {
+    let knobs = knobs(set, blocks);
+    if knobs.is_empty() {
+        return None;
+    }
+    let chosen = match (request.objective, request.costs) {
+        (Some(o), _) => Chosen::new(o, "asked for"),
+        (None, Some(costs)) => Chosen::new(Objective::Cost(costs), "the costs given with --cost"),
+        (None, None) => Chosen::new(
+            Objective::MacroF1,
+            "it covers every outcome, the anomaly one included, and counts uncertain \
+             windows as wrong",
+        ),
+    };
+    let objective = chosen.objective;
+    let current = current_thresholds(blocks);
+    let score = |t: &Thresholds| objective.score(&set.evaluate(t));
+    let (best, method) = if knobs.len() == 2 {
+        (grid(set, &current, &knobs, &objective), "grid")
+    } else {
+        (
+            descend(set, &current, &knobs, &objective),
+            "coordinate descent",
+        )
+    };
+    // Each alone, the others at their current values, then applied together.
+    let mut alone = current;
+    for knob in &knobs {
+        if let Some((x, _)) = best_value(set, &current, knob.parameter, &knob.xs, &objective) {
+            alone = knob.parameter.set(&alone, x);
+        }
+    }
+    let costs = request.costs.as_ref();
+    let at_current = Figures::of(&set.evaluate(&current), costs);
+    let at_suggested = Figures::of(&set.evaluate(&best), costs);
+    Some(Joint {
+        method: match method {
+            "grid" => format!("grid {} × {}", knobs[0].xs.len(), knobs[1].xs.len()),
+            other => other.to_string(),
+        },
+        values: knobs
+            .iter()
+            .map(|k| JointValue {
+                block_id: k.block_id,
+                key: k.key.clone(),
+                current: k.current,
+                suggested: k.parameter.get(&best),
+            })
+            .collect(),
+        score_current: score(&current),
+        score_suggested: score(&best),
+        score_one_at_a_time: score(&alone),
+        warnings: at_current.worse_than(&at_suggested, crate::defaults::GUARDRAIL),
+        at_current,
+        at_suggested,
+        objective: chosen,
+    })
+}
+
+/// The best point of the grid over two thresholds; the current point wins ties.
+fn grid(set: &TestSet, current: &Thresholds, knobs: &[Knob], objective: &Objective) -> Thresholds {
+    let decided = set.decided(current.aggregation);
+    let mut best = (*current, objective.score(&decided.evaluate(current)));
+    // Each axis holds the current value too: the grid then holds every combination of
+    // the thresholds' own suggestions, and so never does worse than them.
+    let axis = |k: &Knob| {
+        k.xs.iter()
+            .copied()
+            .chain([k.current])
+            .collect::<Vec<f64>>()
+    };
+    let (xs, ys) = (axis(&knobs[0]), axis(&knobs[1]));
+    for &x in &xs {
+        let row = knobs[0].parameter.set(current, x);
+        for &y in &ys {
+            let t = knobs[1].parameter.set(&row, y);
+            if let Some(s) = objective.score(&decided.evaluate(&t))
+                && best.1.is_none_or(|b| s > b + 1e-12)
+            {
+                best = (t, Some(s));
+            }
+        }
+    }
+    best.0
+}
+
+/// Each threshold in turn to its best value, the others held, until nothing improves.
+fn descend(
+    set: &TestSet,
+    current: &Thresholds,
+    knobs: &[Knob],
+    objective: &Objective,
+) -> Thresholds {
+    let mut at = *current;
+    for _ in 0..20 {
+        let before = objective.score(&set.evaluate(&at));
+        for knob in knobs {
+            if let Some((x, _)) = best_value(set, &at, knob.parameter, &knob.xs, objective) {
+                at = knob.parameter.set(&at, x);
+            }
+        }
+        let after = objective.score(&set.evaluate(&at));
+        if after.is_none() || after <= before.map(|b| b + 1e-12) {
+            break;
+        }
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::api::models::{BlockThreshold, ImpulseLearnBlock, LearnBlockType};
+    use crate::metrics::{AnomalyScores, TestSet};
+    use crate::studio::demo::demo_impulses;
+
+    fn blocks_of(sim: &crate::studio::demo::SimImpulse) -> Vec<BlockThresholds> {
+        sim.blocks
+            .iter()
+            .map(|b| BlockThresholds {
+                block: b.block.clone(),
+                thresholds: b.thresholds.clone(),
+            })
+            .collect()
+    }
+
+    /// The promise, checked on one test set: each default suggestion is no worse on its
+    /// own objective than the current value, and any headline figure it makes worse by
+    /// more than the bound is warned of.
+    fn check(set: &TestSet, blocks: &[BlockThresholds]) -> Result<(), String> {
+        let request = Request::default();
+        for s in suggestions(set, blocks, &request) {
+            let id = format!("{}.{}", s.block_id, s.key);
+            if let (Some(now), Some(then)) = (s.score_current, s.score_suggested)
+                && then < now - 1e-12
+            {
+                return Err(format!("{id}: {then} is worse than {now}"));
+            }
+            if s.score_current.is_some() && s.suggested.is_none() {
+                return Err(format!("{id}: the current value meets the objective"));
+            }
+            let Some(after) = &s.at_suggested else {
+                continue;
+            };
+            for h in HEADLINES {
+                let (Some(b), Some(a)) = ((h.get)(&s.at_current), (h.get)(after)) else {
+                    continue;
+                };
+                let loss = if h.higher_is_better { b - a } else { a - b };
+                let warned = s.warnings.iter().any(|w| w.starts_with(h.name));
+                if loss > crate::defaults::GUARDRAIL + 1e-9 && !warned {
+                    return Err(format!("{id}: {} worse by {loss} unwarned", h.name));
+                }
+                if loss <= crate::defaults::GUARDRAIL && warned {
+                    return Err(format!("{id}: {} warned of a loss of {loss}", h.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn on_every_demo_impulse_the_default_suggestions_keep_their_promise() {
+        for sim in demo_impulses().unwrap() {
+            if let Some(set) = &sim.test_set {
+                check(set, &blocks_of(&sim)).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn the_demo_anomaly_suggestion_catches_most_anomalies() {
+        let sims = demo_impulses().unwrap();
+        let set = sims[0].test_set.as_ref().unwrap();
+        let found = suggestions(set, &blocks_of(&sims[0]), &Request::default());
+        let anomaly = found.iter().find(|s| s.key == "min_anomaly_score").unwrap();
+        let missed = anomaly.at_suggested.unwrap().missed_anomaly_rate.unwrap();
+        assert!(missed < 0.5, "misses {missed}");
+    }
+
+    /// A classifier with two classes and an anomaly block, over random windows.
+    fn random_set() -> impl Strategy<Value = (TestSet, f64, f64)> {
+        (5usize..60).prop_flat_map(|n| {
+            (
+                proptest::collection::vec(0u16..3, n),
+                proptest::collection::vec(0.0f32..1.0, n),
+                proptest::collection::vec(0.0f32..2.0, n),
+                0.0f64..1.0,
+                0.0f64..2.0,
+            )
+                .prop_map(|(expected, top, anomaly, min_score, min_anomaly)| {
+                    let class_scores = top.iter().flat_map(|&p| [p, 1.0 - p]).collect();
+                    let set = TestSet {
+                        labels: vec!["a".into(), "b".into(), "anomaly".into()],
+                        class_count: 2,
+                        normal_label: None,
+                        anomaly_label: Some(2),
+                        expected,
+                        class_scores,
+                        anomaly: AnomalyScores::Single(anomaly),
+                    };
+                    (set, (min_score * 100.0).round() / 100.0, min_anomaly)
+                })
+        })
+    }
+
+    fn blocks(min_score: f64, min_anomaly: f64) -> Vec<BlockThresholds> {
+        let block = |id: u64, kind: &str| ImpulseLearnBlock {
+            id,
+            kind: LearnBlockType(kind.into()),
+            ..crate::studio::demo::demo_impulses().unwrap()[0]
+                .impulse
+                .learn_blocks[0]
+                .clone()
+        };
+        let threshold = |key: &str, value: f64| BlockThreshold {
+            key: key.into(),
+            value: ThresholdValue::Number(value),
+            ..crate::studio::demo::demo_impulses().unwrap()[0].blocks[0].thresholds[0].clone()
+        };
+        vec![
+            BlockThresholds {
+                block: block(3, "keras"),
+                thresholds: vec![threshold("min_score", min_score)],
+            },
+            BlockThresholds {
+                block: block(4, "anomaly"),
+                thresholds: vec![threshold("min_anomaly_score", min_anomaly)],
+            },
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn on_random_test_sets_too((set, min_score, min_anomaly) in random_set()) {
+            let blocks = blocks(min_score, min_anomaly);
+            prop_assert!(check(&set, &blocks).is_ok(), "{:?}", check(&set, &blocks));
+            // Tuned together, never worse than now, nor than each alone.
+            let j = joint(&set, &blocks, &Request::default()).unwrap();
+            if let (Some(now), Some(then)) = (j.score_current, j.score_suggested) {
+                prop_assert!(then >= now - 1e-12);
+            }
+            if let (Some(alone), Some(then)) = (j.score_one_at_a_time, j.score_suggested) {
+                prop_assert!(then >= alone - 1e-12, "{then} < {alone}");
+            }
+        }
+    }
+}
