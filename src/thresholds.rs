@@ -66,7 +66,13 @@ pub fn check_value(threshold: &BlockThreshold, value: &ThresholdValue) -> Result
 
 /// Reads typed text as a value of `threshold`, and checks it.
 pub fn parse_value(threshold: &BlockThreshold, raw: &str) -> Result<ThresholdValue, InvalidValue> {
-    let value = if threshold.takes_text() {
+    // An option is found whatever the case it was typed in, and sent as Studio spells it.
+    let option = threshold
+        .options()
+        .and_then(|options| options.iter().find(|o| o.value.eq_ignore_ascii_case(raw)));
+    let value = if let Some(option) = option {
+        ThresholdValue::Text(option.value.clone())
+    } else if threshold.takes_text() {
         ThresholdValue::Text(raw.to_string())
     } else {
         let number: f64 = raw
@@ -227,8 +233,13 @@ impl Scale {
         }
     }
 
+    /// The value at the scale's decimals; one that needs more (a typed 0.555) is shown
+    /// whole, so that what is shown is what is sent.
     pub fn format(&self, v: f64) -> String {
-        format!("{v:.*}", self.decimals as usize)
+        let places = (self.decimals..=9)
+            .find(|&d| round_to(v, d) == v)
+            .unwrap_or(9);
+        format!("{v:.*}", places as usize)
     }
 }
 
@@ -291,6 +302,37 @@ fn round_sig(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_off_the_step_grid_is_shown_whole() {
+        let s = Scale::probability();
+        assert_eq!(s.format(0.6), "0.60");
+        assert_eq!(s.format(0.555), "0.555");
+        assert_eq!(s.format(0.1234567), "0.1234567");
+    }
+
+    #[test]
+    fn options_are_found_whatever_the_case() {
+        let threshold: BlockThreshold = serde_json::from_value(serde_json::json!({
+            "key": "anomaly_scoring_aggregation_method",
+            "description": "How patch scores become one",
+            "helpText": "",
+            "value": "max",
+            "dropdownOptions": [
+                {"value": "mean", "description": "Mean"},
+                {"value": "max", "description": "Max"}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(
+            parse_value(&threshold, "MEAN"),
+            Ok(ThresholdValue::Text("mean".into()))
+        );
+        assert!(matches!(
+            parse_value(&threshold, "median"),
+            Err(InvalidValue::NotAnOption { .. })
+        ));
+    }
 
     #[test]
     fn steps_give_clean_decimals() {

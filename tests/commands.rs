@@ -103,7 +103,7 @@ async fn a_refusal_by_the_server_exits_1_with_its_words() {
         "the server's words: {err}"
     );
     assert!(
-        err.contains("job 1, Regenerating model testing summary, is running"),
+        err.contains("job 1 (Regenerating model testing summary) runs in the project: try again"),
         "{err}"
     );
 }

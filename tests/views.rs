@@ -300,8 +300,8 @@ fn preview_loading_and_unavailable() {
     let mut s = Session::new(3);
     let screen = s.render(100, 30);
     assert!(
-        screen.contains("no preview for object detection"),
-        "{screen}"
+        screen.contains("preview: no preview for object"),
+        "wrapped, not cut: {screen}"
     );
     insta::assert_snapshot!("no_preview_100x30", screen);
     s.tuner.update(Msg::Action(Action::Optimize), s.at(5));

@@ -45,7 +45,9 @@ pub enum ApiError {
 
     /// Studio refused a change while a job was running in the project: the refusal's
     /// words are not fixed by the spec, so the client asks listActiveJobs instead.
-    #[error("{operation}: {message} (job {job_id}, {category}, is running in the project)")]
+    #[error(
+        "{operation}: job {job_id} ({category}) runs in the project: try again when it ends (Studio said: {message})"
+    )]
     BlockedByJob {
         operation: &'static str,
         message: String,

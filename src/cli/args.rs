@@ -39,10 +39,10 @@ pub struct TuiArgs {
     #[arg(long, value_name = "MS")]
     pub debounce_ms: Option<u64>,
     /// Highest false-alarm rate for the "fewest missed anomalies" objective [default: 0.05]
-    #[arg(long, value_name = "RATE")]
+    #[arg(long, value_name = "RATE", allow_negative_numbers = true)]
     pub max_fpr: Option<f64>,
     /// Highest missed-anomaly rate for the "fewest false alarms" objective [default: 0.10]
-    #[arg(long, value_name = "RATE")]
+    #[arg(long, value_name = "RATE", allow_negative_numbers = true)]
     pub max_fnr: Option<f64>,
     /// What each mistake costs: the default objective becomes the lowest expected cost per
     /// window, and the figures show it (e.g. missed-anomaly=10,false-alarm=1,uncertain=0.2)
@@ -252,10 +252,10 @@ pub enum Command {
         #[arg(long, value_enum)]
         objective: Option<ObjectiveArg>,
         /// Highest false-alarm rate for --objective fewest-missed, 0..1
-        #[arg(long, default_value_t = crate::defaults::MAX_FPR, value_name = "RATE")]
+        #[arg(long, default_value_t = crate::defaults::MAX_FPR, value_name = "RATE", allow_negative_numbers = true)]
         max_fpr: f64,
         /// Highest missed-anomaly rate for --objective fewest-false-alarms, 0..1
-        #[arg(long, default_value_t = crate::defaults::MAX_FNR, value_name = "RATE")]
+        #[arg(long, default_value_t = crate::defaults::MAX_FNR, value_name = "RATE", allow_negative_numbers = true)]
         max_fnr: f64,
         /// What each mistake costs (missed-anomaly, false-alarm, uncertain, misclassified;
         /// 1 each unless given): the objective becomes the lowest expected cost per window

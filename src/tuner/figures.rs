@@ -21,9 +21,19 @@ impl Tuner {
         if !self.is_current(impulse) {
             return;
         }
-        self.preview.source = match result {
-            Ok(set) => PreviewSource::Ready(set),
-            Err(failure) => {
+        self.preview.source = match (result, &self.preview.source) {
+            (Ok(set), _) => PreviewSource::Ready(set),
+            // The per-window scores do not depend on the thresholds: a set read before
+            // stays good when reading it again fails (results stale again, say).
+            (Err(failure), PreviewSource::Ready(set)) => {
+                self.notice = Some(format!(
+                    "the per-window results were not read again ({}): the preview keeps \
+                     those it has",
+                    failure.why
+                ));
+                PreviewSource::Ready(Arc::clone(set))
+            }
+            (Err(failure), _) => {
                 self.preview_retryable = failure.retryable;
                 PreviewSource::Unavailable(failure.why)
             }

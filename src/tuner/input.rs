@@ -93,8 +93,8 @@ impl Tuner {
             Action::Help => self.mode = Mode::Help,
             Action::Optimize => self.optimize(now),
             Action::CycleObjective => self.cycle_objective(),
-            Action::KeepMine => self.keep_mine(now),
-            Action::TakeTheirs => {
+            Action::KeepMine if self.changed_elsewhere() => self.keep_mine(now),
+            Action::TakeTheirs if self.changed_elsewhere() => {
                 if self.take_theirs()
                     && let Some(target) = self.target()
                 {
@@ -102,13 +102,31 @@ impl Tuner {
                     self.ask_results(target, cmds);
                 }
             }
+            Action::KeepMine | Action::TakeTheirs => self.say_nothing_to_do(action),
             Action::Suggested => {
                 if let Some(s) = self.selected_slider() {
                     self.notice = Some(format!("{} has no suggested value", s.id()));
                 }
             }
+            Action::RevertToSaved => self.say_nothing_to_do(action),
             _ => {}
         }
+    }
+
+    fn changed_elsewhere(&self) -> bool {
+        self.selected_slider()
+            .is_some_and(|s| matches!(s.sync, SyncState::ChangedElsewhere { .. }))
+    }
+
+    /// A key that had nothing to act on says so, rather than nothing at all.
+    fn say_nothing_to_do(&mut self, action: Action) {
+        let Some(id) = self.selected_slider().map(Slider::id) else {
+            return;
+        };
+        self.notice = Some(match action {
+            Action::RevertToSaved => format!("{id} is at its saved value"),
+            _ => format!("{id} was not changed elsewhere: nothing to keep or take"),
+        });
     }
 
     /// The value an action moves the focused slider to, if it moves it.
@@ -124,7 +142,7 @@ impl Tuner {
             Action::RangeEnd => Some(slider.at_fraction(1.0)),
             Action::Jump(d) => Some(slider.at_fraction(f64::from(d.min(9)) / 10.0)),
             Action::Suggested => slider.suggested.map(ThresholdValue::Number),
-            Action::RevertToSaved => Some(slider.saved.clone()),
+            Action::RevertToSaved => (slider.value != slider.saved).then(|| slider.saved.clone()),
             Action::Activate | Action::CycleOption if dropdown => Some(slider.stepped(1, false)),
             _ => None,
         }

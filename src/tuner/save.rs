@@ -217,7 +217,7 @@ impl SaveEngine {
             return Plan::Done;
         };
         if !(e.is_transient() || e.blocking_job().is_some()) {
-            return Plan::GiveUp;
+            return self.give_up();
         }
         // Following a job counts as an attempt too: a server that keeps refusing, naming a
         // job that ends at once, is given up on like any other failure.
@@ -226,7 +226,7 @@ impl SaveEngine {
         if self.failures >= config.max_attempts
             || now.saturating_duration_since(since) >= config.max_retry_time
         {
-            return Plan::GiveUp;
+            return self.give_up();
         }
         if let Some(job) = e.blocking_job()
             && !job_followed
@@ -234,6 +234,19 @@ impl SaveEngine {
             return Plan::FollowJob(job);
         }
         Plan::Retry(backoff(config, self.failures, request_id, e.retry_after()))
+    }
+
+    /// The series of failures ends: the user's next edit or `r` starts a new one, with all
+    /// its attempts.
+    fn give_up(&mut self) -> Plan {
+        self.failures = 0;
+        self.failing_since = None;
+        Plan::GiveUp
+    }
+
+    /// Whether the last call failed for a passing reason and is being retried.
+    fn retrying(&self) -> bool {
+        self.failures > 0
     }
 
     /// Where the phase goes after an answer and its plan.
@@ -397,6 +410,16 @@ impl Tuner {
             return self.settle(cmds);
         }
         let request_id = self.save.request_id();
+        // A retry takes the place of the attempt before it: one line per burst, not one
+        // per attempt (the slider counts the attempts).
+        if self.save.retrying()
+            && self
+                .status
+                .front()
+                .is_some_and(|e| matches!(e.outcome, StatusOutcome::Failed(_)))
+        {
+            self.status.pop_front();
+        }
         let sent = entries
             .iter()
             .map(|(id, _, v)| format!("{id}={}", self.display_of(id, v)))
@@ -771,8 +794,10 @@ impl Tuner {
             // A running job would refuse the call: the values go when it ends, within the
             // time quitting waits; the exit report says what did not.
             self.notice = Some(format!(
-                "saving when job {} ends… (quit again to exit without saving)",
-                job.id.map_or_else(|| "?".into(), |id| id.to_string())
+                "saving when job {} ends, waiting {} s at most… (quit again to exit without \
+                 saving)",
+                job.id.map_or_else(|| "?".into(), |id| id.to_string()),
+                self.config.save_on_quit.as_secs()
             ));
             self.save.phase = Save::HeldByJob;
             return;

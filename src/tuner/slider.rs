@@ -167,14 +167,6 @@ impl Slider {
         if text.is_empty() {
             return Err("type a value".into());
         }
-        // An option is found whatever the case it was typed in.
-        let text = match &self.kind {
-            SliderKind::Options(options) => options
-                .iter()
-                .find(|o| o.value.eq_ignore_ascii_case(text))
-                .map_or(text, |o| o.value.as_str()),
-            _ => text,
-        };
         let value = parse_value(&self.threshold, text);
         // Outside the slider's range: say the range, as the slider shows it.
         if let SliderKind::Numeric(scale) = &self.kind

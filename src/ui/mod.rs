@@ -458,6 +458,42 @@ fn render_cells(buf: &mut Buffer, row: Rect, start: u16, cells: &[(char, Style)]
     }
 }
 
+/// `text` in lines of at most `width` characters, broken between words where it can be.
+fn wrapped(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word = word.to_string();
+        loop {
+            let used = line.chars().count();
+            let needed = word.chars().count() + usize::from(used > 0);
+            if used + needed <= width {
+                if used > 0 {
+                    line.push(' ');
+                }
+                line.push_str(&word);
+                break;
+            }
+            if used > 0 {
+                lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            // A word longer than a line is cut where the line ends.
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 fn truncate(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_string();
@@ -523,14 +559,24 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
             theme.pending,
         ));
     }
+    let width = inner.width as usize;
+    // Explanations are wrapped, not cut: they are what the user needs to read.
+    let note = |lines: &mut Vec<Line>, text: String, style: Style| {
+        lines.extend(
+            wrapped(&text, width)
+                .into_iter()
+                .map(|l| Line::styled(l, style)),
+        );
+    };
     if let Some(reason) = &m.stale {
-        lines.push(Line::styled(format!("stale: {reason}"), theme.warn));
+        note(&mut lines, format!("stale: {reason}"), theme.warn);
     }
     if let Some(e) = &m.error {
-        lines.push(Line::styled(
+        note(
+            &mut lines,
             format!("could not read results: {e}"),
             theme.bad,
-        ));
+        );
     }
     match &tuner.preview().source {
         PreviewSource::Loading { loaded, total } => lines.push(Line::styled(
@@ -541,12 +587,9 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
             },
             theme.dim,
         )),
-        PreviewSource::Unavailable(why) => {
-            lines.push(Line::styled(format!("preview: {why}"), theme.dim));
-        }
+        PreviewSource::Unavailable(why) => note(&mut lines, format!("preview: {why}"), theme.dim),
         PreviewSource::Ready(_) => {}
     }
-    let width = inner.width as usize;
     let session_line = |lines: &mut Vec<Line>| {
         (m.accuracy_history.len() > 1).then(|| {
             lines.push(Line::styled("session", theme.dim));
