@@ -20,6 +20,53 @@ fn num(v: f64) -> ThresholdValue {
     ThresholdValue::Number(v)
 }
 
+/// Asked for it, the simulator compresses (a large answer as it streams), as Studio's
+/// front end does; the client asks for it and reads it back the same.
+#[tokio::test]
+async fn answers_are_compressed_when_asked_for() {
+    use std::io::Read;
+    let studio = studio().await;
+    let url = format!(
+        "{}/api/{DEMO_PROJECT_ID}/classify/all/result/page?impulseId=2&limit=1000",
+        studio.base_url()
+    );
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .no_zstd()
+        .build()
+        .unwrap();
+    let plain = raw.get(&url).header("x-api-key", KEY).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+    let packed = raw
+        .get(&url)
+        .header("x-api-key", KEY)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(packed.headers()["content-encoding"], "gzip");
+    let packed = packed.bytes().await.unwrap();
+    let mut inflated = Vec::new();
+    flate2::read::GzDecoder::new(&packed[..])
+        .read_to_end(&mut inflated)
+        .unwrap();
+    assert_eq!(inflated, plain);
+    assert!(
+        packed.len() * 4 < plain.len(),
+        "{} bytes packed from {}",
+        packed.len(),
+        plain.len()
+    );
+    // The client's own reads, compressed on the way, decode the same.
+    let page = client(&studio)
+        .model_testing_results_page(DEMO_PROJECT_ID, 2, 0, 1000)
+        .await
+        .unwrap();
+    assert_eq!(page.result.len(), 1000);
+}
+
 #[tokio::test]
 async fn every_read_operation_works() {
     let studio = studio().await;

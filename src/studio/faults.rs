@@ -1,12 +1,13 @@
 //! Fault injection for the simulator: what a real network and a busy service do.
 //!
 //! A spec is a comma-separated list, e.g.
-//! `latency=20ms,jitter=10ms,5xx=0.1,429=0.05,drop-before=0.05,drop-after=0.05,slow=0.05,non-json=0.05,refuse=0.02,seed=7`.
+//! `latency=20ms,jitter=10ms,bandwidth=50mbit,5xx=0.1,429=0.05,drop-before=0.05,drop-after=0.05,slow=0.05,non-json=0.05,refuse=0.02,seed=7`.
 //! Rates are probabilities per request, drawn from one seeded generator, so a run is
-//! reproducible; each injected fault is logged.
+//! reproducible; each injected fault is logged. `bandwidth` is one link shared by every
+//! answer, paced on the bytes that leave (compressed, when the client asked for it).
 
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -22,6 +23,8 @@ use crate::api::models::GenericApiResponse;
 pub struct FaultSpec {
     pub latency: Duration,
     pub jitter: Duration,
+    /// The link's speed for answers, in bytes a second; `None`: unlimited.
+    pub bandwidth: Option<f64>,
     /// HTTP 502, 503 or 504.
     pub server_error: f64,
     /// HTTP 429 with `Retry-After: 1`.
@@ -61,6 +64,9 @@ impl FaultSpec {
             };
             match key {
                 "latency" => f.latency = duration()?,
+                "bandwidth" => {
+                    f.bandwidth = Some(bandwidth(value).map_err(|e| format!("`{part}`: {e}"))?)
+                }
                 "jitter" => f.jitter = duration()?,
                 "5xx" => f.server_error = rate()?,
                 "429" => f.too_many = rate()?,
@@ -76,8 +82,8 @@ impl FaultSpec {
                 }
                 _ => {
                     return Err(format!(
-                        "`{key}` is not a fault (latency, jitter, 5xx, 429, drop-before, \
-                         drop-after, slow, non-json, refuse, seed)"
+                        "`{key}` is not a fault (latency, jitter, bandwidth, 5xx, 429, \
+                         drop-before, drop-after, slow, non-json, refuse, seed)"
                     ));
                 }
             }
@@ -96,6 +102,85 @@ impl FaultSpec {
             + self.slow
             + self.non_json
             + self.refuse
+    }
+}
+
+/// `50mbit`, `800kbit`, `1gbit`, `2MB` (bytes) or a plain number of bits a second, as
+/// bytes a second.
+fn bandwidth(value: &str) -> Result<f64, String> {
+    let value = value.trim();
+    let split = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("{value} is not a speed (e.g. 50mbit)"))?;
+    let bits_per_unit = match unit.to_ascii_lowercase().as_str() {
+        "" | "bit" => 1.0,
+        "kbit" => 1e3,
+        "mbit" => 1e6,
+        "gbit" => 1e9,
+        "b" => 8.0,
+        "kb" => 8e3,
+        "mb" => 8e6,
+        "gb" => 8e9,
+        other => {
+            return Err(format!(
+                "`{other}` is not a unit (kbit, mbit, gbit, kB, MB)"
+            ));
+        }
+    };
+    let bytes = number * bits_per_unit / 8.0;
+    if bytes.is_finite() && bytes >= 1.0 {
+        Ok(bytes)
+    } else {
+        Err(format!("{value} is not a speed above 8 bit/s"))
+    }
+}
+
+/// A link of limited speed that every answer shares: each piece of a body leaves when
+/// the pieces before it (of any answer) have.
+#[derive(Debug)]
+struct Link {
+    bytes_per_second: f64,
+    free_at: Mutex<tokio::time::Instant>,
+}
+
+/// The largest piece a paced body is cut into: small enough to pace smoothly.
+const PACED_PIECE: usize = 16 * 1024;
+
+impl Link {
+    /// When a piece of `bytes` that is ready now has left.
+    fn reserve(&self, bytes: usize) -> tokio::time::Instant {
+        let mut free_at = self.free_at.lock().unwrap_or_else(|p| p.into_inner());
+        let start = (*free_at).max(tokio::time::Instant::now());
+        *free_at = start + Duration::from_secs_f64(bytes as f64 / self.bytes_per_second);
+        *free_at
+    }
+
+    fn pace(self: Arc<Self>, response: Response) -> Response {
+        let (parts, body) = response.into_parts();
+        let pieces = body.into_data_stream().flat_map(|chunk| {
+            let pieces: Vec<Result<Bytes, axum::Error>> = match chunk {
+                Ok(bytes) => (0..bytes.len())
+                    .step_by(PACED_PIECE)
+                    .map(|at| Ok(bytes.slice(at..(at + PACED_PIECE).min(bytes.len()))))
+                    .collect(),
+                Err(e) => vec![Err(e)],
+            };
+            futures::stream::iter(pieces)
+        });
+        let paced = pieces.then(move |piece| {
+            let link = Arc::clone(&self);
+            async move {
+                if let Ok(bytes) = &piece {
+                    tokio::time::sleep_until(link.reserve(bytes.len())).await;
+                }
+                piece
+            }
+        });
+        Response::from_parts(parts, Body::from_stream(paced))
     }
 }
 
@@ -130,14 +215,22 @@ impl fmt::Display for Fault {
 pub struct Faults {
     spec: FaultSpec,
     rng: Mutex<fastrand::Rng>,
+    link: Option<Arc<Link>>,
 }
 
 impl Faults {
     pub fn new(spec: FaultSpec) -> Self {
         let rng = fastrand::Rng::with_seed(spec.seed);
+        let link = spec.bandwidth.map(|bytes_per_second| {
+            Arc::new(Link {
+                bytes_per_second,
+                free_at: Mutex::new(tokio::time::Instant::now()),
+            })
+        });
         Self {
             spec,
             rng: Mutex::new(rng),
+            link,
         }
     }
 
@@ -184,12 +277,17 @@ fn broken_body() -> Response {
     response
 }
 
-/// The middleware: delays, then maybe a fault instead of (or around) the real answer.
-pub async fn inject(
-    State(faults): State<std::sync::Arc<Faults>>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// The middleware: delays, then maybe a fault instead of (or around) the real answer,
+/// sent at the link's speed.
+pub async fn inject(State(faults): State<Arc<Faults>>, request: Request, next: Next) -> Response {
+    let response = answer(&faults, request, next).await;
+    match &faults.link {
+        Some(link) => Arc::clone(link).pace(response),
+        None => response,
+    }
+}
+
+async fn answer(faults: &Faults, request: Request, next: Next) -> Response {
     let (delay, fault) = faults.draw();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -267,6 +365,11 @@ mod tests {
                 .contains("more than 1")
         );
         assert!(FaultSpec::parse("latency=fast").is_err());
+        let b = FaultSpec::parse("bandwidth=50mbit").unwrap();
+        assert_eq!(b.bandwidth, Some(6_250_000.0));
+        assert_eq!(bandwidth("2MB"), Ok(2_000_000.0));
+        assert!(bandwidth("fast").is_err());
+        assert!(bandwidth("0mbit").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 
 use super::demo::{anomaly_config, keras_config};
 use super::state::{Refusal, classify_response};
@@ -256,9 +257,11 @@ async fn classify(
         };
         body.finish(written.map_err(std::io::Error::from));
     });
+    // Fused: the compression layer may poll once more after the end.
     let chunks = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
-    });
+    })
+    .fuse();
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         axum::body::Body::from_stream(chunks),

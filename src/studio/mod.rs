@@ -345,7 +345,10 @@ fn router(shared: Shared) -> Router {
         .route_layer(middleware::from_fn_with_state(shared.clone(), count))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), authenticate));
+    // Compressed when the client asks (Accept-Encoding), as Studio's front end does; large
+    // answers are compressed as they stream, never held whole.
     api.layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(shared)
 }
 
