@@ -19,6 +19,9 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
 /// Every other answer (a project, an impulse, a block's configuration, a job) is a few KB:
 /// larger ones are refused, so that a few reads at once stay within a few MB.
 pub const MAX_SMALL_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The cap of one page of results: a page of 1000 windows is about 2 MB of JSON, and it
+/// is decoded whole (several times its size in memory), so a page may not be huge.
+pub const MAX_PAGE_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// The longest wait between two reads, unless the server asks for more.
 const MAX_READ_BACKOFF: Duration = Duration::from_secs(4);
 /// The longest `Retry-After` obeyed: a server that asks for more gets this.
@@ -626,7 +629,7 @@ impl StudioClient {
                 ("limit", limit.to_string()),
                 ("offset", offset.to_string()),
             ],
-            self.max_body_bytes,
+            self.max_body_bytes.min(MAX_PAGE_BODY_BYTES),
         )
         .await
     }
@@ -848,6 +851,8 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     let wait = match value.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds.min(MAX_RETRY_AFTER.as_secs())),
+        // Seconds too many to count are as long as ei-tune ever waits.
+        Err(_) if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => MAX_RETRY_AFTER,
         Err(_) => httpdate::parse_http_date(value)
             .ok()?
             .duration_since(std::time::SystemTime::now())

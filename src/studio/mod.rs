@@ -195,6 +195,10 @@ impl Studio {
                 variations::vary,
             ));
         }
+        // Compressed when the client asks (Accept-Encoding), as Studio's front end does:
+        // after the answer is varied, before the network's faults (bandwidth counts the
+        // compressed bytes). Large answers are compressed as they stream.
+        app = app.layer(tower_http::compression::CompressionLayer::new());
         if let Some(spec) = config.faults.clone() {
             tracing::info!(?spec, "injecting faults");
             let faults = Arc::new(faults::Faults::new(spec));
@@ -345,10 +349,7 @@ fn router(shared: Shared) -> Router {
         .route_layer(middleware::from_fn_with_state(shared.clone(), count))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), authenticate));
-    // Compressed when the client asks (Accept-Encoding), as Studio's front end does; large
-    // answers are compressed as they stream, never held whole.
     api.layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
-        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(shared)
 }
 

@@ -24,9 +24,7 @@ impl Tuner {
         now: Instant,
         cmds: &mut Vec<Cmd>,
     ) {
-        let read_back = self
-            .save
-            .loaded(load, result.is_ok(), self.config.retry_base, now);
+        let (read_back, issued_at) = self.save.loaded(load, result.is_ok(), &self.config, now);
         let loaded = match result {
             Ok(loaded) => loaded,
             Err(e) => {
@@ -43,7 +41,8 @@ impl Tuner {
             .flat_map(|b| b.thresholds.iter().map(|t| Slider::new(&b.block, t)))
             .collect();
         if same_impulse {
-            self.merge_reload(&mut sliders, read_back, now);
+            let issued_at = issued_at.unwrap_or(self.save.saves());
+            self.merge_reload(&mut sliders, read_back, issued_at, now);
         } else {
             self.selected = 0;
             self.metrics = Metrics::default();
@@ -71,13 +70,24 @@ impl Tuner {
     /// stay; after an unknown outcome, every value Studio holds differently is the user's
     /// to resend (a late-applied older request must not win); a value someone else wrote
     /// is taken when saved, held when edited.
-    fn merge_reload(&mut self, sliders: &mut [Slider], read_back: bool, now: Instant) {
+    fn merge_reload(
+        &mut self,
+        sliders: &mut Vec<Slider>,
+        read_back: bool,
+        issued_at: u64,
+        now: Instant,
+    ) {
         let mut resend = Vec::new();
         let mut adopted = Vec::new();
         for slider in sliders.iter_mut() {
             let Some(old) = self.sliders.iter().find(|o| o.id() == slider.id()) else {
                 continue;
             };
+            if old.confirmed_at > issued_at {
+                // Saved after this snapshot was asked for: the snapshot is older.
+                *slider = old.clone();
+                continue;
+            }
             let server = slider.value.clone();
             // One of this tuner's own values, applied late: the newest is resent.
             let ours = old.sent.contains(&server);
@@ -105,6 +115,15 @@ impl Tuner {
                 }
             }
         }
+        // A value not saved yet whose block could not be read this time is kept (and
+        // sent, or reported on exit), not dropped with the block.
+        let kept: Vec<Slider> = self
+            .sliders
+            .iter()
+            .filter(|o| o.sync != SyncState::Saved && !sliders.iter().any(|s| s.id() == o.id()))
+            .cloned()
+            .collect();
+        sliders.extend(kept);
         if !adopted.is_empty() {
             self.notice = Some(format!("changed elsewhere: {}", adopted.join(", ")));
         }

@@ -54,6 +54,10 @@ pub struct TunerConfig {
     pub max_attempts: u32,
     /// And the longest time spent retrying.
     pub max_retry_time: Duration,
+    /// How long after it was sent a call whose answer was lost may still reach Studio:
+    /// the client's whole-answer timeout and a margin. The thresholds are read back once
+    /// more after it.
+    pub lost_call_window: Duration,
 }
 
 impl Default for TunerConfig {
@@ -68,6 +72,7 @@ impl Default for TunerConfig {
             retry_max_delay: Duration::from_secs(8),
             max_attempts: 8,
             max_retry_time: Duration::from_secs(60),
+            lost_call_window: Duration::from_secs(35),
         }
     }
 }

@@ -14,8 +14,11 @@
 //! - Transient failures are resent with growing waits, within bounds of attempts and
 //!   time; a job that blocks changes is followed and the values go when it ends or is
 //!   lost; other failures mark the values failed (the next edit or `r` resends them).
-//! - After a lost answer, what Studio holds is read back once a later call succeeds, and
-//!   again after a wait if that read fails: a late-applied older call must not win.
+//! - After a lost answer, what Studio holds is read back once a later call succeeds (or at
+//!   once when nothing is left to send), again after a growing wait if that read fails,
+//!   and once more when the lost call can no longer be in transit: a late-applied older
+//!   call must not win.
+//! - A reload never undoes a value saved after it was asked for: its snapshot is older.
 
 use super::*;
 use crate::api::client::{Believed, ChangedElsewhere};
@@ -44,9 +47,11 @@ pub(super) enum ReadBack {
     None,
     /// After the next call that succeeds.
     AfterNextSave,
-    /// The read-back failed: ask again at `until`.
+    /// The read-back failed (`attempt` times), or waits for a lost call's last moment:
+    /// ask again at `until`.
     Backoff {
         until: Instant,
+        attempt: u32,
     },
     /// Asked for as load `load`; until it answers, every load is read as a read-back.
     Loading {
@@ -101,6 +106,15 @@ pub(super) struct SaveEngine {
     pub(super) after_settle: Option<AfterSettle>,
     next_request: u64,
     next_load: u64,
+    /// Calls answered with success so far: a slider remembers the count its saved value
+    /// came with, a load the count when it was asked for.
+    saves: u64,
+    /// Loads asked for and not answered yet, with the save count then.
+    loads: Vec<(u64, u64)>,
+    /// Until when a call whose answer was lost may still land.
+    late_until: Option<Instant>,
+    /// Failed read-backs in a row, for the wait before the next.
+    read_back_attempt: u32,
 }
 
 impl Default for SaveEngine {
@@ -113,6 +127,10 @@ impl Default for SaveEngine {
             after_settle: None,
             next_request: 1,
             next_load: 1,
+            saves: 0,
+            loads: Vec::new(),
+            late_until: None,
+            read_back_attempt: 0,
         }
     }
 }
@@ -124,7 +142,7 @@ impl SaveEngine {
             _ => None,
         };
         let read_back = match self.read_back {
-            ReadBack::Backoff { until } => Some(until),
+            ReadBack::Backoff { until, .. } => Some(until),
             _ => None,
         };
         let quit = match self.after_settle {
@@ -154,6 +172,8 @@ impl SaveEngine {
             Save::InFlight { then, .. } => *then = Some(until),
             Save::HeldByJob => {}
             _ if job_running => self.phase = Save::HeldByJob,
+            // A server's Retry-After (or the backoff) is not cut short by typing.
+            Save::Backoff { until: wait } => *wait = (*wait).max(until),
             _ => self.phase = Save::Debouncing { until },
         }
     }
@@ -184,7 +204,17 @@ impl SaveEngine {
     pub(super) fn load_id(&mut self) -> u64 {
         let id = self.next_load;
         self.next_load += 1;
+        // Loads that never answer (the loop ended) are forgotten after a while.
+        if self.loads.len() >= 64 {
+            self.loads.remove(0);
+        }
+        self.loads.push((id, self.saves));
         id
+    }
+
+    /// How many calls have been answered with success.
+    pub(super) fn saves(&self) -> u64 {
+        self.saves
     }
 
     /// The call `request_id` answered: the flight and the quiet-time end of edits made
@@ -214,6 +244,7 @@ impl SaveEngine {
         let Err(e) = result else {
             self.failures = 0;
             self.failing_since = None;
+            self.saves += 1;
             return Plan::Done;
         };
         if !(e.is_transient() || e.blocking_job().is_some()) {
@@ -278,9 +309,11 @@ impl SaveEngine {
         }
     }
 
-    /// An answer was lost: read back after the next call that succeeds.
-    fn lost_answer(&mut self) {
+    /// An answer was lost: read back after the next call that succeeds, and again once
+    /// the lost call cannot land any more (`late_until`).
+    fn lost_answer(&mut self, late_until: Instant) {
         self.read_back = ReadBack::AfterNextSave;
+        self.late_until = Some(self.late_until.map_or(late_until, |t| t.max(late_until)));
     }
 
     /// A call succeeded: the read-back it was waiting for, if any, as a load id.
@@ -290,35 +323,64 @@ impl SaveEngine {
 
     /// The read-back's wait after a failure is over: its load id.
     fn read_back_due(&mut self, now: Instant) -> Option<u64> {
-        matches!(self.read_back, ReadBack::Backoff { until } if until <= now)
+        matches!(self.read_back, ReadBack::Backoff { until, .. } if until <= now)
             .then(|| self.start_read_back())
     }
 
     fn start_read_back(&mut self) -> u64 {
+        let attempt = match self.read_back {
+            ReadBack::Backoff { attempt, .. } => attempt,
+            _ => 0,
+        };
         let load = self.load_id();
         self.read_back = ReadBack::Loading { load };
+        self.read_back_attempt = attempt;
         load
     }
 
-    /// Load `load` answered: whether to read it as a read-back. Only the read-back's own
-    /// answer settles it; if that failed, it is asked again after `retry`.
-    pub(super) fn loaded(&mut self, load: u64, ok: bool, retry: Duration, now: Instant) -> bool {
+    /// Load `load` answered: whether to read it as a read-back, and the number of saves
+    /// answered when it was asked for (`None`: not asked for by this engine). Only the
+    /// read-back's own answer settles it; if that failed, it is asked again after a wait
+    /// that grows; if a lost call may still land, once more when it no longer can.
+    pub(super) fn loaded(
+        &mut self,
+        load: u64,
+        ok: bool,
+        config: &TunerConfig,
+        now: Instant,
+    ) -> (bool, Option<u64>) {
+        let issued = self
+            .loads
+            .iter()
+            .position(|(id, _)| *id == load)
+            .map(|i| self.loads.remove(i).1);
         let ReadBack::Loading { load: expected } = self.read_back else {
-            return false;
+            return (false, issued);
         };
         if load == expected {
-            self.read_back = if ok {
-                ReadBack::None
-            } else {
-                ReadBack::Backoff { until: now + retry }
+            let attempt = self.read_back_attempt + 1;
+            self.read_back = match (ok, self.late_until) {
+                (false, _) => ReadBack::Backoff {
+                    until: now + backoff(config, attempt, load, None),
+                    attempt,
+                },
+                (true, Some(late)) if late > now => ReadBack::Backoff {
+                    until: late,
+                    attempt: 0,
+                },
+                (true, _) => {
+                    self.late_until = None;
+                    ReadBack::None
+                }
             };
         }
-        true
+        (true, issued)
     }
 
     /// Another impulse is shown: what was owed for the last one no longer applies here.
     pub(super) fn forget_impulse(&mut self) {
         self.read_back = ReadBack::None;
+        self.late_until = None;
     }
 
     fn failures(&self) -> u32 {
@@ -395,9 +457,13 @@ impl Tuner {
             return;
         };
         if self.job.is_some() {
-            if self.sliders.iter().any(|s| s.sync == SyncState::Edited) {
-                self.save.phase = Save::HeldByJob;
-            }
+            // Held until the job ends; nothing left ticking meanwhile (a past retry
+            // deadline would wake the loop without end).
+            let waiting = self
+                .sliders
+                .iter()
+                .any(|s| matches!(s.sync, SyncState::Edited | SyncState::Retrying { .. }));
+            self.save.phase = if waiting { Save::HeldByJob } else { Save::Idle };
             return;
         }
         let entries = self.take_unsent();
@@ -460,10 +526,15 @@ impl Tuner {
     fn take_unsent(&mut self) -> Vec<(String, u64, ThresholdValue)> {
         let mut entries = Vec::new();
         for slider in &mut self.sliders {
-            // Values changed elsewhere wait for the user's word (m or t).
+            // Values changed elsewhere wait for the user's word (m or t); refused ones for
+            // the user to edit them again or press r, so that one refused value does not
+            // sink every later call.
             if matches!(
                 slider.sync,
-                SyncState::Saved | SyncState::Sending | SyncState::ChangedElsewhere { .. }
+                SyncState::Saved
+                    | SyncState::Sending
+                    | SyncState::ChangedElsewhere { .. }
+                    | SyncState::Failed(_)
             ) {
                 continue;
             }
@@ -529,7 +600,7 @@ impl Tuner {
         }
         match &result {
             Ok(response) => self.on_saved(flight.target, response.as_ref(), now, cmds),
-            Err(e) => self.on_failed(flight.target, e, plan, now, cmds),
+            Err(e) => self.on_failed(&flight, e, plan, now, cmds),
         }
         let edited = self.sliders.iter().any(|s| s.sync == SyncState::Edited);
         match self.save.after_answer(plan, then, edited, now) {
@@ -558,14 +629,16 @@ impl Tuner {
 
     fn on_failed(
         &mut self,
-        target: Target,
+        flight: &InFlight,
         e: &ApiError,
         plan: Plan,
         now: Instant,
         cmds: &mut Vec<Cmd>,
     ) {
+        let (target, sent_at) = (flight.target, flight.sent_at);
         if e.outcome_unknown() {
-            self.save.lost_answer();
+            self.save
+                .lost_answer(sent_at + self.config.lost_call_window);
         }
         if matches!(e, ApiError::Network { .. }) {
             self.connection = Connection::Failing(e.short_reason());
@@ -615,7 +688,7 @@ impl Tuner {
         plan: Plan,
         changed_elsewhere: &[ChangedElsewhere],
     ) {
-        let failures = self.save.failures();
+        let (failures, saves) = (self.save.failures(), self.save.saves());
         for (id, edits_at_send, value) in &flight.entries {
             let Some(slider) = self.sliders.iter_mut().find(|s| s.id() == *id) else {
                 continue;
@@ -635,6 +708,7 @@ impl Tuner {
             match (result, plan) {
                 (Ok(_), _) => {
                     slider.saved = value.clone();
+                    slider.confirmed_at = saves;
                     if untouched {
                         slider.sync = SyncState::Saved;
                     }
@@ -799,7 +873,9 @@ impl Tuner {
                 job.id.map_or_else(|| "?".into(), |id| id.to_string()),
                 self.config.save_on_quit.as_secs()
             ));
-            self.save.phase = Save::HeldByJob;
+            if !self.save.in_flight() {
+                self.save.phase = Save::HeldByJob;
+            }
             return;
         }
         self.save.hurry(now);

@@ -59,6 +59,9 @@ pub struct Slider {
     pub sent: Vec<ThresholdValue>,
     /// The threshold as Studio described it: what typed values are checked against.
     pub threshold: BlockThreshold,
+    /// How many calls had been answered when `saved` was confirmed by one: a reload asked
+    /// for before then holds an older value.
+    pub confirmed_at: u64,
 }
 
 impl Slider {
@@ -70,17 +73,19 @@ impl Slider {
         };
         Self {
             block_id: block.id,
-            block_title: block.title.clone(),
-            block_type: block.kind.to_string(),
+            // Server text, made safe to draw: no control characters, one line.
+            block_title: crate::text::clean(&block.title),
+            block_type: crate::text::clean(block.kind.as_str()),
             key: threshold.key.clone(),
-            description: threshold.description.clone(),
-            help_text: threshold.help_text.clone(),
+            description: crate::text::clean(&threshold.description),
+            help_text: crate::text::clean(&threshold.help_text),
             kind,
             value: threshold.value.clone(),
             saved: threshold.value.clone(),
             suggested: threshold.suggested_value,
             sync: SyncState::Saved,
             threshold: threshold.clone(),
+            confirmed_at: 0,
             edits: 0,
             sent: Vec::new(),
         }

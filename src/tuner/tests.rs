@@ -236,7 +236,7 @@ fn a_follow_up_waits_for_the_quiet_time_when_edits_are_recent() {
 }
 
 #[test]
-fn a_failed_call_marks_its_values_and_the_next_edit_resends_them() {
+fn a_refused_value_waits_for_its_own_edit_and_does_not_sink_the_others() {
     let t0 = Instant::now();
     let mut t = tuner(t0);
     t.update(Msg::Action(Action::StepUp), t0);
@@ -245,13 +245,22 @@ fn a_failed_call_marks_its_values_and_the_next_edit_resends_them() {
     assert_eq!(t.sliders[0].sync, SyncState::Failed("refused".into()));
     assert!(matches!(t.status[0].outcome, StatusOutcome::Failed(_)));
     assert_eq!(t.next_deadline(), None, "no retry loop");
-    // The next edit, on another slider, takes the failed value along.
+    // An edit on another slider goes alone: the refused value would sink it too.
     t.update(Msg::Action(Action::SelectNext), t0 + 1000 * MS);
     t.update(Msg::Action(Action::StepUp), t0 + 1000 * MS);
     let sent = sets(&t.update(Msg::Tick, t0 + 1300 * MS));
-    let v = values(&sent[0].1);
-    assert_eq!(v.len(), 2);
-    assert_eq!(v[0], (3, "min_score", 0.61));
+    assert_eq!(values(&sent[0].1), vec![(4, "min_anomaly_score", 0.31)]);
+    answer(
+        &mut t,
+        sent[0].0,
+        ok(RegenerateStatus::Regenerated),
+        t0 + 1350 * MS,
+    );
+    // Editing the refused one sends it again.
+    t.update(Msg::Action(Action::SelectPrevious), t0 + 2000 * MS);
+    t.update(Msg::Action(Action::StepUp), t0 + 2000 * MS);
+    let sent = sets(&t.update(Msg::Tick, t0 + 2300 * MS));
+    assert_eq!(values(&sent[0].1), vec![(3, "min_score", 0.62)]);
 }
 
 #[test]
@@ -318,9 +327,12 @@ fn retry_after_is_honoured_and_edits_meanwhile_ride_along() {
         t0 + 310 * MS,
     );
     assert_eq!(t.next_deadline(), Some(t0 + 3310 * MS));
-    // The user moves on: the newest value goes with the retry, not the old one.
+    // The user moves on: typing does not cut the server's wait short, and the newest
+    // value goes with the retry, not the old one.
     t.update(Msg::Action(Action::StepUp), t0 + 400 * MS);
-    let sent = sets(&t.update(Msg::Tick, t0 + 700 * MS));
+    assert_eq!(t.next_deadline(), Some(t0 + 3310 * MS));
+    assert!(sets(&t.update(Msg::Tick, t0 + 700 * MS)).is_empty());
+    let sent = sets(&t.update(Msg::Tick, t0 + 3310 * MS));
     assert_eq!(values(&sent[0].1), vec![(3, "min_score", 0.62)]);
 }
 
@@ -1346,7 +1358,32 @@ fn a_read_back_that_fails_is_asked_for_again() {
         },
         wake,
     );
+    // The read-back found 0.6 where the user has 0.61: resent. Then, once the lost call
+    // can no longer land, read back once more.
+    let late = t0 + 300 * MS + t.config.lost_call_window;
+    let mut last = None;
+    while let Some(at) = t.next_deadline() {
+        let cmds = t.update(Msg::Tick, at);
+        for (id, _) in sets(&cmds) {
+            answer(&mut t, id, ok(RegenerateStatus::Regenerated), at);
+        }
+        if let [(load, Some(1))] = load_cmds(&cmds)[..] {
+            assert_eq!(at, late);
+            last = Some(load);
+            break;
+        }
+    }
+    let mut studio = loaded(0);
+    studio.blocks[0].thresholds[0].value = ThresholdValue::Number(0.61);
+    t.update(
+        Msg::Loaded {
+            load: last.expect("a last read-back"),
+            result: Ok(studio),
+        },
+        late,
+    );
     assert!(!t.save.answer_lost());
+    assert_eq!(t.next_deadline(), None);
 }
 
 #[test]
@@ -1625,4 +1662,103 @@ fn with_costs_every_threshold_minimises_the_cost() {
     // the cost with it.
     assert!(cost(&t) < before, "{} ≥ {before}", cost(&t));
     assert!(number(&t, 1) < 0.3, "{}", number(&t, 1));
+}
+
+#[test]
+fn a_slow_reload_does_not_undo_a_value_saved_after_it_was_asked_for() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    // r: a reload goes out, and is slow.
+    let reload = t.update(Msg::Action(Action::Reload), t0);
+    let (slow, _) = load_cmds(&reload)[0];
+    // Meanwhile the anomaly threshold is moved and saved.
+    t.update(Msg::Action(Action::SelectNext), t0);
+    t.update(Msg::Action(Action::Jump(8)), t0);
+    let sent = sets(&t.update(Msg::Tick, t0 + 300 * MS));
+    answer(
+        &mut t,
+        sent[0].0,
+        ok(RegenerateStatus::Regenerated),
+        t0 + 350 * MS,
+    );
+    let saved = t.sliders[1].value.clone();
+    // The reload lands with what Studio held before the save.
+    t.update(
+        Msg::Loaded {
+            load: slow,
+            result: Ok(loaded(0)),
+        },
+        t0 + 4000 * MS,
+    );
+    assert_eq!(t.sliders[1].value, saved);
+    assert_eq!(t.sliders[1].sync, SyncState::Saved);
+    assert!(t.notice.is_none(), "{:?}", t.notice);
+}
+
+#[test]
+fn an_unsaved_value_survives_a_reload_that_cannot_read_its_block() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::SelectNext), t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let mut partial = loaded(0);
+    let block = partial.blocks.remove(1);
+    partial.unreadable.push(UnreadableBlock {
+        block: block.block.clone(),
+        reason: "HTTP 404".into(),
+    });
+    t.update(load_done(Ok(partial)), t0 + 100 * MS);
+    assert_eq!(t.sliders.len(), 2, "kept");
+    assert_eq!(number(&t, 1), 0.31);
+    let sent = sets(&t.update(Msg::Tick, t0 + 300 * MS));
+    assert_eq!(values(&sent[0].1), vec![(4, "min_anomaly_score", 0.31)]);
+}
+
+#[test]
+fn quitting_while_a_call_is_out_and_a_job_runs_still_takes_the_answer() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let sent = sets(&t.update(Msg::Tick, t0 + 300 * MS));
+    t.update(Msg::Action(Action::Regenerate), t0 + 310 * MS);
+    t.update(
+        Msg::RegenerationStarted {
+            impulse: 1,
+            result: Ok(7),
+        },
+        t0 + 320 * MS,
+    );
+    t.update(Msg::Action(Action::Quit), t0 + 330 * MS);
+    answer(
+        &mut t,
+        sent[0].0,
+        ok(RegenerateStatus::Regenerated),
+        t0 + 3000 * MS,
+    );
+    assert_eq!(t.sliders[0].sync, SyncState::Saved);
+    let report = t.exit.clone().expect("nothing left to wait for");
+    assert!(report.unsaved.is_empty(), "{report:?}");
+}
+
+#[test]
+fn a_retry_held_by_a_job_does_not_spin() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let sent = sets(&t.update(Msg::Tick, t0 + 300 * MS));
+    answer(&mut t, sent[0].0, refused(), t0 + 310 * MS);
+    assert!(matches!(t.sliders[0].sync, SyncState::Retrying { .. }));
+    t.update(Msg::Action(Action::Regenerate), t0 + 320 * MS);
+    let due = t.next_deadline().expect("the retry");
+    t.update(Msg::Tick, due);
+    // Held for the job: no deadline in the past to wake the loop over and over.
+    assert!(
+        t.next_deadline().is_none_or(|d| d > due),
+        "{:?}",
+        t.next_deadline()
+    );
+    assert_eq!(
+        t.sync_label(&t.sliders[0]).split(' ').next(),
+        Some("retrying")
+    );
 }

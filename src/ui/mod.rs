@@ -328,12 +328,15 @@ fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
             Row::Unreadable(i) => {
                 let u = &tuner.unreadable()[i];
                 Line::from(vec![
-                    Span::styled(u.block.title.clone(), theme.strong),
+                    Span::styled(crate::text::clean(&u.block.title), theme.strong),
                     Span::styled(
                         format!(" · {} · block {} ", u.block.kind, u.block.id),
                         theme.dim,
                     ),
-                    Span::styled(format!("unreadable: {}", u.reason), theme.bad),
+                    Span::styled(
+                        format!("unreadable: {}", crate::text::clean(&u.reason)),
+                        theme.bad,
+                    ),
                 ])
             }
             Row::Bar(i) => {
@@ -494,9 +497,12 @@ fn wrapped(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// At most `width` characters, with `…` where cut; server text is made safe to draw
+/// (control and line-breaking characters become spaces) on the way.
 fn truncate(text: &str, width: usize) -> String {
+    let text = crate::text::clean(text);
     if text.chars().count() <= width {
-        return text.to_string();
+        return text;
     }
     if width == 0 {
         return String::new();
@@ -1102,7 +1108,7 @@ fn render_picker(frame: &mut Frame, area: Rect, tuner: &Tuner, selected: usize, 
             let blocks: Vec<String> = i
                 .learn_blocks
                 .iter()
-                .map(|b| format!("{} {}", b.id, b.kind))
+                .map(|b| format!("{} {}", b.id, crate::text::clean(b.kind.as_str())))
                 .collect();
             let marker = if Some(i.id) == current { "●" } else { " " };
             let style = if n == selected {
@@ -1111,7 +1117,10 @@ fn render_picker(frame: &mut Frame, area: Rect, tuner: &Tuner, selected: usize, 
                 Style::default()
             };
             Line::from(vec![
-                Span::styled(format!("{marker} {:>3} {} ", i.id, i.name), style),
+                Span::styled(
+                    format!("{marker} {:>3} {} ", i.id, crate::text::clean(&i.name)),
+                    style,
+                ),
                 Span::styled(format!(" {}", blocks.join(", ")), theme.dim),
             ])
         })
