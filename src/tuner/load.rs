@@ -115,15 +115,7 @@ impl Tuner {
                 }
             }
         }
-        // A value not saved yet whose block could not be read this time is kept (and
-        // sent, or reported on exit), not dropped with the block.
-        let kept: Vec<Slider> = self
-            .sliders
-            .iter()
-            .filter(|o| o.sync != SyncState::Saved && !sliders.iter().any(|s| s.id() == o.id()))
-            .cloned()
-            .collect();
-        sliders.extend(kept);
+        self.keep_unsaved_unread(sliders);
         if !adopted.is_empty() {
             self.notice = Some(format!("changed elsewhere: {}", adopted.join(", ")));
         }
@@ -134,6 +126,18 @@ impl Tuner {
             ));
             self.save.hurry(now);
         }
+    }
+
+    /// A value not saved yet whose block could not be read this time is kept (and sent, or
+    /// reported on exit), not dropped with the block.
+    fn keep_unsaved_unread(&self, sliders: &mut Vec<Slider>) {
+        let kept: Vec<Slider> = self
+            .sliders
+            .iter()
+            .filter(|o| o.sync != SyncState::Saved && !sliders.iter().any(|s| s.id() == o.id()))
+            .cloned()
+            .collect();
+        sliders.extend(kept);
     }
 
     /// Another writer may have changed thresholds while the terminal was elsewhere: read

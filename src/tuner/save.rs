@@ -476,27 +476,7 @@ impl Tuner {
             return self.settle(cmds);
         }
         let request_id = self.save.request_id();
-        // A retry takes the place of the attempt before it: one line per burst, not one
-        // per attempt (the slider counts the attempts).
-        if self.save.retrying()
-            && self
-                .status
-                .front()
-                .is_some_and(|e| matches!(e.outcome, StatusOutcome::Failed(_)))
-        {
-            self.status.pop_front();
-        }
-        let sent = entries
-            .iter()
-            .map(|(id, _, v)| format!("{id}={}", self.display_of(id, v)))
-            .collect();
-        self.push_status(StatusEntry {
-            request_id,
-            at: self.since_start(now),
-            sent,
-            latency: None,
-            outcome: StatusOutcome::Pending,
-        });
+        self.record_sending(request_id, &entries, now);
         let updates = entries
             .iter()
             .filter_map(|(id, _, value)| {
@@ -519,6 +499,35 @@ impl Tuner {
             target,
             sent_at: now,
             entries,
+        });
+    }
+
+    /// The status pane's line for a call going out. A retry takes the place of the
+    /// attempt before it: one line per burst, not one per attempt (the slider counts them).
+    fn record_sending(
+        &mut self,
+        request_id: u64,
+        entries: &[(String, u64, ThresholdValue)],
+        now: Instant,
+    ) {
+        if self.save.retrying()
+            && self
+                .status
+                .front()
+                .is_some_and(|e| matches!(e.outcome, StatusOutcome::Failed(_)))
+        {
+            self.status.pop_front();
+        }
+        let sent = entries
+            .iter()
+            .map(|(id, _, v)| format!("{id}={}", self.display_of(id, v)))
+            .collect();
+        self.push_status(StatusEntry {
+            request_id,
+            at: self.since_start(now),
+            sent,
+            latency: None,
+            outcome: StatusOutcome::Pending,
         });
     }
 
