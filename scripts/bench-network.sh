@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-bin=$PWD/target/release/ei-tune
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/ei-tune
 network=${NETWORK:-latency=100ms,bandwidth=50mbit}
 runs=${RUNS:-5}
 work=$(mktemp -d)

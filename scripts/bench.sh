@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-bin=$PWD/target/release/ei-tune
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/ei-tune
 work=$(mktemp -d)
 trap 'tmux kill-session -t eitune-bench 2>/dev/null || true; kill "${serve_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 

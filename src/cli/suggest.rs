@@ -8,7 +8,9 @@ use serde_json::json;
 
 use super::*;
 use crate::api::models::*;
-use crate::metrics::suggest::{Figures, HEADLINES, Joint, Request, Suggestion, joint, suggestions};
+use crate::metrics::suggest::{
+    Figures, HEADLINES, Joint, Request, Suggestion, combined, joint, suggestions,
+};
 use crate::preview::{PreviewError, load_test_set};
 
 #[derive(Debug, Clone)]
@@ -39,14 +41,18 @@ pub async fn suggest(
     } else {
         None
     };
+    let all = combined(&set, &blocks, &found, &options.request);
     let mut out = if options.json {
         String::new()
     } else {
-        describe(&t.impulse, &found, together.as_ref())
+        describe(&t.impulse, &found, all.as_ref(), together.as_ref())
     };
     let json = |applied: Option<&SetImpulseThresholdsResponse>| {
         serde_json::to_string_pretty(&json!({
             "suggestions": found,
+            "together": all.as_ref().map(|(before, after, warnings)| json!({
+                "atCurrent": before, "atSuggested": after, "warnings": warnings,
+            })),
             "joint": together,
             "applied": applied,
         }))
@@ -56,7 +62,12 @@ pub async fn suggest(
     if !options.apply {
         return Ok(if options.json { json(None) } else { out });
     }
-    let (updates, warnings) = to_apply(&found, together.as_ref());
+    let (updates, mut warnings) = to_apply(&found, together.as_ref());
+    if together.is_none()
+        && let Some((_, _, whole)) = &all
+    {
+        warnings.extend(whole.iter().map(|w| format!("all together: {w}")));
+    }
     if updates.is_empty() {
         out.push_str("Nothing to apply: every threshold is at its suggested value.\n");
         return Ok(if options.json { json(None) } else { out });
@@ -113,7 +124,12 @@ fn to_apply(found: &[Suggestion], together: Option<&Joint>) -> (Vec<ThresholdUpd
     }
 }
 
-fn describe(impulse: &Impulse, found: &[Suggestion], together: Option<&Joint>) -> String {
+fn describe(
+    impulse: &Impulse,
+    found: &[Suggestion],
+    all: Option<&(Figures, Figures, Vec<String>)>,
+    together: Option<&Joint>,
+) -> String {
     let mut out = format!(
         "Impulse {} ({})\n",
         impulse.id,
@@ -129,7 +145,12 @@ fn describe(impulse: &Impulse, found: &[Suggestion], together: Option<&Joint>) -
             s.objective.why
         );
         let objective = &s.objective.objective;
-        let shown = |score: Option<f64>| score.map_or("–".into(), |v| objective.shown(v));
+        let shown = |score: Option<f64>| {
+            score.map_or_else(
+                || "outside the objective's bound".into(),
+                |v| objective.shown(v),
+            )
+        };
         match (s.suggested, &s.at_suggested) {
             (Some(v), Some(after)) if s.changes() => {
                 let _ = writeln!(
@@ -156,6 +177,11 @@ fn describe(impulse: &Impulse, found: &[Suggestion], together: Option<&Joint>) -
         }
         warn(&mut out, &s.warnings);
     }
+    if let Some((before, after, warnings)) = all {
+        let _ = writeln!(out, "\nThese suggestions together, as --apply sends them:");
+        table(&mut out, before, after);
+        warn(&mut out, warnings);
+    }
     if let Some(j) = together {
         let objective = &j.objective.objective;
         let shown = |score: Option<f64>| score.map_or("–".into(), |v| objective.shown(v));
@@ -176,7 +202,7 @@ fn describe(impulse: &Impulse, found: &[Suggestion], together: Option<&Joint>) -
         }
         let _ = writeln!(
             out,
-            "  now {}; each alone, then together {}; tuned together {}",
+            "  now {}; each tuned alone on this objective, then set together: {}; tuned together: {}",
             shown(j.score_current),
             shown(j.score_one_at_a_time),
             shown(j.score_suggested)

@@ -4,6 +4,9 @@
 use super::Summary;
 use super::sweep::Parameter;
 
+/// The largest cost accepted: costs are weights, and sums of larger ones overflow.
+const MAX_COST: f64 = 1e6;
+
 /// What each kind of wrong outcome costs, per window.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Costs {
@@ -34,6 +37,7 @@ impl Costs {
     /// costs 1.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut costs = Self::default();
+        let mut seen = std::collections::HashSet::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, value) = part
                 .split_once('=')
@@ -42,8 +46,11 @@ impl Costs {
                 .trim()
                 .parse()
                 .ok()
-                .filter(|v: &f64| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| format!("the cost of {name} must be a number ≥ 0"))?;
+                .filter(|v: &f64| v.is_finite() && (0.0..=MAX_COST).contains(v))
+                .ok_or_else(|| format!("the cost of {name} must be a number from 0 to 1e6"))?;
+            if !seen.insert(name.trim().to_string()) {
+                return Err(format!("the cost of {} is given twice", name.trim()));
+            }
             match name.trim() {
                 "missed-anomaly" => costs.missed_anomaly = value,
                 "false-alarm" => costs.false_alarm = value,
@@ -327,7 +334,17 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown cost")
         );
-        assert!(Costs::parse("uncertain=-1").unwrap_err().contains("≥ 0"));
+        assert!(
+            Costs::parse("uncertain=-1")
+                .unwrap_err()
+                .contains("from 0 to 1e6")
+        );
+        assert!(Costs::parse("missed-anomaly=1e308").is_err());
+        assert!(
+            Costs::parse("uncertain=1,uncertain=2")
+                .unwrap_err()
+                .contains("twice")
+        );
         assert!(Costs::parse("uncertain").unwrap_err().contains("NAME=COST"));
         assert!(Costs::parse("uncertain=NaN").is_err());
     }

@@ -11,7 +11,7 @@ use super::sweep::{self, Parameter};
 use super::{Summary, TestSet, Thresholds};
 use crate::api::BlockThresholds;
 use crate::api::models::ThresholdValue;
-use crate::thresholds::{SWEEP_POINTS, scale_for};
+use crate::thresholds::scale_for;
 
 /// What the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -224,16 +224,9 @@ fn knobs(set: &TestSet, blocks: &[BlockThresholds]) -> Vec<Knob> {
             else {
                 continue;
             };
-            // The whole span of the scores is searched, whatever Studio suggests.
-            let span = match parameter {
-                Parameter::MinAnomalyScore => set.anomaly_span(),
-                Parameter::MinScore => None,
-            };
-            let scale = scale_for(t, span);
-            let xs = sweep::points(scale.min, scale.max, SWEEP_POINTS)
-                .into_iter()
-                .map(|x| scale.clean(x))
-                .collect();
+            // The whole span of the scores is searched, wherever the threshold sits and
+            // whatever Studio suggests.
+            let xs = sweep::search_points(parameter, &scale_for(t, None), set);
             out.push(Knob {
                 block_id: b.block.id,
                 key: t.key.clone(),
@@ -263,7 +256,13 @@ fn best_value(
     xs: &[f64],
     objective: &Objective,
 ) -> Option<(f64, f64)> {
-    let swept = sweep::sweep(set, base, parameter, xs, objective);
+    let mut swept = sweep::sweep(set, base, parameter, xs, objective);
+    // Between two points of the grid may lie a better value: look closer around the best.
+    if let (Some(x), Some(score)) = (swept.optimum, swept.best_score) {
+        let (x, score) = sweep::refine(set, base, parameter, (x, score), swept.step(), objective);
+        swept.optimum = Some(x);
+        swept.best_score = Some(score);
+    }
     let now = objective.score(&set.evaluate(base));
     let x = swept.move_from(parameter.get(base), now)?;
     let score = objective.score(&set.evaluate(&parameter.set(base, x)))?;
@@ -284,7 +283,16 @@ pub fn suggestions(
         .into_iter()
         .map(|knob| {
             let chosen = match request.objective {
-                Some(o) => Chosen::new(o.for_parameter(knob.parameter), "asked for"),
+                Some(o) if o.applies_to(knob.parameter) => Chosen::new(o, "asked for"),
+                Some(o) => Chosen::new(
+                    o.for_parameter(knob.parameter),
+                    &format!(
+                        "{} does not move with {} (asked for: {})",
+                        o.name(),
+                        knob.key,
+                        o.key()
+                    ),
+                ),
                 None => {
                     let (o, why) = Objective::default_for(knob.parameter, request.costs);
                     Chosen::new(o, why)
@@ -313,11 +321,41 @@ pub fn suggestions(
         .collect()
 }
 
+/// The suggestions that move a threshold, applied together as `--apply` sends them: the
+/// figures before and after, and the warnings of the whole change (each suggestion's own
+/// were worked out with the others where they are).
+pub fn combined(
+    set: &TestSet,
+    blocks: &[BlockThresholds],
+    found: &[Suggestion],
+    request: &Request,
+) -> Option<(Figures, Figures, Vec<String>)> {
+    let current = current_thresholds(blocks);
+    let mut after = current;
+    let mut moved = 0;
+    for s in found.iter().filter(|s| s.changes()) {
+        let parameter = knobs(set, blocks)
+            .into_iter()
+            .find(|k| k.block_id == s.block_id && k.key == s.key)?
+            .parameter;
+        after = parameter.set(&after, s.suggested?);
+        moved += 1;
+    }
+    if moved < 2 {
+        return None;
+    }
+    let costs = request.costs.as_ref();
+    let before = Figures::of(&set.evaluate(&current), costs);
+    let after = Figures::of(&set.evaluate(&after), costs);
+    let warnings = before.worse_than(&after, crate::defaults::GUARDRAIL);
+    Some((before, after, warnings))
+}
+
 /// Every numeric threshold at once: a full grid for two, coordinate descent otherwise.
 pub fn joint(set: &TestSet, blocks: &[BlockThresholds], request: &Request) -> Option<Joint> {
     let knobs = knobs(set, blocks);
-    if knobs.is_empty() {
-        return None;
+    if knobs.len() < 2 {
+        return None; // nothing to tune together
     }
     let chosen = match (request.objective, request.costs) {
         (Some(o), _) => Chosen::new(o, "asked for"),
@@ -346,6 +384,11 @@ pub fn joint(set: &TestSet, blocks: &[BlockThresholds], request: &Request) -> Op
             alone = knob.parameter.set(&alone, x);
         }
     }
+    // The thresholds' own suggestions, taken together, are a candidate too.
+    let best = match (score(&alone), score(&best)) {
+        (Some(a), b) if b.is_none_or(|b| a > b + 1e-12) => alone,
+        _ => best,
+    };
     let costs = request.costs.as_ref();
     let at_current = Figures::of(&set.evaluate(&current), costs);
     let at_suggested = Figures::of(&set.evaluate(&best), costs);
@@ -390,8 +433,17 @@ fn grid(set: &TestSet, current: &Thresholds, knobs: &[Knob], objective: &Objecti
         let row = knobs[0].parameter.set(current, x);
         for &y in &ys {
             let t = knobs[1].parameter.set(&row, y);
+            // Among equals, the point that moves fewer thresholds: none moves for nothing.
+            let moved = |t: &Thresholds| {
+                knobs
+                    .iter()
+                    .filter(|k| k.parameter.get(t) != k.current)
+                    .count()
+            };
             if let Some(s) = objective.score(&decided.evaluate(&t))
-                && best.1.is_none_or(|b| s > b + 1e-12)
+                && best
+                    .1
+                    .is_none_or(|b| s > b + 1e-12 || (s > b - 1e-12 && moved(&t) < moved(&best.0)))
             {
                 best = (t, Some(s));
             }
@@ -494,6 +546,38 @@ mod tests {
         let anomaly = found.iter().find(|s| s.key == "min_anomaly_score").unwrap();
         let missed = anomaly.at_suggested.unwrap().missed_anomaly_rate.unwrap();
         assert!(missed < 0.5, "misses {missed}");
+    }
+
+    #[test]
+    fn a_far_off_value_does_not_thin_the_search() {
+        let sims = demo_impulses().unwrap();
+        let set = sims[0].test_set.as_ref().unwrap();
+        let mut blocks = blocks_of(&sims[0]);
+        let near = suggestions(set, &blocks, &Request::default());
+        blocks[1].thresholds[0].value = ThresholdValue::Number(35.0);
+        let far = suggestions(set, &blocks, &Request::default());
+        let anomaly = |found: &[Suggestion]| {
+            let s = found.iter().find(|s| s.key == "min_anomaly_score").unwrap();
+            (s.suggested.unwrap(), s.score_suggested.unwrap())
+        };
+        // The same best value, whether the threshold sat at 0.3 or at 35.
+        assert_eq!(anomaly(&far), anomaly(&near));
+    }
+
+    #[test]
+    fn tuned_together_nothing_moves_for_nothing() {
+        let sims = demo_impulses().unwrap();
+        let set = sims[0].test_set.as_ref().unwrap();
+        let request = Request {
+            objective: Some(Objective::AnomalyBalance),
+            ..Request::default()
+        };
+        let j = joint(set, &blocks_of(&sims[0]), &request).unwrap();
+        let min_score = j.values.iter().find(|v| v.key == "min_score").unwrap();
+        assert_eq!(
+            min_score.suggested, min_score.current,
+            "an anomaly objective does not move with min_score"
+        );
     }
 
     /// A classifier with two classes and an anomaly block, over random windows.

@@ -2,6 +2,7 @@
 
 pub use super::objective::Objective;
 use super::{TestSet, Thresholds};
+use crate::thresholds::Scale;
 
 /// Which threshold a sweep varies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +108,56 @@ pub fn sweep(
     }
 }
 
+/// The values a search tries for `parameter`: [`crate::thresholds::SWEEP_POINTS`] points
+/// over the span of the scores it is compared with, not over the slider's range, which a
+/// far-off value (a typed 35) stretches until the points are too far apart to see the
+/// optimum; rounded to the scale's steps.
+pub fn search_points(parameter: Parameter, scale: &Scale, set: &TestSet) -> Vec<f64> {
+    let range = match (parameter, set.anomaly_span()) {
+        (Parameter::MinAnomalyScore, Some((lo, hi))) => Scale::open(&[lo, hi]),
+        _ => *scale,
+    };
+    points(range.min, range.max, crate::thresholds::SWEEP_POINTS)
+        .into_iter()
+        .map(|x| range.clean(x))
+        .collect()
+}
+
+/// The best value within a step of `x` (on a grid forty times finer) and its score,
+/// where it does strictly better than `x`.
+pub fn refine(
+    set: &TestSet,
+    base: &Thresholds,
+    parameter: Parameter,
+    (x, score): (f64, f64),
+    step: f64,
+    objective: &Objective,
+) -> (f64, f64) {
+    let decided = set.decided(base.aggregation);
+    let fine = points(x - step, x + step, 81);
+    fine.into_iter()
+        .map(|v| crate::thresholds::round_to(v, 6))
+        .filter_map(|v| {
+            let s = objective.score(&decided.evaluate(&parameter.set(base, v)))?;
+            Some((v, s))
+        })
+        .fold(
+            (x, score),
+            |best, (v, s)| {
+                if s > best.1 + 1e-12 { (v, s) } else { best }
+            },
+        )
+}
+
 impl Sweep {
+    /// The grid's step where the optimum is.
+    pub fn step(&self) -> f64 {
+        match self.xs.as_slice() {
+            [a, b, ..] => (b - a).abs(),
+            _ => 0.0,
+        }
+    }
+
     /// Where to move from `current`, whose score is `current_score`: to the optimum only
     /// when it does strictly better; a sweep never suggests moving for nothing.
     pub fn move_from(&self, current: f64, current_score: Option<f64>) -> Option<f64> {

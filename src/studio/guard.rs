@@ -106,6 +106,12 @@ impl axum::serve::Listener for GuardedListener {
                 tracing::debug!(%addr, "connection refused: every slot is in use");
                 continue; // dropped: closed at once
             }
+            // An answer's head and body (streamed, or paced by a bandwidth fault) leave as
+            // they are written: with Nagle's algorithm the body would wait for the
+            // client's delayed acknowledgement of the head, 40 ms an answer.
+            if let Err(e) = stream.set_nodelay(true) {
+                tracing::debug!("TCP_NODELAY: {e}");
+            }
             let shared = Arc::new(Shared::default());
             self.open
                 .lock()

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::metrics::objective::Objective;
+use crate::metrics::suggest::Figures;
 use crate::metrics::sweep::{self, Parameter};
 
 impl Tuner {
@@ -105,10 +106,7 @@ impl Tuner {
             return;
         }
         self.preview.swept_for = Some(key);
-        let xs: Vec<f64> = sweep::points(scale.min, scale.max, SWEEP_POINTS)
-            .into_iter()
-            .map(|x| scale.clean(x))
-            .collect();
+        let xs = sweep::search_points(parameter, &scale, &set);
         self.preview.sweep = Some(sweep::sweep(&set, &thresholds, parameter, &xs, &objective));
     }
 
@@ -128,7 +126,7 @@ impl Tuner {
     /// Moves the focused threshold to the sweep's optimum: an ordinary edit.
     pub(super) fn optimize(&mut self, now: Instant) {
         let target = match (&self.preview.source, &self.preview.sweep) {
-            (PreviewSource::Ready(_), Some(sweep)) => {
+            (PreviewSource::Ready(set), Some(sweep)) => {
                 let current = self.selected_slider().and_then(|s| s.value.as_number());
                 let now = self
                     .preview
@@ -136,6 +134,21 @@ impl Tuner {
                     .as_ref()
                     .and_then(|d| sweep.objective.score(d));
                 let Some(current) = current else { return };
+                // Between two points of the grid may lie a better value: look closer.
+                let mut sweep = sweep.clone();
+                if let (Some(x), Some(score)) = (sweep.optimum, sweep.best_score) {
+                    let base = self.displayed_thresholds();
+                    let (x, score) = sweep::refine(
+                        set,
+                        &base,
+                        sweep.parameter,
+                        (x, score),
+                        sweep.step(),
+                        &sweep.objective,
+                    );
+                    sweep.optimum = Some(x);
+                    sweep.best_score = Some(score);
+                }
                 match sweep.move_from(current, now) {
                     Some(x) if x == current => {
                         self.notice = Some(format!(
@@ -161,7 +174,11 @@ impl Tuner {
             }
         };
         match target {
-            Some(x) => self.edit(self.selected, ThresholdValue::Number(x), now),
+            Some(x) => {
+                let before = self.preview.displayed.clone();
+                self.edit(self.selected, ThresholdValue::Number(x), now);
+                self.warn_if_much_worse(before);
+            }
             None => {
                 let objective = self.preview.sweep.as_ref().map(|s| s.objective.name());
                 self.notice = Some(format!(
@@ -169,6 +186,24 @@ impl Tuner {
                     objective.unwrap_or_default()
                 ));
             }
+        }
+    }
+
+    /// `o` is an ordinary edit, saved after the quiet time: say at once when it makes a
+    /// headline figure much worse, as `suggest` does.
+    fn warn_if_much_worse(&mut self, before: Option<Summary>) {
+        let (Some(before), PreviewSource::Ready(set)) = (before, &self.preview.source) else {
+            return;
+        };
+        let after = set.evaluate(&self.displayed_thresholds());
+        let costs = self.config.costs.as_ref();
+        let worse = Figures::of(&before, costs)
+            .worse_than(&Figures::of(&after, costs), crate::defaults::GUARDRAIL);
+        if !worse.is_empty() {
+            self.notice = Some(format!(
+                "o: {} (u before it is saved undoes it)",
+                worse.join("; ")
+            ));
         }
     }
 
