@@ -13,6 +13,17 @@ use common::{client, studio};
 
 use common::key;
 
+/// The real loop's fixed parts, on `client`, with the default configuration.
+fn app(client: ei_tune::api::StudioClient) -> App {
+    App {
+        client,
+        project: None,
+        config: TunerConfig::default(),
+        theme: Theme::monochrome(),
+        suspend: None,
+    }
+}
+
 /// The project's name is read once: reloads ask for the impulse and its thresholds only.
 #[tokio::test]
 async fn reloads_do_not_ask_for_the_project_list_again() {
@@ -23,15 +34,8 @@ async fn reloads_do_not_ask_for_the_project_list_again() {
     assert_eq!(studio.request_count("listProjects"), 1);
     let script = vec![(0, key('r')), (300, key('r')), (300, key('q'))];
     let input = common::scripted(script);
-    let app = App {
-        client: c,
-        project: None,
-        config: TunerConfig::default(),
-        theme: Theme::monochrome(),
-        suspend: None,
-    };
     let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    let outcome = app::run(app, &mut terminal, input, None, Some(loaded))
+    let outcome = app::run(app(c), &mut terminal, input, None, Some(loaded))
         .await
         .unwrap();
     assert!(outcome.report.unsaved.is_empty());
@@ -180,16 +184,9 @@ async fn the_main_screens_drawn_by_the_real_loop() {
         let studio = studio().await;
         let c = client(&studio);
         let loaded = app::load(&c, None, None).await.unwrap();
-        let app = App {
-            client: c,
-            project: None,
-            config: TunerConfig::default(),
-            theme: Theme::monochrome(),
-            suspend: None,
-        };
         let mut terminal = Terminal::new(TestBackend::new(120, 36)).unwrap();
         let outcome = app::run(
-            app,
+            app(c),
             &mut terminal,
             common::scripted(script),
             None,

@@ -14,6 +14,8 @@
 //! - A window is good when the prediction equals its expected label; `uncertain` is never
 //!   good.
 
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod objective;
 pub mod results;
 pub mod suggest;

@@ -251,19 +251,10 @@ fn percent(rate: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{Aggregation, AnomalyScores, TestSet, Thresholds};
+    use crate::metrics::{Aggregation, TestSet, Thresholds};
 
-    /// Two classes a, b and anomalies: 6 windows, figures worked out by hand below.
     fn set() -> TestSet {
-        TestSet {
-            labels: vec!["a".into(), "b".into(), "anomaly".into()],
-            class_count: 2,
-            normal_label: None,
-            anomaly_label: Some(2),
-            expected: vec![0, 0, 1, 1, 2, 2],
-            class_scores: vec![0.9, 0.1, 0.55, 0.45, 0.2, 0.8, 0.4, 0.6, 0.5, 0.5, 0.7, 0.3],
-            anomaly: AnomalyScores::Single(vec![0.1, 0.2, 0.1, 0.4, 0.6, 0.35]),
-        }
+        crate::metrics::fixtures::six_windows()
     }
 
     fn at(min_score: f64, min_anomaly_score: f64) -> Summary {
