@@ -127,29 +127,10 @@ impl Tuner {
     pub(super) fn optimize(&mut self, now: Instant) {
         let target = match (&self.preview.source, &self.preview.sweep) {
             (PreviewSource::Ready(set), Some(sweep)) => {
-                let current = self.selected_slider().and_then(|s| s.value.as_number());
-                let now = self
-                    .preview
-                    .displayed
-                    .as_ref()
-                    .and_then(|d| sweep.objective.score(d));
-                let Some(current) = current else { return };
-                // Between two points of the grid may lie a better value: look closer.
-                let mut sweep = sweep.clone();
-                if let (Some(x), Some(score)) = (sweep.optimum, sweep.best_score) {
-                    let base = self.displayed_thresholds();
-                    let (x, score) = sweep::refine(
-                        set,
-                        &base,
-                        sweep.parameter,
-                        (x, score),
-                        sweep.step(),
-                        &sweep.objective,
-                    );
-                    sweep.optimum = Some(x);
-                    sweep.best_score = Some(score);
-                }
-                match sweep.move_from(current, now) {
+                let Some(current) = self.selected_slider().and_then(|s| s.value.as_number()) else {
+                    return;
+                };
+                match self.best_from(set, sweep, current) {
                     Some(x) if x == current => {
                         self.notice = Some(format!(
                             "already at the best value: {}",
@@ -187,6 +168,32 @@ impl Tuner {
                 ));
             }
         }
+    }
+
+    /// Where `o` goes from `current`: the sweep's optimum, looked at closer (a better value
+    /// may lie between two points of the grid), if it does strictly better than staying.
+    fn best_from(&self, set: &TestSet, sweep: &Sweep, current: f64) -> Option<f64> {
+        let now = self
+            .preview
+            .displayed
+            .as_ref()
+            .and_then(|d| sweep.objective.score(d));
+        let mut sweep = sweep.clone();
+        if let (Some(x), Some(score)) = (sweep.optimum, sweep.best_score) {
+            let base = self.displayed_thresholds();
+            let step = sweep.step();
+            let (x, score) = sweep::refine(
+                set,
+                &base,
+                sweep.parameter,
+                (x, score),
+                step,
+                &sweep.objective,
+            );
+            sweep.optimum = Some(x);
+            sweep.best_score = Some(score);
+        }
+        sweep.move_from(current, now)
     }
 
     /// `o` is an ordinary edit, saved after the quiet time: say at once when it makes a
