@@ -87,6 +87,12 @@ pub fn parse_value(threshold: &BlockThreshold, raw: &str) -> Result<ThresholdVal
     Ok(value)
 }
 
+/// The keys of a block's thresholds, for a message: `min_score, min_anomaly_score`.
+pub fn keys_of(thresholds: &[BlockThreshold]) -> String {
+    let keys: Vec<&str> = thresholds.iter().map(|t| t.key.as_str()).collect();
+    keys.join(", ")
+}
+
 /// A key that is a plain word (letters, digits, `_`, `-`): safe in the runner's
 /// `--thresholds` list and in a shell.
 pub fn is_plain_key(key: &str) -> bool {

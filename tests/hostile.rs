@@ -220,25 +220,37 @@ async fn server_text_never_reaches_the_terminal_raw() {
     assert_eq!(rows[0]["blockTitle"], "t\u{9b}2J");
 }
 
+/// A stub whose set-thresholds answers `answer()` (`None`: hangs up) after Studio applied
+/// the change when `applies`; the blocks then read 0.7. Whether it applied, for checks.
+async fn studio_losing_the_answer(
+    applies: bool,
+    answer: fn() -> Option<Reply>,
+) -> (Stub, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let applied = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&applied);
+    let stub = stub_studio(move |seen, _| {
+        let path = seen.path.split('?').next().unwrap_or_default();
+        if path.ends_with("/set-thresholds") {
+            flag.store(applies, Ordering::SeqCst);
+            return Some(answer());
+        }
+        if path.contains("/training/") && flag.load(Ordering::SeqCst) {
+            let body = r#"{"success":true,"thresholds":[{"key":"min_score","description":"d","helpText":"h","value":0.7}]}"#;
+            return Some(Some(Reply::json(200, body)));
+        }
+        None
+    })
+    .await;
+    (stub, applied)
+}
+
 #[tokio::test]
 async fn a_lost_answer_is_read_back_and_said_plainly() {
     // The change reaches the server, the answer does not: Studio then holds 0.7.
-    let applied = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     for (applies, code, words) in [(true, 0, "applied"), (false, 1, "not applied")] {
-        let flag = std::sync::Arc::clone(&applied);
-        let stub = stub_studio(move |seen, _| {
-            let path = seen.path.split('?').next().unwrap_or_default();
-            if path.ends_with("/set-thresholds") {
-                flag.store(applies, std::sync::atomic::Ordering::SeqCst);
-                return Some(None); // hang up: the answer is lost
-            }
-            if path.contains("/training/") && flag.load(std::sync::atomic::Ordering::SeqCst) {
-                let body = r#"{"success":true,"thresholds":[{"key":"min_score","description":"d","helpText":"h","value":0.7}]}"#;
-                return Some(Some(Reply::json(200, body)));
-            }
-            None
-        })
-        .await;
+        // Hang up: the answer is lost.
+        let (stub, _) = studio_losing_the_answer(applies, || None).await;
         let (got, out, err) =
             common::run(binary(&stub.base_url()).args(["set", "3.min_score=0.7"])).await;
         assert_eq!(got, code, "{out}{err}");
@@ -502,21 +514,8 @@ async fn a_servers_key_or_line_never_reaches_the_shell_or_forges_output() {
 
 #[tokio::test]
 async fn a_gateway_error_after_the_change_is_read_back() {
-    let applied = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = std::sync::Arc::clone(&applied);
-    let stub = stub_studio(move |seen, _| {
-        let path = seen.path.split('?').next().unwrap_or_default();
-        if path.ends_with("/set-thresholds") {
-            flag.store(true, std::sync::atomic::Ordering::SeqCst);
-            return Some(Some(Reply::json(502, "<html>bad gateway</html>")));
-        }
-        if path.contains("/training/") && flag.load(std::sync::atomic::Ordering::SeqCst) {
-            let body = r#"{"success":true,"thresholds":[{"key":"min_score","description":"d","helpText":"h","value":0.7}]}"#;
-            return Some(Some(Reply::json(200, body)));
-        }
-        None
-    })
-    .await;
+    let (stub, applied) =
+        studio_losing_the_answer(true, || Some(Reply::json(502, "<html>bad gateway</html>"))).await;
     let (code, out, err) =
         common::run(binary(&stub.base_url()).args(["set", "3.min_score=0.7"])).await;
     assert_eq!(code, 0, "{out}{err}");

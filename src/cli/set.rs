@@ -81,12 +81,7 @@ pub fn build_updates(
                 "`{text}`: block {} has no threshold `{}` (it has: {})",
                 a.block_id,
                 a.key,
-                block
-                    .thresholds
-                    .iter()
-                    .map(|t| t.key.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::thresholds::keys_of(&block.thresholds)
             ));
             continue;
         };

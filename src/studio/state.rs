@@ -396,12 +396,7 @@ fn validate_update(sim: &SimImpulse, update: &ThresholdUpdate) -> Result<(), Str
             format!(
                 "unknown key; block {} has {}",
                 block.block.id,
-                block
-                    .thresholds
-                    .iter()
-                    .map(|t| t.key.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::thresholds::keys_of(&block.thresholds)
             )
         })?;
     crate::thresholds::check_value(threshold, &update.value).map_err(|e| e.to_string())
