@@ -334,10 +334,8 @@ pub fn combined(
     let mut after = current;
     let mut moved = 0;
     for s in found.iter().filter(|s| s.changes()) {
-        let parameter = knobs(set, blocks)
-            .into_iter()
-            .find(|k| k.block_id == s.block_id && k.key == s.key)?
-            .parameter;
+        let block = blocks.iter().find(|b| b.block.id == s.block_id)?;
+        let parameter = Parameter::of_key(block.block.kind.as_str(), &s.key)?;
         after = parameter.set(&after, s.suggested?);
         moved += 1;
     }
