@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The tuner on a real network: the simulator behind `--faults latency=100ms,bandwidth=50mbit`
-# (override with NETWORK=...), the large demo impulse (24,000 windows). Measures, from the
-# tuner's start (tmux, a real pseudo-terminal), when the first slider shows and when the
-# preview is ready, over RUNS runs; then `ei-tune results --impulse 2` against
-# `curl --compressed` fetching the same answer on loopback.
-# Needs: cargo, tmux, curl; hyperfine where installed.
+# (override with NETWORK=...), the large demo impulse (24,000 windows). From the tuner's
+# start (tmux, a real pseudo-terminal) it measures when the first slider shows and when the
+# preview is ready, cold (--no-cache) and from the results cache, and, after `g`, the time
+# from the regeneration job's end to the new preview; RUNS runs each. Then, on loopback,
+# `ei-tune results --impulse 2` against `curl --compressed` fetching the same answer
+# (medians of 20 runs each).
+# Needs: cargo, tmux, curl, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -12,8 +14,10 @@ bin=${CARGO_TARGET_DIR:-$PWD/target}/release/ei-tune
 network=${NETWORK:-latency=100ms,bandwidth=50mbit}
 runs=${RUNS:-5}
 work=$(mktemp -d)
-trap 'tmux kill-session -t eitune-net 2>/dev/null || true; kill ${pids:-} 2>/dev/null || true; rm -rf "$work"' EXIT
+session=eitune-net-$$
+trap 'tmux kill-session -t $session 2>/dev/null || true; kill ${pids:-} 2>/dev/null || true; rm -rf "$work"' EXIT
 pids=""
+export EI_TUNE_CACHE_DIR=$work/cache
 
 # Starts a simulator with ARGS; its endpoint in $endpoint.
 serve() {
@@ -24,38 +28,89 @@ serve() {
 }
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+screen() { tmux capture-pane -p -t "$session" 2>/dev/null || true; }
 
-echo "## The tuner on --faults $network, impulse 2 (24,000 windows)"
-serve --faults "$network"
-for run in $(seq "$runs"); do
-  tmux kill-session -t eitune-net 2>/dev/null || true
+# Starts the tuner on impulse 2 with ARGS; its start time in $start.
+tuner() {
+  tmux kill-session -t "$session" 2>/dev/null || true
   start=$(now_ms)
-  tmux new-session -d -s eitune-net -x 160 -y 48 \
-    "EI_API_ENDPOINT=$endpoint EI_API_KEY=ei_bench_key EI_PROJECT_ID=4242 $bin --impulse 2"
-  slider="" preview=""
+  tmux new-session -d -s "$session" -x 160 -y 48 \
+    "EI_API_ENDPOINT=$endpoint EI_API_KEY=ei_bench_key EI_PROJECT_ID=4242 $bin --impulse 2 $*"
+}
+
+# Waits until the screen matches PATTERN (grep -E); the time since $start in $waited.
+wait_for() {
+  waited=""
   for _ in $(seq 3000); do
-    screen=$(tmux capture-pane -p -t eitune-net 2>/dev/null || true)
-    if [ -z "$slider" ] && grep -q "min_score" <<< "$screen"; then slider=$(( $(now_ms) - start )); fi
-    if grep -q "  preview" <<< "$screen"; then preview=$(( $(now_ms) - start )); break; fi
+    if screen | grep -qE "$1"; then waited=$(( $(now_ms) - start )); return; fi
     sleep 0.01
   done
-  echo "run $run: first slider ${slider:-?} ms, preview ready ${preview:-?} ms"
-  tmux send-keys -t eitune-net q
-  sleep 0.3
+}
+
+quit() { tmux send-keys -t "$session" q; sleep 0.3; }
+
+# One session from start: first slider, figures shown, and (cached) figures confirmed.
+measure_start() {
+  tuner "$@"
+  wait_for "min_score"; slider=$waited
+  wait_for "saved +preview"; preview=$waited
+  checked=$preview
+  if screen | grep -q "cached, checking"; then
+    for _ in $(seq 3000); do screen | grep -q "cached, checking" || break; sleep 0.01; done
+    checked=$(( $(now_ms) - start ))
+  fi
+  quit
+}
+
+echo "## The tuner on --faults $network, impulse 2 (24,000 windows)"
+serve --faults "$network" --job-seconds 1
+for run in $(seq "$runs"); do
+  measure_start --no-cache
+  echo "cold run $run: first slider ${slider:-?} ms, preview ready ${preview:-?} ms"
+done
+measure_start  # fills the cache
+for run in $(seq "$runs"); do
+  measure_start
+  echo "cached run $run: first slider ${slider:-?} ms, preview ready ${preview:-?} ms, confirmed by the full read ${checked:-?} ms"
+done
+
+# After `g`: a change makes the large impulse's results stale (it needs a job), `g` runs
+# the job; from the moment the tuner reports it finished to the new preview.
+for run in $(seq "$runs"); do
+  tuner --no-cache
+  wait_for "saved +preview"
+  tmux send-keys -t "$session" Right
+  wait_for "press g"
+  tmux send-keys -t "$session" g
+  wait_for "finished: results regenerated"; done_at=$waited
+  for _ in $(seq 3000); do screen | grep -q "reading results again" || break; sleep 0.01; done
+  ready=$(( $(now_ms) - start ))
+  echo "after g run $run: job done to new preview $(( ready - done_at )) ms"
+  tmux send-keys -t "$session" Left
+  sleep 1
+  quit
 done
 
 echo
-echo "## ei-tune results --impulse 2 / curl --compressed, loopback"
+echo "## ei-tune results --impulse 2 / curl --compressed, loopback (medians of 20)"
+kill $pids 2>/dev/null || true
+pids=""
 serve
-if command -v hyperfine > /dev/null; then
-  hyperfine -N --warmup 2 --runs 20 --export-json "$work/results.json" \
-    "$bin results --impulse 2" \
-    "curl -s --compressed -o /dev/null -H 'x-api-key: ei_bench_key' $endpoint/api/4242/classify/all/result?impulseId=2"
-  python3 - "$work/results.json" <<'PY'
-import json, sys
-r = {("ei-tune" if "ei-tune" in x["command"] else "curl"): x for x in json.load(open(sys.argv[1]))["results"]}
-print(f"ei-tune results / curl --compressed (medians): {r['ei-tune']['median'] / r['curl']['median']:.2f}")
+export EI_API_ENDPOINT=$endpoint EI_API_KEY=ei_bench_key
+time_ms() {
+  local s; s=$(date +%s%N); "$@" > /dev/null; echo $(( ($(date +%s%N) - s) / 1000 ))
+}
+for _ in 1 2; do "$bin" results --impulse 2 > /dev/null; done
+for _ in $(seq 20); do
+  echo "ei-tune $(time_ms "$bin" results --impulse 2)"
+  echo "curl $(time_ms curl -s --compressed -H 'x-api-key: ei_bench_key' "$endpoint/api/4242/classify/all/result?impulseId=2")"
+done > "$work/times"
+python3 - "$work/times" <<'PY'
+import statistics, sys
+t = {}
+for line in open(sys.argv[1]):
+    name, us = line.split()
+    t.setdefault(name, []).append(int(us) / 1000)
+e, c = statistics.median(t["ei-tune"]), statistics.median(t["curl"])
+print(f"ei-tune results {e:.1f} ms, curl --compressed {c:.1f} ms: ratio {e / c:.2f}")
 PY
-else
-  echo "(hyperfine not installed)"
-fi

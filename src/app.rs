@@ -19,8 +19,9 @@ use tokio::sync::mpsc;
 use crate::api::client::only_project;
 use crate::api::models::Impulse;
 use crate::api::{ApiError, StudioClient};
+use crate::cache::ResultsCache;
 use crate::keymap::{self, Screen};
-use crate::preview;
+use crate::preview::{self, Progress};
 use crate::tuner::{
     Action, Cmd, ExitReport, Loaded, Msg, Pointer, PreviewFailure, ProjectRef, Target, Tuner,
     TunerConfig,
@@ -45,6 +46,8 @@ pub struct App {
     /// Ctrl-Z: hand the terminal back and stop until resumed. `None` where there is no
     /// real terminal (tests).
     pub suspend: Option<fn() -> io::Result<()>>,
+    /// Where per-window results are kept between sessions; `None`: nowhere.
+    pub cache: Option<ResultsCache>,
 }
 
 /// How the session went: what could not be saved, and per key press the time from the
@@ -62,7 +65,7 @@ pub struct Outcome {
 pub async fn run<B, S>(
     app: App,
     terminal: &mut Terminal<B>,
-    mut input: S,
+    input: S,
     impulse: Option<u64>,
     initial: Option<Loaded>,
 ) -> io::Result<Outcome>
@@ -71,63 +74,129 @@ where
     B::Error: Send + Sync + 'static,
     S: Stream<Item = Input> + Unpin,
 {
-    let App {
-        client,
-        project,
-        config,
-        theme,
-        suspend,
-    } = app;
-    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let (mut tuner, cmds) = start(config, &client, project, impulse, initial);
-    let effects = Effects { client, tx };
-    effects.perform(cmds);
-    let mut key_latencies = Vec::new();
-    let mut key_at: Option<Instant> = None;
-    loop {
-        terminal
-            .draw(|frame| ui::render(frame, &tuner, &theme))
-            .map_err(io::Error::other)?;
-        if let Some(at) = key_at.take() {
-            key_latencies.push(at.elapsed());
-        }
-        if let Some(report) = tuner.take_exit() {
-            return Ok(Outcome {
-                report,
-                key_latencies,
-            });
-        }
-        let Some(msg) = next_msg(&tuner, terminal, &mut input, &mut rx, suspend).await? else {
-            continue;
-        };
-        if matches!(msg, Msg::Action(_)) {
-            key_at = Some(Instant::now());
-        }
-        let cmds = tuner.update(msg, Instant::now());
-        effects.perform(cmds);
+    let mut session = Session::start(app, impulse);
+    if let Some(loaded) = initial {
+        session.answer_first_load(Ok(loaded));
+    } else if let Some(cmd) = session.first_load.take() {
+        session.effects.perform(vec![cmd]);
     }
+    session.run(terminal, input).await
 }
 
-/// A tuner, and what it asks for first; a load already done answers its first load.
-fn start(
-    config: TunerConfig,
-    client: &StudioClient,
-    project: Option<u64>,
-    impulse: Option<u64>,
-    initial: Option<Loaded>,
-) -> (Tuner, Vec<Cmd>) {
-    let now = Instant::now();
-    let (mut tuner, cmds) = Tuner::new(config, client.base_url(), project, impulse, now);
-    let Some(loaded) = initial else {
-        return (tuner, cmds);
-    };
-    let load = match cmds.as_slice() {
-        [Cmd::LoadImpulse { load, .. }] => *load,
-        _ => 0,
-    };
-    let result = Ok(loaded);
-    let cmds = tuner.update(Msg::Loaded { load, result }, now);
-    (tuner, cmds)
+/// A tuner and what performs its commands, started before the terminal is taken over: what
+/// it asks for at first (the results of a known impulse) is on its way while the caller
+/// reads the impulse itself with [`Session::load_first`].
+pub struct Session {
+    tuner: Tuner,
+    effects: Effects,
+    rx: mpsc::UnboundedReceiver<Msg>,
+    theme: Theme,
+    suspend: Option<fn() -> io::Result<()>>,
+    /// The tuner's first read of the impulse, left to the caller.
+    first_load: Option<Cmd>,
+}
+
+impl Session {
+    /// A tuner on `impulse` of `app.project`; everything it asks for but the impulse
+    /// itself is performed now.
+    pub fn start(app: App, impulse: Option<u64>) -> Self {
+        let App {
+            client,
+            project,
+            config,
+            theme,
+            suspend,
+            cache,
+        } = app;
+        let (tx, rx) = mpsc::unbounded_channel::<Msg>();
+        let (tuner, cmds) = Tuner::new(config, client.base_url(), project, impulse, Instant::now());
+        let (first, others): (Vec<Cmd>, Vec<Cmd>) = cmds
+            .into_iter()
+            .partition(|c| matches!(c, Cmd::LoadImpulse { .. }));
+        let effects = Effects { client, tx, cache };
+        effects.perform(others);
+        Self {
+            tuner,
+            effects,
+            rx,
+            theme,
+            suspend,
+            first_load: first.into_iter().next(),
+        }
+    }
+
+    /// Reads the impulse the tuner asked for first; an error is the caller's to report
+    /// (nothing is shown yet).
+    pub async fn load_first(&mut self) -> Result<(), ApiError> {
+        let Some(Cmd::LoadImpulse {
+            project, impulse, ..
+        }) = self.first_load.clone()
+        else {
+            return Ok(());
+        };
+        let loaded = load_in(&self.effects.client, project, impulse).await?;
+        self.answer_first_load(Ok(loaded));
+        Ok(())
+    }
+
+    fn answer_first_load(&mut self, result: Result<Loaded, ApiError>) {
+        let load = match self.first_load.take() {
+            Some(Cmd::LoadImpulse { load, .. }) => load,
+            _ => 0,
+        };
+        let cmds = self
+            .tuner
+            .update(Msg::Loaded { load, result }, Instant::now());
+        self.effects.perform(cmds);
+    }
+
+    /// Runs the tuner on `terminal` until it exits.
+    pub async fn run<B, S>(
+        mut self,
+        terminal: &mut Terminal<B>,
+        mut input: S,
+    ) -> io::Result<Outcome>
+    where
+        B: Backend,
+        B::Error: Send + Sync + 'static,
+        S: Stream<Item = Input> + Unpin,
+    {
+        if let Some(cmd) = self.first_load.take() {
+            self.effects.perform(vec![cmd]);
+        }
+        let Self {
+            mut tuner,
+            effects,
+            mut rx,
+            theme,
+            suspend,
+            ..
+        } = self;
+        let mut key_latencies = Vec::new();
+        let mut key_at: Option<Instant> = None;
+        loop {
+            terminal
+                .draw(|frame| ui::render(frame, &tuner, &theme))
+                .map_err(io::Error::other)?;
+            if let Some(at) = key_at.take() {
+                key_latencies.push(at.elapsed());
+            }
+            if let Some(report) = tuner.take_exit() {
+                return Ok(Outcome {
+                    report,
+                    key_latencies,
+                });
+            }
+            let Some(msg) = next_msg(&tuner, terminal, &mut input, &mut rx, suspend).await? else {
+                continue;
+            };
+            if matches!(msg, Msg::Action(_)) {
+                key_at = Some(Instant::now());
+            }
+            let cmds = tuner.update(msg, Instant::now());
+            effects.perform(cmds);
+        }
+    }
 }
 
 /// Waits for something that changes the screen: a message for the tuner, or `None` when
@@ -230,6 +299,7 @@ fn to_msg(tuner: &Tuner, screen: Rect, event: Event) -> Option<Msg> {
 struct Effects {
     client: StudioClient,
     tx: mpsc::UnboundedSender<Msg>,
+    cache: Option<ResultsCache>,
 }
 
 impl Effects {
@@ -237,8 +307,9 @@ impl Effects {
         for cmd in cmds {
             let client = self.client.clone();
             let tx = self.tx.clone();
+            let cache = self.cache.clone();
             tokio::spawn(async move {
-                let msg = perform(&client, cmd, &tx).await;
+                let msg = perform(&client, cache.as_ref(), cmd, &tx).await;
                 // The loop may have ended: nobody needs the answer then.
                 let _ = tx.send(msg);
             });
@@ -246,7 +317,12 @@ impl Effects {
     }
 }
 
-async fn perform(client: &StudioClient, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg>) -> Msg {
+async fn perform(
+    client: &StudioClient,
+    cache: Option<&ResultsCache>,
+    cmd: Cmd,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> Msg {
     tracing::debug!(?cmd, "perform");
     match cmd {
         Cmd::LoadImpulse {
@@ -292,17 +368,8 @@ async fn perform(client: &StudioClient, cmd: Cmd, tx: &mpsc::UnboundedSender<Msg
                 result: client.job_status(project, job_id).await,
             }
         }
-        Cmd::LoadTestSet { project, impulse } => {
-            load_test_set(
-                client,
-                Target {
-                    project,
-                    impulse: impulse.id,
-                },
-                &impulse,
-                tx,
-            )
-            .await
+        Cmd::LoadTestSet { at, definition } => {
+            load_test_set(client, cache, at, definition, tx).await
         }
     }
 }
@@ -317,35 +384,42 @@ async fn load_in(
         Some(ProjectRef {
             id,
             name: Some(name),
-        }) => load_impulse(client, id, name, impulse).await,
+        }) => load_impulse(client, id, async { Ok(name) }, impulse).await,
         project => load(client, project.map(|p| p.id), impulse).await,
     }
 }
 
-/// Reads the per-window results, saying how far it got after each page.
+/// Reads the per-window results, saying how far it got after each page and what the
+/// cache held.
 async fn load_test_set(
     client: &StudioClient,
+    cache: Option<&ResultsCache>,
     at: Target,
-    impulse: &Impulse,
+    definition: Option<Impulse>,
     tx: &mpsc::UnboundedSender<Msg>,
 ) -> Msg {
-    let result = preview::load_test_set(client, at.project, impulse, |loaded, total| {
-        let _ = tx.send(Msg::TestSetProgress {
-            impulse: at.impulse,
-            loaded,
-            total,
+    let impulse = at.impulse;
+    let report = |progress: Progress| {
+        let _ = tx.send(match progress {
+            Progress::Pages { loaded, total } => Msg::TestSetProgress {
+                impulse,
+                loaded,
+                total,
+            },
+            Progress::Cached(set) => Msg::TestSetCached {
+                impulse,
+                set: Arc::new(set),
+            },
         });
-    })
-    .await
-    .map(Arc::new)
-    .map_err(|e| PreviewFailure {
-        retryable: matches!(&e, preview::PreviewError::Api(api) if api.is_transient()),
-        why: e.to_string(),
-    });
-    Msg::TestSetLoaded {
-        impulse: at.impulse,
-        result,
-    }
+    };
+    let result = preview::read_test_set(client, at.project, impulse, definition, cache, report)
+        .await
+        .map(Arc::new)
+        .map_err(|e| PreviewFailure {
+            retryable: matches!(&e, preview::PreviewError::Api(api) if api.is_transient()),
+            why: e.to_string(),
+        });
+    Msg::TestSetLoaded { impulse, result }
 }
 
 /// What a client loads from the simulator for the demo impulse at `index` (0-based):
@@ -372,41 +446,53 @@ pub fn demo_loaded(index: usize) -> Result<Loaded, String> {
     })
 }
 
-/// Reads everything the tuner shows of an impulse, its blocks concurrently, and the
-/// project's name.
+/// Reads everything the tuner shows of an impulse and the project's name, in two round
+/// trips: the project list, the impulse and the project's impulses together, then the
+/// thresholds of every learn block together (their ids come with the impulse; there is no
+/// call that reads an impulse's thresholds at once). Without a project id the list of
+/// projects must name it first: one more round trip.
 pub async fn load(
     client: &StudioClient,
     project: Option<u64>,
     impulse: Option<u64>,
 ) -> Result<Loaded, ApiError> {
-    let projects = client.list_projects().await;
-    let (project_id, project_name) = match (project, projects) {
-        (Some(id), Ok(list)) => {
-            let name = list.iter().find(|p| p.id == id).map(|p| p.name.clone());
-            (id, name.unwrap_or_else(|| format!("project {id}")))
-        }
-        // Some tokens may not list projects; the id given is enough.
-        (Some(id), Err(_)) => (id, format!("project {id}")),
-        (None, Ok(list)) => {
-            let only = only_project(&list)?;
-            (only.id, only.name.clone())
-        }
-        (None, Err(e)) => return Err(e),
+    let Some(project_id) = project else {
+        let list = client.list_projects().await?;
+        let only = only_project(&list)?;
+        let name = only.name.clone();
+        return load_impulse(client, only.id, async { Ok(name) }, impulse).await;
     };
-    load_impulse(client, project_id, project_name, impulse).await
+    let name = async {
+        // Some tokens may not list projects; the id given is enough.
+        let name = match client.list_projects().await {
+            Ok(list) => list
+                .into_iter()
+                .find(|p| p.id == project_id)
+                .map(|p| p.name),
+            Err(_) => None,
+        };
+        Ok(name.unwrap_or_else(|| format!("project {project_id}")))
+    };
+    load_impulse(client, project_id, name, impulse).await
 }
 
-/// Reads an impulse and its thresholds in a project already known.
+/// Reads an impulse, the project's impulses and every threshold, and the project's name
+/// (`name`), concurrently.
 async fn load_impulse(
     client: &StudioClient,
     project_id: u64,
-    project_name: String,
+    name: impl std::future::Future<Output = Result<String, ApiError>>,
     impulse: Option<u64>,
 ) -> Result<Loaded, ApiError> {
-    let impulse: Impulse = client.get_impulse(project_id, impulse).await?;
-    let (impulses, thresholds) = futures::try_join!(
+    let impulse_and_thresholds = async {
+        let impulse: Impulse = client.get_impulse(project_id, impulse).await?;
+        let thresholds = client.impulse_thresholds(project_id, &impulse).await?;
+        Ok::<_, ApiError>((impulse, thresholds))
+    };
+    let (project_name, impulses, (impulse, thresholds)) = futures::try_join!(
+        name,
         client.list_impulses(project_id),
-        client.impulse_thresholds(project_id, &impulse)
+        impulse_and_thresholds
     )?;
     Ok(Loaded {
         project_id,

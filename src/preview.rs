@@ -3,6 +3,7 @@
 
 use crate::api::models::Impulse;
 use crate::api::{ApiError, StudioClient};
+use crate::cache::{CacheKey, ResultsCache, Validator};
 use crate::metrics::TestSet;
 use crate::metrics::results::TestSetBuilder;
 
@@ -32,23 +33,69 @@ fn broken(why: String) -> PreviewError {
     PreviewError::Unavailable(format!("the results could not be read whole: {why}"))
 }
 
-/// Loads every test window of `impulse`; `progress(loaded, total)` after each page.
-///
-/// The first page says how many samples there are and how large the server's pages are;
-/// the others are then asked for [`PAGES_IN_FLIGHT`] at a time and taken in order. The
-/// server is not trusted to page sensibly: a page must bring the samples expected, none
-/// seen before, and the total must not change or be absurd.
+/// Loads every test window of `impulse`, without a cache; `progress(loaded, total)` after
+/// each page. See [`read_test_set`].
 pub async fn load_test_set(
     client: &StudioClient,
     project: u64,
     impulse: &Impulse,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<TestSet, PreviewError> {
+    let report = |p: Progress| {
+        if let Progress::Pages { loaded, total } = p {
+            progress(loaded, total);
+        }
+    };
+    read_test_set(
+        client,
+        project,
+        impulse.id,
+        Some(impulse.clone()),
+        None,
+        report,
+    )
+    .await
+}
+
+/// What a read of the per-window results reports before it ends.
+#[derive(Debug)]
+pub enum Progress {
+    /// `loaded` of `total` samples read.
+    Pages { loaded: u64, total: u64 },
+    /// The set kept from an earlier read of the same results (see [`crate::cache`]); the
+    /// read goes on to check it.
+    Cached(TestSet),
+}
+
+/// Loads every test window of impulse `impulse` (whose definition is read alongside the
+/// first page when not given), reporting [`Progress`] on the way.
+///
+/// The first page says how many samples there are and how large the server's pages are;
+/// the others are then asked for [`PAGES_IN_FLIGHT`] at a time and taken in order. The
+/// server is not trusted to page sensibly: a page must bring the samples expected, none
+/// seen before, and the total must not change or be absurd. With a `cache`, an entry made
+/// from the same first page is reported at once, and the set read is kept for next time.
+pub async fn read_test_set(
+    client: &StudioClient,
+    project: u64,
+    impulse: u64,
+    definition: Option<Impulse>,
+    cache: Option<&ResultsCache>,
+    mut report: impl FnMut(Progress),
+) -> Result<TestSet, PreviewError> {
     use futures::StreamExt;
-    let mut builder = TestSetBuilder::new(impulse).map_err(|e| PreviewError::Unavailable(e.0))?;
-    let first = client
-        .model_testing_results_page(project, impulse.id, 0, PAGE)
-        .await?;
+    let definition = async {
+        match definition {
+            Some(known) => Ok(known),
+            None => client.get_impulse(project, Some(impulse)).await,
+        }
+    };
+    let (definition, (first, first_body)) = futures::try_join!(
+        definition,
+        client.first_results_page(project, impulse, PAGE)
+    )?;
+    let mut builder =
+        TestSetBuilder::new(&definition).map_err(|e| PreviewError::Unavailable(e.0))?;
     let total = first.total_count;
     if total == 0 {
         return Err(PreviewError::Unavailable(
@@ -70,6 +117,16 @@ pub async fn load_test_set(
         return Err(broken(format!(
             "pages of {size} samples would take more than {MAX_PAGES} requests for {total}"
         )));
+    }
+    let key = CacheKey::new(client.base_url(), project, impulse);
+    let validator = Validator::new(&definition, total, &first_body);
+    drop(first_body);
+    let cached = match cache {
+        Some(cache) => read_cache(cache, &key, &validator).await,
+        None => None,
+    };
+    if let Some(set) = &cached {
+        report(Progress::Cached(set.clone()));
     }
     let mut seen = std::collections::HashSet::new();
     let mut take = |offset: u64, page: crate::api::models::ClassifyJobResponsePage| {
@@ -96,7 +153,7 @@ pub async fn load_test_set(
             .add(&page.result)
             .map_err(|e| PreviewError::Unavailable(e.0))?;
         let loaded = (offset + page.result.len() as u64).min(total);
-        progress(loaded, total);
+        report(Progress::Pages { loaded, total });
         Ok(())
     };
     take(0, first)?;
@@ -104,7 +161,7 @@ pub async fn load_test_set(
     let mut pages = futures::stream::iter(offsets)
         .map(|offset| async move {
             let page = client
-                .model_testing_results_page(project, impulse.id, offset, size)
+                .model_testing_results_page(project, impulse, offset, size)
                 .await;
             (offset, page)
         })
@@ -112,5 +169,32 @@ pub async fn load_test_set(
     while let Some((offset, page)) = pages.next().await {
         take(offset, page?)?;
     }
-    Ok(builder.finish())
+    let set = builder.finish();
+    if let Some(cache) = cache
+        && cached.as_ref() != Some(&set)
+    {
+        write_cache(cache, key, validator, set.clone()).await;
+    }
+    Ok(set)
+}
+
+async fn read_cache(
+    cache: &ResultsCache,
+    key: &CacheKey,
+    validator: &Validator,
+) -> Option<TestSet> {
+    let (cache, key, validator) = (cache.clone(), key.clone(), validator.clone());
+    tokio::task::spawn_blocking(move || cache.read(&key, &validator))
+        .await
+        .ok()
+        .flatten()
+}
+
+/// A cache that cannot be written costs the next start its head start, nothing more.
+async fn write_cache(cache: &ResultsCache, key: CacheKey, validator: Validator, set: TestSet) {
+    let cache = cache.clone();
+    let written = tokio::task::spawn_blocking(move || cache.write(&key, &validator, &set)).await;
+    if let Ok(Err(e)) = written {
+        tracing::warn!("the results cache could not be written: {e}");
+    }
 }

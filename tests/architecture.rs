@@ -103,7 +103,7 @@ fn the_arrows_that_must_not_exist_do_not() {
         for krate in ["crossterm", "ratatui", "reqwest", "tokio", "axum"] {
             assert!(!uses(core, krate), "{core} uses {krate}");
         }
-        for module in ["app", "cli", "ui", "studio", "preview", "terminal"] {
+        for module in ["app", "cli", "ui", "studio", "preview", "terminal", "cache"] {
             assert!(!imports(core, module), "{core} imports {module}");
         }
     }

@@ -21,6 +21,7 @@ fn app(client: ei_tune::api::StudioClient) -> App {
         config: TunerConfig::default(),
         theme: Theme::monochrome(),
         suspend: None,
+        cache: None,
     }
 }
 

@@ -81,6 +81,7 @@ async fn run(seed: u64) -> Result<(), String> {
         config: tuner,
         theme: Theme::monochrome(),
         suspend: None,
+        cache: None,
     };
     let mut terminal = Terminal::new(TestBackend::new(60, 20)).unwrap();
     let report = app::run(app, &mut terminal, input, Some(1), Some(loaded))

@@ -337,6 +337,68 @@ fn preview_loading_and_unavailable() {
 }
 
 #[test]
+fn a_cached_preview_says_so_until_studio_confirms_it() {
+    let t0 = Instant::now();
+    let (mut tuner, _) = Tuner::new(
+        TunerConfig::default(),
+        "http://127.0.0.1:40321/v1",
+        Some(ei_tune::studio::demo::DEMO_PROJECT_ID),
+        Some(1),
+        t0,
+    );
+    let set = demo_impulses().unwrap()[0].test_set.clone().unwrap();
+    tuner.update(
+        Msg::TestSetCached {
+            impulse: 1,
+            set: set.clone(),
+        },
+        t0,
+    );
+    tuner.update(
+        Msg::Loaded {
+            load: 1,
+            result: Ok(loaded(0)),
+        },
+        t0,
+    );
+    tuner.update(
+        Msg::TestSetProgress {
+            impulse: 1,
+            loaded: 300,
+            total: 1200,
+        },
+        t0,
+    );
+    let render = |tuner: &Tuner| {
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        terminal
+            .draw(|f| ui::render(f, tuner, &Theme::color()))
+            .unwrap();
+        terminal.backend().to_string()
+    };
+    let screen = render(&tuner);
+    assert!(
+        screen.contains("preview: cached, checking 300 / 1200"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("preview"),
+        "figures shown meanwhile: {screen}"
+    );
+    insta::assert_snapshot!("cached_preview_100x30", screen);
+    tuner.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Ok(set),
+        },
+        t0,
+    );
+    let screen = render(&tuner);
+    assert!(!screen.contains("cached"), "{screen}");
+    assert_eq!(tuner.notice(), None);
+}
+
+#[test]
 fn small_terminal() {
     let s = all_statuses();
     let screen = s.render(60, 20);

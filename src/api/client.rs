@@ -634,6 +634,35 @@ impl StudioClient {
         .await
     }
 
+    /// The first getClassifyJobResultPage, and its body as decoded: what the results cache
+    /// checks its entries against.
+    pub async fn first_results_page(
+        &self,
+        project: u64,
+        impulse: u64,
+        limit: u64,
+    ) -> Result<(ClassifyJobResponsePage, Vec<u8>), ApiError> {
+        let operation = "getClassifyJobResultPage";
+        let url = format!("{}/api/{project}/classify/all/result/page", self.base);
+        let query = [
+            ("impulseId", impulse.to_string()),
+            ("limit", limit.to_string()),
+            ("offset", "0".to_string()),
+        ];
+        let cap = self.max_body_bytes.min(MAX_PAGE_BODY_BYTES);
+        self.retrying(operation, || async {
+            let answer = async {
+                let request = self.http.get(&url).query(&query);
+                let response = self.start(operation, &url, request).await?;
+                let body = read_body(operation, &url, response, cap).await?;
+                let page = decode_body(operation, &body)?;
+                Ok((page, body))
+            };
+            answer.await.map_err(|e| self.redact(e))
+        })
+        .await
+    }
+
     /// The cap of every answer but results.
     fn small_cap(&self) -> usize {
         self.max_body_bytes.min(MAX_SMALL_BODY_BYTES)

@@ -51,6 +51,9 @@ pub struct TuiArgs {
     /// On exit, print the time from each key press to its finished frame (p50, p99)
     #[arg(long)]
     pub stats: bool,
+    /// Neither read nor keep per-window results in the cache directory (see docs/cache.md)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 impl TuiArgs {
@@ -61,6 +64,7 @@ impl TuiArgs {
             max_fnr: self.max_fnr.or(outer.max_fnr),
             cost: self.cost.or(outer.cost),
             stats: self.stats || outer.stats,
+            no_cache: self.no_cache || outer.no_cache,
         }
     }
 

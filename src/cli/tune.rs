@@ -5,19 +5,17 @@ use std::time::Duration;
 
 use super::*;
 use crate::api::{ClientConfig, Secret, StudioClient};
-use crate::app::{self, App, Input};
+use crate::app::{App, Input, Session};
+use crate::cache::ResultsCache;
 use crate::studio::{Studio, StudioConfig, random_api_key};
 use crate::terminal::TerminalGuard;
-use crate::tuner::{ExitReport, Loaded, TunerConfig};
+use crate::tuner::{ExitReport, TunerConfig};
 use crate::ui::Theme;
 
 /// `ei-tune` / `ei-tune tune`: the interactive tuner on the configured impulse.
 pub async fn tune(args: &ConnectionArgs, tui: &TuiArgs) -> Result<String, CommandError> {
     let client = client(args)?;
-    // Load before taking over the terminal: a session that cannot load anything says why
-    // on a plain terminal instead of opening an empty UI.
-    let loaded = say_while_waiting(&client, app::load(&client, args.project, args.impulse)).await?;
-    run_tui(client, loaded, tui).await
+    run_tui(client, args.project, args.impulse, tui).await
 }
 
 /// `ei-tune demo`: the simulated Studio in this process, and the tuner on it over HTTP.
@@ -36,15 +34,15 @@ pub async fn demo(
     let mut client_config = ClientConfig::new(studio.base_url());
     client_config.api_key = Some(Secret::new(studio.api_key()));
     let client = StudioClient::new(&client_config)?;
-    let loaded = app::load(&client, Some(studio.project_id()), impulse).await?;
-    let result = run_tui(client, loaded, tui).await;
+    let result = run_tui(client, Some(studio.project_id()), impulse, tui).await;
     studio.shutdown().await;
     result
 }
 
 async fn run_tui(
     client: StudioClient,
-    loaded: Loaded,
+    project: Option<u64>,
+    impulse: Option<u64>,
     tui: &TuiArgs,
 ) -> Result<String, CommandError> {
     if !std::io::stdout().is_terminal() {
@@ -59,18 +57,27 @@ async fn run_tui(
         ..TunerConfig::default()
     };
     let app = App {
-        client,
-        project: Some(loaded.project_id),
+        client: client.clone(),
+        project,
         config,
         theme: Theme::from_env(),
         suspend: Some(crate::terminal::suspend),
+        cache: if tui.no_cache {
+            None
+        } else {
+            ResultsCache::default_location()
+        },
     };
-    let impulse = Some(loaded.impulse.id);
+    // The results of a known impulse are asked for now, with the impulse. The impulse is
+    // read before the terminal is taken over: a session that cannot load anything says
+    // why on a plain terminal instead of opening an empty UI.
+    let mut session = Session::start(app, impulse);
+    say_while_waiting(&client, session.load_first()).await?;
     let report = {
         let mut guard = TerminalGuard::enter()
             .map_err(|e| CommandError::failed(format!("cannot set up the terminal: {e}")))?;
         let input = terminal_input();
-        app::run(app, &mut guard.terminal, input, impulse, Some(loaded)).await
+        session.run(&mut guard.terminal, input).await
         // The guard restores the terminal here, before anything is printed.
     };
     let outcome = report.map_err(|e| CommandError::failed(format!("terminal error: {e}")))?;

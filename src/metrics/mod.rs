@@ -56,7 +56,7 @@ impl Aggregation {
 }
 
 /// Per-window anomaly scores of a test set.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub enum AnomalyScores {
     #[default]
     None,
@@ -123,7 +123,7 @@ impl Default for Thresholds {
 }
 
 /// A test set in compact form: what each learn block output for each window.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct TestSet {
     /// Every label a window can be expected (or predicted) as. The classifier's classes come
     /// first, in its output order.
@@ -149,6 +149,39 @@ pub enum Predicted {
 }
 
 impl TestSet {
+    /// Whether the parts agree (lengths, label indices): a set read from disk is checked
+    /// before anything indexes into it.
+    pub fn check(&self) -> Result<(), String> {
+        let windows = self.expected.len();
+        let labels = self.labels.len();
+        if self.class_count > labels {
+            return Err(format!("{} classes but {labels} labels", self.class_count));
+        }
+        if self.class_scores.len() != windows * self.class_count {
+            return Err(format!(
+                "{} class scores for {windows} windows of {} classes",
+                self.class_scores.len(),
+                self.class_count
+            ));
+        }
+        let label_ok = |l: &u16| usize::from(*l) < labels;
+        if !self.expected.iter().all(label_ok)
+            || !self.normal_label.iter().all(label_ok)
+            || !self.anomaly_label.iter().all(label_ok)
+        {
+            return Err("a label index beyond the labels".into());
+        }
+        let scores_ok = match &self.anomaly {
+            AnomalyScores::None => true,
+            AnomalyScores::Single(scores) => scores.len() == windows,
+            AnomalyScores::Visual { mean, max } => mean.len() == windows && max.len() == windows,
+        };
+        if !scores_ok {
+            return Err(format!("anomaly scores for other than {windows} windows"));
+        }
+        Ok(())
+    }
+
     pub fn len(&self) -> usize {
         self.expected.len()
     }

@@ -8,10 +8,32 @@ use crate::metrics::sweep::{self, Parameter};
 
 impl Tuner {
     pub(super) fn on_test_set_progress(&mut self, impulse: u64, loaded: u64, total: u64) {
-        if self.is_current(impulse) && matches!(self.preview.source, PreviewSource::Loading { .. })
-        {
-            self.preview.source = PreviewSource::Loading { loaded, total };
+        if !self.wants_results_of(impulse) {
+            return;
         }
+        match self.preview.source {
+            PreviewSource::Loading { .. } => {
+                self.preview.source = PreviewSource::Loading { loaded, total };
+            }
+            PreviewSource::Ready(_) => self.preview.reading = Some((loaded, total)),
+            PreviewSource::Unavailable(_) => {}
+        }
+    }
+
+    /// A set kept from an earlier read of the same first page: shown at once, marked
+    /// cached until the read under way confirms it.
+    pub(super) fn on_cached_test_set(&mut self, impulse: u64, set: Arc<TestSet>) {
+        if !self.wants_results_of(impulse)
+            || !matches!(self.preview.source, PreviewSource::Loading { .. })
+        {
+            return;
+        }
+        self.preview.reading = match self.preview.source {
+            PreviewSource::Loading { loaded, total } => Some((loaded, total)),
+            _ => None,
+        };
+        self.take_test_set(set);
+        self.preview.cached = true;
     }
 
     pub(super) fn on_test_set(
@@ -19,26 +41,43 @@ impl Tuner {
         impulse: u64,
         result: Result<Arc<TestSet>, PreviewFailure>,
     ) {
-        if !self.is_current(impulse) {
+        if !self.wants_results_of(impulse) {
             return;
         }
-        self.preview.source = match (result, &self.preview.source) {
-            (Ok(set), _) => PreviewSource::Ready(set),
+        self.preview.reading = None;
+        match (result, &self.preview.source) {
+            (Ok(set), PreviewSource::Ready(shown)) if *shown == set => {
+                self.preview.cached = false;
+            }
+            (Ok(set), _) => {
+                if self.preview.cached {
+                    self.notice = Some(
+                        "the results changed since they were cached: the preview is recomputed"
+                            .into(),
+                    );
+                }
+                self.take_test_set(set);
+            }
             // The per-window scores do not depend on the thresholds: a set read before
             // stays good when reading it again fails (results stale again, say).
-            (Err(failure), PreviewSource::Ready(set)) => {
+            (Err(failure), PreviewSource::Ready(_)) => {
+                self.preview_retryable = failure.retryable;
                 self.notice = Some(format!(
                     "the per-window results were not read again ({}): the preview keeps \
                      those it has",
                     failure.why
                 ));
-                PreviewSource::Ready(Arc::clone(set))
             }
             (Err(failure), _) => {
                 self.preview_retryable = failure.retryable;
-                PreviewSource::Unavailable(failure.why)
+                self.preview.source = PreviewSource::Unavailable(failure.why);
             }
-        };
+        }
+    }
+
+    fn take_test_set(&mut self, set: Arc<TestSet>) {
+        self.preview.source = PreviewSource::Ready(set);
+        self.preview.cached = false;
         self.preview.computed_for = None;
         self.preview.swept_for = None;
         self.fit_ranges_to_scores();

@@ -214,7 +214,7 @@ impl Tuner {
         self.mark_failed_for_resending();
         self.send(now, cmds);
         let Some(target) = self.target() else {
-            return self.load(None, cmds);
+            return self.load(self.opening, cmds);
         };
         self.load(Some(target.impulse), cmds);
         self.ask_results(target, cmds);

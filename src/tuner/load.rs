@@ -35,6 +35,8 @@ impl Tuner {
         };
         self.connection = Connection::Connected;
         let same_impulse = self.is_current(loaded.impulse.id);
+        // Its results were asked for with it (and may have come already).
+        let asked_early = self.opening.take() == Some(loaded.impulse.id);
         let mut sliders: Vec<Slider> = loaded
             .blocks
             .iter()
@@ -45,10 +47,12 @@ impl Tuner {
             self.merge_reload(&mut sliders, read_back, issued_at, now);
         } else {
             self.selected = 0;
-            self.metrics = Metrics::default();
             self.job = None;
             self.save.forget_impulse();
-            self.preview = Preview::new(self.preview.objective);
+            if !asked_early {
+                self.metrics = Metrics::default();
+                self.preview = Preview::new(self.preview.objective);
+            }
         }
         self.selected = self.selected.min(sliders.len().saturating_sub(1));
         self.sliders = sliders;
@@ -60,7 +64,10 @@ impl Tuner {
         self.impulses = loaded.impulses;
         self.impulse = Some(loaded.impulse);
         self.fit_ranges_to_scores();
-        if !same_impulse && let Some(target) = self.target() {
+        if !same_impulse
+            && !asked_early
+            && let Some(target) = self.target()
+        {
             self.ask_results(target, cmds);
             self.load_test_set(cmds);
         }
@@ -158,18 +165,20 @@ impl Tuner {
 
     /// Reads the per-window results again; until they come the preview keeps what it has.
     pub(super) fn load_test_set(&mut self, cmds: &mut Vec<Cmd>) {
-        let (Some(project), Some(impulse)) = (&self.project, &self.impulse) else {
+        let (Some(target), Some(impulse)) = (self.target(), &self.impulse) else {
             return;
         };
-        if !matches!(self.preview.source, PreviewSource::Ready(_)) {
+        if matches!(self.preview.source, PreviewSource::Ready(_)) {
+            self.preview.reading = Some((0, 0));
+        } else {
             self.preview.source = PreviewSource::Loading {
                 loaded: 0,
                 total: 0,
             };
         }
         cmds.push(Cmd::LoadTestSet {
-            project: project.id,
-            impulse: impulse.clone(),
+            at: target,
+            definition: Some(impulse.clone()),
         });
     }
 
@@ -178,7 +187,7 @@ impl Tuner {
         impulse: u64,
         result: Result<ModelTestingSummary, ApiError>,
     ) {
-        if !self.is_current(impulse) {
+        if !self.wants_results_of(impulse) {
             return;
         }
         self.metrics.loading = false;

@@ -119,9 +119,13 @@ pub enum Cmd {
         job_id: u64,
         after: Duration,
     },
-    /// Read the per-window results page by page; answer with [`Msg::TestSetProgress`]
-    /// after each page and [`Msg::TestSetLoaded`] at the end.
-    LoadTestSet { project: u64, impulse: Impulse },
+    /// Read the per-window results page by page (reading the impulse's definition too
+    /// when not given); answer with [`Msg::TestSetProgress`] after each page and
+    /// [`Msg::TestSetLoaded`] at the end.
+    LoadTestSet {
+        at: Target,
+        definition: Option<Impulse>,
+    },
 }
 
 /// What the loader read.
@@ -189,6 +193,11 @@ pub enum Msg {
         loaded: u64,
         total: u64,
     },
+    /// The per-window results kept from an earlier read; the read goes on to check them.
+    TestSetCached {
+        impulse: u64,
+        set: Arc<TestSet>,
+    },
     /// The per-window results, or why there is no preview.
     TestSetLoaded {
         impulse: u64,
@@ -228,6 +237,11 @@ pub enum PreviewSource {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preview {
     pub source: PreviewSource,
+    /// The set ready came from the cache and no read of Studio's results has confirmed it
+    /// yet.
+    pub cached: bool,
+    /// A read of the results under way while a set is ready: (loaded, total) samples.
+    pub reading: Option<(u64, u64)>,
     /// At the displayed thresholds.
     pub displayed: Option<Summary>,
     /// The server's figures, read back over the same labels.
@@ -249,6 +263,8 @@ impl Preview {
                 loaded: 0,
                 total: 0,
             },
+            cached: false,
+            reading: None,
             displayed: None,
             saved: None,
             sweep: None,
@@ -379,6 +395,9 @@ pub struct Tuner {
     results_outdated: bool,
     /// When values leave, and what must be read back.
     save: SaveEngine,
+    /// The impulse being opened whose results were asked for before it loaded: their
+    /// answers count, and are not asked for again when it arrives.
+    opening: Option<u64>,
 }
 
 impl Tuner {
@@ -412,9 +431,25 @@ impl Tuner {
             preview_retryable: false,
             results_outdated: false,
             save: SaveEngine::default(),
+            opening: None,
         };
         let mut cmds = Vec::new();
         tuner.load(impulse, &mut cmds);
+        // With the project and the impulse known, their results go out with the first
+        // read instead of after it: the preview comes a round trip sooner.
+        if let (Some(project), Some(impulse)) = (project, impulse) {
+            let at = Target { project, impulse };
+            tuner.opening = Some(impulse);
+            tuner.ask_results(at, &mut cmds);
+            tuner.preview.source = PreviewSource::Loading {
+                loaded: 0,
+                total: 0,
+            };
+            cmds.push(Cmd::LoadTestSet {
+                at,
+                definition: None,
+            });
+        }
         (tuner, cmds)
     }
 
@@ -530,6 +565,7 @@ impl Tuner {
                 loaded,
                 total,
             } => self.on_test_set_progress(impulse, loaded, total),
+            Msg::TestSetCached { impulse, set } => self.on_cached_test_set(impulse, set),
             Msg::TestSetLoaded { impulse, result } => self.on_test_set(impulse, result),
             Msg::FocusGained => self.on_focus_gained(&mut cmds),
             Msg::Terminate => self.finish(),
@@ -540,6 +576,11 @@ impl Tuner {
 
     fn is_current(&self, impulse: u64) -> bool {
         self.impulse.as_ref().is_some_and(|i| i.id == impulse)
+    }
+
+    /// Whether results about `impulse` are for the impulse shown or the one being opened.
+    fn wants_results_of(&self, impulse: u64) -> bool {
+        self.is_current(impulse) || self.opening == Some(impulse)
     }
 
     /// Where calls about the impulse shown go, once it is loaded.

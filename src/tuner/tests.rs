@@ -69,7 +69,7 @@ fn tuner(t0: Instant) -> Tuner {
     );
     assert_eq!(cmds[0], Cmd::LoadResults { at: HERE });
     assert!(
-        matches!(&cmds[1], Cmd::LoadTestSet { impulse, project: DEMO_PROJECT_ID } if impulse.id == 1)
+        matches!(&cmds[1], Cmd::LoadTestSet { at: HERE, definition: Some(impulse) } if impulse.id == 1)
     );
     assert_eq!(cmds.len(), 2);
     t
@@ -822,6 +822,119 @@ fn switching_impulse_saves_first() {
         t0 + 30 * MS,
     );
     assert!(load_cmds(&cmds).iter().any(|(_, i)| *i == Some(2)));
+}
+
+#[test]
+fn a_known_impulse_has_its_results_asked_for_with_it_and_kept_when_it_loads() {
+    let t0 = Instant::now();
+    let (mut t, cmds) = Tuner::new(
+        TunerConfig::default(),
+        "http://127.0.0.1:1/v1",
+        Some(DEMO_PROJECT_ID),
+        Some(1),
+        t0,
+    );
+    assert_eq!(load_cmds(&cmds), vec![(1, Some(1))]);
+    assert!(cmds.contains(&Cmd::LoadResults { at: HERE }), "{cmds:?}");
+    assert!(
+        cmds.contains(&Cmd::LoadTestSet {
+            at: HERE,
+            definition: None
+        }),
+        "{cmds:?}"
+    );
+    // Both answers come before the impulse itself.
+    let impulses = demo_impulses().unwrap();
+    let set = impulses[0].test_set.clone().unwrap();
+    let summary = ModelTestingSummary {
+        accuracy: set
+            .evaluate(&crate::metrics::Thresholds::default())
+            .to_api(&set),
+        additional_metrics_by_learn_block: vec![],
+        no_results_because_thresholds_changed: None,
+    };
+    t.update(
+        Msg::ResultsLoaded {
+            impulse: 1,
+            result: Ok(summary.clone()),
+        },
+        t0,
+    );
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Ok(set.clone()),
+        },
+        t0,
+    );
+    // Results of another impulse are not taken for it.
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 2,
+            result: Err("not this one".into()),
+        },
+        t0,
+    );
+    let cmds = t.update(
+        Msg::Loaded {
+            load: 1,
+            result: Ok(loaded(0)),
+        },
+        t0,
+    );
+    assert!(
+        !cmds
+            .iter()
+            .any(|c| matches!(c, Cmd::LoadResults { .. } | Cmd::LoadTestSet { .. })),
+        "asked twice: {cmds:?}"
+    );
+    assert_eq!(t.metrics.summary, Some(summary));
+    assert_eq!(t.preview.source, PreviewSource::Ready(set.clone()));
+    assert_eq!(
+        t.preview.displayed,
+        Some(set.evaluate(&crate::metrics::Thresholds {
+            min_score: 0.6,
+            ..crate::metrics::Thresholds::default()
+        }))
+    );
+}
+
+#[test]
+fn a_cached_set_that_the_read_contradicts_is_replaced_and_said_so() {
+    let t0 = Instant::now();
+    let (mut t, _) = Tuner::new(
+        TunerConfig::default(),
+        "http://127.0.0.1:1/v1",
+        Some(DEMO_PROJECT_ID),
+        Some(1),
+        t0,
+    );
+    let truth = demo_impulses().unwrap()[0].test_set.clone().unwrap();
+    let mut old = (*truth).clone();
+    old.expected[0] = (old.expected[0] + 1) % old.labels.len() as u16;
+    t.update(
+        Msg::TestSetCached {
+            impulse: 1,
+            set: Arc::new(old),
+        },
+        t0,
+    );
+    assert!(t.preview.cached);
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Ok(truth.clone()),
+        },
+        t0,
+    );
+    assert!(!t.preview.cached);
+    assert_eq!(t.preview.source, PreviewSource::Ready(truth));
+    assert!(
+        t.notice
+            .as_deref()
+            .unwrap()
+            .contains("changed since they were cached")
+    );
 }
 
 #[test]

@@ -23,8 +23,8 @@ use crate::keymap::{self, Screen};
 use crate::metrics::objective::Costs;
 use crate::metrics::{Predicted, Summary, TestSet, UNCERTAIN};
 use crate::tuner::{
-    Connection, Mode, Pointer, PreviewSource, ProjectRef, Scale, Slider, SliderKind, StatusEntry,
-    StatusOutcome, Tuner,
+    Connection, Mode, Pointer, Preview, PreviewSource, ProjectRef, Scale, Slider, SliderKind,
+    StatusEntry, StatusOutcome, Tuner,
 };
 use rows::Rows;
 pub use theme::Theme;
@@ -594,7 +594,11 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
             theme.dim,
         )),
         PreviewSource::Unavailable(why) => note(&mut lines, format!("preview: {why}"), theme.dim),
-        PreviewSource::Ready(_) => {}
+        PreviewSource::Ready(_) => {
+            if let Some(line) = reading_line(tuner.preview()) {
+                note(&mut lines, line, theme.dim);
+            }
+        }
     }
     let session_line = |lines: &mut Vec<Line>| {
         (m.accuracy_history.len() > 1).then(|| {
@@ -649,6 +653,21 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         let scaled: Vec<u64> = data.iter().map(|v| v - floor).collect();
         let rect = Rect::new(inner.x + 8, inner.y + row as u16, width, 1);
         frame.render_widget(Sparkline::default().data(&scaled).style(theme.accent), rect);
+    }
+}
+
+/// While a ready preview's results are read again: from the cache and being checked, or
+/// being refreshed.
+fn reading_line(preview: &Preview) -> Option<String> {
+    let progress = match preview.reading {
+        Some((loaded, total)) if total > 0 => format!(" {loaded} / {total}"),
+        _ => String::new(),
+    };
+    match (preview.cached, preview.reading.is_some()) {
+        (true, true) => Some(format!("preview: cached, checking{progress}")),
+        (true, false) => Some("preview: cached, not confirmed by Studio".into()),
+        (false, true) => Some(format!("preview: reading results again{progress}")),
+        (false, false) => None,
     }
 }
 

@@ -118,6 +118,7 @@ pub async fn run_tuner(
         },
         theme: ei_tune::ui::Theme::monochrome(),
         suspend: None,
+        cache: None,
     };
     let mut terminal =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).expect("terminal");

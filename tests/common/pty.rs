@@ -45,6 +45,11 @@ impl Pty {
         cmd.env_clear();
         cmd.env("PATH", std::env::var("PATH").unwrap_or_default());
         cmd.env("TERM", "xterm-256color");
+        // The results cache stays out of the user's cache directory.
+        cmd.env(
+            "EI_TUNE_CACHE_DIR",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/results-cache"),
+        );
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -1,0 +1,313 @@
+//! Per-window results kept on disk between sessions, so that opening an impulse again
+//! shows its preview at once.
+//!
+//! The rule (docs/cache.md): an entry is used only when everything it was made from is
+//! unchanged: the origin, project and impulse (the key), the impulse's definition, the
+//! number of results, and the first page of results byte for byte. The first page is read
+//! at every start anyway, and it changes with every regeneration (each window carries the
+//! thresholds it was judged at), every new model (new scores) and new test data (new
+//! samples or count). What it cannot see (a sample replaced beyond the first page while
+//! the count stays) is caught by the full read that still follows: a cached preview says
+//! it is being checked until that read agrees, and is replaced when it does not.
+//!
+//! Nothing secret goes in: no credentials, only the origin (without user or password),
+//! the ids and the results. Entries are bounded in number and size; an unreadable,
+//! corrupt or foreign entry counts as missing and is overwritten.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::api::models::Impulse;
+use crate::metrics::TestSet;
+
+/// Bumped whenever the entry's layout or its test set's changes: older entries are then
+/// ignored and overwritten.
+const FORMAT: u32 = 1;
+/// The most the cache keeps on disk; the least recently written entries go first.
+pub const MAX_TOTAL_BYTES: u64 = 512 * 1024 * 1024;
+/// The most entries kept.
+pub const MAX_ENTRIES: usize = 64;
+/// Entries larger than this are not written (a test set of millions of windows).
+pub const MAX_ENTRY_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A SHA-256 digest, as lowercase hex.
+pub fn digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whose results an entry holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheKey {
+    /// Scheme, host and port of the API: ids are only unique per service.
+    pub origin: String,
+    pub project: u64,
+    pub impulse: u64,
+}
+
+impl CacheKey {
+    /// The key for `impulse` of `project` at `base_url`, whose user, password, path and
+    /// query are left out.
+    pub fn new(base_url: &str, project: u64, impulse: u64) -> Self {
+        Self {
+            origin: origin_of(base_url),
+            project,
+            impulse,
+        }
+    }
+
+    fn file_name(&self) -> String {
+        let key = format!("{}\n{}\n{}", self.origin, self.project, self.impulse);
+        format!("{}.json", &digest(key.as_bytes())[..32])
+    }
+}
+
+fn origin_of(base_url: &str) -> String {
+    match reqwest::Url::parse(base_url) {
+        Ok(url) => url.origin().ascii_serialization(),
+        Err(_) => digest(base_url.as_bytes()),
+    }
+}
+
+/// What must be unchanged for an entry to hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validator {
+    /// The impulse's definition as read (its blocks decide how results are read).
+    pub definition: String,
+    /// How many samples the results have.
+    pub total: u64,
+    /// The first page of results, byte for byte as decoded.
+    pub first_page: String,
+}
+
+impl Validator {
+    pub fn new(impulse: &Impulse, total: u64, first_page_body: &[u8]) -> Self {
+        Self {
+            definition: digest(&serde_json::to_vec(impulse).unwrap_or_default()),
+            total,
+            first_page: digest(first_page_body),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    format: u32,
+    key: CacheKey,
+    validator: Validator,
+    set: TestSet,
+}
+
+/// The results cache in one directory.
+#[derive(Debug, Clone)]
+pub struct ResultsCache {
+    dir: PathBuf,
+}
+
+impl ResultsCache {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// `EI_TUNE_CACHE_DIR` when set, else `ei-tune/results` in the platform's cache
+    /// directory (`~/.cache` on Linux, `~/Library/Caches` on macOS); `None` where there is
+    /// none.
+    pub fn default_location() -> Option<Self> {
+        match std::env::var_os("EI_TUNE_CACHE_DIR") {
+            Some(dir) if !dir.is_empty() => Some(Self::new(dir)),
+            _ => dirs::cache_dir().map(|d| Self::new(d.join("ei-tune").join("results"))),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The test set kept for `key`, if it was made from what `validator` describes; any
+    /// entry that cannot be read, is corrupt, or is for something else counts as none.
+    pub fn read(&self, key: &CacheKey, validator: &Validator) -> Option<TestSet> {
+        let path = self.dir.join(key.file_name());
+        let file = std::fs::File::open(&path).ok()?;
+        let size = file.metadata().ok()?.len();
+        if size > MAX_ENTRY_BYTES {
+            return None;
+        }
+        let entry: Entry = match serde_json::from_reader(std::io::BufReader::new(file)) {
+            Ok(entry) => entry,
+            Err(e) => {
+                tracing::debug!(path = %path.display(), "a cache entry that cannot be read: {e}");
+                return None;
+            }
+        };
+        if entry.format != FORMAT || entry.key != *key || entry.validator != *validator {
+            tracing::debug!(path = %path.display(), "a cache entry for other results");
+            return None;
+        }
+        if let Err(e) = entry.set.check() {
+            tracing::debug!(path = %path.display(), "a cache entry that is not whole: {e}");
+            return None;
+        }
+        Some(entry.set)
+    }
+
+    /// Keeps `set` for `key`, replacing what was there (written whole or not at all), then
+    /// trims the cache to its bounds.
+    pub fn write(
+        &self,
+        key: &CacheKey,
+        validator: &Validator,
+        set: &TestSet,
+    ) -> std::io::Result<()> {
+        let entry = Entry {
+            format: FORMAT,
+            key: key.clone(),
+            validator: validator.clone(),
+            set: set.clone(),
+        };
+        let body = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
+        if body.len() as u64 > MAX_ENTRY_BYTES {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.dir.join(key.file_name());
+        let mut partial = tempfile_in(&self.dir)?;
+        partial.1.write_all(&body)?;
+        partial.1.sync_all()?;
+        std::fs::rename(&partial.0, &path)?;
+        self.trim(&path);
+        Ok(())
+    }
+
+    /// Removes the least recently written entries beyond the bounds (never `keep`), and
+    /// partial writes left by a crash.
+    fn trim(&self, keep: &Path) {
+        let Ok(read) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = read
+            .flatten()
+            .filter_map(|e| {
+                let meta = e.metadata().ok().filter(|m| m.is_file())?;
+                Some((meta.modified().ok()?, meta.len(), e.path()))
+            })
+            .collect();
+        // The entry just written first, then the newest.
+        entries.sort_by(|a, b| (a.2 != keep, b.0).cmp(&(b.2 != keep, a.0)));
+        let mut total = 0;
+        let mut kept = 0;
+        for (modified, size, path) in entries {
+            let partial = path.extension().is_some_and(|e| e == "partial");
+            let stale_partial = partial
+                && modified
+                    .elapsed()
+                    .is_ok_and(|age| age > std::time::Duration::from_secs(3600));
+            total += size;
+            if !partial {
+                kept += 1;
+            }
+            let over = !partial && (kept > MAX_ENTRIES || total > MAX_TOTAL_BYTES);
+            if over || stale_partial {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
+}
+
+/// A new file for a partial write beside the entries; renamed into place when whole.
+fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    for _ in 0..16 {
+        let path = dir.join(format!("{:016x}.partial", fastrand::u64(..)));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("no free name for a cache file"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::fixtures::six_windows;
+
+    fn scratch() -> (ResultsCache, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("ei-tune-cache-{:016x}", fastrand::u64(..)));
+        (ResultsCache::new(&dir), dir)
+    }
+
+    fn validator(first_page: &[u8]) -> Validator {
+        Validator {
+            definition: digest(b"impulse"),
+            total: 6,
+            first_page: digest(first_page),
+        }
+    }
+
+    #[test]
+    fn an_entry_holds_only_for_what_it_was_made_from() {
+        let (cache, dir) = scratch();
+        let key = CacheKey::new("https://user:secret@studio.example.com:8443/v1?x=1", 7, 2);
+        assert_eq!(key.origin, "https://studio.example.com:8443");
+        let set = six_windows();
+        cache.write(&key, &validator(b"page"), &set).unwrap();
+        assert_eq!(cache.read(&key, &validator(b"page")), Some(set));
+        assert_eq!(cache.read(&key, &validator(b"page, regenerated")), None);
+        let other = CacheKey::new("https://studio.example.com:8443/v1", 7, 3);
+        assert_eq!(cache.read(&other, &validator(b"page")), None);
+        let written = std::fs::read_to_string(dir.join(key.file_name())).unwrap();
+        assert!(
+            !written.contains("secret") && !written.contains("user"),
+            "{written}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn corrupt_or_foreign_entries_count_as_missing_and_are_replaced() {
+        let (cache, dir) = scratch();
+        let key = CacheKey::new("http://127.0.0.1:9/v1", 1, 1);
+        let set = six_windows();
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(key.file_name());
+        std::fs::write(&path, b"{\"format\": 1, \"key\": garbage").unwrap();
+        assert_eq!(cache.read(&key, &validator(b"p")), None);
+        // Another impulse's entry under this name (copied, or a collision).
+        let theirs = CacheKey::new("http://127.0.0.1:9/v1", 1, 5);
+        cache.write(&theirs, &validator(b"p"), &set).unwrap();
+        std::fs::copy(dir.join(theirs.file_name()), &path).unwrap();
+        assert_eq!(cache.read(&key, &validator(b"p")), None);
+        // A set whose parts disagree is never handed out.
+        let mut broken = set.clone();
+        broken.expected.push(0);
+        cache.write(&key, &validator(b"p"), &broken).unwrap();
+        assert_eq!(cache.read(&key, &validator(b"p")), None);
+        cache.write(&key, &validator(b"p"), &set).unwrap();
+        assert_eq!(cache.read(&key, &validator(b"p")), Some(set));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_cache_keeps_at_most_its_bound_of_entries() {
+        let (cache, dir) = scratch();
+        let set = six_windows();
+        for impulse in 0..(MAX_ENTRIES as u64 + 5) {
+            let key = CacheKey::new("http://127.0.0.1:9/v1", 1, impulse);
+            cache.write(&key, &validator(b"p"), &set).unwrap();
+        }
+        let files = std::fs::read_dir(&dir).unwrap().count();
+        assert_eq!(files, MAX_ENTRIES);
+        let newest = CacheKey::new("http://127.0.0.1:9/v1", 1, MAX_ENTRIES as u64 + 4);
+        assert_eq!(cache.read(&newest, &validator(b"p")), Some(set));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
