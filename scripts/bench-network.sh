@@ -5,7 +5,7 @@
 # preview is ready, cold (--no-cache) and from the results cache, and, after `g`, the time
 # from the regeneration job's end to the new preview; RUNS runs each. Then, on loopback,
 # `ei-tune results --impulse 2` against `curl --compressed` fetching the same answer
-# (medians of 20 runs each).
+# (medians of 40 runs each, interleaved so that both meet the same machine).
 # Needs: cargo, tmux, curl, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,40 +77,42 @@ done
 # After `g`: a change makes the large impulse's results stale (it needs a job), `g` runs
 # the job; from the moment the tuner reports it finished to the new preview.
 for run in $(seq "$runs"); do
+  kill $pids 2>/dev/null || true
+  pids=""
+  serve --faults "$network" --job-seconds 1
   tuner --no-cache
   wait_for "saved +preview"
   tmux send-keys -t "$session" Right
   wait_for "press g"
   tmux send-keys -t "$session" g
   wait_for "finished: results regenerated"; done_at=$waited
-  for _ in $(seq 3000); do screen | grep -q "reading results again" || break; sleep 0.01; done
+  for _ in $(seq 3000); do screen | grep -qE "reading results again|loading results" || break; sleep 0.01; done
   ready=$(( $(now_ms) - start ))
   echo "after g run $run: job done to new preview $(( ready - done_at )) ms"
-  tmux send-keys -t "$session" Left
-  sleep 1
   quit
 done
 
 echo
-echo "## ei-tune results --impulse 2 / curl --compressed, loopback (medians of 20)"
+echo "## ei-tune results --impulse 2 / curl --compressed, loopback (medians of 40, interleaved)"
 kill $pids 2>/dev/null || true
 pids=""
 serve
 export EI_API_ENDPOINT=$endpoint EI_API_KEY=ei_bench_key
-time_ms() {
-  local s; s=$(date +%s%N); "$@" > /dev/null; echo $(( ($(date +%s%N) - s) / 1000 ))
+python3 - "$bin" "$endpoint" <<'PY'
+import statistics, subprocess, sys, time
+bin, endpoint = sys.argv[1], sys.argv[2]
+commands = {
+    "ei-tune": [bin, "results", "--impulse", "2"],
+    "curl": ["curl", "-s", "--compressed", "-o", "/dev/null", "-H", "x-api-key: ei_bench_key",
+             f"{endpoint}/api/4242/classify/all/result?impulseId=2"],
 }
-for _ in 1 2; do "$bin" results --impulse 2 > /dev/null; done
-for _ in $(seq 20); do
-  echo "ei-tune $(time_ms "$bin" results --impulse 2)"
-  echo "curl $(time_ms curl -s --compressed -H 'x-api-key: ei_bench_key' "$endpoint/api/4242/classify/all/result?impulseId=2")"
-done > "$work/times"
-python3 - "$work/times" <<'PY'
-import statistics, sys
-t = {}
-for line in open(sys.argv[1]):
-    name, us = line.split()
-    t.setdefault(name, []).append(int(us) / 1000)
-e, c = statistics.median(t["ei-tune"]), statistics.median(t["curl"])
-print(f"ei-tune results {e:.1f} ms, curl --compressed {c:.1f} ms: ratio {e / c:.2f}")
+times = {name: [] for name in commands}
+for run in range(42):
+    for name, command in commands.items():
+        start = time.perf_counter()
+        subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+        if run >= 2:  # two warm-up runs
+            times[name].append((time.perf_counter() - start) * 1000)
+e, c = statistics.median(times["ei-tune"]), statistics.median(times["curl"])
+print(f"ei-tune results {e:.1f} ms, curl --compressed {c:.1f} ms: ratio {e / c:.3f}")
 PY

@@ -10,11 +10,17 @@ use ei_tune::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // The tuner and the simulator do several things at once; a scripting command reads an
+    // answer or a few, where one thread is enough and passing work between threads only
+    // costs (a large results read spends an eighth of its time on it).
+    let mut builder = if cli.runs_long() {
+        let mut threads = tokio::runtime::Builder::new_multi_thread();
+        threads.worker_threads(2);
+        threads
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

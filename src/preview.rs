@@ -92,7 +92,7 @@ pub async fn read_test_set(
     };
     let (definition, (first, first_body)) = futures::try_join!(
         definition,
-        client.first_results_page(project, impulse, PAGE)
+        client.first_preview_page(project, impulse, PAGE)
     )?;
     let mut builder =
         TestSetBuilder::new(&definition).map_err(|e| PreviewError::Unavailable(e.0))?;
@@ -129,7 +129,7 @@ pub async fn read_test_set(
         report(Progress::Cached(set.clone()));
     }
     let mut seen = std::collections::HashSet::new();
-    let mut take = |offset: u64, page: crate::api::models::ClassifyJobResponsePage| {
+    let mut take = |offset: u64, page: crate::api::models::PreviewPage| {
         if page.total_count != total {
             return Err(broken(format!(
                 "the sample count changed from {total} to {} while reading",
@@ -160,9 +160,7 @@ pub async fn read_test_set(
     let offsets = (size..total).step_by(size as usize);
     let mut pages = futures::stream::iter(offsets)
         .map(|offset| async move {
-            let page = client
-                .model_testing_results_page(project, impulse, offset, size)
-                .await;
+            let page = client.preview_page(project, impulse, offset, size).await;
             (offset, page)
         })
         .buffered(PAGES_IN_FLIGHT);

@@ -74,7 +74,7 @@ async fn an_entry_that_disagrees_with_the_full_read_is_replaced() {
     // An entry made from the same first page whose later windows differ: what a sample
     // replaced beyond the first page would leave.
     let impulse = c.get_impulse(P, Some(1)).await.unwrap();
-    let (page, body) = c.first_results_page(P, 1, PAGE).await.unwrap();
+    let (page, body) = c.first_preview_page(P, 1, PAGE).await.unwrap();
     let key = CacheKey::new(c.base_url(), P, 1);
     let validator = Validator::new(&impulse, page.total_count, &body);
     let mut wrong = truth.clone();

@@ -42,6 +42,10 @@ pub struct ClientConfig {
     pub max_body_bytes: usize,
     /// How reads that fail for a passing reason are tried again.
     pub read_retries: RetryPolicy,
+    /// Ask for compressed answers (zstd, brotli, gzip). Off only where the server runs in
+    /// the same process (the demo): there compressing costs both sides CPU and memory and
+    /// saves nothing.
+    pub compress: bool,
 }
 
 /// Tries again after a transient failure: `base` × 2ⁿ between attempts (at least what
@@ -109,6 +113,7 @@ impl ClientConfig {
             allow_insecure_http: false,
             max_body_bytes: MAX_BODY_BYTES,
             read_retries: RetryPolicy::default(),
+            compress: true,
         }
     }
 
@@ -261,6 +266,9 @@ impl StudioClient {
             // A redirect would carry the key (and a request body) to wherever it points,
             // maybe over plain http: none is followed, the error says where it led.
             .redirect(reqwest::redirect::Policy::none())
+            .gzip(config.compress)
+            .brotli(config.compress)
+            .zstd(config.compress)
             .build()
             .map_err(|e| ApiError::Config(format!("HTTP client: {e}")))?;
         Ok(Self {
@@ -621,33 +629,49 @@ impl StudioClient {
         offset: u64,
         limit: u64,
     ) -> Result<ClassifyJobResponsePage, ApiError> {
-        self.get_capped(
-            "getClassifyJobResultPage",
-            &format!("/api/{project}/classify/all/result/page"),
-            &[
-                ("impulseId", impulse.to_string()),
-                ("limit", limit.to_string()),
-                ("offset", offset.to_string()),
-            ],
-            self.max_body_bytes.min(MAX_PAGE_BODY_BYTES),
-        )
-        .await
+        self.results_page(project, impulse, offset, limit)
+            .await
+            .map(|(page, _)| page)
     }
 
-    /// The first getClassifyJobResultPage, and its body as decoded: what the results cache
-    /// checks its entries against.
-    pub async fn first_results_page(
+    /// getClassifyJobResultPage, only what the preview reads of it.
+    pub async fn preview_page(
+        &self,
+        project: u64,
+        impulse: u64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<PreviewPage, ApiError> {
+        self.results_page(project, impulse, offset, limit)
+            .await
+            .map(|(page, _)| page)
+    }
+
+    /// The first getClassifyJobResultPage as the preview reads it, and its body as
+    /// decoded: what the results cache checks its entries against.
+    pub async fn first_preview_page(
         &self,
         project: u64,
         impulse: u64,
         limit: u64,
-    ) -> Result<(ClassifyJobResponsePage, Vec<u8>), ApiError> {
+    ) -> Result<(PreviewPage, Vec<u8>), ApiError> {
+        self.results_page(project, impulse, 0, limit).await
+    }
+
+    /// getClassifyJobResultPage decoded as `P`, and its body.
+    async fn results_page<P: DeserializeOwned>(
+        &self,
+        project: u64,
+        impulse: u64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(P, Vec<u8>), ApiError> {
         let operation = "getClassifyJobResultPage";
         let url = format!("{}/api/{project}/classify/all/result/page", self.base);
         let query = [
             ("impulseId", impulse.to_string()),
             ("limit", limit.to_string()),
-            ("offset", "0".to_string()),
+            ("offset", offset.to_string()),
         ];
         let cap = self.max_body_bytes.min(MAX_PAGE_BODY_BYTES);
         self.retrying(operation, || async {
@@ -838,7 +862,10 @@ async fn read_body(
     response: reqwest::Response,
     cap: usize,
 ) -> Result<Vec<u8>, ApiError> {
-    let mut body = Vec::new();
+    // The length announced (known when the answer is not compressed) saves the growing
+    // buffer's copies and its spare half; it is only a hint, and never more than the cap.
+    let announced = response.content_length().unwrap_or(0).min(cap as u64);
+    let mut body = Vec::with_capacity(announced as usize);
     read_chunks(operation, url, response, cap, |chunk| {
         body.extend_from_slice(chunk)
     })

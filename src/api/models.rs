@@ -976,6 +976,45 @@ pub struct ClassifyJobResponsePage<Results = Vec<ModelResult>, Predictions = Vec
     pub total_count: u64,
 }
 
+/// The parts of a `ModelResult` the preview reads. The rest (the sample's record, each
+/// window's thresholds and block description) is skipped while decoding: it is most of a
+/// page's size, and pages are decoded several at a time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowResults {
+    pub sample_id: u64,
+    pub sample: SampleLabel,
+    pub classifications: Vec<BlockOutput>,
+}
+
+/// The label of a `Sample`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleLabel {
+    pub label: String,
+}
+
+/// The parts of a `ClassifySampleResponseClassification` the preview reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockOutput {
+    pub learn_block: LearnBlockId,
+    pub result: Vec<ClassScores>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomaly_result: Option<Vec<AnomalyResult>>,
+    pub expected_labels: Vec<StructuredLabel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_anomaly_outcome: Option<Vec<StructuredLabel>>,
+}
+
+/// The id of an `ImpulseLearnBlock`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LearnBlockId {
+    pub id: u64,
+}
+
+/// A page of per-window results as the preview reads it.
+pub type PreviewPage = ClassifyJobResponsePage<Vec<WindowResults>, serde::de::IgnoredAny>;
+
 #[cfg(test)]
 mod tests {
     use super::*;

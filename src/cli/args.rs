@@ -32,6 +32,16 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// Whether this runs until stopped (the tuner, the simulator) rather than answering once.
+    pub fn runs_long(&self) -> bool {
+        matches!(
+            self.command,
+            None | Some(Command::Tune { .. } | Command::Demo { .. } | Command::Serve(_))
+        )
+    }
+}
+
 /// Options of the interactive tuner.
 #[derive(Debug, Clone, Default, Args)]
 pub struct TuiArgs {

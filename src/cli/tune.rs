@@ -15,7 +15,12 @@ use crate::ui::Theme;
 /// `ei-tune` / `ei-tune tune`: the interactive tuner on the configured impulse.
 pub async fn tune(args: &ConnectionArgs, tui: &TuiArgs) -> Result<String, CommandError> {
     let client = client(args)?;
-    run_tui(client, args.project, args.impulse, tui).await
+    let cache = if tui.no_cache {
+        None
+    } else {
+        ResultsCache::default_location()
+    };
+    run_tui(client, args.project, args.impulse, cache, tui).await
 }
 
 /// `ei-tune demo`: the simulated Studio in this process, and the tuner on it over HTTP.
@@ -33,8 +38,10 @@ pub async fn demo(
         .map_err(|e| CommandError::failed(format!("cannot start the simulated Studio: {e}")))?;
     let mut client_config = ClientConfig::new(studio.base_url());
     client_config.api_key = Some(Secret::new(studio.api_key()));
+    client_config.compress = false;
     let client = StudioClient::new(&client_config)?;
-    let result = run_tui(client, Some(studio.project_id()), impulse, tui).await;
+    // A simulator started afresh at a new port each time: nothing to keep results for.
+    let result = run_tui(client, Some(studio.project_id()), impulse, None, tui).await;
     studio.shutdown().await;
     result
 }
@@ -43,6 +50,7 @@ async fn run_tui(
     client: StudioClient,
     project: Option<u64>,
     impulse: Option<u64>,
+    cache: Option<ResultsCache>,
     tui: &TuiArgs,
 ) -> Result<String, CommandError> {
     if !std::io::stdout().is_terminal() {
@@ -62,11 +70,7 @@ async fn run_tui(
         config,
         theme: Theme::from_env(),
         suspend: Some(crate::terminal::suspend),
-        cache: if tui.no_cache {
-            None
-        } else {
-            ResultsCache::default_location()
-        },
+        cache,
     };
     // The results of a known impulse are asked for now, with the impulse. The impulse is
     // read before the terminal is taken over: a session that cannot load anything says

@@ -4,7 +4,7 @@
 //! preview and sweep until the model changes.
 
 use crate::api::models::{
-    ANOMALY_OUTCOME, Impulse, ModelResult, NO_ANOMALY_OUTCOME, StructuredLabel,
+    ANOMALY_OUTCOME, Impulse, NO_ANOMALY_OUTCOME, StructuredLabel, WindowResults,
 };
 
 use super::{AnomalyScores, TestSet, is_anomaly_block, is_visual_anomaly_block};
@@ -100,7 +100,7 @@ impl TestSetBuilder {
     }
 
     /// Adds the windows of some samples.
-    pub fn add(&mut self, results: &[ModelResult]) -> Result<(), NotPreviewable> {
+    pub fn add(&mut self, results: &[WindowResults]) -> Result<(), NotPreviewable> {
         let bad = |sample: u64, why: &str| {
             NotPreviewable(format!("sample {sample} cannot be previewed: {why}"))
         };
@@ -230,6 +230,11 @@ mod tests {
     };
     use crate::metrics::{Predicted, Thresholds};
 
+    /// What the preview decodes of these results, as a page would bring them.
+    fn lean(results: &[ModelResult]) -> Vec<WindowResults> {
+        serde_json::from_value(serde_json::to_value(results).unwrap()).unwrap()
+    }
+
     fn block(id: u64, kind: &str) -> ImpulseLearnBlock {
         ImpulseLearnBlock {
             id,
@@ -314,7 +319,7 @@ mod tests {
                 })
                 .collect();
         let mut builder = TestSetBuilder::new(&impulse(&[classifier])).unwrap();
-        builder.add(&results).unwrap();
+        builder.add(&lean(&results)).unwrap();
         let set = builder.finish();
         assert_eq!(set.labels[..4], ["idle", "wave", "10", "9"]);
         let t = Thresholds {
@@ -353,7 +358,7 @@ mod tests {
             ],
         };
         let mut builder = TestSetBuilder::new(&impulse(&[classifier, anomaly])).unwrap();
-        builder.add(&[result, normal]).unwrap();
+        builder.add(&lean(&[result, normal])).unwrap();
         let set = builder.finish();
         let summary = set.evaluate(&Thresholds::default());
         assert_eq!(summary.anomaly_accuracy(), Some(1.0), "{:?}", set.labels);

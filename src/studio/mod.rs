@@ -198,7 +198,10 @@ impl Studio {
         // Compressed when the client asks (Accept-Encoding), as Studio's front end does:
         // after the answer is varied, before the network's faults (bandwidth counts the
         // compressed bytes). Large answers are compressed as they stream.
-        app = app.layer(tower_http::compression::CompressionLayer::new());
+        app = app.layer(
+            tower_http::compression::CompressionLayer::new()
+                .quality(tower_http::compression::CompressionLevel::Fastest),
+        );
         if let Some(spec) = config.faults.clone() {
             tracing::info!(?spec, "injecting faults");
             let faults = Arc::new(faults::Faults::new(spec));
