@@ -14,6 +14,7 @@
 //! - A window is good when the prediction equals its expected label; `uncertain` is never
 //!   good.
 
+pub mod detection;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod objective;
