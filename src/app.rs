@@ -408,7 +408,7 @@ async fn load_test_set(
             },
             Progress::Cached(set) => Msg::TestSetCached {
                 impulse,
-                set: Arc::new(set),
+                set: Arc::new(*set),
             },
         });
     };

@@ -64,7 +64,7 @@ pub enum Progress {
     Pages { loaded: u64, total: u64 },
     /// The set kept from an earlier read of the same results (see [`crate::cache`]); the
     /// read goes on to check it.
-    Cached(TestSet),
+    Cached(Box<TestSet>),
 }
 
 /// Loads every test window of impulse `impulse` (whose definition is read alongside the
@@ -126,7 +126,7 @@ pub async fn read_test_set(
         None => None,
     };
     if let Some(set) = &cached {
-        report(Progress::Cached(set.clone()));
+        report(Progress::Cached(Box::new(set.clone())));
     }
     let mut seen = std::collections::HashSet::new();
     let mut take = |offset: u64, page: crate::api::models::PreviewPage| {

@@ -75,7 +75,7 @@ async fn every_read_operation_works() {
     let projects = c.list_projects().await.unwrap();
     assert_eq!(projects.len(), 1);
     let impulses = c.list_impulses(P).await.unwrap();
-    assert_eq!(impulses.len(), 5);
+    assert_eq!(impulses.len(), 6);
     let default = c.get_impulse(P, None).await.unwrap();
     assert_eq!(default.id, 1);
     let visual = c.get_impulse(P, Some(3)).await.unwrap();

@@ -24,7 +24,7 @@ async fn read(c: &ei_tune::api::StudioClient, cache: &ResultsCache) -> (TestSet,
     let mut cached = None;
     let set = read_test_set(c, P, 1, None, Some(cache), |p| {
         if let Progress::Cached(set) = p {
-            cached = Some(set);
+            cached = Some(*set);
         }
     })
     .await

@@ -404,9 +404,10 @@ async fn suggest_defaults_to_objectives_over_the_whole_outcome() {
         "{out}"
     );
 
-    let (code, _, err) = run(ei_tune(&studio).args(["--impulse", "4", "suggest"])).await;
-    assert_eq!(code, 1);
-    assert!(err.contains("object detection"), "{err}");
+    // Object detection: F1 over the objects found and missed.
+    let (code, out, err) = run(ei_tune(&studio).args(["--impulse", "4", "suggest"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("33.min_score") && out.contains("F1"), "{out}");
 }
 
 #[tokio::test]

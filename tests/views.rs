@@ -57,19 +57,21 @@ impl Session {
             min_anomaly_score: if index == 2 { 10.0 } else { 0.3 },
             ..Thresholds::default()
         };
-        tuner.update(
-            Msg::ResultsLoaded {
-                impulse: loaded(index).impulse.id,
-                result: Ok(summary(index, th)),
-            },
-            t0,
-        );
+        if demo_impulses().unwrap()[index].test_set.is_some() {
+            tuner.update(
+                Msg::ResultsLoaded {
+                    impulse: loaded(index).impulse.id,
+                    result: Ok(summary(index, th)),
+                },
+                t0,
+            );
+        }
         // The per-window results, as the tuner reads them page by page.
         let impulses = demo_impulses().unwrap();
         let result = match &impulses[index].test_set {
-            Some(set) if index != 3 => Ok(set.clone()),
-            _ => Err(
-                "no preview for object detection: its results need a full model testing run".into(),
+            Some(set) => Ok(set.clone()),
+            None => Err(
+                "no model testing results to preview (none yet, or stale until regenerated)".into(),
             ),
         };
         tuner.update(
@@ -297,10 +299,10 @@ fn preview_sweep_and_optimum() {
 
 #[test]
 fn preview_loading_and_unavailable() {
-    let mut s = Session::new(3);
+    let mut s = Session::new(4);
     let screen = s.render(100, 30);
     assert!(
-        screen.contains("preview: no preview for object"),
+        screen.contains("preview: no model testing results to") && screen.contains("regenerated)"),
         "wrapped, not cut: {screen}"
     );
     insta::assert_snapshot!("no_preview_100x30", screen);

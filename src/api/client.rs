@@ -568,6 +568,21 @@ impl StudioClient {
         Ok(r.id)
     }
 
+    /// startClassifyJob: model testing run again on the impulse's test data (what object
+    /// detection needs after a threshold change); starts a job and returns its id.
+    pub async fn start_model_testing(&self, project: u64, impulse: u64) -> Result<u64, ApiError> {
+        let url = format!("{}/api/{project}/jobs/classify", self.base);
+        let request = self
+            .http
+            .post(&url)
+            .query(&[("impulseId", impulse.to_string())])
+            .json(&serde_json::json!({}));
+        let r: StartJobResponse = self
+            .send("startClassifyJob", &url, request, self.small_cap())
+            .await?;
+        Ok(r.id)
+    }
+
     /// getJobStatus.
     pub async fn job_status(&self, project: u64, job: u64) -> Result<Job, ApiError> {
         let r: GetJobResponse = self

@@ -812,6 +812,13 @@ pub struct Classification {
     pub result: Vec<ClassScores>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anomaly_result: Option<Vec<AnomalyResult>>,
+    /// Object detection: the detections of each window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured_result: Option<Vec<StructuredClassifyResult>>,
+    /// Object detection: the model's last layer (`fomo`, `yolov5`, …), kept as text: the
+    /// list grows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_detection_last_layer: Option<String>,
     pub minimum_confidence_rating: f64,
     pub expected_labels: Vec<StructuredLabel>,
     pub thresholds: Vec<BlockThreshold>,
@@ -827,6 +834,27 @@ pub struct Classification {
     pub frequency_hz: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_count: Option<u64>,
+}
+
+/// `StructuredClassifyResult`: one window's detections, and Studio's figures for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StructuredClassifyResult {
+    /// `[x, y, width, height]` per detection, in the image's pixels (as the sample's
+    /// `boundingBoxes`).
+    pub boxes: Vec<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
+    pub scores: Vec<f64>,
+    // Required by the spec, unread here: optional, so that an answer without them decodes.
+    #[serde(rename = "mAP", default, skip_serializing_if = "Option::is_none")]
+    pub map: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f1: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recall: Option<f64>,
 }
 
 /// The expected anomaly outcome that marks a window anomalous.
@@ -987,10 +1015,24 @@ pub struct WindowResults {
     pub classifications: Vec<BlockOutput>,
 }
 
-/// The label of a `Sample`.
+/// The label and ground-truth boxes of a `Sample`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SampleLabel {
     pub label: String,
+    #[serde(default)]
+    pub bounding_boxes: Vec<TruthBox>,
+}
+
+/// A `BoundingBox` of a sample. The spec says integers; numbers with a fraction are read
+/// too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TruthBox {
+    pub label: String,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
 }
 
 /// The parts of a `ClassifySampleResponseClassification` the preview reads.
@@ -1001,6 +1043,10 @@ pub struct BlockOutput {
     pub result: Vec<ClassScores>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anomaly_result: Option<Vec<AnomalyResult>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured_result: Option<Vec<StructuredClassifyResult>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object_detection_last_layer: Option<String>,
     pub expected_labels: Vec<StructuredLabel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_anomaly_outcome: Option<Vec<StructuredLabel>>,

@@ -14,6 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::models::{AdditionalMetric, GoodBad, ModelTestingAccuracy};
+
 /// IoU thresholds of COCO's mAP@[.5:.95]: 0.50, 0.55, …, 0.95.
 pub const IOU_THRESHOLDS: [f64; 10] = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
 /// COCO keeps at most this many detections per image and class.
@@ -97,8 +99,10 @@ struct Ranked {
     truths: u32,
 }
 
-/// A detection test set with its matching done.
-#[derive(Debug, Clone, PartialEq)]
+/// A detection test set with its matching done. Kept (in the results cache) as its
+/// images; the matching is done again when read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredDetections", into = "StoredDetections")]
 pub struct DetectionSet {
     pub labels: Vec<String>,
     pub matching: Matching,
@@ -106,6 +110,29 @@ pub struct DetectionSet {
     /// The lowest score stored: below it the detections are incomplete.
     pub floor: Option<f64>,
     ranked: Vec<Ranked>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredDetections {
+    labels: Vec<String>,
+    matching: Matching,
+    images: Vec<Image>,
+}
+
+impl From<StoredDetections> for DetectionSet {
+    fn from(s: StoredDetections) -> Self {
+        Self::new(s.labels, s.matching, s.images)
+    }
+}
+
+impl From<DetectionSet> for StoredDetections {
+    fn from(s: DetectionSet) -> Self {
+        Self {
+            labels: s.labels,
+            matching: s.matching,
+            images: s.images,
+        }
+    }
 }
 
 /// Figures of one class, or of all classes together, at a `min_score`.
@@ -147,6 +174,7 @@ impl ClassFigures {
 /// Everything at one `min_score`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetectionSummary {
+    pub matching: Matching,
     pub min_score: f64,
     /// Counts over all classes; `ap50` and `ap` are the means over the classes with truth
     /// (mAP@0.5 and COCO's mAP@[.5:.95]).
@@ -154,6 +182,60 @@ pub struct DetectionSummary {
     pub per_class: Vec<ClassFigures>,
     /// `min_score` is below the lowest stored score: detections between are missing.
     pub below_floor: bool,
+}
+
+/// The names of Studio's figures for object detection blocks (additionalMetricsByLearnBlock).
+pub const METRIC_MAP: &str = "mAP";
+pub const METRIC_MAP50: &str = "mAP@[IoU=50]";
+pub const METRIC_PRECISION: &str = "Precision";
+pub const METRIC_RECALL: &str = "Recall";
+pub const METRIC_F1: &str = "F1 score";
+
+impl DetectionSummary {
+    /// The `accuracy` object of getClassifyJobResult: per class, true positives are good,
+    /// false positives and missed objects bad.
+    pub fn to_api(&self, labels: &[String]) -> ModelTestingAccuracy {
+        let good_bad = |c: &ClassFigures| GoodBad {
+            good: c.true_positives,
+            bad: c.false_positives + c.missed(),
+        };
+        ModelTestingAccuracy {
+            total_summary: good_bad(&self.all),
+            summary_per_class: labels
+                .iter()
+                .zip(&self.per_class)
+                .map(|(l, c)| (l.clone(), good_bad(c)))
+                .collect(),
+            confusion_matrix_values: Default::default(),
+            rows: serde_json::Value::Array(Vec::new()),
+            all_labels: labels.to_vec(),
+            accuracy_score: None,
+            balanced_accuracy_score: None,
+            anomaly_accuracy_score: None,
+            no_anomaly_accuracy_score: None,
+            mse_score: None,
+        }
+    }
+
+    /// Studio's figures of the block: mAP (COCO, boxes only), precision, recall, F1.
+    pub fn additional_metrics(&self) -> Vec<AdditionalMetric> {
+        let mut figures = Vec::new();
+        if self.matching == Matching::Boxes {
+            figures.push((METRIC_MAP, self.all.ap.unwrap_or(0.0)));
+            figures.push((METRIC_MAP50, self.all.ap50.unwrap_or(0.0)));
+        }
+        figures.push((METRIC_PRECISION, self.all.precision().unwrap_or(0.0)));
+        figures.push((METRIC_RECALL, self.all.recall().unwrap_or(0.0)));
+        figures.push((METRIC_F1, self.all.f1().unwrap_or(0.0)));
+        figures
+            .into_iter()
+            .map(|(name, value)| AdditionalMetric {
+                name: name.into(),
+                value: format!("{value:.2}"),
+                full_precision_value: value,
+            })
+            .collect()
+    }
 }
 
 impl DetectionSet {
@@ -211,6 +293,31 @@ impl DetectionSet {
         }
     }
 
+    /// Whether every class index is a label and every number finite (a set read from disk
+    /// is checked before use).
+    pub fn check(&self) -> Result<(), String> {
+        let classes = self.labels.len();
+        let finite = |b: &BoxXywh| [b.x, b.y, b.w, b.h].iter().all(|v| v.is_finite());
+        for image in &self.images {
+            let truths_ok = image
+                .truths
+                .iter()
+                .all(|t| usize::from(t.class) < classes && finite(&t.bbox));
+            let detections_ok = image
+                .detections
+                .iter()
+                .all(|d| usize::from(d.class) < classes && finite(&d.bbox) && d.score.is_finite());
+            if !truths_ok || !detections_ok {
+                return Err("a detection or box with an unknown class or no number".into());
+            }
+        }
+        Ok(())
+    }
+
+    pub fn image_count(&self) -> usize {
+        self.images.len()
+    }
+
     /// How many detections of each class score at or above `min_score`.
     fn kept(&self, class: usize, min_score: f64) -> usize {
         self.ranked[class]
@@ -263,6 +370,7 @@ impl DetectionSet {
         all.ap50 = mean(|c| c.ap50);
         all.ap = mean(|c| c.ap);
         DetectionSummary {
+            matching: self.matching,
             min_score,
             all,
             per_class,

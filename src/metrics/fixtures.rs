@@ -7,6 +7,7 @@ use super::{AnomalyScores, TestSet};
 /// 0.1, 0.2, 0.1, 0.4, 0.6, 0.35.
 pub fn six_windows() -> TestSet {
     TestSet {
+        detection: None,
         labels: vec!["a".into(), "b".into(), "anomaly".into()],
         class_count: 2,
         normal_label: None,

@@ -140,6 +140,10 @@ pub struct TestSet {
     /// `expected.len() × class_count` classifier scores, window after window.
     pub class_scores: Vec<f32>,
     pub anomaly: AnomalyScores,
+    /// An object detection impulse's images, boxes and detections (with no windows
+    /// above).
+    #[serde(default)]
+    pub detection: Option<detection::DetectionSet>,
 }
 
 /// The verdict on one window.
@@ -180,11 +184,18 @@ impl TestSet {
         if !scores_ok {
             return Err(format!("anomaly scores for other than {windows} windows"));
         }
+        if let Some(d) = &self.detection {
+            d.check()?;
+        }
         Ok(())
     }
 
+    /// Windows; for object detection, images.
     pub fn len(&self) -> usize {
-        self.expected.len()
+        match &self.detection {
+            Some(d) => d.image_count(),
+            None => self.expected.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -292,6 +303,9 @@ impl TestSet {
 
     /// Every figure of model testing at the given thresholds.
     pub fn evaluate(&self, thresholds: &Thresholds) -> Summary {
+        if let Some(d) = &self.detection {
+            return Summary::of_detection(d.evaluate(thresholds.min_score, true));
+        }
         self.count(|i| self.predict(i, thresholds))
     }
 
@@ -311,6 +325,7 @@ impl TestSet {
             class_count: self.class_count,
             anomaly_label: self.anomaly_label,
             confusion,
+            detection: None,
         }
     }
 }
@@ -329,13 +344,17 @@ impl Decided<'_> {
     /// The same figures as [`TestSet::evaluate`], faster.
     pub fn evaluate(&self, thresholds: &Thresholds) -> Summary {
         debug_assert_eq!(thresholds.aggregation, self.aggregation);
+        if self.set.detection.is_some() {
+            return self.set.evaluate(thresholds);
+        }
         self.set
             .count(|i| self.set.verdict(self.top[i], self.anomaly[i], thresholds))
     }
 }
 
-/// Model testing figures: a confusion matrix and everything derived from it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Model testing figures: a confusion matrix and everything derived from it; for object
+/// detection, the detection figures instead.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     label_count: usize,
     class_count: usize,
@@ -343,9 +362,21 @@ pub struct Summary {
     /// `label_count × (label_count + 1)`: expected row, predicted column, the last column
     /// being `uncertain`.
     confusion: Vec<u32>,
+    pub detection: Option<detection::DetectionSummary>,
 }
 
 impl Summary {
+    /// An object detection impulse's figures: no windows to classify.
+    pub fn of_detection(figures: detection::DetectionSummary) -> Self {
+        Self {
+            label_count: 0,
+            class_count: 0,
+            anomaly_label: None,
+            confusion: Vec::new(),
+            detection: Some(figures),
+        }
+    }
+
     /// Windows expected as `expected` and predicted as `predicted`.
     pub fn count(&self, expected: usize, predicted: Predicted) -> u32 {
         let column = match predicted {
@@ -540,6 +571,7 @@ impl Summary {
             class_count: set.class_count,
             anomaly_label: set.anomaly_label,
             confusion,
+            detection: None,
         })
     }
 
@@ -550,6 +582,9 @@ impl Summary {
 
     /// The `accuracy` object of getClassifyJobResult.
     pub fn to_api(&self, set: &TestSet) -> ModelTestingAccuracy {
+        if let Some(d) = &self.detection {
+            return d.to_api(&set.labels);
+        }
         let mut columns: Vec<(String, Predicted)> = set
             .labels
             .iter()
@@ -585,6 +620,14 @@ impl Summary {
             no_anomaly_accuracy_score: self.no_anomaly_accuracy(),
             mse_score: None,
         }
+    }
+
+    /// Additional metrics of an object detection block.
+    pub fn detection_metrics(&self) -> Vec<AdditionalMetric> {
+        self.detection
+            .as_ref()
+            .map(|d| d.additional_metrics())
+            .unwrap_or_default()
     }
 
     /// Additional metrics of a classifier block.
@@ -634,6 +677,7 @@ mod tests {
     /// Two classes `a`, `b` and an anomaly label; five windows.
     fn classifier_with_anomaly() -> TestSet {
         TestSet {
+            detection: None,
             labels: vec!["a".into(), "b".into(), "anomaly".into()],
             class_count: 2,
             normal_label: None,
@@ -709,6 +753,7 @@ mod tests {
     #[test]
     fn visual_anomaly_aggregates_by_mean_or_max() {
         let set = TestSet {
+            detection: None,
             labels: vec!["no anomaly".into(), "anomaly".into()],
             class_count: 0,
             normal_label: Some(0),
@@ -747,6 +792,7 @@ mod tests {
     #[test]
     fn an_empty_test_set_has_no_scores() {
         let set = TestSet {
+            detection: None,
             labels: vec!["a".into()],
             class_count: 1,
             ..TestSet::default()

@@ -170,6 +170,11 @@ impl Objective {
     /// The objective's score of a summary: higher is better; `None` when the point is not
     /// allowed (or the figure does not exist).
     pub fn score(&self, s: &Summary) -> Option<f64> {
+        // Object detection has one figure that weighs found and missed objects alike: F1
+        // over all objects (IoU 0.5, or centroids for FOMO), whatever the objective.
+        if let Some(d) = &s.detection {
+            return d.all.f1();
+        }
         match self {
             Self::MacroF1 => s.outcome_macro_f1(),
             Self::BalancedAccuracy => s.balanced_accuracy(),

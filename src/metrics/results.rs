@@ -7,6 +7,7 @@ use crate::api::models::{
     ANOMALY_OUTCOME, Impulse, NO_ANOMALY_OUTCOME, StructuredLabel, WindowResults,
 };
 
+use super::detection::{BoxXywh, Detection, DetectionSet, Image, Matching, Truth};
 use super::{AnomalyScores, TestSet, is_anomaly_block, is_visual_anomaly_block};
 
 /// Why an impulse's results cannot be previewed locally, in plain words.
@@ -23,6 +24,8 @@ enum Role {
 /// Builds a [`TestSet`] page by page.
 #[derive(Debug, Clone)]
 pub struct TestSetBuilder {
+    /// An object detection block: its images are collected instead of windows.
+    detector: Option<DetectorImages>,
     classifier: Option<u64>,
     anomaly: Option<(u64, Role)>,
     set: TestSet,
@@ -36,14 +39,34 @@ impl TestSetBuilder {
     pub fn new(impulse: &Impulse) -> Result<Self, NotPreviewable> {
         let mut classifier = None;
         let mut anomaly = None;
+        let detectors: Vec<u64> = impulse
+            .learn_blocks
+            .iter()
+            .filter(|b| b.kind.is_object_detection())
+            .map(|b| b.id)
+            .collect();
+        match detectors.as_slice() {
+            [] => {}
+            [block] if impulse.learn_blocks.len() == 1 => {
+                return Ok(Self {
+                    detector: Some(DetectorImages::new(*block)),
+                    classifier: None,
+                    anomaly: None,
+                    set: TestSet::default(),
+                    single: Vec::new(),
+                    mean: Vec::new(),
+                    max: Vec::new(),
+                });
+            }
+            _ => {
+                return Err(NotPreviewable(
+                    "no preview for object detection beside other learn blocks".into(),
+                ));
+            }
+        }
         for block in &impulse.learn_blocks {
             let kind = block.kind.as_str();
-            let role = if kind.contains("object-detection") {
-                return Err(NotPreviewable(
-                    "no preview for object detection: its results need a full model testing run"
-                        .into(),
-                ));
-            } else if kind.contains("regression") {
+            let role = if kind.contains("regression") {
                 return Err(NotPreviewable("no preview for regression models".into()));
             } else if is_visual_anomaly_block(kind) {
                 Role::Visual
@@ -72,6 +95,7 @@ impl TestSetBuilder {
             ));
         }
         Ok(Self {
+            detector: None,
             classifier,
             anomaly,
             set: TestSet::default(),
@@ -104,6 +128,11 @@ impl TestSetBuilder {
         let bad = |sample: u64, why: &str| {
             NotPreviewable(format!("sample {sample} cannot be previewed: {why}"))
         };
+        if let Some(detector) = &mut self.detector {
+            return results
+                .iter()
+                .try_for_each(|r| detector.add(r).map_err(|why| bad(r.sample_id, &why)));
+        }
         for r in results {
             let find = |id: u64| r.classifications.iter().find(|c| c.learn_block.id == id);
             let classifier = match self.classifier {
@@ -193,6 +222,9 @@ impl TestSetBuilder {
     }
 
     pub fn finish(mut self) -> TestSet {
+        if let Some(detector) = self.detector {
+            return detector.finish();
+        }
         match self.anomaly {
             Some((_, Role::Anomaly)) => {
                 self.set.anomaly_label = Some(self.label_index("anomaly"));
@@ -211,6 +243,128 @@ impl TestSetBuilder {
             _ => {}
         }
         self.set
+    }
+}
+
+/// An object detection block's images as they are read: boxes and detections with their
+/// labels as text (their order is only known at the end).
+#[derive(Debug, Clone)]
+struct DetectorImages {
+    block: u64,
+    centroids: Option<bool>,
+    images: Vec<LabelledImage>,
+}
+
+/// An image's ground truth (label, box) and detections (label, box, score).
+type LabelledImage = (Vec<(String, BoxXywh)>, Vec<(String, BoxXywh, f64)>);
+
+impl DetectorImages {
+    fn new(block: u64) -> Self {
+        Self {
+            block,
+            centroids: None,
+            images: Vec::new(),
+        }
+    }
+
+    /// One sample: its ground-truth boxes, and the block's stored detections (one window:
+    /// an image).
+    fn add(&mut self, r: &WindowResults) -> Result<(), String> {
+        let output = r
+            .classifications
+            .iter()
+            .find(|c| c.learn_block.id == self.block)
+            .ok_or("no output of the object detection block")?;
+        let centroids = output.object_detection_last_layer.as_deref() == Some("fomo");
+        if *self.centroids.get_or_insert(centroids) != centroids {
+            return Err("a model with two kinds of last layer".into());
+        }
+        let structured = match output.structured_result.as_deref() {
+            Some([one]) => one,
+            Some([]) | None => return Err("no detections (structuredResult)".into()),
+            Some(_) => return Err("several windows in an image".into()),
+        };
+        let labels = structured
+            .labels
+            .as_deref()
+            .ok_or("detections without labels")?;
+        if labels.len() != structured.boxes.len() || structured.scores.len() != labels.len() {
+            return Err("detections with unequal numbers of boxes, labels and scores".into());
+        }
+        let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+        let mut detections = Vec::with_capacity(labels.len());
+        for ((label, bbox), score) in labels.iter().zip(&structured.boxes).zip(&structured.scores) {
+            let [x, y, w, h] = bbox[..] else {
+                return Err("a box that is not [x, y, width, height]".into());
+            };
+            if !finite(&[x, y, w, h, *score]) {
+                return Err("a box or score that is not a number".into());
+            }
+            detections.push((label.clone(), BoxXywh { x, y, w, h }, *score));
+        }
+        let truths = r
+            .sample
+            .bounding_boxes
+            .iter()
+            .map(|b| {
+                let bbox = BoxXywh {
+                    x: b.x,
+                    y: b.y,
+                    w: b.width,
+                    h: b.height,
+                };
+                (b.label.clone(), bbox)
+            })
+            .collect();
+        self.images.push((truths, detections));
+        Ok(())
+    }
+
+    /// The set, labels in sorted order.
+    fn finish(self) -> TestSet {
+        let mut labels: Vec<String> = self
+            .images
+            .iter()
+            .flat_map(|(t, d)| {
+                t.iter()
+                    .map(|(l, _)| l.clone())
+                    .chain(d.iter().map(|(l, _, _)| l.clone()))
+            })
+            .collect();
+        labels.sort();
+        labels.dedup();
+        let class = |l: &str| labels.binary_search_by(|x| x.as_str().cmp(l)).unwrap_or(0) as u16;
+        let images = self
+            .images
+            .iter()
+            .map(|(truths, detections)| Image {
+                truths: truths
+                    .iter()
+                    .map(|(l, bbox)| Truth {
+                        class: class(l),
+                        bbox: *bbox,
+                    })
+                    .collect(),
+                detections: detections
+                    .iter()
+                    .map(|(l, bbox, score)| Detection {
+                        class: class(l),
+                        bbox: *bbox,
+                        score: *score,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let matching = if self.centroids == Some(true) {
+            Matching::Centroids
+        } else {
+            Matching::Boxes
+        };
+        TestSet {
+            labels: labels.clone(),
+            detection: Some(DetectionSet::new(labels, matching, images)),
+            ..TestSet::default()
+        }
     }
 }
 
@@ -278,6 +432,8 @@ mod tests {
                     .collect::<ClassScores>(),
             ],
             anomaly_result: None,
+            structured_result: None,
+            object_detection_last_layer: None,
             minimum_confidence_rating: 0.5,
             expected_labels: labels(expected),
             thresholds: Vec::new(),

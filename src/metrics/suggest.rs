@@ -591,6 +591,7 @@ mod tests {
                 .prop_map(|(expected, top, anomaly, min_score, min_anomaly)| {
                     let class_scores = top.iter().flat_map(|&p| [p, 1.0 - p]).collect();
                     let set = TestSet {
+                        detection: None,
                         labels: vec!["a".into(), "b".into(), "anomaly".into()],
                         class_count: 2,
                         normal_label: None,

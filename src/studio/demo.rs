@@ -14,6 +14,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::api::models::*;
+use crate::metrics::detection::{BoxXywh, Detection, DetectionSet, Image, Matching, Truth};
 use crate::metrics::{AnomalyScores, TestSet};
 
 pub const DEMO_PROJECT_ID: u64 = 4242;
@@ -24,6 +25,7 @@ pub const LARGE_TEST_SET_WINDOWS: usize = 24_000;
 pub const INLINE_REGENERATION_LIMIT: usize = 20_000;
 
 const ASSET: &str = include_str!("../../assets/demo-digits.json");
+const DETECTION_ASSET: &str = include_str!("../../assets/demo-detection.json");
 const DEMO_DATE: &str = "2026-01-12T09:00:00.000Z";
 
 #[derive(Debug, Deserialize)]
@@ -52,12 +54,31 @@ struct AssetWindow {
     visual_max: f32,
 }
 
+/// The detection data (scripts/make_detection_assets.py): images with ground-truth
+/// `[class, x, y, w, h]` and detections `[class, x, y, w, h, score]`, down to `floor`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DetectionAsset {
+    labels: Vec<String>,
+    suggested: f64,
+    detection: Vec<AssetImage>,
+    fomo: Vec<AssetImage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AssetImage {
+    truths: Vec<[f64; 5]>,
+    detections: Vec<[f64; 6]>,
+}
+
 /// What a learn block contributes to model testing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockRole {
     Classifier,
     Anomaly,
     VisualAnomaly,
+    /// Object detection (boxes or FOMO centroids).
+    Detector,
 }
 
 #[derive(Debug, Clone)]
@@ -134,7 +155,10 @@ pub fn demo_impulses() -> Result<Vec<SimImpulse>, String> {
     let digits = Arc::new(classifier_with_anomaly(&asset)?);
     let large = Arc::new(resample(&digits, LARGE_TEST_SET_WINDOWS, 0x5eed));
     let visual = Arc::new(visual_anomaly(&asset));
-    let detection = Arc::new(classifier_only(&digits));
+    let detection_asset: DetectionAsset = serde_json::from_str(DETECTION_ASSET)
+        .map_err(|e| format!("demo detection asset is corrupt: {e}"))?;
+    let detection = Arc::new(detection_set(&detection_asset, Matching::Boxes));
+    let fomo = Arc::new(detection_set(&detection_asset, Matching::Centroids));
 
     let classes = asset.classes.clone();
     let min_anomaly = asset.suggested.min_anomaly_score;
@@ -157,6 +181,7 @@ pub fn demo_impulses() -> Result<Vec<SimImpulse>, String> {
         &[(33, "keras-object-detection")],
     );
     let untested_impulse = impulse(5, "Digits: not yet tested", &[(43, "keras")]);
+    let fomo_impulse = impulse(6, "Digits: FOMO", &[(53, "keras-object-detection")]);
     Ok(vec![
         SimImpulse {
             blocks: vec![
@@ -186,9 +211,9 @@ pub fn demo_impulses() -> Result<Vec<SimImpulse>, String> {
             regeneration: Regeneration::Inline,
         },
         SimImpulse {
-            blocks: vec![classifier_block(
+            blocks: vec![detector_block(
                 &detection_impulse.learn_blocks[0],
-                &classes,
+                &detection_asset,
             )],
             impulse: detection_impulse,
             test_set: Some(detection),
@@ -203,7 +228,64 @@ pub fn demo_impulses() -> Result<Vec<SimImpulse>, String> {
             test_set: None,
             regeneration: Regeneration::Inline,
         },
+        SimImpulse {
+            blocks: vec![detector_block(
+                &fomo_impulse.learn_blocks[0],
+                &detection_asset,
+            )],
+            impulse: fomo_impulse,
+            test_set: Some(fomo),
+            regeneration: Regeneration::Never,
+        },
     ])
+}
+
+/// A detection test set: no windows to classify, the images instead.
+fn detection_set(asset: &DetectionAsset, matching: Matching) -> TestSet {
+    let images = match matching {
+        Matching::Boxes => &asset.detection,
+        Matching::Centroids => &asset.fomo,
+    };
+    let bbox = |v: &[f64]| BoxXywh {
+        x: v[0],
+        y: v[1],
+        w: v[2],
+        h: v[3],
+    };
+    let images = images
+        .iter()
+        .map(|image| Image {
+            truths: image
+                .truths
+                .iter()
+                .map(|t| Truth {
+                    class: t[0] as u16,
+                    bbox: bbox(&t[1..]),
+                })
+                .collect(),
+            detections: image
+                .detections
+                .iter()
+                .map(|d| Detection {
+                    class: d[0] as u16,
+                    bbox: bbox(&d[1..5]),
+                    score: d[5],
+                })
+                .collect(),
+        })
+        .collect();
+    TestSet {
+        labels: asset.labels.clone(),
+        detection: Some(DetectionSet::new(asset.labels.clone(), matching, images)),
+        ..TestSet::default()
+    }
+}
+
+fn detector_block(learn: &ImpulseLearnBlock, asset: &DetectionAsset) -> SimBlock {
+    let mut block = classifier_block(learn, &asset.labels);
+    block.role = BlockRole::Detector;
+    block.thresholds[0].suggested_value = Some(asset.suggested);
+    block
 }
 
 fn classifier_with_anomaly(asset: &Asset) -> Result<TestSet, String> {
@@ -233,6 +315,7 @@ fn classifier_with_anomaly(asset: &Asset) -> Result<TestSet, String> {
         expected,
         class_scores,
         anomaly: AnomalyScores::Single(anomaly),
+        detection: None,
     })
 }
 
@@ -253,25 +336,7 @@ fn visual_anomaly(asset: &Asset) -> TestSet {
             mean: asset.windows.iter().map(|w| w.visual_mean).collect(),
             max: asset.windows.iter().map(|w| w.visual_max).collect(),
         },
-    }
-}
-
-/// The classifier's view alone: anomalous windows dropped, no anomaly scores.
-fn classifier_only(set: &TestSet) -> TestSet {
-    let keep: Vec<usize> = (0..set.len())
-        .filter(|&i| Some(set.expected[i]) != set.anomaly_label)
-        .collect();
-    TestSet {
-        labels: set.labels[..set.class_count].to_vec(),
-        class_count: set.class_count,
-        normal_label: None,
-        anomaly_label: None,
-        expected: keep.iter().map(|&i| set.expected[i]).collect(),
-        class_scores: keep
-            .iter()
-            .flat_map(|&i| set.scores(i).iter().copied())
-            .collect(),
-        anomaly: AnomalyScores::None,
+        detection: None,
     }
 }
 
@@ -298,6 +363,7 @@ pub fn resample(set: &TestSet, count: usize, seed: u64) -> TestSet {
             .flat_map(|&i| set.scores(i).iter().copied())
             .collect(),
         anomaly,
+        detection: None,
     }
 }
 
@@ -569,9 +635,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_demo_asset_loads_into_five_impulses() {
+    fn the_demo_assets_load_into_six_impulses() {
         let impulses = demo_impulses().unwrap();
-        assert_eq!(impulses.len(), 5);
+        assert_eq!(impulses.len(), 6);
         let digits = impulses[0].test_set.as_ref().unwrap();
         assert_eq!(digits.labels.len(), 7);
         assert!(digits.len() > 500);
@@ -580,6 +646,10 @@ mod tests {
             LARGE_TEST_SET_WINDOWS
         );
         assert!(impulses[4].test_set.is_none());
+        for (index, images) in [(3, 150), (5, 150)] {
+            let set = impulses[index].test_set.as_ref().unwrap();
+            assert_eq!(set.detection.as_ref().unwrap().image_count(), images);
+        }
         // block ids are unique across the project
         let mut ids: Vec<u64> = impulses
             .iter()
@@ -587,7 +657,7 @@ mod tests {
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        assert_eq!(ids.len(), 7);
+        assert_eq!(ids.len(), 8);
     }
 
     #[test]

@@ -178,6 +178,35 @@ pub(super) async fn regenerate(
     }))
 }
 
+/// startClassifyJob: model testing run again on the impulse (the default one without
+/// `impulseId`); the body's options (model variants, skipping features) change nothing
+/// here, but it must be a JSON object.
+pub(super) async fn start_classify(
+    State(shared): State<Shared>,
+    Path(p): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Result<Json<StartJobResponse>, Refusal> {
+    project(&shared, &p)?;
+    let impulse_id = query_id(&query, "impulseId")?;
+    if !matches!(
+        serde_json::from_slice(&body),
+        Ok(serde_json::Value::Object(_))
+    ) {
+        return Err(Refusal::soft(
+            "The request body must be a JSON object (StartClassifyJobRequest)",
+        ));
+    }
+    let mut state = shared.state();
+    let impulse = state.impulse(impulse_id)?.impulse.id;
+    let job = state.start_classify(impulse, SystemTime::now())?;
+    Ok(Json(StartJobResponse {
+        success: true,
+        error: None,
+        id: job,
+    }))
+}
+
 pub(super) async fn job_status(
     State(shared): State<Shared>,
     Path((p, job)): Path<(String, String)>,

@@ -309,6 +309,7 @@ const OPERATIONS: &[(&str, &str)] = &[
         "regenerateModelTestingSummary",
     ),
     ("/v1/api/{project}/jobs", "listActiveJobs"),
+    ("/v1/api/{project}/jobs/classify", "startClassifyJob"),
     ("/v1/api/{project}/jobs/{job}/status", "getJobStatus"),
     (
         "/v1/api/{project}/classify/all/result",
@@ -340,6 +341,7 @@ fn router(shared: Shared) -> Router {
             post(regenerate),
         )
         .route("/v1/api/{project}/jobs", get(list_active_jobs))
+        .route("/v1/api/{project}/jobs/classify", post(start_classify))
         .route("/v1/api/{project}/jobs/{job}/status", get(job_status))
         .route(
             "/v1/api/{project}/classify/all/result",

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Serialize, Serializer};
 
 use crate::api::models::*;
+use crate::metrics::detection::{DetectionSet, Matching};
 use crate::metrics::{Aggregation, TestSet, Thresholds};
 
 use super::demo::{BlockRole, Regeneration, SimBlock, SimImpulse, sample};
@@ -55,6 +56,8 @@ struct ImpulseState {
 pub struct SimJob {
     pub id: u64,
     pub impulse_id: u64,
+    /// Model testing run again (startClassifyJob), or its summary regenerated.
+    pub classify: bool,
     pub created: SystemTime,
     pub duration: Duration,
     /// Whether its results were applied (done once, when first seen finished).
@@ -77,11 +80,19 @@ impl SimJob {
     pub fn to_api(&self, now: SystemTime) -> Job {
         let started = (now >= self.started_at()).then(|| rfc3339(self.started_at()));
         let finished = (!self.is_running(now)).then(|| rfc3339(self.finishes_at()));
+        let (category, category_key) = if self.classify {
+            ("Classifying test data", "classify")
+        } else {
+            (
+                "Regenerating model testing summary",
+                "regenerate-model-testing-summary",
+            )
+        };
         Job {
             id: self.id,
-            category: "Regenerating model testing summary".into(),
-            category_key: "regenerate-model-testing-summary".into(),
-            key: format!("regenerate-model-testing-summary-{}", self.impulse_id),
+            category: category.into(),
+            category_key: category_key.into(),
+            key: format!("{category_key}-{}", self.impulse_id),
             created: rfc3339(self.created),
             finished_successful: finished.as_ref().map(|_| true),
             compute_time: finished.as_ref().map(|_| self.duration.as_secs_f64()),
@@ -347,6 +358,28 @@ impl StudioState {
         Ok(id)
     }
 
+    /// startClassifyJob: model testing run again, as a job; the results are current at the
+    /// thresholds held when it ends. While a job runs, asking again returns it.
+    pub fn start_classify(&mut self, impulse_id: u64, now: SystemTime) -> Result<u64, Refusal> {
+        let state = self
+            .impulse_state(impulse_id)
+            .ok_or_else(|| Refusal::not_found(format!("impulse {impulse_id} not found")))?;
+        if state.sim.test_set.is_none() {
+            return Err(Refusal::soft(
+                "This impulse has no test data with a trained model to classify.",
+            ));
+        }
+        if let Some(job) = self.running_job(now) {
+            return Ok(job.id);
+        }
+        let id = self.next_job_id;
+        self.start_job(id, impulse_id, now, self.job_duration);
+        if let Some(job) = self.jobs.get_mut(&id) {
+            job.classify = true;
+        }
+        Ok(id)
+    }
+
     fn start_job(&mut self, id: u64, impulse_id: u64, now: SystemTime, duration: Duration) {
         self.next_job_id = id + 1;
         self.jobs.insert(
@@ -354,6 +387,7 @@ impl StudioState {
             SimJob {
                 id,
                 impulse_id,
+                classify: false,
                 created: now,
                 duration,
                 applied: false,
@@ -470,6 +504,7 @@ pub fn classify_response(
                 learn_block_name: b.block.name.clone(),
                 additional_metrics: match b.role {
                     BlockRole::Classifier => summary.classifier_metrics(),
+                    BlockRole::Detector => summary.detection_metrics(),
                     BlockRole::Anomaly | BlockRole::VisualAnomaly => summary.anomaly_metrics(),
                 },
             })
@@ -493,10 +528,9 @@ impl<'a> Windows<'a> {
     /// (sample id, expected label, set) of each window in range.
     fn each(&self) -> impl Iterator<Item = (usize, u64, &'a str, &'a TestSet)> + '_ {
         self.set.into_iter().flat_map(move |set| {
-            self.range.clone().map(move |i| {
-                let expected = set.labels[set.expected[i] as usize].as_str();
-                (i, i as u64 + 1, expected, set)
-            })
+            self.range
+                .clone()
+                .map(move |i| (i, i as u64 + 1, window_label(set, i), set))
         })
     }
 }
@@ -509,9 +543,23 @@ impl Serialize for WindowResults<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let w = &self.0;
         serializer.collect_seq(w.each().map(|(i, sample_id, expected, set)| {
+            let mut sample = sample(w.project, sample_id, expected);
+            if let Some(d) = &set.detection {
+                sample.bounding_boxes = d.images[i]
+                    .truths
+                    .iter()
+                    .map(|t| BoundingBox {
+                        label: d.labels[usize::from(t.class)].clone(),
+                        x: t.bbox.x as i64,
+                        y: t.bbox.y as i64,
+                        width: t.bbox.w as i64,
+                        height: t.bbox.h as i64,
+                    })
+                    .collect();
+            }
             ModelResult {
                 sample_id,
-                sample: sample(w.project, sample_id, expected),
+                sample,
                 classifications: w
                     .sim
                     .blocks
@@ -532,8 +580,18 @@ impl Serialize for WindowPredictions<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let w = &self.0;
         serializer.collect_seq(w.each().map(|(i, sample_id, expected, set)| {
-            let predicted = set.predict(i, &w.thresholds);
-            let prediction = set.prediction_name(predicted).to_string();
+            let prediction = match &set.detection {
+                // The label of the image's best detection kept, as for a window.
+                Some(d) => d.images[i]
+                    .detections
+                    .iter()
+                    .filter(|det| det.score >= w.thresholds.min_score)
+                    .max_by(|a, b| a.score.total_cmp(&b.score))
+                    .map_or_else(String::new, |det| d.labels[usize::from(det.class)].clone()),
+                None => set
+                    .prediction_name(set.predict(i, &w.thresholds))
+                    .to_string(),
+            };
             ModelPrediction {
                 sample_id,
                 start_ms: 0.0,
@@ -545,6 +603,18 @@ impl Serialize for WindowPredictions<'_> {
                 expected_anomaly_outcome: anomaly_outcome(set, i).map(str::to_string),
             }
         }))
+    }
+}
+
+/// A window's expected label; an image's, for object detection: its first object's, or
+/// none.
+fn window_label(set: &TestSet, i: usize) -> &str {
+    match &set.detection {
+        Some(d) => d.images[i]
+            .truths
+            .first()
+            .map_or("", |t| d.labels[usize::from(t.class)].as_str()),
+        None => set.labels[set.expected[i] as usize].as_str(),
     }
 }
 
@@ -570,8 +640,11 @@ fn classification(
     thresholds: &Thresholds,
     expected: &str,
 ) -> Classification {
+    if block.role == BlockRole::Detector {
+        return detector_output(block, set, i, thresholds, expected);
+    }
     let (result, anomaly_result, minimum_confidence_rating) = match block.role {
-        BlockRole::Classifier => (
+        BlockRole::Detector | BlockRole::Classifier => (
             set.labels[..set.class_count]
                 .iter()
                 .zip(set.scores(i))
@@ -608,6 +681,8 @@ fn classification(
         learn_block: block.block.clone(),
         result: vec![result],
         anomaly_result,
+        structured_result: None,
+        object_detection_last_layer: None,
         minimum_confidence_rating,
         expected_labels: vec![StructuredLabel {
             start_index: 0,
@@ -623,6 +698,67 @@ fn classification(
             }]
         }),
         // An image is one window.
+        interval_ms: Some(0.0),
+        frequency_hz: Some(0.0),
+        result_count: Some(1),
+    }
+}
+
+/// An object detection block's output for image `i`: every stored detection (down to the
+/// floor, whatever `min_score`), and Studio's figures for the image at `min_score`.
+fn detector_output(
+    block: &SimBlock,
+    set: &TestSet,
+    i: usize,
+    thresholds: &Thresholds,
+    expected: &str,
+) -> Classification {
+    let detections = set.detection.as_ref();
+    let image = detections.map(|d| d.images[i].clone()).unwrap_or_default();
+    let labels = detections.map(|d| d.labels.clone()).unwrap_or_default();
+    let matching = detections.map_or(Matching::Boxes, |d| d.matching);
+    let figures = DetectionSet::new(labels.clone(), matching, vec![image.clone()])
+        .evaluate(thresholds.min_score, true)
+        .all;
+    let structured = StructuredClassifyResult {
+        boxes: image
+            .detections
+            .iter()
+            .map(|d| vec![d.bbox.x, d.bbox.y, d.bbox.w, d.bbox.h])
+            .collect(),
+        labels: Some(
+            image
+                .detections
+                .iter()
+                .map(|d| labels[usize::from(d.class)].clone())
+                .collect(),
+        ),
+        scores: image.detections.iter().map(|d| d.score).collect(),
+        map: Some(figures.ap.unwrap_or(0.0)),
+        f1: Some(figures.f1().unwrap_or(0.0)),
+        precision: Some(figures.precision().unwrap_or(0.0)),
+        recall: Some(figures.recall().unwrap_or(0.0)),
+    };
+    Classification {
+        learn_block: block.block.clone(),
+        result: vec![ClassScores(Vec::new())],
+        anomaly_result: None,
+        structured_result: Some(vec![structured]),
+        object_detection_last_layer: Some(
+            match matching {
+                Matching::Boxes => "yolov5",
+                Matching::Centroids => "fomo",
+            }
+            .into(),
+        ),
+        minimum_confidence_rating: thresholds.min_score,
+        expected_labels: vec![StructuredLabel {
+            start_index: 0,
+            end_index: 0,
+            label: expected.to_string(),
+        }],
+        thresholds: block.thresholds.clone(),
+        expected_anomaly_outcome: None,
         interval_ms: Some(0.0),
         frequency_hz: Some(0.0),
         result_count: Some(1),
