@@ -14,7 +14,7 @@
 //! the ids and the results. Entries are bounded in number and size; an unreadable,
 //! corrupt or foreign entry counts as missing and is overwritten.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -30,8 +30,9 @@ const FORMAT: u32 = 2;
 pub const MAX_TOTAL_BYTES: u64 = 512 * 1024 * 1024;
 /// The most entries kept.
 pub const MAX_ENTRIES: usize = 64;
-/// Entries larger than this are not written (a test set of millions of windows).
-pub const MAX_ENTRY_BYTES: u64 = 256 * 1024 * 1024;
+/// Entries larger than this are neither written nor read (a test set of over a million
+/// windows is read from Studio each time).
+pub const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A SHA-256 digest, as lowercase hex.
 pub fn digest(bytes: &[u8]) -> String {
@@ -95,13 +96,16 @@ impl Validator {
     }
 }
 
+/// An entry's first line; its test set follows on the next.
 #[derive(Serialize, Deserialize)]
-struct Entry {
+struct Header {
     format: u32,
     key: CacheKey,
     validator: Validator,
-    set: TestSet,
 }
+
+/// The longest header read.
+const MAX_HEADER_BYTES: u64 = 64 * 1024;
 
 /// The results cache in one directory.
 #[derive(Debug, Clone)]
@@ -130,78 +134,100 @@ impl ResultsCache {
 
     /// The test set kept for `key`, if it was made from what `validator` describes; any
     /// entry that cannot be read, is corrupt, or is for something else counts as none.
+    /// Only a regular file is opened (a FIFO or device there would block or never end),
+    /// and the entry's header is checked before its set is decoded.
     pub fn read(&self, key: &CacheKey, validator: &Validator) -> Option<TestSet> {
+        use std::io::BufRead;
         let path = self.dir.join(key.file_name());
-        let file = std::fs::File::open(&path).ok()?;
-        let size = file.metadata().ok()?.len();
-        if size > MAX_ENTRY_BYTES {
+        let meta = std::fs::metadata(&path).ok()?;
+        if !meta.is_file() || meta.len() > MAX_ENTRY_BYTES {
+            tracing::debug!(path = %path.display(), "no usable cache entry");
             return None;
         }
-        let entry: Entry = match serde_json::from_reader(std::io::BufReader::new(file)) {
-            Ok(entry) => entry,
+        let mut reader = std::io::BufReader::new(std::fs::File::open(&path).ok()?);
+        let mut line = Vec::new();
+        (&mut reader)
+            .take(MAX_HEADER_BYTES)
+            .read_until(b'\n', &mut line)
+            .ok()?;
+        let header: Header = serde_json::from_slice(&line).ok()?;
+        if header.format != FORMAT || header.key != *key || header.validator != *validator {
+            tracing::debug!(path = %path.display(), "a cache entry for other results");
+            return None;
+        }
+        let set: TestSet = match serde_json::from_reader(reader) {
+            Ok(set) => set,
             Err(e) => {
                 tracing::debug!(path = %path.display(), "a cache entry that cannot be read: {e}");
                 return None;
             }
         };
-        if entry.format != FORMAT || entry.key != *key || entry.validator != *validator {
-            tracing::debug!(path = %path.display(), "a cache entry for other results");
-            return None;
-        }
-        if let Err(e) = entry.set.check() {
+        if let Err(e) = set.check() {
             tracing::debug!(path = %path.display(), "a cache entry that is not whole: {e}");
             return None;
         }
-        Some(entry.set)
+        tracing::debug!(path = %path.display(), "results from the cache");
+        Some(set)
     }
 
     /// Keeps `set` for `key`, replacing what was there (written whole or not at all), then
-    /// trims the cache to its bounds.
+    /// trims the cache to its bounds. Entries are readable by their owner only.
     pub fn write(
         &self,
         key: &CacheKey,
         validator: &Validator,
         set: &TestSet,
     ) -> std::io::Result<()> {
-        let entry = Entry {
+        let header = Header {
             format: FORMAT,
             key: key.clone(),
             validator: validator.clone(),
-            set: set.clone(),
         };
-        let body = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
+        let mut body = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+        body.push(b'\n');
+        serde_json::to_writer(&mut body, set).map_err(std::io::Error::other)?;
         if body.len() as u64 > MAX_ENTRY_BYTES {
             return Ok(());
         }
-        std::fs::create_dir_all(&self.dir)?;
+        create_private_dir(&self.dir)?;
         let path = self.dir.join(key.file_name());
-        let mut partial = tempfile_in(&self.dir)?;
-        partial.1.write_all(&body)?;
-        partial.1.sync_all()?;
-        std::fs::rename(&partial.0, &path)?;
+        let (partial, mut file) = tempfile_in(&self.dir)?;
+        let written = file
+            .write_all(&body)
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&partial, &path));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
         self.trim(&path);
-        Ok(())
+        written
     }
 
     /// Removes the least recently written entries beyond the bounds (never `keep`), and
-    /// partial writes left by a crash.
+    /// partial writes left by a crash. Only files named as ei-tune names its own are
+    /// touched: the directory may be shared.
     fn trim(&self, keep: &Path) {
         let Ok(read) = std::fs::read_dir(&self.dir) else {
             return;
         };
-        let mut entries: Vec<(std::time::SystemTime, u64, PathBuf)> = read
+        let mut entries: Vec<(std::time::SystemTime, u64, PathBuf, bool)> = read
             .flatten()
             .filter_map(|e| {
+                let kind = own_file(&e.file_name().to_string_lossy())?;
                 let meta = e.metadata().ok().filter(|m| m.is_file())?;
-                Some((meta.modified().ok()?, meta.len(), e.path()))
+                Some((
+                    meta.modified().ok()?,
+                    meta.len(),
+                    e.path(),
+                    kind == OwnFile::Partial,
+                ))
             })
             .collect();
         // The entry just written first, then the newest.
         entries.sort_by(|a, b| (a.2 != keep, b.0).cmp(&(b.2 != keep, a.0)));
         let mut total = 0;
         let mut kept = 0;
-        for (modified, size, path) in entries {
-            let partial = path.extension().is_some_and(|e| e == "partial");
+        for (modified, size, path, partial) in entries {
             let stale_partial = partial
                 && modified
                     .elapsed()
@@ -218,15 +244,42 @@ impl ResultsCache {
     }
 }
 
+#[derive(Debug, PartialEq, Eq)]
+enum OwnFile {
+    Entry,
+    Partial,
+}
+
+/// Whether a file name is one ei-tune gives its entries (32 hex digits, `.json`) or its
+/// partial writes (16 hex digits, `.partial`).
+fn own_file(name: &str) -> Option<OwnFile> {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if let Some(stem) = name.strip_suffix(".json") {
+        hex(stem, 32).then_some(OwnFile::Entry)
+    } else if let Some(stem) = name.strip_suffix(".partial") {
+        hex(stem, 16).then_some(OwnFile::Partial)
+    } else {
+        None
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 /// A new file for a partial write beside the entries; renamed into place when whole.
 fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
     for _ in 0..16 {
         let path = dir.join(format!("{:016x}.partial", fastrand::u64(..)));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
             Ok(file) => return Ok((path, file)),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
@@ -293,6 +346,52 @@ mod tests {
         assert_eq!(cache.read(&key, &validator(b"p")), None);
         cache.write(&key, &validator(b"p"), &set).unwrap();
         assert_eq!(cache.read(&key, &validator(b"p")), Some(set));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn only_its_own_files_are_ever_removed_and_only_regular_files_read() {
+        let (cache, dir) = scratch();
+        std::fs::create_dir_all(&dir).unwrap();
+        let notes: Vec<PathBuf> = (0..MAX_ENTRIES + 3)
+            .map(|i| dir.join(format!("notes-{i}.txt")))
+            .collect();
+        for note in &notes {
+            std::fs::write(note, b"mine").unwrap();
+        }
+        let key = CacheKey::new("http://127.0.0.1:9/v1", 1, 1);
+        // A directory where the entry goes: the write fails and leaves nothing behind.
+        std::fs::create_dir_all(dir.join(key.file_name()).join("sub")).unwrap();
+        assert!(cache.write(&key, &validator(b"p"), &six_windows()).is_err());
+        assert_eq!(cache.read(&key, &validator(b"p")), None);
+        let left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".partial"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        std::fs::remove_dir_all(dir.join(key.file_name())).unwrap();
+        // A FIFO there would block a reader for good: it is not opened.
+        #[cfg(unix)]
+        {
+            let fifo = std::ffi::CString::new(dir.join(key.file_name()).to_str().unwrap()).unwrap();
+            assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+            assert_eq!(cache.read(&key, &validator(b"p")), None);
+            std::fs::remove_file(dir.join(key.file_name())).unwrap();
+        }
+        for impulse in 0..(MAX_ENTRIES as u64 + 2) {
+            let key = CacheKey::new("http://127.0.0.1:9/v1", 1, impulse);
+            cache.write(&key, &validator(b"p"), &six_windows()).unwrap();
+        }
+        assert!(
+            notes.iter().all(|n| n.exists()),
+            "a file not of the cache was removed"
+        );
+        assert_eq!(
+            own_file("0123456789abcdef0123456789abcdef.json"),
+            Some(OwnFile::Entry)
+        );
+        assert_eq!(own_file("notes.json"), None);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

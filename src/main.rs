@@ -27,7 +27,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(cli::run(cli)) {
+    let outcome = runtime.block_on(cli::run(cli));
+    // A task still blocked on the disk or a slow peer must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match outcome {
         Ok(output) => write_out(&output),
         Err(e) => {
             let _ = writeln!(

@@ -121,13 +121,6 @@ pub async fn read_test_set(
     let key = CacheKey::new(client.base_url(), project, impulse);
     let validator = Validator::new(&definition, total, &first_body);
     drop(first_body);
-    let cached = match cache {
-        Some(cache) => read_cache(cache, &key, &validator).await,
-        None => None,
-    };
-    if let Some(set) = &cached {
-        report(Progress::Cached(Box::new(set.clone())));
-    }
     let mut seen = std::collections::HashSet::new();
     let mut take = |offset: u64, page: crate::api::models::PreviewPage| {
         if page.total_count != total {
@@ -153,10 +146,9 @@ pub async fn read_test_set(
             .add(&page.result)
             .map_err(|e| PreviewError::Unavailable(e.0))?;
         let loaded = (offset + page.result.len() as u64).min(total);
-        report(Progress::Pages { loaded, total });
-        Ok(())
+        Ok(Progress::Pages { loaded, total })
     };
-    take(0, first)?;
+    report(take(0, first)?);
     let offsets = (size..total).step_by(size as usize);
     let mut pages = futures::stream::iter(offsets)
         .map(|offset| async move {
@@ -164,9 +156,30 @@ pub async fn read_test_set(
             (offset, page)
         })
         .buffered(PAGES_IN_FLIGHT);
-    while let Some((offset, page)) = pages.next().await {
-        take(offset, page?)?;
+    // The cache is read beside the pages, never before them: a slow disk costs nothing.
+    let mut reading_cache = cache.map(|c| Box::pin(read_cache(c, &key, &validator)));
+    let mut cached = None;
+    loop {
+        tokio::select! {
+            found = async {
+                match reading_cache.as_mut() {
+                    Some(read) => read.await,
+                    None => std::future::pending().await,
+                }
+            }, if reading_cache.is_some() => {
+                reading_cache = None;
+                if let Some(set) = found {
+                    report(Progress::Cached(Box::new(set.clone())));
+                    cached = Some(set);
+                }
+            }
+            page = pages.next() => match page {
+                Some((offset, page)) => report(take(offset, page?)?),
+                None => break,
+            },
+        }
     }
+    drop(reading_cache);
     let set = builder.finish();
     if let Some(cache) = cache
         && cached.as_ref() != Some(&set)
@@ -191,8 +204,9 @@ async fn read_cache(
 /// A cache that cannot be written costs the next start its head start, nothing more.
 async fn write_cache(cache: &ResultsCache, key: CacheKey, validator: Validator, set: TestSet) {
     let cache = cache.clone();
+    let dir = cache.dir().to_path_buf();
     let written = tokio::task::spawn_blocking(move || cache.write(&key, &validator, &set)).await;
     if let Ok(Err(e)) = written {
-        tracing::warn!("the results cache could not be written: {e}");
+        tracing::warn!(dir = %dir.display(), "the results cache could not be written: {e}");
     }
 }

@@ -1,5 +1,6 @@
 //! The results cache against the simulator: a second read is served from it at once, and
-//! anything that changes Studio's results (a regeneration here) makes it miss.
+//! anything that changes Studio's results (a regeneration here) makes it miss. The large
+//! impulse, 40 ms away: the cache is read beside the pages and reported while they come.
 
 mod common;
 
@@ -9,9 +10,17 @@ use ei_tune::metrics::TestSet;
 use ei_tune::preview::{PAGE, Progress, read_test_set};
 use ei_tune::studio::demo::DEMO_PROJECT_ID;
 
-use common::{client, studio};
+use common::{KEY, client};
 
 const P: u64 = DEMO_PROJECT_ID;
+const LARGE: u64 = 2;
+
+async fn distant_studio() -> ei_tune::studio::Studio {
+    let mut config = ei_tune::studio::StudioConfig::new(KEY);
+    config.job_duration = std::time::Duration::from_millis(50);
+    config.faults = Some(ei_tune::studio::faults::FaultSpec::parse("latency=40ms").unwrap());
+    ei_tune::studio::Studio::start(config).await.unwrap()
+}
 
 fn scratch_cache() -> ResultsCache {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -19,10 +28,11 @@ fn scratch_cache() -> ResultsCache {
     ResultsCache::new(dir)
 }
 
-/// Reads impulse 1's results through `cache`: the set, and the one the cache offered.
+/// Reads the large impulse's results through `cache`: the set, and the one the cache
+/// offered.
 async fn read(c: &ei_tune::api::StudioClient, cache: &ResultsCache) -> (TestSet, Option<TestSet>) {
     let mut cached = None;
-    let set = read_test_set(c, P, 1, None, Some(cache), |p| {
+    let set = read_test_set(c, P, LARGE, None, Some(cache), |p| {
         if let Progress::Cached(set) = p {
             cached = Some(*set);
         }
@@ -34,7 +44,7 @@ async fn read(c: &ei_tune::api::StudioClient, cache: &ResultsCache) -> (TestSet,
 
 #[tokio::test]
 async fn a_second_read_comes_from_the_cache_until_a_regeneration() {
-    let studio = studio().await;
+    let studio = distant_studio().await;
     let c = client(&studio);
     let cache = scratch_cache();
     let (first, cached) = read(&c, &cache).await;
@@ -48,15 +58,15 @@ async fn a_second_read_comes_from_the_cache_until_a_regeneration() {
     let r = c
         .set_thresholds(
             P,
-            1,
-            &common::set_request(&[(3, "min_score", ThresholdValue::Number(0.7))], false),
+            LARGE,
+            &common::set_request(&[(13, "min_score", ThresholdValue::Number(0.7))], true),
         )
         .await
         .unwrap();
-    assert_eq!(
-        r.regenerate_model_testing_status,
-        ei_tune::api::models::RegenerateStatus::Regenerated
-    );
+    let job = r.regenerate_model_testing_results_job_id.unwrap();
+    while !c.job_status(P, job).await.unwrap().is_finished() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let (third, cached) = read(&c, &cache).await;
     assert_eq!(cached, None, "a regeneration must invalidate the entry");
     // Then the new read is kept.
@@ -67,15 +77,15 @@ async fn a_second_read_comes_from_the_cache_until_a_regeneration() {
 
 #[tokio::test]
 async fn an_entry_that_disagrees_with_the_full_read_is_replaced() {
-    let studio = studio().await;
+    let studio = distant_studio().await;
     let c = client(&studio);
     let cache = scratch_cache();
     let (truth, _) = read(&c, &cache).await;
     // An entry made from the same first page whose later windows differ: what a sample
     // replaced beyond the first page would leave.
-    let impulse = c.get_impulse(P, Some(1)).await.unwrap();
-    let (page, body) = c.first_preview_page(P, 1, PAGE).await.unwrap();
-    let key = CacheKey::new(c.base_url(), P, 1);
+    let impulse = c.get_impulse(P, Some(LARGE)).await.unwrap();
+    let (page, body) = c.first_preview_page(P, LARGE, PAGE).await.unwrap();
+    let key = CacheKey::new(c.base_url(), P, LARGE);
     let validator = Validator::new(&impulse, page.total_count, &body);
     let mut wrong = truth.clone();
     let last = wrong.expected.len() - 1;

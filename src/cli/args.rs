@@ -61,7 +61,8 @@ pub struct TuiArgs {
     /// On exit, print the time from each key press to its finished frame (p50, p99)
     #[arg(long)]
     pub stats: bool,
-    /// Neither read nor keep per-window results in the cache directory (see docs/cache.md)
+    /// Neither read nor keep per-window results on disk (kept in $EI_TUNE_CACHE_DIR, else in
+    /// ei-tune/results under the platform's cache directory; the demo keeps none)
     #[arg(long)]
     pub no_cache: bool,
 }

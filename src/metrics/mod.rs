@@ -184,6 +184,14 @@ impl TestSet {
         if !scores_ok {
             return Err(format!("anomaly scores for other than {windows} windows"));
         }
+        let finite = match &self.anomaly {
+            AnomalyScores::None => true,
+            AnomalyScores::Single(s) => s.iter().all(|v| v.is_finite()),
+            AnomalyScores::Visual { mean, max } => mean.iter().chain(max).all(|v| v.is_finite()),
+        } && self.class_scores.iter().all(|v| v.is_finite());
+        if !finite {
+            return Err("a score that is not a finite number".into());
+        }
         if let Some(d) = &self.detection {
             d.check()?;
         }

@@ -32,8 +32,13 @@ impl Tuner {
             PreviewSource::Loading { loaded, total } => Some((loaded, total)),
             _ => None,
         };
-        self.take_test_set(set);
+        // Shown, but the sliders' ranges wait for Studio's own results: a cached set that
+        // proves wrong must not leave them stretched.
+        self.preview.source = PreviewSource::Ready(set);
         self.preview.cached = true;
+        self.preview.computed_for = None;
+        self.preview.swept_for = None;
+        self.refresh_saved();
     }
 
     pub(super) fn on_test_set(
@@ -47,13 +52,16 @@ impl Tuner {
         self.preview.reading = None;
         match (result, &self.preview.source) {
             (Ok(set), PreviewSource::Ready(shown)) if *shown == set => {
-                self.preview.cached = false;
+                if std::mem::take(&mut self.preview.cached) {
+                    self.fit_ranges_to_scores();
+                }
+                self.clear_preview_notice();
             }
             (Ok(set), _) => {
+                self.clear_preview_notice();
                 if self.preview.cached {
-                    self.notice = Some(
-                        "the results changed since they were cached: the preview is recomputed"
-                            .into(),
+                    self.say_about_preview(
+                        "the results changed since they were cached: the preview is recomputed",
                     );
                 }
                 self.take_test_set(set);
@@ -62,7 +70,7 @@ impl Tuner {
             // stays good when reading it again fails (results stale again, say).
             (Err(failure), PreviewSource::Ready(_)) => {
                 self.preview_retryable = failure.retryable;
-                self.notice = Some(format!(
+                self.say_about_preview(&format!(
                     "the per-window results were not read again ({}): the preview keeps \
                      those it has",
                     failure.why
@@ -72,6 +80,21 @@ impl Tuner {
                 self.preview_retryable = failure.retryable;
                 self.preview.source = PreviewSource::Unavailable(failure.why);
             }
+        }
+    }
+
+    /// A notice about the preview's results, taken back once they are read whole.
+    fn say_about_preview(&mut self, text: &str) {
+        self.notice = Some(text.to_string());
+        self.preview.notice = Some(text.to_string());
+    }
+
+    /// Takes back the last notice about the results, unless another replaced it.
+    fn clear_preview_notice(&mut self) {
+        if let Some(said) = self.preview.notice.take()
+            && self.notice.as_ref() == Some(&said)
+        {
+            self.notice = None;
         }
     }
 

@@ -242,6 +242,8 @@ pub struct Preview {
     pub cached: bool,
     /// A read of the results under way while a set is ready: (loaded, total) samples.
     pub reading: Option<(u64, u64)>,
+    /// The last notice about these results, taken back when they are read whole.
+    pub notice: Option<String>,
     /// At the displayed thresholds.
     pub displayed: Option<Summary>,
     /// The server's figures, read back over the same labels.
@@ -265,6 +267,7 @@ impl Preview {
             },
             cached: false,
             reading: None,
+            notice: None,
             displayed: None,
             saved: None,
             sweep: None,
