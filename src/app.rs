@@ -351,11 +351,15 @@ async fn perform(
             }
             Msg::SetDone { request_id, result }
         }
-        Cmd::StartRegeneration { at } => Msg::RegenerationStarted {
+        Cmd::StartRegeneration { at, full_run } => Msg::RegenerationStarted {
             impulse: at.impulse,
-            result: client
-                .regenerate_model_testing_summary(at.project, at.impulse)
-                .await,
+            result: if full_run {
+                client.start_model_testing(at.project, at.impulse).await
+            } else {
+                client
+                    .regenerate_model_testing_summary(at.project, at.impulse)
+                    .await
+            },
         },
         Cmd::PollJob {
             project,

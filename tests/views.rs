@@ -339,6 +339,37 @@ fn preview_loading_and_unavailable() {
 }
 
 #[test]
+fn object_detection_previews_and_marks_the_floor() {
+    let mut s = Session::new(3);
+    let screen = s.render(160, 48);
+    for words in [
+        "precision",
+        "mAP@0.5",
+        "AP50",
+        "best F1, IoU ≥ 0.5",
+        "floor",
+    ] {
+        assert!(screen.contains(words), "{words}: {screen}");
+    }
+    assert!(!screen.contains("incomplete"), "{screen}");
+    insta::assert_snapshot!("detection_160x48", screen);
+    // Down to 0.05, below the lowest stored score (0.1).
+    s.key(KeyCode::Char('0'), 1);
+    for ms in 2..7 {
+        s.key(KeyCode::Right, ms);
+    }
+    let screen = s.render(100, 30);
+    assert!(screen.contains("incomplete"), "{screen}");
+    insta::assert_snapshot!("detection_below_floor_100x30", screen);
+    let fomo = Session::new(5).render(100, 30);
+    assert!(
+        fomo.contains("best F1, centroids") && !fomo.contains("mAP"),
+        "{fomo}"
+    );
+    insta::assert_snapshot!("fomo_100x30", fomo);
+}
+
+#[test]
 fn a_cached_preview_says_so_until_studio_confirms_it() {
     let t0 = Instant::now();
     let (mut tuner, _) = Tuner::new(

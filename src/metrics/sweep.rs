@@ -1,7 +1,7 @@
 //! Metrics across a threshold's range, and the value that optimises an objective.
 
 pub use super::objective::Objective;
-use super::{TestSet, Thresholds};
+use super::{Summary, TestSet, Thresholds};
 use crate::thresholds::Scale;
 
 /// Which threshold a sweep varies.
@@ -66,9 +66,10 @@ pub fn sweep(
     xs: &[f64],
     objective: &Objective,
 ) -> Sweep {
-    let names: [&'static str; 3] = match parameter {
-        Parameter::MinScore => ["accuracy", "macro F1", "uncertain"],
-        Parameter::MinAnomalyScore => ["accuracy", "false positives", "false negatives"],
+    let names: [&'static str; 3] = match (parameter, &set.detection) {
+        (Parameter::MinScore, Some(_)) => ["precision", "recall", "F1"],
+        (Parameter::MinScore, None) => ["accuracy", "macro F1", "uncertain"],
+        (Parameter::MinAnomalyScore, _) => ["accuracy", "false positives", "false negatives"],
     };
     let mut series: Vec<Series> = names
         .iter()
@@ -80,10 +81,15 @@ pub fn sweep(
     let mut best: Option<(f64, f64)> = None;
     let decided = set.decided(base.aggregation);
     for &x in xs {
-        let s = decided.evaluate(&parameter.set(base, x));
-        let figures = match parameter {
-            Parameter::MinScore => [s.accuracy(), s.outcome_macro_f1(), s.uncertain_rate()],
-            Parameter::MinAnomalyScore => [
+        let s = match &set.detection {
+            // Counts only: the average precisions are not drawn, and cost a pass each.
+            Some(d) => Summary::of_detection(d.evaluate(parameter.set(base, x).min_score, false)),
+            None => decided.evaluate(&parameter.set(base, x)),
+        };
+        let figures = match (parameter, &s.detection) {
+            (Parameter::MinScore, Some(d)) => [d.all.precision(), d.all.recall(), d.all.f1()],
+            (Parameter::MinScore, None) => [s.accuracy(), s.outcome_macro_f1(), s.uncertain_rate()],
+            (Parameter::MinAnomalyScore, _) => [
                 s.accuracy(),
                 s.false_positive_rate(),
                 s.false_negative_rate(),

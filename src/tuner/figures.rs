@@ -136,6 +136,15 @@ impl Tuner {
         )
     }
 
+    /// The thresholds Studio holds, as far as the sliders know.
+    pub fn saved_thresholds(&self) -> Thresholds {
+        Thresholds::from_blocks(
+            self.sliders
+                .iter()
+                .map(|s| (s.block_type.as_str(), s.key.as_str(), &s.saved)),
+        )
+    }
+
     /// Recomputes the preview and the sweep when what they depend on changed.
     pub(super) fn refresh_preview(&mut self) {
         let PreviewSource::Ready(set) = &self.preview.source else {
@@ -148,6 +157,15 @@ impl Tuner {
         if self.preview.computed_for != Some(thresholds) {
             self.preview.computed_for = Some(thresholds);
             self.preview.displayed = Some(set.evaluate(&thresholds));
+        }
+        // Object detection: Studio's figures go stale with any change and come back only
+        // after a full run; the saved column is the stored detections at the saved value.
+        if set.detection.is_some() {
+            let saved = self.saved_thresholds();
+            if self.preview.saved_for != Some(saved) {
+                self.preview.saved_for = Some(saved);
+                self.preview.saved = Some(set.evaluate(&saved));
+            }
         }
         // The sweep varies the focused threshold: its own value does not change the curves,
         // so moving it (the common case) costs one evaluation, not a sweep.
@@ -175,6 +193,7 @@ impl Tuner {
     /// The server's figures over the preview's labels: they change with the summary or the
     /// per-window results, not with the displayed thresholds.
     pub(super) fn refresh_saved(&mut self) {
+        self.preview.saved_for = None;
         self.preview.saved = match &self.preview.source {
             PreviewSource::Ready(set) => self
                 .metrics

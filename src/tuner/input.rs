@@ -206,7 +206,15 @@ impl Tuner {
             return;
         }
         self.job = Some(JobProgress::new(None, "starting", now));
-        cmds.push(Cmd::StartRegeneration { at: target });
+        // Object detection's results come back only from model testing run again.
+        let full_run = self
+            .impulse
+            .as_ref()
+            .is_some_and(|i| i.learn_blocks.iter().any(|b| b.kind.is_object_detection()));
+        cmds.push(Cmd::StartRegeneration {
+            at: target,
+            full_run,
+        });
     }
 
     /// `r`: failed values go again now; then everything is read back.

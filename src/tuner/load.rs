@@ -209,6 +209,9 @@ impl Tuner {
                 StaleReason::CanRegenerateModelSummary => {
                     "needs a regeneration job: press g".into()
                 }
+                StaleReason::ShouldRerunFullJob => {
+                    "needs model testing to run again: press g".into()
+                }
                 _ => reason.explanation(),
             });
         } else if summary.window_count() == 0 {

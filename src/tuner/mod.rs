@@ -112,7 +112,9 @@ pub enum Cmd {
         believed: Vec<crate::api::client::Believed>,
     },
     /// regenerateModelTestingSummary; answer with [`Msg::RegenerationStarted`].
-    StartRegeneration { at: Target },
+    /// `full_run`: startClassifyJob (model testing run again, what object detection
+    /// needs) instead.
+    StartRegeneration { at: Target, full_run: bool },
     /// Wait `after`, then getJobStatus; answer with [`Msg::JobPolled`].
     PollJob {
         project: u64,
@@ -244,6 +246,9 @@ pub struct Preview {
     pub reading: Option<(u64, u64)>,
     /// The last notice about these results, taken back when they are read whole.
     pub notice: Option<String>,
+    /// The saved thresholds `saved` was computed at, where it is computed locally (object
+    /// detection).
+    pub saved_for: Option<Thresholds>,
     /// At the displayed thresholds.
     pub displayed: Option<Summary>,
     /// The server's figures, read back over the same labels.
@@ -268,6 +273,7 @@ impl Preview {
             cached: false,
             reading: None,
             notice: None,
+            saved_for: None,
             displayed: None,
             saved: None,
             sweep: None,

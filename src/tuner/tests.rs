@@ -576,7 +576,13 @@ fn statuses_are_explained_and_drive_the_metrics() {
     assert!(t.metrics.stale.as_deref().unwrap().contains("press g"));
     assert_eq!(t.status[0].latency, Some(40 * MS));
     let cmds = t.update(Msg::Action(Action::Regenerate), t0 + 400 * MS);
-    assert_eq!(cmds, vec![Cmd::StartRegeneration { at: HERE }]);
+    assert_eq!(
+        cmds,
+        vec![Cmd::StartRegeneration {
+            at: HERE,
+            full_run: false
+        }]
+    );
     let cmds = t.update(
         Msg::RegenerationStarted {
             impulse: 1,

@@ -20,6 +20,7 @@ use ratatui::widgets::{
 
 use crate::api::models::{DropdownOption, RegenerateStatus, ThresholdValue};
 use crate::keymap::{self, Screen};
+use crate::metrics::detection::{ClassFigures, DetectionSummary, Matching};
 use crate::metrics::objective::Costs;
 use crate::metrics::{Predicted, Summary, TestSet, UNCERTAIN};
 use crate::tuner::{
@@ -608,6 +609,20 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     };
     let session_row = match (&tuner.preview().displayed, &tuner.preview().source) {
         (Some(preview), PreviewSource::Ready(set)) => {
+            if let (Some(d), Some(floor)) = (
+                &preview.detection,
+                set.detection.as_ref().and_then(|d| d.floor),
+            ) && d.below_floor
+            {
+                note(
+                    &mut lines,
+                    format!(
+                        "incomplete below {floor}, the lowest score stored: g runs model \
+                         testing again"
+                    ),
+                    theme.warn,
+                );
+            }
             let saved = tuner.preview().saved.as_ref();
             // Stale figures were computed at older thresholds: not those the sliders
             // call saved.
@@ -739,6 +754,9 @@ fn delta(saved: Option<f64>, preview: Option<f64>, as_percent: bool) -> String {
         (Some(s), Some(p)) if (p - s).abs() > 1e-9 => {
             if as_percent {
                 format!("{:+.1}", (p - s) * 100.0)
+            } else if s.fract() == 0.0 && p.fract() == 0.0 && s.abs().max(p.abs()) >= 1.0 {
+                // Counts.
+                format!("{:+}", p - s)
             } else {
                 format!("{:+.3}", p - s)
             }
@@ -758,11 +776,33 @@ fn figures_table<'a>(
     theme: &Theme,
 ) {
     type Figure<'f> = Box<dyn Fn(&Summary) -> Option<f64> + 'f>;
-    let mut rows: Vec<(&str, Figure, bool)> = vec![
-        ("accuracy", Box::new(Summary::accuracy), true),
-        ("balanced", Box::new(Summary::balanced_accuracy), true),
-        ("macro F1", Box::new(Summary::outcome_macro_f1), false),
-    ];
+    let mut rows: Vec<(&str, Figure, bool)> = if let Some(d) = &preview.detection {
+        let all = |f: fn(&ClassFigures) -> Option<f64>| -> Figure {
+            Box::new(move |s: &Summary| f(&s.detection.as_ref()?.all))
+        };
+        let mut rows: Vec<(&str, Figure, bool)> = vec![
+            ("precision", all(ClassFigures::precision), true),
+            ("recall", all(ClassFigures::recall), true),
+            ("F1", all(ClassFigures::f1), false),
+        ];
+        if d.matching == Matching::Boxes {
+            rows.push(("mAP@0.5", all(|c| c.ap50), false));
+            rows.push(("mAP", all(|c| c.ap), false));
+        }
+        let count = |f: fn(&ClassFigures) -> u32| -> Figure {
+            Box::new(move |s: &Summary| Some(f64::from(f(&s.detection.as_ref()?.all))))
+        };
+        rows.push(("found", count(|c| c.true_positives), false));
+        rows.push(("false det.", count(|c| c.false_positives), false));
+        rows.push(("missed", count(ClassFigures::missed), false));
+        rows
+    } else {
+        vec![
+            ("accuracy", Box::new(Summary::accuracy), true),
+            ("balanced", Box::new(Summary::balanced_accuracy), true),
+            ("macro F1", Box::new(Summary::outcome_macro_f1), false),
+        ]
+    };
     if preview.macro_scores().is_some() {
         rows.push(("uncertain", Box::new(Summary::uncertain_rate), true));
     }
@@ -784,17 +824,61 @@ fn figures_table<'a>(
     for (name, figure, as_percent) in rows {
         let show = |v: Option<f64>| match v {
             Some(v) if as_percent => format!("{:.1} %", v * 100.0),
+            Some(v) if v.fract() == 0.0 && v.abs() >= 1.0 => format!("{v}"),
             Some(v) => format!("{v:.3}"),
             None => "–".into(),
         };
         let s = saved.and_then(&figure);
         let p = figure(preview);
+        let counted = matches!(name, "found" | "false det." | "missed");
+        let show = |v: Option<f64>| match v {
+            Some(v) if counted => format!("{v}"),
+            v => show(v),
+        };
         lines.push(Line::from(vec![
             Span::raw(format!("{name:<11}")),
             Span::raw(format!("{:>9}", show(s))),
             Span::styled(format!("{:>9}", show(p)), theme.value),
             Span::styled(format!("{:>7}", delta(s, p, as_percent)), theme.dim),
         ]));
+    }
+}
+
+/// Per-class precision, recall, F1 and AP@0.5 of object detection.
+fn detection_classes<'a>(
+    lines: &mut Vec<Line<'a>>,
+    figures: &DetectionSummary,
+    labels: &[String],
+    rows_left: usize,
+    theme: &Theme,
+) {
+    if labels.is_empty() || rows_left <= labels.len() + 1 {
+        return;
+    }
+    let label_width = labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(5, 12);
+    let show = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| format!("{v:.3}"));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!(
+            "{:<label_width$} {:>6} {:>6} {:>6} {:>6}",
+            "class", "prec.", "recall", "F1", "AP50"
+        ),
+        theme.dim,
+    ));
+    for (label, c) in labels.iter().zip(&figures.per_class) {
+        lines.push(Line::raw(format!(
+            "{:<label_width$} {:>6} {:>6} {:>6} {:>6}",
+            truncate(label, label_width),
+            show(c.precision()),
+            show(c.recall()),
+            show(c.f1()),
+            show(c.ap50),
+        )));
     }
 }
 
@@ -807,6 +891,9 @@ fn detail_table<'a>(
     width: usize,
     theme: &Theme,
 ) {
+    if let Some(figures) = &preview.detection {
+        return detection_classes(lines, figures, &set.labels, rows_left, theme);
+    }
     let classes = &set.labels[..set.class_count];
     let label_width = set
         .labels
@@ -910,6 +997,11 @@ fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         .filter(|_| slider.is_dirty())
         .map(marker);
     let optimum = sweep.optimum.map(marker);
+    let detection = match &tuner.preview().source {
+        PreviewSource::Ready(set) => set.detection.as_ref(),
+        _ => None,
+    };
+    let floor = detection.and_then(|d| d.floor).map(marker);
     let mut datasets: Vec<Dataset> = sweep
         .series
         .iter()
@@ -918,6 +1010,7 @@ fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         .map(|((serie, points), style)| line_dataset(serie.name, style, points))
         .collect();
     for (points, name, style) in [
+        (&floor, "floor", theme.bad),
         (&optimum, "optimum (o)", theme.suggested),
         (&saved, "saved", theme.saved_marker),
         (&value, "value", theme.value),
@@ -927,7 +1020,11 @@ fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         }
     }
     let (min, max) = slider.scale().map_or((0.0, 1.0), |s| (s.min, s.max));
-    let objective = sweep.objective.name();
+    let objective = match detection.map(|d| d.matching) {
+        Some(Matching::Boxes) => "best F1, IoU ≥ 0.5".to_string(),
+        Some(Matching::Centroids) => "best F1, centroids".to_string(),
+        None => sweep.objective.name(),
+    };
     let chart = Chart::new(datasets)
         .block(
             Block::bordered()
