@@ -484,3 +484,34 @@ async fn an_option_before_the_subcommand_wins_over_the_environment() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("project 1"), "{err}");
 }
+
+#[tokio::test]
+async fn the_commands_work_on_object_detection() {
+    let studio = studio_with_jobs(100).await;
+    let (code, out, err) = run(ei_tune(&studio).args(["--impulse", "4", "results"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("objects found 258"), "{out}");
+    assert!(
+        out.contains("mAP@[IoU=50] 0.86") && !out.contains("accuracy"),
+        "{out}"
+    );
+    let (code, out, _) = run(ei_tune(&studio).args(["--impulse", "6", "list", "--runner"])).await;
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "--thresholds '53.min_score=0.6'");
+    // suggest --apply saves the best F1; the results are stale until model testing runs
+    // again, which `regenerate` starts for object detection.
+    let (code, out, err) =
+        run(ei_tune(&studio).args(["--impulse", "4", "suggest", "--apply", "--force"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Set 33.min_score=0.75"), "{out}");
+    let (_, out, _) = run(ei_tune(&studio).args(["--impulse", "4", "results"])).await;
+    assert!(out.contains("full model testing run"), "{out}");
+    let (code, out, err) =
+        run(ei_tune(&studio).args(["--impulse", "4", "regenerate", "--wait"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("finished") && out.contains("objects found"),
+        "{out}"
+    );
+    assert_eq!(studio.request_count("startClassifyJob"), 1);
+}

@@ -10,10 +10,21 @@ use crate::jobs::{JobOutcome, JobState, JobWatch};
 /// `ei-tune regenerate`.
 pub async fn regenerate(args: &ConnectionArgs, wait: bool) -> Result<String, CommandError> {
     let t = target(args).await?;
-    let job_id = t
-        .client
-        .regenerate_model_testing_summary(t.project, t.impulse.id)
-        .await?;
+    // Object detection's results come back only from model testing run again.
+    let full_run = t
+        .impulse
+        .learn_blocks
+        .iter()
+        .any(|b| b.kind.is_object_detection());
+    let job_id = if full_run {
+        t.client
+            .start_model_testing(t.project, t.impulse.id)
+            .await?
+    } else {
+        t.client
+            .regenerate_model_testing_summary(t.project, t.impulse.id)
+            .await?
+    };
     if !wait {
         return Ok(format!(
             "Started regeneration job {job_id} for impulse {}.\n",

@@ -45,14 +45,27 @@ pub fn format_summary(impulse: &Impulse, summary: &ModelTestingSummary) -> Strin
         return out;
     }
     let a = &summary.accuracy;
-    let _ = writeln!(
-        out,
-        "accuracy {}  ({} good, {} bad)",
-        percent(a.accuracy()),
-        a.total_summary.good,
-        a.total_summary.bad
-    );
-    let _ = writeln!(out, "balanced accuracy {}", percent(a.balanced_accuracy()));
+    let detection = impulse
+        .learn_blocks
+        .iter()
+        .any(|b| b.kind.is_object_detection());
+    if detection {
+        // Objects, not windows: good is found, bad is a false detection or a missed object.
+        let _ = writeln!(
+            out,
+            "objects found {}, false detections and missed objects {}",
+            a.total_summary.good, a.total_summary.bad
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "accuracy {}  ({} good, {} bad)",
+            percent(a.accuracy()),
+            a.total_summary.good,
+            a.total_summary.bad
+        );
+        let _ = writeln!(out, "balanced accuracy {}", percent(a.balanced_accuracy()));
+    }
     if a.anomaly_accuracy_score.is_some() {
         let _ = writeln!(
             out,
@@ -78,6 +91,19 @@ pub fn format_summary(impulse: &Impulse, summary: &ModelTestingSummary) -> Strin
         }
     }
     out.push('\n');
+    if detection {
+        let mut rows = vec![vec![
+            "class".to_string(),
+            "found".into(),
+            "false or missed".into(),
+        ]];
+        for label in &a.all_labels {
+            let gb = a.summary_per_class.get(label).copied().unwrap_or_default();
+            rows.push(vec![label.clone(), gb.good.to_string(), gb.bad.to_string()]);
+        }
+        out.push_str(&right_aligned(&rows));
+        return out;
+    }
     let mut columns: Vec<String> = a.all_labels.clone();
     let has_uncertain = a
         .confusion_matrix_values

@@ -135,20 +135,38 @@ fn describe(
         impulse.id,
         crate::text::clean(&impulse.name)
     );
+    let detection = impulse
+        .learn_blocks
+        .iter()
+        .any(|b| b.kind.is_object_detection());
     for s in found {
+        let (name, why) = if detection {
+            (
+                "best F1 over the objects".to_string(),
+                "it weighs false detections and missed objects alike (a detection counts \
+                 at IoU 0.5, or with its centroid in the box for FOMO)"
+                    .to_string(),
+            )
+        } else {
+            (s.objective.name.clone(), s.objective.why.clone())
+        };
         let _ = writeln!(
             out,
-            "\n{}.{}: objective {}, because {}",
+            "\n{}.{}: objective {name}, because {why}",
             s.block_id,
             crate::text::clean(&s.key),
-            s.objective.name,
-            s.objective.why
         );
         let objective = &s.objective.objective;
         let shown = |score: Option<f64>| {
             score.map_or_else(
                 || "outside the objective's bound".into(),
-                |v| objective.shown(v),
+                |v| {
+                    if detection {
+                        format!("F1 {v:.3}")
+                    } else {
+                        objective.shown(v)
+                    }
+                },
             )
         };
         match (s.suggested, &s.at_suggested) {

@@ -447,35 +447,33 @@ fn match_centroids(truths: &[&Truth], detections: &[&Detection]) -> Vec<u16> {
 
 /// COCO's average precision over detections ranked by score, at IoU threshold `k`: the
 /// precision envelope read at 101 recall points, 0 where the recall is not reached.
+///
+/// One backward pass, nothing allocated: going from the last detection to the first, the
+/// running maximum of the precision is the envelope, and a recall point takes it at the
+/// first detection whose recall reaches it. Precision and recall are computed as
+/// pycocotools does (`tp / (fp + tp + eps)`), so the figures are the same.
 fn average_precision(matched: &[u16], k: usize, truths: u32) -> f64 {
-    let n = matched.len();
     let truths = f64::from(truths);
-    let mut precision = Vec::with_capacity(n);
-    let mut recall = Vec::with_capacity(n);
-    let (mut tp, mut fp) = (0.0, 0.0);
-    for bits in matched {
-        if bits >> k & 1 == 1 {
-            tp += 1.0;
-        } else {
-            fp += 1.0;
-        }
-        recall.push(tp / truths);
-        precision.push(tp / (fp + tp + f64::EPSILON));
+    let mut tp: f64 = matched.iter().map(|bits| f64::from(bits >> k & 1)).sum();
+    let mut envelope = 0.0_f64;
+    let mut point = 100_usize as isize;
+    // Recall points above the highest recall reached read 0.
+    let reached = tp / truths;
+    while point >= 0 && recall_threshold(point as usize) > reached {
+        point -= 1;
     }
-    for i in (1..n).rev() {
-        if precision[i] > precision[i - 1] {
-            precision[i - 1] = precision[i];
-        }
-    }
-    let mut sum = 0.0;
-    for r in 0..=100 {
-        let threshold = recall_threshold(r);
-        let at = recall.partition_point(|&x| x < threshold);
-        if at < n {
-            sum += precision[at];
+    let mut values = [0.0; 101];
+    for i in (0..matched.len()).rev() {
+        let precision = tp / ((i + 1) as f64 + f64::EPSILON);
+        envelope = envelope.max(precision);
+        tp -= f64::from(matched[i] >> k & 1);
+        let before = if i == 0 { f64::NEG_INFINITY } else { tp / truths };
+        while point >= 0 && recall_threshold(point as usize) > before {
+            values[point as usize] = envelope;
+            point -= 1;
         }
     }
-    sum / 101.0
+    values.iter().sum::<f64>() / 101.0
 }
 
 /// numpy's `linspace(0, 1, 101)[r]`.

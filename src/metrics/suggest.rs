@@ -33,6 +33,11 @@ pub struct Figures {
     pub missed_anomaly_rate: Option<f64>,
     pub false_alarm_rate: Option<f64>,
     pub cost_per_window: Option<f64>,
+    /// Object detection: over all objects.
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub detection_f1: Option<f64>,
+    pub map50: Option<f64>,
 }
 
 /// A headline figure: its name, how to read it from [`Figures`], and whether higher is
@@ -46,6 +51,30 @@ pub struct Headline {
 
 /// The figures a suggestion may not make much worse without a warning.
 pub const HEADLINES: &[Headline] = &[
+    Headline {
+        name: "precision",
+        get: |f| f.precision,
+        higher_is_better: true,
+        percent: true,
+    },
+    Headline {
+        name: "recall",
+        get: |f| f.recall,
+        higher_is_better: true,
+        percent: true,
+    },
+    Headline {
+        name: "F1 (objects)",
+        get: |f| f.detection_f1,
+        higher_is_better: true,
+        percent: false,
+    },
+    Headline {
+        name: "mAP@0.5",
+        get: |f| f.map50,
+        higher_is_better: true,
+        percent: false,
+    },
     Headline {
         name: "accuracy",
         get: |f| f.accuracy,
@@ -94,6 +123,10 @@ impl Figures {
             missed_anomaly_rate: s.false_negative_rate(),
             false_alarm_rate: s.false_positive_rate(),
             cost_per_window: costs.and_then(|c| s.cost_per_window(c)),
+            precision: s.detection.as_ref().and_then(|d| d.all.precision()),
+            recall: s.detection.as_ref().and_then(|d| d.all.recall()),
+            detection_f1: s.detection.as_ref().and_then(|d| d.all.f1()),
+            map50: s.detection.as_ref().and_then(|d| d.all.ap50),
         }
     }
 

@@ -402,7 +402,7 @@ fn learn_block(id: u64, kind: &str, dsp: u64) -> ImpulseLearnBlock {
     let (name, title) = match kind {
         "anomaly" => ("Anomaly detection (K-means)", "Anomaly detection"),
         "keras-visual-anomaly" => ("Visual anomaly detection", "Visual anomaly"),
-        "keras-object-detection" => ("Object detection (FOMO)", "Object detection"),
+        "keras-object-detection" => ("Object detection", "Object detection"),
         _ => ("Classifier", "Classification"),
     };
     ImpulseLearnBlock {
