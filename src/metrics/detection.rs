@@ -467,7 +467,11 @@ fn average_precision(matched: &[u16], k: usize, truths: u32) -> f64 {
         let precision = tp / ((i + 1) as f64 + f64::EPSILON);
         envelope = envelope.max(precision);
         tp -= f64::from(matched[i] >> k & 1);
-        let before = if i == 0 { f64::NEG_INFINITY } else { tp / truths };
+        let before = if i == 0 {
+            f64::NEG_INFINITY
+        } else {
+            tp / truths
+        };
         while point >= 0 && recall_threshold(point as usize) > before {
             values[point as usize] = envelope;
             point -= 1;

@@ -335,49 +335,51 @@ impl StudioState {
     /// regenerateModelTestingSummary: a job that brings back current results. While one
     /// runs, asking again returns the same job.
     pub fn regenerate(&mut self, impulse_id: u64, now: SystemTime) -> Result<u64, Refusal> {
-        let state = self
-            .impulse_state(impulse_id)
-            .ok_or_else(|| Refusal::not_found(format!("impulse {impulse_id} not found")))?;
-        if state.sim.test_set.is_none() {
-            return Err(Refusal::soft(
-                "This impulse has no model testing results to regenerate; run model testing \
-                 first.",
-            ));
-        }
+        let state = self.tested(
+            impulse_id,
+            "This impulse has no model testing results to regenerate; run model testing first.",
+        )?;
         if state.sim.regeneration == Regeneration::Never {
             return Err(Refusal::soft(
                 "Model testing results of object detection models cannot be regenerated from \
                  the summary; run model testing again.",
             ));
         }
-        if let Some(job) = self.running_job(now) {
-            return Ok(job.id);
-        }
-        let id = self.next_job_id;
-        self.start_job(id, impulse_id, now, self.job_duration);
-        Ok(id)
+        Ok(self.job_for(impulse_id, now, false))
     }
 
     /// startClassifyJob: model testing run again, as a job; the results are current at the
     /// thresholds held when it ends. While a job runs, asking again returns it.
     pub fn start_classify(&mut self, impulse_id: u64, now: SystemTime) -> Result<u64, Refusal> {
+        self.tested(
+            impulse_id,
+            "This impulse has no test data with a trained model to classify.",
+        )?;
+        Ok(self.job_for(impulse_id, now, true))
+    }
+
+    /// An impulse that has a test set, or a refusal saying `untested`.
+    fn tested(&self, impulse_id: u64, untested: &str) -> Result<&ImpulseState, Refusal> {
         let state = self
             .impulse_state(impulse_id)
             .ok_or_else(|| Refusal::not_found(format!("impulse {impulse_id} not found")))?;
-        if state.sim.test_set.is_none() {
-            return Err(Refusal::soft(
-                "This impulse has no test data with a trained model to classify.",
-            ));
+        match state.sim.test_set {
+            Some(_) => Ok(state),
+            None => Err(Refusal::soft(untested)),
         }
+    }
+
+    /// The job running, or a new one for `impulse_id`.
+    fn job_for(&mut self, impulse_id: u64, now: SystemTime, classify: bool) -> u64 {
         if let Some(job) = self.running_job(now) {
-            return Ok(job.id);
+            return job.id;
         }
         let id = self.next_job_id;
         self.start_job(id, impulse_id, now, self.job_duration);
         if let Some(job) = self.jobs.get_mut(&id) {
-            job.classify = true;
+            job.classify = classify;
         }
-        Ok(id)
+        id
     }
 
     fn start_job(&mut self, id: u64, impulse_id: u64, now: SystemTime, duration: Duration) {
