@@ -505,7 +505,7 @@ async fn the_commands_work_on_object_detection() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Set 33.min_score=0.75"), "{out}");
     let (_, out, _) = run(ei_tune(&studio).args(["--impulse", "4", "results"])).await;
-    assert!(out.contains("full model testing run"), "{out}");
+    assert!(out.contains("ei-tune regenerate"), "{out}");
     let (code, out, err) =
         run(ei_tune(&studio).args(["--impulse", "4", "regenerate", "--wait"])).await;
     assert_eq!(code, 0, "{err}");

@@ -345,7 +345,7 @@ fn object_detection_previews_and_marks_the_floor() {
     for words in [
         "precision",
         "mAP@0.5",
-        "AP50",
+        "AP@.5",
         "best F1, IoU ≥ 0.5",
         "floor",
     ] {
@@ -367,6 +367,45 @@ fn object_detection_previews_and_marks_the_floor() {
         "{fomo}"
     );
     insta::assert_snapshot!("fomo_100x30", fomo);
+}
+
+#[test]
+fn while_detection_results_are_stale_the_last_run_column_is_the_last_run() {
+    let mut s = Session::new(3);
+    s.save(
+        Action::StepUp,
+        10,
+        5,
+        status(RegenerateStatus::NotRegenerated, true, None),
+    );
+    let mut stale = summary(3, Thresholds::default());
+    stale.no_results_because_thresholds_changed = Some(StaleReason::ShouldRerunFullJob);
+    s.tuner.update(
+        Msg::ResultsLoaded {
+            impulse: 4,
+            result: Ok(stale),
+        },
+        s.at(400),
+    );
+    s.tuner.update(Msg::Tick, s.at(401));
+    let set = demo_impulses().unwrap()[3].test_set.clone().unwrap();
+    let at = |min_score| {
+        set.evaluate(&Thresholds {
+            min_score,
+            ..Thresholds::default()
+        })
+    };
+    assert_eq!(
+        s.tuner.preview().saved,
+        Some(at(0.6)),
+        "the last run, at 0.60"
+    );
+    assert_eq!(s.tuner.preview().displayed, Some(at(0.61)));
+    let screen = s.render(100, 30);
+    assert!(
+        screen.contains("last run") && screen.contains("press g"),
+        "{screen}"
+    );
 }
 
 #[test]

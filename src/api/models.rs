@@ -724,7 +724,9 @@ impl StaleReason {
                 "thresholds changed; a regeneration job brings the results back".into()
             }
             Self::ShouldRerunFullJob => {
-                "thresholds changed; this model needs a full model testing run in Studio".into()
+                "thresholds changed; this model needs model testing to run again in full \
+                 (ei-tune regenerate)"
+                    .into()
             }
             Self::Other(text) => format!(
                 "Studio says `{}`, which ei-tune does not know",

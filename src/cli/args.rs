@@ -203,7 +203,7 @@ pub enum Command {
     Demo {
         #[command(flatten)]
         tui: TuiArgs,
-        /// The demo impulse to open (1-5; 2 is the large test set)
+        /// The demo impulse to open (1-6; 2 is the large test set, 4 and 6 object detection)
         #[arg(long, value_name = "ID")]
         impulse: Option<u64>,
         /// How long a regeneration job runs, in seconds

@@ -73,9 +73,11 @@ pub async fn suggest(
         return Ok(if options.json { json(None) } else { out });
     }
     if !warnings.is_empty() && !options.force {
+        // What would have been applied follows the refusal, so that it can be weighed.
         return Err(CommandError::failed(format!(
-            "not applied: {}; pass --force to apply anyway",
-            warnings.join("; ")
+            "not applied: {}; pass --force to apply anyway\n\n{}",
+            warnings.join("; "),
+            out.trim_end()
         )));
     }
     let request = SetImpulseThresholdsRequest::without_jobs(updates);

@@ -44,7 +44,9 @@ impl BoxXywh {
         }
         let inter = w * h;
         let union = self.w * self.h + other.w * other.h - inter;
-        inter / union
+        let iou = inter / union;
+        // Boxes so large that the areas overflow overlap by nothing known: no match.
+        if iou.is_finite() { iou } else { 0.0 }
     }
 
     /// Whether the point lies inside the box (edges included).
@@ -247,7 +249,17 @@ impl DetectionSet {
         // image order: COCO's order before its stable sort by score.
         let mut per_class: Vec<Vec<(f64, u16)>> = vec![Vec::new(); classes];
         for image in &images {
-            for class in 0..classes {
+            // Only the classes the image has: a set of many labels costs no more per image.
+            let mut present: Vec<usize> = image
+                .truths
+                .iter()
+                .map(|t| usize::from(t.class))
+                .chain(image.detections.iter().map(|d| usize::from(d.class)))
+                .filter(|&c| c < classes)
+                .collect();
+            present.sort_unstable();
+            present.dedup();
+            for class in present {
                 let truths: Vec<&Truth> = image
                     .truths
                     .iter()

@@ -246,25 +246,46 @@ impl TestSetBuilder {
     }
 }
 
-/// An object detection block's images as they are read: boxes and detections with their
-/// labels as text (their order is only known at the end).
+/// The most detections read for a preview: far above any real test set (2,000 images of
+/// 50), far below what would exhaust memory.
+pub const MAX_DETECTIONS: usize = 5_000_000;
+/// Labels are numbered in 16 bits.
+const MAX_LABELS: usize = u16::MAX as usize;
+
+/// An object detection block's images as they are read, labels numbered as they come
+/// (sorted at the end).
 #[derive(Debug, Clone)]
 struct DetectorImages {
     block: u64,
+    /// Whether the model is FOMO (centroids), once a page said.
     centroids: Option<bool>,
-    images: Vec<LabelledImage>,
+    labels: std::collections::HashMap<String, usize>,
+    images: Vec<Image>,
+    detections: usize,
 }
-
-/// An image's ground truth (label, box) and detections (label, box, score).
-type LabelledImage = (Vec<(String, BoxXywh)>, Vec<(String, BoxXywh, f64)>);
 
 impl DetectorImages {
     fn new(block: u64) -> Self {
         Self {
             block,
             centroids: None,
+            labels: std::collections::HashMap::new(),
             images: Vec::new(),
+            detections: 0,
         }
+    }
+
+    /// The number of `label`, or an error past [`MAX_LABELS`].
+    fn number(&mut self, label: &str) -> Result<u16, String> {
+        if let Some(&n) = self.labels.get(label) {
+            return Ok(n as u16);
+        }
+        let n = self.labels.len();
+        if n >= MAX_LABELS {
+            return Err(format!("more than {MAX_LABELS} labels"));
+        }
+        self.labels.insert(label.to_string(), n);
+        Ok(n as u16)
     }
 
     /// One sample: its ground-truth boxes, and the block's stored detections (one window:
@@ -275,9 +296,12 @@ impl DetectorImages {
             .iter()
             .find(|c| c.learn_block.id == self.block)
             .ok_or("no output of the object detection block")?;
-        let centroids = output.object_detection_last_layer.as_deref() == Some("fomo");
-        if *self.centroids.get_or_insert(centroids) != centroids {
-            return Err("a model with two kinds of last layer".into());
+        // A page that does not say leaves the kind as the others said.
+        if let Some(layer) = output.object_detection_last_layer.as_deref() {
+            let centroids = layer == "fomo";
+            if *self.centroids.get_or_insert(centroids) != centroids {
+                return Err("a model with two kinds of last layer".into());
+            }
         }
         let structured = match output.structured_result.as_deref() {
             Some([one]) => one,
@@ -291,68 +315,57 @@ impl DetectorImages {
         if labels.len() != structured.boxes.len() || structured.scores.len() != labels.len() {
             return Err("detections with unequal numbers of boxes, labels and scores".into());
         }
-        let finite = |v: &[f64]| v.iter().all(|x| x.is_finite());
+        self.detections += labels.len();
+        if self.detections > MAX_DETECTIONS {
+            return Err(format!("more than {MAX_DETECTIONS} detections"));
+        }
         let mut detections = Vec::with_capacity(labels.len());
         for ((label, bbox), score) in labels.iter().zip(&structured.boxes).zip(&structured.scores) {
             let [x, y, w, h] = bbox[..] else {
                 return Err("a box that is not [x, y, width, height]".into());
             };
-            if !finite(&[x, y, w, h, *score]) {
-                return Err("a box or score that is not a number".into());
+            let bbox = checked_box(x, y, w, h)?;
+            if !score.is_finite() {
+                return Err("a score that is not a number".into());
             }
-            detections.push((label.clone(), BoxXywh { x, y, w, h }, *score));
+            let class = self.number(label)?;
+            detections.push(Detection {
+                class,
+                bbox,
+                score: *score,
+            });
         }
-        let truths = r
-            .sample
-            .bounding_boxes
-            .iter()
-            .map(|b| {
-                let bbox = BoxXywh {
-                    x: b.x,
-                    y: b.y,
-                    w: b.width,
-                    h: b.height,
-                };
-                (b.label.clone(), bbox)
-            })
-            .collect();
-        self.images.push((truths, detections));
+        let mut truths = Vec::with_capacity(r.sample.bounding_boxes.len());
+        for b in &r.sample.bounding_boxes {
+            let bbox = checked_box(b.x, b.y, b.width, b.height)?;
+            let class = self.number(&b.label)?;
+            truths.push(Truth { class, bbox });
+        }
+        self.images.push(Image { truths, detections });
         Ok(())
     }
 
     /// The set, labels in sorted order.
     fn finish(self) -> TestSet {
-        let mut labels: Vec<String> = self
-            .images
-            .iter()
-            .flat_map(|(t, d)| {
-                t.iter()
-                    .map(|(l, _)| l.clone())
-                    .chain(d.iter().map(|(l, _, _)| l.clone()))
-            })
-            .collect();
+        let mut labels: Vec<(String, usize)> = self.labels.into_iter().collect();
         labels.sort();
-        labels.dedup();
-        let class = |l: &str| labels.binary_search_by(|x| x.as_str().cmp(l)).unwrap_or(0) as u16;
+        // Numbered as they came → numbered in sorted order.
+        let mut renumber = vec![0u16; labels.len()];
+        for (sorted, (_, first_seen)) in labels.iter().enumerate() {
+            renumber[*first_seen] = sorted as u16;
+        }
+        let labels: Vec<String> = labels.into_iter().map(|(l, _)| l).collect();
         let images = self
             .images
-            .iter()
-            .map(|(truths, detections)| Image {
-                truths: truths
-                    .iter()
-                    .map(|(l, bbox)| Truth {
-                        class: class(l),
-                        bbox: *bbox,
-                    })
-                    .collect(),
-                detections: detections
-                    .iter()
-                    .map(|(l, bbox, score)| Detection {
-                        class: class(l),
-                        bbox: *bbox,
-                        score: *score,
-                    })
-                    .collect(),
+            .into_iter()
+            .map(|mut image| {
+                for t in &mut image.truths {
+                    t.class = renumber[usize::from(t.class)];
+                }
+                for d in &mut image.detections {
+                    d.class = renumber[usize::from(d.class)];
+                }
+                image
             })
             .collect();
         let matching = if self.centroids == Some(true) {
@@ -366,6 +379,17 @@ impl DetectorImages {
             ..TestSet::default()
         }
     }
+}
+
+/// A box as read: finite numbers, no negative size.
+fn checked_box(x: f64, y: f64, w: f64, h: f64) -> Result<BoxXywh, String> {
+    if ![x, y, w, h].iter().all(|v| v.is_finite()) {
+        return Err("a box that is not numbers".into());
+    }
+    if w < 0.0 || h < 0.0 {
+        return Err("a box of negative size".into());
+    }
+    Ok(BoxXywh { x, y, w, h })
 }
 
 /// The label that `labels` give window `w`.
@@ -383,6 +407,96 @@ mod tests {
         ClassScores, Classification, ImpulseLearnBlock, LearnBlockType, ModelResult,
     };
     use crate::metrics::{Predicted, Thresholds};
+
+    /// One image's results for detection block 9: truths and detections as
+    /// (label, [x, y, w, h]) and (label, [x, y, w, h], score).
+    fn image(
+        id: u64,
+        truths: &[(&str, [f64; 4])],
+        detections: &[(&str, [f64; 4], f64)],
+        last_layer: Option<&str>,
+    ) -> WindowResults {
+        serde_json::from_value(serde_json::json!({
+            "sampleId": id,
+            "sample": {"label": "", "boundingBoxes": truths.iter().map(|(l, b)| serde_json::json!(
+                {"label": l, "x": b[0], "y": b[1], "width": b[2], "height": b[3]})).collect::<Vec<_>>()},
+            "classifications": [{
+                "learnBlock": {"id": 9},
+                "result": [{}],
+                "expectedLabels": [],
+                "objectDetectionLastLayer": last_layer,
+                "structuredResult": [{
+                    "boxes": detections.iter().map(|d| d.1.to_vec()).collect::<Vec<_>>(),
+                    "labels": detections.iter().map(|d| d.0).collect::<Vec<_>>(),
+                    "scores": detections.iter().map(|d| d.2).collect::<Vec<_>>(),
+                }],
+            }],
+        }))
+        .unwrap()
+    }
+
+    fn detector() -> TestSetBuilder {
+        TestSetBuilder::new(&impulse(&[block(9, "keras-object-detection")])).unwrap()
+    }
+
+    #[test]
+    fn detections_are_read_with_their_truth_and_labels_in_sorted_order() {
+        let mut builder = detector();
+        builder
+            .add(&[
+                image(
+                    1,
+                    &[("zebra", [0.0, 0.0, 10.0, 10.0])],
+                    &[("zebra", [0.0, 0.0, 10.0, 10.0], 0.9)],
+                    Some("yolov5"),
+                ),
+                // A page that does not name the last layer keeps what the others said.
+                image(
+                    2,
+                    &[("ant", [5.0, 5.0, 4.5, 4.5])],
+                    &[("ant", [50.0, 5.0, 4.0, 4.0], 0.4)],
+                    None,
+                ),
+            ])
+            .unwrap();
+        let set = builder.finish();
+        let d = set.detection.as_ref().unwrap();
+        assert_eq!(d.labels, ["ant", "zebra"]);
+        assert_eq!(d.matching, Matching::Boxes);
+        let e = d.evaluate(0.3, true);
+        assert_eq!(
+            (e.per_class[1].true_positives, e.per_class[0].missed()),
+            (1, 1)
+        );
+        let mut fomo = detector();
+        fomo.add(&[image(1, &[], &[], Some("fomo"))]).unwrap();
+        assert_eq!(
+            fomo.finish().detection.unwrap().matching,
+            Matching::Centroids
+        );
+    }
+
+    #[test]
+    fn detections_that_cannot_be_matched_honestly_are_refused() {
+        let refused = |r: WindowResults| detector().add(&[r]).unwrap_err().0;
+        assert!(refused(image(1, &[("a", [0.0, 0.0, -1.0, 5.0])], &[], None)).contains("negative"));
+        let too_many: Vec<(String, [f64; 4], f64)> = (0..=u16::MAX as usize)
+            .map(|i| (format!("l{i}"), [0.0, 0.0, 1.0, 1.0], 0.5))
+            .collect();
+        let detections: Vec<(&str, [f64; 4], f64)> = too_many
+            .iter()
+            .map(|(l, b, s)| (l.as_str(), *b, *s))
+            .collect();
+        assert!(refused(image(1, &[], &detections, None)).contains("labels"));
+        // Boxes too large for their areas to be numbers overlap by nothing.
+        let huge = BoxXywh {
+            x: 0.0,
+            y: 0.0,
+            w: 1e160,
+            h: 1e160,
+        };
+        assert_eq!(huge.iou(&huge), 0.0);
+    }
 
     /// What the preview decodes of these results, as a page would bring them.
     fn lean(results: &[ModelResult]) -> Vec<WindowResults> {

@@ -159,9 +159,13 @@ impl Tuner {
             self.preview.displayed = Some(set.evaluate(&thresholds));
         }
         // Object detection: Studio's figures go stale with any change and come back only
-        // after a full run; the saved column is the stored detections at the saved value.
+        // after a full run; the saved column is the stored detections at the saved value,
+        // or, while stale, at the value of the last run.
         if set.detection.is_some() {
-            let saved = self.saved_thresholds();
+            let saved = match (&self.metrics.stale, self.preview.last_run) {
+                (Some(_), Some(last_run)) => last_run,
+                _ => self.saved_thresholds(),
+            };
             if self.preview.saved_for != Some(saved) {
                 self.preview.saved_for = Some(saved);
                 self.preview.saved = Some(set.evaluate(&saved));
@@ -305,6 +309,16 @@ impl Tuner {
     }
 
     pub(super) fn cycle_objective(&mut self) {
+        if let PreviewSource::Ready(set) = &self.preview.source
+            && set.detection.is_some()
+        {
+            self.notice = Some(
+                "object detection has one objective: F1 over the objects (found against \
+                 false and missed)"
+                    .into(),
+            );
+            return;
+        }
         let parameter = self
             .selected_slider()
             .and_then(|s| Parameter::of_key(&s.block_type, &s.key))

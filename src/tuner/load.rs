@@ -221,6 +221,9 @@ impl Tuner {
         } else {
             self.metrics.none = false;
             self.metrics.stale = None;
+            if !self.sliders.is_empty() {
+                self.preview.last_run = Some(self.saved_thresholds());
+            }
             if let Some(a) = summary.accuracy.accuracy() {
                 self.metrics.accuracy_history.push(a);
             }

@@ -249,6 +249,8 @@ pub struct Preview {
     /// The saved thresholds `saved` was computed at, where it is computed locally (object
     /// detection).
     pub saved_for: Option<Thresholds>,
+    /// The saved thresholds when Studio's results were last current.
+    pub last_run: Option<Thresholds>,
     /// At the displayed thresholds.
     pub displayed: Option<Summary>,
     /// The server's figures, read back over the same labels.
@@ -274,6 +276,7 @@ impl Preview {
             reading: None,
             notice: None,
             saved_for: None,
+            last_run: None,
             displayed: None,
             saved: None,
             sweep: None,

@@ -617,8 +617,8 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
                 note(
                     &mut lines,
                     format!(
-                        "incomplete below {floor}, the lowest score stored: g runs model \
-                         testing again"
+                        "incomplete: no detection under {floor}, the lowest score stored, \
+                         is known"
                     ),
                     theme.warn,
                 );
@@ -792,8 +792,8 @@ fn figures_table<'a>(
         let count = |f: fn(&ClassFigures) -> u32| -> Figure {
             Box::new(move |s: &Summary| Some(f64::from(f(&s.detection.as_ref()?.all))))
         };
-        rows.push(("found", count(|c| c.true_positives), false));
-        rows.push(("false det.", count(|c| c.false_positives), false));
+        rows.push(("true pos.", count(|c| c.true_positives), false));
+        rows.push(("false pos.", count(|c| c.false_positives), false));
         rows.push(("missed", count(ClassFigures::missed), false));
         rows
     } else {
@@ -830,7 +830,8 @@ fn figures_table<'a>(
         };
         let s = saved.and_then(&figure);
         let p = figure(preview);
-        let counted = matches!(name, "found" | "false det." | "missed");
+        let counted =
+            preview.detection.is_some() && matches!(name, "true pos." | "false pos." | "missed");
         let show = |v: Option<f64>| match v {
             Some(v) if counted => format!("{v}"),
             v => show(v),
@@ -862,23 +863,29 @@ fn detection_classes<'a>(
         .unwrap_or(4)
         .clamp(5, 12);
     let show = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| format!("{v:.3}"));
+    // FOMO has no average precision.
+    let boxes = figures.matching == Matching::Boxes;
     lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        format!(
-            "{:<label_width$} {:>6} {:>6} {:>6} {:>6}",
-            "class", "prec.", "recall", "F1", "AP50"
-        ),
-        theme.dim,
-    ));
+    let mut head = format!(
+        "{:<label_width$} {:>6} {:>6} {:>6}",
+        "class", "prec.", "recall", "F1"
+    );
+    if boxes {
+        head.push_str(&format!(" {:>6}", "AP@.5"));
+    }
+    lines.push(Line::styled(head, theme.dim));
     for (label, c) in labels.iter().zip(&figures.per_class) {
-        lines.push(Line::raw(format!(
-            "{:<label_width$} {:>6} {:>6} {:>6} {:>6}",
+        let mut row = format!(
+            "{:<label_width$} {:>6} {:>6} {:>6}",
             truncate(label, label_width),
             show(c.precision()),
             show(c.recall()),
             show(c.f1()),
-            show(c.ap50),
-        )));
+        );
+        if boxes {
+            row.push_str(&format!(" {:>6}", show(c.ap50)));
+        }
+        lines.push(Line::raw(row));
     }
 }
 
