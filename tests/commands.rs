@@ -514,4 +514,14 @@ async fn the_commands_work_on_object_detection() {
         "{out}"
     );
     assert_eq!(studio.request_count("startClassifyJob"), 1);
+    // Below the lowest stored score the figures are said to be incomplete.
+    let (code, _, err) =
+        run(ei_tune(&studio).args(["--impulse", "4", "set", "33.min_score=0.05"])).await;
+    assert_eq!(code, 0, "{err}");
+    run(ei_tune(&studio).args(["--impulse", "4", "regenerate", "--wait"])).await;
+    let (_, out, _) = run(ei_tune(&studio).args(["--impulse", "4", "suggest"])).await;
+    assert!(
+        out.contains("note: figures below 0.1001, the lowest score stored, are incomplete"),
+        "{out}"
+    );
 }

@@ -249,3 +249,38 @@ async fn bursts_of_5_20_and_100_presses_make_one_call_each() {
     pty.send(b"q");
     assert_eq!(pty.wait_exit(LIMIT), 0);
 }
+
+/// The results cache of the real binary: a session keeps the per-window results in
+/// EI_TUNE_CACHE_DIR; with --no-cache nothing is written there.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_results_cache_is_kept_unless_no_cache_says_not() {
+    let studio = studio().await;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tui-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let entries = || std::fs::read_dir(&dir).map_or(0, |d| d.count());
+    let base = studio.base_url();
+    for (args, expected) in [(&["tune", "--no-cache"][..], 0), (&["tune"][..], 1)] {
+        let mut pty = Pty::spawn(
+            args,
+            &[
+                ("EI_API_ENDPOINT", base.as_str()),
+                ("EI_API_KEY", KEY),
+                ("EI_TUNE_CACHE_DIR", dir.to_str().unwrap()),
+            ],
+            100,
+            30,
+        );
+        pty.wait_for("the preview", LIMIT, |s| s.contains("saved  preview"));
+        // The entry is written once the last page is read: give it the time to land.
+        let deadline = std::time::Instant::now() + LIMIT;
+        while entries() < expected && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        pty.send(b"q");
+        assert_eq!(pty.wait_exit(LIMIT), 0);
+        pty.assert_restored();
+        assert_eq!(entries(), expected, "{args:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

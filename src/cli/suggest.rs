@@ -45,7 +45,8 @@ pub async fn suggest(
     let mut out = if options.json {
         String::new()
     } else {
-        describe(&t.impulse, &found, all.as_ref(), together.as_ref())
+        let floor = set.detection.as_ref().and_then(|d| d.floor);
+        describe(&t.impulse, &found, all.as_ref(), together.as_ref(), floor)
     };
     let json = |applied: Option<&SetImpulseThresholdsResponse>| {
         serde_json::to_string_pretty(&json!({
@@ -131,6 +132,7 @@ fn describe(
     found: &[Suggestion],
     all: Option<&(Figures, Figures, Vec<String>)>,
     together: Option<&Joint>,
+    floor: Option<f64>,
 ) -> String {
     let mut out = format!(
         "Impulse {} ({})\n",
@@ -194,6 +196,15 @@ fn describe(
             _ => {
                 let _ = writeln!(out, "  no value meets the objective; {} stays", s.current);
             }
+        }
+        // Object detection: no detection below the lowest score stored is known.
+        if let Some(floor) = floor
+            && (s.current < floor || s.suggested.is_some_and(|v| v < floor))
+        {
+            let _ = writeln!(
+                out,
+                "  note: figures below {floor}, the lowest score stored, are incomplete"
+            );
         }
         warn(&mut out, &s.warnings);
     }

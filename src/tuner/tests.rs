@@ -944,6 +944,30 @@ fn a_cached_set_that_the_read_contradicts_is_replaced_and_said_so() {
 }
 
 #[test]
+fn g_on_object_detection_runs_model_testing_again() {
+    let t0 = Instant::now();
+    let (mut t, _) = Tuner::new(
+        TunerConfig::default(),
+        "http://127.0.0.1:1/v1",
+        None,
+        None,
+        t0,
+    );
+    t.update(load_done(Ok(loaded(3))), t0);
+    let cmds = t.update(Msg::Action(Action::Regenerate), t0);
+    assert_eq!(
+        cmds,
+        vec![Cmd::StartRegeneration {
+            at: Target {
+                project: DEMO_PROJECT_ID,
+                impulse: 4
+            },
+            full_run: true
+        }]
+    );
+}
+
+#[test]
 fn results_marked_stale_keep_the_last_figures() {
     let t0 = Instant::now();
     let mut t = tuner(t0);
