@@ -32,6 +32,10 @@ fn main() -> ExitCode {
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match outcome {
         Ok(output) => write_out(&output),
+        Err(cli::CommandError::Unmet(report)) => {
+            write_out(&report);
+            ExitCode::from(1)
+        }
         Err(e) => {
             let _ = writeln!(
                 std::io::stderr(),

@@ -525,3 +525,62 @@ async fn the_commands_work_on_object_detection() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn check_exits_by_whether_the_saved_thresholds_meet_the_bounds() {
+    let studio = studio().await;
+    // Impulse 1 at its saved thresholds: accuracy 75.1 %, false alarms 15.7 %.
+    let (code, out, err) = run(ei_tune(&studio).args([
+        "check",
+        "--min",
+        "accuracy=0.7",
+        "--max",
+        "false-alarms=0.2",
+    ]))
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("every bound met"), "{out}");
+
+    let junit = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("check-{}.xml", std::process::id()));
+    let (code, out, _) = run(ei_tune(&studio).args([
+        "check",
+        "--min",
+        "accuracy=0.9",
+        "--max",
+        "false-alarms=0.2",
+        "--junit",
+        junit.to_str().unwrap(),
+    ]))
+    .await;
+    assert_eq!(code, 1);
+    assert!(out.contains("accuracy") && out.contains("FAILED"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert!(xml.contains("tests=\"2\" failures=\"1\""), "{xml}");
+    assert_eq!(xml.matches("<testcase").count(), 2);
+    assert_eq!(xml.matches("<failure").count(), 1);
+    std::fs::remove_file(&junit).unwrap();
+
+    let (code, out, _) =
+        run(ei_tune(&studio).args(["check", "--json", "--min", "accuracy=0.9"])).await;
+    assert_eq!(code, 1);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["passed"], false);
+    let accuracy = report["checks"][0]["value"].as_f64().unwrap();
+    assert!((0.7..0.8).contains(&accuracy), "{report}");
+
+    // A figure the impulse does not have cannot be vouched for.
+    let (code, out, _) = run(ei_tune(&studio).args(["check", "--min", "map50=0.1"])).await;
+    assert_eq!(code, 1);
+    assert!(out.contains("not reported"), "{out}");
+    let (code, _, err) = run(ei_tune(&studio).args(["check"])).await;
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(ei_tune(&studio).args(["check", "--min", "speed=1"])).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("one of"), "{err}");
+    // Object detection's figures.
+    let (code, out, err) =
+        run(ei_tune(&studio).args(["--impulse", "4", "check", "--min", "map50=0.8"])).await;
+    assert_eq!(code, 0, "{err}{out}");
+}

@@ -297,6 +297,25 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Exit 0 when the figures at the saved thresholds meet every bound, 1 with what
+    /// failed otherwise (for pipelines)
+    Check {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// A lowest allowed value, e.g. accuracy=0.9 (figures: accuracy, balanced-accuracy,
+        /// macro-f1, uncertain, missed-anomalies, false-alarms, precision, recall, f1, map50)
+        #[arg(long = "min", value_name = "FIGURE=VALUE", value_parser = |s: &str| super::check::parse_bound(s, true))]
+        min: Vec<super::check::Bound>,
+        /// A highest allowed value, e.g. false-alarms=0.05
+        #[arg(long = "max", value_name = "FIGURE=VALUE", value_parser = |s: &str| super::check::parse_bound(s, false))]
+        max: Vec<super::check::Bound>,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+        /// Also write a JUnit report there, for CI systems
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+    },
     /// Run the simulated Studio alone, with the demo project
     Serve(ServeArgs),
     /// Print shell completions

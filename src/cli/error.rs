@@ -16,6 +16,10 @@ pub enum CommandError {
     /// A change was sent, no answer came and reading back failed too: exit code 3.
     #[error("{0}")]
     OutcomeUnknown(String),
+    /// A check ran and found what it checks unmet: its report goes to standard output
+    /// (a pipeline reads it), exit code 1.
+    #[error("{0}")]
+    Unmet(String),
     /// Studio, or the way to it: exit code 2 for a configuration mistake, 1 otherwise.
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -35,7 +39,7 @@ impl CommandError {
         match self {
             Self::Usage(_) | Self::Api(ApiError::Config(_)) => 2,
             Self::OutcomeUnknown(_) => EXIT_OUTCOME_UNKNOWN,
-            Self::Failed(_) | Self::Api(_) => 1,
+            Self::Failed(_) | Self::Unmet(_) | Self::Api(_) => 1,
         }
     }
 }

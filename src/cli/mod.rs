@@ -2,6 +2,7 @@
 //! that gives each failure its exit code.
 
 mod args;
+mod check;
 mod connect;
 mod error;
 mod export;
@@ -122,6 +123,18 @@ pub async fn run(cli: Cli) -> Result<String, CommandError> {
             let args = connection.or(&cli.connection);
             init_log(args.log_file.as_deref())?;
             regenerate::regenerate(&args, wait).await
+        }
+        Command::Check {
+            connection,
+            min,
+            max,
+            json,
+            junit,
+        } => {
+            let args = connection.or(&cli.connection);
+            init_log(args.log_file.as_deref())?;
+            let bounds: Vec<check::Bound> = min.into_iter().chain(max).collect();
+            check::check(&args, &bounds, json, junit.as_deref()).await
         }
         Command::Results { connection, json } => {
             let args = connection.or(&cli.connection);

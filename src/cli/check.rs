@@ -1,0 +1,310 @@
+//! `ei-tune check`: whether the figures at the saved thresholds meet a pipeline's bounds.
+//!
+//! The figures are computed from Studio's per-window results at the thresholds Studio holds,
+//! with the same metrics Studio reports (the preview equals them), so that every figure the
+//! tuner shows can be bounded, not only those Studio's summary carries.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::*;
+use crate::api::models::Impulse;
+use crate::metrics::Thresholds;
+use crate::metrics::suggest::Figures;
+use crate::preview::{PreviewError, load_test_set};
+
+/// A figure that can be bounded: its name on the command line, how it is read.
+struct Checkable {
+    name: &'static str,
+    get: fn(&Figures) -> Option<f64>,
+}
+
+const CHECKABLE: &[Checkable] = &[
+    Checkable {
+        name: "accuracy",
+        get: |f| f.accuracy,
+    },
+    Checkable {
+        name: "balanced-accuracy",
+        get: |f| f.balanced_accuracy,
+    },
+    Checkable {
+        name: "macro-f1",
+        get: |f| f.macro_f1,
+    },
+    Checkable {
+        name: "uncertain",
+        get: |f| f.uncertain_rate,
+    },
+    Checkable {
+        name: "missed-anomalies",
+        get: |f| f.missed_anomaly_rate,
+    },
+    Checkable {
+        name: "false-alarms",
+        get: |f| f.false_alarm_rate,
+    },
+    Checkable {
+        name: "precision",
+        get: |f| f.precision,
+    },
+    Checkable {
+        name: "recall",
+        get: |f| f.recall,
+    },
+    Checkable {
+        name: "f1",
+        get: |f| f.detection_f1,
+    },
+    Checkable {
+        name: "map50",
+        get: |f| f.map50,
+    },
+];
+
+/// One bound: `--min NAME=VALUE` or `--max NAME=VALUE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound {
+    pub figure: String,
+    pub at_least: bool,
+    pub limit: f64,
+}
+
+/// Parses `NAME=VALUE` for `--min` (`at_least`) or `--max`.
+pub fn parse_bound(text: &str, at_least: bool) -> Result<Bound, String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected FIGURE=VALUE (e.g. accuracy=0.9)"))?;
+    let name = name.trim().to_ascii_lowercase();
+    if !CHECKABLE.iter().any(|c| c.name == name) {
+        let names: Vec<&str> = CHECKABLE.iter().map(|c| c.name).collect();
+        return Err(format!(
+            "`{name}` is not a figure ei-tune checks; one of: {}",
+            names.join(", ")
+        ));
+    }
+    let limit: f64 = value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| format!("`{value}`: the bound of {name} must be a number"))?;
+    Ok(Bound {
+        figure: name,
+        at_least,
+        limit,
+    })
+}
+
+/// What one bound found.
+#[derive(Debug, Clone)]
+struct Outcome {
+    bound: Bound,
+    value: Option<f64>,
+}
+
+impl Outcome {
+    /// A figure the impulse does not have fails: a pipeline cannot be sure of it.
+    fn passed(&self) -> bool {
+        self.value.is_some_and(|v| {
+            if self.bound.at_least {
+                v >= self.bound.limit
+            } else {
+                v <= self.bound.limit
+            }
+        })
+    }
+}
+
+/// `ei-tune check`.
+pub async fn check(
+    args: &ConnectionArgs,
+    bounds: &[Bound],
+    as_json: bool,
+    junit: Option<&std::path::Path>,
+) -> Result<String, CommandError> {
+    if bounds.is_empty() {
+        return Err(CommandError::usage(
+            "nothing to check: give --min FIGURE=VALUE or --max FIGURE=VALUE",
+        ));
+    }
+    let t = target(args).await?;
+    let blocks = t.thresholds().await?;
+    let set = load_test_set(&t.client, t.project, &t.impulse, |_, _| {})
+        .await
+        .map_err(|e| match e {
+            PreviewError::Api(e) => CommandError::from(e),
+            PreviewError::Unavailable(why) => CommandError::failed(format!(
+                "nothing to check: {why} (ei-tune regenerate brings results back)"
+            )),
+        })?;
+    let saved = Thresholds::from_blocks(blocks.iter().flat_map(|b| {
+        b.thresholds
+            .iter()
+            .map(|t| (b.block.kind.as_str(), t.key.as_str(), &t.value))
+    }));
+    let figures = Figures::of(&set.evaluate(&saved), None);
+    let outcomes: Vec<Outcome> = bounds
+        .iter()
+        .map(|bound| {
+            let get = CHECKABLE
+                .iter()
+                .find(|c| c.name == bound.figure)
+                .map(|c| c.get);
+            Outcome {
+                bound: bound.clone(),
+                value: get.and_then(|g| g(&figures)),
+            }
+        })
+        .collect();
+    let passed = outcomes.iter().all(Outcome::passed);
+    if let Some(path) = junit {
+        std::fs::write(path, junit_xml(&t.impulse, &outcomes))
+            .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", path.display())))?;
+    }
+    let text = if as_json {
+        json_report(&t.impulse, &outcomes, passed)
+    } else {
+        table(&t.impulse, &outcomes, passed)
+    };
+    if passed {
+        Ok(text)
+    } else {
+        Err(CommandError::Unmet(text))
+    }
+}
+
+fn shown(value: Option<f64>) -> String {
+    value.map_or_else(|| "not reported".into(), |v| format!("{v:.4}"))
+}
+
+fn table(impulse: &Impulse, outcomes: &[Outcome], passed: bool) -> String {
+    let mut out = format!(
+        "Impulse {} ({}) at its saved thresholds: {}\n",
+        impulse.id,
+        crate::text::clean(&impulse.name),
+        if passed {
+            "every bound met"
+        } else {
+            "bounds missed"
+        }
+    );
+    for o in outcomes {
+        let _ = writeln!(
+            out,
+            "  {:<18} {} {:<8} {:>12}  {}",
+            o.bound.figure,
+            if o.bound.at_least { "≥" } else { "≤" },
+            o.bound.limit,
+            shown(o.value),
+            if o.passed() { "ok" } else { "FAILED" }
+        );
+    }
+    out
+}
+
+fn json_report(impulse: &Impulse, outcomes: &[Outcome], passed: bool) -> String {
+    let checks: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|o| {
+            json!({
+                "figure": o.bound.figure,
+                "bound": if o.bound.at_least { "min" } else { "max" },
+                "limit": o.bound.limit,
+                "value": o.value,
+                "passed": o.passed(),
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(&json!({
+        "impulseId": impulse.id,
+        "passed": passed,
+        "checks": checks,
+    }))
+    .unwrap_or_default()
+        + "\n"
+}
+
+/// A JUnit report: one test case a bound, a failure where it is missed.
+fn junit_xml(impulse: &Impulse, outcomes: &[Outcome]) -> String {
+    let failures = outcomes.iter().filter(|o| !o.passed()).count();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"{}\" tests=\"{}\" \
+         failures=\"{failures}\">\n",
+        xml_escape(&format!("ei-tune check, impulse {}", impulse.id)),
+        outcomes.len()
+    );
+    for o in outcomes {
+        let name = format!(
+            "{} {} {}",
+            o.bound.figure,
+            if o.bound.at_least { ">=" } else { "<=" },
+            o.bound.limit
+        );
+        let _ = write!(out, "  <testcase name=\"{}\"", xml_escape(&name));
+        if o.passed() {
+            out.push_str("/>\n");
+        } else {
+            let _ = write!(
+                out,
+                ">\n    <failure message=\"{}\"/>\n  </testcase>\n",
+                xml_escape(&format!("{} is {}", o.bound.figure, shown(o.value)))
+            );
+        }
+    }
+    out.push_str("</testsuite>\n");
+    out
+}
+
+/// Text as XML attribute content: markup escaped, control characters dropped (XML 1.0
+/// cannot carry them).
+fn xml_escape(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\t' | '\n'))
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&apos;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_name_a_known_figure_and_a_number() {
+        assert_eq!(
+            parse_bound("Accuracy=0.9", true),
+            Ok(Bound {
+                figure: "accuracy".into(),
+                at_least: true,
+                limit: 0.9
+            })
+        );
+        assert!(
+            parse_bound("accuracy", true)
+                .unwrap_err()
+                .contains("FIGURE=VALUE")
+        );
+        assert!(parse_bound("speed=1", true).unwrap_err().contains("one of"));
+        assert!(
+            parse_bound("accuracy=NaN", false)
+                .unwrap_err()
+                .contains("number")
+        );
+    }
+
+    #[test]
+    fn junit_escapes_what_it_quotes() {
+        assert_eq!(
+            xml_escape("a<b & \"c\"\u{1b}"),
+            "a&lt;b &amp; &quot;c&quot;"
+        );
+    }
+}
