@@ -584,3 +584,54 @@ async fn check_exits_by_whether_the_saved_thresholds_meet_the_bounds() {
         run(ei_tune(&studio).args(["--impulse", "4", "check", "--min", "map50=0.8"])).await;
     assert_eq!(code, 0, "{err}{out}");
 }
+
+#[tokio::test]
+async fn sweep_prints_every_figure_along_one_threshold_or_a_grid_of_two() {
+    let studio = studio().await;
+    let (code, out, err) = run(ei_tune(&studio).args(["sweep", "--points", "11"])).await;
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 12, "{out}");
+    assert!(
+        lines[0].starts_with("3.min_score,accuracy,balanced_accuracy,macro_f1"),
+        "{out}"
+    );
+    // At the saved value (0.6) the sweep says what Studio reports.
+    let (_, results, _) = run(ei_tune(&studio).args(["results", "--json"])).await;
+    let results: Value = serde_json::from_str(&results).unwrap();
+    let studio_accuracy = results["accuracy"]["accuracyScore"].as_f64().unwrap();
+    let at_saved: Vec<&str> = lines
+        .iter()
+        .find(|l| l.starts_with("0.6,"))
+        .unwrap()
+        .split(',')
+        .collect();
+    let swept: f64 = at_saved[1].parse().unwrap();
+    assert!(
+        (swept - studio_accuracy).abs() < 1e-6,
+        "{swept} against {studio_accuracy}"
+    );
+
+    let (code, out, _) = run(ei_tune(&studio).args([
+        "sweep",
+        "3.min_score",
+        "4.min_anomaly_score",
+        "--points",
+        "3",
+        "--json",
+    ]))
+    .await;
+    assert_eq!(code, 0);
+    let grid: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(grid["points"].as_array().unwrap().len(), 9);
+    assert!(
+        grid["points"][0]["4.min_anomaly_score"].is_number(),
+        "{grid}"
+    );
+
+    let (code, _, err) = run(ei_tune(&studio).args(["sweep", "9.nothing"])).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("3.min_score, 4.min_anomaly_score"), "{err}");
+    let (code, _, _) = run(ei_tune(&studio).args(["sweep", "--points", "1"])).await;
+    assert_eq!(code, 2);
+}

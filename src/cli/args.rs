@@ -316,6 +316,23 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
     },
+    /// Every figure across one threshold's range, or a grid of two, as CSV or JSON
+    Sweep {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// One or two thresholds as BLOCK.KEY (default: the first that moves the figures)
+        #[arg(value_name = "BLOCK.KEY")]
+        keys: Vec<String>,
+        /// Points along each threshold (a grid of two has their square)
+        #[arg(long, default_value_t = 101, value_name = "N")]
+        points: usize,
+        /// JSON instead of CSV
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// CSV (the default)
+        #[arg(long)]
+        csv: bool,
+    },
     /// Run the simulated Studio alone, with the demo project
     Serve(ServeArgs),
     /// Print shell completions

@@ -12,6 +12,7 @@ mod results;
 mod serve;
 mod set;
 mod suggest;
+mod sweep;
 mod tune;
 
 use clap::CommandFactory;
@@ -135,6 +136,18 @@ pub async fn run(cli: Cli) -> Result<String, CommandError> {
             init_log(args.log_file.as_deref())?;
             let bounds: Vec<check::Bound> = min.into_iter().chain(max).collect();
             check::check(&args, &bounds, json, junit.as_deref()).await
+        }
+        Command::Sweep {
+            connection,
+            keys,
+            points,
+            json,
+            csv: _,
+        } => {
+            let args = connection.or(&cli.connection);
+            init_log(args.log_file.as_deref())?;
+            let options = sweep::SweepOptions { keys, points, json };
+            sweep::sweep(&args, &options).await
         }
         Command::Results { connection, json } => {
             let args = connection.or(&cli.connection);

@@ -1,0 +1,215 @@
+//! `ei-tune sweep`: every figure across one threshold's range, or across a grid of two, for
+//! scripts and plots.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::*;
+use crate::api::BlockThresholds;
+use crate::metrics::suggest::{Figures, HEADLINES};
+use crate::metrics::sweep::{Parameter, points};
+use crate::metrics::{TestSet, Thresholds};
+use crate::preview::{PreviewError, load_test_set};
+
+/// The most points along one threshold (a two-threshold grid has at most its square).
+pub const MAX_POINTS: usize = 401;
+
+/// What to sweep.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// `BLOCK.KEY`, one or two; none: the first threshold that moves the figures.
+    pub keys: Vec<String>,
+    pub points: usize,
+    /// JSON; CSV otherwise.
+    pub json: bool,
+}
+
+/// One swept threshold: its name, what it moves, the values it takes.
+struct Axis {
+    name: String,
+    parameter: Parameter,
+    xs: Vec<f64>,
+}
+
+/// `ei-tune sweep`.
+pub async fn sweep(args: &ConnectionArgs, options: &SweepOptions) -> Result<String, CommandError> {
+    if options.keys.len() > 2 {
+        return Err(CommandError::usage(
+            "sweep takes one or two BLOCK.KEY thresholds",
+        ));
+    }
+    if !(2..=MAX_POINTS).contains(&options.points) {
+        return Err(CommandError::usage(format!(
+            "--points takes 2 to {MAX_POINTS}"
+        )));
+    }
+    let t = target(args).await?;
+    let blocks = t.thresholds().await?;
+    let set = load_test_set(&t.client, t.project, &t.impulse, |_, _| {})
+        .await
+        .map_err(|e| match e {
+            PreviewError::Api(e) => CommandError::from(e),
+            PreviewError::Unavailable(why) => CommandError::failed(why),
+        })?;
+    let axes = axes(&blocks, &options.keys, &set, options.points)?;
+    if axes.len() == 2 && axes[0].parameter == axes[1].parameter {
+        return Err(CommandError::usage(
+            "the two thresholds move the same figure: sweep them one at a time",
+        ));
+    }
+    let saved = Thresholds::from_blocks(blocks.iter().flat_map(|b| {
+        b.thresholds
+            .iter()
+            .map(|t| (b.block.kind.as_str(), t.key.as_str(), &t.value))
+    }));
+    let rows = grid(&set, &saved, &axes);
+    Ok(if options.json {
+        as_json(t.impulse.id, &axes, &rows)
+    } else {
+        // CSV is the text form too: it reads in a terminal and in every plotting tool.
+        as_csv(&axes, &rows)
+    })
+}
+
+/// The axes named by `keys` (or the first threshold that moves the figures).
+fn axes(
+    blocks: &[BlockThresholds],
+    keys: &[String],
+    set: &TestSet,
+    count: usize,
+) -> Result<Vec<Axis>, CommandError> {
+    let all: Vec<(String, Parameter, &crate::api::models::BlockThreshold)> = blocks
+        .iter()
+        .flat_map(|b| {
+            b.thresholds.iter().filter_map(move |t| {
+                let parameter = Parameter::of_key(b.block.kind.as_str(), &t.key)?;
+                Some((format!("{}.{}", b.block.id, t.key), parameter, t))
+            })
+        })
+        .collect();
+    let chosen: Vec<&(String, Parameter, &crate::api::models::BlockThreshold)> = if keys.is_empty()
+    {
+        all.iter().take(1).collect()
+    } else {
+        keys.iter()
+            .map(|k| {
+                all.iter().find(|(name, _, _)| name == k).ok_or_else(|| {
+                    let names: Vec<&str> = all.iter().map(|(n, _, _)| n.as_str()).collect();
+                    CommandError::usage(format!(
+                        "`{}` is not a threshold that moves the figures; these are: {}",
+                        crate::text::clean(k),
+                        names.join(", ")
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    if chosen.is_empty() {
+        return Err(CommandError::failed(
+            "this impulse has no threshold that moves the figures",
+        ));
+    }
+    Ok(chosen
+        .into_iter()
+        .map(|(name, parameter, threshold)| {
+            let span = match parameter {
+                Parameter::MinAnomalyScore => set.anomaly_span(),
+                Parameter::MinScore => None,
+            };
+            let scale = crate::thresholds::scale_for(threshold, span);
+            let xs = points(scale.min, scale.max, count)
+                .into_iter()
+                .map(|x| scale.clean(x))
+                .collect();
+            Axis {
+                name: name.clone(),
+                parameter: *parameter,
+                xs,
+            }
+        })
+        .collect())
+}
+
+/// The figures at every point: (values of the axes, figures).
+fn grid(set: &TestSet, saved: &Thresholds, axes: &[Axis]) -> Vec<(Vec<f64>, Figures)> {
+    let decided = set.decided(saved.aggregation);
+    let at = |thresholds: &Thresholds| Figures::of(&decided.evaluate(thresholds), None);
+    match axes {
+        [x] => {
+            x.xs.iter()
+                .map(|&a| (vec![a], at(&x.parameter.set(saved, a))))
+                .collect()
+        }
+        [x, y] => {
+            x.xs.iter()
+                .flat_map(|&a| {
+                    y.xs.iter().map(move |&b| {
+                        let thresholds = y.parameter.set(&x.parameter.set(saved, a), b);
+                        (vec![a, b], thresholds)
+                    })
+                })
+                .map(|(values, thresholds)| (values, at(&thresholds)))
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The figures that exist for this impulse (those some point has).
+fn figure_columns(rows: &[(Vec<f64>, Figures)]) -> Vec<&'static crate::metrics::suggest::Headline> {
+    HEADLINES
+        .iter()
+        .filter(|h| rows.iter().any(|(_, f)| (h.get)(f).is_some()))
+        .collect()
+}
+
+/// A figure's name as a CSV column: lowercase words joined by `_` ("mAP@0.5" → `map_0_5`).
+fn column_name(name: &str) -> String {
+    name.to_ascii_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+fn as_csv(axes: &[Axis], rows: &[(Vec<f64>, Figures)]) -> String {
+    let columns = figure_columns(rows);
+    let mut out: Vec<String> = axes.iter().map(|a| a.name.clone()).collect();
+    out.extend(columns.iter().map(|h| column_name(h.name)));
+    let mut text = out.join(",") + "\n";
+    for (values, figures) in rows {
+        let mut cells: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        cells.extend(
+            columns
+                .iter()
+                .map(|h| (h.get)(figures).map_or_else(String::new, |v| format!("{v:.6}"))),
+        );
+        let _ = writeln!(text, "{}", cells.join(","));
+    }
+    text
+}
+
+fn as_json(impulse: u64, axes: &[Axis], rows: &[(Vec<f64>, Figures)]) -> String {
+    let columns = figure_columns(rows);
+    let points: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(values, figures)| {
+            let mut point = serde_json::Map::new();
+            for (axis, v) in axes.iter().zip(values) {
+                point.insert(axis.name.clone(), json!(v));
+            }
+            for h in &columns {
+                point.insert(h.name.to_string(), json!((h.get)(figures)));
+            }
+            serde_json::Value::Object(point)
+        })
+        .collect();
+    serde_json::to_string_pretty(&json!({
+        "impulseId": impulse,
+        "thresholds": axes.iter().map(|a| &a.name).collect::<Vec<_>>(),
+        "points": points,
+    }))
+    .unwrap_or_default()
+        + "\n"
+}
