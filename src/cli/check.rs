@@ -10,9 +10,7 @@ use serde_json::json;
 
 use super::*;
 use crate::api::models::Impulse;
-use crate::metrics::Thresholds;
 use crate::metrics::suggest::Figures;
-use crate::preview::{PreviewError, load_test_set};
 
 /// A figure that can be bounded: its name on the command line, how it is read.
 struct Checkable {
@@ -131,19 +129,10 @@ pub async fn check(
     }
     let t = target(args).await?;
     let blocks = t.thresholds().await?;
-    let set = load_test_set(&t.client, t.project, &t.impulse, |_, _| {})
-        .await
-        .map_err(|e| match e {
-            PreviewError::Api(e) => CommandError::from(e),
-            PreviewError::Unavailable(why) => CommandError::failed(format!(
-                "nothing to check: {why} (ei-tune regenerate brings results back)"
-            )),
-        })?;
-    let saved = Thresholds::from_blocks(blocks.iter().flat_map(|b| {
-        b.thresholds
-            .iter()
-            .map(|t| (b.block.kind.as_str(), t.key.as_str(), &t.value))
-    }));
+    let set = t
+        .test_set("nothing to check (ei-tune regenerate brings results back): ")
+        .await?;
+    let saved = connect::saved_thresholds(&blocks);
     let figures = Figures::of(&set.evaluate(&saved), None);
     let outcomes: Vec<Outcome> = bounds
         .iter()

@@ -92,7 +92,32 @@ pub struct Target {
     pub impulse: Impulse,
 }
 
+/// The thresholds `blocks` hold, as the metrics take them.
+pub fn saved_thresholds(blocks: &[BlockThresholds]) -> crate::metrics::Thresholds {
+    crate::metrics::Thresholds::from_blocks(blocks.iter().flat_map(|b| {
+        b.thresholds
+            .iter()
+            .map(|t| (b.block.kind.as_str(), t.key.as_str(), &t.value))
+    }))
+}
+
 impl Target {
+    /// The impulse's per-window results; `unavailable` says what to do when there are
+    /// none to read (stale, never tested, an impulse that cannot be previewed).
+    pub async fn test_set(
+        &self,
+        unavailable: &str,
+    ) -> Result<crate::metrics::TestSet, CommandError> {
+        crate::preview::load_test_set(&self.client, self.project, &self.impulse, |_, _| {})
+            .await
+            .map_err(|e| match e {
+                crate::preview::PreviewError::Api(e) => CommandError::from(e),
+                crate::preview::PreviewError::Unavailable(why) => {
+                    CommandError::failed(format!("{unavailable}{why}"))
+                }
+            })
+    }
+
     /// Every threshold of the impulse that can be read; the blocks that cannot are named
     /// on stderr, and the rest works.
     pub async fn thresholds(&self) -> Result<Vec<BlockThresholds>, CommandError> {

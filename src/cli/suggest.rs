@@ -11,7 +11,6 @@ use crate::api::models::*;
 use crate::metrics::suggest::{
     Figures, HEADLINES, Joint, Request, Suggestion, combined, joint, suggestions,
 };
-use crate::preview::{PreviewError, load_test_set};
 
 #[derive(Debug, Clone)]
 pub struct SuggestOptions {
@@ -29,12 +28,7 @@ pub async fn suggest(
 ) -> Result<String, CommandError> {
     let t = target(args).await?;
     let blocks = t.thresholds().await?;
-    let set = load_test_set(&t.client, t.project, &t.impulse, |_, _| {})
-        .await
-        .map_err(|e| match e {
-            PreviewError::Api(e) => CommandError::from(e),
-            PreviewError::Unavailable(why) => CommandError::failed(why),
-        })?;
+    let set = t.test_set("").await?;
     let found = suggestions(&set, &blocks, &options.request);
     let together = if options.joint {
         joint(&set, &blocks, &options.request)

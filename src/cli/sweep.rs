@@ -10,7 +10,6 @@ use crate::api::BlockThresholds;
 use crate::metrics::suggest::{Figures, HEADLINES};
 use crate::metrics::sweep::{Parameter, points};
 use crate::metrics::{TestSet, Thresholds};
-use crate::preview::{PreviewError, load_test_set};
 
 /// The most points along one threshold (a two-threshold grid has at most its square).
 pub const MAX_POINTS: usize = 401;
@@ -46,23 +45,14 @@ pub async fn sweep(args: &ConnectionArgs, options: &SweepOptions) -> Result<Stri
     }
     let t = target(args).await?;
     let blocks = t.thresholds().await?;
-    let set = load_test_set(&t.client, t.project, &t.impulse, |_, _| {})
-        .await
-        .map_err(|e| match e {
-            PreviewError::Api(e) => CommandError::from(e),
-            PreviewError::Unavailable(why) => CommandError::failed(why),
-        })?;
+    let set = t.test_set("").await?;
     let axes = axes(&blocks, &options.keys, &set, options.points)?;
     if axes.len() == 2 && axes[0].parameter == axes[1].parameter {
         return Err(CommandError::usage(
             "the two thresholds move the same figure: sweep them one at a time",
         ));
     }
-    let saved = Thresholds::from_blocks(blocks.iter().flat_map(|b| {
-        b.thresholds
-            .iter()
-            .map(|t| (b.block.kind.as_str(), t.key.as_str(), &t.value))
-    }));
+    let saved = connect::saved_thresholds(&blocks);
     let rows = grid(&set, &saved, &axes);
     Ok(if options.json {
         as_json(t.impulse.id, &axes, &rows)
