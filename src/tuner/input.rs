@@ -226,8 +226,10 @@ impl Tuner {
         };
         self.load(Some(target.impulse), cmds);
         self.ask_results(target, cmds);
-        // A preview lost to a passing failure is asked for again.
-        if std::mem::take(&mut self.preview_retryable) {
+        // A preview lost to a passing failure is asked for again, and a cached one that
+        // Studio's results have not confirmed yet is checked again.
+        let unconfirmed = self.preview.cached && self.preview.reading.is_none();
+        if std::mem::take(&mut self.preview_retryable) || unconfirmed {
             self.load_test_set(cmds);
         }
     }

@@ -944,6 +944,36 @@ fn a_cached_set_that_the_read_contradicts_is_replaced_and_said_so() {
 }
 
 #[test]
+fn r_checks_a_cached_preview_again_when_its_check_failed() {
+    let t0 = Instant::now();
+    let (mut t, _) = Tuner::new(
+        TunerConfig::default(),
+        "http://127.0.0.1:1/v1",
+        Some(DEMO_PROJECT_ID),
+        Some(1),
+        t0,
+    );
+    t.update(load_done(Ok(loaded(0))), t0);
+    let set = demo_impulses().unwrap()[0].test_set.clone().unwrap();
+    t.update(Msg::TestSetCached { impulse: 1, set }, t0);
+    // The full read fails for a reason that is not passing (an HTTP 500, say).
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Err("the results could not be read whole".into()),
+        },
+        t0,
+    );
+    assert!(t.preview.cached && t.preview.reading.is_none());
+    let cmds = t.update(Msg::Action(Action::Reload), t0);
+    assert!(
+        cmds.iter().any(|c| matches!(c, Cmd::LoadTestSet { .. })),
+        "{cmds:?}"
+    );
+    assert_eq!(t.preview.reading, Some((0, 0)));
+}
+
+#[test]
 fn g_on_object_detection_runs_model_testing_again() {
     let t0 = Instant::now();
     let (mut t, _) = Tuner::new(
