@@ -191,6 +191,16 @@ impl Tuner {
             return;
         }
         self.metrics.loading = false;
+        // Any answer says whether Studio can be reached, not only loads and saves.
+        match &result {
+            Err(e @ ApiError::Network { .. }) => {
+                self.connection = Connection::Failing(e.short_reason());
+            }
+            Ok(_) if matches!(self.connection, Connection::Failing(_)) => {
+                self.connection = Connection::Connected;
+            }
+            _ => {}
+        }
         match result {
             // Read before a change made the results stale: it no longer holds.
             Ok(summary)

@@ -998,6 +998,42 @@ fn g_on_object_detection_runs_model_testing_again() {
 }
 
 #[test]
+fn the_header_follows_whether_results_can_be_read() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    let unreachable = ApiError::Network {
+        operation: "getClassifyJobResult",
+        url: "http://127.0.0.1:1/v1/api/4242/classify/all/result".into(),
+        reason: "connection refused".into(),
+        outcome_unknown: false,
+    };
+    t.update(
+        Msg::ResultsLoaded {
+            impulse: 1,
+            result: Err(unreachable),
+        },
+        t0,
+    );
+    assert_eq!(t.connection, Connection::Failing("unreachable".into()));
+    let set = demo_impulses().unwrap()[0].test_set.clone().unwrap();
+    let summary = ModelTestingSummary {
+        accuracy: set
+            .evaluate(&crate::metrics::Thresholds::default())
+            .to_api(&set),
+        additional_metrics_by_learn_block: vec![],
+        no_results_because_thresholds_changed: None,
+    };
+    t.update(
+        Msg::ResultsLoaded {
+            impulse: 1,
+            result: Ok(summary),
+        },
+        t0,
+    );
+    assert_eq!(t.connection, Connection::Connected);
+}
+
+#[test]
 fn results_marked_stale_keep_the_last_figures() {
     let t0 = Instant::now();
     let mut t = tuner(t0);
