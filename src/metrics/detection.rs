@@ -245,8 +245,8 @@ impl DetectionSet {
     pub fn new(labels: Vec<String>, matching: Matching, images: Vec<Image>) -> Self {
         let classes = labels.len();
         let mut ranked = vec![Ranked::default(); classes];
-        // (score, image, position in the image's ranking, matched bits) per class, in
-        // image order: COCO's order before its stable sort by score.
+        // (score, matched bits) per class, in image order: COCO's order before its stable
+        // sort by score.
         let mut per_class: Vec<Vec<(f64, u16)>> = vec![Vec::new(); classes];
         for image in &images {
             // Only the classes the image has: a set of many labels costs no more per image.
@@ -339,7 +339,7 @@ impl DetectionSet {
 
     /// Figures of `class` at `min_score`; `with_ap`: the average precisions too (a pass
     /// over the kept detections, where the counts are a lookup).
-    pub fn class_figures(&self, class: usize, min_score: f64, with_ap: bool) -> ClassFigures {
+    fn class_figures(&self, class: usize, min_score: f64, with_ap: bool) -> ClassFigures {
         let r = &self.ranked[class];
         let n = self.kept(class, min_score);
         let tp = if n == 0 { 0 } else { r.tp50[n - 1] };
@@ -388,22 +388,6 @@ impl DetectionSet {
             per_class,
             below_floor: self.floor.is_some_and(|f| min_score < f),
         }
-    }
-
-    /// Every stored score, once, ascending: where the figures change.
-    pub fn scores(&self) -> Vec<f64> {
-        let mut all: Vec<f64> = self
-            .ranked
-            .iter()
-            .flat_map(|r| r.scores.iter().copied())
-            .collect();
-        all.sort_by(f64::total_cmp);
-        all.dedup();
-        all
-    }
-
-    pub fn detection_count(&self) -> usize {
-        self.ranked.iter().map(|r| r.scores.len()).sum()
     }
 }
 

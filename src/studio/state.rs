@@ -642,11 +642,9 @@ fn classification(
     thresholds: &Thresholds,
     expected: &str,
 ) -> Classification {
-    if block.role == BlockRole::Detector {
-        return detector_output(block, set, i, thresholds, expected);
-    }
     let (result, anomaly_result, minimum_confidence_rating) = match block.role {
-        BlockRole::Detector | BlockRole::Classifier => (
+        BlockRole::Detector => return detector_output(block, set, i, thresholds, expected),
+        BlockRole::Classifier => (
             set.labels[..set.class_count]
                 .iter()
                 .zip(set.scores(i))

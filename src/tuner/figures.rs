@@ -32,13 +32,7 @@ impl Tuner {
             PreviewSource::Loading { loaded, total } => Some((loaded, total)),
             _ => None,
         };
-        // Shown, but the sliders' ranges wait for Studio's own results: a cached set that
-        // proves wrong must not leave them stretched.
-        self.preview.source = PreviewSource::Ready(set);
-        self.preview.cached = true;
-        self.preview.computed_for = None;
-        self.preview.swept_for = None;
-        self.refresh_saved();
+        self.take_test_set(set, false);
     }
 
     pub(super) fn on_test_set(
@@ -64,7 +58,7 @@ impl Tuner {
                         "the results changed since they were cached: the preview is recomputed",
                     );
                 }
-                self.take_test_set(set);
+                self.take_test_set(set, true);
             }
             // The per-window scores do not depend on the thresholds: a set read before
             // stays good when reading it again fails (results stale again, say).
@@ -98,12 +92,17 @@ impl Tuner {
         }
     }
 
-    fn take_test_set(&mut self, set: Arc<TestSet>) {
+    /// Shows `set`; `confirmed`: read from Studio, not only from the cache.
+    fn take_test_set(&mut self, set: Arc<TestSet>, confirmed: bool) {
         self.preview.source = PreviewSource::Ready(set);
-        self.preview.cached = false;
+        self.preview.cached = !confirmed;
         self.preview.computed_for = None;
         self.preview.swept_for = None;
-        self.fit_ranges_to_scores();
+        // The sliders' ranges wait for Studio's own results: a cached set that proves
+        // wrong must not leave them stretched.
+        if confirmed {
+            self.fit_ranges_to_scores();
+        }
         self.refresh_saved();
     }
 

@@ -852,13 +852,7 @@ fn a_known_impulse_has_its_results_asked_for_with_it_and_kept_when_it_loads() {
     // Both answers come before the impulse itself.
     let impulses = demo_impulses().unwrap();
     let set = impulses[0].test_set.clone().unwrap();
-    let summary = ModelTestingSummary {
-        accuracy: set
-            .evaluate(&crate::metrics::Thresholds::default())
-            .to_api(&set),
-        additional_metrics_by_learn_block: vec![],
-        no_results_because_thresholds_changed: None,
-    };
+    let summary = current_summary();
     t.update(
         Msg::ResultsLoaded {
             impulse: 1,
@@ -1015,14 +1009,7 @@ fn the_header_follows_whether_results_can_be_read() {
         t0,
     );
     assert_eq!(t.connection, Connection::Failing("unreachable".into()));
-    let set = demo_impulses().unwrap()[0].test_set.clone().unwrap();
-    let summary = ModelTestingSummary {
-        accuracy: set
-            .evaluate(&crate::metrics::Thresholds::default())
-            .to_api(&set),
-        additional_metrics_by_learn_block: vec![],
-        no_results_because_thresholds_changed: None,
-    };
+    let summary = current_summary();
     t.update(
         Msg::ResultsLoaded {
             impulse: 1,
@@ -1037,15 +1024,7 @@ fn the_header_follows_whether_results_can_be_read() {
 fn results_marked_stale_keep_the_last_figures() {
     let t0 = Instant::now();
     let mut t = tuner(t0);
-    let impulses = demo_impulses().unwrap();
-    let set = impulses[0].test_set.as_ref().unwrap();
-    let summary = ModelTestingSummary {
-        accuracy: set
-            .evaluate(&crate::metrics::Thresholds::default())
-            .to_api(set),
-        additional_metrics_by_learn_block: vec![],
-        no_results_because_thresholds_changed: None,
-    };
+    let summary = current_summary();
     t.update(
         Msg::ResultsLoaded {
             impulse: 1,

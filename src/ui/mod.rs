@@ -749,20 +749,39 @@ fn server_figures(lines: &mut Vec<Line>, tuner: &Tuner, inner: Rect, theme: &The
     }
 }
 
-fn delta(saved: Option<f64>, preview: Option<f64>, as_percent: bool) -> String {
-    match (saved, preview) {
-        (Some(s), Some(p)) if (p - s).abs() > 1e-9 => {
-            if as_percent {
-                format!("{:+.1}", (p - s) * 100.0)
-            } else if s.fract() == 0.0 && p.fract() == 0.0 && s.abs().max(p.abs()) >= 1.0 {
-                // Counts.
-                format!("{:+}", p - s)
-            } else {
-                format!("{:+.3}", p - s)
-            }
+/// How a figure of the figures table reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Shown {
+    /// A rate, as a percentage; differences in points.
+    Percent,
+    /// A score such as F1, to three decimals.
+    Ratio,
+    /// A count of objects.
+    Count,
+}
+
+impl Shown {
+    fn value(self, v: Option<f64>) -> String {
+        match v {
+            Some(v) => match self {
+                Self::Percent => format!("{:.1} %", v * 100.0),
+                Self::Ratio => format!("{v:.3}"),
+                Self::Count => format!("{v}"),
+            },
+            None => "–".into(),
         }
-        (Some(_), Some(_)) => "=".into(),
-        _ => String::new(),
+    }
+
+    fn delta(self, saved: Option<f64>, preview: Option<f64>) -> String {
+        match (saved, preview) {
+            (Some(s), Some(p)) if (p - s).abs() > 1e-9 => match self {
+                Self::Percent => format!("{:+.1}", (p - s) * 100.0),
+                Self::Ratio => format!("{:+.3}", p - s),
+                Self::Count => format!("{:+}", p - s),
+            },
+            (Some(_), Some(_)) => "=".into(),
+            _ => String::new(),
+        }
     }
 }
 
@@ -776,71 +795,79 @@ fn figures_table<'a>(
     theme: &Theme,
 ) {
     type Figure<'f> = Box<dyn Fn(&Summary) -> Option<f64> + 'f>;
-    let mut rows: Vec<(&str, Figure, bool)> = if let Some(d) = &preview.detection {
+    let mut rows: Vec<(&str, Figure, Shown)> = if let Some(d) = &preview.detection {
         let all = |f: fn(&ClassFigures) -> Option<f64>| -> Figure {
             Box::new(move |s: &Summary| f(&s.detection.as_ref()?.all))
         };
-        let mut rows: Vec<(&str, Figure, bool)> = vec![
-            ("precision", all(ClassFigures::precision), true),
-            ("recall", all(ClassFigures::recall), true),
-            ("F1", all(ClassFigures::f1), false),
+        let mut rows: Vec<(&str, Figure, Shown)> = vec![
+            ("precision", all(ClassFigures::precision), Shown::Percent),
+            ("recall", all(ClassFigures::recall), Shown::Percent),
+            ("F1", all(ClassFigures::f1), Shown::Ratio),
         ];
         if d.matching == Matching::Boxes {
-            rows.push(("mAP@0.5", all(|c| c.ap50), false));
-            rows.push(("mAP", all(|c| c.ap), false));
+            rows.push(("mAP@0.5", all(|c| c.ap50), Shown::Ratio));
+            rows.push(("mAP", all(|c| c.ap), Shown::Ratio));
         }
         let count = |f: fn(&ClassFigures) -> u32| -> Figure {
             Box::new(move |s: &Summary| Some(f64::from(f(&s.detection.as_ref()?.all))))
         };
-        rows.push(("true pos.", count(|c| c.true_positives), false));
-        rows.push(("false pos.", count(|c| c.false_positives), false));
-        rows.push(("missed", count(ClassFigures::missed), false));
+        rows.push(("true pos.", count(|c| c.true_positives), Shown::Count));
+        rows.push(("false pos.", count(|c| c.false_positives), Shown::Count));
+        rows.push(("missed", count(ClassFigures::missed), Shown::Count));
         rows
     } else {
         vec![
-            ("accuracy", Box::new(Summary::accuracy), true),
-            ("balanced", Box::new(Summary::balanced_accuracy), true),
-            ("macro F1", Box::new(Summary::outcome_macro_f1), false),
+            ("accuracy", Box::new(Summary::accuracy), Shown::Percent),
+            (
+                "balanced",
+                Box::new(Summary::balanced_accuracy),
+                Shown::Percent,
+            ),
+            (
+                "macro F1",
+                Box::new(Summary::outcome_macro_f1),
+                Shown::Ratio,
+            ),
         ]
     };
     if preview.macro_scores().is_some() {
-        rows.push(("uncertain", Box::new(Summary::uncertain_rate), true));
+        rows.push((
+            "uncertain",
+            Box::new(Summary::uncertain_rate),
+            Shown::Percent,
+        ));
     }
     if anomalies {
-        rows.push(("false pos.", Box::new(Summary::false_positive_rate), true));
-        rows.push(("false neg.", Box::new(Summary::false_negative_rate), true));
+        rows.push((
+            "false pos.",
+            Box::new(Summary::false_positive_rate),
+            Shown::Percent,
+        ));
+        rows.push((
+            "false neg.",
+            Box::new(Summary::false_negative_rate),
+            Shown::Percent,
+        ));
     }
     if let Some(costs) = costs {
         rows.push((
             "cost/window",
             Box::new(move |s: &Summary| s.cost_per_window(&costs)),
-            false,
+            Shown::Ratio,
         ));
     }
     lines.push(Line::styled(
         format!("{:<11}{:>9}{:>9}{:>7}", "", column, "preview", "Δ"),
         theme.dim,
     ));
-    for (name, figure, as_percent) in rows {
-        let show = |v: Option<f64>| match v {
-            Some(v) if as_percent => format!("{:.1} %", v * 100.0),
-            Some(v) if v.fract() == 0.0 && v.abs() >= 1.0 => format!("{v}"),
-            Some(v) => format!("{v:.3}"),
-            None => "–".into(),
-        };
+    for (name, figure, shown) in rows {
         let s = saved.and_then(&figure);
         let p = figure(preview);
-        let counted =
-            preview.detection.is_some() && matches!(name, "true pos." | "false pos." | "missed");
-        let show = |v: Option<f64>| match v {
-            Some(v) if counted => format!("{v}"),
-            v => show(v),
-        };
         lines.push(Line::from(vec![
             Span::raw(format!("{name:<11}")),
-            Span::raw(format!("{:>9}", show(s))),
-            Span::styled(format!("{:>9}", show(p)), theme.value),
-            Span::styled(format!("{:>7}", delta(s, p, as_percent)), theme.dim),
+            Span::raw(format!("{:>9}", shown.value(s))),
+            Span::styled(format!("{:>9}", shown.value(p)), theme.value),
+            Span::styled(format!("{:>7}", shown.delta(s, p)), theme.dim),
         ]));
     }
 }
