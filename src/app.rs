@@ -20,6 +20,7 @@ use crate::api::client::only_project;
 use crate::api::models::Impulse;
 use crate::api::{ApiError, StudioClient};
 use crate::cache::ResultsCache;
+use crate::history::Recorder;
 use crate::keymap::{self, Screen};
 use crate::preview::{self, Progress};
 use crate::tuner::{
@@ -48,6 +49,8 @@ pub struct App {
     pub suspend: Option<fn() -> io::Result<()>>,
     /// Where per-window results are kept between sessions; `None`: nowhere.
     pub cache: Option<ResultsCache>,
+    /// Where set-thresholds calls are written down; `None`: nowhere.
+    pub history: Option<Recorder>,
 }
 
 /// How the session went: what could not be saved, and per key press the time from the
@@ -107,13 +110,19 @@ impl Session {
             theme,
             suspend,
             cache,
+            history,
         } = app;
         let (tx, rx) = mpsc::unbounded_channel::<Msg>();
         let (tuner, cmds) = Tuner::new(config, client.base_url(), project, impulse, Instant::now());
         let (first, others): (Vec<Cmd>, Vec<Cmd>) = cmds
             .into_iter()
             .partition(|c| matches!(c, Cmd::LoadImpulse { .. }));
-        let effects = Effects { client, tx, cache };
+        let effects = Effects {
+            client,
+            tx,
+            cache,
+            history,
+        };
         effects.perform(others);
         Self {
             tuner,
@@ -300,16 +309,24 @@ struct Effects {
     client: StudioClient,
     tx: mpsc::UnboundedSender<Msg>,
     cache: Option<ResultsCache>,
+    history: Option<Recorder>,
 }
 
 impl Effects {
     fn perform(&self, cmds: Vec<Cmd>) {
         for cmd in cmds {
+            if let Cmd::Record(call) = cmd {
+                // Written here, in order, before the loop can end (a session's last call
+                // is answered as it quits): one short append.
+                let _ = self.tx.send(record(self.history.as_ref(), call));
+                continue;
+            }
             let client = self.client.clone();
             let tx = self.tx.clone();
             let cache = self.cache.clone();
+            let history = self.history.clone();
             tokio::spawn(async move {
-                let msg = perform(&client, cache.as_ref(), cmd, &tx).await;
+                let msg = perform(&client, cache.as_ref(), history, cmd, &tx).await;
                 // The loop may have ended: nobody needs the answer then.
                 let _ = tx.send(msg);
             });
@@ -317,9 +334,35 @@ impl Effects {
     }
 }
 
+fn record(history: Option<&Recorder>, call: crate::history::Call) -> Msg {
+    Msg::Recorded(match history {
+        Some(history) => history.record(call).map_err(|e| {
+            tracing::warn!("history not written: {e}");
+            e.to_string()
+        }),
+        None => Ok(()),
+    })
+}
+
+/// The history of the impulse at `at`, read off the runtime's threads.
+async fn read_history(history: Option<Recorder>, at: Target) -> Msg {
+    let read = tokio::task::spawn_blocking(move || match history {
+        Some(h) => h
+            .read_impulse(at.project, at.impulse)
+            .map_err(|e| e.to_string()),
+        None => Err("the history is off (--no-history)".into()),
+    })
+    .await;
+    Msg::HistoryLoaded {
+        impulse: at.impulse,
+        result: read.unwrap_or_else(|e| Err(e.to_string())),
+    }
+}
+
 async fn perform(
     client: &StudioClient,
     cache: Option<&ResultsCache>,
+    history: Option<Recorder>,
     cmd: Cmd,
     tx: &mpsc::UnboundedSender<Msg>,
 ) -> Msg {
@@ -375,6 +418,9 @@ async fn perform(
         Cmd::LoadTestSet { at, definition } => {
             load_test_set(client, cache, at, definition, tx).await
         }
+        Cmd::LoadHistory { at } => read_history(history, at).await,
+        // Performed at once by `Effects::perform`; written the same way if it comes here.
+        Cmd::Record(call) => record(history.as_ref(), call),
     }
 }
 

@@ -68,7 +68,9 @@ impl CacheKey {
     }
 }
 
-fn origin_of(base_url: &str) -> String {
+/// Scheme, host and port of `base_url`: what tells one service from another, and no
+/// credentials.
+pub fn origin_of(base_url: &str) -> String {
     match reqwest::Url::parse(base_url) {
         Ok(url) => url.origin().ascii_serialization(),
         Err(_) => digest(base_url.as_bytes()),

@@ -16,6 +16,8 @@ pub enum Screen {
     Editor,
     /// Choosing an impulse.
     Picker,
+    /// The history of set-thresholds calls.
+    History,
     Help,
 }
 
@@ -25,6 +27,7 @@ impl Screen {
             Mode::Normal => Self::Main,
             Mode::Input { .. } => Self::Editor,
             Mode::Picker { .. } => Self::Picker,
+            Mode::History { .. } => Self::History,
             Mode::Help => Self::Help,
         }
     }
@@ -111,7 +114,12 @@ const fn ch(c: char) -> Key {
 /// which is also the order the help lists them in.
 pub const BINDINGS: &[Binding] = &[
     Binding {
-        screens: &[Screen::Editor, Screen::Picker, Screen::Help],
+        screens: &[
+            Screen::Editor,
+            Screen::Picker,
+            Screen::History,
+            Screen::Help,
+        ],
         keys: &[Key::Ctrl('c')],
         action: Action::Quit,
         help: "quit (saves pending edits; twice: quit now)",
@@ -185,7 +193,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Key::Digits],
         action: Action::Jump(0),
         help: "jump to 0 %-90 % of the range",
-        footer: Some("jump"),
+        footer: None,
     },
     Binding {
         screens: MAIN,
@@ -213,7 +221,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[ch('e')],
         action: Action::EditValue,
         help: "type an exact value (Esc cancels)",
-        footer: Some("type"),
+        footer: None,
     },
     Binding {
         screens: MAIN,
@@ -273,13 +281,26 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         screens: MAIN,
+        keys: &[ch('y')],
+        action: Action::History,
+        help: "history of saved values: bring an earlier set back",
+        footer: Some("history"),
+    },
+    Binding {
+        screens: MAIN,
         keys: &[ch('q'), Key::Code(KeyCode::Esc), Key::Ctrl('c')],
         action: Action::Quit,
         help: "quit (saves pending edits; twice: quit now)",
         footer: Some("quit"),
     },
     Binding {
-        screens: &[Screen::Main, Screen::Editor, Screen::Picker, Screen::Help],
+        screens: &[
+            Screen::Main,
+            Screen::Editor,
+            Screen::Picker,
+            Screen::History,
+            Screen::Help,
+        ],
         keys: &[Key::Ctrl('z')],
         action: Action::Suspend,
         help: "suspend to the shell (fg comes back)",
@@ -347,6 +368,34 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Cancel,
         help: "close the list",
         footer: Some("cancels"),
+    },
+    Binding {
+        screens: &[Screen::History],
+        keys: &[Key::Code(KeyCode::Up), ch('k')],
+        action: Action::SelectPrevious,
+        help: "a newer call",
+        footer: Some("select"),
+    },
+    Binding {
+        screens: &[Screen::History],
+        keys: &[Key::Code(KeyCode::Down), ch('j')],
+        action: Action::SelectNext,
+        help: "an older call",
+        footer: Some("select"),
+    },
+    Binding {
+        screens: &[Screen::History],
+        keys: &[Key::Code(KeyCode::Enter)],
+        action: Action::Confirm,
+        help: "bring back the values Studio held after it (one edit, saved after the quiet time)",
+        footer: Some("brings back"),
+    },
+    Binding {
+        screens: &[Screen::History],
+        keys: &[Key::Code(KeyCode::Esc), ch('q'), ch('y')],
+        action: Action::Cancel,
+        help: "close the history",
+        footer: Some("closes"),
     },
     Binding {
         screens: &[Screen::Help],
@@ -489,7 +538,13 @@ mod tests {
 
     #[test]
     fn every_key_that_does_something_is_listed_in_the_help() {
-        for screen in [Screen::Main, Screen::Editor, Screen::Picker, Screen::Help] {
+        for screen in [
+            Screen::Main,
+            Screen::Editor,
+            Screen::Picker,
+            Screen::History,
+            Screen::Help,
+        ] {
             for (event, name) in keyboard() {
                 let Some(action) = action_for(screen, event) else {
                     continue;
@@ -541,15 +596,21 @@ mod tests {
             Suspend,
         ];
         for action in all {
-            let reached = [Screen::Main, Screen::Editor, Screen::Picker, Screen::Help]
-                .into_iter()
-                .any(|screen| {
-                    keyboard().into_iter().any(|(event, _)| {
-                        action_for(screen, event).is_some_and(|a| {
-                            std::mem::discriminant(&a) == std::mem::discriminant(&action)
-                        })
+            let reached = [
+                Screen::Main,
+                Screen::Editor,
+                Screen::Picker,
+                Screen::History,
+                Screen::Help,
+            ]
+            .into_iter()
+            .any(|screen| {
+                keyboard().into_iter().any(|(event, _)| {
+                    action_for(screen, event).is_some_and(|a| {
+                        std::mem::discriminant(&a) == std::mem::discriminant(&action)
                     })
-                });
+                })
+            });
             assert!(reached, "no key reaches {action:?}");
         }
     }
@@ -574,7 +635,7 @@ mod tests {
     fn the_footer_groups_neighbours() {
         let main = footer(Screen::Main);
         assert!(
-            main.starts_with("? help  ↑↓ select  ←→ step  0-9 jump"),
+            main.starts_with("? help  ↑↓ select  ←→ step  u undo"),
             "{main}"
         );
         assert!(main.ends_with("q quit"), "{main}");

@@ -10,6 +10,7 @@ pub mod app;
 pub mod cache;
 pub mod cli;
 pub mod defaults;
+pub mod history;
 pub mod jobs;
 pub mod keymap;
 pub mod logging;

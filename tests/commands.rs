@@ -200,6 +200,7 @@ async fn serve_prints_lines_a_user_can_paste() {
     assert_eq!(exports[1], "EI_API_KEY=ei_given");
     let out = Command::new(env!("CARGO_BIN_EXE_ei-tune"))
         .env_clear()
+        .env("EI_TUNE_STATE_DIR", common::scratch_dir("state"))
         .env("EI_API_ENDPOINT", endpoint)
         .env("EI_API_KEY", "ei_given")
         .arg("list")
@@ -634,4 +635,89 @@ async fn sweep_prints_every_figure_along_one_threshold_or_a_grid_of_two() {
     assert!(err.contains("3.min_score, 4.min_anomaly_score"), "{err}");
     let (code, _, _) = run(ei_tune(&studio).args(["sweep", "--points", "1"])).await;
     assert_eq!(code, 2);
+}
+
+/// `set` and `suggest --apply` write their calls down; `history` lists them, skipping a
+/// corrupt line with a warning; `--no-history` writes nothing.
+#[tokio::test]
+async fn commands_write_their_calls_to_the_history_and_history_lists_them() {
+    let studio = studio().await;
+    let state = common::scratch_dir("state");
+    let with_state = |args: &[&str]| {
+        let mut cmd = ei_tune(&studio);
+        cmd.env("EI_TUNE_STATE_DIR", &state).args(args);
+        cmd
+    };
+    let (code, _, err) = run(&mut with_state(&["set", "3.min_score=0.7"])).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&mut with_state(&["set", "3.min_score=7"])).await;
+    assert_ne!(code, 0, "7 is refused: {err}");
+    let (code, _, err) = run(&mut with_state(&["suggest", "--apply", "--force"])).await;
+    assert_eq!(code, 0, "{err}");
+    let summary = common::client(&studio)
+        .model_testing_summary(4242, 1)
+        .await
+        .unwrap();
+    let studio_accuracy = summary.accuracy.accuracy_score.unwrap();
+    let (code, _, _) = run(&mut with_state(&[
+        "--no-history",
+        "set",
+        "3.min_score=0.55",
+    ]))
+    .await;
+    assert_eq!(code, 0);
+    // A line cut short by a crash, and one from another program.
+    let file = state.join("history.jsonl");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("{\"time\": \"2026-11-29T\nnot json at all\n");
+    std::fs::write(&file, text).unwrap();
+
+    let (code, out, err) = run(&mut with_state(&["history", "--json"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("2 lines of the history are not an entry"),
+        "{err}"
+    );
+    let calls: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    // `set 3.min_score=7` is refused before anything is sent: not a call.
+    assert_eq!(calls.len(), 2, "{out}");
+    let set = &calls[0];
+    assert_eq!(set["by"], "set");
+    assert_eq!(set["origin"], studio.base_url().trim_end_matches("/v1"));
+    assert_eq!(
+        (set["project"].as_u64(), set["impulse"].as_u64()),
+        (Some(4242), Some(1))
+    );
+    let min_score = set["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "min_score")
+        .unwrap();
+    assert_eq!(
+        (min_score["before"].as_f64(), min_score["after"].as_f64()),
+        (Some(0.6), Some(0.7))
+    );
+    assert_eq!(set["answer"]["saved"], true);
+    assert!(set["answer"]["regenerateModelTestingStatus"].is_string());
+    let suggest = &calls[1];
+    assert_eq!(suggest["by"], "suggest");
+    let accuracy = suggest["figures"]["accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&accuracy));
+    // The figures written are Studio's own at the values applied.
+    assert!(
+        (studio_accuracy - accuracy).abs() < 1e-9,
+        "{studio_accuracy} {suggest}"
+    );
+
+    let (code, out, _) = run(&mut with_state(&["history"])).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("by set: 3.min_score 0.6 → 0.7"), "{out}");
+    assert!(out.contains("by suggest: "), "{out}");
+    assert!(out.contains("accuracy "), "{out}");
+    let (_, out, _) = run(&mut with_state(&["--impulse", "2", "history", "--json"])).await;
+    assert_eq!(out.trim(), "[]", "narrowed to an impulse with no calls");
+    let (_, out, _) = run(&mut with_state(&["history", "--last", "1", "--json"])).await;
+    let last: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(last, calls[1..]);
 }

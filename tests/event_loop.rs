@@ -22,6 +22,7 @@ fn app(client: ei_tune::api::StudioClient) -> App {
         theme: Theme::monochrome(),
         suspend: None,
         cache: None,
+        history: None,
     }
 }
 
@@ -210,4 +211,86 @@ async fn the_main_screens_drawn_by_the_real_loop() {
             insta::assert_snapshot!(name, screen);
         });
     }
+}
+
+/// The history through the real loop: an earlier set of values, written by a command,
+/// comes back from the history view as one call, which is written down in turn.
+#[tokio::test]
+async fn an_earlier_set_of_values_comes_back_from_the_history_and_is_written_down() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ei_tune::api::models::ThresholdValue::Number;
+    use ei_tune::history::{Answer, Call, Change, History, Recorder};
+    let studio = studio().await;
+    let c = client(&studio);
+    let recorder = Recorder::for_api(
+        History::in_dir(common::scratch_dir("state")),
+        &studio.base_url(),
+    );
+    let change = |block_id, key: &str, before, after| Change {
+        block_id,
+        key: key.into(),
+        before: Number(before),
+        after: Number(after),
+    };
+    recorder
+        .record(Call {
+            project: 4242,
+            impulse: 1,
+            impulse_name: "earlier".into(),
+            by: "set".into(),
+            thresholds: vec![
+                change(3, "min_score", 0.6, 0.8),
+                change(4, "min_anomaly_score", 0.3, 0.45),
+            ],
+            answer: Answer::failed("not really"),
+            figures: Default::default(),
+        })
+        .unwrap();
+    let loaded = app::load(&c, None, None).await.unwrap();
+    let mut app = app(c);
+    app.history = Some(recorder.clone());
+    let enter = Input::Terminal(Event::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::NONE,
+    )));
+    let script = vec![(300, key('y')), (300, enter), (1000, key('q'))];
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
+    let outcome = app::run(
+        app,
+        &mut terminal,
+        common::scripted(script),
+        None,
+        Some(loaded),
+    )
+    .await
+    .unwrap();
+    assert!(outcome.report.unsaved.is_empty(), "{:?}", outcome.report);
+    assert_eq!(studio.threshold(3, "min_score"), Some(Number(0.8)));
+    assert_eq!(studio.threshold(4, "min_anomaly_score"), Some(Number(0.45)));
+    assert_eq!(
+        studio.set_threshold_calls().len(),
+        1,
+        "one call for both values"
+    );
+    let written = recorder.read_impulse(4242, 1).unwrap();
+    assert_eq!(written.skipped, 0);
+    assert_eq!(written.entries.len(), 2);
+    let call = &written.entries[1].call;
+    assert_eq!(call.by, "tuner");
+    assert_eq!(
+        call.changes(),
+        ["3.min_score 0.6 → 0.8", "4.min_anomaly_score 0.3 → 0.45"]
+    );
+    assert_eq!(call.answer.summary(), "regenerated");
+    assert!(call.figures.contains_key("accuracy"), "{:?}", call.figures);
+    // The figures written are the preview's at the values saved: Studio's own.
+    let summary = client(&studio)
+        .model_testing_summary(4242, 1)
+        .await
+        .unwrap();
+    let studio_accuracy = summary.accuracy.accuracy_score.unwrap();
+    assert!(
+        (call.figures["accuracy"] - studio_accuracy).abs() < 1e-9,
+        "{studio_accuracy}"
+    );
 }

@@ -82,6 +82,7 @@ async fn run(seed: u64) -> Result<(), String> {
         theme: Theme::monochrome(),
         suspend: None,
         cache: None,
+        history: None,
     };
     let mut terminal = Terminal::new(TestBackend::new(60, 20)).unwrap();
     let report = app::run(app, &mut terminal, input, Some(1), Some(loaded))

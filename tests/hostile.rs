@@ -184,6 +184,7 @@ fn binary(base: &str) -> tokio::process::Command {
     cmd.env_clear()
         .env("EI_API_ENDPOINT", base)
         .env("EI_API_KEY", KEY)
+        .env("EI_TUNE_STATE_DIR", common::scratch_dir("state"))
         .kill_on_drop(true);
     cmd
 }

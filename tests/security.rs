@@ -24,6 +24,7 @@ async fn ei_tune(studio: &Studio, log: &std::path::Path, args: &[&str]) -> (Stri
         .env("EI_API_ENDPOINT", studio.base_url())
         .env("EI_API_KEY", KEY)
         .env("EI_TUNE_LOG", "trace")
+        .env("EI_TUNE_STATE_DIR", temp("state"))
         .arg("--log-file")
         .arg(log)
         .args(args)
@@ -66,7 +67,11 @@ async fn a_whole_session_with_failures_never_shows_the_key() {
     );
     assert!(logged.len() > 1000, "the log has content");
     assert!(seen.contains("error:"), "the session met failures:\n{seen}");
+    // The history of the session's set-thresholds calls holds none either.
+    let history = std::fs::read_to_string(temp("state").join("history.jsonl")).unwrap();
+    assert!(history.contains("\"min_score\""), "{history}");
     for secret in [KEY, "ei_wrong_key"] {
+        assert!(!history.contains(secret), "the key is in the history");
         assert!(!logged.contains(secret), "the key is in the log");
         assert!(!seen.contains(secret), "the key is in the output:\n{seen}");
     }

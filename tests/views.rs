@@ -258,6 +258,97 @@ fn impulse_picker() {
     insta::assert_snapshot!("picker_160x48", s.render(160, 48));
 }
 
+/// A history entry of the demo's first impulse.
+fn history_entry(
+    time: &str,
+    by: &str,
+    (before, after): (f64, f64),
+    answer: ei_tune::history::Answer,
+    figures: &[(&str, f64)],
+) -> ei_tune::history::Entry {
+    use ei_tune::history::{Call, Change, Entry};
+    Entry {
+        time: time.into(),
+        origin: "http://127.0.0.1:40321".into(),
+        call: Call {
+            project: 4242,
+            impulse: 1,
+            impulse_name: "Digits: classifier + anomaly".into(),
+            by: by.into(),
+            thresholds: vec![
+                Change {
+                    block_id: 3,
+                    key: "min_score".into(),
+                    before: ThresholdValue::Number(before),
+                    after: ThresholdValue::Number(after),
+                },
+                Change {
+                    block_id: 4,
+                    key: "min_anomaly_score".into(),
+                    before: ThresholdValue::Number(0.3),
+                    after: ThresholdValue::Number(0.3),
+                },
+            ],
+            answer,
+            figures: figures.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        },
+    }
+}
+
+#[test]
+fn history_view_lists_calls_newest_first_with_the_selected_ones_values() {
+    use ei_tune::history::{Answer, Reading};
+    let saved = |status: &str| Answer {
+        saved: true,
+        regenerate_model_testing_status: Some(status.into()),
+        error: None,
+    };
+    let entries = vec![
+        history_entry(
+            "2026-11-24T09:30:00Z",
+            "set",
+            (0.6, 0.75),
+            saved("regenerated"),
+            &[("accuracy", 0.9125), ("uncertain", 0.05)],
+        ),
+        history_entry(
+            "2026-11-24T09:41:12Z",
+            "tuner",
+            (0.75, 0.82),
+            Answer::failed("HTTP 503"),
+            &[],
+        ),
+        history_entry(
+            "2026-11-28T16:02:47Z",
+            "suggest",
+            (0.75, 0.64),
+            saved("regenerated"),
+            &[
+                ("accuracy", 0.94),
+                ("balanced-accuracy", 0.931),
+                ("macro-f1", 0.925),
+            ],
+        ),
+    ];
+    let mut s = Session::new(0);
+    s.act(Action::History, 0);
+    insta::assert_snapshot!("history_reading_100x30", s.render(100, 30));
+    s.tuner.update(
+        Msg::HistoryLoaded {
+            impulse: 1,
+            result: Ok(Reading {
+                entries,
+                skipped: 1,
+            }),
+        },
+        s.at(1),
+    );
+    s.key(KeyCode::Down, 2);
+    s.key(KeyCode::Down, 3);
+    insta::assert_snapshot!("history_100x30", s.render(100, 30));
+    insta::assert_snapshot!("history_160x48", s.render(160, 48));
+}
+
 #[test]
 fn value_entry_with_an_error() {
     let mut s = Session::new(0);

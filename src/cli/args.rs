@@ -138,6 +138,11 @@ pub struct ConnectionArgs {
     /// Seconds to wait for a whole answer
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
+
+    /// Write no history of set-thresholds calls (kept in $EI_TUNE_STATE_DIR, else in
+    /// ei-tune/history.jsonl under the platform's state directory)
+    #[arg(long)]
+    pub no_history: bool,
 }
 
 impl ConnectionArgs {
@@ -182,6 +187,7 @@ impl ConnectionArgs {
             log_file: pick(&self.log_file, &outer.log_file, "EI_TUNE_LOG_FILE", path),
             connect_timeout: self.connect_timeout.or(outer.connect_timeout),
             timeout: self.timeout.or(outer.timeout),
+            no_history: self.no_history || outer.no_history,
         }
     }
 
@@ -212,6 +218,9 @@ pub enum Command {
         /// Write logs to this file
         #[arg(long, value_name = "PATH")]
         log_file: Option<PathBuf>,
+        /// Write no history of set-thresholds calls
+        #[arg(long)]
+        no_history: bool,
     },
     /// Print every threshold of the impulse
     List {
@@ -332,6 +341,20 @@ pub enum Command {
         /// CSV (the default)
         #[arg(long)]
         csv: bool,
+    },
+    /// The set-thresholds calls ei-tune made (the tuner's and the commands'), oldest first
+    History {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// Only calls to this origin (e.g. https://studio.edgeimpulse.com, or demo)
+        #[arg(long, value_name = "ORIGIN")]
+        origin: Option<String>,
+        /// Only the newest N calls
+        #[arg(long, value_name = "N")]
+        last: Option<usize>,
+        /// JSON: an array of the calls as written
+        #[arg(long)]
+        json: bool,
     },
     /// Run the simulated Studio alone, with the demo project
     Serve(ServeArgs),

@@ -10,56 +10,7 @@ use serde_json::json;
 
 use super::*;
 use crate::api::models::Impulse;
-use crate::metrics::suggest::Figures;
-
-/// A figure that can be bounded: its name on the command line, how it is read.
-struct Checkable {
-    name: &'static str,
-    get: fn(&Figures) -> Option<f64>,
-}
-
-const CHECKABLE: &[Checkable] = &[
-    Checkable {
-        name: "accuracy",
-        get: |f| f.accuracy,
-    },
-    Checkable {
-        name: "balanced-accuracy",
-        get: |f| f.balanced_accuracy,
-    },
-    Checkable {
-        name: "macro-f1",
-        get: |f| f.macro_f1,
-    },
-    Checkable {
-        name: "uncertain",
-        get: |f| f.uncertain_rate,
-    },
-    Checkable {
-        name: "missed-anomalies",
-        get: |f| f.missed_anomaly_rate,
-    },
-    Checkable {
-        name: "false-alarms",
-        get: |f| f.false_alarm_rate,
-    },
-    Checkable {
-        name: "precision",
-        get: |f| f.precision,
-    },
-    Checkable {
-        name: "recall",
-        get: |f| f.recall,
-    },
-    Checkable {
-        name: "f1",
-        get: |f| f.detection_f1,
-    },
-    Checkable {
-        name: "map50",
-        get: |f| f.map50,
-    },
-];
+use crate::metrics::suggest::{Figures, HEADLINES};
 
 /// One bound: `--min NAME=VALUE` or `--max NAME=VALUE`.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,8 +26,8 @@ pub fn parse_bound(text: &str, at_least: bool) -> Result<Bound, String> {
         .split_once('=')
         .ok_or_else(|| format!("`{text}`: expected FIGURE=VALUE (e.g. accuracy=0.9)"))?;
     let name = name.trim().to_ascii_lowercase();
-    if !CHECKABLE.iter().any(|c| c.name == name) {
-        let names: Vec<&str> = CHECKABLE.iter().map(|c| c.name).collect();
+    if !HEADLINES.iter().any(|h| h.slug == name) {
+        let names: Vec<&str> = HEADLINES.iter().map(|h| h.slug).collect();
         return Err(format!(
             "`{name}` is not a figure ei-tune checks; one of: {}",
             names.join(", ")
@@ -137,10 +88,10 @@ pub async fn check(
     let outcomes: Vec<Outcome> = bounds
         .iter()
         .map(|bound| {
-            let get = CHECKABLE
+            let get = HEADLINES
                 .iter()
-                .find(|c| c.name == bound.figure)
-                .map(|c| c.get);
+                .find(|h| h.slug == bound.figure)
+                .map(|h| h.get);
             Outcome {
                 bound: bound.clone(),
                 value: get.and_then(|g| g(&figures)),

@@ -92,6 +92,28 @@ pub struct Target {
     pub impulse: Impulse,
 }
 
+/// Where this command's set-thresholds calls are written down, unless `--no-history`.
+pub fn recorder(args: &ConnectionArgs) -> Option<crate::history::Recorder> {
+    if args.no_history {
+        return None;
+    }
+    crate::history::History::default_location()
+        .map(|history| crate::history::Recorder::for_api(history, args.host()))
+}
+
+/// Writes down one call of a command; a history that cannot be written is a warning, the
+/// command's work is done.
+pub fn record(args: &ConnectionArgs, call: crate::history::Call) {
+    if let Some(recorder) = recorder(args)
+        && let Err(e) = recorder.record(call)
+    {
+        eprintln!(
+            "warning: the history is not kept ({}): {e}",
+            recorder.history.path().display()
+        );
+    }
+}
+
 /// The thresholds `blocks` hold, as the metrics take them.
 pub fn saved_thresholds(blocks: &[BlockThresholds]) -> crate::metrics::Thresholds {
     crate::metrics::Thresholds::from_blocks(blocks.iter().flat_map(|b| {

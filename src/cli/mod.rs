@@ -6,6 +6,7 @@ mod check;
 mod connect;
 mod error;
 mod export;
+mod history;
 mod list;
 mod regenerate;
 mod results;
@@ -53,9 +54,11 @@ pub async fn run(cli: Cli) -> Result<String, CommandError> {
             impulse,
             job_seconds,
             log_file,
+            no_history,
         } => {
             init_log(log_file.as_deref().or(cli.connection.log_file.as_deref()))?;
-            tune::demo(&tui.or(&cli.tui), impulse, job_seconds).await
+            let history = !(no_history || cli.connection.no_history);
+            tune::demo(&tui.or(&cli.tui), impulse, job_seconds, history).await
         }
         Command::List {
             connection,
@@ -148,6 +151,16 @@ pub async fn run(cli: Cli) -> Result<String, CommandError> {
             init_log(args.log_file.as_deref())?;
             let options = sweep::SweepOptions { keys, points, json };
             sweep::sweep(&args, &options).await
+        }
+        Command::History {
+            connection,
+            origin,
+            last,
+            json,
+        } => {
+            let args = connection.or(&cli.connection);
+            let options = history::HistoryOptions { origin, last, json };
+            history::history(&args, &options)
         }
         Command::Results { connection, json } => {
             let args = connection.or(&cli.connection);

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::*;
 use crate::api::models::*;
 use crate::api::{ApiError, BlockThresholds};
+use crate::history::{Answer, Call};
 
 /// One parsed `BLOCK.KEY=VALUE`, value still raw.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,7 +192,19 @@ pub async fn set(
         allow_creating_regenerate_model_testing_jobs: options.allow_jobs,
         force_run_regenerate_model_testing_in_job: None,
     };
-    let response = match send_set(&t, &request).await {
+    let sent = send_set(&t, &request).await;
+    connect::record(
+        &args,
+        Call::new(
+            "set",
+            t.project,
+            (t.impulse.id, &t.impulse.name),
+            &blocks,
+            &request.thresholds,
+            Answer::of(&sent),
+        ),
+    );
+    let response = match sent {
         Ok(response) => response,
         Err(e) if e.outcome_unknown() => return read_back(&t, &request, e).await,
         Err(e) => return Err(e.into()),

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::*;
 use crate::api::models::*;
+use crate::history::{Answer, Call};
 use crate::metrics::suggest::{
     Figures, HEADLINES, Joint, Request, Suggestion, combined, joint, suggestions,
 };
@@ -76,10 +77,22 @@ pub async fn suggest(
         )));
     }
     let request = SetImpulseThresholdsRequest::without_jobs(updates);
-    let response = t
+    let sent = t
         .client
         .set_thresholds(t.project, t.impulse.id, &request)
-        .await?;
+        .await;
+    let mut call = Call::new(
+        "suggest",
+        t.project,
+        (t.impulse.id, &t.impulse.name),
+        &blocks,
+        &request.thresholds,
+        Answer::of(&sent),
+    );
+    let after = connect::saved_thresholds(&call.after(&blocks));
+    call.figures = Figures::of(&set.evaluate(&after), options.request.costs.as_ref()).named();
+    connect::record(args, call);
+    let response = sent?;
     if options.json {
         return Ok(json(Some(&response)));
     }

@@ -7,6 +7,7 @@ use super::*;
 use crate::api::{ClientConfig, Secret, StudioClient};
 use crate::app::{App, Input, Session};
 use crate::cache::ResultsCache;
+use crate::history::{History, Recorder};
 use crate::studio::{Studio, StudioConfig, random_api_key};
 use crate::terminal::TerminalGuard;
 use crate::tuner::{ExitReport, TunerConfig};
@@ -20,7 +21,8 @@ pub async fn tune(args: &ConnectionArgs, tui: &TuiArgs) -> Result<String, Comman
     } else {
         ResultsCache::default_location()
     };
-    run_tui(client, args.project, args.impulse, cache, tui).await
+    let history = connect::recorder(args);
+    run_tui(client, args.project, args.impulse, cache, history, tui).await
 }
 
 /// `ei-tune demo`: the simulated Studio in this process, and the tuner on it over HTTP.
@@ -28,6 +30,7 @@ pub async fn demo(
     tui: &TuiArgs,
     impulse: Option<u64>,
     job_seconds: f64,
+    keep_history: bool,
 ) -> Result<String, CommandError> {
     let job_duration = Duration::try_from_secs_f64(job_seconds)
         .map_err(|_| CommandError::usage("--job-seconds takes a non-negative number"))?;
@@ -41,7 +44,24 @@ pub async fn demo(
     client_config.compress = false;
     let client = StudioClient::new(&client_config)?;
     // A simulator started afresh at a new port each time: nothing to keep results for.
-    let result = run_tui(client, Some(studio.project_id()), impulse, None, tui).await;
+    // Its calls are kept under the origin `demo`, so that one demo's history shows in the
+    // next.
+    let history = keep_history
+        .then(History::default_location)
+        .flatten()
+        .map(|history| Recorder {
+            history,
+            origin: "demo".into(),
+        });
+    let result = run_tui(
+        client,
+        Some(studio.project_id()),
+        impulse,
+        None,
+        history,
+        tui,
+    )
+    .await;
     studio.shutdown().await;
     result
 }
@@ -51,6 +71,7 @@ async fn run_tui(
     project: Option<u64>,
     impulse: Option<u64>,
     cache: Option<ResultsCache>,
+    history: Option<Recorder>,
     tui: &TuiArgs,
 ) -> Result<String, CommandError> {
     if !std::io::stdout().is_terminal() {
@@ -71,6 +92,7 @@ async fn run_tui(
         theme: Theme::from_env(),
         suspend: Some(crate::terminal::suspend),
         cache,
+        history,
     };
     // The results of a known impulse are asked for now, with the impulse. The impulse is
     // read before the terminal is taken over: a session that cannot load anything says

@@ -44,6 +44,8 @@ pub struct Figures {
 /// better.
 pub struct Headline {
     pub name: &'static str,
+    /// The name `check` and the history take: one word, no spaces.
+    pub slug: &'static str,
     pub get: fn(&Figures) -> Option<f64>,
     pub higher_is_better: bool,
     pub percent: bool,
@@ -53,60 +55,70 @@ pub struct Headline {
 pub const HEADLINES: &[Headline] = &[
     Headline {
         name: "precision",
+        slug: "precision",
         get: |f| f.precision,
         higher_is_better: true,
         percent: true,
     },
     Headline {
         name: "recall",
+        slug: "recall",
         get: |f| f.recall,
         higher_is_better: true,
         percent: true,
     },
     Headline {
         name: "F1 (objects)",
+        slug: "f1",
         get: |f| f.detection_f1,
         higher_is_better: true,
         percent: false,
     },
     Headline {
         name: "mAP@0.5",
+        slug: "map50",
         get: |f| f.map50,
         higher_is_better: true,
         percent: false,
     },
     Headline {
         name: "accuracy",
+        slug: "accuracy",
         get: |f| f.accuracy,
         higher_is_better: true,
         percent: true,
     },
     Headline {
         name: "balanced accuracy",
+        slug: "balanced-accuracy",
         get: |f| f.balanced_accuracy,
         higher_is_better: true,
         percent: true,
     },
     Headline {
         name: "macro F1",
+        slug: "macro-f1",
         get: |f| f.macro_f1,
         higher_is_better: true,
         percent: false,
     },
     Headline {
         name: "uncertain",
+        slug: "uncertain",
         get: |f| f.uncertain_rate,
         higher_is_better: false,
         percent: true,
     },
     Headline {
         name: "missed anomalies",
+        slug: "missed-anomalies",
         get: |f| f.missed_anomaly_rate,
         higher_is_better: false,
         percent: true,
     },
     Headline {
         name: "false alarms",
+        slug: "false-alarms",
         get: |f| f.false_alarm_rate,
         higher_is_better: false,
         percent: true,
@@ -114,6 +126,14 @@ pub const HEADLINES: &[Headline] = &[
 ];
 
 impl Figures {
+    /// Every headline figure known, by its slug.
+    pub fn named(&self) -> std::collections::BTreeMap<String, f64> {
+        HEADLINES
+            .iter()
+            .filter_map(|h| Some((h.slug.to_string(), (h.get)(self)?)))
+            .collect()
+    }
+
     pub fn of(s: &Summary, costs: Option<&Costs>) -> Self {
         Self {
             accuracy: s.accuracy(),

@@ -30,6 +30,8 @@ pub enum Action {
     /// Take the value changed elsewhere.
     TakeTheirs,
     ImpulsePicker,
+    /// Open the history of set-thresholds calls.
+    History,
     Help,
     Quit,
     /// In the editor: set the typed value; in the impulse list: open the impulse.

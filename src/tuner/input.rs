@@ -11,6 +11,7 @@ impl Tuner {
         match &self.mode {
             Mode::Help => self.mode = Mode::Normal,
             Mode::Picker { .. } => self.on_picker_action(action, now, cmds),
+            Mode::History { .. } => self.on_history_action(action, now),
             Mode::Input { .. } => self.on_editor_action(action, now),
             Mode::Normal => self.on_main_action(action, now, cmds),
         }
@@ -91,6 +92,7 @@ impl Tuner {
             Action::Reload => self.reload(now, cmds),
             Action::ImpulsePicker => self.open_picker(),
             Action::Help => self.mode = Mode::Help,
+            Action::History => self.open_history(cmds),
             Action::Optimize => self.optimize(now),
             Action::CycleObjective => self.cycle_objective(),
             Action::KeepMine if self.changed_elsewhere() => self.keep_mine(now),

@@ -11,6 +11,7 @@
 
 mod action;
 mod figures;
+mod history;
 mod input;
 mod load;
 mod save;
@@ -28,6 +29,7 @@ use crate::metrics::objective::{Bounds, Costs, Objective};
 use crate::metrics::sweep::Sweep;
 use crate::metrics::{Summary, TestSet, Thresholds};
 pub use action::Action;
+pub use history::HistoryList;
 use save::SaveEngine;
 pub use slider::{Scale, Slider, SliderKind, SyncState};
 
@@ -128,6 +130,11 @@ pub enum Cmd {
         at: Target,
         definition: Option<Impulse>,
     },
+    /// Append an answered set-thresholds call to the history; answer with
+    /// [`Msg::Recorded`].
+    Record(crate::history::Call),
+    /// Read the history of the impulse at `at`; answer with [`Msg::HistoryLoaded`].
+    LoadHistory { at: Target },
 }
 
 /// What the loader read.
@@ -204,6 +211,13 @@ pub enum Msg {
     TestSetLoaded {
         impulse: u64,
         result: Result<Arc<TestSet>, PreviewFailure>,
+    },
+    /// Whether [`Cmd::Record`] was written.
+    Recorded(Result<(), String>),
+    /// The history of `impulse`, or why it could not be read.
+    HistoryLoaded {
+        impulse: u64,
+        result: Result<crate::history::Reading, String>,
     },
     /// A signal asks to stop now.
     Terminate,
@@ -303,8 +317,17 @@ pub enum Connection {
 pub enum Mode {
     Normal,
     Help,
-    Picker { selected: usize },
-    Input { text: String, error: Option<String> },
+    Picker {
+        selected: usize,
+    },
+    /// The history view; `selected` counts from the newest call.
+    History {
+        selected: usize,
+    },
+    Input {
+        text: String,
+        error: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -410,6 +433,10 @@ pub struct Tuner {
     /// The impulse being opened whose results were asked for before it loaded: their
     /// answers count, and are not asked for again when it arrives.
     opening: Option<u64>,
+    /// The history view's list, read when the view opens.
+    history: HistoryList,
+    /// Writing the history failed once (said once, not at every call).
+    history_write_failed: bool,
 }
 
 impl Tuner {
@@ -444,6 +471,8 @@ impl Tuner {
             results_outdated: false,
             save: SaveEngine::default(),
             opening: None,
+            history: HistoryList::default(),
+            history_write_failed: false,
         };
         let mut cmds = Vec::new();
         tuner.load(impulse, &mut cmds);
@@ -580,6 +609,8 @@ impl Tuner {
             Msg::TestSetCached { impulse, set } => self.on_cached_test_set(impulse, set),
             Msg::TestSetLoaded { impulse, result } => self.on_test_set(impulse, result),
             Msg::FocusGained => self.on_focus_gained(&mut cmds),
+            Msg::Recorded(result) => self.on_recorded(result),
+            Msg::HistoryLoaded { impulse, result } => self.on_history_loaded(impulse, result),
             Msg::Terminate => self.finish(),
         }
         self.refresh_preview();

@@ -597,11 +597,20 @@ impl Tuner {
             .map(|g| g.changed_elsewhere.clone())
             .unwrap_or_default();
         let result = result.map(|g| g.response);
+        let before = self.held_now();
         let plan = self
             .save
             .plan(&result, &self.config, self.job.is_some(), request_id, now);
         self.mark_answered(&flight, &result, plan, &changed);
         self.report_changed_elsewhere(&flight, &changed, now, cmds);
+        let answer = match &result {
+            Ok(Some(response)) => Some(crate::history::Answer::saved(response)),
+            Ok(None) => None, // nothing was sent
+            Err(e) => Some(crate::history::Answer::failed(&e.short_reason())),
+        };
+        if let Some(answer) = answer {
+            self.record_call(flight.target, before, answer, cmds);
+        }
         let outcome = self.status_outcome(&result, plan);
         if let Some(entry) = self.status.iter_mut().find(|e| e.request_id == request_id) {
             entry.latency = Some(now.saturating_duration_since(flight.sent_at));

@@ -353,6 +353,11 @@ fn a_refusal_by_a_running_job_follows_the_job_then_sends() {
         }),
         t0 + 310 * MS,
     );
+    assert_eq!(records(&cmds).len(), 1, "the refused call is written down");
+    let cmds: Vec<Cmd> = cmds
+        .into_iter()
+        .filter(|c| !matches!(c, Cmd::Record(_)))
+        .collect();
     assert_eq!(
         cmds,
         vec![Cmd::PollJob {
@@ -1949,4 +1954,178 @@ fn a_retry_held_by_a_job_does_not_spin() {
         t.sync_label(&t.sliders[0]).split(' ').next(),
         Some("retrying")
     );
+}
+
+fn records(cmds: &[Cmd]) -> Vec<crate::history::Call> {
+    cmds.iter()
+        .filter_map(|c| match c {
+            Cmd::Record(call) => Some(call.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn each_answered_call_is_handed_over_for_the_history_with_before_and_after() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let (id, _) = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].clone();
+    let cmds = answer(&mut t, id, ok(RegenerateStatus::Regenerated), t0 + 400 * MS);
+    let recorded = records(&cmds);
+    assert_eq!(recorded.len(), 1);
+    let call = &recorded[0];
+    assert_eq!(
+        (call.project, call.impulse, call.by.as_str()),
+        (DEMO_PROJECT_ID, 1, "tuner")
+    );
+    assert_eq!(call.changes(), ["3.min_score 0.6 → 0.61"]);
+    assert_eq!(
+        call.thresholds.len(),
+        t.sliders.len(),
+        "every threshold, changed or not"
+    );
+    assert_eq!(call.answer.summary(), "regenerated");
+    assert!(call.figures.is_empty(), "no preview yet: no figures");
+
+    // A failed call is written down too, changing nothing.
+    t.update(Msg::Action(Action::StepUp), t0 + 500 * MS);
+    let (id, _) = sets(&t.update(Msg::Tick, t0 + 800 * MS))[0].clone();
+    let recorded = records(&answer(&mut t, id, rejected(), t0 + 900 * MS));
+    assert_eq!(recorded.len(), 1);
+    assert!(recorded[0].changes().is_empty());
+    assert!(!recorded[0].answer.saved);
+    // Edits alone are not calls.
+    assert!(records(&t.update(Msg::Action(Action::StepUp), t0 + MS * 1000)).is_empty());
+}
+
+/// A history entry of the demo's first impulse that set `min_score`.
+fn entry(min_score: f64, min_anomaly_score: f64) -> crate::history::Entry {
+    use crate::api::models::ThresholdValue::Number;
+    use crate::history::{Answer, Call, Change, Entry};
+    Entry {
+        time: "2026-11-24T09:30:00Z".into(),
+        origin: "http://127.0.0.1:1".into(),
+        call: Call {
+            project: DEMO_PROJECT_ID,
+            impulse: 1,
+            impulse_name: "Impulse".into(),
+            by: "set".into(),
+            thresholds: vec![
+                Change {
+                    block_id: 3,
+                    key: "min_score".into(),
+                    before: Number(0.6),
+                    after: Number(min_score),
+                },
+                Change {
+                    block_id: 4,
+                    key: "min_anomaly_score".into(),
+                    before: Number(0.3),
+                    after: Number(min_anomaly_score),
+                },
+                Change {
+                    block_id: 9,
+                    key: "gone".into(),
+                    before: Number(1.0),
+                    after: Number(2.0),
+                },
+            ],
+            answer: Answer::failed("x"),
+            figures: Default::default(),
+        },
+    }
+}
+
+#[test]
+fn an_earlier_set_of_values_comes_back_as_one_ordinary_edit() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    let cmds = press(&mut t, KeyCode::Char('y'), t0);
+    assert_eq!(cmds, vec![Cmd::LoadHistory { at: HERE }]);
+    assert_eq!(t.mode, Mode::History { selected: 0 });
+    assert!(t.history().loading);
+    let reading = crate::history::Reading {
+        entries: vec![entry(0.8, 0.45), entry(0.7, 0.3)],
+        skipped: 1,
+    };
+    t.update(
+        Msg::HistoryLoaded {
+            impulse: 1,
+            result: Ok(reading),
+        },
+        t0 + MS,
+    );
+    // Newest first; a skipped line is said.
+    assert_eq!(
+        t.history().entries[0].call.thresholds[0].after,
+        ThresholdValue::Number(0.7)
+    );
+    assert_eq!(t.history().skipped, 1);
+    assert!(
+        t.notice().unwrap().contains("1 line of the history"),
+        "{:?}",
+        t.notice()
+    );
+    press(&mut t, KeyCode::Down, t0 + 2 * MS);
+    press(&mut t, KeyCode::Down, t0 + 3 * MS);
+    assert_eq!(t.mode, Mode::History { selected: 1 }, "stops at the oldest");
+    assert!(
+        press(&mut t, KeyCode::Enter, t0 + 4 * MS).is_empty(),
+        "nothing sent yet"
+    );
+    assert_eq!(t.mode, Mode::Normal);
+    assert_eq!((number(&t, 0), number(&t, 1)), (0.8, 0.45));
+    let notice = t.notice().unwrap();
+    assert!(
+        notice.contains("2026-11-24 09:30:00Z: 2 changed"),
+        "{notice}"
+    );
+    assert!(notice.contains("9.gone: no such threshold now"), "{notice}");
+    // One call after the quiet time, with both values.
+    let sent = sets(&t.update(Msg::Tick, t0 + 304 * MS));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        values(&sent[0].1),
+        vec![(3, "min_score", 0.8), (4, "min_anomaly_score", 0.45)]
+    );
+}
+
+#[test]
+fn a_history_value_the_slider_refuses_is_left_out_and_said() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    press(&mut t, KeyCode::Char('y'), t0);
+    t.update(
+        Msg::HistoryLoaded {
+            impulse: 1,
+            result: Ok(crate::history::Reading {
+                entries: vec![entry(7.0, 0.3)],
+                skipped: 0,
+            }),
+        },
+        t0,
+    );
+    press(&mut t, KeyCode::Enter, t0 + MS);
+    assert_eq!(
+        number(&t, 0),
+        0.6,
+        "min_score is a probability: 7 is refused"
+    );
+    assert!(
+        t.notice().unwrap().contains("3.min_score: "),
+        "{:?}",
+        t.notice()
+    );
+    let failed = crate::history::Reading::default();
+    press(&mut t, KeyCode::Char('y'), t0 + 2 * MS);
+    t.update(
+        Msg::HistoryLoaded {
+            impulse: 1,
+            result: Ok(failed),
+        },
+        t0 + 3 * MS,
+    );
+    assert!(press(&mut t, KeyCode::Enter, t0 + 4 * MS).is_empty());
+    assert_eq!(t.mode, Mode::Normal, "Enter on an empty list closes it");
 }

@@ -3,6 +3,7 @@
 //! The layout is computed by [`layout`] and the slider rows by [`slider_rows`], both pure,
 //! so that the event loop hit-tests mouse events against exactly what was drawn.
 
+mod history;
 mod rows;
 pub mod theme;
 
@@ -230,6 +231,7 @@ pub fn render(frame: &mut Frame, tuner: &Tuner, theme: &Theme) {
     match &tuner.mode() {
         Mode::Help => render_help(frame, area, theme),
         Mode::Picker { selected } => render_picker(frame, area, tuner, *selected, theme),
+        Mode::History { selected } => history::render(frame, area, tuner, *selected, theme),
         Mode::Normal | Mode::Input { .. } => {}
     }
 }

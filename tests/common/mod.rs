@@ -66,6 +66,14 @@ pub fn client_with_key(studio: &Studio, key: &str) -> StudioClient {
 #[cfg(unix)]
 pub mod pty;
 
+/// A new directory under the tests' scratch space.
+pub fn scratch_dir(what: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{what}-{:016x}", fastrand::u64(..)));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
 /// The real binary, set up for `studio` and nothing else from the environment.
 pub fn ei_tune(studio: &Studio) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_ei-tune"));
@@ -73,6 +81,8 @@ pub fn ei_tune(studio: &Studio) -> tokio::process::Command {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("EI_API_ENDPOINT", studio.base_url())
         .env("EI_API_KEY", KEY)
+        // Each run writes its history apart, out of the user's state directory.
+        .env("EI_TUNE_STATE_DIR", scratch_dir("state"))
         .kill_on_drop(true);
     cmd
 }
@@ -119,6 +129,7 @@ pub async fn run_tuner(
         theme: ei_tune::ui::Theme::monochrome(),
         suspend: None,
         cache: None,
+        history: None,
     };
     let mut terminal =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 48)).expect("terminal");

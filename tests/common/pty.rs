@@ -50,6 +50,10 @@ impl Pty {
             "EI_TUNE_CACHE_DIR",
             concat!(env!("CARGO_TARGET_TMPDIR"), "/results-cache"),
         );
+        cmd.env(
+            "EI_TUNE_STATE_DIR",
+            concat!(env!("CARGO_TARGET_TMPDIR"), "/state"),
+        );
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -1,0 +1,80 @@
+//! `ei-tune history`: the set-thresholds calls written down, oldest first.
+
+use std::fmt::Write as _;
+
+use super::*;
+use crate::history::{Entry, History};
+
+#[derive(Debug, Clone, Default)]
+pub struct HistoryOptions {
+    pub origin: Option<String>,
+    pub last: Option<usize>,
+    pub json: bool,
+}
+
+/// `ei-tune history`: reads no server, only the file; `--project` and `--impulse` narrow
+/// it.
+pub fn history(args: &ConnectionArgs, options: &HistoryOptions) -> Result<String, CommandError> {
+    let history = History::default_location().ok_or_else(|| {
+        CommandError::failed("no state directory on this system: set EI_TUNE_STATE_DIR")
+    })?;
+    let reading = history.read().map_err(|e| {
+        CommandError::failed(format!("cannot read {}: {e}", history.path().display()))
+    })?;
+    if let Some(warning) = reading.warning() {
+        eprintln!("warning: {warning} ({})", history.path().display());
+    }
+    let origin = options.origin.as_deref().map(|o| {
+        if o == "demo" {
+            o.to_string()
+        } else {
+            crate::cache::origin_of(o)
+        }
+    });
+    let mut entries: Vec<Entry> = reading
+        .entries
+        .into_iter()
+        .filter(|e| origin.as_ref().is_none_or(|o| e.origin == *o))
+        .filter(|e| args.project.is_none_or(|p| e.call.project == p))
+        .filter(|e| args.impulse.is_none_or(|i| e.call.impulse == i))
+        .collect();
+    if let Some(last) = options.last {
+        entries.drain(..entries.len().saturating_sub(last));
+    }
+    if options.json {
+        return Ok(serde_json::to_string_pretty(&entries).unwrap_or_default() + "\n");
+    }
+    if entries.is_empty() {
+        return Ok(format!(
+            "No set-thresholds calls written down yet ({}).\n",
+            history.path().display()
+        ));
+    }
+    let mut out = String::new();
+    for e in &entries {
+        let changes = e.call.changes();
+        let figures = e.figures();
+        let _ = writeln!(
+            out,
+            "{}  {}  project {} impulse {} ({})  by {}: {}  {}{}",
+            e.when(),
+            crate::text::clean(&e.origin),
+            e.call.project,
+            e.call.impulse,
+            crate::text::clean(&e.call.impulse_name),
+            crate::text::clean(&e.call.by),
+            if changes.is_empty() {
+                "no change".to_string()
+            } else {
+                changes.join(", ")
+            },
+            e.call.answer.summary(),
+            if figures.is_empty() {
+                String::new()
+            } else {
+                format!("\n    {}", figures.join(" · "))
+            }
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,569 @@
+//! The history of set-thresholds calls: every call ei-tune makes (the tuner's and the
+//! commands') appended as one JSON line to `history.jsonl` in the platform's state
+//! directory, so that "what did we have on Tuesday?" has an answer and any earlier set of
+//! values can come back.
+//!
+//! What goes in: the time, the API's origin (scheme, host and port, never a user or
+//! password), the ids, each threshold's value before and after, Studio's answer (or
+//! ei-tune's own short reason for a failure) and the figures at the values sent. No
+//! credentials, no server text beyond the impulse's name. The file is bounded: past
+//! [`MAX_BYTES`] the oldest entries go. A line that is not an entry (a crash mid-write, an
+//! edit by hand, a newer format) is skipped and counted, never fatal.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::client::BlockThresholds;
+use crate::api::models::{SetImpulseThresholdsResponse, ThresholdUpdate, ThresholdValue};
+use crate::metrics::suggest::HEADLINES;
+
+/// The file grows to this size at most; past it the oldest entries are dropped until half
+/// of it is left (a few thousand calls).
+pub const MAX_BYTES: u64 = 2 * 1024 * 1024;
+/// A longer line is not an entry ei-tune wrote.
+const MAX_LINE: usize = 64 * 1024;
+const FILE_NAME: &str = "history.jsonl";
+
+/// One set-thresholds call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    /// When the answer came, RFC 3339 in UTC.
+    pub time: String,
+    /// Scheme, host and port of the API, or `demo` for the demo's own simulator.
+    pub origin: String,
+    #[serde(flatten)]
+    pub call: Call,
+}
+
+impl Entry {
+    /// `2026-11-29 17:31:05`: the time as written, without its `T` and `Z`.
+    pub fn when(&self) -> String {
+        crate::text::clean(&self.time.replace('T', " ").replace('Z', ""))
+    }
+
+    /// The figures, as the figures pane shows them (`accuracy 91.2 %`), in its order.
+    pub fn figures(&self) -> Vec<String> {
+        HEADLINES
+            .iter()
+            .filter_map(|h| {
+                let value = *self.call.figures.get(h.slug)?;
+                Some(if h.percent {
+                    format!("{} {:.1} %", h.name, value * 100.0)
+                } else {
+                    format!("{} {value:.3}", h.name)
+                })
+            })
+            .collect()
+    }
+}
+
+/// What a call was and what came of it; the time and origin are added when it is written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Call {
+    pub project: u64,
+    pub impulse: u64,
+    #[serde(default)]
+    pub impulse_name: String,
+    /// What made it: `tuner`, `set` or `suggest`.
+    pub by: String,
+    /// Every threshold of the impulse: what Studio held before and after the call (the
+    /// same when the call failed or did not carry it).
+    pub thresholds: Vec<Change>,
+    pub answer: Answer,
+    /// The figures at the values after the call, by the names `check` takes; empty when
+    /// none were known.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub figures: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    pub block_id: u64,
+    pub key: String,
+    pub before: ThresholdValue,
+    pub after: ThresholdValue,
+}
+
+impl Change {
+    pub fn changed(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+/// Studio's answer, or why there was none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Answer {
+    pub saved: bool,
+    /// `regenerateModelTestingStatus` as Studio sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regenerate_model_testing_status: Option<String>,
+    /// ei-tune's short reason for a failed call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Answer {
+    pub fn saved(response: &SetImpulseThresholdsResponse) -> Self {
+        Self {
+            saved: true,
+            regenerate_model_testing_status: Some(crate::text::clean(
+                response.regenerate_model_testing_status.as_str(),
+            )),
+            error: None,
+        }
+    }
+
+    /// The answer of a command's call.
+    pub fn of(result: &Result<SetImpulseThresholdsResponse, crate::api::ApiError>) -> Self {
+        match result {
+            Ok(response) => Self::saved(response),
+            Err(e) => Self::failed(&e.short_reason()),
+        }
+    }
+
+    pub fn failed(reason: &str) -> Self {
+        Self {
+            saved: false,
+            regenerate_model_testing_status: None,
+            error: Some(crate::text::clean(reason)),
+        }
+    }
+
+    /// One short word or phrase for a list.
+    pub fn summary(&self) -> String {
+        match (&self.regenerate_model_testing_status, &self.error) {
+            (_, Some(error)) => format!("failed: {error}"),
+            (Some(status), None) => status.clone(),
+            (None, None) if self.saved => "saved".into(),
+            (None, None) => "not saved".into(),
+        }
+    }
+}
+
+impl Call {
+    /// A call that sent `request` to an impulse whose thresholds were `held`, answered by
+    /// `answer`: what it set is in `after` only when it was saved.
+    pub fn new(
+        by: &str,
+        project: u64,
+        impulse: (u64, &str),
+        held: &[BlockThresholds],
+        request: &[ThresholdUpdate],
+        answer: Answer,
+    ) -> Self {
+        let thresholds = held
+            .iter()
+            .flat_map(|b| {
+                b.thresholds.iter().map(|t| {
+                    let sent = request
+                        .iter()
+                        .find(|u| u.block_id == b.block.id && u.key == t.key)
+                        .filter(|_| answer.saved);
+                    Change {
+                        block_id: b.block.id,
+                        key: t.key.clone(),
+                        before: t.value.clone(),
+                        after: sent.map_or_else(|| t.value.clone(), |u| u.value.clone()),
+                    }
+                })
+            })
+            .collect();
+        Self {
+            project,
+            impulse: impulse.0,
+            impulse_name: crate::text::clean(impulse.1),
+            by: by.into(),
+            thresholds,
+            answer,
+            figures: BTreeMap::new(),
+        }
+    }
+
+    /// `held` with the values Studio holds after the call.
+    pub fn after(&self, held: &[BlockThresholds]) -> Vec<BlockThresholds> {
+        let mut after = held.to_vec();
+        for block in &mut after {
+            for t in &mut block.thresholds {
+                if let Some(c) = self
+                    .thresholds
+                    .iter()
+                    .find(|c| c.block_id == block.block.id && c.key == t.key)
+                {
+                    t.value = c.after.clone();
+                }
+            }
+        }
+        after
+    }
+
+    /// `3.min_score 0.6 → 0.75`, for each value the call changed.
+    pub fn changes(&self) -> Vec<String> {
+        self.thresholds
+            .iter()
+            .filter(|c| c.changed())
+            .map(|c| {
+                crate::text::clean(&format!(
+                    "{}.{} {} → {}",
+                    c.block_id, c.key, c.before, c.after
+                ))
+            })
+            .collect()
+    }
+}
+
+/// What reading the history found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reading {
+    /// Oldest first.
+    pub entries: Vec<Entry>,
+    /// Lines that were not entries.
+    pub skipped: usize,
+}
+
+impl Reading {
+    /// The warning to give for skipped lines, if any.
+    pub fn warning(&self) -> Option<String> {
+        (self.skipped > 0).then(|| {
+            format!(
+                "{} line{} of the history {} not an entry ei-tune reads: skipped",
+                self.skipped,
+                if self.skipped == 1 { "" } else { "s" },
+                if self.skipped == 1 { "is" } else { "are" },
+            )
+        })
+    }
+
+    /// Keeps only the entries of one impulse at one origin.
+    pub fn of_impulse(mut self, origin: &str, project: u64, impulse: u64) -> Self {
+        self.entries.retain(|e| {
+            e.origin == origin && e.call.project == project && e.call.impulse == impulse
+        });
+        self
+    }
+}
+
+/// Where one session's calls are written: the history, and the origin they go to.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    pub history: History,
+    pub origin: String,
+}
+
+impl Recorder {
+    /// Calls to the API at `base_url`.
+    pub fn for_api(history: History, base_url: &str) -> Self {
+        Self {
+            history,
+            origin: crate::cache::origin_of(base_url),
+        }
+    }
+
+    pub fn record(&self, call: Call) -> std::io::Result<()> {
+        self.history.append(&self.origin, call)
+    }
+
+    /// The calls made to one impulse at this origin.
+    pub fn read_impulse(&self, project: u64, impulse: u64) -> std::io::Result<Reading> {
+        Ok(self
+            .history
+            .read()?
+            .of_impulse(&self.origin, project, impulse))
+    }
+}
+
+/// The history file.
+#[derive(Debug, Clone)]
+pub struct History {
+    path: PathBuf,
+}
+
+impl History {
+    /// The history kept in `dir`.
+    pub fn in_dir(dir: impl AsRef<Path>) -> Self {
+        Self {
+            path: dir.as_ref().join(FILE_NAME),
+        }
+    }
+
+    /// `$EI_TUNE_STATE_DIR`, else `ei-tune` in the platform's state directory (the local
+    /// data directory where there is none, as on macOS and Windows).
+    pub fn default_location() -> Option<Self> {
+        match std::env::var_os("EI_TUNE_STATE_DIR") {
+            Some(dir) if !dir.is_empty() => Some(Self::in_dir(PathBuf::from(dir))),
+            _ => dirs::state_dir()
+                .or_else(dirs::data_local_dir)
+                .map(|d| Self::in_dir(d.join("ei-tune"))),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends `call`, answered now, made to the API at `origin`. One write of one line,
+    /// so that two ei-tunes appending at once do not interleave.
+    pub fn append(&self, origin: &str, call: Call) -> std::io::Result<()> {
+        let entry = Entry {
+            time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            origin: origin.to_string(),
+            call,
+        };
+        let mut line = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        if let Some(dir) = self.path.parent() {
+            create_private_dir(dir)?;
+        }
+        refuse_unless_regular(&self.path)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&self.path)?;
+        file.write_all(&line)?;
+        if file.metadata()?.len() > MAX_BYTES {
+            self.trim()?;
+        }
+        Ok(())
+    }
+
+    /// Reads every entry; a missing file is an empty history. Only the newest
+    /// [`MAX_BYTES`] are read of a file grown larger (by hand or by another program).
+    pub fn read(&self) -> std::io::Result<Reading> {
+        let mut file = match refuse_unless_regular(&self.path) {
+            Ok(()) => match std::fs::File::open(&self.path) {
+                Ok(file) => file,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Ok(Reading::default());
+                }
+                Err(e) => return Err(e),
+            },
+            Err(e) => return Err(e),
+        };
+        let len = file.metadata()?.len();
+        let start = len.saturating_sub(MAX_BYTES);
+        file.seek(SeekFrom::Start(start))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_BYTES).read_to_end(&mut bytes)?;
+        let mut lines = bytes.split(|&b| b == b'\n');
+        if start > 0 {
+            lines.next(); // a line cut by where the read began
+        }
+        let mut reading = Reading::default();
+        for line in lines {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match (line.len() <= MAX_LINE)
+                .then(|| serde_json::from_slice::<Entry>(line).ok())
+                .flatten()
+            {
+                Some(entry) => reading.entries.push(entry),
+                None => reading.skipped += 1,
+            }
+        }
+        Ok(reading)
+    }
+
+    /// Keeps the newest entries that fit in half of [`MAX_BYTES`]; the file is replaced
+    /// whole, so a reader sees the old or the new one. Lines that were not entries go too.
+    fn trim(&self) -> std::io::Result<()> {
+        let bytes = std::fs::read(&self.path)?;
+        let mut kept: Vec<&[u8]> = Vec::new();
+        let mut size = 0u64;
+        for line in bytes.split(|&b| b == b'\n').rev() {
+            if line.is_empty() || serde_json::from_slice::<Entry>(line).is_err() {
+                continue;
+            }
+            size += line.len() as u64 + 1;
+            if size > MAX_BYTES / 2 {
+                break;
+            }
+            kept.push(line);
+        }
+        let partial = self
+            .path
+            .with_extension(format!("{:016x}.partial", fastrand::u64(..)));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let written = options.open(&partial).and_then(|mut file| {
+            for line in kept.iter().rev() {
+                file.write_all(line)?;
+                file.write_all(b"\n")?;
+            }
+            file.sync_all()
+        });
+        match written.and_then(|()| std::fs::rename(&partial, &self.path)) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A FIFO or a device at the history's name would hang a read or a write: only a regular
+/// file (or none) is used.
+fn refuse_unless_regular(path: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(std::io::Error::other(format!(
+            "{} is not a regular file",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::models::ImpulseLearnBlock;
+
+    fn scratch() -> (History, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("ei-tune-history-{:016x}", fastrand::u64(..)));
+        (History::in_dir(&dir), dir)
+    }
+
+    fn held(value: f64) -> Vec<BlockThresholds> {
+        let block: ImpulseLearnBlock = serde_json::from_value(serde_json::json!({
+            "id": 3, "type": "keras", "name": "Classifier", "title": "Classification",
+            "dsp": [2], "primaryVersion": true
+        }))
+        .unwrap();
+        let threshold = serde_json::from_value(serde_json::json!({
+            "key": "min_score", "description": "", "helpText": "", "value": value
+        }))
+        .unwrap();
+        vec![BlockThresholds {
+            block,
+            thresholds: vec![threshold],
+        }]
+    }
+
+    fn call(before: f64, after: f64) -> Call {
+        let update = ThresholdUpdate::new(3, "min_score", ThresholdValue::Number(after));
+        Call::new(
+            "set",
+            1,
+            (2, "Impulse"),
+            &held(before),
+            &[update],
+            Answer {
+                saved: true,
+                regenerate_model_testing_status: Some("regenerated".into()),
+                error: None,
+            },
+        )
+    }
+
+    #[test]
+    fn calls_come_back_in_order_and_a_failed_call_changes_nothing() {
+        let (history, dir) = scratch();
+        assert_eq!(history.read().unwrap(), Reading::default());
+        history
+            .append("http://127.0.0.1:1", call(0.5, 0.7))
+            .unwrap();
+        let update = ThresholdUpdate::new(3, "min_score", ThresholdValue::Number(0.9));
+        let failed = Call::new(
+            "tuner",
+            1,
+            (2, "Impulse"),
+            &held(0.7),
+            &[update],
+            Answer::failed("HTTP 500"),
+        );
+        history.append("http://127.0.0.1:1", failed).unwrap();
+        let reading = history.read().unwrap();
+        assert_eq!(reading.skipped, 0);
+        assert_eq!(reading.entries.len(), 2);
+        assert_eq!(reading.entries[0].call.changes(), ["3.min_score 0.5 → 0.7"]);
+        assert!(reading.entries[1].call.changes().is_empty());
+        assert_eq!(reading.entries[1].call.answer.summary(), "failed: HTTP 500");
+        assert!(reading.entries[0].time.ends_with('Z'));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(history.path())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_corrupt_line_is_skipped_and_counted() {
+        let (history, dir) = scratch();
+        history.append("demo", call(0.5, 0.6)).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(history.path())
+            .unwrap();
+        file.write_all(b"{\"time\": \"cut short\n\xff\xfe not json\n")
+            .unwrap();
+        history.append("demo", call(0.6, 0.8)).unwrap();
+        let reading = history.read().unwrap();
+        assert_eq!(reading.skipped, 2);
+        assert_eq!(reading.entries.len(), 2);
+        assert_eq!(
+            reading.warning().unwrap(),
+            "2 lines of the history are not an entry ei-tune reads: skipped"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_file_stays_within_its_bound_keeping_the_newest() {
+        let (history, dir) = scratch();
+        let one = serde_json::to_vec(&call(0.5, 0.6)).unwrap().len() as u64;
+        let calls = MAX_BYTES / one + 50;
+        for i in 0..calls {
+            let mut c = call(0.5, 0.6);
+            c.project = i;
+            history.append("demo", c).unwrap();
+        }
+        let size = std::fs::metadata(history.path()).unwrap().len();
+        assert!(size <= MAX_BYTES, "{size}");
+        let reading = history.read().unwrap();
+        assert_eq!(reading.skipped, 0);
+        assert_eq!(reading.entries.last().unwrap().call.project, calls - 1);
+        assert!(reading.entries.len() < calls as usize);
+        let projects: Vec<u64> = reading.entries.iter().map(|e| e.call.project).collect();
+        assert!(
+            projects.windows(2).all(|w| w[1] == w[0] + 1),
+            "newest kept, in order"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_at_the_name_is_refused_not_waited_on() {
+        let (history, dir) = scratch();
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = std::ffi::CString::new(history.path().to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        assert!(history.read().is_err());
+        assert!(history.append("demo", call(0.5, 0.6)).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,185 @@
+//! The history: each answered set-thresholds call is handed to the event loop to be
+//! written down, and the history view lists this impulse's earlier calls, any of which
+//! comes back as one ordinary edit.
+
+use super::*;
+use crate::history::{Answer, Call, Change, Entry, Reading};
+use crate::metrics::suggest::Figures;
+
+/// The history view's list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HistoryList {
+    /// This impulse's calls, newest first.
+    pub entries: Vec<Entry>,
+    /// Lines of the file that were not entries.
+    pub skipped: usize,
+    pub loading: bool,
+    pub error: Option<String>,
+}
+
+/// What Studio held before an answered call, threshold by threshold.
+pub(super) type HeldBefore = Vec<(u64, String, ThresholdValue)>;
+
+impl Tuner {
+    pub fn history(&self) -> &HistoryList {
+        &self.history
+    }
+
+    pub(super) fn held_now(&self) -> HeldBefore {
+        self.sliders
+            .iter()
+            .map(|s| (s.block_id, s.key.clone(), s.saved.clone()))
+            .collect()
+    }
+
+    /// Hands the event loop one answered call to write down: what Studio held before and
+    /// holds now as far as the sliders know, the answer, and the figures at the values it
+    /// holds.
+    pub(super) fn record_call(
+        &self,
+        target: Target,
+        before: HeldBefore,
+        answer: Answer,
+        cmds: &mut Vec<Cmd>,
+    ) {
+        let thresholds = before
+            .into_iter()
+            .map(|(block_id, key, before)| {
+                let after = self
+                    .sliders
+                    .iter()
+                    .find(|s| s.block_id == block_id && s.key == key)
+                    .map_or_else(|| before.clone(), |s| s.saved.clone());
+                Change {
+                    block_id,
+                    key,
+                    before,
+                    after,
+                }
+            })
+            .collect();
+        let figures = match &self.preview.source {
+            PreviewSource::Ready(set) => Figures::of(
+                &set.evaluate(&self.saved_thresholds()),
+                self.config.costs.as_ref(),
+            )
+            .named(),
+            _ => Default::default(),
+        };
+        cmds.push(Cmd::Record(Call {
+            project: target.project,
+            impulse: target.impulse,
+            impulse_name: self
+                .impulse
+                .as_ref()
+                .map(|i| crate::text::clean(&i.name))
+                .unwrap_or_default(),
+            by: "tuner".into(),
+            thresholds,
+            answer,
+            figures,
+        }));
+    }
+
+    /// Writing the history failed: said once, the tuning goes on.
+    pub(super) fn on_recorded(&mut self, result: Result<(), String>) {
+        if let Err(why) = result
+            && !std::mem::replace(&mut self.history_write_failed, true)
+        {
+            self.notice = Some(format!("the history is not kept: {why}"));
+        }
+    }
+
+    pub(super) fn open_history(&mut self, cmds: &mut Vec<Cmd>) {
+        let Some(at) = self.target() else {
+            self.notice = Some("no impulse loaded yet".into());
+            return;
+        };
+        self.history.loading = true;
+        self.mode = Mode::History { selected: 0 };
+        cmds.push(Cmd::LoadHistory { at });
+    }
+
+    pub(super) fn on_history_loaded(&mut self, impulse: u64, result: Result<Reading, String>) {
+        if !self.is_current(impulse) {
+            return;
+        }
+        self.history.loading = false;
+        match result {
+            Ok(reading) => {
+                if let Some(warning) = reading.warning() {
+                    self.notice = Some(warning);
+                }
+                self.history.skipped = reading.skipped;
+                self.history.error = None;
+                self.history.entries = reading.entries;
+                self.history.entries.reverse();
+            }
+            Err(why) => self.history.error = Some(why),
+        }
+        if let Mode::History { selected } = &mut self.mode {
+            *selected = (*selected).min(self.history.entries.len().saturating_sub(1));
+        }
+    }
+
+    pub(super) fn on_history_action(&mut self, action: Action, now: Instant) {
+        let Mode::History { selected } = &mut self.mode else {
+            return;
+        };
+        match action {
+            Action::SelectPrevious => *selected = selected.saturating_sub(1),
+            Action::SelectNext => {
+                *selected = (*selected + 1).min(self.history.entries.len().saturating_sub(1));
+            }
+            Action::Confirm => {
+                let chosen = *selected;
+                self.mode = Mode::Normal;
+                self.restore(chosen, now);
+            }
+            Action::Cancel => self.mode = Mode::Normal,
+            _ => {}
+        }
+    }
+
+    /// Brings back the values Studio held after entry `index`: each slider moves as if
+    /// the user had typed its value, and one call follows the quiet time. A value no
+    /// slider takes any more (a threshold gone, an option removed) is said and left out.
+    fn restore(&mut self, index: usize, now: Instant) {
+        let Some(entry) = self.history.entries.get(index).cloned() else {
+            return;
+        };
+        let mut moved = 0;
+        let mut refused = Vec::new();
+        for change in &entry.call.thresholds {
+            let Some(i) = self
+                .sliders
+                .iter()
+                .position(|s| s.block_id == change.block_id && s.key == change.key)
+            else {
+                refused.push(format!(
+                    "{}.{}: no such threshold now",
+                    change.block_id, change.key
+                ));
+                continue;
+            };
+            match self.sliders[i].parse_input(&change.after.to_string()) {
+                Ok(value) if value == self.sliders[i].value => {}
+                Ok(value) => {
+                    self.edit(i, value, now);
+                    moved += 1;
+                }
+                Err(why) => refused.push(format!("{}: {why}", self.sliders[i].id())),
+            }
+        }
+        let when = entry.time.replace('T', " ");
+        let mut notice = if moved == 0 {
+            format!("already at the values of {when}")
+        } else {
+            format!("the values of {when}: {moved} changed, saved after the quiet time")
+        };
+        if !refused.is_empty() {
+            notice.push_str(&format!("; left out: {}", refused.join(", ")));
+        }
+        self.notice = Some(crate::text::clean(&notice));
+    }
+}
