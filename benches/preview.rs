@@ -10,6 +10,33 @@ use ei_tune::metrics::sweep::{self, Objective, Parameter};
 use ei_tune::metrics::{TestSet, Thresholds};
 use ei_tune::studio::demo::{demo_impulses, resample};
 
+/// The joint map's budget: 101 × 101 points of `min_score` × `min_anomaly_score` over
+/// 20,000 windows, with the objective and the two figures of the Pareto front.
+fn joint_map(c: &mut Criterion) {
+    use ei_tune::metrics::joint;
+    use ei_tune::metrics::suggest::HEADLINES;
+    let impulses = demo_impulses().expect("demo data");
+    let digits = impulses[0].test_set.clone().expect("a test set");
+    let set = resample(&digits, 20_000, 7);
+    let (lo, hi) = set.anomaly_span().expect("anomaly scores");
+    let figure = |slug: &str| HEADLINES.iter().find(|h| h.slug == slug).expect("a figure");
+    let pair = [figure("missed-anomalies"), figure("false-alarms")];
+    c.bench_function("joint map 101x101 x 20000 windows", |b| {
+        b.iter(|| {
+            joint::joint_map(
+                black_box(&set),
+                Default::default(),
+                sweep::points(0.0, 1.0, 101),
+                sweep::points(lo, hi, 101),
+                &Objective::MacroF1,
+                pair,
+                None,
+                (0.6, 0.3),
+            )
+        })
+    });
+}
+
 fn preview(c: &mut Criterion) {
     let impulses = demo_impulses().expect("demo data");
     let digits = impulses[0].test_set.clone().expect("a test set");
@@ -111,5 +138,5 @@ fn detection(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, preview, detection);
+criterion_group!(benches, preview, joint_map, detection);
 criterion_main!(benches);

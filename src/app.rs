@@ -24,8 +24,8 @@ use crate::history::Recorder;
 use crate::keymap::{self, Screen};
 use crate::preview::{self, Progress};
 use crate::tuner::{
-    Action, Cmd, ExitReport, Loaded, Msg, Pointer, PreviewFailure, ProjectRef, Target, Tuner,
-    TunerConfig,
+    Action, Cmd, ExitReport, Loaded, MAP_POINTS, Mode, Msg, Pointer, PreviewFailure, ProjectRef,
+    Target, Tuner, TunerConfig,
 };
 use crate::ui::{self, Theme};
 
@@ -196,7 +196,9 @@ impl Session {
                     key_latencies,
                 });
             }
-            let Some(msg) = next_msg(&tuner, terminal, &mut input, &mut rx, suspend).await? else {
+            let Some(msg) =
+                next_msg(&tuner, &theme, terminal, &mut input, &mut rx, suspend).await?
+            else {
                 continue;
             };
             if matches!(msg, Msg::Action(_)) {
@@ -212,6 +214,7 @@ impl Session {
 /// only a redraw is needed (a resize, a return from suspension). Idle, this sleeps.
 async fn next_msg<B, S>(
     tuner: &Tuner,
+    theme: &Theme,
     terminal: &mut Terminal<B>,
     input: &mut S,
     rx: &mut mpsc::UnboundedReceiver<Msg>,
@@ -230,7 +233,7 @@ where
                 Some(Input::Terminal(event)) => {
                     let size = terminal.size().map_err(io::Error::other)?;
                     let screen = Rect::new(0, 0, size.width, size.height);
-                    match to_msg(tuner, screen, event) {
+                    match to_msg(tuner, theme, screen, event) {
                         Some(Msg::Action(Action::Suspend)) => {
                             suspend_terminal(terminal, suspend)?;
                             return Ok(None);
@@ -277,8 +280,18 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 /// A terminal event as a tuner message; `None` when it means nothing to the tuner.
-fn to_msg(tuner: &Tuner, screen: Rect, event: Event) -> Option<Msg> {
+fn to_msg(tuner: &Tuner, theme: &Theme, screen: Rect, event: Event) -> Option<Msg> {
     match event {
+        // On the map a click or a drag moves both thresholds to the point under it.
+        Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left),
+            column,
+            row,
+            ..
+        }) if *tuner.mode() == Mode::Map => {
+            ui::map::point_at(screen, theme, column, row, MAP_POINTS)
+                .map(|(j, k)| Msg::Pointer(Pointer::MapPoint { j, k }))
+        }
         Event::Key(key) => keymap::action_for(Screen::of(tuner.mode()), key).map(Msg::Action),
         Event::FocusGained => Some(Msg::FocusGained),
         Event::Mouse(MouseEvent {

@@ -18,6 +18,8 @@ pub enum Screen {
     Picker,
     /// The history of set-thresholds calls.
     History,
+    /// The joint map of two thresholds.
+    Map,
     Help,
 }
 
@@ -28,6 +30,7 @@ impl Screen {
             Mode::Input { .. } => Self::Editor,
             Mode::Picker { .. } => Self::Picker,
             Mode::History { .. } => Self::History,
+            Mode::Map => Self::Map,
             Mode::Help => Self::Help,
         }
     }
@@ -118,6 +121,7 @@ pub const BINDINGS: &[Binding] = &[
             Screen::Editor,
             Screen::Picker,
             Screen::History,
+            Screen::Map,
             Screen::Help,
         ],
         keys: &[Key::Ctrl('c')],
@@ -288,6 +292,13 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         screens: MAIN,
+        keys: &[ch('x')],
+        action: Action::Map,
+        help: "joint map of min_score × min_anomaly_score: move both at once",
+        footer: Some("map"),
+    },
+    Binding {
+        screens: MAIN,
         keys: &[ch('q'), Key::Code(KeyCode::Esc), Key::Ctrl('c')],
         action: Action::Quit,
         help: "quit (saves pending edits; twice: quit now)",
@@ -299,6 +310,7 @@ pub const BINDINGS: &[Binding] = &[
             Screen::Editor,
             Screen::Picker,
             Screen::History,
+            Screen::Map,
             Screen::Help,
         ],
         keys: &[Key::Ctrl('z')],
@@ -395,6 +407,136 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Key::Code(KeyCode::Esc), ch('q'), ch('y')],
         action: Action::Cancel,
         help: "close the history",
+        footer: Some("closes"),
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[Key::Code(KeyCode::Left), ch('h')],
+        action: Action::MapStep {
+            dx: -1,
+            dy: 0,
+            coarse: false,
+        },
+        help: "min_score a step down",
+        footer: Some("min_score"),
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[Key::Code(KeyCode::Right), ch('l')],
+        action: Action::MapStep {
+            dx: 1,
+            dy: 0,
+            coarse: false,
+        },
+        help: "min_score a step up",
+        footer: Some("min_score"),
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[Key::Code(KeyCode::Down), ch('j')],
+        action: Action::MapStep {
+            dx: 0,
+            dy: -1,
+            coarse: false,
+        },
+        help: "min_anomaly_score a step down",
+        footer: Some("min_anomaly_score"),
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[Key::Code(KeyCode::Up), ch('k')],
+        action: Action::MapStep {
+            dx: 0,
+            dy: 1,
+            coarse: false,
+        },
+        help: "min_anomaly_score a step up",
+        footer: Some("min_anomaly_score"),
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[ch('H')],
+        action: Action::MapStep {
+            dx: -1,
+            dy: 0,
+            coarse: true,
+        },
+        help: "min_score ten steps down",
+        footer: None,
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[ch('L')],
+        action: Action::MapStep {
+            dx: 1,
+            dy: 0,
+            coarse: true,
+        },
+        help: "min_score ten steps up",
+        footer: None,
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[ch('J'), Key::Code(KeyCode::PageDown)],
+        action: Action::MapStep {
+            dx: 0,
+            dy: -1,
+            coarse: true,
+        },
+        help: "min_anomaly_score ten steps down",
+        footer: None,
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[ch('K'), Key::Code(KeyCode::PageUp)],
+        action: Action::MapStep {
+            dx: 0,
+            dy: 1,
+            coarse: true,
+        },
+        help: "min_anomaly_score ten steps up",
+        footer: None,
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[ch('o')],
+        action: Action::Optimize,
+        help: "both to the map's best point for the objective",
+        footer: Some("best"),
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[ch('O')],
+        action: Action::CycleObjective,
+        help: "next objective",
+        footer: None,
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[ch('a')],
+        action: Action::MapFigure(0),
+        help: "next figure across the Pareto front",
+        footer: Some("front"),
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[ch('b')],
+        action: Action::MapFigure(1),
+        help: "next figure up the Pareto front",
+        footer: Some("front"),
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[ch('u')],
+        action: Action::RevertToSaved,
+        help: "both back to their saved values",
+        footer: None,
+    },
+    Binding {
+        screens: &[Screen::Map],
+        keys: &[Key::Code(KeyCode::Esc), ch('q'), ch('x')],
+        action: Action::Cancel,
+        help: "close the map",
         footer: Some("closes"),
     },
     Binding {
@@ -533,7 +675,7 @@ mod tests {
             Some(Action::Type('q')),
             "q types in the editor"
         );
-        assert_eq!(action_for(Screen::Main, press(KeyCode::Char('x'))), None);
+        assert_eq!(action_for(Screen::Main, press(KeyCode::Char('z'))), None);
     }
 
     #[test]
@@ -543,6 +685,7 @@ mod tests {
             Screen::Editor,
             Screen::Picker,
             Screen::History,
+            Screen::Map,
             Screen::Help,
         ] {
             for (event, name) in keyboard() {
@@ -594,6 +737,14 @@ mod tests {
             EraseAll,
             Type('0'),
             Suspend,
+            History,
+            Map,
+            MapStep {
+                dx: 0,
+                dy: 0,
+                coarse: false,
+            },
+            MapFigure(0),
         ];
         for action in all {
             let reached = [
@@ -601,6 +752,7 @@ mod tests {
                 Screen::Editor,
                 Screen::Picker,
                 Screen::History,
+                Screen::Map,
                 Screen::Help,
             ]
             .into_iter()

@@ -294,3 +294,55 @@ async fn an_earlier_set_of_values_comes_back_from_the_history_and_is_written_dow
         "{studio_accuracy}"
     );
 }
+
+/// The joint map through the real loop: a click on it moves both thresholds, which leave
+/// together in one call after the quiet time.
+#[tokio::test]
+async fn a_click_on_the_map_sets_both_thresholds_in_one_call() {
+    use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+    use ei_tune::api::models::ThresholdValue::Number;
+    let studio = studio().await;
+    let c = client(&studio);
+    let loaded = app::load(&c, None, None).await.unwrap();
+    let screen = ratatui::layout::Rect::new(0, 0, 160, 48);
+    let cells = ei_tune::ui::map::cells(screen);
+    let (column, row) = (cells.x + cells.width / 4, cells.y + cells.height / 4);
+    let (j, _) = ei_tune::ui::map::point_at(
+        screen,
+        &Theme::monochrome(),
+        column,
+        row,
+        ei_tune::tuner::MAP_POINTS,
+    )
+    .unwrap();
+    let click = Input::Terminal(Event::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    }));
+    // The map waits for the per-window results: x after they are read.
+    // q closes the map, then quits.
+    let script = vec![
+        (500, key('x')),
+        (100, click),
+        (800, key('q')),
+        (50, key('q')),
+    ];
+    let (outcome, screen) = common::run_tuner(&studio, loaded, 100, script).await;
+    assert!(outcome.report.unsaved.is_empty(), "{:?}", outcome.report);
+    assert_eq!(
+        studio.threshold(3, "min_score"),
+        Some(Number(j as f64 / 100.0)),
+        "{screen}"
+    );
+    let Some(Number(anomaly)) = studio.threshold(4, "min_anomaly_score") else {
+        panic!("a number");
+    };
+    assert!(
+        anomaly > 0.3,
+        "a quarter from the top is above 0.3: {anomaly}"
+    );
+    let calls = studio.set_threshold_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+}

@@ -125,11 +125,15 @@ impl Session {
     }
 
     fn render(&self, width: u16, height: u16) -> String {
+        self.render_with(width, height, &Theme::color()).to_string()
+    }
+
+    fn render_with(&self, width: u16, height: u16, theme: &Theme) -> TestBackend {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal
-            .draw(|f| ui::render(f, &self.tuner, &Theme::color()))
+            .draw(|f| ui::render(f, &self.tuner, theme))
             .unwrap();
-        terminal.backend().to_string()
+        terminal.backend().clone()
     }
 }
 
@@ -347,6 +351,42 @@ fn history_view_lists_calls_newest_first_with_the_selected_ones_values() {
     s.key(KeyCode::Down, 3);
     insta::assert_snapshot!("history_100x30", s.render(100, 30));
     insta::assert_snapshot!("history_160x48", s.render(160, 48));
+}
+
+#[test]
+fn joint_map_with_its_points_front_and_scale() {
+    let mut s = Session::new(0);
+    s.act(Action::Map, 0);
+    for ms in 1..=3 {
+        s.key(KeyCode::Right, ms);
+    }
+    s.key(KeyCode::Char('K'), 4);
+    insta::assert_snapshot!("map_160x48", s.render(160, 48));
+    insta::assert_snapshot!("map_100x30", s.render(100, 30));
+    // Without colour every point is a shade: the scale still reads.
+    let plain = s.render_with(100, 30, &Theme::monochrome());
+    insta::assert_snapshot!("map_no_color_100x30", plain.to_string());
+    let shades: std::collections::BTreeSet<String> = plain
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol().to_string())
+        .filter(|s| ["░", "▒", "▓", "█"].contains(&s.as_str()))
+        .collect();
+    assert!(shades.len() >= 3, "{shades:?}");
+    // With colour, two points a cell, in the palette's colours.
+    let coloured = s.render_with(160, 48, &Theme::color());
+    let cells = ui::map::cells(ratatui::layout::Rect::new(0, 0, 160, 48));
+    let mut colours = std::collections::BTreeSet::new();
+    for y in cells.y..cells.y + cells.height {
+        for x in cells.x..cells.x + cells.width {
+            let cell = &coloured.buffer()[(x, y)];
+            colours.insert(format!("{:?}", cell.fg));
+            colours.insert(format!("{:?}", cell.bg));
+        }
+    }
+    assert!(colours.len() >= 6, "{colours:?}");
+    assert!(cells.width >= 51 && cells.height * 2 >= 51, "{cells:?}");
 }
 
 #[test]

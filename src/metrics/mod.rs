@@ -17,6 +17,7 @@
 pub mod detection;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub mod joint;
 pub mod objective;
 pub mod results;
 pub mod suggest;

@@ -32,6 +32,16 @@ pub enum Action {
     ImpulsePicker,
     /// Open the history of set-thresholds calls.
     History,
+    /// Open the joint map of two thresholds.
+    Map,
+    /// On the map: move `min_score` by `dx` steps and `min_anomaly_score` by `dy`.
+    MapStep {
+        dx: i8,
+        dy: i8,
+        coarse: bool,
+    },
+    /// On the map: the next figure for side 0 or 1 of the Pareto front.
+    MapFigure(u8),
     Help,
     Quit,
     /// In the editor: set the typed value; in the impulse list: open the impulse.

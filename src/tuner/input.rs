@@ -12,6 +12,7 @@ impl Tuner {
             Mode::Help => self.mode = Mode::Normal,
             Mode::Picker { .. } => self.on_picker_action(action, now, cmds),
             Mode::History { .. } => self.on_history_action(action, now),
+            Mode::Map => self.on_map_action(action, now),
             Mode::Input { .. } => self.on_editor_action(action, now),
             Mode::Normal => self.on_main_action(action, now, cmds),
         }
@@ -93,6 +94,7 @@ impl Tuner {
             Action::ImpulsePicker => self.open_picker(),
             Action::Help => self.mode = Mode::Help,
             Action::History => self.open_history(cmds),
+            Action::Map => self.open_map(),
             Action::Optimize => self.optimize(now),
             Action::CycleObjective => self.cycle_objective(),
             Action::KeepMine if self.changed_elsewhere() => self.keep_mine(now),
@@ -173,6 +175,9 @@ impl Tuner {
     }
 
     pub(super) fn on_pointer(&mut self, pointer: Pointer, now: Instant) {
+        if let (Mode::Map, Pointer::MapPoint { j, k }) = (&self.mode, pointer) {
+            return self.on_map_pointer(j, k, now);
+        }
         if self.mode != Mode::Normal {
             self.mode = Mode::Normal;
             return;

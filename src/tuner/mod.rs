@@ -13,6 +13,7 @@ mod action;
 mod figures;
 mod history;
 mod input;
+mod joint;
 mod load;
 mod save;
 pub mod slider;
@@ -30,6 +31,7 @@ use crate::metrics::sweep::Sweep;
 use crate::metrics::{Summary, TestSet, Thresholds};
 pub use action::Action;
 pub use history::HistoryList;
+pub use joint::{JointView, MAP_POINTS};
 use save::SaveEngine;
 pub use slider::{Scale, Slider, SliderKind, SyncState};
 
@@ -164,6 +166,12 @@ pub enum Pointer {
     Wheel {
         slider: usize,
         up: bool,
+    },
+    /// A click or drag on point `(j, k)` of the joint map: `min_score` index `j`,
+    /// `min_anomaly_score` index `k`, of [`MAP_POINTS`] each.
+    MapPoint {
+        j: usize,
+        k: usize,
     },
 }
 
@@ -320,6 +328,8 @@ pub enum Mode {
     Picker {
         selected: usize,
     },
+    /// The joint map of `min_score` × `min_anomaly_score`.
+    Map,
     /// The history view; `selected` counts from the newest call.
     History {
         selected: usize,
@@ -437,6 +447,8 @@ pub struct Tuner {
     history: HistoryList,
     /// Writing the history failed once (said once, not at every call).
     history_write_failed: bool,
+    /// The joint map, once opened: kept when closed (its figures stay chosen).
+    joint: Option<JointView>,
 }
 
 impl Tuner {
@@ -473,6 +485,7 @@ impl Tuner {
             opening: None,
             history: HistoryList::default(),
             history_write_failed: false,
+            joint: None,
         };
         let mut cmds = Vec::new();
         tuner.load(impulse, &mut cmds);
@@ -614,6 +627,7 @@ impl Tuner {
             Msg::Terminate => self.finish(),
         }
         self.refresh_preview();
+        self.refresh_map();
         cmds
     }
 

@@ -2129,3 +2129,106 @@ fn a_history_value_the_slider_refuses_is_left_out_and_said() {
     assert!(press(&mut t, KeyCode::Enter, t0 + 4 * MS).is_empty());
     assert_eq!(t.mode, Mode::Normal, "Enter on an empty list closes it");
 }
+
+/// The demo's first impulse with its per-window results read.
+fn previewing(t0: Instant) -> (Tuner, Arc<TestSet>) {
+    let mut t = tuner(t0);
+    let set = demo_impulses().unwrap()[0].test_set.clone().unwrap();
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Ok(set.clone()),
+        },
+        t0,
+    );
+    (t, set)
+}
+
+#[test]
+fn the_map_moves_both_thresholds_as_ordinary_edits_sent_in_one_call() {
+    let t0 = Instant::now();
+    let (mut t, set) = previewing(t0);
+    assert!(press(&mut t, KeyCode::Char('x'), t0).is_empty());
+    assert_eq!(t.mode, Mode::Map);
+    let map = t.joint().unwrap().map.clone().unwrap();
+    assert_eq!((map.xs.len(), map.ys.len()), (MAP_POINTS, MAP_POINTS));
+    // The map's figures are the preview's at each point.
+    let (j, k) = (37, 64);
+    let there = set.evaluate(&crate::metrics::Thresholds {
+        min_score: map.xs[j],
+        min_anomaly_score: map.ys[k],
+        ..t.displayed_thresholds()
+    });
+    assert_eq!(map.score[map.at(j, k)], t.map_objective().score(&there));
+    // Arrows: across moves min_score, up moves min_anomaly_score.
+    press(&mut t, KeyCode::Right, t0 + MS);
+    press(&mut t, KeyCode::Up, t0 + 2 * MS);
+    assert_eq!(number(&t, 0), 0.61);
+    let step = t.sliders[1].scale().unwrap().fine;
+    assert!(
+        (number(&t, 1) - (0.3 + step)).abs() < 1e-9,
+        "{}",
+        number(&t, 1)
+    );
+    // A click on a point moves both there; one call carries both after the quiet time.
+    t.update(Msg::Pointer(Pointer::MapPoint { j, k }), t0 + 3 * MS);
+    assert_eq!(map.nearest(number(&t, 0), number(&t, 1)), (j, k));
+    assert!(sets(&t.update(Msg::Tick, t0 + 300 * MS)).is_empty());
+    let sent = sets(&t.update(Msg::Tick, t0 + 303 * MS));
+    assert_eq!(sent.len(), 1);
+    assert_eq!(values(&sent[0].1).len(), 2);
+    // Moving the point does not recompute the map.
+    assert!(Arc::ptr_eq(&map, t.joint().unwrap().map.as_ref().unwrap()));
+}
+
+#[test]
+fn o_on_the_map_goes_to_the_best_point_and_the_front_figures_can_be_chosen() {
+    let t0 = Instant::now();
+    let (mut t, _) = previewing(t0);
+    press(&mut t, KeyCode::Char('x'), t0);
+    let map = t.joint().unwrap().map.clone().unwrap();
+    let (j, k) = map.optimum.unwrap();
+    press(&mut t, KeyCode::Char('o'), t0 + MS);
+    assert_eq!(map.nearest(number(&t, 0), number(&t, 1)), (j, k));
+    let best = map.score[map.at(j, k)].unwrap();
+    assert!(map.score.iter().flatten().all(|&s| s <= best));
+    press(&mut t, KeyCode::Char('o'), t0 + 2 * MS);
+    assert!(t.notice().unwrap().starts_with("already at the best point"));
+    // u takes both back.
+    press(&mut t, KeyCode::Char('u'), t0 + 3 * MS);
+    assert_eq!((number(&t, 0), number(&t, 1)), (0.6, 0.3));
+    // a and b choose the front's figures; the map follows.
+    let before = t.joint().unwrap().pair;
+    press(&mut t, KeyCode::Char('a'), t0 + 4 * MS);
+    let after = t.joint().unwrap().pair;
+    assert_ne!(before[0], after[0]);
+    assert_eq!(before[1], after[1]);
+    assert!(!Arc::ptr_eq(&map, t.joint().unwrap().map.as_ref().unwrap()));
+    assert!(t.notice().unwrap().starts_with("Pareto front: "));
+    // O changes the objective and so the map.
+    let objective = t.map_objective();
+    press(&mut t, KeyCode::Char('O'), t0 + 5 * MS);
+    assert_ne!(t.map_objective(), objective);
+    press(&mut t, KeyCode::Esc, t0 + 6 * MS);
+    assert_eq!(t.mode, Mode::Normal);
+}
+
+#[test]
+fn the_map_says_why_when_the_impulse_cannot_have_one() {
+    let t0 = Instant::now();
+    // Results not read yet.
+    let mut t = tuner(t0);
+    press(&mut t, KeyCode::Char('x'), t0);
+    assert_eq!(t.mode, Mode::Normal);
+    assert_eq!(t.notice(), Some("the results are still loading"));
+    // An impulse without both thresholds (the demo's visual anomaly impulse).
+    let mut t = tuner(t0);
+    t.update(load_done(Ok(loaded(2))), t0);
+    press(&mut t, KeyCode::Char('x'), t0);
+    assert_eq!(t.mode, Mode::Normal);
+    assert!(
+        t.notice().unwrap().starts_with("the map needs"),
+        "{:?}",
+        t.notice()
+    );
+}

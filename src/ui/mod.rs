@@ -4,6 +4,7 @@
 //! so that the event loop hit-tests mouse events against exactly what was drawn.
 
 mod history;
+pub mod map;
 mod rows;
 pub mod theme;
 
@@ -232,6 +233,7 @@ pub fn render(frame: &mut Frame, tuner: &Tuner, theme: &Theme) {
         Mode::Help => render_help(frame, area, theme),
         Mode::Picker { selected } => render_picker(frame, area, tuner, *selected, theme),
         Mode::History { selected } => history::render(frame, area, tuner, *selected, theme),
+        Mode::Map => map::render(frame, area, tuner, theme),
         Mode::Normal | Mode::Input { .. } => {}
     }
 }

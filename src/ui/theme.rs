@@ -20,6 +20,8 @@ pub struct Theme {
     pub bar_selected: Style,
     pub suggested: Style,
     pub saved_marker: Style,
+    /// Whether colours are drawn at all (`NO_COLOR` unset).
+    pub colors: bool,
 }
 
 impl Theme {
@@ -44,6 +46,7 @@ impl Theme {
             bar_selected: Style::new().fg(Color::Cyan),
             suggested: Style::new().fg(Color::Magenta),
             saved_marker: Style::new().fg(Color::Green),
+            colors: true,
         }
     }
 
@@ -68,6 +71,7 @@ impl Theme {
             bar_selected: bold,
             suggested: plain,
             saved_marker: bold,
+            colors: false,
         }
     }
 

@@ -1,0 +1,249 @@
+//! The joint map: the objective over `min_score` × `min_anomaly_score`, where the two
+//! thresholds move together; every move is an ordinary edit of both sliders.
+
+use super::*;
+use crate::metrics::joint::{JointMap, joint_map};
+use crate::metrics::suggest::{Figures, HEADLINES};
+use crate::metrics::sweep::{self, Parameter};
+
+/// Points along each threshold: the slider's fine step is a hundredth of its range, so
+/// every point of the map is a value the arrows reach.
+pub const MAP_POINTS: usize = 101;
+
+/// The map's sliders, the two figures of its Pareto front, and the map itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JointView {
+    /// The `min_score` slider (across) and the `min_anomaly_score` one (up).
+    pub x: usize,
+    pub y: usize,
+    /// The Pareto front's figures, as indices into [`HEADLINES`].
+    pub pair: [usize; 2],
+    pub map: Option<Arc<JointMap>>,
+    computed_for: Option<MapKey>,
+}
+
+/// What the map depends on: the set, the ranges, the aggregation, the objective, the
+/// pair (not the displayed values: moving the point costs nothing).
+#[derive(Debug, Clone)]
+struct MapKey {
+    set: Arc<TestSet>,
+    ranges: [(f64, f64); 2],
+    aggregation: crate::metrics::Aggregation,
+    objective: Objective,
+    pair: [usize; 2],
+}
+
+impl PartialEq for MapKey {
+    fn eq(&self, other: &Self) -> bool {
+        // The same set read once, not an equal one compared window by window.
+        Arc::ptr_eq(&self.set, &other.set)
+            && self.ranges == other.ranges
+            && self.aggregation == other.aggregation
+            && self.objective == other.objective
+            && self.pair == other.pair
+    }
+}
+
+fn headline(slug: &str) -> usize {
+    HEADLINES.iter().position(|h| h.slug == slug).unwrap_or(0)
+}
+
+impl Tuner {
+    pub fn joint(&self) -> Option<&JointView> {
+        self.joint.as_ref()
+    }
+
+    /// What the map optimises: the objective chosen with `O`, else best macro F1 over
+    /// the whole outcome (each class and the anomaly).
+    pub fn map_objective(&self) -> Objective {
+        self.preview
+            .objective
+            .unwrap_or_else(|| Objective::default_for(Parameter::MinScore, self.config.costs).0)
+    }
+
+    /// `x`: opens the map when the impulse has both thresholds and a preview.
+    pub(super) fn open_map(&mut self) {
+        let find = |parameter| {
+            self.sliders.iter().position(|s| {
+                Parameter::of_key(&s.block_type, &s.key) == Some(parameter) && s.scale().is_some()
+            })
+        };
+        let (Some(x), Some(y)) = (find(Parameter::MinScore), find(Parameter::MinAnomalyScore))
+        else {
+            self.notice = Some(
+                "the map needs a classifier's min_score and an anomaly block's \
+                 min_anomaly_score: this impulse has not both"
+                    .into(),
+            );
+            return;
+        };
+        match &self.preview.source {
+            PreviewSource::Ready(set) if set.detection.is_none() => {}
+            PreviewSource::Ready(_) => {
+                self.notice = Some("object detection has one threshold to map".into());
+                return;
+            }
+            PreviewSource::Loading { .. } => {
+                self.notice = Some("the results are still loading".into());
+                return;
+            }
+            PreviewSource::Unavailable(why) => {
+                self.notice = Some(format!("no preview: {why}"));
+                return;
+            }
+        }
+        let pair = self.joint.as_ref().map_or_else(
+            || [headline("missed-anomalies"), headline("false-alarms")],
+            |j| j.pair,
+        );
+        self.joint = Some(JointView {
+            x,
+            y,
+            pair,
+            map: None,
+            computed_for: None,
+        });
+        self.mode = Mode::Map;
+    }
+
+    pub(super) fn on_map_action(&mut self, action: Action, now: Instant) {
+        let Some(view) = self.joint.clone() else {
+            self.mode = Mode::Normal;
+            return;
+        };
+        match action {
+            Action::MapStep { dx, dy, coarse } => {
+                if dx != 0 {
+                    let value = self.sliders[view.x].stepped(i32::from(dx), coarse);
+                    self.edit(view.x, value, now);
+                }
+                if dy != 0 {
+                    let value = self.sliders[view.y].stepped(i32::from(dy), coarse);
+                    self.edit(view.y, value, now);
+                }
+            }
+            Action::RevertToSaved => {
+                for i in [view.x, view.y] {
+                    let saved = self.sliders[i].saved.clone();
+                    self.edit(i, saved, now);
+                }
+            }
+            Action::Optimize => self.move_to_map_optimum(&view, now),
+            Action::CycleObjective => {
+                let next = self.map_objective().next(
+                    Parameter::MinAnomalyScore,
+                    self.config.bounds,
+                    self.config.costs,
+                );
+                self.preview.objective = Some(next);
+                self.notice = Some(format!("objective: {}", next.name()));
+            }
+            Action::MapFigure(which) => self.cycle_map_figure(usize::from(which.min(1))),
+            Action::Cancel => self.mode = Mode::Normal,
+            _ => {}
+        }
+    }
+
+    /// A click or drag on point `(j, k)` of the map moves both thresholds there (to the
+    /// sliders' own values at that place of their range).
+    pub(super) fn on_map_pointer(&mut self, j: usize, k: usize, now: Instant) {
+        let Some(view) = self.joint.clone() else {
+            return;
+        };
+        let last = (MAP_POINTS - 1) as f64;
+        let (fx, fy) = (
+            j.min(MAP_POINTS - 1) as f64 / last,
+            k.min(MAP_POINTS - 1) as f64 / last,
+        );
+        let (vx, vy) = (
+            self.sliders[view.x].at_fraction(fx),
+            self.sliders[view.y].at_fraction(fy),
+        );
+        self.edit(view.x, vx, now);
+        self.edit(view.y, vy, now);
+    }
+
+    fn move_to_map_optimum(&mut self, view: &JointView, now: Instant) {
+        let Some(map) = &view.map else {
+            return;
+        };
+        let Some((j, k)) = map.optimum else {
+            self.notice = Some(format!(
+                "no point of the map reaches: {}",
+                self.map_objective().name()
+            ));
+            return;
+        };
+        let here = self.displayed_thresholds();
+        if map.nearest(here.min_score, here.min_anomaly_score) == (j, k) {
+            self.notice = Some(format!(
+                "already at the best point: {}",
+                self.map_objective().name()
+            ));
+            return;
+        }
+        self.on_map_pointer(j, k, now);
+    }
+
+    /// The next figure this impulse has for one side of the Pareto front, never the
+    /// other side's.
+    fn cycle_map_figure(&mut self, which: usize) {
+        let (Some(view), Some(displayed)) = (self.joint.as_mut(), self.preview.displayed.as_ref())
+        else {
+            return;
+        };
+        let figures = Figures::of(displayed, self.config.costs.as_ref());
+        let other = view.pair[1 - which];
+        let next = (1..HEADLINES.len())
+            .map(|step| (view.pair[which] + step) % HEADLINES.len())
+            .find(|&i| i != other && (HEADLINES[i].get)(&figures).is_some());
+        if let Some(next) = next {
+            view.pair[which] = next;
+            self.notice = Some(format!(
+                "Pareto front: {} against {}",
+                HEADLINES[view.pair[0]].name, HEADLINES[view.pair[1]].name
+            ));
+        }
+    }
+
+    /// Recomputes the map when what it depends on changed (not when the point moves).
+    pub(super) fn refresh_map(&mut self) {
+        if self.mode != Mode::Map {
+            return;
+        }
+        let (Some(view), PreviewSource::Ready(set)) = (&self.joint, &self.preview.source) else {
+            return;
+        };
+        let (Some(sx), Some(sy)) = (
+            self.sliders.get(view.x).and_then(Slider::scale),
+            self.sliders.get(view.y).and_then(Slider::scale),
+        ) else {
+            return;
+        };
+        let here = self.displayed_thresholds();
+        let key = MapKey {
+            set: Arc::clone(set),
+            ranges: [(sx.min, sx.max), (sy.min, sy.max)],
+            aggregation: here.aggregation,
+            objective: self.map_objective(),
+            pair: view.pair,
+        };
+        if view.computed_for.as_ref() == Some(&key) {
+            return;
+        }
+        let map = joint_map(
+            set,
+            here.aggregation,
+            sweep::points(sx.min, sx.max, MAP_POINTS),
+            sweep::points(sy.min, sy.max, MAP_POINTS),
+            &key.objective,
+            [&HEADLINES[view.pair[0]], &HEADLINES[view.pair[1]]],
+            self.config.costs.as_ref(),
+            (here.min_score, here.min_anomaly_score),
+        );
+        if let Some(view) = self.joint.as_mut() {
+            view.map = Some(Arc::new(map));
+            view.computed_for = Some(key);
+        }
+    }
+}
