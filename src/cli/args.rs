@@ -356,6 +356,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// One self-contained HTML file (no script, nothing fetched) on why the thresholds are
+    /// what they are: thresholds, figures, per class, confusion matrix, sweeps, history
+    Report {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// Where to write it, e.g. report.html
+        #[arg(value_name = "FILE.html")]
+        file: PathBuf,
+    },
     /// Run the simulated Studio alone, with the demo project
     Serve(ServeArgs),
     /// Print shell completions

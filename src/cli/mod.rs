@@ -9,6 +9,7 @@ mod export;
 mod history;
 mod list;
 mod regenerate;
+mod report;
 mod results;
 mod serve;
 mod set;
@@ -161,6 +162,11 @@ pub async fn run(cli: Cli) -> Result<String, CommandError> {
             let args = connection.or(&cli.connection);
             let options = history::HistoryOptions { origin, last, json };
             history::history(&args, &options)
+        }
+        Command::Report { connection, file } => {
+            let args = connection.or(&cli.connection);
+            init_log(args.log_file.as_deref())?;
+            report::report(&args, &file).await
         }
         Command::Results { connection, json } => {
             let args = connection.or(&cli.connection);

@@ -25,10 +25,10 @@ pub struct SweepOptions {
 }
 
 /// One swept threshold: its name, what it moves, the values it takes.
-struct Axis {
-    name: String,
-    parameter: Parameter,
-    xs: Vec<f64>,
+pub(super) struct Axis {
+    pub name: String,
+    pub parameter: Parameter,
+    pub xs: Vec<f64>,
 }
 
 /// `ei-tune sweep`.
@@ -62,8 +62,21 @@ pub async fn sweep(args: &ConnectionArgs, options: &SweepOptions) -> Result<Stri
     })
 }
 
+/// Every threshold that moves the figures, as `BLOCK.KEY`.
+pub(super) fn moving_keys(blocks: &[BlockThresholds]) -> Vec<String> {
+    blocks
+        .iter()
+        .flat_map(|b| {
+            b.thresholds.iter().filter_map(move |t| {
+                Parameter::of_key(b.block.kind.as_str(), &t.key)?;
+                Some(format!("{}.{}", b.block.id, t.key))
+            })
+        })
+        .collect()
+}
+
 /// The axes named by `keys` (or the first threshold that moves the figures).
-fn axes(
+pub(super) fn axes(
     blocks: &[BlockThresholds],
     keys: &[String],
     set: &TestSet,
@@ -122,7 +135,7 @@ fn axes(
 }
 
 /// The figures at every point: (values of the axes, figures).
-fn grid(set: &TestSet, saved: &Thresholds, axes: &[Axis]) -> Vec<(Vec<f64>, Figures)> {
+pub(super) fn grid(set: &TestSet, saved: &Thresholds, axes: &[Axis]) -> Vec<(Vec<f64>, Figures)> {
     let decided = set.decided(saved.aggregation);
     let at = |thresholds: &Thresholds| Figures::of(&decided.evaluate(thresholds), None);
     match axes {

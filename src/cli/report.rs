@@ -1,0 +1,75 @@
+//! `ei-tune report FILE.html`: the impulse, its thresholds and why, in one file to share.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use super::*;
+use crate::report::{Report, SweepChart, render};
+
+/// Points along each threshold's sweep, as the tuner's chart.
+const SWEEP_POINTS: usize = 101;
+
+/// `ei-tune report`.
+pub async fn report(args: &ConnectionArgs, file: &Path) -> Result<String, CommandError> {
+    let t = target(args).await?;
+    let blocks = t.thresholds().await?;
+    let set = t
+        .test_set("nothing to report (ei-tune regenerate brings results back): ")
+        .await?;
+    let saved = connect::saved_thresholds(&blocks);
+    let summary = set.evaluate(&saved);
+    let keys = sweep::moving_keys(&blocks);
+    let axes = if keys.is_empty() {
+        Vec::new()
+    } else {
+        sweep::axes(&blocks, &keys, &set, SWEEP_POINTS)?
+    };
+    let sweeps: Vec<SweepChart> = axes
+        .into_iter()
+        .map(|axis| {
+            let rows = sweep::grid(&set, &saved, std::slice::from_ref(&axis));
+            SweepChart {
+                saved: axis.parameter.get(&saved),
+                name: axis.name,
+                xs: axis.xs,
+                figures: rows.into_iter().map(|(_, figures)| figures).collect(),
+            }
+        })
+        .collect();
+    let history = match connect::recorder(args).map(|r| r.read_impulse(t.project, t.impulse.id)) {
+        Some(Ok(reading)) => {
+            if let Some(warning) = reading.warning() {
+                eprintln!("warning: {warning}");
+            }
+            reading.entries
+        }
+        Some(Err(e)) => {
+            eprintln!("warning: the history is left out: {e}");
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    let origin = crate::cache::origin_of(args.host());
+    let written = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let html = render(&Report {
+        origin: &origin,
+        project: t.project,
+        impulse: &t.impulse,
+        blocks: &blocks,
+        set: &set,
+        summary: &summary,
+        sweeps: &sweeps,
+        history: &history,
+        written: &written,
+    });
+    std::fs::write(file, &html)
+        .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", file.display())))?;
+    Ok(format!(
+        "Wrote {} ({} KB): impulse {}, {} threshold sweep(s), {} call(s) of history.\n",
+        file.display(),
+        html.len().div_ceil(1024),
+        t.impulse.id,
+        sweeps.len(),
+        history.len()
+    ))
+}
