@@ -72,6 +72,32 @@ fn frame(c: &mut Criterion) {
     group.finish();
 }
 
+/// A frame with the joint map open: 10,201 points drawn, in colour and without.
+fn map_frame(c: &mut Criterion) {
+    let mut tuner = tuner(2);
+    let t0 = Instant::now();
+    tuner.update(Msg::Action(ei_tune::tuner::Action::Map), t0);
+    assert!(
+        tuner.joint().and_then(|v| v.map.as_ref()).is_some(),
+        "the map is open"
+    );
+    let mut group = c.benchmark_group("map frame 200x60");
+    for (name, theme) in [
+        ("colour", Theme::color()),
+        ("no colour", Theme::monochrome()),
+    ] {
+        let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("a test terminal");
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                terminal
+                    .draw(|f| ui::render(f, black_box(&tuner), &theme))
+                    .expect("a frame");
+            })
+        });
+    }
+    group.finish();
+}
+
 fn keys(c: &mut Criterion) {
     let right = KeyEvent::new(KeyCode::Right, KeyModifiers::NONE);
     let left = KeyEvent::new(KeyCode::Left, KeyModifiers::NONE);
@@ -103,5 +129,5 @@ fn keys(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, frame, keys);
+criterion_group!(benches, frame, map_frame, keys);
 criterion_main!(benches);

@@ -24,8 +24,8 @@ use crate::history::Recorder;
 use crate::keymap::{self, Screen};
 use crate::preview::{self, Progress};
 use crate::tuner::{
-    Action, Cmd, ExitReport, Loaded, MAP_POINTS, Mode, Msg, Pointer, PreviewFailure, ProjectRef,
-    Target, Tuner, TunerConfig,
+    Action, Cmd, ExitReport, Loaded, Mode, Msg, Pointer, PreviewFailure, ProjectRef, Target, Tuner,
+    TunerConfig,
 };
 use crate::ui::{self, Theme};
 
@@ -289,9 +289,23 @@ fn to_msg(tuner: &Tuner, theme: &Theme, screen: Rect, event: Event) -> Option<Ms
             row,
             ..
         }) if *tuner.mode() == Mode::Map => {
-            ui::map::point_at(screen, theme, column, row, MAP_POINTS)
+            let map = tuner.joint()?.map.as_ref()?;
+            ui::map::point_at(screen, theme, column, row, (map.xs.len(), map.ys.len()))
                 .map(|(j, k)| Msg::Pointer(Pointer::MapPoint { j, k }))
         }
+        // The wheel moves min_anomaly_score, the map's up and down.
+        Event::Mouse(MouseEvent {
+            kind: kind @ (MouseEventKind::ScrollUp | MouseEventKind::ScrollDown),
+            ..
+        }) if *tuner.mode() == Mode::Map => Some(Msg::Action(Action::MapStep {
+            dx: 0,
+            dy: if kind == MouseEventKind::ScrollUp {
+                1
+            } else {
+                -1
+            },
+            coarse: false,
+        })),
         Event::Key(key) => keymap::action_for(Screen::of(tuner.mode()), key).map(Msg::Action),
         Event::FocusGained => Some(Msg::FocusGained),
         Event::Mouse(MouseEvent {

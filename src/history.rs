@@ -41,9 +41,13 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// `2026-11-29 17:31:05`: the time as written, without its `T` and `Z`.
+    /// `2026-11-29 17:31:05 UTC`: the time as written, for reading.
     pub fn when(&self) -> String {
-        crate::text::clean(&self.time.replace('T', " ").replace('Z', ""))
+        let time = crate::text::clean(&self.time.replace('T', " "));
+        match time.strip_suffix('Z') {
+            Some(utc) => format!("{utc} UTC"),
+            None => time,
+        }
     }
 
     /// The figures, as the figures pane shows them (`accuracy 91.2 %`), in its order.

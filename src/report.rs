@@ -367,7 +367,7 @@ fn history(h: &mut String, r: &Report) {
         return;
     }
     h.push_str(
-        "<table><thead><tr><th>time (UTC)</th><th>by</th><th>changed</th><th>answer</th>\
+        "<table><thead><tr><th>time</th><th>by</th><th>changed</th><th>answer</th>\
          <th>figures then</th></tr></thead><tbody>\n",
     );
     for e in r.history.iter().rev() {
@@ -384,7 +384,11 @@ fn history(h: &mut String, r: &Report) {
                 esc(&changes.join(", "))
             },
             esc(&e.call.answer.summary()),
-            esc(&e.figures().join(" · ")),
+            if e.call.figures.is_empty() {
+                "–".to_string()
+            } else {
+                esc(&e.figures().join(" · "))
+            },
         );
     }
     h.push_str("</tbody></table>\n");

@@ -594,7 +594,7 @@ async fn sweep_prints_every_figure_along_one_threshold_or_a_grid_of_two() {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 12, "{out}");
     assert!(
-        lines[0].starts_with("3.min_score,accuracy,balanced_accuracy,macro_f1"),
+        lines[0].starts_with("3.min_score,accuracy,balanced-accuracy,macro-f1"),
         "{out}"
     );
     // At the saved value (0.6) the sweep says what Studio reports.
@@ -717,6 +717,8 @@ async fn commands_write_their_calls_to_the_history_and_history_lists_them() {
     assert!(out.contains("accuracy "), "{out}");
     let (_, out, _) = run(&mut with_state(&["--impulse", "2", "history", "--json"])).await;
     assert_eq!(out.trim(), "[]", "narrowed to an impulse with no calls");
+    let (_, out, _) = run(&mut with_state(&["history", "--impulse", "2"])).await;
+    assert!(out.starts_with("No call matches: 2 in "), "{out}");
     let (_, out, _) = run(&mut with_state(&["history", "--last", "1", "--json"])).await;
     let last: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(last, calls[1..]);

@@ -307,14 +307,8 @@ async fn a_click_on_the_map_sets_both_thresholds_in_one_call() {
     let screen = ratatui::layout::Rect::new(0, 0, 160, 48);
     let cells = ei_tune::ui::map::cells(screen);
     let (column, row) = (cells.x + cells.width / 4, cells.y + cells.height / 4);
-    let (j, _) = ei_tune::ui::map::point_at(
-        screen,
-        &Theme::monochrome(),
-        column,
-        row,
-        ei_tune::tuner::MAP_POINTS,
-    )
-    .unwrap();
+    let (j, _) =
+        ei_tune::ui::map::point_at(screen, &Theme::monochrome(), column, row, (101, 101)).unwrap();
     let click = Input::Terminal(Event::Mouse(MouseEvent {
         kind: MouseEventKind::Down(MouseButton::Left),
         column,

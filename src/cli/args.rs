@@ -344,8 +344,12 @@ pub enum Command {
     },
     /// The set-thresholds calls ei-tune made (the tuner's and the commands'), oldest first
     History {
-        #[command(flatten)]
-        connection: ConnectionArgs,
+        /// Only calls to this project
+        #[arg(long, env = "EI_PROJECT_ID", value_name = "ID")]
+        project: Option<u64>,
+        /// Only calls to this impulse
+        #[arg(long, value_name = "ID")]
+        impulse: Option<u64>,
         /// Only calls to this origin (e.g. https://studio.edgeimpulse.com, or demo)
         #[arg(long, value_name = "ORIGIN")]
         origin: Option<String>,

@@ -7,14 +7,16 @@ use crate::history::{Entry, History};
 
 #[derive(Debug, Clone, Default)]
 pub struct HistoryOptions {
+    pub project: Option<u64>,
+    pub impulse: Option<u64>,
     pub origin: Option<String>,
     pub last: Option<usize>,
     pub json: bool,
 }
 
-/// `ei-tune history`: reads no server, only the file; `--project` and `--impulse` narrow
-/// it.
-pub fn history(args: &ConnectionArgs, options: &HistoryOptions) -> Result<String, CommandError> {
+/// `ei-tune history`: reads no server, only the file; `--project`, `--impulse`, `--origin`
+/// and `--last` narrow it.
+pub fn history(options: &HistoryOptions) -> Result<String, CommandError> {
     let history = History::default_location().ok_or_else(|| {
         CommandError::failed("no state directory on this system: set EI_TUNE_STATE_DIR")
     })?;
@@ -31,12 +33,13 @@ pub fn history(args: &ConnectionArgs, options: &HistoryOptions) -> Result<String
             crate::cache::origin_of(o)
         }
     });
+    let written = reading.entries.len();
     let mut entries: Vec<Entry> = reading
         .entries
         .into_iter()
         .filter(|e| origin.as_ref().is_none_or(|o| e.origin == *o))
-        .filter(|e| args.project.is_none_or(|p| e.call.project == p))
-        .filter(|e| args.impulse.is_none_or(|i| e.call.impulse == i))
+        .filter(|e| options.project.is_none_or(|p| e.call.project == p))
+        .filter(|e| options.impulse.is_none_or(|i| e.call.impulse == i))
         .collect();
     if let Some(last) = options.last {
         entries.drain(..entries.len().saturating_sub(last));
@@ -45,10 +48,17 @@ pub fn history(args: &ConnectionArgs, options: &HistoryOptions) -> Result<String
         return Ok(serde_json::to_string_pretty(&entries).unwrap_or_default() + "\n");
     }
     if entries.is_empty() {
-        return Ok(format!(
-            "No set-thresholds calls written down yet ({}).\n",
-            history.path().display()
-        ));
+        return Ok(if written == 0 {
+            format!(
+                "No set-thresholds calls written down yet ({}).\n",
+                history.path().display()
+            )
+        } else {
+            format!(
+                "No call matches: {written} in {}, none of them these.\n",
+                history.path().display()
+            )
+        });
     }
     let mut out = String::new();
     for e in &entries {

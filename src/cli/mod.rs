@@ -154,14 +154,20 @@ pub async fn run(cli: Cli) -> Result<String, CommandError> {
             sweep::sweep(&args, &options).await
         }
         Command::History {
-            connection,
+            project,
+            impulse,
             origin,
             last,
             json,
         } => {
-            let args = connection.or(&cli.connection);
-            let options = history::HistoryOptions { origin, last, json };
-            history::history(&args, &options)
+            let options = history::HistoryOptions {
+                project: project.or(cli.connection.project),
+                impulse: impulse.or(cli.connection.impulse),
+                origin,
+                last,
+                json,
+            };
+            history::history(&options)
         }
         Command::Report { connection, file } => {
             let args = connection.or(&cli.connection);

@@ -167,19 +167,10 @@ fn figure_columns(rows: &[(Vec<f64>, Figures)]) -> Vec<&'static crate::metrics::
         .collect()
 }
 
-/// A figure's name as a CSV column: lowercase words joined by `_` ("mAP@0.5" → `map_0_5`).
-fn column_name(name: &str) -> String {
-    name.to_ascii_lowercase()
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join("_")
-}
-
 fn as_csv(axes: &[Axis], rows: &[(Vec<f64>, Figures)]) -> String {
     let columns = figure_columns(rows);
     let mut out: Vec<String> = axes.iter().map(|a| a.name.clone()).collect();
-    out.extend(columns.iter().map(|h| column_name(h.name)));
+    out.extend(columns.iter().map(|h| h.slug.to_string()));
     let mut text = out.join(",") + "\n";
     for (values, figures) in rows {
         let mut cells: Vec<String> = values.iter().map(|v| v.to_string()).collect();
@@ -203,7 +194,7 @@ fn as_json(impulse: u64, axes: &[Axis], rows: &[(Vec<f64>, Figures)]) -> String 
                 point.insert(axis.name.clone(), json!(v));
             }
             for h in &columns {
-                point.insert(h.name.to_string(), json!((h.get)(figures)));
+                point.insert(h.slug.to_string(), json!((h.get)(figures)));
             }
             serde_json::Value::Object(point)
         })

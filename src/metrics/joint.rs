@@ -28,9 +28,6 @@ pub struct JointMap {
     pub figures: [Vec<Option<f64>>; 2],
     /// The point with the best score (`(j, k)`), nearest to the given one among equals.
     pub optimum: Option<(usize, usize)>,
-    /// Points no other point beats on both figures, one per distinct pair of values, in
-    /// order of the first figure, best first.
-    pub front: Vec<(usize, usize)>,
 }
 
 impl JointMap {
@@ -170,10 +167,8 @@ pub fn joint_map(
         score,
         figures: [first, second],
         optimum: None,
-        front: Vec::new(),
     };
     map.optimum = optimum(&map, near);
-    map.front = pareto_front(&map, figures, near);
     map
 }
 
@@ -199,9 +194,15 @@ fn span(values: &[f64]) -> f64 {
     }
 }
 
-/// Of the points with the same two figures (a plateau, or a figure that one threshold does
-/// not move) the one nearest to `near` stands for them.
-fn pareto_front(map: &JointMap, figures: [&Headline; 2], near: (f64, f64)) -> Vec<(usize, usize)> {
+/// The points no other point beats on both figures, one per distinct pair of values, in
+/// order of the first figure, best first. Of the points with the same two figures (a
+/// plateau, or a figure one threshold does not move) the one nearest to `near` stands for
+/// them.
+pub fn pareto_front(
+    map: &JointMap,
+    figures: [&Headline; 2],
+    near: (f64, f64),
+) -> Vec<(usize, usize)> {
     // Both figures as "higher is better".
     let oriented = |h: &Headline, v: f64| if h.higher_is_better { v } else { -v };
     let distance = distance_from(map, near);
@@ -292,6 +293,7 @@ mod tests {
             max_fpr: Bounds::default().max_fpr,
         };
         let pair = [headline("missed-anomalies"), headline("false-alarms")];
+        let front = |map: &JointMap| pareto_front(map, pair, (0.6, 0.3));
         let map = joint_map(
             &set,
             Aggregation::default(),
@@ -305,9 +307,10 @@ mod tests {
         let (j, k) = map.optimum.unwrap();
         let best = map.score[map.at(j, k)].unwrap();
         assert!(map.score.iter().flatten().all(|&s| s <= best));
-        assert!(!map.front.is_empty());
+        let front = front(&map);
+        assert!(!front.is_empty());
         let value = |i: usize, (j, k): (usize, usize)| map.figures[i][map.at(j, k)].unwrap();
-        for &p in &map.front {
+        for &p in &front {
             // Lower is better for both: nothing is at least as low on both and lower on one.
             let beaten = (0..51).flat_map(|k| (0..51).map(move |j| (j, k))).any(|q| {
                 let (a, b) = (
@@ -322,7 +325,7 @@ mod tests {
             assert!(!beaten, "{p:?} is dominated");
         }
         // Best first on the first figure; along the front the second gets better.
-        for w in map.front.windows(2) {
+        for w in front.windows(2) {
             assert!(value(0, w[0]) <= value(0, w[1]));
             assert!(value(1, w[0]) > value(1, w[1]));
         }

@@ -171,7 +171,7 @@ impl Tuner {
                 Err(why) => refused.push(format!("{}: {why}", self.sliders[i].id())),
             }
         }
-        let when = entry.time.replace('T', " ");
+        let when = entry.when();
         let mut notice = if moved == 0 {
             format!("already at the values of {when}")
         } else {

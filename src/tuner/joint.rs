@@ -2,13 +2,27 @@
 //! thresholds move together; every move is an ordinary edit of both sliders.
 
 use super::*;
-use crate::metrics::joint::{JointMap, joint_map};
+use crate::metrics::joint::{JointMap, joint_map, pareto_front};
 use crate::metrics::suggest::{Figures, HEADLINES};
 use crate::metrics::sweep::{self, Parameter};
 
-/// Points along each threshold: the slider's fine step is a hundredth of its range, so
-/// every point of the map is a value the arrows reach.
-pub const MAP_POINTS: usize = 101;
+/// The most points along one threshold.
+pub const MAX_MAP_POINTS: usize = 401;
+
+/// The map's points along a slider: every multiple of its fine step in its range (the
+/// values the arrows reach, 51 to 101 of them for a range the slider chose itself), or
+/// 101 even points where that would be too many or too few.
+fn grid(scale: &crate::tuner::Scale) -> Vec<f64> {
+    let first = (scale.min / scale.fine).ceil();
+    let last = (scale.max / scale.fine).floor();
+    let count = last - first + 1.0;
+    if !(count.is_finite() && (2.0..=MAX_MAP_POINTS as f64).contains(&count)) {
+        return sweep::points(scale.min, scale.max, 101);
+    }
+    (0..count as usize)
+        .map(|i| scale.clean((first + i as f64) * scale.fine))
+        .collect()
+}
 
 /// The map's sliders, the two figures of its Pareto front, and the map itself.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +33,11 @@ pub struct JointView {
     /// The Pareto front's figures, as indices into [`HEADLINES`].
     pub pair: [usize; 2],
     pub map: Option<Arc<JointMap>>,
+    /// The front's points, each standing for those with its figures nearest to the point
+    /// shown: recomputed as the point moves.
+    pub front: Vec<(usize, usize)>,
     computed_for: Option<MapKey>,
+    front_near: Option<(f64, f64)>,
 }
 
 /// What the map depends on: the set, the ranges, the aggregation, the objective, the
@@ -27,7 +45,8 @@ pub struct JointView {
 #[derive(Debug, Clone)]
 struct MapKey {
     set: Arc<TestSet>,
-    ranges: [(f64, f64); 2],
+    /// Each slider's min, max and fine step.
+    ranges: [(f64, f64, f64); 2],
     aggregation: crate::metrics::Aggregation,
     objective: Objective,
     pair: [usize; 2],
@@ -68,14 +87,20 @@ impl Tuner {
                 Parameter::of_key(&s.block_type, &s.key) == Some(parameter) && s.scale().is_some()
             })
         };
-        let (Some(x), Some(y)) = (find(Parameter::MinScore), find(Parameter::MinAnomalyScore))
-        else {
-            self.notice = Some(
-                "the map needs a classifier's min_score and an anomaly block's \
-                 min_anomaly_score: this impulse has not both"
-                    .into(),
-            );
-            return;
+        let (x, y) = match (find(Parameter::MinScore), find(Parameter::MinAnomalyScore)) {
+            (Some(x), Some(y)) => (x, y),
+            (x, _) => {
+                let missing = if x.is_none() {
+                    "min_score of a classifier"
+                } else {
+                    "min_anomaly_score of an anomaly block"
+                };
+                self.notice = Some(format!(
+                    "the map moves a classifier's min_score and an anomaly block's \
+                     min_anomaly_score together: this impulse has no {missing}"
+                ));
+                return;
+            }
         };
         match &self.preview.source {
             PreviewSource::Ready(set) if set.detection.is_none() => {}
@@ -101,7 +126,9 @@ impl Tuner {
             y,
             pair,
             map: None,
+            front: Vec::new(),
             computed_for: None,
+            front_near: None,
         });
         self.mode = Mode::Map;
     }
@@ -144,23 +171,20 @@ impl Tuner {
         }
     }
 
-    /// A click or drag on point `(j, k)` of the map moves both thresholds there (to the
-    /// sliders' own values at that place of their range).
+    /// A click or drag on point `(j, k)` of the map moves both thresholds there.
     pub(super) fn on_map_pointer(&mut self, j: usize, k: usize, now: Instant) {
         let Some(view) = self.joint.clone() else {
             return;
         };
-        let last = (MAP_POINTS - 1) as f64;
-        let (fx, fy) = (
-            j.min(MAP_POINTS - 1) as f64 / last,
-            k.min(MAP_POINTS - 1) as f64 / last,
-        );
-        let (vx, vy) = (
-            self.sliders[view.x].at_fraction(fx),
-            self.sliders[view.y].at_fraction(fy),
-        );
-        self.edit(view.x, vx, now);
-        self.edit(view.y, vy, now);
+        let Some((&x, &y)) = view
+            .map
+            .as_ref()
+            .and_then(|map| Some((map.xs.get(j)?, map.ys.get(k)?)))
+        else {
+            return;
+        };
+        self.edit(view.x, ThresholdValue::Number(x), now);
+        self.edit(view.y, ThresholdValue::Number(y), now);
     }
 
     fn move_to_map_optimum(&mut self, view: &JointView, now: Instant) {
@@ -223,25 +247,35 @@ impl Tuner {
         let here = self.displayed_thresholds();
         let key = MapKey {
             set: Arc::clone(set),
-            ranges: [(sx.min, sx.max), (sy.min, sy.max)],
+            ranges: [(sx.min, sx.max, sx.fine), (sy.min, sy.max, sy.fine)],
             aggregation: here.aggregation,
             objective: self.map_objective(),
             pair: view.pair,
         };
+        let near = (here.min_score, here.min_anomaly_score);
         if view.computed_for.as_ref() == Some(&key) {
+            if view.front_near != Some(near)
+                && let Some(view) = self.joint.as_mut()
+                && let Some(map) = &view.map
+            {
+                view.front = pareto_front(map, view.pair.map(|i| &HEADLINES[i]), near);
+                view.front_near = Some(near);
+            }
             return;
         }
         let map = joint_map(
             set,
             here.aggregation,
-            sweep::points(sx.min, sx.max, MAP_POINTS),
-            sweep::points(sy.min, sy.max, MAP_POINTS),
+            grid(sx),
+            grid(sy),
             &key.objective,
             [&HEADLINES[view.pair[0]], &HEADLINES[view.pair[1]]],
             self.config.costs.as_ref(),
             (here.min_score, here.min_anomaly_score),
         );
         if let Some(view) = self.joint.as_mut() {
+            view.front = pareto_front(&map, view.pair.map(|i| &HEADLINES[i]), near);
+            view.front_near = Some(near);
             view.map = Some(Arc::new(map));
             view.computed_for = Some(key);
         }

@@ -31,7 +31,7 @@ use crate::metrics::sweep::Sweep;
 use crate::metrics::{Summary, TestSet, Thresholds};
 pub use action::Action;
 pub use history::HistoryList;
-pub use joint::{JointView, MAP_POINTS};
+pub use joint::{JointView, MAX_MAP_POINTS};
 use save::SaveEngine;
 pub use slider::{Scale, Slider, SliderKind, SyncState};
 
@@ -168,7 +168,7 @@ pub enum Pointer {
         up: bool,
     },
     /// A click or drag on point `(j, k)` of the joint map: `min_score` index `j`,
-    /// `min_anomaly_score` index `k`, of [`MAP_POINTS`] each.
+    /// `min_anomaly_score` index `k`.
     MapPoint {
         j: usize,
         k: usize,

@@ -2078,7 +2078,7 @@ fn an_earlier_set_of_values_comes_back_as_one_ordinary_edit() {
     assert_eq!((number(&t, 0), number(&t, 1)), (0.8, 0.45));
     let notice = t.notice().unwrap();
     assert!(
-        notice.contains("2026-11-24 09:30:00Z: 2 changed"),
+        notice.contains("2026-11-24 09:30:00 UTC: 2 changed"),
         "{notice}"
     );
     assert!(notice.contains("9.gone: no such threshold now"), "{notice}");
@@ -2151,7 +2151,16 @@ fn the_map_moves_both_thresholds_as_ordinary_edits_sent_in_one_call() {
     assert!(press(&mut t, KeyCode::Char('x'), t0).is_empty());
     assert_eq!(t.mode, Mode::Map);
     let map = t.joint().unwrap().map.clone().unwrap();
-    assert_eq!((map.xs.len(), map.ys.len()), (MAP_POINTS, MAP_POINTS));
+    // Every value the arrows reach: min_score in steps of 0.01, min_anomaly_score in its
+    // slider's fine steps.
+    assert_eq!(map.xs.len(), 101);
+    let fine = t.sliders[1].scale().unwrap().fine;
+    assert!(map.ys.len() >= 51, "{}", map.ys.len());
+    assert!(
+        map.ys
+            .windows(2)
+            .all(|w| ((w[1] - w[0]) - fine).abs() < 1e-9)
+    );
     // The map's figures are the preview's at each point.
     let (j, k) = (37, 64);
     let there = set.evaluate(&crate::metrics::Thresholds {
@@ -2172,9 +2181,13 @@ fn the_map_moves_both_thresholds_as_ordinary_edits_sent_in_one_call() {
     );
     // A click on a point moves both there; one call carries both after the quiet time.
     t.update(Msg::Pointer(Pointer::MapPoint { j, k }), t0 + 3 * MS);
-    assert_eq!(map.nearest(number(&t, 0), number(&t, 1)), (j, k));
+    assert_eq!((number(&t, 0), number(&t, 1)), (map.xs[j], map.ys[k]));
+    // The arrows land on the map's points.
+    press(&mut t, KeyCode::Up, t0 + 4 * MS);
+    assert_eq!(number(&t, 1), map.ys[k + 1]);
+    press(&mut t, KeyCode::Down, t0 + 5 * MS);
     assert!(sets(&t.update(Msg::Tick, t0 + 300 * MS)).is_empty());
-    let sent = sets(&t.update(Msg::Tick, t0 + 303 * MS));
+    let sent = sets(&t.update(Msg::Tick, t0 + 305 * MS));
     assert_eq!(sent.len(), 1);
     assert_eq!(values(&sent[0].1).len(), 2);
     // Moving the point does not recompute the map.
@@ -2189,7 +2202,7 @@ fn o_on_the_map_goes_to_the_best_point_and_the_front_figures_can_be_chosen() {
     let map = t.joint().unwrap().map.clone().unwrap();
     let (j, k) = map.optimum.unwrap();
     press(&mut t, KeyCode::Char('o'), t0 + MS);
-    assert_eq!(map.nearest(number(&t, 0), number(&t, 1)), (j, k));
+    assert_eq!((number(&t, 0), number(&t, 1)), (map.xs[j], map.ys[k]));
     let best = map.score[map.at(j, k)].unwrap();
     assert!(map.score.iter().flatten().all(|&s| s <= best));
     press(&mut t, KeyCode::Char('o'), t0 + 2 * MS);
@@ -2227,7 +2240,9 @@ fn the_map_says_why_when_the_impulse_cannot_have_one() {
     press(&mut t, KeyCode::Char('x'), t0);
     assert_eq!(t.mode, Mode::Normal);
     assert!(
-        t.notice().unwrap().starts_with("the map needs"),
+        t.notice()
+            .unwrap()
+            .ends_with("this impulse has no min_score of a classifier"),
         "{:?}",
         t.notice()
     );

@@ -7,24 +7,16 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::{Theme, popup};
+use super::Theme;
 use crate::history::Entry;
-use crate::keymap::{self, Screen};
 use crate::tuner::Tuner;
 
 pub fn render(frame: &mut Frame, area: Rect, tuner: &Tuner, selected: usize, theme: &Theme) {
     let list = tuner.history();
-    let rect = popup(
-        area,
-        area.width.saturating_sub(4).max(40),
-        area.height.saturating_sub(2),
-    );
+    let rect = super::map::outer(area);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
-        .title(format!(
-            " History of this impulse ({}) ",
-            keymap::footer(Screen::History)
-        ))
+        .title(" History of this impulse, newest first ")
         .title_bottom(format!(" {} ", list_summary(tuner)))
         .border_style(theme.accent);
     let inner = block.inner(rect);
@@ -132,7 +124,7 @@ fn detail<'a>(entry: &Entry, theme: &Theme) -> Vec<Line<'a>> {
         Line::from(vec![
             Span::styled("figures then: ", theme.strong),
             Span::raw(if figures.is_empty() {
-                "not known (no preview at the time)".to_string()
+                "none recorded (no per-window results were read)".to_string()
             } else {
                 figures.join(" · ")
             }),

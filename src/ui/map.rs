@@ -10,11 +10,10 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::Theme;
 use crate::api::models::ThresholdValue;
-use crate::keymap::{self, Screen};
 use crate::metrics::joint::JointMap;
 use crate::metrics::suggest::HEADLINES;
 use crate::tuner::{JointView, Tuner};
@@ -25,7 +24,7 @@ const PALETTE: [u8; 10] = [17, 18, 24, 30, 36, 72, 107, 143, 179, 220];
 const NOT_ALLOWED: Color = Color::Indexed(236);
 /// Low to high, without colour.
 const SHADES: [char; 4] = ['░', '▒', '▓', '█'];
-const PANEL_WIDTH: u16 = 40;
+const PANEL_WIDTH: u16 = 46;
 /// The `min_anomaly_score` labels on the left.
 const AXIS_WIDTH: u16 = 8;
 
@@ -46,11 +45,12 @@ pub fn cells(area: Rect) -> Rect {
     cells
 }
 
-fn outer(area: Rect) -> Rect {
+/// The screen between the header and the footer, which stay in view.
+pub(super) fn outer(area: Rect) -> Rect {
     Rect::new(
-        area.x + 1,
+        area.x,
         area.y + 1,
-        area.width.saturating_sub(2),
+        area.width,
         area.height.saturating_sub(2),
     )
 }
@@ -69,13 +69,14 @@ fn index(at: u16, positions: u16, points: usize) -> usize {
     ((f64::from(at) * last / f64::from(positions - 1)).round() as usize).min(points - 1)
 }
 
-/// The grid point `(j, k)` under a click at `(column, row)`, if on the map.
+/// The grid point `(j, k)` under a click at `(column, row)`, if on a map of `points`
+/// (across, up).
 pub fn point_at(
     area: Rect,
     theme: &Theme,
     column: u16,
     row: u16,
-    points: usize,
+    points: (usize, usize),
 ) -> Option<(usize, usize)> {
     let cells = cells(area);
     let inside = column >= cells.x
@@ -87,10 +88,10 @@ pub fn point_at(
     }
     let stack = per_cell(theme);
     let rows = cells.height * stack;
-    let j = index(column - cells.x, cells.width, points);
+    let j = index(column - cells.x, cells.width, points.0);
     // The middle of the cell, counted from the bottom.
     let from_top = (row - cells.y) * stack + stack / 2;
-    let k = index(rows - 1 - from_top.min(rows - 1), rows, points);
+    let k = index(rows - 1 - from_top.min(rows - 1), rows, points.1);
     Some((j, k))
 }
 
@@ -105,13 +106,11 @@ fn shade(level: f64) -> char {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
+    // The whole screen but the header and the footer (which shows the map's keys).
     let outer = outer(area);
     frame.render_widget(Clear, outer);
     let block = Block::bordered()
-        .title(format!(
-            " Joint map: min_score across, min_anomaly_score up ({}) ",
-            keymap::footer(Screen::Map)
-        ))
+        .title(" Joint map: min_score → across, min_anomaly_score ↑ up ")
         .border_style(theme.accent);
     let inner = block.inner(outer);
     frame.render_widget(block, outer);
@@ -123,15 +122,19 @@ pub fn render(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let [left, panel] =
         Layout::horizontal([Constraint::Min(10), Constraint::Length(PANEL_WIDTH)]).areas(inner);
     let cells = cells(area);
-    draw_cells(frame.buffer_mut(), cells, map, theme);
-    draw_markers(frame.buffer_mut(), cells, tuner, view, map, theme);
+    let span = map.score_span();
+    draw_cells(frame.buffer_mut(), cells, map, span, theme);
+    draw_markers(frame.buffer_mut(), cells, tuner, view, map, span, theme);
     draw_axes(frame, left, cells, tuner, view, map, theme);
-    frame.render_widget(Paragraph::new(panel_lines(tuner, view, map, theme)), panel);
+    frame.render_widget(
+        Paragraph::new(panel_lines(tuner, view, map, theme)).wrap(Wrap { trim: false }),
+        panel,
+    );
 }
 
-/// Each score as a level in 0..=1 of the map's span.
-fn level(map: &JointMap, at: usize) -> Option<f64> {
-    let (lo, hi) = map.score_span()?;
+/// A score as a level in 0..=1 of the map's `span` (lowest, highest).
+fn level(map: &JointMap, span: Option<(f64, f64)>, at: usize) -> Option<f64> {
+    let (lo, hi) = span?;
     let score = map.score[at]?;
     Some(if hi > lo {
         (score - lo) / (hi - lo)
@@ -140,7 +143,13 @@ fn level(map: &JointMap, at: usize) -> Option<f64> {
     })
 }
 
-fn draw_cells(buf: &mut Buffer, cells: Rect, map: &JointMap, theme: &Theme) {
+fn draw_cells(
+    buf: &mut Buffer,
+    cells: Rect,
+    map: &JointMap,
+    span: Option<(f64, f64)>,
+    theme: &Theme,
+) {
     let points = map.xs.len();
     let stack = per_cell(theme);
     let rows = cells.height * stack;
@@ -149,7 +158,7 @@ fn draw_cells(buf: &mut Buffer, cells: Rect, map: &JointMap, theme: &Theme) {
             let j = index(c, cells.width, points);
             let level_at = |p: u16| {
                 let k = index(rows - 1 - p, rows, map.ys.len());
-                level(map, map.at(j, k))
+                level(map, span, map.at(j, k))
             };
             let Some(cell) = buf.cell_mut((cells.x + c, cells.y + r)) else {
                 continue;
@@ -192,6 +201,7 @@ fn draw_markers(
     tuner: &Tuner,
     view: &JointView,
     map: &JointMap,
+    span: Option<(f64, f64)>,
     theme: &Theme,
 ) {
     let sliders = tuner.sliders();
@@ -203,7 +213,7 @@ fn draw_markers(
     let here = point(|s| &s.value);
     let saved = point(|s| &s.saved);
     // Drawn in rising importance: what is drawn last stays on top.
-    let mut marks: Vec<((usize, usize), char)> = map.front.iter().map(|&p| (p, FRONT)).collect();
+    let mut marks: Vec<((usize, usize), char)> = view.front.iter().map(|&p| (p, FRONT)).collect();
     marks.extend(saved.map(|p| (p, SAVED)));
     marks.extend(map.optimum.map(|p| (p, BEST)));
     marks.extend(here.map(|p| (p, HERE)));
@@ -211,7 +221,7 @@ fn draw_markers(
         let at = cell_of(cells, map, theme, p);
         if let Some(cell) = buf.cell_mut(at) {
             let style = if theme.colors {
-                let bg = level(map, map.at(p.0, p.1)).map_or(NOT_ALLOWED, colour);
+                let bg = level(map, span, map.at(p.0, p.1)).map_or(NOT_ALLOWED, colour);
                 Style::new()
                     .fg(Color::White)
                     .bg(bg)
@@ -292,18 +302,27 @@ fn panel_lines<'a>(
     let sliders = tuner.sliders();
     let (sx, sy) = (&sliders[view.x], &sliders[view.y]);
     let objective = tuner.map_objective();
-    let at = |(j, k): (usize, usize)| {
-        let score = map.score[map.at(j, k)]
-            .map_or_else(|| "not allowed".to_string(), |s| objective.shown(s));
+    let score = |(j, k): (usize, usize)| {
+        map.score[map.at(j, k)].map_or_else(|| "not allowed".to_string(), |s| objective.shown(s))
+    };
+    // The values themselves, and the objective at the point of the map they fall on.
+    let values = |x: &ThresholdValue, y: &ThresholdValue| {
+        let p = map.nearest(x.as_number()?, y.as_number()?);
+        Some(format!(
+            "{} / {}  {}",
+            sx.display(x),
+            sy.display(y),
+            score(p)
+        ))
+    };
+    let best = map.optimum.map(|(j, k)| {
         format!(
-            "{} / {}  {score}",
+            "{} / {}  {}",
             shown_value(sx, map.xs[j]),
-            shown_value(sy, map.ys[k])
+            shown_value(sy, map.ys[k]),
+            score((j, k))
         )
-    };
-    let point = |value: fn(&crate::tuner::Slider) -> &ThresholdValue| {
-        Some(map.nearest(value(sx).as_number()?, value(sy).as_number()?))
-    };
+    });
     let mut lines = vec![
         Line::from(vec![
             Span::styled("objective ", theme.strong),
@@ -311,15 +330,15 @@ fn panel_lines<'a>(
         ]),
         Line::raw(""),
     ];
-    for (mark, name, p) in [
-        (HERE, "here ", point(|s| &s.value)),
-        (SAVED, "saved", point(|s| &s.saved)),
-        (BEST, "best ", map.optimum),
+    for (mark, name, text) in [
+        (HERE, "here ", values(&sx.value, &sy.value)),
+        (SAVED, "saved", values(&sx.saved, &sy.saved)),
+        (BEST, "best ", best),
     ] {
-        if let Some(p) = p {
+        if let Some(text) = text {
             lines.push(Line::from(vec![
                 Span::styled(format!("{mark} {name} "), theme.strong),
-                Span::raw(at(p)),
+                Span::raw(text),
             ]));
         }
     }
@@ -337,7 +356,7 @@ fn panel_lines<'a>(
         None => "–".into(),
     };
     let room = 14usize;
-    for &(j, k) in map.front.iter().take(room) {
+    for &(j, k) in view.front.iter().take(room) {
         let i = map.at(j, k);
         lines.push(Line::raw(format!(
             "  {:>7} {:>7}  at {} / {}",
@@ -347,9 +366,9 @@ fn panel_lines<'a>(
             shown_value(sy, map.ys[k])
         )));
     }
-    if map.front.len() > room {
+    if view.front.len() > room {
         lines.push(Line::styled(
-            format!("  … {} more", map.front.len() - room),
+            format!("  … {} more", view.front.len() - room),
             theme.dim,
         ));
     }

@@ -1213,7 +1213,10 @@ fn render_footer(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         }
         _ => match tuner.notice() {
             Some(notice) => Line::styled(format!(" {notice}"), theme.pending),
-            None => Line::styled(format!(" {}", keymap::footer(Screen::Main)), theme.dim),
+            None => Line::styled(
+                format!(" {}", keymap::footer(Screen::of(tuner.mode()))),
+                theme.dim,
+            ),
         },
     };
     frame.render_widget(Rows::new(&[line]), area);
