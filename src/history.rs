@@ -26,6 +26,8 @@ use crate::metrics::suggest::HEADLINES;
 pub const MAX_BYTES: u64 = 2 * 1024 * 1024;
 /// A longer line is not an entry ei-tune wrote.
 const MAX_LINE: usize = 64 * 1024;
+/// Server text kept in an entry (the impulse's name) is cut to this many characters.
+const MAX_NAME_CHARS: usize = 200;
 const FILE_NAME: &str = "history.jsonl";
 
 /// One set-thresholds call.
@@ -143,9 +145,11 @@ impl Answer {
 
     /// One short word or phrase for a list.
     pub fn summary(&self) -> String {
+        // Cleaned again: the file may have been edited by hand.
         match (&self.regenerate_model_testing_status, &self.error) {
-            (_, Some(error)) => format!("failed: {error}"),
-            (Some(status), None) => status.clone(),
+            (_, Some(error)) if self.saved => crate::text::clean(error),
+            (_, Some(error)) => crate::text::clean(&format!("failed: {error}")),
+            (Some(status), None) => crate::text::clean(status),
             (None, None) if self.saved => "saved".into(),
             (None, None) => "not saved".into(),
         }
@@ -189,6 +193,23 @@ impl Call {
             answer,
             figures: BTreeMap::new(),
         }
+    }
+
+    /// After an answer that was lost: what Studio was read to hold is what the call left,
+    /// and it was saved if it changed anything.
+    pub fn read_back(&mut self, held: &[BlockThresholds]) {
+        for change in &mut self.thresholds {
+            if let Some(t) = held
+                .iter()
+                .filter(|b| b.block.id == change.block_id)
+                .flat_map(|b| &b.thresholds)
+                .find(|t| t.key == change.key)
+            {
+                change.after = t.value.clone();
+            }
+        }
+        self.answer.saved = self.thresholds.iter().any(Change::changed);
+        self.answer.error = Some("the answer was lost; the values were read back".into());
     }
 
     /// `held` with the values Studio holds after the call.
@@ -312,37 +333,68 @@ impl History {
         &self.path
     }
 
-    /// Appends `call`, answered now, made to the API at `origin`. One write of one line,
-    /// so that two ei-tunes appending at once do not interleave.
-    pub fn append(&self, origin: &str, call: Call) -> std::io::Result<()> {
+    /// Appends `call`, answered now, made to the API at `origin`. Appends and trims of
+    /// every ei-tune take turns (a lock file beside the history), so that none is lost to
+    /// another's trim; each entry is one write of one whole line.
+    pub fn append(&self, origin: &str, mut call: Call) -> std::io::Result<()> {
+        call.impulse_name = shortened(&call.impulse_name, MAX_NAME_CHARS);
         let entry = Entry {
             time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-            origin: origin.to_string(),
+            origin: shortened(origin, MAX_NAME_CHARS),
             call,
         };
         let mut line = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
+        if line.len() >= MAX_LINE {
+            return Err(std::io::Error::other(format!(
+                "an entry of {} KiB is more than the history keeps",
+                line.len() / 1024
+            )));
+        }
         line.push(b'\n');
         if let Some(dir) = self.path.parent() {
             create_private_dir(dir)?;
         }
+        let _turn = self.lock()?;
         refuse_unless_regular(&self.path)?;
         let mut options = std::fs::OpenOptions::new();
-        options.append(true).create(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.read(true).append(true).create(true);
+        no_follow(&mut options);
         let mut file = options.open(&self.path)?;
+        // A line left unfinished (a crash mid-write, an edit) must not swallow this one.
+        let len = file.metadata()?.len();
+        if len > 0 {
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1))?;
+            file.read_exact(&mut last)?;
+            if last[0] != b'\n' {
+                line.insert(0, b'\n');
+            }
+        }
         file.write_all(&line)?;
-        if file.metadata()?.len() > MAX_BYTES {
+        if len + line.len() as u64 > MAX_BYTES {
             self.trim()?;
         }
         Ok(())
     }
 
+    /// Waits for this process's turn at the file: a lock on `history.lock` beside it.
+    fn lock(&self) -> std::io::Result<std::fs::File> {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        no_follow(&mut options);
+        let file = options.open(self.path.with_extension("lock"))?;
+        file.lock()?;
+        Ok(file)
+    }
+
     /// Reads every entry; a missing file is an empty history. Only the newest
     /// [`MAX_BYTES`] are read of a file grown larger (by hand or by another program).
     pub fn read(&self) -> std::io::Result<Reading> {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        no_follow(&mut options);
         let mut file = match refuse_unless_regular(&self.path) {
-            Ok(()) => match std::fs::File::open(&self.path) {
+            Ok(()) => match options.open(&self.path) {
                 Ok(file) => file,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     return Ok(Reading::default());
@@ -379,7 +431,13 @@ impl History {
     /// Keeps the newest entries that fit in half of [`MAX_BYTES`]; the file is replaced
     /// whole, so a reader sees the old or the new one. Lines that were not entries go too.
     fn trim(&self) -> std::io::Result<()> {
-        let bytes = std::fs::read(&self.path)?;
+        // Only the newest part is read: a file grown to gigabytes costs no more.
+        let mut file = std::fs::File::open(&self.path)?;
+        let len = file.metadata()?.len();
+        let start = len.saturating_sub(MAX_BYTES);
+        file.seek(SeekFrom::Start(start))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_BYTES).read_to_end(&mut bytes)?;
         let mut kept: Vec<&[u8]> = Vec::new();
         let mut size = 0u64;
         for line in bytes.split(|&b| b == b'\n').rev() {
@@ -397,8 +455,7 @@ impl History {
             .with_extension(format!("{:016x}.partial", fastrand::u64(..)));
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        no_follow(&mut options);
         let written = options.open(&partial).and_then(|mut file| {
             for line in kept.iter().rev() {
                 file.write_all(line)?;
@@ -416,16 +473,33 @@ impl History {
     }
 }
 
-/// A FIFO or a device at the history's name would hang a read or a write: only a regular
-/// file (or none) is used.
+/// A FIFO or a device at the history's name would hang a read or a write, and a symbolic
+/// link would send the entries elsewhere: only a regular file (or none) is used.
 fn refuse_unless_regular(path: &Path) -> std::io::Result<()> {
-    match std::fs::metadata(path) {
+    match std::fs::symlink_metadata(path) {
         Ok(meta) if !meta.is_file() => Err(std::io::Error::other(format!(
             "{} is not a regular file",
             path.display()
         ))),
         _ => Ok(()),
     }
+}
+
+/// Opening never follows a symbolic link (planted where the file should be), and what it
+/// creates only the user can read.
+fn no_follow(options: &mut std::fs::OpenOptions) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW).mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = options;
+}
+
+/// At most `max` characters of `text`, cleaned.
+fn shortened(text: &str, max: usize) -> String {
+    crate::text::shorten(&crate::text::clean(text), max)
 }
 
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
@@ -556,6 +630,86 @@ mod tests {
             projects.windows(2).all(|w| w[1] == w[0] + 1),
             "newest kept, in order"
         );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_unfinished_line_does_not_swallow_the_next_entry() {
+        let (history, dir) = scratch();
+        history.append("demo", call(0.5, 0.6)).unwrap();
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(history.path())
+            .unwrap();
+        file.write_all(b"{\"time\":\"2026-").unwrap();
+        history.append("demo", call(0.6, 0.7)).unwrap();
+        let reading = history.read().unwrap();
+        assert_eq!(reading.skipped, 1);
+        assert_eq!(reading.entries.len(), 2);
+        assert_eq!(reading.entries[1].call.changes(), ["3.min_score 0.6 → 0.7"]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn server_text_is_cut_so_that_an_entry_is_always_kept() {
+        let (history, dir) = scratch();
+        let mut huge = call(0.5, 0.6);
+        huge.impulse_name = "x".repeat(3_000_000);
+        history.append("demo", huge).unwrap();
+        let reading = history.read().unwrap();
+        assert_eq!(reading.entries.len(), 1);
+        assert_eq!(reading.entries[0].call.impulse_name.chars().count(), 201);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Writers that meet at the bound take turns: a trim never drops another's entry.
+    #[test]
+    fn writers_at_once_lose_nothing_when_the_bound_is_reached() {
+        let (history, dir) = scratch();
+        let one = serde_json::to_vec(&call(0.5, 0.6)).unwrap().len() as u64 + 120;
+        for i in 0..(MAX_BYTES / one) {
+            let mut c = call(0.5, 0.6);
+            c.project = i;
+            history.append("demo", c).unwrap();
+        }
+        let writers: Vec<_> = (0..8u64)
+            .map(|w| {
+                let history = history.clone();
+                std::thread::spawn(move || {
+                    for n in 0..10u64 {
+                        let mut c = call(0.5, 0.6);
+                        c.project = 1_000_000 + w * 100 + n;
+                        history.append("demo", c).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let reading = history.read().unwrap();
+        assert_eq!(reading.skipped, 0);
+        let late = reading
+            .entries
+            .iter()
+            .filter(|e| e.call.project >= 1_000_000)
+            .count();
+        assert_eq!(late, 80, "every entry of every writer");
+        assert!(std::fs::metadata(history.path()).unwrap().len() <= MAX_BYTES);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_at_the_name_is_refused() {
+        let (history, dir) = scratch();
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("elsewhere");
+        std::fs::write(&target, "kept\n").unwrap();
+        std::os::unix::fs::symlink(&target, history.path()).unwrap();
+        assert!(history.append("demo", call(0.5, 0.6)).is_err());
+        assert!(history.read().is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "kept\n");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -63,6 +63,9 @@ fn figure(h: &Headline, value: Option<f64>) -> String {
     }
 }
 
+/// Past this many labels the confusion matrix (their square) is left out.
+const MAX_MATRIX_LABELS: usize = 64;
+
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;\
 color:#1d2330;padding:0 1em}h1{margin-bottom:.2em}.meta{color:#5b6478}\
 table{border-collapse:collapse;margin:.5em 0 1.5em}th,td{border:1px solid #d5d9e2;\
@@ -102,7 +105,16 @@ pub fn render(r: &Report) -> String {
         detection_classes(&mut h, r, d);
     } else {
         classes(&mut h, r);
-        confusion(&mut h, r);
+        if r.set.labels.len() <= MAX_MATRIX_LABELS {
+            confusion(&mut h, r);
+        } else {
+            let _ = writeln!(
+                h,
+                "<h2>Confusion matrix</h2>\n<p>Left out: {} labels make a matrix no one reads \
+                 (at most {MAX_MATRIX_LABELS}).</p>",
+                r.set.labels.len()
+            );
+        }
     }
     sweeps(&mut h, r);
     history(&mut h, r);

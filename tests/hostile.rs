@@ -252,10 +252,26 @@ async fn a_lost_answer_is_read_back_and_said_plainly() {
     for (applies, code, words) in [(true, 0, "applied"), (false, 1, "not applied")] {
         // Hang up: the answer is lost.
         let (stub, _) = studio_losing_the_answer(applies, || None).await;
-        let (got, out, err) =
-            common::run(binary(&stub.base_url()).args(["set", "3.min_score=0.7"])).await;
+        let state = common::scratch_dir("state");
+        let (got, out, err) = common::run(
+            binary(&stub.base_url())
+                .env("EI_TUNE_STATE_DIR", &state)
+                .args(["set", "3.min_score=0.7"]),
+        )
+        .await;
         assert_eq!(got, code, "{out}{err}");
         assert!(out.contains(words) || err.contains(words), "{out}{err}");
+        // The history says what reading back found, not that the call failed.
+        let written = ei_tune::history::History::in_dir(&state).read().unwrap();
+        let call = &written.entries[0].call;
+        assert_eq!(call.answer.saved, applies, "{call:?}");
+        let after = &call
+            .thresholds
+            .iter()
+            .find(|c| c.key == "min_score")
+            .unwrap()
+            .after;
+        assert_eq!(after.as_number() == Some(0.7), applies, "{call:?}");
         let sets = stub
             .seen()
             .iter()

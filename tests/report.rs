@@ -185,3 +185,35 @@ fn server_text_is_escaped() {
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp;"));
     assert!(!html.contains('\u{1b}'));
 }
+
+/// Only a regular file is written, whole: a FIFO or a directory at the name is refused
+/// (nothing would ever read the FIFO), and a report replaces the last one only once written.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_report_replaces_a_file_whole_and_refuses_anything_else() {
+    let studio = studio().await;
+    let dir = common::scratch_dir("report");
+    let fifo = dir.join("fifo.html");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    for target in [&fifo, &dir] {
+        let (code, _, err) = run(ei_tune(&studio).arg("report").arg(target)).await;
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+    let file = dir.join("report.html");
+    std::fs::write(&file, "the last report").unwrap();
+    let (code, _, err) = run(ei_tune(&studio).arg("report").arg(&file)).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -386,6 +386,10 @@ fn joint_map_with_its_points_front_and_scale() {
         }
     }
     assert!(colours.len() >= 6, "{colours:?}");
+    // However small the terminal, the map draws within it.
+    for (w, h) in [(160, 3), (160, 2), (20, 5), (10, 2), (1, 1), (60, 8)] {
+        s.render(w, h);
+    }
     assert!(cells.width >= 51 && cells.height * 2 >= 51, "{cells:?}");
 }
 

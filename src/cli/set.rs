@@ -193,21 +193,35 @@ pub async fn set(
         force_run_regenerate_model_testing_in_job: None,
     };
     let sent = send_set(&t, &request).await;
-    connect::record(
-        &args,
+    let call = |answer| {
         Call::new(
             "set",
             t.project,
             (t.impulse.id, &t.impulse.name),
             &blocks,
             &request.thresholds,
-            Answer::of(&sent),
-        ),
-    );
+            answer,
+        )
+    };
     let response = match sent {
-        Ok(response) => response,
-        Err(e) if e.outcome_unknown() => return read_back(&t, &request, e).await,
-        Err(e) => return Err(e.into()),
+        Ok(response) => {
+            connect::record(&args, call(Answer::saved(&response)));
+            response
+        }
+        Err(e) if e.outcome_unknown() => {
+            // Written down as read back: what Studio holds says what the call did.
+            let (result, held) = read_back(&t, &request, e).await;
+            let mut lost = call(Answer::failed("the answer was lost"));
+            if let Some(held) = held {
+                lost.read_back(&held);
+            }
+            connect::record(&args, lost);
+            return result;
+        }
+        Err(e) => {
+            connect::record(&args, call(Answer::failed(&e.short_reason())));
+            return Err(e.into());
+        }
     };
     if options.json {
         return Ok(serde_json::to_string_pretty(&response).unwrap_or_default() + "\n");
@@ -297,17 +311,31 @@ async fn read_back(
     t: &Target,
     request: &SetImpulseThresholdsRequest,
     lost: ApiError,
-) -> Result<String, CommandError> {
+) -> (Result<String, CommandError>, Option<Vec<BlockThresholds>>) {
     let lost = crate::text::clean(&lost.to_string());
     let held = match t.client.impulse_thresholds(t.project, &t.impulse).await {
         Ok(all) => all.blocks,
         Err(e) => {
-            return Err(CommandError::OutcomeUnknown(format!(
-                "{lost}; reading the thresholds back failed too ({e}): whether Studio \
-                 applied the change is unknown"
-            )));
+            return (
+                Err(CommandError::OutcomeUnknown(format!(
+                    "{lost}; reading the thresholds back failed too ({e}): whether Studio \
+                     applied the change is unknown"
+                ))),
+                None,
+            );
         }
     };
+    let result = applied(request, &held, &lost);
+    (result, Some(held))
+}
+
+/// Whether Studio holds every value of `request`, in part, or none, after an answer lost
+/// as `lost`.
+fn applied(
+    request: &SetImpulseThresholdsRequest,
+    held: &[BlockThresholds],
+    lost: &str,
+) -> Result<String, CommandError> {
     let missing: Vec<String> = request
         .thresholds
         .iter()

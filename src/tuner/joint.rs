@@ -8,6 +8,9 @@ use crate::metrics::sweep::{self, Parameter};
 
 /// The most points along one threshold.
 pub const MAX_MAP_POINTS: usize = 401;
+/// Each point of the map weighs every pair of labels: past this many labels a map would
+/// take seconds, and is not drawn.
+pub const MAX_MAP_LABELS: usize = 64;
 
 /// The map's points along a slider: every multiple of its fine step in its range (the
 /// values the arrows reach, 51 to 101 of them for a range the slider chose itself), or
@@ -102,7 +105,23 @@ impl Tuner {
                 return;
             }
         };
+        let finite = |i: usize| {
+            self.sliders[i]
+                .scale()
+                .is_some_and(|s| (s.max - s.min).is_finite() && s.fine.is_finite())
+        };
+        if !finite(x) || !finite(y) {
+            self.notice = Some("a threshold's range is not finite: no map".into());
+            return;
+        }
         match &self.preview.source {
+            PreviewSource::Ready(set) if set.labels.len() > MAX_MAP_LABELS => {
+                self.notice = Some(format!(
+                    "the map takes at most {MAX_MAP_LABELS} labels; this impulse has {}",
+                    set.labels.len()
+                ));
+                return;
+            }
             PreviewSource::Ready(set) if set.detection.is_none() => {}
             PreviewSource::Ready(_) => {
                 self.notice = Some("object detection has one threshold to map".into());
@@ -244,6 +263,13 @@ impl Tuner {
         ) else {
             return;
         };
+        // A range stretched past every number (a typed 1e308) has no points to draw.
+        let finite = |s: &crate::tuner::Scale| (s.max - s.min).is_finite() && s.fine.is_finite();
+        if !finite(sx) || !finite(sy) || set.labels.len() > MAX_MAP_LABELS {
+            self.mode = Mode::Normal;
+            self.notice = Some("the map cannot be drawn over these ranges".into());
+            return;
+        }
         let here = self.displayed_thresholds();
         let key = MapKey {
             set: Arc::clone(set),

@@ -414,6 +414,15 @@ impl Tuner {
         let Some(slider) = self.sliders.get_mut(i) else {
             return;
         };
+        // Whatever the source (a history entry, a range stretched to infinity), a value
+        // that is not a finite number never becomes one to send.
+        if matches!(value, ThresholdValue::Number(v) if !v.is_finite()) {
+            self.notice = Some(format!(
+                "{}: not a finite number, left as it is",
+                slider.id()
+            ));
+            return;
+        }
         if slider.value == value {
             return;
         }

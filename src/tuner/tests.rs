@@ -2247,3 +2247,44 @@ fn the_map_says_why_when_the_impulse_cannot_have_one() {
         t.notice()
     );
 }
+
+/// Values near the ends of the doubles, brought back from a hand-edited history, stretch
+/// the range past every number: nothing that is not a finite number is ever sent, and the
+/// map says it cannot be drawn rather than drawing NaN.
+#[test]
+fn no_value_that_is_not_a_finite_number_is_ever_sent() {
+    let t0 = Instant::now();
+    let (mut t, _) = previewing(t0);
+    for (n, extreme) in [-1e308, 1.7e308].into_iter().enumerate() {
+        press(&mut t, KeyCode::Char('y'), t0);
+        t.update(
+            Msg::HistoryLoaded {
+                impulse: 1,
+                result: Ok(crate::history::Reading {
+                    entries: vec![entry(0.6, extreme)],
+                    skipped: 0,
+                }),
+            },
+            t0,
+        );
+        press(&mut t, KeyCode::Enter, t0 + (n as u32 + 1) * MS);
+    }
+    let mut sent = Vec::new();
+    press(&mut t, KeyCode::Char('x'), t0 + 3 * MS);
+    for key in ['o', 'k', 'K', 'u'] {
+        sent.extend(sets(&press(&mut t, KeyCode::Char(key), t0 + 4 * MS)));
+    }
+    sent.extend(sets(&t.update(Msg::Tick, t0 + 400 * MS)));
+    assert!(!sent.is_empty());
+    for (_, request) in &sent {
+        for u in &request.thresholds {
+            assert!(
+                u.value.as_number().is_none_or(f64::is_finite),
+                "{request:?}"
+            );
+        }
+    }
+    for s in &t.sliders {
+        assert!(s.value.as_number().is_none_or(f64::is_finite));
+    }
+}

@@ -119,9 +119,16 @@ pub fn render(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         frame.render_widget(Paragraph::new("computing the map…").style(theme.dim), inner);
         return;
     };
+    let cells = cells(area);
+    if cells.width < 10 || cells.height < 3 {
+        frame.render_widget(
+            Paragraph::new("the map needs a larger terminal").style(theme.dim),
+            inner,
+        );
+        return;
+    }
     let [left, panel] =
         Layout::horizontal([Constraint::Min(10), Constraint::Length(PANEL_WIDTH)]).areas(inner);
-    let cells = cells(area);
     let span = map.score_span();
     draw_cells(frame.buffer_mut(), cells, map, span, theme);
     draw_markers(frame.buffer_mut(), cells, tuner, view, map, span, theme);
@@ -235,6 +242,14 @@ fn draw_markers(
     }
 }
 
+/// Text at `(x, y)`, if that is on the screen (a label below a short map is left out).
+fn put(buf: &mut Buffer, x: u16, y: u16, text: impl AsRef<str>, style: Style) {
+    let area = buf.area;
+    if y >= area.y && y < area.bottom() && x >= area.x && x < area.right() {
+        buf.set_stringn(x, y, text, usize::from(area.right() - x), style);
+    }
+}
+
 fn draw_axes(
     frame: &mut Frame,
     left: Rect,
@@ -254,35 +269,45 @@ fn draw_axes(
     };
     let buf = frame.buffer_mut();
     let label_x = left.x;
-    buf.set_string(
+    put(
+        buf,
         label_x,
         cells.y,
         format!("{:>7}", number(sy, y1)),
         theme.dim,
     );
-    buf.set_string(
+    put(
+        buf,
         label_x,
         cells.y + cells.height.saturating_sub(1),
         format!("{:>7}", number(sy, y0)),
         theme.dim,
     );
     let below = cells.y + cells.height;
-    buf.set_string(cells.x, below, number(sx, x0), theme.dim);
+    put(buf, cells.x, below, number(sx, x0), theme.dim);
     let right = number(sx, x1);
-    buf.set_string(
+    put(
+        buf,
         (cells.x + cells.width).saturating_sub(right.chars().count() as u16),
         below,
         &right,
         theme.dim,
     );
     let name = "min_score →";
-    buf.set_string(
+    put(
+        buf,
         cells.x + cells.width.saturating_sub(name.len() as u16) / 2,
         below + 1,
         name,
         theme.dim,
     );
-    buf.set_string(label_x, cells.y + cells.height / 2, "anomaly↑", theme.dim);
+    put(
+        buf,
+        label_x,
+        cells.y + cells.height / 2,
+        "anomaly↑",
+        theme.dim,
+    );
 }
 
 /// A value on the map at its slider's precision: grid points fall between round values.
