@@ -352,7 +352,7 @@ impl History {
         }
         line.push(b'\n');
         if let Some(dir) = self.path.parent() {
-            create_private_dir(dir)?;
+            crate::cache::create_private_dir(dir)?;
         }
         let _turn = self.lock()?;
         refuse_unless_regular(&self.path)?;
@@ -500,14 +500,6 @@ fn no_follow(options: &mut std::fs::OpenOptions) {
 /// At most `max` characters of `text`, cleaned.
 fn shortened(text: &str, max: usize) -> String {
     crate::text::shorten(&crate::text::clean(text), max)
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 #[cfg(test)]

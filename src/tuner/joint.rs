@@ -14,12 +14,12 @@ pub const MAX_MAP_LABELS: usize = 64;
 
 /// The map's points along a slider: every multiple of its fine step in its range (the
 /// values the arrows reach, 51 to 101 of them for a range the slider chose itself), or
-/// 101 even points where that would be too many or too few.
+/// 101 even points where that would be more than [`MAX_MAP_POINTS`] or fewer than 51.
 fn grid(scale: &crate::tuner::Scale) -> Vec<f64> {
     let first = (scale.min / scale.fine).ceil();
     let last = (scale.max / scale.fine).floor();
     let count = last - first + 1.0;
-    if !(count.is_finite() && (2.0..=MAX_MAP_POINTS as f64).contains(&count)) {
+    if !(count.is_finite() && (51.0..=MAX_MAP_POINTS as f64).contains(&count)) {
         return sweep::points(scale.min, scale.max, 101);
     }
     (0..count as usize)
