@@ -293,6 +293,17 @@ fn to_msg(tuner: &Tuner, theme: &Theme, screen: Rect, event: Event) -> Option<Ms
             ui::map::point_at(screen, theme, column, row, (map.xs.len(), map.ys.len()))
                 .map(|(j, k)| Msg::Pointer(Pointer::MapPoint { j, k }))
         }
+        // In the history the wheel moves the selection.
+        Event::Mouse(MouseEvent {
+            kind: kind @ (MouseEventKind::ScrollUp | MouseEventKind::ScrollDown),
+            ..
+        }) if matches!(tuner.mode(), Mode::History { .. }) => {
+            Some(Msg::Action(if kind == MouseEventKind::ScrollUp {
+                Action::SelectPrevious
+            } else {
+                Action::SelectNext
+            }))
+        }
         // The wheel moves min_anomaly_score, the map's up and down.
         Event::Mouse(MouseEvent {
             kind: kind @ (MouseEventKind::ScrollUp | MouseEventKind::ScrollDown),

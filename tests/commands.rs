@@ -718,7 +718,10 @@ async fn commands_write_their_calls_to_the_history_and_history_lists_them() {
     let (_, out, _) = run(&mut with_state(&["--impulse", "2", "history", "--json"])).await;
     assert_eq!(out.trim(), "[]", "narrowed to an impulse with no calls");
     let (_, out, _) = run(&mut with_state(&["history", "--impulse", "2"])).await;
-    assert!(out.starts_with("No call matches: 2 in "), "{out}");
+    assert!(
+        out.starts_with("No call of impulse 2 among the 2 in "),
+        "{out}"
+    );
     let (_, out, _) = run(&mut with_state(&["history", "--last", "1", "--json"])).await;
     let last: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(last, calls[1..]);

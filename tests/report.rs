@@ -216,4 +216,9 @@ async fn the_report_replaces_a_file_whole_and_refuses_anything_else() {
         .filter(|n| n.ends_with(".partial"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+    // `-` is standard output.
+    let (code, out, err) = run(ei_tune(&studio).args(["report", "-"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("<!DOCTYPE html>"));
+    elements(&out);
 }

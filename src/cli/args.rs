@@ -365,7 +365,7 @@ pub enum Command {
     Report {
         #[command(flatten)]
         connection: ConnectionArgs,
-        /// Where to write it, e.g. report.html
+        /// Where to write it, e.g. report.html; - for standard output
         #[arg(value_name = "FILE.html")]
         file: PathBuf,
     },

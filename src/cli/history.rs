@@ -54,8 +54,15 @@ pub fn history(options: &HistoryOptions) -> Result<String, CommandError> {
                 history.path().display()
             )
         } else {
+            let mut filters = Vec::new();
+            filters.extend(options.project.map(|p| format!("project {p}")));
+            filters.extend(options.impulse.map(|i| format!("impulse {i}")));
+            filters.extend(options.origin.as_ref().map(|o| format!("origin {o}")));
+            filters.extend(options.last.map(|n| format!("the last {n}")));
             format!(
-                "No call matches: {written} in {}, none of them these.\n",
+                "No call of {} among the {written} in {} (--project may come from \
+                 EI_PROJECT_ID).\n",
+                crate::text::clean(&filters.join(", ")),
                 history.path().display()
             )
         });

@@ -94,6 +94,9 @@ pub async fn report(args: &ConnectionArgs, file: &Path) -> Result<String, Comman
         history: &history,
         written: &written,
     });
+    if file == Path::new("-") {
+        return Ok(html);
+    }
     write_whole(file, html.as_bytes())
         .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", file.display())))?;
     Ok(format!(

@@ -179,7 +179,11 @@ impl Tuner {
             return self.on_map_pointer(j, k, now);
         }
         if self.mode != Mode::Normal {
-            self.mode = Mode::Normal;
+            // A click elsewhere closes a list or the editor; the wheel never does (what was
+            // typed would be lost to a scroll).
+            if !matches!(pointer, Pointer::Wheel { .. }) {
+                self.mode = Mode::Normal;
+            }
             return;
         }
         match pointer {

@@ -2288,3 +2288,30 @@ fn no_value_that_is_not_a_finite_number_is_ever_sent() {
         assert!(s.value.as_number().is_none_or(f64::is_finite));
     }
 }
+
+#[test]
+fn the_wheel_never_closes_the_editor_or_a_list() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    press(&mut t, KeyCode::Char('e'), t0);
+    press(&mut t, KeyCode::Char('7'), t0);
+    let typed = t.mode.clone();
+    t.update(
+        Msg::Pointer(Pointer::Wheel {
+            slider: 0,
+            up: true,
+        }),
+        t0 + MS,
+    );
+    assert_eq!(t.mode, typed, "what was typed stays");
+    assert_eq!(number(&t, 0), 0.6);
+    // A click elsewhere still closes it.
+    t.update(
+        Msg::Pointer(Pointer::Press {
+            slider: 1,
+            fraction: None,
+        }),
+        t0 + 2 * MS,
+    );
+    assert_eq!(t.mode, Mode::Normal);
+}
