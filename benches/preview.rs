@@ -31,7 +31,6 @@ fn joint_map(c: &mut Criterion) {
                 &Objective::MacroF1,
                 pair,
                 None,
-                (0.6, 0.3),
             )
         })
     });

@@ -57,12 +57,11 @@ impl Entry {
         HEADLINES
             .iter()
             .filter_map(|h| {
-                let value = *self.call.figures.get(h.slug)?;
-                Some(if h.percent {
-                    format!("{} {:.1} %", h.name, value * 100.0)
-                } else {
-                    format!("{} {value:.3}", h.name)
-                })
+                Some(format!(
+                    "{} {}",
+                    h.name,
+                    h.show(*self.call.figures.get(h.slug)?)
+                ))
             })
             .collect()
     }
@@ -227,6 +226,16 @@ impl Call {
             }
         }
         after
+    }
+
+    /// What the call changed, on one line: `3.min_score 0.6 → 0.75, …`, or `no change`.
+    pub fn changes_line(&self) -> String {
+        let changes = self.changes();
+        if changes.is_empty() {
+            "no change".into()
+        } else {
+            changes.join(", ")
+        }
     }
 
     /// `3.min_score 0.6 → 0.75`, for each value the call changed.

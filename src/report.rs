@@ -12,7 +12,7 @@ use crate::api::client::BlockThresholds;
 use crate::api::models::Impulse;
 use crate::history::Entry;
 use crate::metrics::detection::Matching;
-use crate::metrics::suggest::{Figures, HEADLINES, Headline};
+use crate::metrics::suggest::{Figures, HEADLINES};
 use crate::metrics::{Predicted, Summary, TestSet};
 
 /// One threshold's sweep: its name, its values, the figures at each, the saved value.
@@ -53,14 +53,6 @@ fn esc(text: &str) -> String {
         }
     }
     out
-}
-
-fn figure(h: &Headline, value: Option<f64>) -> String {
-    match value {
-        Some(v) if h.percent => format!("{:.1} %", v * 100.0),
-        Some(v) => format!("{v:.3}"),
-        None => "–".into(),
-    }
 }
 
 /// Past this many labels the confusion matrix (their square) is left out.
@@ -165,7 +157,7 @@ fn figures(h: &mut String, r: &Report) {
                 h,
                 "<tr><td>{}</td><td>{}</td></tr>",
                 esc(headline.name),
-                figure(headline, value)
+                value.map_or_else(|| "–".into(), |v| headline.show(v))
             );
         }
     }
@@ -271,46 +263,90 @@ fn sweeps(h: &mut String, r: &Report) {
     }
 }
 
-/// One threshold across its range: every headline figure this impulse has, 0 to 1 up,
-/// the saved value as a dashed line.
-fn svg_chart(h: &mut String, chart: &SweepChart) {
+/// Where a sweep chart draws: a value of the threshold across, a figure (0 to 1) up.
+struct Plot {
+    x0: f64,
+    span: f64,
+}
+
+impl Plot {
     const W: f64 = 720.0;
     const H: f64 = 300.0;
     const LEFT: f64 = 48.0;
+    /// Room for the legend.
     const RIGHT: f64 = 170.0;
     const TOP: f64 = 12.0;
     const BOTTOM: f64 = 40.0;
+
+    fn x(&self, x: f64) -> f64 {
+        Self::LEFT + (x - self.x0) / self.span * (Self::W - Self::LEFT - Self::RIGHT)
+    }
+
+    fn y(&self, y: f64) -> f64 {
+        Self::TOP + (1.0 - y.clamp(0.0, 1.0)) * (Self::H - Self::TOP - Self::BOTTOM)
+    }
+}
+
+/// One threshold across its range: every headline figure this impulse has, 0 to 1 up,
+/// the saved value as a dashed line.
+fn svg_chart(h: &mut String, chart: &SweepChart) {
     let (Some(&x0), Some(&x1)) = (chart.xs.first(), chart.xs.last()) else {
         return;
     };
-    let span = if x1 > x0 { x1 - x0 } else { 1.0 };
-    let px = |x: f64| LEFT + (x - x0) / span * (W - LEFT - RIGHT);
-    let py = |y: f64| TOP + (1.0 - y.clamp(0.0, 1.0)) * (H - TOP - BOTTOM);
+    let plot = Plot {
+        x0,
+        span: if x1 > x0 { x1 - x0 } else { 1.0 },
+    };
+    let (w, ht) = (Plot::W, Plot::H);
     let _ = write!(
         h,
-        "<figure><svg width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" \
+        "<figure><svg width=\"{w}\" height=\"{ht}\" viewBox=\"0 0 {w} {ht}\" role=\"img\" \
          aria-label=\"{} sweep\">",
         esc(&chart.name)
     );
+    svg_axes(h, &plot, &chart.name);
+    svg_series(h, &plot, chart);
+    let _ = write!(
+        h,
+        "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{}\" y2=\"{:.1}\" stroke=\"#1d2330\" \
+         stroke-dasharray=\"3 3\"/><text x=\"{:.1}\" y=\"{:.1}\">saved {}</text></svg>",
+        Plot::TOP,
+        Plot::H - Plot::BOTTOM,
+        plot.x(chart.saved) + 4.0,
+        Plot::TOP + 10.0,
+        chart.saved,
+        x = plot.x(chart.saved),
+    );
+    let _ = writeln!(
+        h,
+        "<figcaption>Every figure as {} moves across its range, the other thresholds at their \
+         saved values; the dashed line is the saved value.</figcaption></figure>",
+        esc(&chart.name)
+    );
+}
+
+/// Grid lines and ticks up (0 to 1), five ticks across, and the threshold's name.
+fn svg_axes(h: &mut String, plot: &Plot, name: &str) {
     for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
         let _ = write!(
             h,
-            "<line x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e2e5ec\"/>\
+            "<line x1=\"{}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#e2e5ec\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
-            W - RIGHT,
-            LEFT - 6.0,
-            py(tick) + 4.0,
+            Plot::LEFT,
+            Plot::W - Plot::RIGHT,
+            Plot::LEFT - 6.0,
+            plot.y(tick) + 4.0,
             tick,
-            y = py(tick),
+            y = plot.y(tick),
         );
     }
     for i in 0..=4 {
-        let x = x0 + span * f64::from(i) / 4.0;
+        let x = plot.x0 + plot.span * f64::from(i) / 4.0;
         let _ = write!(
             h,
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-            px(x),
-            H - BOTTOM + 16.0,
+            plot.x(x),
+            Plot::H - Plot::BOTTOM + 16.0,
             esc(format!("{x:.3}")
                 .trim_end_matches('0')
                 .trim_end_matches('.')),
@@ -319,57 +355,51 @@ fn svg_chart(h: &mut String, chart: &SweepChart) {
     let _ = write!(
         h,
         "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
-        px(x0 + span / 2.0),
-        H - 6.0,
-        esc(&chart.name)
+        plot.x(plot.x0 + plot.span / 2.0),
+        Plot::H - 6.0,
+        esc(name)
     );
-    let present: Vec<&Headline> = HEADLINES
+}
+
+/// A line per figure this impulse has, each with its legend entry on the right.
+fn svg_series(h: &mut String, plot: &Plot, chart: &SweepChart) {
+    let present = HEADLINES
         .iter()
-        .filter(|hl| chart.figures.iter().any(|f| (hl.get)(f).is_some()))
-        .collect();
-    for (n, headline) in present.iter().enumerate() {
+        .filter(|hl| chart.figures.iter().any(|f| (hl.get)(f).is_some()));
+    for (n, headline) in present.enumerate() {
         let (colour, dash) = SERIES[n % SERIES.len()];
         let points: Vec<String> = chart
             .xs
             .iter()
             .zip(&chart.figures)
-            .filter_map(|(&x, f)| Some(format!("{:.1},{:.1}", px(x), py((headline.get)(f)?))))
+            .filter_map(|(&x, f)| {
+                Some(format!(
+                    "{:.1},{:.1}",
+                    plot.x(x),
+                    plot.y((headline.get)(f)?)
+                ))
+            })
             .collect();
         let dash = if dash.is_empty() {
             String::new()
         } else {
             format!(" stroke-dasharray=\"{dash}\"")
         };
+        let legend = Plot::W - Plot::RIGHT;
         let _ = write!(
             h,
             "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"{dash} points=\"{}\"/>\
              <line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" \
              stroke-width=\"2\"{dash}/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
             points.join(" "),
-            W - RIGHT + 12.0,
-            W - RIGHT + 36.0,
-            W - RIGHT + 42.0,
-            TOP + 16.0 * n as f64 + 8.0,
+            legend + 12.0,
+            legend + 36.0,
+            legend + 42.0,
+            Plot::TOP + 16.0 * n as f64 + 8.0,
             esc(headline.name),
-            y = TOP + 16.0 * n as f64 + 4.0,
+            y = Plot::TOP + 16.0 * n as f64 + 4.0,
         );
     }
-    let _ = write!(
-        h,
-        "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{TOP}\" y2=\"{:.1}\" stroke=\"#1d2330\" \
-         stroke-dasharray=\"3 3\"/><text x=\"{:.1}\" y=\"{:.1}\">saved {}</text></svg>",
-        H - BOTTOM,
-        px(chart.saved) + 4.0,
-        TOP + 10.0,
-        chart.saved,
-        x = px(chart.saved),
-    );
-    let _ = writeln!(
-        h,
-        "<figcaption>Every figure as {} moves across its range, the other thresholds at their \
-         saved values; the dashed line is the saved value.</figcaption></figure>",
-        esc(&chart.name)
-    );
 }
 
 fn history(h: &mut String, r: &Report) {
@@ -383,18 +413,13 @@ fn history(h: &mut String, r: &Report) {
          <th>figures then</th></tr></thead><tbody>\n",
     );
     for e in r.history.iter().rev() {
-        let changes = e.call.changes();
         let _ = writeln!(
             h,
             "<tr><td>{}</td><td class=\"left\">{}</td><td class=\"left\">{}</td>\
              <td class=\"left\">{}</td><td class=\"left\">{}</td></tr>",
             esc(&e.when()),
             esc(&e.call.by),
-            if changes.is_empty() {
-                "no change".to_string()
-            } else {
-                esc(&changes.join(", "))
-            },
+            esc(&e.call.changes_line()),
             esc(&e.call.answer.summary()),
             if e.call.figures.is_empty() {
                 "–".to_string()

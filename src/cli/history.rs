@@ -48,28 +48,35 @@ pub fn history(options: &HistoryOptions) -> Result<String, CommandError> {
         return Ok(serde_json::to_string_pretty(&entries).unwrap_or_default() + "\n");
     }
     if entries.is_empty() {
-        return Ok(if written == 0 {
-            format!(
-                "No set-thresholds calls written down yet ({}).\n",
-                history.path().display()
-            )
-        } else {
-            let mut filters = Vec::new();
-            filters.extend(options.project.map(|p| format!("project {p}")));
-            filters.extend(options.impulse.map(|i| format!("impulse {i}")));
-            filters.extend(options.origin.as_ref().map(|o| format!("origin {o}")));
-            filters.extend(options.last.map(|n| format!("the last {n}")));
-            format!(
-                "No call of {} among the {written} in {} (--project may come from \
-                 EI_PROJECT_ID).\n",
-                crate::text::clean(&filters.join(", ")),
-                history.path().display()
-            )
-        });
+        return Ok(nothing_matches(options, written, history.path()));
     }
+    Ok(as_text(&entries))
+}
+
+/// Why nothing is listed: no call written at all, or none of those written matches.
+fn nothing_matches(options: &HistoryOptions, written: usize, path: &std::path::Path) -> String {
+    if written == 0 {
+        return format!(
+            "No set-thresholds calls written down yet ({}).\n",
+            path.display()
+        );
+    }
+    let mut filters = Vec::new();
+    filters.extend(options.project.map(|p| format!("project {p}")));
+    filters.extend(options.impulse.map(|i| format!("impulse {i}")));
+    filters.extend(options.origin.as_ref().map(|o| format!("origin {o}")));
+    filters.extend(options.last.map(|n| format!("the last {n}")));
+    format!(
+        "No call of {} among the {written} in {} (--project may come from EI_PROJECT_ID).\n",
+        crate::text::clean(&filters.join(", ")),
+        path.display()
+    )
+}
+
+/// A call a line, its figures on the next.
+fn as_text(entries: &[Entry]) -> String {
     let mut out = String::new();
-    for e in &entries {
-        let changes = e.call.changes();
+    for e in entries {
         let figures = e.figures();
         let _ = writeln!(
             out,
@@ -80,11 +87,7 @@ pub fn history(options: &HistoryOptions) -> Result<String, CommandError> {
             e.call.impulse,
             crate::text::clean(&e.call.impulse_name),
             crate::text::clean(&e.call.by),
-            if changes.is_empty() {
-                "no change".to_string()
-            } else {
-                changes.join(", ")
-            },
+            e.call.changes_line(),
             e.call.answer.summary(),
             if figures.is_empty() {
                 String::new()
@@ -93,5 +96,5 @@ pub fn history(options: &HistoryOptions) -> Result<String, CommandError> {
             }
         );
     }
-    Ok(out)
+    out
 }

@@ -262,18 +262,11 @@ fn table(out: &mut String, before: &Figures, after: &Figures) {
         let (Some(b), Some(a)) = ((h.get)(before), (h.get)(after)) else {
             continue;
         };
-        let (b_text, a_text, d_text) = if h.percent {
-            (
-                format!("{:.1} %", b * 100.0),
-                format!("{:.1} %", a * 100.0),
-                format!("{:+.1}", (a - b) * 100.0),
-            )
+        let (b_text, a_text) = (h.show(b), h.show(a));
+        let d_text = if h.percent {
+            format!("{:+.1}", (a - b) * 100.0)
         } else {
-            (
-                format!("{b:.3}"),
-                format!("{a:.3}"),
-                format!("{:+.3}", a - b),
-            )
+            format!("{:+.3}", a - b)
         };
         let _ = writeln!(out, "  {:<18} {b_text:>9} {a_text:>9} {d_text:>8}", h.name);
     }

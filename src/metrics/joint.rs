@@ -26,8 +26,6 @@ pub struct JointMap {
     pub score: Vec<Option<f64>>,
     /// The two figures of the Pareto front at each point.
     pub figures: [Vec<Option<f64>>; 2],
-    /// The point with the best score (`(j, k)`), nearest to the given one among equals.
-    pub optimum: Option<(usize, usize)>,
 }
 
 impl JointMap {
@@ -136,9 +134,7 @@ pub fn for_each_point(
     }
 }
 
-/// The map of `objective` and of the two `figures` over `xs` × `ys`, with the optimum
-/// nearest to `(x, y)` among equals.
-#[allow(clippy::too_many_arguments)]
+/// The map of `objective` and of the two `figures` over `xs` × `ys`.
 pub fn joint_map(
     set: &TestSet,
     aggregation: Aggregation,
@@ -147,7 +143,6 @@ pub fn joint_map(
     objective: &Objective,
     figures: [&Headline; 2],
     costs: Option<&Costs>,
-    near: (f64, f64),
 ) -> JointMap {
     let points = xs.len() * ys.len();
     let mut score = vec![None; points];
@@ -161,15 +156,12 @@ pub fn joint_map(
         first[at] = (figures[0].get)(&all);
         second[at] = (figures[1].get)(&all);
     });
-    let mut map = JointMap {
+    JointMap {
         xs,
         ys,
         score,
         figures: [first, second],
-        optimum: None,
-    };
-    map.optimum = optimum(&map, near);
-    map
+    }
 }
 
 /// How far point `(j, k)` is from `(x, y)`, each axis over its span.
@@ -178,7 +170,8 @@ fn distance_from(map: &JointMap, (x, y): (f64, f64)) -> impl Fn(usize, usize) ->
     move |j, k| ((map.xs[j] - x) / xspan).powi(2) + ((map.ys[k] - y) / yspan).powi(2)
 }
 
-fn optimum(map: &JointMap, near: (f64, f64)) -> Option<(usize, usize)> {
+/// The point with the best score (`(j, k)`), nearest to `near` among equals.
+pub fn optimum(map: &JointMap, near: (f64, f64)) -> Option<(usize, usize)> {
     let (_, best) = map.score_span()?;
     let distance = distance_from(map, near);
     (0..map.ys.len())
@@ -302,9 +295,8 @@ mod tests {
             &objective,
             pair,
             None,
-            (0.6, 0.3),
         );
-        let (j, k) = map.optimum.unwrap();
+        let (j, k) = optimum(&map, (0.6, 0.3)).unwrap();
         let best = map.score[map.at(j, k)].unwrap();
         assert!(map.score.iter().flatten().all(|&s| s <= best));
         let front = front(&map);

@@ -196,14 +196,25 @@ impl Objective {
 
     /// The score as a user reads it: costs and rates as themselves, not negated.
     pub fn shown(&self, score: f64) -> String {
+        let value = self.value_shown(score);
         match self {
-            Self::FewestMissed { .. } => format!("missed anomalies {}", percent(-score)),
-            Self::FewestFalseAlarms { .. } => format!("false alarms {}", percent(-score)),
-            Self::Cost(_) => format!("cost {:.3} per window", -score),
-            Self::MacroF1 => format!("macro F1 {score:.3}"),
-            Self::BalancedAccuracy => format!("balanced accuracy {}", percent(score)),
-            Self::Accuracy => format!("accuracy {}", percent(score)),
-            Self::AnomalyBalance => format!("anomaly balance {}", percent(score)),
+            Self::FewestMissed { .. } => format!("missed anomalies {value}"),
+            Self::FewestFalseAlarms { .. } => format!("false alarms {value}"),
+            Self::Cost(_) => format!("cost {value} per window"),
+            Self::MacroF1 => format!("macro F1 {value}"),
+            Self::BalancedAccuracy => format!("balanced accuracy {value}"),
+            Self::Accuracy => format!("accuracy {value}"),
+            Self::AnomalyBalance => format!("anomaly balance {value}"),
+        }
+    }
+
+    /// The figure alone, as [`Objective::shown`] writes it: `2.1 %`, `0.812`.
+    pub fn value_shown(&self, score: f64) -> String {
+        match self {
+            Self::FewestMissed { .. } | Self::FewestFalseAlarms { .. } => percent(-score),
+            Self::Cost(_) => format!("{:.3}", -score),
+            Self::MacroF1 => format!("{score:.3}"),
+            Self::BalancedAccuracy | Self::Accuracy | Self::AnomalyBalance => percent(score),
         }
     }
 

@@ -125,6 +125,18 @@ pub const HEADLINES: &[Headline] = &[
     },
 ];
 
+impl Headline {
+    /// A value of this figure as the panes, the history and the report show it:
+    /// `91.2 %`, or `0.912` for a score.
+    pub fn show(&self, value: f64) -> String {
+        if self.percent {
+            format!("{:.1} %", value * 100.0)
+        } else {
+            format!("{value:.3}")
+        }
+    }
+}
+
 impl Figures {
     /// Every headline figure known, by its slug.
     pub fn named(&self) -> std::collections::BTreeMap<String, f64> {

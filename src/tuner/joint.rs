@@ -2,7 +2,7 @@
 //! thresholds move together; every move is an ordinary edit of both sliders.
 
 use super::*;
-use crate::metrics::joint::{JointMap, joint_map, pareto_front};
+use crate::metrics::joint::{JointMap, joint_map, optimum, pareto_front};
 use crate::metrics::suggest::{Figures, HEADLINES};
 use crate::metrics::sweep::{self, Parameter};
 
@@ -36,6 +36,9 @@ pub struct JointView {
     /// The Pareto front's figures, as indices into [`HEADLINES`].
     pub pair: [usize; 2],
     pub map: Option<Arc<JointMap>>,
+    /// The best point for the objective, nearest among equals to the point shown when
+    /// the map was computed.
+    pub optimum: Option<(usize, usize)>,
     /// The front's points, each standing for those with its figures nearest to the point
     /// shown: recomputed as the point moves.
     pub front: Vec<(usize, usize)>,
@@ -66,6 +69,12 @@ impl PartialEq for MapKey {
     }
 }
 
+/// Whether a slider's range has points to map (a typed 1e308 stretches one past every
+/// number).
+fn mappable(scale: &crate::tuner::Scale) -> bool {
+    (scale.max - scale.min).is_finite() && scale.fine.is_finite()
+}
+
 fn headline(slug: &str) -> usize {
     HEADLINES.iter().position(|h| h.slug == slug).unwrap_or(0)
 }
@@ -83,8 +92,9 @@ impl Tuner {
             .unwrap_or_else(|| Objective::default_for(Parameter::MinScore, self.config.costs).0)
     }
 
-    /// `x`: opens the map when the impulse has both thresholds and a preview.
-    pub(super) fn open_map(&mut self) {
+    /// The sliders the map moves (`min_score`, `min_anomaly_score`), or why there can be
+    /// no map now.
+    fn map_sliders(&self) -> Result<(usize, usize), String> {
         let find = |parameter| {
             self.sliders.iter().position(|s| {
                 Parameter::of_key(&s.block_type, &s.key) == Some(parameter) && s.scale().is_some()
@@ -98,44 +108,39 @@ impl Tuner {
                 } else {
                     "min_anomaly_score of an anomaly block"
                 };
-                self.notice = Some(format!(
+                return Err(format!(
                     "the map moves a classifier's min_score and an anomaly block's \
                      min_anomaly_score together: this impulse has no {missing}"
                 ));
-                return;
             }
         };
-        let finite = |i: usize| {
-            self.sliders[i]
-                .scale()
-                .is_some_and(|s| (s.max - s.min).is_finite() && s.fine.is_finite())
-        };
-        if !finite(x) || !finite(y) {
-            self.notice = Some("a threshold's range is not finite: no map".into());
-            return;
+        if ![x, y]
+            .iter()
+            .all(|&i| self.sliders[i].scale().is_some_and(mappable))
+        {
+            return Err("a threshold's range is not finite: no map".into());
         }
         match &self.preview.source {
-            PreviewSource::Ready(set) if set.labels.len() > MAX_MAP_LABELS => {
-                self.notice = Some(format!(
-                    "the map takes at most {MAX_MAP_LABELS} labels; this impulse has {}",
-                    set.labels.len()
-                ));
-                return;
-            }
-            PreviewSource::Ready(set) if set.detection.is_none() => {}
-            PreviewSource::Ready(_) => {
-                self.notice = Some("object detection has one threshold to map".into());
-                return;
-            }
-            PreviewSource::Loading { .. } => {
-                self.notice = Some("the results are still loading".into());
-                return;
-            }
-            PreviewSource::Unavailable(why) => {
-                self.notice = Some(format!("no preview: {why}"));
-                return;
-            }
+            PreviewSource::Ready(set) if set.labels.len() > MAX_MAP_LABELS => Err(format!(
+                "the map takes at most {MAX_MAP_LABELS} labels; this impulse has {}",
+                set.labels.len()
+            )),
+            PreviewSource::Ready(set) if set.detection.is_none() => Ok((x, y)),
+            PreviewSource::Ready(_) => Err("object detection has one threshold to map".into()),
+            PreviewSource::Loading { .. } => Err("the results are still loading".into()),
+            PreviewSource::Unavailable(why) => Err(format!("no preview: {why}")),
         }
+    }
+
+    /// `x`: opens the map when the impulse has both thresholds and a preview.
+    pub(super) fn open_map(&mut self) {
+        let (x, y) = match self.map_sliders() {
+            Ok(xy) => xy,
+            Err(why) => {
+                self.notice = Some(why);
+                return;
+            }
+        };
         let pair = self.joint.as_ref().map_or_else(
             || [headline("missed-anomalies"), headline("false-alarms")],
             |j| j.pair,
@@ -145,6 +150,7 @@ impl Tuner {
             y,
             pair,
             map: None,
+            optimum: None,
             front: Vec::new(),
             computed_for: None,
             front_near: None,
@@ -210,7 +216,7 @@ impl Tuner {
         let Some(map) = &view.map else {
             return;
         };
-        let Some((j, k)) = map.optimum else {
+        let Some((j, k)) = view.optimum else {
             self.notice = Some(format!(
                 "no point of the map reaches: {}",
                 self.map_objective().name()
@@ -249,27 +255,33 @@ impl Tuner {
         }
     }
 
+    /// Whether what opened the map still holds; closes it, saying why, when not (the
+    /// impulse read again with other blocks, a range stretched past every number,
+    /// results being read again).
+    fn map_still_holds(&mut self) -> bool {
+        let opened = self.joint.as_ref().map(|view| (view.x, view.y));
+        let why = match self.map_sliders() {
+            Ok(xy) if Some(xy) == opened => return true,
+            Ok(_) => "the impulse's thresholds changed: x opens the map again".to_string(),
+            Err(why) => why,
+        };
+        self.mode = Mode::Normal;
+        self.notice = Some(why);
+        false
+    }
+
     /// Recomputes the map when what it depends on changed (not when the point moves).
     pub(super) fn refresh_map(&mut self) {
-        if self.mode != Mode::Map {
+        if self.mode != Mode::Map || !self.map_still_holds() {
             return;
         }
         let (Some(view), PreviewSource::Ready(set)) = (&self.joint, &self.preview.source) else {
             return;
         };
-        let (Some(sx), Some(sy)) = (
-            self.sliders.get(view.x).and_then(Slider::scale),
-            self.sliders.get(view.y).and_then(Slider::scale),
-        ) else {
+        let (Some(sx), Some(sy)) = (self.sliders[view.x].scale(), self.sliders[view.y].scale())
+        else {
             return;
         };
-        // A range stretched past every number (a typed 1e308) has no points to draw.
-        let finite = |s: &crate::tuner::Scale| (s.max - s.min).is_finite() && s.fine.is_finite();
-        if !finite(sx) || !finite(sy) || set.labels.len() > MAX_MAP_LABELS {
-            self.mode = Mode::Normal;
-            self.notice = Some("the map cannot be drawn over these ranges".into());
-            return;
-        }
         let here = self.displayed_thresholds();
         let key = MapKey {
             set: Arc::clone(set),
@@ -290,16 +302,16 @@ impl Tuner {
             return;
         }
         let map = joint_map(
-            set,
+            &key.set,
             here.aggregation,
             grid(sx),
             grid(sy),
             &key.objective,
             [&HEADLINES[view.pair[0]], &HEADLINES[view.pair[1]]],
             self.config.costs.as_ref(),
-            (here.min_score, here.min_anomaly_score),
         );
         if let Some(view) = self.joint.as_mut() {
+            view.optimum = optimum(&map, near);
             view.front = pareto_front(&map, view.pair.map(|i| &HEADLINES[i]), near);
             view.front_near = Some(near);
             view.map = Some(Arc::new(map));

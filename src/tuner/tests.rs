@@ -2200,7 +2200,7 @@ fn o_on_the_map_goes_to_the_best_point_and_the_front_figures_can_be_chosen() {
     let (mut t, _) = previewing(t0);
     press(&mut t, KeyCode::Char('x'), t0);
     let map = t.joint().unwrap().map.clone().unwrap();
-    let (j, k) = map.optimum.unwrap();
+    let (j, k) = t.joint().unwrap().optimum.unwrap();
     press(&mut t, KeyCode::Char('o'), t0 + MS);
     assert_eq!((number(&t, 0), number(&t, 1)), (map.xs[j], map.ys[k]));
     let best = map.score[map.at(j, k)].unwrap();

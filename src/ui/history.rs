@@ -78,12 +78,7 @@ fn list_summary(tuner: &Tuner) -> String {
 }
 
 fn row<'a>(entry: &'a Entry, selected: bool, theme: &Theme) -> Line<'a> {
-    let changes = entry.call.changes();
-    let changes = if changes.is_empty() {
-        "no change".to_string()
-    } else {
-        changes.join(", ")
-    };
+    let changes = entry.call.changes_line();
     let answer_style = if entry.call.answer.saved {
         theme.good
     } else {

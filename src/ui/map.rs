@@ -222,7 +222,7 @@ fn draw_markers(
     // Drawn in rising importance: what is drawn last stays on top.
     let mut marks: Vec<((usize, usize), char)> = view.front.iter().map(|&p| (p, FRONT)).collect();
     marks.extend(saved.map(|p| (p, SAVED)));
-    marks.extend(map.optimum.map(|p| (p, BEST)));
+    marks.extend(view.optimum.map(|p| (p, BEST)));
     marks.extend(here.map(|p| (p, HERE)));
     for (p, mark) in marks {
         let at = cell_of(cells, map, theme, p);
@@ -261,7 +261,6 @@ fn draw_axes(
 ) {
     let sliders = tuner.sliders();
     let (sx, sy) = (&sliders[view.x], &sliders[view.y]);
-    let number = shown_value;
     let (Some(&x0), Some(&x1), Some(&y0), Some(&y1)) =
         (map.xs.first(), map.xs.last(), map.ys.first(), map.ys.last())
     else {
@@ -273,19 +272,19 @@ fn draw_axes(
         buf,
         label_x,
         cells.y,
-        format!("{:>7}", number(sy, y1)),
+        format!("{:>7}", shown_value(sy, y1)),
         theme.dim,
     );
     put(
         buf,
         label_x,
         cells.y + cells.height.saturating_sub(1),
-        format!("{:>7}", number(sy, y0)),
+        format!("{:>7}", shown_value(sy, y0)),
         theme.dim,
     );
     let below = cells.y + cells.height;
-    put(buf, cells.x, below, number(sx, x0), theme.dim);
-    let right = number(sx, x1);
+    put(buf, cells.x, below, shown_value(sx, x0), theme.dim);
+    let right = shown_value(sx, x1);
     put(
         buf,
         (cells.x + cells.width).saturating_sub(right.chars().count() as u16),
@@ -340,7 +339,7 @@ fn panel_lines<'a>(
             score(p)
         ))
     };
-    let best = map.optimum.map(|(j, k)| {
+    let best = view.optimum.map(|(j, k)| {
         format!(
             "{} / {}  {}",
             shown_value(sx, map.xs[j]),
@@ -373,15 +372,24 @@ fn panel_lines<'a>(
         format!("{FRONT} Pareto front (a, b):"),
         theme.strong,
     ));
+    lines.extend(front_lines(view, map, (sx, sy), theme));
+    lines
+}
+
+/// The Pareto front's figures, and its points as many as fit, best first on the first.
+fn front_lines<'a>(
+    view: &JointView,
+    map: &JointMap,
+    (sx, sy): (&crate::tuner::Slider, &crate::tuner::Slider),
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    const ROOM: usize = 14;
     let (a, b) = (&HEADLINES[view.pair[0]], &HEADLINES[view.pair[1]]);
-    lines.push(Line::raw(format!("  {} · {}", a.name, b.name)));
-    let shown = |h: &crate::metrics::suggest::Headline, v: Option<f64>| match v {
-        Some(v) if h.percent => format!("{:.1} %", v * 100.0),
-        Some(v) => format!("{v:.3}"),
-        None => "–".into(),
+    let shown = |h: &crate::metrics::suggest::Headline, v: Option<f64>| {
+        v.map_or_else(|| "–".into(), |v| h.show(v))
     };
-    let room = 14usize;
-    for &(j, k) in view.front.iter().take(room) {
+    let mut lines = vec![Line::raw(format!("  {} · {}", a.name, b.name))];
+    for &(j, k) in view.front.iter().take(ROOM) {
         let i = map.at(j, k);
         lines.push(Line::raw(format!(
             "  {:>7} {:>7}  at {} / {}",
@@ -391,9 +399,9 @@ fn panel_lines<'a>(
             shown_value(sy, map.ys[k])
         )));
     }
-    if view.front.len() > room {
+    if view.front.len() > ROOM {
         lines.push(Line::styled(
-            format!("  … {} more", view.front.len() - room),
+            format!("  … {} more", view.front.len() - ROOM),
             theme.dim,
         ));
     }
@@ -409,13 +417,7 @@ fn scale_line<'a>(
     let Some((lo, hi)) = map.score_span() else {
         return Line::styled("no point allowed by the objective", theme.dim);
     };
-    // The figure alone: "missed anomalies 2.1 %" reads "2.1 %", "macro F1 0.812" "0.812".
-    let number = |s: f64| {
-        let shown = objective.shown(s);
-        let words: Vec<&str> = shown.split(' ').collect();
-        let take = if shown.ends_with(" %") { 2 } else { 1 };
-        words[words.len().saturating_sub(take)..].join(" ")
-    };
+    let number = |s: f64| objective.value_shown(s);
     let mut spans = vec![Span::raw(format!("{} ", number(lo)))];
     if theme.colors {
         for &c in &PALETTE {
