@@ -25,7 +25,7 @@ use crate::metrics::TestSet;
 
 /// Bumped whenever the entry's layout or its test set's changes: older entries are then
 /// ignored and overwritten.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// The most the cache keeps on disk; the least recently written entries go first.
 pub const MAX_TOTAL_BYTES: u64 = 512 * 1024 * 1024;
 /// The most entries kept.

@@ -88,11 +88,11 @@ pub fn for_each_point(
             let row = usize::from(set.expected[i]) * columns;
             let (top, score) = decided.top[i];
             let iy = match (set.anomaly_label, decided.anomaly[i]) {
-                (Some(_), Some(a)) => ys.partition_point(|&y| y <= f64::from(a)),
+                (Some(_), Some(a)) => ys.partition_point(|&y| y <= a),
                 _ => 0,
             };
             Window {
-                ix: xs.partition_point(|&x| x <= f64::from(score)),
+                ix: xs.partition_point(|&x| x <= score),
                 iy,
                 anomaly: row + set.anomaly_label.map_or(labels, usize::from),
                 unclassified: row + unclassified,
@@ -255,9 +255,7 @@ mod tests {
             let xs = crate::metrics::sweep::points(0.0, 1.0, 23);
             let mut ys = crate::metrics::sweep::points(lo - 0.1, hi + 0.1, 17);
             // A point exactly at a window's score: `>=` decides.
-            ys.push(f64::from(
-                set.anomaly_score(3, Aggregation::default()).unwrap(),
-            ));
+            ys.push(set.anomaly_score(3, Aggregation::default()).unwrap());
             ys.sort_by(f64::total_cmp);
             let mut visited = 0;
             for_each_point(set, Aggregation::default(), &xs, &ys, |j, k, summary| {

@@ -63,9 +63,9 @@ pub enum AnomalyScores {
     #[default]
     None,
     /// One score per window (K-means, GMM).
-    Single(Vec<f32>),
+    Single(Vec<f64>),
     /// Mean and max of the patch scores per window (visual anomaly).
-    Visual { mean: Vec<f32>, max: Vec<f32> },
+    Visual { mean: Vec<f64>, max: Vec<f64> },
 }
 
 /// The thresholds that decide predictions.
@@ -138,8 +138,11 @@ pub struct TestSet {
     pub anomaly_label: Option<u16>,
     /// Expected label of each window (index into `labels`).
     pub expected: Vec<u16>,
-    /// `expected.len() × class_count` classifier scores, window after window.
-    pub class_scores: Vec<f32>,
+    /// `expected.len() × class_count` classifier scores, window after window. Kept as the
+    /// doubles the served decimals read as: a score equal to a threshold (as served) is at
+    /// it, as Studio compares them, which single precision would break (0.9704 as `f32` is
+    /// below 0.9704).
+    pub class_scores: Vec<f64>,
     pub anomaly: AnomalyScores,
     /// An object detection impulse's images, boxes and detections (with no windows
     /// above).
@@ -216,12 +219,12 @@ impl TestSet {
     }
 
     /// The classifier scores of window `i`.
-    pub fn scores(&self, i: usize) -> &[f32] {
+    pub fn scores(&self, i: usize) -> &[f64] {
         &self.class_scores[i * self.class_count..(i + 1) * self.class_count]
     }
 
     /// The anomaly score of window `i` as the thresholds aggregate it.
-    pub fn anomaly_score(&self, i: usize, aggregation: Aggregation) -> Option<f32> {
+    pub fn anomaly_score(&self, i: usize, aggregation: Aggregation) -> Option<f64> {
         match &self.anomaly {
             AnomalyScores::None => None,
             AnomalyScores::Single(scores) => Some(scores[i]),
@@ -235,20 +238,19 @@ impl TestSet {
     /// The lowest and highest anomaly score of any window (for visual anomaly, under
     /// either aggregation): a threshold outside decides every window alike.
     pub fn anomaly_span(&self) -> Option<(f64, f64)> {
-        let scores: Box<dyn Iterator<Item = &f32>> = match &self.anomaly {
+        let scores: Box<dyn Iterator<Item = &f64>> = match &self.anomaly {
             AnomalyScores::None => return None,
             AnomalyScores::Single(s) => Box::new(s.iter()),
             AnomalyScores::Visual { mean, max } => Box::new(mean.iter().chain(max)),
         };
         scores.filter(|s| s.is_finite()).fold(None, |span, &s| {
-            let s = f64::from(s);
             Some(span.map_or((s, s), |(lo, hi): (f64, f64)| (lo.min(s), hi.max(s))))
         })
     }
 
     /// The classifier's top class and its score for window `i` (ties go to the first).
     #[inline]
-    fn top(&self, i: usize) -> (u16, f32) {
+    fn top(&self, i: usize) -> (u16, f64) {
         if self.class_count == 0 {
             return (0, 0.0);
         }
@@ -264,9 +266,9 @@ impl TestSet {
 
     /// The one rule that turns a window's outputs into a verdict.
     #[inline]
-    fn verdict(&self, top: (u16, f32), anomaly: Option<f32>, thresholds: &Thresholds) -> Predicted {
+    fn verdict(&self, top: (u16, f64), anomaly: Option<f64>, thresholds: &Thresholds) -> Predicted {
         if let (Some(anomaly_label), Some(score)) = (self.anomaly_label, anomaly)
-            && f64::from(score) >= thresholds.min_anomaly_score
+            && score >= thresholds.min_anomaly_score
         {
             return Predicted::Label(anomaly_label);
         }
@@ -275,7 +277,7 @@ impl TestSet {
                 .normal_label
                 .map_or(Predicted::Uncertain, Predicted::Label);
         }
-        if f64::from(top.1) >= thresholds.min_score {
+        if top.1 >= thresholds.min_score {
             Predicted::Label(top.0)
         } else {
             Predicted::Uncertain
@@ -345,8 +347,8 @@ impl TestSet {
 pub struct Decided<'a> {
     set: &'a TestSet,
     aggregation: Aggregation,
-    top: Vec<(u16, f32)>,
-    anomaly: Vec<Option<f32>>,
+    top: Vec<(u16, f64)>,
+    anomaly: Vec<Option<f64>>,
 }
 
 impl Decided<'_> {

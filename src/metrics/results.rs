@@ -29,9 +29,9 @@ pub struct TestSetBuilder {
     classifier: Option<u64>,
     anomaly: Option<(u64, Role)>,
     set: TestSet,
-    single: Vec<f32>,
-    mean: Vec<f32>,
-    max: Vec<f32>,
+    single: Vec<f64>,
+    mean: Vec<f64>,
+    max: Vec<f64>,
 }
 
 impl TestSetBuilder {
@@ -188,7 +188,7 @@ impl TestSetBuilder {
                         let score = scores
                             .get(label)
                             .ok_or_else(|| bad(r.sample_id, "a class score is missing"))?;
-                        self.set.class_scores.push(score as f32);
+                        self.set.class_scores.push(score);
                     }
                 }
                 match (self.anomaly, anomaly) {
@@ -198,7 +198,7 @@ impl TestSetBuilder {
                             .get(w)
                             .and_then(|m| m.get("anomaly"))
                             .ok_or_else(|| bad(r.sample_id, "no anomaly score"))?;
-                        self.single.push(score as f32);
+                        self.single.push(score);
                     }
                     (Some((_, Role::Visual)), Some(a)) => {
                         let scores = a
@@ -209,8 +209,8 @@ impl TestSetBuilder {
                         let (Some(mean), Some(max)) = (scores.mean_score, scores.max_score) else {
                             return Err(bad(r.sample_id, "no mean or max anomaly score"));
                         };
-                        self.mean.push(mean as f32);
-                        self.max.push(max as f32);
+                        self.mean.push(mean);
+                        self.max.push(max);
                     }
                     _ => {}
                 }

@@ -648,8 +648,8 @@ mod tests {
         (5usize..60).prop_flat_map(|n| {
             (
                 proptest::collection::vec(0u16..3, n),
-                proptest::collection::vec(0.0f32..1.0, n),
-                proptest::collection::vec(0.0f32..2.0, n),
+                proptest::collection::vec(0.0f64..1.0, n),
+                proptest::collection::vec(0.0f64..2.0, n),
                 0.0f64..1.0,
                 0.0f64..2.0,
             )

@@ -48,10 +48,10 @@ struct Suggested {
 #[serde(rename_all = "camelCase")]
 struct AssetWindow {
     expected: String,
-    scores: Vec<f32>,
-    anomaly: f32,
-    visual_mean: f32,
-    visual_max: f32,
+    scores: Vec<f64>,
+    anomaly: f64,
+    visual_mean: f64,
+    visual_max: f64,
 }
 
 /// The detection data (scripts/make_detection_assets.py): images with ground-truth

@@ -630,11 +630,6 @@ fn anomaly_outcome(set: &TestSet, i: usize) -> Option<&'static str> {
     })
 }
 
-/// A score as JSON prints it: the shortest decimal that reads back as the same `f32`.
-fn json_score(score: f32) -> f64 {
-    score.to_string().parse().unwrap_or(f64::from(score))
-}
-
 fn classification(
     block: &SimBlock,
     set: &TestSet,
@@ -648,7 +643,7 @@ fn classification(
             set.labels[..set.class_count]
                 .iter()
                 .zip(set.scores(i))
-                .map(|(label, s)| (label.clone(), json_score(*s)))
+                .map(|(label, s)| (label.clone(), *s))
                 .collect(),
             None,
             thresholds.min_score,
@@ -656,7 +651,7 @@ fn classification(
         BlockRole::Anomaly => (
             ClassScores(vec![(
                 "anomaly".to_string(),
-                json_score(set.anomaly_score(i, thresholds.aggregation).unwrap_or(0.0)),
+                set.anomaly_score(i, thresholds.aggregation).unwrap_or(0.0),
             )]),
             None,
             thresholds.min_anomaly_score,
@@ -667,11 +662,11 @@ fn classification(
             (
                 ClassScores(vec![(
                     "anomaly".to_string(),
-                    json_score(set.anomaly_score(i, thresholds.aggregation).unwrap_or(0.0)),
+                    set.anomaly_score(i, thresholds.aggregation).unwrap_or(0.0),
                 )]),
                 Some(vec![AnomalyResult {
-                    mean_score: Some(json_score(mean)),
-                    max_score: Some(json_score(max)),
+                    mean_score: Some(mean),
+                    max_score: Some(max),
                 }]),
                 thresholds.min_anomaly_score,
             )
