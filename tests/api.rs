@@ -630,6 +630,29 @@ async fn every_response_conforms_to_the_published_spec() {
         &format!("/api/{P}/training/anomaly/4"),
     )
     .await;
+    conforms(
+        &studio,
+        "get",
+        "/api/{projectId}/last-modification",
+        &format!("/api/{P}/last-modification"),
+    )
+    .await;
+    for learn in [3, 23, 33] {
+        conforms(
+            &studio,
+            "get",
+            "/api/{projectId}/training/keras/{learnId}/metadata",
+            &format!("/api/{P}/training/keras/{learn}/metadata?excludeLabels=true"),
+        )
+        .await;
+    }
+    conforms(
+        &studio,
+        "get",
+        "/api/{projectId}/training/anomaly/{learnId}/metadata",
+        &format!("/api/{P}/training/anomaly/4/metadata"),
+    )
+    .await;
     for impulse in [1, 3, 4, 5] {
         conforms(
             &studio,
@@ -866,6 +889,10 @@ fn the_client_decodes_the_smallest_answers_the_spec_allows() {
         decodes::<ClassifyJobResponse>("getClassifyJobResult"),
         decodes::<ModelTestingSummary>("getClassifyJobResult"),
         decodes::<ClassifyJobResponsePage>("getClassifyJobResultPage"),
+        decodes::<LastModificationDateResponse>("getProjectLastModificationDate"),
+        decodes::<ModelTrained>("getKerasMetadata"),
+        decodes::<ModelTrained>("getAnomalyMetadata"),
+        decodes::<StartJobResponse>("startClassifyJob"),
     ]
     .concat();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

@@ -577,6 +577,88 @@ pub struct SetImpulseThresholdsResponse {
     pub regenerate_model_testing_results_job_id: Option<u64>,
 }
 
+/// `LastModificationDateResponse` (getProjectLastModificationDate): "upped when data is
+/// modified, or when an impulse is trained". The spec requires `modificationDate` while it
+/// lists `lastModificationDate` (the bindings' name): either is read, and both are sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastModificationDateResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modification_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modification_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_version_date: Option<String>,
+}
+
+impl LastModificationDateResponse {
+    /// The date, under whichever name it came; `None` when the server sent neither.
+    pub fn date(&self) -> Option<&str> {
+        fn given(d: &Option<String>) -> Option<&str> {
+            d.as_deref().filter(|d| !d.is_empty())
+        }
+        given(&self.last_modification_date).or(given(&self.modification_date))
+    }
+}
+
+/// The one part of KerasModelMetadataResponse and AnomalyModelMetadataResponse ei-tune
+/// reads: `created`, "Date when the model was trained". The rest (layers, validation
+/// metrics with a prediction per validation window) is dropped as it arrives.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ModelTrained {
+    pub created: String,
+}
+
+/// `KerasModelMetadataResponse`, as the simulator serves it: every field the spec requires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KerasModelMetadataResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created: String,
+    pub layers: Vec<serde_json::Value>,
+    pub class_names: Vec<String>,
+    pub labels: Vec<String>,
+    pub available_model_types: Vec<String>,
+    pub recommended_model_type: String,
+    pub model_validation_metrics: Vec<serde_json::Value>,
+    pub has_trained_model: bool,
+    pub mode: String,
+    pub image_input_scaling: String,
+    pub thresholds: Vec<BlockThreshold>,
+}
+
+/// `AnomalyModelMetadataResponse`, as the simulator serves it: every field the spec
+/// requires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnomalyModelMetadataResponse {
+    pub success: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created: String,
+    pub scale: Vec<f64>,
+    pub mean: Vec<f64>,
+    pub clusters: Vec<serde_json::Value>,
+    pub axes: Vec<u64>,
+    pub default_minimum_confidence_rating: f64,
+    pub thresholds: Vec<BlockThreshold>,
+}
+
+/// `StartClassifyJobRequest`: what a model testing run (startClassifyJob) may skip.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartClassifyJobRequest {
+    /// "If enabled, skips feature generation altogether. Used e.g. if you update
+    /// thresholds."
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_feature_generation: Option<bool>,
+}
+
 /// `StartJobResponse`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -447,7 +447,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
     /// Vary the answers the ways the spec allows: all, or some of unknown-fields,
-    /// no-optional, unknown-enums, integers, unicode-labels
+    /// no-optional, unknown-enums, integers, unicode-labels, thresholds-touch-project
     #[arg(long, value_name = "LIST")]
     pub variations: Option<String>,
     /// Learn blocks whose configuration cannot be read (comma-separated ids)

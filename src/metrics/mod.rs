@@ -202,6 +202,35 @@ impl TestSet {
         Ok(())
     }
 
+    /// Takes the last window (for object detection, the last image) out of the set.
+    pub fn drop_last_window(&mut self) {
+        if let Some(d) = &self.detection {
+            let mut images = d.images.clone();
+            images.pop();
+            self.detection = Some(detection::DetectionSet::new(
+                d.labels.clone(),
+                d.matching,
+                images,
+            ));
+            return;
+        }
+        if self.expected.pop().is_none() {
+            return;
+        }
+        self.class_scores
+            .truncate(self.expected.len() * self.class_count);
+        match &mut self.anomaly {
+            AnomalyScores::None => {}
+            AnomalyScores::Single(scores) => {
+                scores.pop();
+            }
+            AnomalyScores::Visual { mean, max } => {
+                mean.pop();
+                max.pop();
+            }
+        }
+    }
+
     /// Windows; for object detection, images.
     pub fn len(&self) -> usize {
         match &self.detection {

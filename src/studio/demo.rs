@@ -27,6 +27,8 @@ pub const INLINE_REGENERATION_LIMIT: usize = 20_000;
 const ASSET: &str = include_str!("../../assets/demo-digits.json");
 const DETECTION_ASSET: &str = include_str!("../../assets/demo-detection.json");
 const DEMO_DATE: &str = "2026-01-12T09:00:00.000Z";
+/// When the demo's models were trained, and its data last changed.
+pub const DEMO_TRAINED: &str = "2026-01-12T10:30:00.000Z";
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -87,6 +89,8 @@ pub struct SimBlock {
     pub role: BlockRole,
     pub thresholds: Vec<BlockThreshold>,
     pub classes: Vec<String>,
+    /// When its model was trained (RFC 3339), as its metadata says.
+    pub trained: String,
 }
 
 /// How Studio regenerates an impulse's results after a threshold change.
@@ -422,6 +426,7 @@ fn block_of(block: &ImpulseLearnBlock, role: BlockRole, classes: &[String]) -> S
         role,
         thresholds: Vec::new(),
         classes: classes.to_vec(),
+        trained: DEMO_TRAINED.into(),
     }
 }
 
@@ -571,6 +576,48 @@ pub fn anomaly_config(block: &SimBlock) -> AnomalyConfigResponse {
         cluster_count: Some(12),
         selected_axes: (0..12).collect(),
         minimum_confidence_rating: min_anomaly,
+        thresholds: block.thresholds.clone(),
+    }
+}
+
+/// getKerasMetadata: every field the spec requires; `created` is when the model was
+/// trained.
+pub fn keras_metadata(block: &SimBlock) -> KerasModelMetadataResponse {
+    let mode = match block.role {
+        BlockRole::Detector => "object-detection",
+        BlockRole::VisualAnomaly => "visual-anomaly",
+        BlockRole::Anomaly => "anomaly",
+        BlockRole::Classifier => "classification",
+    };
+    KerasModelMetadataResponse {
+        success: true,
+        error: None,
+        created: block.trained.clone(),
+        layers: Vec::new(),
+        class_names: block.classes.clone(),
+        labels: Vec::new(),
+        available_model_types: vec!["float32".into()],
+        recommended_model_type: "float32".into(),
+        model_validation_metrics: Vec::new(),
+        has_trained_model: true,
+        mode: mode.into(),
+        image_input_scaling: "0..1".into(),
+        thresholds: block.thresholds.clone(),
+    }
+}
+
+/// getAnomalyMetadata: every field the spec requires; `created` is when the model was
+/// trained.
+pub fn anomaly_metadata(block: &SimBlock) -> AnomalyModelMetadataResponse {
+    AnomalyModelMetadataResponse {
+        success: true,
+        error: None,
+        created: block.trained.clone(),
+        scale: vec![1.0; 12],
+        mean: vec![0.0; 12],
+        clusters: Vec::new(),
+        axes: (0..12).collect(),
+        default_minimum_confidence_rating: 0.3,
         thresholds: block.thresholds.clone(),
     }
 }

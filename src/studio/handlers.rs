@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 
-use super::demo::{anomaly_config, keras_config};
+use super::demo::{self, anomaly_config, keras_config};
 use super::state::{Refusal, classify_response};
 use super::{DEFAULT_PAGE, MAX_IMPULSES, MAX_PAGE, RecordedCall, Shared};
 use crate::api::models::*;
@@ -179,8 +179,8 @@ pub(super) async fn regenerate(
 }
 
 /// startClassifyJob: model testing run again on the impulse (the default one without
-/// `impulseId`); the body's options (model variants, skipping features) change nothing
-/// here, but it must be a JSON object.
+/// `impulseId`). Skipping feature generation (`skipFeatureGeneration`, what a threshold
+/// change allows) makes the job shorter; the body must be a StartClassifyJobRequest.
 pub(super) async fn start_classify(
     State(shared): State<Shared>,
     Path(p): Path<String>,
@@ -189,22 +189,80 @@ pub(super) async fn start_classify(
 ) -> Result<Json<StartJobResponse>, Refusal> {
     project(&shared, &p)?;
     let impulse_id = query_id(&query, "impulseId")?;
-    if !matches!(
-        serde_json::from_slice(&body),
-        Ok(serde_json::Value::Object(_))
-    ) {
-        return Err(Refusal::soft(
-            "The request body must be a JSON object (StartClassifyJobRequest)",
-        ));
-    }
-    let mut state = shared.state();
-    let impulse = state.impulse(impulse_id)?.impulse.id;
-    let job = state.start_classify(impulse, SystemTime::now())?;
+    let request: StartClassifyJobRequest = match serde_json::from_slice(&body) {
+        Ok(serde_json::Value::Object(fields)) => {
+            serde_json::from_value(serde_json::Value::Object(fields))
+                .map_err(|e| Refusal::soft(format!("Invalid request body: {e}")))?
+        }
+        _ => {
+            return Err(Refusal::soft(
+                "The request body must be a JSON object (StartClassifyJobRequest)",
+            ));
+        }
+    };
+    let skip_features = request.skip_feature_generation.unwrap_or(false);
+    let mut locked = shared.state();
+    let impulse = locked.impulse(impulse_id)?.impulse.id;
+    let job = locked.start_classify(impulse, skip_features, SystemTime::now())?;
+    tracing::info!(impulse, job, skip_features, "startClassifyJob");
+    locked.journal.classify_jobs.push(super::ClassifyCall {
+        impulse_id: impulse,
+        skip_features,
+    });
     Ok(Json(StartJobResponse {
         success: true,
         error: None,
         id: job,
     }))
+}
+
+pub(super) async fn last_modification(
+    State(shared): State<Shared>,
+    Path(p): Path<String>,
+) -> Result<Json<LastModificationDateResponse>, Refusal> {
+    project(&shared, &p)?;
+    let date = shared.state().modified().to_string();
+    Ok(Json(LastModificationDateResponse {
+        success: true,
+        error: None,
+        last_modification_date: Some(date.clone()),
+        modification_date: Some(date),
+        last_version_date: None,
+    }))
+}
+
+pub(super) async fn get_keras_metadata(
+    State(shared): State<Shared>,
+    Path((p, learn)): Path<(String, String)>,
+) -> Result<Json<KerasModelMetadataResponse>, Refusal> {
+    project(&shared, &p)?;
+    let learn: u64 = id("learnId", &learn)?;
+    shared.readable(learn)?;
+    let state = shared.state();
+    let block = state.block(learn)?;
+    if block.block.kind.reads_with_get_anomaly() {
+        return Err(Refusal::soft(format!(
+            "Learn block {learn} is an anomaly block; read it with getAnomalyMetadata"
+        )));
+    }
+    Ok(Json(demo::keras_metadata(block)))
+}
+
+pub(super) async fn get_anomaly_metadata(
+    State(shared): State<Shared>,
+    Path((p, learn)): Path<(String, String)>,
+) -> Result<Json<AnomalyModelMetadataResponse>, Refusal> {
+    project(&shared, &p)?;
+    let learn: u64 = id("learnId", &learn)?;
+    shared.readable(learn)?;
+    let state = shared.state();
+    let block = state.block(learn)?;
+    if !block.block.kind.reads_with_get_anomaly() {
+        return Err(Refusal::soft(format!(
+            "Learn block {learn} is not an anomaly block; read it with getKerasMetadata"
+        )));
+    }
+    Ok(Json(demo::anomaly_metadata(block)))
 }
 
 pub(super) async fn job_status(

@@ -100,11 +100,20 @@ pub struct RecordedCall {
     pub applied: bool,
 }
 
+/// One startClassifyJob call as the simulator received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassifyCall {
+    pub impulse_id: u64,
+    /// `skipFeatureGeneration`.
+    pub skip_features: bool,
+}
+
 /// What the simulator saw: kept under the same lock as the state, so that a call is
 /// applied and recorded at once (a reader never sees one without the other).
 #[derive(Debug, Default)]
 struct Journal {
     set_threshold_calls: Vec<RecordedCall>,
+    classify_jobs: Vec<ClassifyCall>,
     requests: HashMap<&'static str, u64>,
 }
 
@@ -174,6 +183,10 @@ impl Studio {
         let impulses = demo_impulses().map_err(std::io::Error::other)?;
         let mut state = StudioState::new(demo_project(), impulses, config.job_duration);
         state.blocked_by_job_message = config.blocked_by_job_message.clone();
+        state.thresholds_touch_project = config
+            .variations
+            .as_ref()
+            .is_some_and(|v| v.thresholds_touch_project);
         let shared = Shared {
             locked: Arc::new(Mutex::new(Locked {
                 state,
@@ -250,6 +263,37 @@ impl Studio {
         self.shared.lock().journal.set_threshold_calls.clone()
     }
 
+    /// Every startClassifyJob call received so far, oldest first.
+    pub fn classify_calls(&self) -> Vec<ClassifyCall> {
+        self.shared.lock().journal.classify_jobs.clone()
+    }
+
+    /// Trains the impulse's models again: new scores and dates, and no model testing
+    /// results until model testing runs again (`startClassifyJob`).
+    pub fn retrain(&self, impulse: u64) -> Result<(), String> {
+        self.shared
+            .state()
+            .retrain(impulse, SystemTime::now())
+            .map_err(|r| r.error)
+    }
+
+    /// Changes the impulse's test data (its last window goes): no model testing results
+    /// until model testing runs again.
+    pub fn replace_test_data(&self, impulse: u64) -> Result<(), String> {
+        self.shared
+            .state()
+            .replace_test_data(impulse, SystemTime::now())
+            .map_err(|r| r.error)
+    }
+
+    /// Changes the impulse's definition (its input images' size).
+    pub fn change_impulse(&self, impulse: u64) -> Result<(), String> {
+        self.shared
+            .state()
+            .change_impulse(impulse)
+            .map_err(|r| r.error)
+    }
+
     /// How many requests an operation (by operationId) has received.
     pub fn request_count(&self, operation: &str) -> u64 {
         self.shared
@@ -308,6 +352,18 @@ const OPERATIONS: &[(&str, &str)] = &[
         "/v1/api/{project}/impulse/{impulse}/regenerate-model-testing-summary",
         "regenerateModelTestingSummary",
     ),
+    (
+        "/v1/api/{project}/last-modification",
+        "getProjectLastModificationDate",
+    ),
+    (
+        "/v1/api/{project}/training/keras/{learn}/metadata",
+        "getKerasMetadata",
+    ),
+    (
+        "/v1/api/{project}/training/anomaly/{learn}/metadata",
+        "getAnomalyMetadata",
+    ),
     ("/v1/api/{project}/jobs", "listActiveJobs"),
     ("/v1/api/{project}/jobs/classify", "startClassifyJob"),
     ("/v1/api/{project}/jobs/{job}/status", "getJobStatus"),
@@ -339,6 +395,18 @@ fn router(shared: Shared) -> Router {
         .route(
             "/v1/api/{project}/impulse/{impulse}/regenerate-model-testing-summary",
             post(regenerate),
+        )
+        .route(
+            "/v1/api/{project}/last-modification",
+            get(last_modification),
+        )
+        .route(
+            "/v1/api/{project}/training/keras/{learn}/metadata",
+            get(get_keras_metadata),
+        )
+        .route(
+            "/v1/api/{project}/training/anomaly/{learn}/metadata",
+            get(get_anomaly_metadata),
         )
         .route("/v1/api/{project}/jobs", get(list_active_jobs))
         .route("/v1/api/{project}/jobs/classify", post(start_classify))

@@ -35,6 +35,34 @@ impl Refusal {
     }
 }
 
+/// The scores of a model trained again: each class score's square root, anomaly scores a
+/// little higher, detections a little less sure.
+fn retrained(set: &TestSet) -> TestSet {
+    let mut set = set.clone();
+    for score in &mut set.class_scores {
+        *score = score.sqrt();
+    }
+    match &mut set.anomaly {
+        crate::metrics::AnomalyScores::None => {}
+        crate::metrics::AnomalyScores::Single(scores) => {
+            scores.iter_mut().for_each(|s| *s += 0.05);
+        }
+        crate::metrics::AnomalyScores::Visual { mean, max } => {
+            mean.iter_mut()
+                .chain(max.iter_mut())
+                .for_each(|s| *s += 0.5);
+        }
+    }
+    if let Some(d) = &set.detection {
+        let mut images = d.images.clone();
+        for detection in images.iter_mut().flat_map(|i| i.detections.iter_mut()) {
+            detection.score *= 0.95;
+        }
+        set.detection = Some(DetectionSet::new(d.labels.clone(), d.matching, images));
+    }
+    set
+}
+
 /// Model testing results of one impulse.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Results {
@@ -119,6 +147,12 @@ pub struct StudioState {
     /// How set-thresholds words its refusal while a job runs. The spec does not fix it, so
     /// clients must not depend on it: tests change it.
     pub blocked_by_job_message: String,
+    /// The project's last modification (getProjectLastModificationDate), RFC 3339.
+    modified: String,
+    /// Whether a threshold change counts as a modification of the project. The spec says
+    /// the date moves "when data is modified, or when an impulse is trained", so by
+    /// default it does not; clients must not depend on either: tests change it.
+    pub thresholds_touch_project: bool,
 }
 
 /// The simulator's default wording of the refusal while a job runs.
@@ -144,7 +178,68 @@ impl StudioState {
             next_job_id: 1,
             job_duration,
             blocked_by_job_message: BLOCKED_BY_JOB_MESSAGE.into(),
+            modified: super::demo::DEMO_TRAINED.into(),
+            thresholds_touch_project: false,
         }
+    }
+
+    /// The project's last modification date.
+    pub fn modified(&self) -> &str {
+        &self.modified
+    }
+
+    /// The project was modified at `now`: its date moves (always, even within a
+    /// millisecond of the last move).
+    fn touch(&mut self, now: SystemTime) {
+        let mut at = now;
+        while rfc3339(at) <= self.modified {
+            at += Duration::from_millis(1);
+        }
+        self.modified = rfc3339(at);
+    }
+
+    /// The impulse's models were trained again at `now`: new scores, new training dates,
+    /// and no model testing results until model testing runs again.
+    pub fn retrain(&mut self, impulse_id: u64, now: SystemTime) -> Result<(), Refusal> {
+        let state = self
+            .impulse_state_mut(impulse_id)
+            .ok_or_else(|| Refusal::not_found(format!("impulse {impulse_id} not found")))?;
+        for block in &mut state.sim.blocks {
+            block.trained = rfc3339(now);
+        }
+        if let Some(set) = &state.sim.test_set {
+            state.sim.test_set = Some(std::sync::Arc::new(retrained(set)));
+            state.results = Results::Missing;
+        }
+        self.touch(now);
+        Ok(())
+    }
+
+    /// The impulse's test data changed at `now` (its last window left the test set): no
+    /// model testing results until model testing runs again.
+    pub fn replace_test_data(&mut self, impulse_id: u64, now: SystemTime) -> Result<(), Refusal> {
+        let state = self
+            .impulse_state_mut(impulse_id)
+            .ok_or_else(|| Refusal::not_found(format!("impulse {impulse_id} not found")))?;
+        if let Some(set) = &state.sim.test_set {
+            let mut set = TestSet::clone(set);
+            set.drop_last_window();
+            state.sim.test_set = Some(std::sync::Arc::new(set));
+            state.results = Results::Missing;
+        }
+        self.touch(now);
+        Ok(())
+    }
+
+    /// The impulse's definition changed (its input images are read at another size).
+    pub fn change_impulse(&mut self, impulse_id: u64) -> Result<(), Refusal> {
+        let state = self
+            .impulse_state_mut(impulse_id)
+            .ok_or_else(|| Refusal::not_found(format!("impulse {impulse_id} not found")))?;
+        for input in &mut state.sim.impulse.input_blocks {
+            input.image_width = Some(input.image_width.unwrap_or(8) * 2);
+        }
+        Ok(())
     }
 
     /// Applies what finished jobs did. Called before every request is answered, so that
@@ -323,6 +418,9 @@ impl StudioState {
         if let Some(id) = job_id {
             self.start_job(id, impulse_id, now, job_duration);
         }
+        if self.thresholds_touch_project {
+            self.touch(now);
+        }
         Ok(SetImpulseThresholdsResponse {
             success: true,
             error: None,
@@ -349,13 +447,26 @@ impl StudioState {
     }
 
     /// startClassifyJob: model testing run again, as a job; the results are current at the
-    /// thresholds held when it ends. While a job runs, asking again returns it.
-    pub fn start_classify(&mut self, impulse_id: u64, now: SystemTime) -> Result<u64, Refusal> {
+    /// thresholds held when it ends. Skipping feature generation (what a threshold change
+    /// allows) halves its time. While a job runs, asking again returns it.
+    pub fn start_classify(
+        &mut self,
+        impulse_id: u64,
+        skip_features: bool,
+        now: SystemTime,
+    ) -> Result<u64, Refusal> {
         self.tested(
             impulse_id,
             "This impulse has no test data with a trained model to classify.",
         )?;
-        Ok(self.job_for(impulse_id, now, true))
+        let id = self.job_for(impulse_id, now, true);
+        if skip_features
+            && let Some(job) = self.jobs.get_mut(&id)
+            && job.created == now
+        {
+            job.duration /= 2;
+        }
+        Ok(id)
     }
 
     /// An impulse that has a test set, or a refusal saying `untested`.

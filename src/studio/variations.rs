@@ -11,7 +11,10 @@
 //!   list (`keras` becomes `keras-2031`), as a newer service may send;
 //! - `integers`: whole numbers written as integers (`1`, not `1.0`);
 //! - `unicode-labels`: the demo's class labels replaced by long Unicode ones, in an order
-//!   that does not sort.
+//!   that does not sort;
+//! - `thresholds-touch-project`: a threshold change moves the project's last modification
+//!   date (the spec says it moves "when data is modified, or when an impulse is trained";
+//!   the service may count a threshold change too).
 //!
 //! `all` turns every one on.
 
@@ -58,6 +61,7 @@ pub struct Variations {
     pub unknown_enums: bool,
     pub integers: bool,
     pub unicode_labels: bool,
+    pub thresholds_touch_project: bool,
 }
 
 impl Variations {
@@ -68,6 +72,7 @@ impl Variations {
             unknown_enums: true,
             integers: true,
             unicode_labels: true,
+            thresholds_touch_project: true,
         }
     }
 
@@ -82,10 +87,11 @@ impl Variations {
                 "unknown-enums" => v.unknown_enums = true,
                 "integers" => v.integers = true,
                 "unicode-labels" => v.unicode_labels = true,
+                "thresholds-touch-project" => v.thresholds_touch_project = true,
                 other => {
                     return Err(format!(
                         "`{other}` is not a variation (all, unknown-fields, no-optional, \
-                         unknown-enums, integers, unicode-labels)"
+                         unknown-enums, integers, unicode-labels, thresholds-touch-project)"
                     ));
                 }
             }

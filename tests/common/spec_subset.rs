@@ -24,6 +24,13 @@ pub const OPERATIONS: &[(&str, &str)] = &[
         "post",
         "/api/{projectId}/impulse/{impulseId}/regenerate-model-testing-summary",
     ),
+    ("get", "/api/{projectId}/last-modification"),
+    ("get", "/api/{projectId}/training/keras/{learnId}/metadata"),
+    (
+        "get",
+        "/api/{projectId}/training/anomaly/{learnId}/metadata",
+    ),
+    ("post", "/api/{projectId}/jobs/classify"),
     ("get", "/api/{projectId}/jobs"),
     ("get", "/api/{projectId}/jobs/{jobId}/status"),
     ("get", "/api/{projectId}/classify/all/result"),
