@@ -432,10 +432,16 @@ async fn perform(
             }
             Msg::SetDone { request_id, result }
         }
-        Cmd::StartRegeneration { at, full_run } => Msg::RegenerationStarted {
+        Cmd::StartRegeneration {
+            at,
+            full_run,
+            skip_features,
+        } => Msg::RegenerationStarted {
             impulse: at.impulse,
             result: if full_run {
-                client.start_model_testing(at.project, at.impulse).await
+                client
+                    .start_model_testing(at.project, at.impulse, skip_features)
+                    .await
             } else {
                 client
                     .regenerate_model_testing_summary(at.project, at.impulse)

@@ -18,7 +18,6 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::api::models::Impulse;
 use crate::metrics::TestSet;
@@ -34,13 +33,7 @@ pub const MAX_ENTRIES: usize = 64;
 /// windows is read from Studio each time).
 pub const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
 
-/// A SHA-256 digest, as lowercase hex.
-pub fn digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::text::digest;
 
 /// Whose results an entry holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -60,6 +60,15 @@ pub fn terminal_safe(text: &str) -> String {
     out
 }
 
+/// A SHA-256 digest, as lowercase hex: what identifies a text without holding it.
+pub fn digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -775,6 +775,24 @@ async fn the_bodies_the_client_sends_conform_to_the_request_schema() {
             json!(false)
         );
     }
+    // startClassifyJob's body, with and without skipping feature generation.
+    let schema = spec.request_schema("post", "/api/{projectId}/jobs/classify");
+    for skip in [None, Some(true)] {
+        let body = serde_json::to_value(StartClassifyJobRequest {
+            skip_feature_generation: skip,
+        })
+        .unwrap();
+        let errors = spec.validate(schema, &body);
+        assert!(errors.is_empty(), "{body}: {errors:?}");
+    }
+    c.start_model_testing(P, 4, true).await.unwrap();
+    assert_eq!(
+        studio.classify_calls(),
+        vec![ei_tune::studio::ClassifyCall {
+            impulse_id: 4,
+            skip_features: true
+        }]
+    );
 }
 
 #[tokio::test]

@@ -43,7 +43,7 @@ async fn the_preview_equals_studios_figures_after_a_full_rerun() {
                 stale.no_results_because_thresholds_changed,
                 Some(StaleReason::ShouldRerunFullJob)
             );
-            let job = c.start_model_testing(P, impulse).await.unwrap();
+            let job = c.start_model_testing(P, impulse, true).await.unwrap();
             while !c.job_status(P, job).await.unwrap().is_finished() {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }

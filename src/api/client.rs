@@ -328,6 +328,35 @@ impl StudioClient {
         })
     }
 
+    /// getImpulse, with a digest of the impulse exactly as served (every field, those
+    /// ei-tune does not model too): what identifies the impulse's definition.
+    pub async fn get_impulse_served(
+        &self,
+        project: u64,
+        impulse: u64,
+    ) -> Result<(Impulse, String), ApiError> {
+        let operation = "getImpulse";
+        let query = [("impulseId", impulse.to_string())];
+        let body: serde_json::Value = self
+            .get(operation, &format!("/api/{project}/impulse"), &query)
+            .await?;
+        let served = body.get("impulse").cloned().unwrap_or_default();
+        let digest = crate::text::digest(&serde_json::to_vec(&served).unwrap_or_default());
+        let r: GetImpulseResponse = decode_body(operation, body.to_string().as_bytes())?;
+        let impulse = r.impulse.ok_or_else(|| ApiError::Refused {
+            operation,
+            message: format!("project {project} has no impulse {impulse}"),
+        })?;
+        Ok((impulse, digest))
+    }
+
+    /// Whether `text` holds a credential this client sends (a server echoing it back).
+    pub fn mentions_secret(&self, text: &str) -> bool {
+        self.secrets
+            .iter()
+            .any(|s| !s.expose().is_empty() && text.contains(s.expose()))
+    }
+
     /// getKeras.
     pub async fn get_keras(&self, project: u64, learn_id: u64) -> Result<KerasResponse, ApiError> {
         self.get(
@@ -570,13 +599,24 @@ impl StudioClient {
 
     /// startClassifyJob: model testing run again on the impulse's test data (what object
     /// detection needs after a threshold change); starts a job and returns its id.
-    pub async fn start_model_testing(&self, project: u64, impulse: u64) -> Result<u64, ApiError> {
+    /// `skip_features`: the features are already there and only thresholds changed, so
+    /// feature generation is skipped (`skipFeatureGeneration`, "used e.g. if you update
+    /// thresholds").
+    pub async fn start_model_testing(
+        &self,
+        project: u64,
+        impulse: u64,
+        skip_features: bool,
+    ) -> Result<u64, ApiError> {
         let url = format!("{}/api/{project}/jobs/classify", self.base);
+        let body = StartClassifyJobRequest {
+            skip_feature_generation: skip_features.then_some(true),
+        };
         let request = self
             .http
             .post(&url)
             .query(&[("impulseId", impulse.to_string())])
-            .json(&serde_json::json!({}));
+            .json(&body);
         let r: StartJobResponse = self
             .send("startClassifyJob", &url, request, self.small_cap())
             .await?;
@@ -593,6 +633,93 @@ impl StudioClient {
             )
             .await?;
         Ok(r.job)
+    }
+
+    /// getProjectLastModificationDate: the date Studio moves when the project's data is
+    /// modified or an impulse is trained; `None` when the answer has no date.
+    pub async fn last_modification(&self, project: u64) -> Result<Option<String>, ApiError> {
+        let r: LastModificationDateResponse = self
+            .get(
+                "getProjectLastModificationDate",
+                &format!("/api/{project}/last-modification"),
+                &[],
+            )
+            .await?;
+        Ok(r.date().map(str::to_string))
+    }
+
+    /// When the model of a learn block was trained (`created` of getKerasMetadata or
+    /// getAnomalyMetadata, whichever serves its type). Only that date is kept of the
+    /// answer: the rest (layers, a prediction per validation window) is dropped as it
+    /// arrives.
+    pub async fn model_trained(
+        &self,
+        project: u64,
+        block: &ImpulseLearnBlock,
+    ) -> Result<String, ApiError> {
+        let mut first_error = None;
+        for endpoint in block.kind.config_endpoints() {
+            let (operation, path, query) = match endpoint {
+                ConfigEndpoint::Keras => (
+                    "getKerasMetadata",
+                    format!("/api/{project}/training/keras/{}/metadata", block.id),
+                    vec![("excludeLabels", "true".to_string())],
+                ),
+                ConfigEndpoint::Anomaly => (
+                    "getAnomalyMetadata",
+                    format!("/api/{project}/training/anomaly/{}/metadata", block.id),
+                    Vec::new(),
+                ),
+            };
+            match self
+                .get_skimmed::<ModelTrained>(operation, &path, &query, MODEL_METADATA_BULK)
+                .await
+            {
+                Ok(trained) => return Ok(trained.created),
+                Err(e) if e.is_transient() => return Err(e),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| {
+            ApiError::Config(format!("no endpoint reads blocks of type {}", block.kind))
+        }))
+    }
+
+    /// A read whose top-level members `drop` are dropped as the body arrives: only the
+    /// rest is kept and decoded, however large the answer.
+    async fn get_skimmed<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        query: &[(&str, String)],
+        drop: &'static [&'static str],
+    ) -> Result<T, ApiError> {
+        let url = format!("{}{path}", self.base);
+        self.retrying(operation, || async {
+            let request = self.http.get(&url).query(query);
+            let response = self.start(operation, &url, request).await?;
+            let mut skimmer = Skimmer::new(drop);
+            let kept_cap = self.small_cap();
+            read_chunks(operation, &url, response, self.max_body_bytes, |chunk| {
+                skimmer.feed(chunk);
+                if skimmer.kept_len() > kept_cap {
+                    return Err(ApiError::Decode {
+                        operation,
+                        path: ".".into(),
+                        message: format!(
+                            "the answer beside its bulk is larger than {} KiB; refused",
+                            kept_cap >> 10
+                        ),
+                    });
+                }
+                Ok(())
+            })
+            .await?;
+            decode_body(operation, &skimmer.finish())
+        })
+        .await
     }
 
     /// getClassifyJobResult, whole.
@@ -628,7 +755,8 @@ impl StudioClient {
             let response = self.start(operation, &url, request).await?;
             let mut skimmer = Skimmer::new(PER_SAMPLE_MEMBERS);
             read_chunks(operation, &url, response, self.max_body_bytes, |chunk| {
-                skimmer.feed(chunk)
+                skimmer.feed(chunk);
+                Ok(())
             })
             .await?;
             decode_body(operation, &skimmer.finish())
@@ -747,6 +875,7 @@ impl StudioClient {
             match read().await {
                 Err(e) => match self.read_retries.wait(attempt, &e, started.elapsed()) {
                     Some(wait) => {
+                        let e = self.redact(e);
                         tracing::debug!(operation, attempt, ?wait, "retrying a read: {e}");
                         tokio::time::sleep(wait).await;
                         attempt += 1;
@@ -882,19 +1011,21 @@ async fn read_body(
     let announced = response.content_length().unwrap_or(0).min(cap as u64);
     let mut body = Vec::with_capacity(announced as usize);
     read_chunks(operation, url, response, cap, |chunk| {
-        body.extend_from_slice(chunk)
+        body.extend_from_slice(chunk);
+        Ok(())
     })
     .await?;
     Ok(body)
 }
 
-/// Hands the body to `take` chunk by chunk as it arrives, up to `cap` bytes.
+/// Hands the body to `take` chunk by chunk as it arrives, up to `cap` bytes; `take` may
+/// refuse the body (what it keeps grew too large, say), which ends the read.
 async fn read_chunks(
     operation: &'static str,
     url: &str,
     mut response: reqwest::Response,
     cap: usize,
-    mut take: impl FnMut(&[u8]),
+    mut take: impl FnMut(&[u8]) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
     let status = response.status().as_u16();
     let mut received = 0;
@@ -911,7 +1042,7 @@ async fn read_chunks(
                 message: format!("response larger than {} KiB; refused", cap >> 10),
             });
         }
-        take(&chunk);
+        take(&chunk)?;
     }
     tracing::debug!(operation, status, bytes = received, "response");
     Ok(())
@@ -976,6 +1107,21 @@ const QUOTED_BYTES: usize = 80;
 
 /// The members of getClassifyJobResult that hold a row per window.
 const PER_SAMPLE_MEMBERS: &[&str] = &["result", "predictions"];
+
+/// The members of a model's metadata that grow with the model or its validation set.
+const MODEL_METADATA_BULK: &[&str] = &[
+    "layers",
+    "classNames",
+    "labels",
+    "modelValidationMetrics",
+    "tensorboardGraphs",
+    "kFoldsMetadata",
+    "thresholds",
+    "scale",
+    "mean",
+    "clusters",
+    "axes",
+];
 
 /// The one project a project API key reaches; an error that says what to do otherwise.
 pub fn only_project(projects: &[Project]) -> Result<&Project, ApiError> {

@@ -10,15 +10,22 @@ use crate::jobs::{JobOutcome, JobState, JobWatch};
 /// `ei-tune regenerate`.
 pub async fn regenerate(args: &ConnectionArgs, wait: bool) -> Result<String, CommandError> {
     let t = target(args).await?;
-    // Object detection's results come back only from model testing run again.
+    // Object detection's results come back only from model testing run again; when they
+    // are stale because thresholds changed, the features are there already.
     let full_run = t
         .impulse
         .learn_blocks
         .iter()
         .any(|b| b.kind.is_object_detection());
     let job_id = if full_run {
+        let stale = t
+            .client
+            .model_testing_summary(t.project, t.impulse.id)
+            .await?
+            .no_results_because_thresholds_changed
+            .is_some();
         t.client
-            .start_model_testing(t.project, t.impulse.id)
+            .start_model_testing(t.project, t.impulse.id, stale)
             .await?
     } else {
         t.client

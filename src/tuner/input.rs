@@ -217,7 +217,8 @@ impl Tuner {
             return;
         }
         self.job = Some(JobProgress::new(None, "starting", now));
-        // Object detection's results come back only from model testing run again.
+        // Object detection's results come back only from model testing run again; when
+        // only thresholds changed since the last run, its features are there already.
         let full_run = self
             .impulse
             .as_ref()
@@ -225,6 +226,7 @@ impl Tuner {
         cmds.push(Cmd::StartRegeneration {
             at: target,
             full_run,
+            skip_features: full_run && self.metrics.stale.is_some(),
         });
     }
 

@@ -117,8 +117,13 @@ pub enum Cmd {
     },
     /// regenerateModelTestingSummary; answer with [`Msg::RegenerationStarted`].
     /// `full_run`: startClassifyJob (model testing run again, what object detection
-    /// needs) instead.
-    StartRegeneration { at: Target, full_run: bool },
+    /// needs) instead, skipping feature generation when only thresholds changed
+    /// (`skip_features`).
+    StartRegeneration {
+        at: Target,
+        full_run: bool,
+        skip_features: bool,
+    },
     /// Wait `after`, then getJobStatus; answer with [`Msg::JobPolled`].
     PollJob {
         project: u64,

@@ -585,7 +585,8 @@ fn statuses_are_explained_and_drive_the_metrics() {
         cmds,
         vec![Cmd::StartRegeneration {
             at: HERE,
-            full_run: false
+            full_run: false,
+            skip_features: false,
         }]
     );
     let cmds = t.update(
@@ -991,7 +992,8 @@ fn g_on_object_detection_runs_model_testing_again() {
                 project: DEMO_PROJECT_ID,
                 impulse: 4
             },
-            full_run: true
+            full_run: true,
+            skip_features: false,
         }]
     );
 }
