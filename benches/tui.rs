@@ -48,7 +48,12 @@ fn tuner(sliders: usize) -> Tuner {
     tuner.update(
         Msg::TestSetLoaded {
             impulse: 1,
-            result: Ok(sim.test_set.clone().expect("a test set")),
+            result: Ok(ei_tune::metrics::Scores {
+                set: sim.test_set.clone().expect("a test set"),
+                from: ei_tune::metrics::ScoresFrom::Studio {
+                    read_at: std::time::UNIX_EPOCH,
+                },
+            }),
         },
         t0,
     );

@@ -6,7 +6,6 @@
 //! after a message or a resize (a mouse move over nothing, say, draws nothing).
 
 use std::io;
-use std::sync::Arc;
 use std::time::Instant;
 
 use crossterm::event::{Event, MouseButton, MouseEvent, MouseEventKind};
@@ -47,8 +46,8 @@ pub struct App {
     /// Ctrl-Z: hand the terminal back and stop until resumed. `None` where there is no
     /// real terminal (tests).
     pub suspend: Option<fn() -> io::Result<()>>,
-    /// Where per-window results are kept between sessions; `None`: nowhere.
-    pub cache: Option<ResultsCache>,
+    /// Where per-window results are kept: in memory, and on disk unless `--no-cache`.
+    pub cache: ResultsCache,
     /// Where set-thresholds calls are written down; `None`: nowhere.
     pub history: Option<Recorder>,
 }
@@ -346,7 +345,7 @@ fn to_msg(tuner: &Tuner, theme: &Theme, screen: Rect, event: Event) -> Option<Ms
 struct Effects {
     client: StudioClient,
     tx: mpsc::UnboundedSender<Msg>,
-    cache: Option<ResultsCache>,
+    cache: ResultsCache,
     history: Option<Recorder>,
 }
 
@@ -364,9 +363,10 @@ impl Effects {
             let cache = self.cache.clone();
             let history = self.history.clone();
             tokio::spawn(async move {
-                let msg = perform(&client, cache.as_ref(), history, cmd, &tx).await;
                 // The loop may have ended: nobody needs the answer then.
-                let _ = tx.send(msg);
+                if let Some(msg) = perform(&client, &cache, history, cmd, &tx).await {
+                    let _ = tx.send(msg);
+                }
             });
         }
     }
@@ -399,13 +399,13 @@ async fn read_history(history: Option<Recorder>, at: Target) -> Msg {
 
 async fn perform(
     client: &StudioClient,
-    cache: Option<&ResultsCache>,
+    cache: &ResultsCache,
     history: Option<Recorder>,
     cmd: Cmd,
     tx: &mpsc::UnboundedSender<Msg>,
-) -> Msg {
+) -> Option<Msg> {
     tracing::debug!(?cmd, "perform");
-    match cmd {
+    Some(match cmd {
         Cmd::LoadImpulse {
             load,
             project,
@@ -424,13 +424,19 @@ async fn perform(
             request,
             believed,
         } => {
+            let witness = preview::SaveWitness::start(client, cache, at.project, at.impulse);
             let result = client
                 .set_thresholds_unless_changed(at.project, at.impulse, &request, &believed)
                 .await;
             if let Err(e) = &result {
                 tracing::warn!(request_id, "set-thresholds failed: {e}");
             }
-            Msg::SetDone { request_id, result }
+            let applied = matches!(&result, Ok(set) if set.response.is_some());
+            let _ = tx.send(Msg::SetDone { request_id, result });
+            if let Some(witness) = witness {
+                witness.saved(client, cache, applied).await;
+            }
+            return None;
         }
         Cmd::StartRegeneration {
             at,
@@ -459,13 +465,14 @@ async fn perform(
                 result: client.job_status(project, job_id).await,
             }
         }
-        Cmd::LoadTestSet { at, definition } => {
-            load_test_set(client, cache, at, definition, tx).await
+        Cmd::LoadTestSet { at } => {
+            load_test_set(client, cache, at, tx).await;
+            return None;
         }
         Cmd::LoadHistory { at } => read_history(history, at).await,
         // Performed at once by `Effects::perform`; written the same way if it comes here.
         Cmd::Record(call) => record(history.as_ref(), call),
-    }
+    })
 }
 
 /// Reads an impulse, and the project's name unless known already.
@@ -484,14 +491,13 @@ async fn load_in(
 }
 
 /// Reads the per-window results, saying how far it got after each page and what the
-/// cache held.
+/// cache held; then, the answer given, keeps what was read.
 async fn load_test_set(
     client: &StudioClient,
-    cache: Option<&ResultsCache>,
+    cache: &ResultsCache,
     at: Target,
-    definition: Option<Impulse>,
     tx: &mpsc::UnboundedSender<Msg>,
-) -> Msg {
+) {
     let impulse = at.impulse;
     let report = |progress: Progress| {
         let _ = tx.send(match progress {
@@ -500,20 +506,24 @@ async fn load_test_set(
                 loaded,
                 total,
             },
-            Progress::Cached(set) => Msg::TestSetCached {
-                impulse,
-                set: Arc::new(*set),
-            },
+            Progress::Cached(set) => Msg::TestSetCached { impulse, set },
         });
     };
-    let result = preview::read_test_set(client, at.project, impulse, definition, cache, report)
-        .await
-        .map(Arc::new)
-        .map_err(|e| PreviewFailure {
-            retryable: matches!(&e, preview::PreviewError::Api(api) if api.is_transient()),
-            why: e.to_string(),
-        });
-    Msg::TestSetLoaded { impulse, result }
+    let read = preview::read_test_set(client, at.project, impulse, cache, report).await;
+    let (result, to_keep) = match read {
+        Ok(read) => (Ok(read.scores), read.to_keep),
+        Err(e) => (
+            Err(PreviewFailure {
+                withheld: matches!(e, preview::PreviewError::Withheld(_)),
+                why: e.to_string(),
+            }),
+            None,
+        ),
+    };
+    let _ = tx.send(Msg::TestSetLoaded { impulse, result });
+    if let Some(to_keep) = to_keep {
+        preview::keep(client, cache, to_keep).await;
+    }
 }
 
 /// What a client loads from the simulator for the demo impulse at `index` (0-based):

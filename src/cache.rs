@@ -1,30 +1,34 @@
-//! Per-window results kept on disk between sessions, so that opening an impulse again
-//! shows its preview at once.
+//! Per-window results kept, in memory and on disk, so that an impulse's preview shows at
+//! once when it is opened again, and stays when Studio withholds its results.
 //!
-//! The rule (docs/cache.md): an entry is used only when everything it was made from is
-//! unchanged: the origin, project and impulse (the key), the impulse's definition, the
-//! number of results, and the first page of results byte for byte. The first page is read
-//! at every start anyway, and it changes with every regeneration (each window carries the
-//! thresholds it was judged at), every new model (new scores) and new test data (new
-//! samples or count). What it cannot see (a sample replaced beyond the first page while
-//! the count stays) is caught by the full read that still follows: a cached preview says
-//! it is being checked until that read agrees, and is replaced when it does not.
+//! A set of per-window scores is what a trained model output on a test set; it does not
+//! depend on the thresholds. So an entry is used (docs/cache.md):
+//!
+//! - when Studio serves results, if the first page is the same byte for byte (nothing at
+//!   all changed), or if what produced the scores is the same ([`Provenance`]: the impulse's
+//!   definition, each learn block's trained model, the project's data); the full read that
+//!   follows confirms it;
+//! - when Studio withholds them (stale after a threshold change, a job required, a full
+//!   run required), only if the [`Provenance`] is the same. Scores of another model, other
+//!   test data or another impulse are never shown.
 //!
 //! Nothing secret goes in: no credentials, only the origin (without user or password),
-//! the ids and the results. Entries are bounded in number and size; an unreadable,
-//! corrupt or foreign entry counts as missing and is overwritten.
+//! the ids, dates and the results. Entries are bounded in number and size; an
+//! unreadable, corrupt or foreign entry counts as missing and is overwritten.
 
+use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::models::Impulse;
 use crate::metrics::TestSet;
 
 /// Bumped whenever the entry's layout or its test set's changes: older entries are then
 /// ignored and overwritten.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 /// The most the cache keeps on disk; the least recently written entries go first.
 pub const MAX_TOTAL_BYTES: u64 = 512 * 1024 * 1024;
 /// The most entries kept.
@@ -32,6 +36,8 @@ pub const MAX_ENTRIES: usize = 64;
 /// Entries larger than this are neither written nor read (a test set of over a million
 /// windows is read from Studio each time).
 pub const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
+/// Sets kept in memory besides the disk (the last impulses opened in this process).
+pub const MEMORY_ENTRIES: usize = 4;
 
 pub use crate::text::digest;
 
@@ -70,7 +76,7 @@ pub fn origin_of(base_url: &str) -> String {
     }
 }
 
-/// What must be unchanged for an entry to hold.
+/// What must be unchanged for an entry to stand for Studio's results as served now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Validator {
     /// The impulse's definition as read (its blocks decide how results are read).
@@ -82,13 +88,38 @@ pub struct Validator {
 }
 
 impl Validator {
-    pub fn new(impulse: &Impulse, total: u64, first_page_body: &[u8]) -> Self {
+    /// `definition`: the digest of the impulse as served (every field).
+    pub fn new(definition: &str, total: u64, first_page_body: &[u8]) -> Self {
         Self {
-            definition: digest(&serde_json::to_vec(impulse).unwrap_or_default()),
+            definition: definition.to_string(),
             total,
             first_page: digest(first_page_body),
         }
     }
+}
+
+/// What produced a set of per-window scores, as far as Studio's API tells: the same
+/// impulse (its definition), the same trained model in each learn block (when it was
+/// trained), the same data (the project's last modification, which Studio moves "when
+/// data is modified, or when an impulse is trained"). The thresholds are not part of it:
+/// the scores do not depend on them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The digest of the impulse's definition.
+    pub definition: String,
+    /// Each learn block's id and when its model was trained, in the impulse's order.
+    pub models: Vec<(u64, String)>,
+    /// The project's last modification date.
+    pub data: String,
+}
+
+/// A set of scores found in the cache, and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kept {
+    pub set: Arc<TestSet>,
+    pub provenance: Option<Provenance>,
+    /// When it was read from Studio.
+    pub read_at: SystemTime,
 }
 
 /// An entry's first line; its test set follows on the next.
@@ -97,56 +128,139 @@ struct Header {
     format: u32,
     key: CacheKey,
     validator: Validator,
+    provenance: Option<Provenance>,
+    /// When the set was read, in seconds since the Unix epoch.
+    read_at: u64,
+}
+
+impl Header {
+    fn kept(&self, set: TestSet) -> Kept {
+        Kept {
+            set: Arc::new(set),
+            provenance: self.provenance.clone(),
+            read_at: UNIX_EPOCH + Duration::from_secs(self.read_at),
+        }
+    }
 }
 
 /// The longest header read.
 const MAX_HEADER_BYTES: u64 = 64 * 1024;
 
-/// The results cache in one directory.
+/// An entry held in memory.
 #[derive(Debug, Clone)]
+struct InMemory {
+    key: CacheKey,
+    validator: Validator,
+    kept: Kept,
+}
+
+/// The results cache: the last few sets in memory, and every entry on disk in one
+/// directory (none with `--no-cache` and in the demo).
+#[derive(Debug, Clone, Default)]
 pub struct ResultsCache {
-    dir: PathBuf,
+    dir: Option<PathBuf>,
+    memory: Arc<Mutex<VecDeque<InMemory>>>,
+}
+
+/// Which entries a lookup takes.
+enum Match<'a> {
+    /// Made from this first page of Studio's results.
+    FirstPage(&'a Validator),
+    /// Scores produced as this says.
+    Provenance(&'a Provenance),
+    /// Scores of the project's data as of this date.
+    Data(&'a str),
+}
+
+impl Match<'_> {
+    fn accepts(&self, validator: &Validator, provenance: Option<&Provenance>) -> bool {
+        match self {
+            Self::FirstPage(wanted) => validator == *wanted,
+            Self::Provenance(wanted) => provenance == Some(*wanted),
+            Self::Data(date) => provenance.is_some_and(|p| p.data == *date),
+        }
+    }
 }
 
 impl ResultsCache {
+    /// A cache in memory and in `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: Some(dir.into()),
+            memory: Arc::default(),
+        }
+    }
+
+    /// A cache in this process's memory only.
+    pub fn in_memory() -> Self {
+        Self::default()
     }
 
     /// `EI_TUNE_CACHE_DIR` when set, else `ei-tune/results` in the platform's cache
-    /// directory (`~/.cache` on Linux, `~/Library/Caches` on macOS); `None` where there is
-    /// none.
-    pub fn default_location() -> Option<Self> {
+    /// directory (`~/.cache` on Linux, `~/Library/Caches` on macOS); memory only where
+    /// there is none.
+    pub fn default_location() -> Self {
         match std::env::var_os("EI_TUNE_CACHE_DIR") {
-            Some(dir) if !dir.is_empty() => Some(Self::new(dir)),
-            _ => dirs::cache_dir().map(|d| Self::new(d.join("ei-tune").join("results"))),
+            Some(dir) if !dir.is_empty() => Self::new(dir),
+            _ => dirs::cache_dir()
+                .map(|d| Self::new(d.join("ei-tune").join("results")))
+                .unwrap_or_default(),
         }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// The directory on disk, if any.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
     }
 
-    /// The test set kept for `key`, if it was made from what `validator` describes; any
-    /// entry that cannot be read, is corrupt, or is for something else counts as none.
-    /// Only a regular file is opened (a FIFO or device there would block or never end),
-    /// and the entry's header is checked before its set is decoded.
-    pub fn read(&self, key: &CacheKey, validator: &Validator) -> Option<TestSet> {
-        use std::io::BufRead;
-        let path = self.dir.join(key.file_name());
-        let meta = std::fs::metadata(&path).ok()?;
-        if !meta.is_file() || meta.len() > MAX_ENTRY_BYTES {
-            tracing::debug!(path = %path.display(), "no usable cache entry");
-            return None;
+    /// The set kept for `key` that was made from the same first page of results as
+    /// `validator` describes: Studio's results have not changed since.
+    pub fn read(&self, key: &CacheKey, validator: &Validator) -> Option<Kept> {
+        self.find(key, &Match::FirstPage(validator))
+    }
+
+    /// The set kept for `key` whose scores were produced as `provenance` says: the same
+    /// model on the same data, whatever the thresholds since.
+    pub fn read_kept(&self, key: &CacheKey, provenance: &Provenance) -> Option<Kept> {
+        self.find(key, &Match::Provenance(provenance))
+    }
+
+    fn find(&self, key: &CacheKey, wanted: &Match) -> Option<Kept> {
+        if let Some(hit) = self
+            .memory()
+            .iter()
+            .find(|m| m.key == *key && wanted.accepts(&m.validator, m.kept.provenance.as_ref()))
+        {
+            return Some(hit.kept.clone());
         }
-        let mut reader = std::io::BufReader::new(std::fs::File::open(&path).ok()?);
-        let mut line = Vec::new();
-        (&mut reader)
-            .take(MAX_HEADER_BYTES)
-            .read_until(b'\n', &mut line)
-            .ok()?;
-        let header: Header = serde_json::from_slice(&line).ok()?;
-        if header.format != FORMAT || header.key != *key || header.validator != *validator {
+        let (header, set) = self.read_disk(key, wanted)?;
+        let kept = header.kept(set);
+        self.remember(key, &header.validator, &kept);
+        Some(kept)
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, VecDeque<InMemory>> {
+        self.memory.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn remember(&self, key: &CacheKey, validator: &Validator, kept: &Kept) {
+        let mut memory = self.memory();
+        memory.retain(|m| m.key != *key);
+        memory.push_front(InMemory {
+            key: key.clone(),
+            validator: validator.clone(),
+            kept: kept.clone(),
+        });
+        memory.truncate(MEMORY_ENTRIES);
+    }
+
+    /// The entry on disk for `key`, if `wanted` takes it; any entry that cannot be read, is
+    /// corrupt, or is for something else counts as none. Only a regular file is opened (a
+    /// FIFO or device there would block or never end), and the entry's header is checked
+    /// before its set is decoded.
+    fn read_disk(&self, key: &CacheKey, wanted: &Match) -> Option<(Header, TestSet)> {
+        let (header, reader, path) = self.open_entry(key)?;
+        if !wanted.accepts(&header.validator, header.provenance.as_ref()) {
             tracing::debug!(path = %path.display(), "a cache entry for other results");
             return None;
         }
@@ -162,79 +276,247 @@ impl ResultsCache {
             return None;
         }
         tracing::debug!(path = %path.display(), "results from the cache");
-        Some(set)
+        Some((header, set))
     }
 
-    /// Keeps `set` for `key`, replacing what was there (written whole or not at all), then
-    /// trims the cache to its bounds. Entries are readable by their owner only.
+    /// The header of the entry on disk for `key`, if it is one of this format for `key`.
+    fn read_header(&self, key: &CacheKey) -> Option<Header> {
+        self.open_entry(key).map(|(header, _, _)| header)
+    }
+
+    /// The entry on disk for `key`: its header (checked to be of this format and for
+    /// `key`), and a reader at its test set. Only a regular file is opened (a FIFO or
+    /// device there would block or never end).
+    fn open_entry(
+        &self,
+        key: &CacheKey,
+    ) -> Option<(Header, std::io::BufReader<std::fs::File>, PathBuf)> {
+        let path = self.dir.as_ref()?.join(key.file_name());
+        let (header, reader) = open_header(&path)?;
+        if header.key != *key {
+            tracing::debug!(path = %path.display(), "a cache entry of another key");
+            return None;
+        }
+        Some((header, reader, path))
+    }
+
+    /// The keys of every entry on disk of `project` at `origin`.
+    fn keys_on_disk(&self, origin: &str, project: u64) -> Vec<CacheKey> {
+        let Some(dir) = &self.dir else {
+            return Vec::new();
+        };
+        let Ok(read) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        read.flatten()
+            .filter(|e| own_file(&e.file_name().to_string_lossy()) == Some(OwnFile::Entry))
+            .filter_map(|e| open_header(&e.path()).map(|(header, _)| header.key))
+            .filter(|key| key.origin == origin && key.project == project)
+            .take(MAX_ENTRIES)
+            .collect()
+    }
+
+    /// Keeps `set` for `key`, read from Studio at `read_at`, in memory and on disk
+    /// (replacing what was there, written whole or not at all), then trims the disk to its
+    /// bounds. Entries are readable by their owner only.
     pub fn write(
         &self,
         key: &CacheKey,
         validator: &Validator,
-        set: &TestSet,
+        provenance: Option<&Provenance>,
+        set: &Arc<TestSet>,
+        read_at: SystemTime,
     ) -> std::io::Result<()> {
+        let kept = Kept {
+            set: Arc::clone(set),
+            provenance: provenance.cloned(),
+            read_at,
+        };
+        self.remember(key, validator, &kept);
+        let Some(dir) = &self.dir else {
+            return Ok(());
+        };
         let header = Header {
             format: FORMAT,
             key: key.clone(),
             validator: validator.clone(),
+            provenance: kept.provenance,
+            read_at: read_at
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs(),
         };
-        let mut body = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
-        body.push(b'\n');
-        serde_json::to_writer(&mut body, set).map_err(std::io::Error::other)?;
-        if body.len() as u64 > MAX_ENTRY_BYTES {
-            return Ok(());
-        }
-        create_private_dir(&self.dir)?;
-        let path = self.dir.join(key.file_name());
-        let (partial, mut file) = tempfile_in(&self.dir)?;
-        let written = file
-            .write_all(&body)
-            .and_then(|()| file.sync_all())
-            .and_then(|()| std::fs::rename(&partial, &path));
-        if written.is_err() {
-            let _ = std::fs::remove_file(&partial);
-        }
-        self.trim(&path);
-        written
+        write_entry(dir, key, &header, set)
     }
 
-    /// Removes the least recently written entries beyond the bounds (never `keep`), and
-    /// partial writes left by a crash. Only files named as ei-tune names its own are
-    /// touched: the directory may be shared.
-    fn trim(&self, keep: &Path) {
-        let Ok(read) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        let mut entries: Vec<(std::time::SystemTime, u64, PathBuf, bool)> = read
-            .flatten()
-            .filter_map(|e| {
-                let kind = own_file(&e.file_name().to_string_lossy())?;
-                let meta = e.metadata().ok().filter(|m| m.is_file())?;
-                Some((
-                    meta.modified().ok()?,
-                    meta.len(),
-                    e.path(),
-                    kind == OwnFile::Partial,
-                ))
-            })
+    /// The project modification date the scores kept for `key` were read at, if any are
+    /// kept (in memory, or on disk by the entry's header alone).
+    pub fn kept_date(&self, key: &CacheKey) -> Option<String> {
+        if let Some(m) = self.memory().iter().find(|m| m.key == *key) {
+            return m.kept.provenance.as_ref().map(|p| p.data.clone());
+        }
+        self.read_header(key)?.provenance.map(|p| p.data)
+    }
+
+    /// Studio moved the modification date of `project` (at `origin`) from `from` to `to`
+    /// while this process saved thresholds (a threshold change may count as a
+    /// modification): every entry of the project made at `from` now stands at `to`, its
+    /// scores unchanged. Entries at another date are left alone.
+    pub fn carry_over(
+        &self,
+        origin: &str,
+        project: u64,
+        from: &str,
+        to: &str,
+    ) -> std::io::Result<()> {
+        let mut keys: Vec<CacheKey> = self
+            .memory()
+            .iter()
+            .map(|m| m.key.clone())
+            .filter(|k| k.origin == origin && k.project == project)
             .collect();
-        // The entry just written first, then the newest.
-        entries.sort_by(|a, b| (a.2 != keep, b.0).cmp(&(b.2 != keep, a.0)));
-        let mut total = 0;
-        let mut kept = 0;
-        for (modified, size, path, partial) in entries {
-            let stale_partial = partial
-                && modified
-                    .elapsed()
-                    .is_ok_and(|age| age > std::time::Duration::from_secs(3600));
-            total += size;
-            if !partial {
-                kept += 1;
+        for key in self.keys_on_disk(origin, project) {
+            if !keys.contains(&key) {
+                keys.push(key);
             }
-            let over = !partial && (kept > MAX_ENTRIES || total > MAX_TOTAL_BYTES);
-            if over || stale_partial {
-                let _ = std::fs::remove_file(&path);
-            }
+        }
+        keys.iter()
+            .try_for_each(|key| self.carry_entry_over(key, from, to))
+    }
+
+    fn carry_entry_over(&self, key: &CacheKey, from: &str, to: &str) -> std::io::Result<()> {
+        let wanted = Match::Data(from);
+        let in_memory = self
+            .memory()
+            .iter()
+            .find(|m| m.key == *key && wanted.accepts(&m.validator, m.kept.provenance.as_ref()))
+            .map(|m| (m.validator.clone(), m.kept.clone()));
+        let found = in_memory.or_else(|| {
+            self.read_disk(key, &wanted)
+                .map(|(header, set)| (header.validator.clone(), header.kept(set)))
+        });
+        let Some((validator, mut kept)) = found else {
+            return Ok(());
+        };
+        if let Some(p) = &mut kept.provenance {
+            p.data = to.to_string();
+        }
+        self.write(
+            key,
+            &validator,
+            kept.provenance.as_ref(),
+            &kept.set,
+            kept.read_at,
+        )
+    }
+}
+
+/// An entry's header, checked to be of this format, and a reader at its test set. Only a
+/// regular file of this user's that others cannot write is opened, never through a link
+/// (another user's file in a shared directory could plant figures), and a FIFO or device
+/// at the name is neither waited on nor read.
+fn open_header(path: &Path) -> Option<(Header, std::io::BufReader<std::fs::File>)> {
+    use std::io::BufRead;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(
+        &mut options,
+        libc::O_NOFOLLOW | libc::O_NONBLOCK,
+    );
+    let file = options.open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > MAX_ENTRY_BYTES || !owned_privately(&meta) {
+        tracing::debug!(path = %path.display(), "no usable cache entry");
+        return None;
+    }
+    let mut reader = std::io::BufReader::new(file);
+    let mut line = Vec::new();
+    (&mut reader)
+        .take(MAX_HEADER_BYTES)
+        .read_until(b'\n', &mut line)
+        .ok()?;
+    let header: Header = serde_json::from_slice(&line).ok()?;
+    if header.format != FORMAT {
+        tracing::debug!(path = %path.display(), "a cache entry of another format");
+        return None;
+    }
+    Some((header, reader))
+}
+
+/// Whether a file is this user's and writable by nobody else.
+#[cfg(unix)]
+fn owned_privately(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    meta.uid() == me && meta.mode() & 0o022 == 0
+}
+
+#[cfg(not(unix))]
+fn owned_privately(_: &std::fs::Metadata) -> bool {
+    true
+}
+
+/// Writes an entry whole (a partial file renamed into place) in `dir`, then trims the
+/// directory to its bounds. An entry too large to keep is not written.
+fn write_entry(dir: &Path, key: &CacheKey, header: &Header, set: &TestSet) -> std::io::Result<()> {
+    let mut body = serde_json::to_vec(header).map_err(std::io::Error::other)?;
+    body.push(b'\n');
+    serde_json::to_writer(&mut body, set).map_err(std::io::Error::other)?;
+    if body.len() as u64 > MAX_ENTRY_BYTES {
+        return Ok(());
+    }
+    create_private_dir(dir)?;
+    let path = dir.join(key.file_name());
+    let (partial, mut file) = tempfile_in(dir)?;
+    let written = file
+        .write_all(&body)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&partial, &path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    trim(dir, &path);
+    written
+}
+
+/// Removes the least recently written entries beyond the bounds (never `keep`), and
+/// partial writes left by a crash. Only files named as ei-tune names its own are touched:
+/// the directory may be shared.
+fn trim(dir: &Path, keep: &Path) {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<(std::time::SystemTime, u64, PathBuf, bool)> = read
+        .flatten()
+        .filter_map(|e| {
+            let kind = own_file(&e.file_name().to_string_lossy())?;
+            let meta = e.metadata().ok().filter(|m| m.is_file())?;
+            Some((
+                meta.modified().ok()?,
+                meta.len(),
+                e.path(),
+                kind == OwnFile::Partial,
+            ))
+        })
+        .collect();
+    // The entry just written first, then the newest.
+    entries.sort_by(|a, b| (a.2 != keep, b.0).cmp(&(b.2 != keep, a.0)));
+    let mut total = 0;
+    let mut kept = 0;
+    for (modified, size, path, partial) in entries {
+        let stale_partial = partial
+            && modified
+                .elapsed()
+                .is_ok_and(|age| age > std::time::Duration::from_secs(3600));
+        total += size;
+        if !partial {
+            kept += 1;
+        }
+        let over = !partial && (kept > MAX_ENTRIES || total > MAX_TOTAL_BYTES);
+        if over || stale_partial {
+            let _ = std::fs::remove_file(&path);
         }
     }
 }
@@ -294,6 +576,29 @@ mod tests {
         (ResultsCache::new(&dir), dir)
     }
 
+    /// Writes through `cache`, as a read of Studio's results would.
+    fn put(
+        cache: &ResultsCache,
+        key: &CacheKey,
+        validator: &Validator,
+        set: &TestSet,
+    ) -> std::io::Result<()> {
+        cache.write(
+            key,
+            validator,
+            None,
+            &Arc::new(set.clone()),
+            SystemTime::now(),
+        )
+    }
+
+    /// Reads the disk alone, through a cache with nothing in memory.
+    fn get(dir: &Path, key: &CacheKey, validator: &Validator) -> Option<TestSet> {
+        ResultsCache::new(dir)
+            .read(key, validator)
+            .map(|kept| TestSet::clone(&kept.set))
+    }
+
     fn validator(first_page: &[u8]) -> Validator {
         Validator {
             definition: digest(b"impulse"),
@@ -308,11 +613,11 @@ mod tests {
         let key = CacheKey::new("https://user:secret@studio.example.com:8443/v1?x=1", 7, 2);
         assert_eq!(key.origin, "https://studio.example.com:8443");
         let set = six_windows();
-        cache.write(&key, &validator(b"page"), &set).unwrap();
-        assert_eq!(cache.read(&key, &validator(b"page")), Some(set));
-        assert_eq!(cache.read(&key, &validator(b"page, regenerated")), None);
+        put(&cache, &key, &validator(b"page"), &set).unwrap();
+        assert_eq!(get(&dir, &key, &validator(b"page")), Some(set));
+        assert_eq!(get(&dir, &key, &validator(b"page, regenerated")), None);
         let other = CacheKey::new("https://studio.example.com:8443/v1", 7, 3);
-        assert_eq!(cache.read(&other, &validator(b"page")), None);
+        assert_eq!(get(&dir, &other, &validator(b"page")), None);
         let written = std::fs::read_to_string(dir.join(key.file_name())).unwrap();
         assert!(
             !written.contains("secret") && !written.contains("user"),
@@ -329,19 +634,19 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(key.file_name());
         std::fs::write(&path, b"{\"format\": 1, \"key\": garbage").unwrap();
-        assert_eq!(cache.read(&key, &validator(b"p")), None);
+        assert_eq!(get(&dir, &key, &validator(b"p")), None);
         // Another impulse's entry under this name (copied, or a collision).
         let theirs = CacheKey::new("http://127.0.0.1:9/v1", 1, 5);
-        cache.write(&theirs, &validator(b"p"), &set).unwrap();
+        put(&cache, &theirs, &validator(b"p"), &set).unwrap();
         std::fs::copy(dir.join(theirs.file_name()), &path).unwrap();
-        assert_eq!(cache.read(&key, &validator(b"p")), None);
+        assert_eq!(get(&dir, &key, &validator(b"p")), None);
         // A set whose parts disagree is never handed out.
         let mut broken = set.clone();
         broken.expected.push(0);
-        cache.write(&key, &validator(b"p"), &broken).unwrap();
-        assert_eq!(cache.read(&key, &validator(b"p")), None);
-        cache.write(&key, &validator(b"p"), &set).unwrap();
-        assert_eq!(cache.read(&key, &validator(b"p")), Some(set));
+        put(&cache, &key, &validator(b"p"), &broken).unwrap();
+        assert_eq!(get(&dir, &key, &validator(b"p")), None);
+        put(&cache, &key, &validator(b"p"), &set).unwrap();
+        assert_eq!(get(&dir, &key, &validator(b"p")), Some(set));
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -358,8 +663,8 @@ mod tests {
         let key = CacheKey::new("http://127.0.0.1:9/v1", 1, 1);
         // A directory where the entry goes: the write fails and leaves nothing behind.
         std::fs::create_dir_all(dir.join(key.file_name()).join("sub")).unwrap();
-        assert!(cache.write(&key, &validator(b"p"), &six_windows()).is_err());
-        assert_eq!(cache.read(&key, &validator(b"p")), None);
+        assert!(put(&cache, &key, &validator(b"p"), &six_windows()).is_err());
+        assert_eq!(get(&dir, &key, &validator(b"p")), None);
         let left: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -372,12 +677,12 @@ mod tests {
         {
             let fifo = std::ffi::CString::new(dir.join(key.file_name()).to_str().unwrap()).unwrap();
             assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
-            assert_eq!(cache.read(&key, &validator(b"p")), None);
+            assert_eq!(get(&dir, &key, &validator(b"p")), None);
             std::fs::remove_file(dir.join(key.file_name())).unwrap();
         }
         for impulse in 0..(MAX_ENTRIES as u64 + 2) {
             let key = CacheKey::new("http://127.0.0.1:9/v1", 1, impulse);
-            cache.write(&key, &validator(b"p"), &six_windows()).unwrap();
+            put(&cache, &key, &validator(b"p"), &six_windows()).unwrap();
         }
         assert!(
             notes.iter().all(|n| n.exists()),
@@ -397,12 +702,159 @@ mod tests {
         let set = six_windows();
         for impulse in 0..(MAX_ENTRIES as u64 + 5) {
             let key = CacheKey::new("http://127.0.0.1:9/v1", 1, impulse);
-            cache.write(&key, &validator(b"p"), &set).unwrap();
+            put(&cache, &key, &validator(b"p"), &set).unwrap();
         }
         let files = std::fs::read_dir(&dir).unwrap().count();
         assert_eq!(files, MAX_ENTRIES);
         let newest = CacheKey::new("http://127.0.0.1:9/v1", 1, MAX_ENTRIES as u64 + 4);
-        assert_eq!(cache.read(&newest, &validator(b"p")), Some(set));
+        assert_eq!(get(&dir, &newest, &validator(b"p")), Some(set));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn provenance(data: &str) -> Provenance {
+        Provenance {
+            definition: digest(b"impulse"),
+            models: vec![(3, "2026-01-12T10:30:00.000Z".into())],
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn kept_scores_stand_for_the_same_model_on_the_same_data_only() {
+        let (cache, dir) = scratch();
+        let key = CacheKey::new("http://127.0.0.1:9/v1", 1, 1);
+        let set = Arc::new(six_windows());
+        let at = UNIX_EPOCH + Duration::from_secs(1_765_000_000);
+        let p = provenance("2026-02-01T00:00:00.000Z");
+        cache
+            .write(&key, &validator(b"page"), Some(&p), &set, at)
+            .unwrap();
+        // From the disk alone, as the next process finds it.
+        let disk = ResultsCache::new(&dir);
+        let kept = disk.read_kept(&key, &p).unwrap();
+        assert_eq!(*kept.set, six_windows());
+        assert_eq!(kept.read_at, at);
+        assert_eq!(kept.provenance.as_ref(), Some(&p));
+        // A threshold changed since: Studio's first page is another, the scores the same.
+        assert_eq!(get(&dir, &key, &validator(b"page, judged at 0.7")), None);
+        assert!(disk.read_kept(&key, &p).is_some());
+        // Another model, other data, another impulse definition: never.
+        let mut retrained = p.clone();
+        retrained.models[0].1 = "2026-03-01T00:00:00.000Z".into();
+        let mut other_data = p.clone();
+        other_data.data = "2026-03-01T00:00:00.000Z".into();
+        let mut changed = p.clone();
+        changed.definition = digest(b"the impulse, changed");
+        let mut more_blocks = p.clone();
+        more_blocks.models.push((4, p.models[0].1.clone()));
+        for other in [retrained, other_data, changed, more_blocks] {
+            assert_eq!(disk.read_kept(&key, &other), None, "{other:?}");
+        }
+        // Nor for another impulse.
+        let elsewhere = CacheKey::new("http://127.0.0.1:9/v1", 1, 2);
+        assert_eq!(disk.read_kept(&elsewhere, &p), None);
+        // Scores whose making is unknown stand only for the same first page.
+        cache
+            .write(&key, &validator(b"page"), None, &set, at)
+            .unwrap();
+        assert_eq!(ResultsCache::new(&dir).read_kept(&key, &p), None);
+        assert_eq!(get(&dir, &key, &validator(b"page")), Some(six_windows()));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_date_moved_by_a_save_carries_the_projects_kept_scores_along() {
+        let (cache, dir) = scratch();
+        let key = CacheKey::new("http://127.0.0.1:9/v1", 1, 1);
+        let sibling = CacheKey::new("http://127.0.0.1:9/v1", 1, 2);
+        let elsewhere = CacheKey::new("http://127.0.0.1:9/v1", 7, 1);
+        let set = Arc::new(six_windows());
+        let before = provenance("2026-02-01T00:00:00.000Z");
+        let after = provenance("2026-02-01T00:00:05.000Z");
+        for k in [&key, &sibling, &elsewhere] {
+            cache
+                .write(
+                    k,
+                    &validator(b"page"),
+                    Some(&before),
+                    &set,
+                    SystemTime::now(),
+                )
+                .unwrap();
+        }
+        assert_eq!(cache.kept_date(&key).as_deref(), Some(before.data.as_str()));
+        let origin = key.origin.clone();
+        // A date the entries are not at moves nothing.
+        cache
+            .carry_over(&origin, 1, "2025-01-01T00:00:00.000Z", "x")
+            .unwrap();
+        assert!(ResultsCache::new(&dir).read_kept(&key, &before).is_some());
+        cache
+            .carry_over(&origin, 1, &before.data, &after.data)
+            .unwrap();
+        for reader in [cache.clone(), ResultsCache::new(&dir)] {
+            for k in [&key, &sibling] {
+                assert!(reader.read_kept(k, &after).is_some());
+                assert_eq!(reader.read_kept(k, &before), None);
+            }
+            // Another project's date is its own.
+            assert!(reader.read_kept(&elsewhere, &before).is_some());
+        }
+        // From the disk alone too (another process's entries).
+        let later = provenance("2026-02-01T00:00:09.000Z");
+        ResultsCache::new(&dir)
+            .carry_over(&origin, 1, &after.data, &later.data)
+            .unwrap();
+        assert!(
+            ResultsCache::new(&dir)
+                .read_kept(&sibling, &later)
+                .is_some()
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Another user's file, a file others can write, or a link at an entry's name could
+    /// plant figures: none is read.
+    #[cfg(unix)]
+    #[test]
+    fn only_private_regular_files_of_this_user_are_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let (cache, dir) = scratch();
+        let key = CacheKey::new("http://127.0.0.1:9/v1", 1, 1);
+        let p = provenance("2026-02-01T00:00:00.000Z");
+        let set = Arc::new(six_windows());
+        cache
+            .write(&key, &validator(b"page"), Some(&p), &set, SystemTime::now())
+            .unwrap();
+        let path = dir.join(key.file_name());
+        assert!(ResultsCache::new(&dir).read_kept(&key, &p).is_some());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(ResultsCache::new(&dir).read_kept(&key, &p), None);
+        assert_eq!(ResultsCache::new(&dir).kept_date(&key), None);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let elsewhere = dir.join("planted.json");
+        std::fs::rename(&path, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        assert_eq!(ResultsCache::new(&dir).read_kept(&key, &p), None);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn memory_keeps_the_last_sets_without_a_disk() {
+        let cache = ResultsCache::in_memory();
+        assert_eq!(cache.dir(), None);
+        let set = Arc::new(six_windows());
+        let p = provenance("2026-02-01T00:00:00.000Z");
+        for impulse in 0..=MEMORY_ENTRIES as u64 {
+            let key = CacheKey::new("http://127.0.0.1:9/v1", 1, impulse);
+            cache
+                .write(&key, &validator(b"p"), Some(&p), &set, SystemTime::now())
+                .unwrap();
+        }
+        let first = CacheKey::new("http://127.0.0.1:9/v1", 1, 0);
+        let last = CacheKey::new("http://127.0.0.1:9/v1", 1, MEMORY_ENTRIES as u64);
+        assert_eq!(cache.read_kept(&first, &p), None, "the oldest went");
+        let kept = cache.read_kept(&last, &p).unwrap();
+        assert!(Arc::ptr_eq(&kept.set, &set), "shared, not copied");
     }
 }

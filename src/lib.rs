@@ -16,6 +16,7 @@ pub mod keymap;
 pub mod logging;
 pub mod metrics;
 pub mod preview;
+pub mod provenance;
 pub mod report;
 pub mod studio;
 pub mod terminal;

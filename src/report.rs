@@ -13,7 +13,7 @@ use crate::api::models::Impulse;
 use crate::history::Entry;
 use crate::metrics::detection::Matching;
 use crate::metrics::suggest::{Figures, HEADLINES};
-use crate::metrics::{Predicted, Summary, TestSet};
+use crate::metrics::{Predicted, ScoresFrom, Summary, TestSet};
 
 /// One threshold's sweep: its name, its values, the figures at each, the saved value.
 pub struct SweepChart {
@@ -30,6 +30,8 @@ pub struct Report<'a> {
     pub impulse: &'a Impulse,
     pub blocks: &'a [BlockThresholds],
     pub set: &'a TestSet,
+    /// Where the scores come from: Studio, or kept while its results are stale.
+    pub scores_from: ScoresFrom,
     /// At the saved thresholds.
     pub summary: &'a Summary,
     pub sweeps: &'a [SweepChart],
@@ -91,6 +93,9 @@ pub fn render(r: &Report) -> String {
         esc(r.written),
         env!("CARGO_PKG_VERSION"),
     );
+    if let Some(note) = r.scores_from.note() {
+        let _ = writeln!(h, "<p class=\"meta\"><strong>{}.</strong></p>", esc(&note));
+    }
     thresholds(&mut h, r);
     figures(&mut h, r);
     if let Some(d) = &r.summary.detection {
@@ -144,11 +149,16 @@ fn thresholds(h: &mut String, r: &Report) {
 
 fn figures(h: &mut String, r: &Report) {
     let all = Figures::of(r.summary, None);
-    h.push_str(
-        "<h2>Figures at the saved thresholds</h2>\n<p>Computed from Studio's per-window \
-         results at the values Studio holds, as the tuner's preview and <code>ei-tune \
-         check</code> compute them.</p>\n<table><thead><tr><th>figure</th><th>value</th>\
-         </tr></thead><tbody>\n",
+    let whose = if r.scores_from.is_kept() {
+        "the per-window scores kept from Studio (above)"
+    } else {
+        "Studio's per-window results"
+    };
+    let _ = writeln!(
+        h,
+        "<h2>Figures at the saved thresholds</h2>\n<p>Computed from {whose} at the values \
+         Studio holds, as the tuner's preview and <code>ei-tune check</code> compute \
+         them.</p>\n<table><thead><tr><th>figure</th><th>value</th></tr></thead><tbody>",
     );
     for headline in HEADLINES {
         let value = (headline.get)(&all);

@@ -21,7 +21,7 @@ fn app(client: ei_tune::api::StudioClient) -> App {
         config: TunerConfig::default(),
         theme: Theme::monochrome(),
         suspend: None,
-        cache: None,
+        cache: ei_tune::cache::ResultsCache::in_memory(),
         history: None,
     }
 }
@@ -42,9 +42,9 @@ async fn reloads_do_not_ask_for_the_project_list_again() {
         .unwrap();
     assert!(outcome.report.unsaved.is_empty());
     assert_eq!(
-        studio.request_count("getImpulse"),
+        studio.request_count("getKeras"),
         1 + 2,
-        "each reload reads the impulse"
+        "each reload reads the thresholds"
     );
     assert_eq!(
         studio.request_count("listProjects"),
@@ -115,7 +115,11 @@ async fn coming_back_to_the_terminal_reads_the_thresholds_again() {
         screen.contains("changed elsewhere: 3.min_score is now 0.75"),
         "{screen}"
     );
-    assert_eq!(studio.request_count("getImpulse"), 2, "one read on focus");
+    assert_eq!(
+        studio.request_count("getKeras"),
+        2,
+        "the thresholds read once more on focus"
+    );
 }
 
 /// A change elsewhere to a threshold the user is not editing shows at the next call.

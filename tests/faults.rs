@@ -81,7 +81,7 @@ async fn run(seed: u64) -> Result<(), String> {
         config: tuner,
         theme: Theme::monochrome(),
         suspend: None,
-        cache: None,
+        cache: ei_tune::cache::ResultsCache::in_memory(),
         history: None,
     };
     let mut terminal = Terminal::new(TestBackend::new(60, 20)).unwrap();

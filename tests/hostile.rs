@@ -117,6 +117,14 @@ async fn a_huge_retry_after_does_not_stall_or_crash_the_tuner_core() {
         },
         t0,
     );
+    // No scores to wait for: the save goes when due.
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Err("no model testing results to preview".into()),
+        },
+        t0,
+    );
     t.update(Msg::Action(Action::StepUp), t0);
     let cmds = t.update(Msg::Tick, t0 + Duration::from_millis(300));
     let Some(ei_tune::tuner::Cmd::SetThresholds { request_id, .. }) = cmds.first() else {
@@ -185,6 +193,7 @@ fn binary(base: &str) -> tokio::process::Command {
         .env("EI_API_ENDPOINT", base)
         .env("EI_API_KEY", KEY)
         .env("EI_TUNE_STATE_DIR", common::scratch_dir("state"))
+        .env("EI_TUNE_CACHE_DIR", common::scratch_dir("cache"))
         .kill_on_drop(true);
     cmd
 }

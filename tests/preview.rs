@@ -131,7 +131,7 @@ async fn where_no_preview_is_possible_it_says_why() {
     let c = client(&studio);
     let untested = c.get_impulse(P, Some(5)).await.unwrap();
     match load_test_set(&c, P, &untested, |_, _| {}).await {
-        Err(PreviewError::Unavailable(why)) => {
+        Err(PreviewError::Withheld(why)) => {
             assert!(why.contains("no model testing results"), "{why}")
         }
         other => panic!("{other:?}"),

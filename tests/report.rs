@@ -172,6 +172,9 @@ fn server_text_is_escaped() {
         impulse: &loaded.impulse,
         blocks: &loaded.blocks,
         set: &set,
+        scores_from: ei_tune::metrics::ScoresFrom::Studio {
+            read_at: std::time::UNIX_EPOCH,
+        },
         summary: &summary,
         sweeps: &[],
         history: &[],

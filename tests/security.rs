@@ -25,6 +25,7 @@ async fn ei_tune(studio: &Studio, log: &std::path::Path, args: &[&str]) -> (Stri
         .env("EI_API_KEY", KEY)
         .env("EI_TUNE_LOG", "trace")
         .env("EI_TUNE_STATE_DIR", temp("state"))
+        .env("EI_TUNE_CACHE_DIR", temp("cache"))
         .arg("--log-file")
         .arg(log)
         .args(args)

@@ -30,6 +30,17 @@ fn summary(index: usize, thresholds: Thresholds) -> ModelTestingSummary {
     }
 }
 
+/// Scores as Studio served them now.
+fn fresh(set: std::sync::Arc<ei_tune::metrics::TestSet>) -> ei_tune::metrics::Scores {
+    ei_tune::metrics::Scores {
+        set,
+        from: ei_tune::metrics::ScoresFrom::Studio {
+            // 2026-11-28 16:02 UTC: a time that reads like one.
+            read_at: std::time::UNIX_EPOCH + Duration::from_secs(1_795_881_720),
+        },
+    }
+}
+
 struct Session {
     tuner: Tuner,
     t0: Instant,
@@ -69,7 +80,7 @@ impl Session {
         // The per-window results, as the tuner reads them page by page.
         let impulses = demo_impulses().unwrap();
         let result = match &impulses[index].test_set {
-            Some(set) => Ok(set.clone()),
+            Some(set) => Ok(fresh(set.clone())),
             None => Err(
                 "no model testing results to preview (none yet, or stale until regenerated)".into(),
             ),
@@ -505,7 +516,7 @@ fn object_detection_previews_and_marks_the_floor() {
 }
 
 #[test]
-fn while_detection_results_are_stale_the_last_run_column_is_the_last_run() {
+fn while_detection_results_are_stale_the_saved_column_is_computed_at_the_saved_value() {
     let mut s = Session::new(3);
     s.save(
         Action::StepUp,
@@ -532,13 +543,13 @@ fn while_detection_results_are_stale_the_last_run_column_is_the_last_run() {
     };
     assert_eq!(
         s.tuner.preview().saved,
-        Some(at(0.6)),
-        "the last run, at 0.60"
+        Some(at(0.61)),
+        "what Studio holds, 0.61, from the scores"
     );
     assert_eq!(s.tuner.preview().displayed, Some(at(0.61)));
-    let screen = s.render(100, 30);
+    let screen = s.render(160, 48);
     assert!(
-        screen.contains("last run") && screen.contains("press g"),
+        screen.contains("saved: from the scores read") && screen.contains("press g"),
         "{screen}"
     );
 }
@@ -596,7 +607,7 @@ fn a_cached_preview_says_so_until_studio_confirms_it() {
     tuner.update(
         Msg::TestSetLoaded {
             impulse: 1,
-            result: Ok(set),
+            result: Ok(fresh(set)),
         },
         t0,
     );

@@ -61,10 +61,6 @@ pub struct TuiArgs {
     /// On exit, print the time from each key press to its finished frame (p50, p99)
     #[arg(long)]
     pub stats: bool,
-    /// Neither read nor keep per-window results on disk (kept in $EI_TUNE_CACHE_DIR, else in
-    /// ei-tune/results under the platform's cache directory; the demo keeps none)
-    #[arg(long)]
-    pub no_cache: bool,
 }
 
 impl TuiArgs {
@@ -75,7 +71,6 @@ impl TuiArgs {
             max_fnr: self.max_fnr.or(outer.max_fnr),
             cost: self.cost.or(outer.cost),
             stats: self.stats || outer.stats,
-            no_cache: self.no_cache || outer.no_cache,
         }
     }
 
@@ -143,6 +138,11 @@ pub struct ConnectionArgs {
     /// ei-tune/history.jsonl under the platform's state directory)
     #[arg(long)]
     pub no_history: bool,
+
+    /// Neither read nor keep per-window results on disk (kept in $EI_TUNE_CACHE_DIR, else in
+    /// ei-tune/results under the platform's cache directory; the demo keeps none)
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 impl ConnectionArgs {
@@ -188,6 +188,7 @@ impl ConnectionArgs {
             connect_timeout: self.connect_timeout.or(outer.connect_timeout),
             timeout: self.timeout.or(outer.timeout),
             no_history: self.no_history || outer.no_history,
+            no_cache: self.no_cache || outer.no_cache,
         }
     }
 
@@ -324,6 +325,10 @@ pub enum Command {
         /// Also write a JUnit report there, for CI systems
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,
+        /// Only Studio's own results: fail (exit 1) rather than use the scores kept from
+        /// the same model while Studio's results are stale
+        #[arg(long)]
+        fresh: bool,
     },
     /// Every figure across one threshold's range, or a grid of two, as CSV or JSON
     Sweep {

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::*;
 use crate::api::models::Impulse;
+use crate::metrics::ScoresFrom;
 use crate::metrics::suggest::{Figures, HEADLINES};
 
 /// One bound: `--min NAME=VALUE` or `--max NAME=VALUE`.
@@ -66,12 +67,21 @@ impl Outcome {
     }
 }
 
+/// How `check` reports, and what it takes.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    pub json: bool,
+    /// Also write a JUnit report there.
+    pub junit: Option<std::path::PathBuf>,
+    /// Only Studio's own results: kept scores are refused.
+    pub fresh: bool,
+}
+
 /// `ei-tune check`.
 pub async fn check(
     args: &ConnectionArgs,
     bounds: &[Bound],
-    as_json: bool,
-    junit: Option<&std::path::Path>,
+    options: &CheckOptions,
 ) -> Result<String, CommandError> {
     if bounds.is_empty() {
         return Err(CommandError::usage(
@@ -80,11 +90,14 @@ pub async fn check(
     }
     let t = target(args).await?;
     let blocks = t.thresholds().await?;
-    let set = t
-        .test_set("nothing to check (ei-tune regenerate brings results back): ")
+    let scores = t
+        .scores(
+            "nothing to check (ei-tune regenerate brings results back): ",
+            options.fresh,
+        )
         .await?;
     let saved = connect::saved_thresholds(&blocks);
-    let figures = Figures::of(&set.evaluate(&saved), None);
+    let figures = Figures::of(&scores.set.evaluate(&saved), None);
     let outcomes: Vec<Outcome> = bounds
         .iter()
         .map(|bound| {
@@ -99,12 +112,12 @@ pub async fn check(
         })
         .collect();
     let passed = outcomes.iter().all(Outcome::passed);
-    if let Some(path) = junit {
+    if let Some(path) = &options.junit {
         std::fs::write(path, junit_xml(&t.impulse, &outcomes))
             .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", path.display())))?;
     }
-    let text = if as_json {
-        json_report(&t.impulse, &outcomes, passed)
+    let text = if options.json {
+        json_report(&t.impulse, &outcomes, passed, scores.from)
     } else {
         table(&t.impulse, &outcomes, passed)
     };
@@ -144,7 +157,7 @@ fn table(impulse: &Impulse, outcomes: &[Outcome], passed: bool) -> String {
     out
 }
 
-fn json_report(impulse: &Impulse, outcomes: &[Outcome], passed: bool) -> String {
+fn json_report(impulse: &Impulse, outcomes: &[Outcome], passed: bool, from: ScoresFrom) -> String {
     let checks: Vec<serde_json::Value> = outcomes
         .iter()
         .map(|o| {
@@ -160,6 +173,7 @@ fn json_report(impulse: &Impulse, outcomes: &[Outcome], passed: bool) -> String 
     serde_json::to_string_pretty(&json!({
         "impulseId": impulse.id,
         "passed": passed,
+        "scores": from.to_json(),
         "checks": checks,
     }))
     .unwrap_or_default()

@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::*;
 use crate::api::models::*;
 use crate::api::{BlockThresholds, ClientConfig, Secret, StudioClient};
+use crate::metrics::Scores;
 
 pub const NO_CREDENTIALS: &str = "no API key: set EI_API_KEY (or pass --api-key) to a project \
 API key, found in Studio under your project's Dashboard, Keys. To try ei-tune offline, run \
@@ -90,6 +91,8 @@ pub struct Target {
     pub client: StudioClient,
     pub project: u64,
     pub impulse: Impulse,
+    /// Where per-window results are kept.
+    pub cache: crate::cache::ResultsCache,
 }
 
 /// Where this command's set-thresholds calls are written down, unless `--no-history`.
@@ -99,6 +102,15 @@ pub fn recorder(args: &ConnectionArgs) -> Option<crate::history::Recorder> {
     }
     crate::history::History::default_location()
         .map(|history| crate::history::Recorder::for_api(history, args.host()))
+}
+
+/// Where per-window results are kept: in memory, and on disk unless `--no-cache`.
+pub fn cache(args: &ConnectionArgs) -> crate::cache::ResultsCache {
+    if args.no_cache {
+        crate::cache::ResultsCache::in_memory()
+    } else {
+        crate::cache::ResultsCache::default_location()
+    }
 }
 
 /// Writes down one call of a command; a history that cannot be written is a warning, the
@@ -124,20 +136,39 @@ pub fn saved_thresholds(blocks: &[BlockThresholds]) -> crate::metrics::Threshold
 }
 
 impl Target {
-    /// The impulse's per-window results; `unavailable` says what to do when there are
-    /// none to read (stale, never tested, an impulse that cannot be previewed).
-    pub async fn test_set(
-        &self,
-        unavailable: &str,
-    ) -> Result<crate::metrics::TestSet, CommandError> {
-        crate::preview::load_test_set(&self.client, self.project, &self.impulse, |_, _| {})
-            .await
-            .map_err(|e| match e {
-                crate::preview::PreviewError::Api(e) => CommandError::from(e),
-                crate::preview::PreviewError::Unavailable(why) => {
-                    CommandError::failed(format!("{unavailable}{why}"))
-                }
-            })
+    /// The impulse's per-window scores: Studio's (kept for next time), or, when Studio
+    /// withholds its results, those kept from the same model on the same data, said on
+    /// stderr (`fresh` refuses them). `unavailable` says what to do when there are none
+    /// (never tested, stale with nothing kept, an impulse that cannot be previewed).
+    pub async fn scores(&self, unavailable: &str, fresh: bool) -> Result<Scores, CommandError> {
+        let read = crate::preview::read_test_set(
+            &self.client,
+            self.project,
+            self.impulse.id,
+            &self.cache,
+            |_| {},
+        )
+        .await
+        .map_err(|e| match e {
+            crate::preview::PreviewError::Api(e) => CommandError::from(e),
+            crate::preview::PreviewError::Unavailable(why)
+            | crate::preview::PreviewError::Withheld(why) => {
+                CommandError::failed(format!("{unavailable}{why}"))
+            }
+        })?;
+        if let Some(to_keep) = read.to_keep {
+            crate::preview::keep(&self.client, &self.cache, to_keep).await;
+        }
+        if fresh && let Some(at) = read.scores.from.kept_at() {
+            return Err(CommandError::failed(format!(
+                "Studio's results are stale until regenerated (ei-tune regenerate), and \
+                 --fresh refuses the scores kept at {at}"
+            )));
+        }
+        if let Some(note) = read.scores.from.note() {
+            eprintln!("note: {note}");
+        }
+        Ok(read.scores)
     }
 
     /// Every threshold of the impulse that can be read; the blocks that cannot are named
@@ -173,5 +204,6 @@ pub async fn target(args: &ConnectionArgs) -> Result<Target, CommandError> {
         client,
         project,
         impulse,
+        cache: cache(args),
     })
 }

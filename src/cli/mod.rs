@@ -135,11 +135,13 @@ pub async fn run(cli: Cli) -> Result<String, CommandError> {
             max,
             json,
             junit,
+            fresh,
         } => {
             let args = connection.or(&cli.connection);
             init_log(args.log_file.as_deref())?;
             let bounds: Vec<check::Bound> = min.into_iter().chain(max).collect();
-            check::check(&args, &bounds, json, junit.as_deref()).await
+            let options = check::CheckOptions { json, junit, fresh };
+            check::check(&args, &bounds, &options).await
         }
         Command::Sweep {
             connection,

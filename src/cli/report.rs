@@ -45,21 +45,25 @@ fn write_whole(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub async fn report(args: &ConnectionArgs, file: &Path) -> Result<String, CommandError> {
     let t = target(args).await?;
     let blocks = t.thresholds().await?;
-    let set = t
-        .test_set("nothing to report (ei-tune regenerate brings results back): ")
+    let scores = t
+        .scores(
+            "nothing to report (ei-tune regenerate brings results back): ",
+            false,
+        )
         .await?;
+    let set = &*scores.set;
     let saved = connect::saved_thresholds(&blocks);
     let summary = set.evaluate(&saved);
     let keys = sweep::moving_keys(&blocks);
     let axes = if keys.is_empty() {
         Vec::new()
     } else {
-        sweep::axes(&blocks, &keys, &set, SWEEP_POINTS)?
+        sweep::axes(&blocks, &keys, set, SWEEP_POINTS)?
     };
     let sweeps: Vec<SweepChart> = axes
         .into_iter()
         .map(|axis| {
-            let rows = sweep::grid(&set, &saved, std::slice::from_ref(&axis));
+            let rows = sweep::grid(set, &saved, std::slice::from_ref(&axis));
             SweepChart {
                 saved: axis.parameter.get(&saved),
                 name: axis.name,
@@ -88,7 +92,8 @@ pub async fn report(args: &ConnectionArgs, file: &Path) -> Result<String, Comman
         project: t.project,
         impulse: &t.impulse,
         blocks: &blocks,
-        set: &set,
+        set,
+        scores_from: scores.from,
         summary: &summary,
         sweeps: &sweeps,
         history: &history,

@@ -10,6 +10,7 @@ use super::*;
 use crate::api::models::*;
 use crate::api::{ApiError, BlockThresholds};
 use crate::history::{Answer, Call};
+use crate::preview::SaveWitness;
 
 /// One parsed `BLOCK.KEY=VALUE`, value still raw.
 #[derive(Debug, Clone, PartialEq)]
@@ -266,8 +267,21 @@ fn refuse_contradictions(updates: &[ThresholdUpdate], whence: &str) -> Result<()
 }
 
 /// setImpulseThresholds, tried again while Studio is known not to have applied it (no
-/// connection, 429, 503); a lost answer is not tried again blindly.
+/// connection, 429, 503); a lost answer is not tried again blindly. Scores kept for the
+/// impulse follow the project's date if the save moves it.
 async fn send_set(
+    t: &Target,
+    request: &SetImpulseThresholdsRequest,
+) -> Result<SetImpulseThresholdsResponse, ApiError> {
+    let witness = SaveWitness::before(&t.client, &t.cache, t.project, t.impulse.id).await;
+    let answer = send_retrying(t, request).await;
+    if let Some(witness) = witness {
+        witness.saved(&t.client, &t.cache, answer.is_ok()).await;
+    }
+    answer
+}
+
+async fn send_retrying(
     t: &Target,
     request: &SetImpulseThresholdsRequest,
 ) -> Result<SetImpulseThresholdsResponse, ApiError> {

@@ -29,14 +29,15 @@ pub async fn suggest(
 ) -> Result<String, CommandError> {
     let t = target(args).await?;
     let blocks = t.thresholds().await?;
-    let set = t.test_set("").await?;
-    let found = suggestions(&set, &blocks, &options.request);
+    let scores = t.scores("", false).await?;
+    let set = &*scores.set;
+    let found = suggestions(set, &blocks, &options.request);
     let together = if options.joint {
-        joint(&set, &blocks, &options.request)
+        joint(set, &blocks, &options.request)
     } else {
         None
     };
-    let all = combined(&set, &blocks, &found, &options.request);
+    let all = combined(set, &blocks, &found, &options.request);
     let mut out = if options.json {
         String::new()
     } else {
@@ -50,6 +51,7 @@ pub async fn suggest(
                 "atCurrent": before, "atSuggested": after, "warnings": warnings,
             })),
             "joint": together,
+            "scores": scores.from.to_json(),
             "applied": applied,
         }))
         .unwrap_or_default()
@@ -77,10 +79,15 @@ pub async fn suggest(
         )));
     }
     let request = SetImpulseThresholdsRequest::without_jobs(updates);
+    let witness =
+        crate::preview::SaveWitness::before(&t.client, &t.cache, t.project, t.impulse.id).await;
     let sent = t
         .client
         .set_thresholds(t.project, t.impulse.id, &request)
         .await;
+    if let Some(witness) = witness {
+        witness.saved(&t.client, &t.cache, sent.is_ok()).await;
+    }
     let mut call = Call::new(
         "suggest",
         t.project,

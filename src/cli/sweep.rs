@@ -45,17 +45,18 @@ pub async fn sweep(args: &ConnectionArgs, options: &SweepOptions) -> Result<Stri
     }
     let t = target(args).await?;
     let blocks = t.thresholds().await?;
-    let set = t.test_set("").await?;
-    let axes = axes(&blocks, &options.keys, &set, options.points)?;
+    let scores = t.scores("", false).await?;
+    let set = &*scores.set;
+    let axes = axes(&blocks, &options.keys, set, options.points)?;
     if axes.len() == 2 && axes[0].parameter == axes[1].parameter {
         return Err(CommandError::usage(
             "the two thresholds move the same figure: sweep them one at a time",
         ));
     }
     let saved = connect::saved_thresholds(&blocks);
-    let rows = grid(&set, &saved, &axes);
+    let rows = grid(set, &saved, &axes);
     Ok(if options.json {
-        as_json(t.impulse.id, &axes, &rows)
+        as_json(t.impulse.id, &axes, &rows, scores.from)
     } else {
         // CSV is the text form too: it reads in a terminal and in every plotting tool.
         as_csv(&axes, &rows)
@@ -184,7 +185,12 @@ fn as_csv(axes: &[Axis], rows: &[(Vec<f64>, Figures)]) -> String {
     text
 }
 
-fn as_json(impulse: u64, axes: &[Axis], rows: &[(Vec<f64>, Figures)]) -> String {
+fn as_json(
+    impulse: u64,
+    axes: &[Axis],
+    rows: &[(Vec<f64>, Figures)],
+    from: crate::metrics::ScoresFrom,
+) -> String {
     let columns = figure_columns(rows);
     let points: Vec<serde_json::Value> = rows
         .iter()
@@ -202,6 +208,7 @@ fn as_json(impulse: u64, axes: &[Axis], rows: &[(Vec<f64>, Figures)]) -> String 
     serde_json::to_string_pretty(&json!({
         "impulseId": impulse,
         "thresholds": axes.iter().map(|a| &a.name).collect::<Vec<_>>(),
+        "scores": from.to_json(),
         "points": points,
     }))
     .unwrap_or_default()

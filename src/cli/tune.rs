@@ -16,11 +16,7 @@ use crate::ui::Theme;
 /// `ei-tune` / `ei-tune tune`: the interactive tuner on the configured impulse.
 pub async fn tune(args: &ConnectionArgs, tui: &TuiArgs) -> Result<String, CommandError> {
     let client = client(args)?;
-    let cache = if tui.no_cache {
-        None
-    } else {
-        ResultsCache::default_location()
-    };
+    let cache = connect::cache(args);
     let history = connect::recorder(args);
     run_tui(client, args.project, args.impulse, cache, history, tui).await
 }
@@ -43,9 +39,9 @@ pub async fn demo(
     client_config.api_key = Some(Secret::new(studio.api_key()));
     client_config.compress = false;
     let client = StudioClient::new(&client_config)?;
-    // A simulator started afresh at a new port each time: nothing to keep results for.
-    // Its calls are kept under the origin `demo`, so that one demo's history shows in the
-    // next.
+    // A simulator started afresh at a new port each time: results are kept in memory
+    // only. Its calls are kept under the origin `demo`, so that one demo's history shows
+    // in the next.
     let history = keep_history
         .then(History::default_location)
         .flatten()
@@ -57,7 +53,7 @@ pub async fn demo(
         client,
         Some(studio.project_id()),
         impulse,
-        None,
+        ResultsCache::in_memory(),
         history,
         tui,
     )
@@ -70,7 +66,7 @@ async fn run_tui(
     client: StudioClient,
     project: Option<u64>,
     impulse: Option<u64>,
-    cache: Option<ResultsCache>,
+    cache: ResultsCache,
     history: Option<Recorder>,
     tui: &TuiArgs,
 ) -> Result<String, CommandError> {

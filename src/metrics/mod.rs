@@ -150,6 +150,71 @@ pub struct TestSet {
     pub detection: Option<detection::DetectionSet>,
 }
 
+/// Where a test set's scores come from, and when they were read from Studio.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ScoresFrom {
+    /// Studio's results, read whole at `read_at` (now).
+    Studio { read_at: std::time::SystemTime },
+    /// Kept from a read at `read_at` of the same model on the same data: Studio withholds
+    /// its own results (stale after a threshold change, or it stopped serving them
+    /// mid-read), and its figures are stale until regenerated.
+    Kept { read_at: std::time::SystemTime },
+}
+
+impl ScoresFrom {
+    /// When the scores were read from Studio.
+    pub fn read_at(&self) -> std::time::SystemTime {
+        match self {
+            Self::Studio { read_at } | Self::Kept { read_at } => *read_at,
+        }
+    }
+
+    pub fn is_kept(&self) -> bool {
+        matches!(self, Self::Kept { .. })
+    }
+
+    /// When kept scores were read, in words (`2026-12-06 14:02 UTC`); `None` for Studio's.
+    pub fn kept_at(&self) -> Option<String> {
+        self.is_kept()
+            .then(|| format!("{} UTC", utc_minutes(self.read_at())))
+    }
+
+    /// One line on where the figures come from, for kept scores.
+    pub fn note(&self) -> Option<String> {
+        self.kept_at().map(|at| {
+            format!(
+                "Studio's results are stale until regenerated: figures from the scores kept \
+                 at {at} (the same model on the same test data)"
+            )
+        })
+    }
+
+    /// As JSON: `{"from": "studio" | "kept", "readAt": RFC 3339}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "from": if self.is_kept() { "kept" } else { "studio" },
+            "readAt": humantime::format_rfc3339_seconds(self.read_at()).to_string(),
+        })
+    }
+}
+
+/// A time as `YYYY-MM-DD HH:MM` (UTC).
+pub fn utc_minutes(at: std::time::SystemTime) -> String {
+    let text = humantime::format_rfc3339_seconds(at).to_string();
+    // 2026-12-06T14:02:11Z
+    match (text.get(..10), text.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time}"),
+        _ => text,
+    }
+}
+
+/// The per-window scores of an impulse, and where they come from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    pub set: std::sync::Arc<TestSet>,
+    pub from: ScoresFrom,
+}
+
 /// The verdict on one window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Predicted {

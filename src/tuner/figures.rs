@@ -38,32 +38,36 @@ impl Tuner {
     pub(super) fn on_test_set(
         &mut self,
         impulse: u64,
-        result: Result<Arc<TestSet>, PreviewFailure>,
+        result: Result<Scores, PreviewFailure>,
+        now: Instant,
     ) {
         if !self.wants_results_of(impulse) {
             return;
         }
+        // A save held while the scores were read goes now.
+        self.save.scores_read(now);
         self.preview.reading = None;
         match (result, &self.preview.source) {
-            (Ok(set), PreviewSource::Ready(shown)) if *shown == set => {
+            (Ok(scores), PreviewSource::Ready(shown)) if *shown == scores.set => {
                 if std::mem::take(&mut self.preview.cached) {
                     self.fit_ranges_to_scores();
                 }
+                self.preview.scores_from = Some(scores.from);
                 self.clear_preview_notice();
             }
-            (Ok(set), _) => {
+            (Ok(scores), _) => {
                 self.clear_preview_notice();
                 if self.preview.cached {
                     self.say_about_preview(
                         "the results changed since they were cached: the preview is recomputed",
                     );
                 }
-                self.take_test_set(set, true);
+                self.take_test_set(scores.set, true);
+                self.preview.scores_from = Some(scores.from);
             }
             // The per-window scores do not depend on the thresholds: a set read before
-            // stays good when reading it again fails (results stale again, say).
-            (Err(failure), PreviewSource::Ready(_)) => {
-                self.preview_retryable = failure.retryable;
+            // stays good unless Studio says it has none of this model.
+            (Err(failure), PreviewSource::Ready(_)) if !failure.withheld => {
                 self.say_about_preview(&format!(
                     "the per-window results were not read again ({}): the preview keeps \
                      those it has",
@@ -71,8 +75,9 @@ impl Tuner {
                 ));
             }
             (Err(failure), _) => {
-                self.preview_retryable = failure.retryable;
                 self.preview.source = PreviewSource::Unavailable(failure.why);
+                self.preview.cached = false;
+                self.preview.scores_from = None;
             }
         }
     }
@@ -157,14 +162,10 @@ impl Tuner {
             self.preview.computed_for = Some(thresholds);
             self.preview.displayed = Some(set.evaluate(&thresholds));
         }
-        // Object detection: Studio's figures go stale with any change and come back only
-        // after a full run; the saved column is the stored detections at the saved value,
-        // or, while stale, at the value of the last run.
-        if set.detection.is_some() {
-            let saved = match (&self.metrics.stale, self.preview.last_run) {
-                (Some(_), Some(last_run)) => last_run,
-                _ => self.saved_thresholds(),
-            };
+        // Where Studio's own figures do not stand for the saved thresholds, the saved
+        // column is what the scores give at them.
+        if self.saved_from_scores() {
+            let saved = self.saved_thresholds();
             if self.preview.saved_for != Some(saved) {
                 self.preview.saved_for = Some(saved);
                 self.preview.saved = Some(set.evaluate(&saved));
@@ -193,10 +194,30 @@ impl Tuner {
         self.preview.sweep = Some(sweep::sweep(&set, &thresholds, parameter, &xs, &objective));
     }
 
+    /// Whether the saved column is computed from the scores rather than read from
+    /// Studio: for object detection (Studio's figures go stale with any change and come
+    /// back only after a full run), whenever Studio's figures are stale or withheld, and
+    /// until its summary is read (the same figures, a summary of a large test set later).
+    pub fn saved_from_scores(&self) -> bool {
+        match &self.preview.source {
+            PreviewSource::Ready(set) => {
+                set.detection.is_some()
+                    || self.metrics.stale.is_some()
+                    || self.metrics.summary.is_none()
+                    || self.preview.scores_from.is_some_and(|f| f.is_kept())
+            }
+            _ => false,
+        }
+    }
+
     /// The server's figures over the preview's labels: they change with the summary or the
     /// per-window results, not with the displayed thresholds.
     pub(super) fn refresh_saved(&mut self) {
         self.preview.saved_for = None;
+        if self.saved_from_scores() {
+            // Computed at the saved thresholds by `refresh_preview`.
+            return;
+        }
         self.preview.saved = match &self.preview.source {
             PreviewSource::Ready(set) => self
                 .metrics

@@ -239,11 +239,18 @@ impl Tuner {
         };
         self.load(Some(target.impulse), cmds);
         self.ask_results(target, cmds);
-        // A preview lost to a passing failure is asked for again, and a cached one that
-        // Studio's results have not confirmed yet is checked again.
-        let unconfirmed = self.preview.cached && self.preview.reading.is_none();
-        if std::mem::take(&mut self.preview_retryable) || unconfirmed {
+        // The scores too, unless a read of them is under way: whatever became of them
+        // (lost to a failure, kept while Studio withholds them, retrained elsewhere), `r`
+        // asks Studio again.
+        let reading = self.preview.reading.is_some()
+            || matches!(self.preview.source, PreviewSource::Loading { .. });
+        if !reading {
             self.load_test_set(cmds);
         }
+        self.notice = Some(if reading {
+            "reading the thresholds and results again (the scores are being read)".into()
+        } else {
+            "reading the thresholds, results and scores again".into()
+        });
     }
 }

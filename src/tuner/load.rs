@@ -165,7 +165,7 @@ impl Tuner {
 
     /// Reads the per-window results again; until they come the preview keeps what it has.
     pub(super) fn load_test_set(&mut self, cmds: &mut Vec<Cmd>) {
-        let (Some(target), Some(impulse)) = (self.target(), &self.impulse) else {
+        let Some(target) = self.target() else {
             return;
         };
         if matches!(self.preview.source, PreviewSource::Ready(_)) {
@@ -176,10 +176,7 @@ impl Tuner {
                 total: 0,
             };
         }
-        cmds.push(Cmd::LoadTestSet {
-            at: target,
-            definition: Some(impulse.clone()),
-        });
+        cmds.push(Cmd::LoadTestSet { at: target });
     }
 
     pub(super) fn on_results(
@@ -231,9 +228,6 @@ impl Tuner {
         } else {
             self.metrics.none = false;
             self.metrics.stale = None;
-            if !self.sliders.is_empty() {
-                self.preview.last_run = Some(self.saved_thresholds());
-            }
             if let Some(a) = summary.accuracy.accuracy() {
                 self.metrics.accuracy_history.push(a);
             }
@@ -274,10 +268,7 @@ impl Tuner {
             RegenerateStatus::NotRegenerated => {
                 if response.had_model_testing_results {
                     self.results_outdated = true;
-                    self.metrics.stale = Some(
-                        "thresholds changed; this model needs a full model testing run in Studio"
-                            .into(),
-                    );
+                    self.metrics.stale = Some("needs model testing to run again: press g".into());
                 }
             }
         }

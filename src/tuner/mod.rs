@@ -28,7 +28,7 @@ use crate::api::models::*;
 use crate::jobs::JobWatch;
 use crate::metrics::objective::{Bounds, Costs, Objective};
 use crate::metrics::sweep::Sweep;
-use crate::metrics::{Summary, TestSet, Thresholds};
+use crate::metrics::{Scores, ScoresFrom, Summary, TestSet, Thresholds};
 pub use action::Action;
 pub use history::HistoryList;
 pub use joint::{JointView, MAX_MAP_POINTS};
@@ -58,6 +58,9 @@ pub struct TunerConfig {
     pub max_attempts: u32,
     /// And the longest time spent retrying.
     pub max_retry_time: Duration,
+    /// How long a save waits for the scores being read for the first time (a save may
+    /// make Studio stop serving them).
+    pub scores_hold: Duration,
     /// How long after it was sent a call whose answer was lost may still reach Studio:
     /// the client's whole-answer timeout and a margin. The thresholds are read back once
     /// more after it.
@@ -77,6 +80,7 @@ impl Default for TunerConfig {
             max_attempts: 8,
             max_retry_time: Duration::from_secs(60),
             lost_call_window: Duration::from_secs(35),
+            scores_hold: Duration::from_secs(10),
         }
     }
 }
@@ -130,13 +134,10 @@ pub enum Cmd {
         job_id: u64,
         after: Duration,
     },
-    /// Read the per-window results page by page (reading the impulse's definition too
-    /// when not given); answer with [`Msg::TestSetProgress`] after each page and
-    /// [`Msg::TestSetLoaded`] at the end.
-    LoadTestSet {
-        at: Target,
-        definition: Option<Impulse>,
-    },
+    /// Read the per-window results page by page, with the impulse's definition as Studio
+    /// serves it now (what produced the scores is part of it); answer with
+    /// [`Msg::TestSetProgress`] after each page and [`Msg::TestSetLoaded`] at the end.
+    LoadTestSet { at: Target },
     /// Append an answered set-thresholds call to the history; answer with
     /// [`Msg::Recorded`].
     Record(crate::history::Call),
@@ -220,10 +221,11 @@ pub enum Msg {
         impulse: u64,
         set: Arc<TestSet>,
     },
-    /// The per-window results, or why there is no preview.
+    /// The per-window scores (Studio's, or kept from the same model on the same data when
+    /// Studio withholds its own), or why there is no preview.
     TestSetLoaded {
         impulse: u64,
-        result: Result<Arc<TestSet>, PreviewFailure>,
+        result: Result<Scores, PreviewFailure>,
     },
     /// Whether [`Cmd::Record`] was written.
     Recorded(Result<(), String>),
@@ -236,20 +238,22 @@ pub enum Msg {
     Terminate,
 }
 
-/// Why the per-window results could not be read, and whether asking again may help (a
-/// network failure) or not (an impulse that cannot be previewed).
+/// Why the per-window results could not be read, in plain words.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreviewFailure {
     pub why: String,
-    pub retryable: bool,
+    /// Studio answered that it has no results now, and no scores of the same model on the
+    /// same data are kept: scores shown before may be another model's (trained again
+    /// since), and go. Otherwise (a network failure, a broken answer) they stay.
+    pub withheld: bool,
 }
 
 impl From<&str> for PreviewFailure {
-    /// A reason that asking again will not change.
+    /// No preview, for a reason that says nothing of scores shown before.
     fn from(why: &str) -> Self {
         Self {
             why: why.to_string(),
-            retryable: false,
+            withheld: false,
         }
     }
 }
@@ -269,15 +273,17 @@ pub struct Preview {
     /// The set ready came from the cache and no read of Studio's results has confirmed it
     /// yet.
     pub cached: bool,
+    /// Where the set ready comes from (Studio's results read now, or kept scores of the
+    /// same model while Studio withholds its own) and when it was read; `None` while it is
+    /// a cached set not confirmed yet.
+    pub scores_from: Option<ScoresFrom>,
     /// A read of the results under way while a set is ready: (loaded, total) samples.
     pub reading: Option<(u64, u64)>,
     /// The last notice about these results, taken back when they are read whole.
     pub notice: Option<String>,
     /// The saved thresholds `saved` was computed at, where it is computed locally (object
-    /// detection).
+    /// detection, and whenever Studio's figures are stale).
     pub saved_for: Option<Thresholds>,
-    /// The saved thresholds when Studio's results were last current.
-    pub last_run: Option<Thresholds>,
     /// At the displayed thresholds.
     pub displayed: Option<Summary>,
     /// The server's figures, read back over the same labels.
@@ -300,10 +306,10 @@ impl Preview {
                 total: 0,
             },
             cached: false,
+            scores_from: None,
             reading: None,
             notice: None,
             saved_for: None,
-            last_run: None,
             displayed: None,
             saved: None,
             sweep: None,
@@ -438,8 +444,6 @@ pub struct Tuner {
     notice: Option<String>,
     exit: Option<ExitReport>,
     preview: Preview,
-    /// The preview failed for a passing reason: `r` asks again.
-    preview_retryable: bool,
     /// A change made the results stale after the last read was asked for: a summary that
     /// says otherwise was read before the change.
     results_outdated: bool,
@@ -484,7 +488,6 @@ impl Tuner {
             notice: None,
             exit: None,
             preview: Preview::new(None),
-            preview_retryable: false,
             results_outdated: false,
             save: SaveEngine::default(),
             opening: None,
@@ -504,10 +507,7 @@ impl Tuner {
                 loaded: 0,
                 total: 0,
             };
-            cmds.push(Cmd::LoadTestSet {
-                at,
-                definition: None,
-            });
+            cmds.push(Cmd::LoadTestSet { at });
         }
         (tuner, cmds)
     }
@@ -583,6 +583,7 @@ impl Tuner {
     pub fn sync_label(&self, slider: &Slider) -> String {
         match &slider.sync {
             SyncState::Saved => "saved".into(),
+            SyncState::Edited if self.save.held_for_scores() => "waiting for the scores".into(),
             SyncState::Edited if self.save.in_flight() || self.job.is_some() => "waiting".into(),
             SyncState::Edited => "edited".into(),
             SyncState::Sending => "sending".into(),
@@ -625,7 +626,7 @@ impl Tuner {
                 total,
             } => self.on_test_set_progress(impulse, loaded, total),
             Msg::TestSetCached { impulse, set } => self.on_cached_test_set(impulse, set),
-            Msg::TestSetLoaded { impulse, result } => self.on_test_set(impulse, result),
+            Msg::TestSetLoaded { impulse, result } => self.on_test_set(impulse, result, now),
             Msg::FocusGained => self.on_focus_gained(&mut cmds),
             Msg::Recorded(result) => self.on_recorded(result),
             Msg::HistoryLoaded { impulse, result } => self.on_history_loaded(impulse, result),

@@ -39,6 +39,10 @@ pub(super) enum Save {
     Backoff { until: Instant },
     /// A job blocks changes: send when it ends, or when it is no longer followed.
     HeldByJob,
+    /// The scores are being read for the first time and a save may make Studio stop
+    /// serving them: send when the read ends, or at `until` whatever it does; edits made
+    /// meanwhile end their quiet time at `quiet`.
+    HeldForScores { until: Instant, quiet: Instant },
 }
 
 /// Whether what Studio holds must be read back after a lost answer.
@@ -138,7 +142,9 @@ impl Default for SaveEngine {
 impl SaveEngine {
     pub(super) fn next_deadline(&self) -> Option<Instant> {
         let phase = match self.phase {
-            Save::Debouncing { until } | Save::Backoff { until } => Some(until),
+            Save::Debouncing { until }
+            | Save::Backoff { until }
+            | Save::HeldForScores { until, .. } => Some(until),
             _ => None,
         };
         let read_back = match self.read_back {
@@ -165,12 +171,33 @@ impl SaveEngine {
         self.read_back != ReadBack::None
     }
 
+    /// Whether a save waits for the scores being read.
+    pub(super) fn held_for_scores(&self) -> bool {
+        matches!(self.phase, Save::HeldForScores { .. })
+    }
+
+    /// Holds what is due until the scores being read are in, or `until`.
+    fn hold_for_scores(&mut self, until: Instant, quiet: Instant) {
+        self.phase = Save::HeldForScores { until, quiet };
+    }
+
+    /// The scores being read are in (or could not be read): a held save goes once the
+    /// quiet time of its last edit is over.
+    pub(super) fn scores_read(&mut self, now: Instant) {
+        if let Save::HeldForScores { quiet, .. } = self.phase {
+            self.phase = Save::Debouncing {
+                until: quiet.max(now),
+            };
+        }
+    }
+
     /// A value changed at `now`: the quiet time starts again.
     fn edited(&mut self, now: Instant, debounce: Duration, job_running: bool) {
         let until = now + debounce;
         match &mut self.phase {
             Save::InFlight { then, .. } => *then = Some(until),
             Save::HeldByJob => {}
+            Save::HeldForScores { quiet, .. } => *quiet = until,
             _ if job_running => self.phase = Save::HeldByJob,
             // A server's Retry-After (or the backoff) is not cut short by typing.
             Save::Backoff { until: wait } => *wait = (*wait).max(until),
@@ -188,7 +215,11 @@ impl SaveEngine {
     }
 
     fn due(&self, now: Instant) -> bool {
-        matches!(self.phase, Save::Debouncing { until } | Save::Backoff { until } if until <= now)
+        matches!(
+            self.phase,
+            Save::Debouncing { until } | Save::Backoff { until } | Save::HeldForScores { until, .. }
+                if until <= now
+        )
     }
 
     fn start(&mut self, flight: InFlight) {
@@ -465,6 +496,9 @@ impl Tuner {
         let Some(target) = self.target() else {
             return;
         };
+        if self.hold_for_scores(now) {
+            return;
+        }
         if self.job.is_some() {
             // Held until the job ends; nothing left ticking meanwhile (a past retry
             // deadline would wake the loop without end).
@@ -509,6 +543,20 @@ impl Tuner {
             sent_at: now,
             entries,
         });
+    }
+
+    /// While the scores are read for the first time, a save waits for them (at most
+    /// `scores_hold`): Studio may stop serving them once a threshold changes (a large test
+    /// set needs a job to regenerate them), and the preview would have nothing to show.
+    /// Quitting does not wait.
+    fn hold_for_scores(&mut self, now: Instant) -> bool {
+        let reading = matches!(self.preview.source, PreviewSource::Loading { .. });
+        if !reading || self.save.is_quitting() || self.save.held_for_scores() {
+            return false;
+        }
+        self.save
+            .hold_for_scores(now + self.config.scores_hold, now);
+        true
     }
 
     /// The status pane's line for a call going out. A retry takes the place of the

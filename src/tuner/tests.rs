@@ -49,9 +49,46 @@ fn loaded(impulse_index: usize) -> Loaded {
     demo_loaded(impulse_index).unwrap()
 }
 
+/// Scores as Studio served them now.
+fn fresh(set: Arc<TestSet>) -> Scores {
+    Scores {
+        set,
+        from: ScoresFrom::Studio {
+            read_at: std::time::UNIX_EPOCH,
+        },
+    }
+}
+
 /// A tuner on the demo's first impulse (min_score 0.6 on block 3, min_anomaly_score 0.3
-/// on block 4), loaded at `t0`.
+/// on block 4), loaded at `t0`, with no scores to preview: saves go as soon as they are
+/// due.
 fn tuner(t0: Instant) -> Tuner {
+    let mut t = reading_tuner(t0);
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Err("no model testing results to preview".into()),
+        },
+        t0,
+    );
+    t
+}
+
+/// Studio answers that impulse `impulse` has no scores to preview, at `at`: a save held
+/// for them goes when due (the commands of the tick that follows).
+fn no_scores(t: &mut Tuner, impulse: u64, at: Instant) -> Vec<Cmd> {
+    t.update(
+        Msg::TestSetLoaded {
+            impulse,
+            result: Err("no model testing results to preview".into()),
+        },
+        at,
+    );
+    t.update(Msg::Tick, at)
+}
+
+/// The same, still reading the scores.
+fn reading_tuner(t0: Instant) -> Tuner {
     let (mut t, cmds) = Tuner::new(
         TunerConfig::default(),
         "http://127.0.0.1:1/v1",
@@ -68,9 +105,7 @@ fn tuner(t0: Instant) -> Tuner {
         t0,
     );
     assert_eq!(cmds[0], Cmd::LoadResults { at: HERE });
-    assert!(
-        matches!(&cmds[1], Cmd::LoadTestSet { at: HERE, definition: Some(impulse) } if impulse.id == 1)
-    );
+    assert!(matches!(&cmds[1], Cmd::LoadTestSet { at: HERE }));
     assert_eq!(cmds.len(), 2);
     t
 }
@@ -375,6 +410,10 @@ fn a_refusal_by_a_running_job_follows_the_job_then_sends() {
         },
         t0 + 900 * MS,
     );
+    // The scores regenerated are read first: a save would make Studio withhold them.
+    assert!(cmds.iter().any(|c| matches!(c, Cmd::LoadTestSet { .. })));
+    assert!(sets(&cmds).is_empty() && t.save.held_for_scores());
+    let cmds = no_scores(&mut t, 1, t0 + 950 * MS);
     assert_eq!(values(&sets(&cmds)[0].1), vec![(3, "min_score", 0.61)]);
 }
 
@@ -442,8 +481,9 @@ fn a_failed_poll_keeps_following_the_job_and_held_edits_go_when_it_ends() {
         t0 + 1300 * MS,
     );
     assert!(cmds.contains(&Cmd::LoadResults { at: HERE }), "{cmds:?}");
-    assert_eq!(values(&sets(&cmds)[0].1), vec![(3, "min_score", 0.61)]);
     assert!(t.notice.as_deref().unwrap_or("").contains("did not say"));
+    let cmds = no_scores(&mut t, 1, t0 + 1300 * MS);
+    assert_eq!(values(&sets(&cmds)[0].1), vec![(3, "min_score", 0.61)]);
 }
 
 #[test]
@@ -637,12 +677,12 @@ fn statuses_are_explained_and_drive_the_metrics() {
         t0 + 1400 * MS,
     );
     assert!(cmds.contains(&Cmd::LoadResults { at: HERE }));
-    assert_eq!(
-        sets(&cmds).len(),
-        1,
-        "the held-back edit goes once the job is done"
-    );
     assert!(t.job.is_none());
+    assert_eq!(
+        sets(&no_scores(&mut t, 1, t0 + 1400 * MS)).len(),
+        1,
+        "the held-back edit goes once the job is done and the scores are read"
+    );
 }
 
 #[test]
@@ -759,6 +799,7 @@ fn dropdowns_cycle_through_their_options() {
     let t0 = Instant::now();
     let (mut t, _) = Tuner::new(TunerConfig::default(), "h", None, Some(3), t0);
     t.update(load_done(Ok(loaded(2))), t0);
+    no_scores(&mut t, 3, t0);
     t.update(Msg::Action(Action::SelectNext), t0);
     assert_eq!(t.sliders[1].value, ThresholdValue::Text("max".into()));
     t.update(Msg::Action(Action::CycleOption), t0);
@@ -848,13 +889,7 @@ fn a_known_impulse_has_its_results_asked_for_with_it_and_kept_when_it_loads() {
     );
     assert_eq!(load_cmds(&cmds), vec![(1, Some(1))]);
     assert!(cmds.contains(&Cmd::LoadResults { at: HERE }), "{cmds:?}");
-    assert!(
-        cmds.contains(&Cmd::LoadTestSet {
-            at: HERE,
-            definition: None
-        }),
-        "{cmds:?}"
-    );
+    assert!(cmds.contains(&Cmd::LoadTestSet { at: HERE }), "{cmds:?}");
     // Both answers come before the impulse itself.
     let impulses = demo_impulses().unwrap();
     let set = impulses[0].test_set.clone().unwrap();
@@ -869,7 +904,7 @@ fn a_known_impulse_has_its_results_asked_for_with_it_and_kept_when_it_loads() {
     t.update(
         Msg::TestSetLoaded {
             impulse: 1,
-            result: Ok(set.clone()),
+            result: Ok(fresh(set.clone())),
         },
         t0,
     );
@@ -929,7 +964,7 @@ fn a_cached_set_that_the_read_contradicts_is_replaced_and_said_so() {
     t.update(
         Msg::TestSetLoaded {
             impulse: 1,
-            result: Ok(truth.clone()),
+            result: Ok(fresh(truth.clone())),
         },
         t0,
     );
@@ -1396,7 +1431,7 @@ fn the_preview_follows_every_edit_and_o_moves_to_the_optimum() {
     t.update(
         Msg::TestSetLoaded {
             impulse: 1,
-            result: Ok(set.clone()),
+            result: Ok(fresh(set.clone())),
         },
         t0,
     );
@@ -1469,7 +1504,7 @@ fn the_saved_figures_follow_the_summary_not_the_edits() {
     t.update(
         Msg::TestSetLoaded {
             impulse: 1,
-            result: Ok(set.clone()),
+            result: Ok(fresh(set.clone())),
         },
         t0,
     );
@@ -1685,35 +1720,75 @@ fn the_exit_report_says_only_what_is_true() {
 }
 
 #[test]
-fn a_preview_lost_to_a_passing_failure_is_asked_for_again_on_r() {
+fn r_always_asks_for_the_scores_again_unless_a_read_is_under_way() {
     let t0 = Instant::now();
-    let mut t = tuner(t0);
+    let mut t = reading_tuner(t0);
+    let reads = |cmds: &[Cmd]| {
+        cmds.iter()
+            .filter(|c| matches!(c, Cmd::LoadTestSet { .. }))
+            .count()
+    };
+    // While the first read is under way, `r` does not start another.
+    assert_eq!(reads(&t.update(Msg::Action(Action::Reload), t0)), 0);
+    for failure in [
+        PreviewFailure::from("getClassifyJobResultPage: HTTP 502"),
+        PreviewFailure {
+            why: "no model testing results to preview".into(),
+            withheld: true,
+        },
+    ] {
+        t.update(
+            Msg::TestSetLoaded {
+                impulse: 1,
+                result: Err(failure),
+            },
+            t0 + 10 * MS,
+        );
+        assert!(matches!(t.preview.source, PreviewSource::Unavailable(_)));
+        let cmds = t.update(Msg::Action(Action::Reload), t0 + 20 * MS);
+        assert_eq!(reads(&cmds), 1, "{cmds:?}");
+    }
+    // A ready preview is read again too: the model may have been trained elsewhere.
+    let set = demo_impulses().unwrap()[0].test_set.clone().unwrap();
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Ok(fresh(set)),
+        },
+        t0 + 30 * MS,
+    );
+    assert_eq!(
+        reads(&t.update(Msg::Action(Action::Reload), t0 + 40 * MS)),
+        1
+    );
+}
+
+#[test]
+fn scores_shown_stay_when_studio_cannot_be_asked_and_go_when_it_has_none() {
+    let t0 = Instant::now();
+    let (mut t, set) = previewing(t0);
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Err("getClassifyJobResultPage: could not connect".into()),
+        },
+        t0,
+    );
+    assert_eq!(t.preview.source, PreviewSource::Ready(set));
+    // Studio answered that it has none, and none of this model are kept: the scores shown
+    // may be another model's (trained again elsewhere), and go.
     t.update(
         Msg::TestSetLoaded {
             impulse: 1,
             result: Err(PreviewFailure {
-                why: "getClassifyJobResultPage: HTTP 502".into(),
-                retryable: true,
+                why: "no model testing results to preview".into(),
+                withheld: true,
             }),
         },
         t0,
     );
     assert!(matches!(t.preview.source, PreviewSource::Unavailable(_)));
-    let cmds = t.update(Msg::Action(Action::Reload), t0 + 10 * MS);
-    assert!(
-        cmds.iter().any(|c| matches!(c, Cmd::LoadTestSet { .. })),
-        "{cmds:?}"
-    );
-    // One that cannot be previewed is not asked for again.
-    t.update(
-        Msg::TestSetLoaded {
-            impulse: 1,
-            result: Err("no preview for regression models".into()),
-        },
-        t0 + 20 * MS,
-    );
-    let cmds = t.update(Msg::Action(Action::Reload), t0 + 30 * MS);
-    assert!(!cmds.iter().any(|c| matches!(c, Cmd::LoadTestSet { .. })));
+    assert_eq!(t.preview.displayed, None);
 }
 
 fn current_summary() -> ModelTestingSummary {
@@ -1735,7 +1810,7 @@ fn a_summary_read_before_a_change_made_results_stale_does_not_clear_the_mark() {
     // A read goes out (a job ended, say), then a change makes the results stale...
     t.update(Msg::Action(Action::Reload), t0);
     t.update(Msg::Action(Action::StepUp), t0 + 10 * MS);
-    let id = sets(&t.update(Msg::Tick, t0 + 310 * MS))[0].0;
+    let id = sets(&no_scores(&mut t, 1, t0 + 310 * MS))[0].0;
     answer(&mut t, id, ok(RegenerateStatus::RequiresJob), t0 + 320 * MS);
     assert!(t.metrics.stale.is_some());
     // ...and the earlier read answers afterwards, with the old current figures.
@@ -1834,7 +1909,7 @@ fn with_costs_every_threshold_minimises_the_cost() {
     t.update(
         Msg::TestSetLoaded {
             impulse: 1,
-            result: Ok(set),
+            result: Ok(fresh(set)),
         },
         t0,
     );
@@ -1866,10 +1941,10 @@ fn a_slow_reload_does_not_undo_a_value_saved_after_it_was_asked_for() {
     // r: a reload goes out, and is slow.
     let reload = t.update(Msg::Action(Action::Reload), t0);
     let (slow, _) = load_cmds(&reload)[0];
-    // Meanwhile the anomaly threshold is moved and saved.
+    // Meanwhile the anomaly threshold is moved and saved (the scores read again first).
     t.update(Msg::Action(Action::SelectNext), t0);
     t.update(Msg::Action(Action::Jump(8)), t0);
-    let sent = sets(&t.update(Msg::Tick, t0 + 300 * MS));
+    let sent = sets(&no_scores(&mut t, 1, t0 + 300 * MS));
     answer(
         &mut t,
         sent[0].0,
@@ -2139,7 +2214,7 @@ fn previewing(t0: Instant) -> (Tuner, Arc<TestSet>) {
     t.update(
         Msg::TestSetLoaded {
             impulse: 1,
-            result: Ok(set.clone()),
+            result: Ok(fresh(set.clone())),
         },
         t0,
     );
@@ -2232,7 +2307,7 @@ fn o_on_the_map_goes_to_the_best_point_and_the_front_figures_can_be_chosen() {
 fn the_map_says_why_when_the_impulse_cannot_have_one() {
     let t0 = Instant::now();
     // Results not read yet.
-    let mut t = tuner(t0);
+    let mut t = reading_tuner(t0);
     press(&mut t, KeyCode::Char('x'), t0);
     assert_eq!(t.mode, Mode::Normal);
     assert_eq!(t.notice(), Some("the results are still loading"));
@@ -2316,4 +2391,155 @@ fn the_wheel_never_closes_the_editor_or_a_list() {
         t0 + 2 * MS,
     );
     assert_eq!(t.mode, Mode::Normal);
+}
+
+#[test]
+fn a_save_waits_for_the_scores_being_read_then_goes() {
+    let t0 = Instant::now();
+    let mut t = reading_tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    // The quiet time is over, but the scores are still being read: a save now could make
+    // Studio stop serving them.
+    assert!(sets(&t.update(Msg::Tick, t0 + 300 * MS)).is_empty());
+    assert!(t.save.held_for_scores());
+    assert_eq!(t.sync_label(&t.sliders[0]), "waiting for the scores");
+    assert_eq!(
+        t.next_deadline(),
+        Some(t0 + 300 * MS + TunerConfig::default().scores_hold)
+    );
+    // Another edit meanwhile: its own quiet time still counts once the scores are in.
+    t.update(Msg::Action(Action::StepUp), t0 + 500 * MS);
+    let set = demo_impulses().unwrap()[0].test_set.clone().unwrap();
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Ok(fresh(set)),
+        },
+        t0 + 600 * MS,
+    );
+    assert!(sets(&t.update(Msg::Tick, t0 + 600 * MS)).is_empty());
+    let sent = sets(&t.update(Msg::Tick, t0 + 800 * MS));
+    assert_eq!(values(&sent[0].1), vec![(3, "min_score", 0.62)]);
+    // With scores ready, later saves do not wait.
+    t.update(Msg::Action(Action::StepUp), t0 + 900 * MS);
+    answer(
+        &mut t,
+        sent[0].0,
+        ok(RegenerateStatus::RequiresJob),
+        t0 + 950 * MS,
+    );
+    assert_eq!(sets(&t.update(Msg::Tick, t0 + 1200 * MS)).len(), 1);
+}
+
+#[test]
+fn a_save_waits_for_the_scores_at_most_its_bound_and_never_at_quit() {
+    let t0 = Instant::now();
+    let hold = TunerConfig::default().scores_hold;
+    let mut t = reading_tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    assert!(sets(&t.update(Msg::Tick, t0 + 300 * MS)).is_empty());
+    // A read that never ends does not keep the values from Studio.
+    let sent = sets(&t.update(Msg::Tick, t0 + 300 * MS + hold));
+    assert_eq!(values(&sent[0].1), vec![(3, "min_score", 0.61)]);
+
+    let mut t = reading_tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    assert!(sets(&t.update(Msg::Tick, t0 + 300 * MS)).is_empty());
+    let sent = sets(&t.update(Msg::Action(Action::Quit), t0 + 400 * MS));
+    assert_eq!(
+        values(&sent[0].1),
+        vec![(3, "min_score", 0.61)],
+        "quit saves now"
+    );
+}
+
+#[test]
+fn kept_scores_keep_the_preview_with_saved_figures_computed_from_them() {
+    let t0 = Instant::now();
+    let mut t = reading_tuner(t0);
+    // Studio's results went stale (a save elsewhere): the summary says so.
+    let mut stale = current_summary();
+    stale.no_results_because_thresholds_changed = Some(StaleReason::CanRegenerateModelSummary);
+    t.update(
+        Msg::ResultsLoaded {
+            impulse: 1,
+            result: Ok(stale),
+        },
+        t0,
+    );
+    let set = demo_impulses().unwrap()[0].test_set.clone().unwrap();
+    let read_at = std::time::UNIX_EPOCH + Duration::from_secs(1_765_000_000);
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Ok(Scores {
+                set: Arc::clone(&set),
+                from: ScoresFrom::Kept { read_at },
+            }),
+        },
+        t0,
+    );
+    assert_eq!(t.preview.scores_from, Some(ScoresFrom::Kept { read_at }));
+    assert!(t.saved_from_scores());
+    // The saved column is what the scores give at the saved thresholds, and follows them.
+    let at = |min_score: f64| {
+        set.evaluate(&crate::metrics::Thresholds {
+            min_score,
+            ..crate::metrics::Thresholds::default()
+        })
+    };
+    assert_eq!(t.preview.saved, Some(at(0.6)));
+    t.update(Msg::Action(Action::StepUp), t0);
+    assert_eq!(t.preview.displayed, Some(at(0.61)));
+    let id = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
+    answer(&mut t, id, ok(RegenerateStatus::RequiresJob), t0 + 320 * MS);
+    assert_eq!(t.preview.saved, Some(at(0.61)));
+    // Studio's own results come back (regenerated, then read again with r): they are the
+    // saved column again.
+    t.update(Msg::Action(Action::Reload), t0 + 400 * MS);
+    t.update(
+        Msg::ResultsLoaded {
+            impulse: 1,
+            result: Ok(current_summary()),
+        },
+        t0 + 400 * MS,
+    );
+    t.update(
+        Msg::TestSetLoaded {
+            impulse: 1,
+            result: Ok(fresh(set)),
+        },
+        t0 + 400 * MS,
+    );
+    assert!(t.preview.scores_from.is_some_and(|f| !f.is_kept()));
+    assert!(!t.saved_from_scores());
+}
+
+#[test]
+fn g_on_stale_object_detection_skips_feature_generation() {
+    let t0 = Instant::now();
+    let (mut t, _) = Tuner::new(TunerConfig::default(), "h", None, None, t0);
+    t.update(load_done(Ok(loaded(3))), t0);
+    no_scores(&mut t, 4, t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let id = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
+    answer(
+        &mut t,
+        id,
+        ok(RegenerateStatus::NotRegenerated),
+        t0 + 320 * MS,
+    );
+    assert!(t.metrics.stale.is_some());
+    let cmds = t.update(Msg::Action(Action::Regenerate), t0 + 400 * MS);
+    assert!(
+        matches!(
+            cmds[..],
+            [Cmd::StartRegeneration {
+                full_run: true,
+                skip_features: true,
+                ..
+            }]
+        ),
+        "{cmds:?}"
+    );
 }

@@ -544,10 +544,13 @@ fn percent(v: Option<f64>) -> String {
 
 fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let m = &tuner.metrics();
-    let title = if m.stale.is_some() {
-        " Model testing (stale) "
-    } else {
-        " Model testing "
+    // Where the figures come from shows in the title: a title is never cut away.
+    let kept = tuner.preview().scores_from.is_some_and(|f| f.is_kept());
+    let title = match (m.stale.is_some(), kept, tuner.saved_from_scores()) {
+        (_, true, _) => " Model testing (stale, kept scores) ",
+        (true, false, true) => " Model testing (stale, from scores) ",
+        (true, false, false) => " Model testing (stale) ",
+        (false, ..) => " Model testing ",
     };
     let block = Block::bordered()
         .title(title)
@@ -628,20 +631,16 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
                 );
             }
             let saved = tuner.preview().saved.as_ref();
-            // Stale figures were computed at older thresholds: not those the sliders
-            // call saved.
-            let column = if m.stale.is_some() {
-                "last run"
-            } else {
-                "saved"
-            };
             figures_table(
                 &mut lines,
                 preview,
-                (column, saved),
+                ("saved", saved),
                 (set.anomaly_label.is_some(), tuner.config().costs),
                 theme,
             );
+            if let Some(line) = scores_line(tuner) {
+                note(&mut lines, line, theme.dim);
+            }
             let row = session_line(&mut lines);
             let rows_left = (inner.height as usize).saturating_sub(lines.len() + 1);
             detail_table(&mut lines, preview, set, rows_left, width, theme);
@@ -675,6 +674,19 @@ fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     }
 }
 
+/// Where the saved column comes from when Studio's own figures are stale or withheld: the
+/// scores, read from Studio when (kept from an earlier session, or read before its figures
+/// went stale).
+fn scores_line(tuner: &Tuner) -> Option<String> {
+    let from = tuner.preview().scores_from?;
+    (from.is_kept() || tuner.metrics().stale.is_some()).then(|| {
+        format!(
+            "saved: from the scores read {} UTC",
+            crate::metrics::utc_minutes(from.read_at())
+        )
+    })
+}
+
 /// While a ready preview's results are read again: from the cache and being checked, or
 /// being refreshed.
 fn reading_line(preview: &Preview) -> Option<String> {
@@ -706,6 +718,11 @@ fn server_figures(lines: &mut Vec<Line>, tuner: &Tuner, inner: Rect, theme: &The
     };
     let a = &summary.accuracy;
     let accuracy_style = if m.stale.is_some() {
+        // Figures of thresholds no longer held: said so, before them.
+        lines.push(Line::styled(
+            "Studio's last figures, at the thresholds before:",
+            theme.dim,
+        ));
         theme.dim
     } else {
         theme.value

@@ -81,8 +81,10 @@ pub fn ei_tune(studio: &Studio) -> tokio::process::Command {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("EI_API_ENDPOINT", studio.base_url())
         .env("EI_API_KEY", KEY)
-        // Each run writes its history apart, out of the user's state directory.
+        // Each run writes its history and keeps its results apart, out of the user's
+        // directories.
         .env("EI_TUNE_STATE_DIR", scratch_dir("state"))
+        .env("EI_TUNE_CACHE_DIR", scratch_dir("cache"))
         .kill_on_drop(true);
     cmd
 }
@@ -128,7 +130,7 @@ pub async fn run_tuner(
         },
         theme: ei_tune::ui::Theme::monochrome(),
         suspend: None,
-        cache: None,
+        cache: ei_tune::cache::ResultsCache::in_memory(),
         history: None,
     };
     let mut terminal =
