@@ -21,12 +21,11 @@ pub use crate::provenance::{SaveWitness, keep};
 /// simulator serves at most this many, and a server that serves fewer is followed (the
 /// first page's length is the page size from then on).
 pub const PAGE: u64 = 1000;
-/// Pages requested at once after the first: on a link 100 ms away, one page at a time
-/// spends most of its time waiting.
-pub const PAGES_IN_FLIGHT: usize = 4;
 /// The most test samples read: far above any real test set, far below what would
 /// exhaust memory (the compact set takes a few dozen bytes a window).
 pub const MAX_SAMPLES: u64 = 5_000_000;
+/// The most windows room is made for at once (more are still read, growing as they come).
+const MAX_WINDOWS: usize = 10_000_000;
 /// The most pages read for one test set.
 pub const MAX_PAGES: u64 = 20_000;
 
@@ -99,7 +98,8 @@ pub enum Progress {
 /// now, reporting [`Progress`] on the way.
 ///
 /// The first page says how many samples there are and how large the server's pages are;
-/// the others are then asked for [`PAGES_IN_FLIGHT`] at a time and taken in order. The server is not trusted to page sensibly: a page must bring the
+/// the others are then asked for a few at a time (the client's `pages_in_flight`) and
+/// taken in order. The server is not trusted to page sensibly: a page must bring the
 /// samples expected, none seen before, and the total must not change or be absurd. An
 /// entry of `cache` made from the same first page, or from the same model on the same
 /// data, is reported at once. What produced the scores is asked for beside the first page
@@ -150,13 +150,16 @@ pub async fn read_test_set(
     drop(first_body);
     let mut pages = Pages::new(total, size);
     report(pages.take(&mut builder, 0, first)?);
+    // As many windows a sample as the first page has: room for all of them at once.
+    let per_sample = builder.len().div_ceil(size as usize).max(1);
+    builder.reserve(per_sample.saturating_mul(total as usize), MAX_WINDOWS);
     let offsets = (size..total).step_by(size as usize);
     let mut stream = futures::stream::iter(offsets)
         .map(|offset| async move {
             let page = client.preview_page(project, impulse, offset, size).await;
             (offset, page)
         })
-        .buffered(PAGES_IN_FLIGHT);
+        .buffered(client.pages_in_flight());
     // The cache is read beside the pages, never before them: a slow disk costs nothing.
     // First for the same first page; then, once what produced the scores is known, for the
     // same model on the same data, whatever the thresholds since.

@@ -327,7 +327,7 @@ async fn paging_that_does_not_advance_stops_with_a_clear_error() {
             .filter(|s| s.path.contains("/result/page"))
             .count();
         // The first page, then at most one round of pages in flight.
-        let most = 1 + ei_tune::preview::PAGES_IN_FLIGHT;
+        let most = 1 + ei_tune::api::client::DEFAULT_PAGES_IN_FLIGHT;
         assert!(pages <= most, "{pages} pages");
     }
 }

@@ -38,6 +38,7 @@ pub async fn demo(
     let mut client_config = ClientConfig::new(studio.base_url());
     client_config.api_key = Some(Secret::new(studio.api_key()));
     client_config.compress = false;
+    client_config.pages_in_flight = 2;
     let client = StudioClient::new(&client_config)?;
     // A simulator started afresh at a new port each time: results are kept in memory
     // only. Its calls are kept under the origin `demo`, so that one demo's history shows

@@ -221,10 +221,42 @@ impl TestSetBuilder {
         Ok(())
     }
 
+    /// Room for `windows` windows in all, said once their number is known (a first page
+    /// and the total): the arrays then never grow by copying, which would hold two copies
+    /// of the scores at once. Never more than `max_windows`.
+    pub fn reserve(&mut self, windows: usize, max_windows: usize) {
+        if self.detector.is_some() {
+            return;
+        }
+        let more = windows
+            .min(max_windows)
+            .saturating_sub(self.set.expected.len());
+        self.set.expected.reserve_exact(more);
+        if self.classifier.is_some() {
+            self.set
+                .class_scores
+                .reserve_exact(more.saturating_mul(self.set.class_count));
+        }
+        match self.anomaly {
+            Some((_, Role::Anomaly)) => self.single.reserve_exact(more),
+            Some((_, Role::Visual)) => {
+                self.mean.reserve_exact(more);
+                self.max.reserve_exact(more);
+            }
+            _ => {}
+        }
+    }
+
     pub fn finish(mut self) -> TestSet {
         if let Some(detector) = self.detector {
             return detector.finish();
         }
+        // Room reserved and not used (fewer windows than the first page promised) goes.
+        self.set.expected.shrink_to_fit();
+        self.set.class_scores.shrink_to_fit();
+        self.single.shrink_to_fit();
+        self.mean.shrink_to_fit();
+        self.max.shrink_to_fit();
         match self.anomaly {
             Some((_, Role::Anomaly)) => {
                 self.set.anomaly_label = Some(self.label_index("anomaly"));
