@@ -33,7 +33,12 @@ fn regenerate(c: &mut Criterion) {
             let (sim_now, results) = state.results(Some(1)).expect("impulse 1");
             let thresholds = metric_thresholds(&sim_now.blocks);
             let set = sim.test_set.as_ref().expect("a test set");
-            black_box((response, results, set.evaluate(&thresholds).to_api(set)))
+            let summary = set.evaluate(&thresholds);
+            black_box((
+                response,
+                results,
+                ei_tune::studio::figures::accuracy(&summary, set),
+            ))
         })
     });
     c.bench_function("getClassifyJobResultPage of 500 samples, as JSON", |b| {

@@ -5,9 +5,11 @@
 mod common;
 
 use ei_tune::api::models::{RegenerateStatus, StaleReason, ThresholdValue};
-use ei_tune::metrics::detection;
+use ei_tune::metrics::detection::Matching;
+use ei_tune::metrics::{Summary, Thresholds};
 use ei_tune::preview::load_test_set;
 use ei_tune::studio::demo::DEMO_PROJECT_ID;
+use ei_tune::studio::figures as detection;
 
 use common::{client, studio_with_jobs};
 
@@ -21,7 +23,7 @@ async fn the_preview_equals_studios_figures_after_a_full_rerun() {
         let definition = c.get_impulse(P, Some(impulse)).await.unwrap();
         let set = load_test_set(&c, P, &definition, |_, _| {}).await.unwrap();
         let detections = set.detection.as_ref().expect("a detection set");
-        assert_eq!(detections.matching == detection::Matching::Boxes, boxes);
+        assert_eq!(detections.matching == Matching::Boxes, boxes);
         for min_score in [0.15, 0.42, 0.6, 0.83] {
             let r = c
                 .set_thresholds(
@@ -67,9 +69,14 @@ async fn the_preview_equals_studios_figures_after_a_full_rerun() {
             expected.push((detection::METRIC_RECALL.into(), local.all.recall().unwrap()));
             expected.push((detection::METRIC_F1.into(), local.all.f1().unwrap()));
             assert_eq!(reported, expected, "impulse {impulse} at {min_score}");
+            let at = set.evaluate(&Thresholds {
+                min_score,
+                ..Thresholds::default()
+            });
+            assert_eq!(at, Summary::of_detection(local.clone()));
             assert_eq!(
                 rerun.accuracy,
-                local.to_api(&set.labels),
+                detection::accuracy(&at, &set),
                 "impulse {impulse} at {min_score}"
             );
         }

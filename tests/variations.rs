@@ -59,7 +59,12 @@ async fn the_client_reads_every_varied_answer_and_the_preview_still_agrees() {
         min_score: 0.7,
         ..Thresholds::default()
     });
-    assert_eq!(local, Summary::from_api(&server.accuracy, &set).unwrap());
+    let counts = server
+        .accuracy
+        .confusion_matrix_values
+        .iter()
+        .flat_map(|(e, row)| row.iter().map(move |(p, c)| (e.as_str(), p.as_str(), *c)));
+    assert_eq!(local, Summary::from_counts(&set, counts).unwrap());
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ fn summary(index: usize, thresholds: Thresholds) -> ModelTestingSummary {
     let set = impulses[index].test_set.clone().unwrap();
     let s = set.evaluate(&thresholds);
     ModelTestingSummary {
-        accuracy: s.to_api(&set),
+        accuracy: ei_tune::studio::figures::accuracy(&s, &set),
         additional_metrics_by_learn_block: vec![],
         no_results_because_thresholds_changed: None,
     }

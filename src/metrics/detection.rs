@@ -14,8 +14,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::models::{AdditionalMetric, GoodBad, ModelTestingAccuracy};
-
 /// IoU thresholds of COCO's mAP@[.5:.95]: 0.50, 0.55, …, 0.95.
 pub const IOU_THRESHOLDS: [f64; 10] = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
 /// COCO keeps at most this many detections per image and class.
@@ -184,60 +182,6 @@ pub struct DetectionSummary {
     pub per_class: Vec<ClassFigures>,
     /// `min_score` is below the lowest stored score: detections between are missing.
     pub below_floor: bool,
-}
-
-/// The names of Studio's figures for object detection blocks (additionalMetricsByLearnBlock).
-pub const METRIC_MAP: &str = "mAP";
-pub const METRIC_MAP50: &str = "mAP@[IoU=50]";
-pub const METRIC_PRECISION: &str = "Precision";
-pub const METRIC_RECALL: &str = "Recall";
-pub const METRIC_F1: &str = "F1 score";
-
-impl DetectionSummary {
-    /// The `accuracy` object of getClassifyJobResult: per class, true positives are good,
-    /// false positives and missed objects bad.
-    pub fn to_api(&self, labels: &[String]) -> ModelTestingAccuracy {
-        let good_bad = |c: &ClassFigures| GoodBad {
-            good: c.true_positives,
-            bad: c.false_positives + c.missed(),
-        };
-        ModelTestingAccuracy {
-            total_summary: good_bad(&self.all),
-            summary_per_class: labels
-                .iter()
-                .zip(&self.per_class)
-                .map(|(l, c)| (l.clone(), good_bad(c)))
-                .collect(),
-            confusion_matrix_values: Default::default(),
-            rows: serde_json::Value::Array(Vec::new()),
-            all_labels: labels.to_vec(),
-            accuracy_score: None,
-            balanced_accuracy_score: None,
-            anomaly_accuracy_score: None,
-            no_anomaly_accuracy_score: None,
-            mse_score: None,
-        }
-    }
-
-    /// Studio's figures of the block: mAP (COCO, boxes only), precision, recall, F1.
-    pub fn additional_metrics(&self) -> Vec<AdditionalMetric> {
-        let mut figures = Vec::new();
-        if self.matching == Matching::Boxes {
-            figures.push((METRIC_MAP, self.all.ap.unwrap_or(0.0)));
-            figures.push((METRIC_MAP50, self.all.ap50.unwrap_or(0.0)));
-        }
-        figures.push((METRIC_PRECISION, self.all.precision().unwrap_or(0.0)));
-        figures.push((METRIC_RECALL, self.all.recall().unwrap_or(0.0)));
-        figures.push((METRIC_F1, self.all.f1().unwrap_or(0.0)));
-        figures
-            .into_iter()
-            .map(|(name, value)| AdditionalMetric {
-                name: name.into(),
-                value: format!("{value:.2}"),
-                full_precision_value: value,
-            })
-            .collect()
-    }
 }
 
 impl DetectionSet {

@@ -19,15 +19,14 @@ pub mod detection;
 pub(crate) mod fixtures;
 pub mod joint;
 pub mod objective;
-pub mod results;
 pub mod suggest;
+mod summary;
 pub mod sweep;
-
-use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::api::models::{AdditionalMetric, GoodBad, ModelTestingAccuracy, ThresholdValue};
+use crate::api::models::ThresholdValue;
+pub use summary::{Summary, Tally};
 
 /// The label of the confusion matrix column for windows below `min_score`.
 pub const UNCERTAIN: &str = "uncertain";
@@ -457,324 +456,6 @@ impl Decided<'_> {
     }
 }
 
-/// Model testing figures: a confusion matrix and everything derived from it; for object
-/// detection, the detection figures instead.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Summary {
-    label_count: usize,
-    class_count: usize,
-    anomaly_label: Option<u16>,
-    /// `label_count × (label_count + 1)`: expected row, predicted column, the last column
-    /// being `uncertain`.
-    confusion: Vec<u32>,
-    pub detection: Option<detection::DetectionSummary>,
-}
-
-impl Summary {
-    /// An object detection impulse's figures: no windows to classify.
-    pub fn of_detection(figures: detection::DetectionSummary) -> Self {
-        Self {
-            label_count: 0,
-            class_count: 0,
-            anomaly_label: None,
-            confusion: Vec::new(),
-            detection: Some(figures),
-        }
-    }
-
-    /// Windows expected as `expected` and predicted as `predicted`.
-    pub fn count(&self, expected: usize, predicted: Predicted) -> u32 {
-        let column = match predicted {
-            Predicted::Label(l) => l as usize,
-            Predicted::Uncertain => self.label_count,
-        };
-        self.confusion[expected * (self.label_count + 1) + column]
-    }
-
-    fn row(&self, expected: usize) -> &[u32] {
-        let columns = self.label_count + 1;
-        &self.confusion[expected * columns..(expected + 1) * columns]
-    }
-
-    pub fn per_label(&self, label: usize) -> GoodBad {
-        let row = self.row(label);
-        let good = row[label];
-        GoodBad {
-            good,
-            bad: row.iter().sum::<u32>() - good,
-        }
-    }
-
-    pub fn total(&self) -> GoodBad {
-        (0..self.label_count).fold(GoodBad::default(), |acc, l| {
-            let g = self.per_label(l);
-            GoodBad {
-                good: acc.good + g.good,
-                bad: acc.bad + g.bad,
-            }
-        })
-    }
-
-    pub fn window_count(&self) -> u32 {
-        let t = self.total();
-        t.good + t.bad
-    }
-
-    /// Windows below `min_score`.
-    pub fn uncertain(&self) -> u32 {
-        (0..self.label_count)
-            .map(|l| self.row(l)[self.label_count])
-            .sum()
-    }
-
-    pub fn uncertain_rate(&self) -> Option<f64> {
-        ratio(self.uncertain(), self.window_count())
-    }
-
-    pub fn accuracy(&self) -> Option<f64> {
-        let t = self.total();
-        ratio(t.good, t.good + t.bad)
-    }
-
-    /// Mean recall over the labels that occur in the test set.
-    pub fn balanced_accuracy(&self) -> Option<f64> {
-        let recalls: Vec<f64> = (0..self.label_count)
-            .filter_map(|l| {
-                let g = self.per_label(l);
-                ratio(g.good, g.good + g.bad)
-            })
-            .collect();
-        (!recalls.is_empty()).then(|| recalls.iter().sum::<f64>() / recalls.len() as f64)
-    }
-
-    /// Share of anomalous windows flagged as anomalies.
-    pub fn anomaly_accuracy(&self) -> Option<f64> {
-        let a = self.anomaly_label? as usize;
-        let g = self.per_label(a);
-        ratio(g.good, g.good + g.bad)
-    }
-
-    /// Share of normal windows not flagged as anomalies.
-    pub fn no_anomaly_accuracy(&self) -> Option<f64> {
-        let a = self.anomaly_label? as usize;
-        let (mut normal, mut flagged) = (0, 0);
-        for l in (0..self.label_count).filter(|&l| l != a) {
-            normal += self.row(l).iter().sum::<u32>();
-            flagged += self.row(l)[a];
-        }
-        ratio(normal - flagged, normal)
-    }
-
-    /// Normal windows flagged as anomalies, over normal windows.
-    pub fn false_positive_rate(&self) -> Option<f64> {
-        self.no_anomaly_accuracy().map(|a| 1.0 - a)
-    }
-
-    /// Anomalous windows not flagged, over anomalous windows.
-    pub fn false_negative_rate(&self) -> Option<f64> {
-        self.anomaly_accuracy().map(|a| 1.0 - a)
-    }
-
-    pub fn precision(&self, label: usize) -> f64 {
-        let predicted: u32 = (0..self.label_count).map(|r| self.row(r)[label]).sum();
-        ratio(self.row(label)[label], predicted).unwrap_or(0.0)
-    }
-
-    pub fn recall(&self, label: usize) -> f64 {
-        let g = self.per_label(label);
-        ratio(g.good, g.good + g.bad).unwrap_or(0.0)
-    }
-
-    pub fn f1(&self, label: usize) -> f64 {
-        let (p, r) = (self.precision(label), self.recall(label));
-        if p + r == 0.0 {
-            0.0
-        } else {
-            2.0 * p * r / (p + r)
-        }
-    }
-
-    /// Macro averages over the classifier's classes: (precision, recall, F1).
-    pub fn macro_scores(&self) -> Option<(f64, f64, f64)> {
-        if self.class_count == 0 {
-            return None;
-        }
-        let k = self.class_count as f64;
-        let sum = |f: &dyn Fn(usize) -> f64| (0..self.class_count).map(f).sum::<f64>() / k;
-        Some((
-            sum(&|c| self.precision(c)),
-            sum(&|c| self.recall(c)),
-            sum(&|c| self.f1(c)),
-        ))
-    }
-
-    /// Mean F1 over every outcome the confusion matrix shows: each label expected or
-    /// predicted at least once (the classes, `anomaly`, `no anomaly`). An uncertain window
-    /// is a miss of its expected label and a prediction of none.
-    pub fn outcome_macro_f1(&self) -> Option<f64> {
-        let columns = self.label_count + 1;
-        let shown: Vec<usize> = (0..self.label_count)
-            .filter(|&l| {
-                self.row(l).iter().sum::<u32>() > 0
-                    || (0..self.label_count).any(|r| self.confusion[r * columns + l] > 0)
-            })
-            .collect();
-        (!shown.is_empty())
-            .then(|| shown.iter().map(|&l| self.f1(l)).sum::<f64>() / shown.len() as f64)
-    }
-
-    /// The expected cost of a window's outcome: a missed anomaly, a false alarm, an
-    /// uncertain or a misclassified normal window each cost what `costs` says; a right
-    /// answer costs nothing.
-    pub fn cost_per_window(&self, costs: &objective::Costs) -> Option<f64> {
-        let anomaly = self.anomaly_label.map(usize::from);
-        let mut total = 0.0;
-        for expected in 0..self.label_count {
-            for (column, &count) in self.row(expected).iter().enumerate() {
-                let predicted = (column < self.label_count).then_some(column);
-                let cost = match (Some(expected) == anomaly, predicted) {
-                    (true, p) if p == anomaly => 0.0,
-                    (true, _) => costs.missed_anomaly,
-                    (false, p) if p == Some(expected) => 0.0,
-                    (false, None) => costs.uncertain,
-                    (false, p) if p == anomaly => costs.false_alarm,
-                    (false, _) => costs.misclassified,
-                };
-                total += cost * f64::from(count);
-            }
-        }
-        let windows = self.window_count();
-        (windows > 0).then(|| total / f64::from(windows))
-    }
-
-    /// The figures a server reported, read back into a summary over `set`'s labels (so that
-    /// they can be compared with, and derived like, a local evaluation). Labels the server
-    /// reports that `set` does not know are an error.
-    pub fn from_api(accuracy: &ModelTestingAccuracy, set: &TestSet) -> Result<Self, String> {
-        let n = set.labels.len();
-        let mut confusion = vec![0u32; n * (n + 1)];
-        for (expected, row) in &accuracy.confusion_matrix_values {
-            let r = set
-                .labels
-                .iter()
-                .position(|l| l == expected)
-                .ok_or_else(|| format!("unknown expected label `{expected}`"))?;
-            for (predicted, count) in row {
-                let c = if predicted == UNCERTAIN {
-                    n
-                } else {
-                    set.labels
-                        .iter()
-                        .position(|l| l == predicted)
-                        .ok_or_else(|| format!("unknown predicted label `{predicted}`"))?
-                };
-                confusion[r * (n + 1) + c] = *count as u32;
-            }
-        }
-        Ok(Summary {
-            label_count: n,
-            class_count: set.class_count,
-            anomaly_label: set.anomaly_label,
-            confusion,
-            detection: None,
-        })
-    }
-
-    /// The F1 score of catching anomalies (anomaly label as the positive class).
-    pub fn anomaly_f1(&self) -> Option<f64> {
-        self.anomaly_label.map(|a| self.f1(a as usize))
-    }
-
-    /// The `accuracy` object of getClassifyJobResult.
-    pub fn to_api(&self, set: &TestSet) -> ModelTestingAccuracy {
-        if let Some(d) = &self.detection {
-            return d.to_api(&set.labels);
-        }
-        let mut columns: Vec<(String, Predicted)> = set
-            .labels
-            .iter()
-            .enumerate()
-            .map(|(l, name)| (name.clone(), Predicted::Label(l as u16)))
-            .collect();
-        if set.has_classifier() {
-            columns.push((UNCERTAIN.to_string(), Predicted::Uncertain));
-        }
-        let mut summary_per_class = BTreeMap::new();
-        let mut confusion_matrix_values = BTreeMap::new();
-        let mut rows = Vec::new();
-        for (l, name) in set.labels.iter().enumerate() {
-            summary_per_class.insert(name.clone(), self.per_label(l));
-            let row: BTreeMap<String, f64> = columns
-                .iter()
-                .map(|(column, predicted)| (column.clone(), f64::from(self.count(l, *predicted))))
-                .collect();
-            let mut table_row = vec![json!(name)];
-            table_row.extend(columns.iter().map(|(_, p)| json!(self.count(l, *p))));
-            rows.push(serde_json::Value::Array(table_row));
-            confusion_matrix_values.insert(name.clone(), row);
-        }
-        ModelTestingAccuracy {
-            total_summary: self.total(),
-            summary_per_class,
-            confusion_matrix_values,
-            rows: serde_json::Value::Array(rows),
-            all_labels: set.labels.clone(),
-            accuracy_score: self.accuracy(),
-            balanced_accuracy_score: self.balanced_accuracy(),
-            anomaly_accuracy_score: self.anomaly_accuracy(),
-            no_anomaly_accuracy_score: self.no_anomaly_accuracy(),
-            mse_score: None,
-        }
-    }
-
-    /// Additional metrics of an object detection block.
-    pub fn detection_metrics(&self) -> Vec<AdditionalMetric> {
-        self.detection
-            .as_ref()
-            .map(|d| d.additional_metrics())
-            .unwrap_or_default()
-    }
-
-    /// Additional metrics of a classifier block.
-    pub fn classifier_metrics(&self) -> Vec<AdditionalMetric> {
-        let Some((precision, recall, f1)) = self.macro_scores() else {
-            return Vec::new();
-        };
-        [
-            ("Precision (macro avg)", precision),
-            ("Recall (macro avg)", recall),
-            ("F1 score (macro avg)", f1),
-            ("Uncertain", self.uncertain_rate().unwrap_or(0.0)),
-        ]
-        .into_iter()
-        .map(|(name, value)| metric(name, value))
-        .collect()
-    }
-
-    /// Additional metrics of an anomaly block.
-    pub fn anomaly_metrics(&self) -> Vec<AdditionalMetric> {
-        [
-            ("False positive rate", self.false_positive_rate()),
-            ("False negative rate", self.false_negative_rate()),
-        ]
-        .into_iter()
-        .filter_map(|(name, value)| value.map(|v| metric(name, v)))
-        .collect()
-    }
-}
-
-fn metric(name: &str, value: f64) -> AdditionalMetric {
-    AdditionalMetric {
-        name: name.to_string(),
-        value: format!("{value:.2}"),
-        full_precision_value: value,
-    }
-}
-
-fn ratio(numerator: u32, denominator: u32) -> Option<f64> {
-    (denominator > 0).then(|| f64::from(numerator) / f64::from(denominator))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -814,10 +495,10 @@ mod tests {
         let s = set.evaluate(&th(0.6, 0.3));
         // w0 a→a good; w1 0.55 < 0.6 → uncertain; w2 anomaly 0.3 >= 0.3 → anomaly (bad);
         // w3 → a (bad); w4 0.6 >= 0.3 → anomaly (good).
-        assert_eq!(s.total(), GoodBad { good: 2, bad: 3 });
-        assert_eq!(s.per_label(0), GoodBad { good: 1, bad: 1 });
-        assert_eq!(s.per_label(1), GoodBad { good: 0, bad: 2 });
-        assert_eq!(s.per_label(2), GoodBad { good: 1, bad: 0 });
+        assert_eq!(s.total(), Tally { good: 2, bad: 3 });
+        assert_eq!(s.per_label(0), Tally { good: 1, bad: 1 });
+        assert_eq!(s.per_label(1), Tally { good: 0, bad: 2 });
+        assert_eq!(s.per_label(2), Tally { good: 1, bad: 0 });
         assert_eq!(s.uncertain(), 1);
         assert_eq!(s.count(1, Predicted::Label(2)), 1);
         assert_eq!(s.count(1, Predicted::Label(0)), 1);
@@ -835,7 +516,7 @@ mod tests {
         let set = classifier_with_anomaly();
         let s = set.evaluate(&th(0.5, 0.35));
         // w1 → a good; w2 0.3 < 0.35 → b good; w3 → a bad; w4 anomaly good.
-        assert_eq!(s.total(), GoodBad { good: 4, bad: 1 });
+        assert_eq!(s.total(), Tally { good: 4, bad: 1 });
         assert_eq!(s.uncertain(), 0);
         // a: precision 2/3 (w0, w1 right, w3 wrong), recall 1; b: precision 1, recall 0.5.
         assert!((s.precision(0) - 2.0 / 3.0).abs() < 1e-12);
@@ -872,26 +553,14 @@ mod tests {
         };
         let mut t = th(0.0, 5.0);
         let by_max = set.evaluate(&t);
-        assert_eq!(by_max.total(), GoodBad { good: 2, bad: 1 });
+        assert_eq!(by_max.total(), Tally { good: 2, bad: 1 });
         assert_eq!(by_max.false_positive_rate(), Some(0.5));
         t.aggregation = Aggregation::Mean;
         let by_mean = set.evaluate(&t);
         // nothing reaches 5 on the mean: the anomaly is missed.
-        assert_eq!(by_mean.total(), GoodBad { good: 2, bad: 1 });
+        assert_eq!(by_mean.total(), Tally { good: 2, bad: 1 });
         assert_eq!(by_mean.false_negative_rate(), Some(1.0));
         assert_eq!(by_mean.uncertain(), 0);
-    }
-
-    #[test]
-    fn api_accuracy_has_an_uncertain_column_and_every_label() {
-        let set = classifier_with_anomaly();
-        let api = set.evaluate(&th(0.6, 0.3)).to_api(&set);
-        assert_eq!(api.all_labels, vec!["a", "b", "anomaly"]);
-        assert_eq!(api.confusion_matrix_values["a"]["uncertain"], 1.0);
-        assert_eq!(api.confusion_matrix_values["b"]["anomaly"], 1.0);
-        assert_eq!(api.confusion_matrix_values["anomaly"].len(), 4);
-        assert_eq!(api.summary_per_class["b"], GoodBad { good: 0, bad: 2 });
-        assert_eq!(api.accuracy_score, Some(0.4));
     }
 
     #[test]

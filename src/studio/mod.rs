@@ -6,6 +6,7 @@
 
 pub mod demo;
 pub mod faults;
+pub mod figures;
 pub mod guard;
 mod handlers;
 pub mod load;

@@ -608,7 +608,7 @@ pub fn classify_response(
         error: None,
         result: WindowResults(windows.clone()),
         predictions: WindowPredictions(windows),
-        accuracy: summary.to_api(set),
+        accuracy: super::figures::accuracy(&summary, set),
         additional_metrics_by_learn_block: sim
             .blocks
             .iter()
@@ -616,9 +616,11 @@ pub fn classify_response(
                 learn_block_id: b.block.id,
                 learn_block_name: b.block.name.clone(),
                 additional_metrics: match b.role {
-                    BlockRole::Classifier => summary.classifier_metrics(),
-                    BlockRole::Detector => summary.detection_metrics(),
-                    BlockRole::Anomaly | BlockRole::VisualAnomaly => summary.anomaly_metrics(),
+                    BlockRole::Classifier => super::figures::classifier_metrics(&summary),
+                    BlockRole::Detector => super::figures::detection_metrics(&summary),
+                    BlockRole::Anomaly | BlockRole::VisualAnomaly => {
+                        super::figures::anomaly_metrics(&summary)
+                    }
                 },
             })
             .collect(),

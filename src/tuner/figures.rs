@@ -223,7 +223,7 @@ impl Tuner {
                 .metrics
                 .summary
                 .as_ref()
-                .and_then(|s| Summary::from_api(&s.accuracy, set).ok()),
+                .and_then(|s| studio_figures(&s.accuracy, set)),
             _ => None,
         };
     }
@@ -349,4 +349,17 @@ impl Tuner {
         self.preview.objective = Some(next);
         self.notice = Some(format!("objective: {}", next.name()));
     }
+}
+
+/// Studio's own figures, read back over the scores' labels (so that they are shown and
+/// derived like the preview's); `None` when they name labels the scores do not have.
+pub(crate) fn studio_figures(accuracy: &ModelTestingAccuracy, set: &TestSet) -> Option<Summary> {
+    let counts = accuracy
+        .confusion_matrix_values
+        .iter()
+        .flat_map(|(expected, row)| {
+            row.iter()
+                .map(move |(predicted, count)| (expected.as_str(), predicted.as_str(), *count))
+        });
+    Summary::from_counts(set, counts).ok()
 }

@@ -1481,16 +1481,18 @@ fn the_saved_figures_follow_the_summary_not_the_edits() {
     let mut t = tuner(t0);
     let set = demo_impulses().unwrap()[0].test_set.clone().unwrap();
     let summary = |min_score: f64| ModelTestingSummary {
-        accuracy: set
-            .evaluate(&crate::metrics::Thresholds {
+        accuracy: crate::studio::figures::accuracy(
+            &set.evaluate(&crate::metrics::Thresholds {
                 min_score,
                 ..crate::metrics::Thresholds::default()
-            })
-            .to_api(&set),
+            }),
+            &set,
+        ),
         additional_metrics_by_learn_block: vec![],
         no_results_because_thresholds_changed: None,
     };
-    let saved_at = |min_score: f64| Summary::from_api(&summary(min_score).accuracy, &set).ok();
+    let saved_at =
+        |min_score: f64| super::figures::studio_figures(&summary(min_score).accuracy, &set);
     assert!(saved_at(0.6).is_some());
     // The summary first: nothing to read it over until the per-window results arrive.
     t.update(
@@ -1795,9 +1797,10 @@ fn current_summary() -> ModelTestingSummary {
     let impulses = demo_impulses().unwrap();
     let set = impulses[0].test_set.as_ref().unwrap();
     ModelTestingSummary {
-        accuracy: set
-            .evaluate(&crate::metrics::Thresholds::default())
-            .to_api(set),
+        accuracy: crate::studio::figures::accuracy(
+            &set.evaluate(&crate::metrics::Thresholds::default()),
+            set,
+        ),
         additional_metrics_by_learn_block: vec![],
         no_results_because_thresholds_changed: None,
     }

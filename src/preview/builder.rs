@@ -1,4 +1,5 @@
-//! Model testing results (pages of getClassifyJobResultPage) in compact form.
+//! Model testing results (pages of getClassifyJobResultPage) in the compact form the
+//! metrics compute on.
 //!
 //! Per-window scores do not depend on thresholds, so a test set read once serves every
 //! preview and sweep until the model changes.
@@ -7,8 +8,8 @@ use crate::api::models::{
     ANOMALY_OUTCOME, Impulse, NO_ANOMALY_OUTCOME, StructuredLabel, WindowResults,
 };
 
-use super::detection::{BoxXywh, Detection, DetectionSet, Image, Matching, Truth};
-use super::{AnomalyScores, TestSet, is_anomaly_block, is_visual_anomaly_block};
+use crate::metrics::detection::{BoxXywh, Detection, DetectionSet, Image, Matching, Truth};
+use crate::metrics::{AnomalyScores, TestSet, is_anomaly_block, is_visual_anomaly_block};
 
 /// Why an impulse's results cannot be previewed locally, in plain words.
 #[derive(Debug, Clone, PartialEq, Eq)]

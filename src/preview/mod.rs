@@ -11,11 +11,14 @@ use futures::StreamExt;
 use crate::api::models::Impulse;
 use crate::api::{ApiError, StudioClient};
 use crate::cache::{CacheKey, Kept, Provenance, ResultsCache, Validator};
-use crate::metrics::results::TestSetBuilder;
 use crate::metrics::{Scores, ScoresFrom, TestSet};
 use crate::provenance::{Before, ToKeep};
 
 pub use crate::provenance::{SaveWitness, keep};
+
+pub mod builder;
+
+use builder::TestSetBuilder;
 
 /// Samples asked for per getClassifyJobResultPage request. The spec sets no maximum; the
 /// simulator serves at most this many, and a server that serves fewer is followed (the

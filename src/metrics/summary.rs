@@ -1,0 +1,247 @@
+//! Model testing figures at given thresholds: a confusion matrix and everything derived
+//! from it (accuracy, balanced accuracy, precision, recall, F1, anomaly rates, cost).
+
+use super::{Predicted, TestSet, UNCERTAIN, detection, objective};
+
+/// Windows counted good and bad.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub good: u32,
+    pub bad: u32,
+}
+
+/// Model testing figures: a confusion matrix and everything derived from it; for object
+/// detection, the detection figures instead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub(super) label_count: usize,
+    pub(super) class_count: usize,
+    pub(super) anomaly_label: Option<u16>,
+    /// `label_count × (label_count + 1)`: expected row, predicted column, the last column
+    /// being `uncertain`.
+    pub(super) confusion: Vec<u32>,
+    pub detection: Option<detection::DetectionSummary>,
+}
+
+impl Summary {
+    /// An object detection impulse's figures: no windows to classify.
+    pub fn of_detection(figures: detection::DetectionSummary) -> Self {
+        Self {
+            label_count: 0,
+            class_count: 0,
+            anomaly_label: None,
+            confusion: Vec::new(),
+            detection: Some(figures),
+        }
+    }
+
+    /// Windows expected as `expected` and predicted as `predicted`.
+    pub fn count(&self, expected: usize, predicted: Predicted) -> u32 {
+        let column = match predicted {
+            Predicted::Label(l) => l as usize,
+            Predicted::Uncertain => self.label_count,
+        };
+        self.confusion[expected * (self.label_count + 1) + column]
+    }
+
+    fn row(&self, expected: usize) -> &[u32] {
+        let columns = self.label_count + 1;
+        &self.confusion[expected * columns..(expected + 1) * columns]
+    }
+
+    pub fn per_label(&self, label: usize) -> Tally {
+        let row = self.row(label);
+        let good = row[label];
+        Tally {
+            good,
+            bad: row.iter().sum::<u32>() - good,
+        }
+    }
+
+    pub fn total(&self) -> Tally {
+        (0..self.label_count).fold(Tally::default(), |acc, l| {
+            let g = self.per_label(l);
+            Tally {
+                good: acc.good + g.good,
+                bad: acc.bad + g.bad,
+            }
+        })
+    }
+
+    pub fn window_count(&self) -> u32 {
+        let t = self.total();
+        t.good + t.bad
+    }
+
+    /// Windows below `min_score`.
+    pub fn uncertain(&self) -> u32 {
+        (0..self.label_count)
+            .map(|l| self.row(l)[self.label_count])
+            .sum()
+    }
+
+    pub fn uncertain_rate(&self) -> Option<f64> {
+        ratio(self.uncertain(), self.window_count())
+    }
+
+    pub fn accuracy(&self) -> Option<f64> {
+        let t = self.total();
+        ratio(t.good, t.good + t.bad)
+    }
+
+    /// Mean recall over the labels that occur in the test set.
+    pub fn balanced_accuracy(&self) -> Option<f64> {
+        let recalls: Vec<f64> = (0..self.label_count)
+            .filter_map(|l| {
+                let g = self.per_label(l);
+                ratio(g.good, g.good + g.bad)
+            })
+            .collect();
+        (!recalls.is_empty()).then(|| recalls.iter().sum::<f64>() / recalls.len() as f64)
+    }
+
+    /// Share of anomalous windows flagged as anomalies.
+    pub fn anomaly_accuracy(&self) -> Option<f64> {
+        let a = self.anomaly_label? as usize;
+        let g = self.per_label(a);
+        ratio(g.good, g.good + g.bad)
+    }
+
+    /// Share of normal windows not flagged as anomalies.
+    pub fn no_anomaly_accuracy(&self) -> Option<f64> {
+        let a = self.anomaly_label? as usize;
+        let (mut normal, mut flagged) = (0, 0);
+        for l in (0..self.label_count).filter(|&l| l != a) {
+            normal += self.row(l).iter().sum::<u32>();
+            flagged += self.row(l)[a];
+        }
+        ratio(normal - flagged, normal)
+    }
+
+    /// Normal windows flagged as anomalies, over normal windows.
+    pub fn false_positive_rate(&self) -> Option<f64> {
+        self.no_anomaly_accuracy().map(|a| 1.0 - a)
+    }
+
+    /// Anomalous windows not flagged, over anomalous windows.
+    pub fn false_negative_rate(&self) -> Option<f64> {
+        self.anomaly_accuracy().map(|a| 1.0 - a)
+    }
+
+    pub fn precision(&self, label: usize) -> f64 {
+        let predicted: u32 = (0..self.label_count).map(|r| self.row(r)[label]).sum();
+        ratio(self.row(label)[label], predicted).unwrap_or(0.0)
+    }
+
+    pub fn recall(&self, label: usize) -> f64 {
+        let g = self.per_label(label);
+        ratio(g.good, g.good + g.bad).unwrap_or(0.0)
+    }
+
+    pub fn f1(&self, label: usize) -> f64 {
+        let (p, r) = (self.precision(label), self.recall(label));
+        if p + r == 0.0 {
+            0.0
+        } else {
+            2.0 * p * r / (p + r)
+        }
+    }
+
+    /// Macro averages over the classifier's classes: (precision, recall, F1).
+    pub fn macro_scores(&self) -> Option<(f64, f64, f64)> {
+        if self.class_count == 0 {
+            return None;
+        }
+        let k = self.class_count as f64;
+        let sum = |f: &dyn Fn(usize) -> f64| (0..self.class_count).map(f).sum::<f64>() / k;
+        Some((
+            sum(&|c| self.precision(c)),
+            sum(&|c| self.recall(c)),
+            sum(&|c| self.f1(c)),
+        ))
+    }
+
+    /// Mean F1 over every outcome the confusion matrix shows: each label expected or
+    /// predicted at least once (the classes, `anomaly`, `no anomaly`). An uncertain window
+    /// is a miss of its expected label and a prediction of none.
+    pub fn outcome_macro_f1(&self) -> Option<f64> {
+        let columns = self.label_count + 1;
+        let shown: Vec<usize> = (0..self.label_count)
+            .filter(|&l| {
+                self.row(l).iter().sum::<u32>() > 0
+                    || (0..self.label_count).any(|r| self.confusion[r * columns + l] > 0)
+            })
+            .collect();
+        (!shown.is_empty())
+            .then(|| shown.iter().map(|&l| self.f1(l)).sum::<f64>() / shown.len() as f64)
+    }
+
+    /// The expected cost of a window's outcome: a missed anomaly, a false alarm, an
+    /// uncertain or a misclassified normal window each cost what `costs` says; a right
+    /// answer costs nothing.
+    pub fn cost_per_window(&self, costs: &objective::Costs) -> Option<f64> {
+        let anomaly = self.anomaly_label.map(usize::from);
+        let mut total = 0.0;
+        for expected in 0..self.label_count {
+            for (column, &count) in self.row(expected).iter().enumerate() {
+                let predicted = (column < self.label_count).then_some(column);
+                let cost = match (Some(expected) == anomaly, predicted) {
+                    (true, p) if p == anomaly => 0.0,
+                    (true, _) => costs.missed_anomaly,
+                    (false, p) if p == Some(expected) => 0.0,
+                    (false, None) => costs.uncertain,
+                    (false, p) if p == anomaly => costs.false_alarm,
+                    (false, _) => costs.misclassified,
+                };
+                total += cost * f64::from(count);
+            }
+        }
+        let windows = self.window_count();
+        (windows > 0).then(|| total / f64::from(windows))
+    }
+
+    /// Figures counted elsewhere (Studio's own), read into a summary over `set`'s labels,
+    /// so that they can be compared with, and derived like, a local evaluation: each
+    /// (expected, predicted, count), the predicted label `uncertain` for windows below
+    /// `min_score`. Labels that `set` does not know are an error.
+    pub fn from_counts<'a>(
+        set: &TestSet,
+        counts: impl IntoIterator<Item = (&'a str, &'a str, f64)>,
+    ) -> Result<Self, String> {
+        let n = set.labels.len();
+        let index = |label: &str| set.labels.iter().position(|l| l == label);
+        let mut confusion = vec![0u32; n * (n + 1)];
+        for (expected, predicted, count) in counts {
+            let r =
+                index(expected).ok_or_else(|| format!("unknown expected label `{expected}`"))?;
+            let c = if predicted == UNCERTAIN {
+                n
+            } else {
+                index(predicted).ok_or_else(|| format!("unknown predicted label `{predicted}`"))?
+            };
+            // Counts are whole; a server's fraction or a negative is no count.
+            if !(count.is_finite() && count >= 0.0 && count <= f64::from(u32::MAX)) {
+                return Err(format!(
+                    "`{count}` windows expected {expected}, predicted {predicted}"
+                ));
+            }
+            confusion[r * (n + 1) + c] = count as u32;
+        }
+        Ok(Summary {
+            label_count: n,
+            class_count: set.class_count,
+            anomaly_label: set.anomaly_label,
+            confusion,
+            detection: None,
+        })
+    }
+
+    /// The F1 score of catching anomalies (anomaly label as the positive class).
+    pub fn anomaly_f1(&self) -> Option<f64> {
+        self.anomaly_label.map(|a| self.f1(a as usize))
+    }
+}
+
+fn ratio(numerator: u32, denominator: u32) -> Option<f64> {
+    (denominator > 0).then(|| f64::from(numerator) / f64::from(denominator))
+}
