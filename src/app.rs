@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::api::client::only_project;
 use crate::api::models::Impulse;
-use crate::api::{ApiError, StudioClient};
+use crate::api::{ApiError, Policy, StudioClient, Write};
 use crate::cache::ResultsCache;
 use crate::history::Recorder;
 use crate::keymap::{self, Screen};
@@ -424,19 +424,22 @@ async fn perform(
             request,
             believed,
         } => {
-            let witness = preview::SaveWitness::start(client, cache, at.project, at.impulse);
-            let result = client
-                .set_thresholds_unless_changed(at.project, at.impulse, &request, &believed)
-                .await;
-            if let Err(e) = &result {
-                tracing::warn!(request_id, "set-thresholds failed: {e}");
+            let write = Write {
+                project: at.project,
+                impulse: at.impulse,
+                request,
+                believed,
+            };
+            let written = crate::write::write(client, cache, &write, Policy::ONCE, None).await;
+            if let crate::api::Outcome::NotApplied { error, .. }
+            | crate::api::Outcome::Unknown { error } = &written.outcome
+            {
+                tracing::warn!(request_id, "set-thresholds failed: {error}");
             }
-            let applied = matches!(&result, Ok(set) if set.response.is_some());
-            let _ = tx.send(Msg::SetDone { request_id, result });
-            if let Some(witness) = witness {
-                witness.saved(client, cache, applied).await;
+            Msg::SetDone {
+                request_id,
+                outcome: written.outcome,
             }
-            return None;
         }
         Cmd::StartRegeneration {
             at,

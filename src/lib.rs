@@ -24,3 +24,4 @@ pub mod text;
 pub mod thresholds;
 pub mod tuner;
 pub mod ui;
+pub mod write;

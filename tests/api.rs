@@ -271,10 +271,7 @@ async fn requires_job_then_a_job_regenerates_and_blocks_changes_meanwhile() {
     let job_id = c.regenerate_model_testing_summary(P, 2).await.unwrap();
     let running = c.job_status(P, job_id).await.unwrap();
     assert!(!running.is_finished());
-    let blocked = c
-        .set_thresholds(P, 1, &set(&[(3, "min_score", num(0.1))], false))
-        .await
-        .unwrap_err();
+    let blocked = refusal(&c, 1, set(&[(3, "min_score", num(0.1))], false)).await;
     assert_eq!(blocked.blocking_job(), Some(job_id), "{blocked}");
     assert_eq!(studio.threshold(3, "min_score"), Some(num(0.6)));
 
@@ -837,6 +834,29 @@ fn the_committed_spec_subset_is_derived_from_the_published_spec() {
     );
 }
 
+/// A write through the one write path that Studio refuses: why.
+async fn refusal(
+    c: &ei_tune::api::StudioClient,
+    impulse: u64,
+    request: ei_tune::api::models::SetImpulseThresholdsRequest,
+) -> ApiError {
+    let write = ei_tune::api::Write {
+        project: P,
+        impulse,
+        request,
+        believed: Vec::new(),
+    };
+    let cache = ei_tune::cache::ResultsCache::in_memory();
+    let policy = ei_tune::api::Policy::ONCE;
+    match ei_tune::write::write(c, &cache, &write, policy, None)
+        .await
+        .outcome
+    {
+        ei_tune::api::Outcome::NotApplied { error, .. } => error,
+        other => panic!("not refused: {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_refusal_while_a_job_runs_is_recognised_whatever_its_words() {
     for words in [
@@ -849,10 +869,7 @@ async fn a_refusal_while_a_job_runs_is_recognised_whatever_its_words() {
         let studio = ei_tune::studio::Studio::start(config).await.unwrap();
         let c = client(&studio);
         let job = c.regenerate_model_testing_summary(P, 2).await.unwrap();
-        let blocked = c
-            .set_thresholds(P, 1, &set(&[(3, "min_score", num(0.5))], false))
-            .await
-            .unwrap_err();
+        let blocked = refusal(&c, 1, set(&[(3, "min_score", num(0.5))], false)).await;
         assert_eq!(blocked.blocking_job(), Some(job), "{blocked}");
         assert!(blocked.to_string().contains(words), "{blocked}");
         assert_eq!(studio.request_count("listActiveJobs"), 1);
@@ -860,10 +877,7 @@ async fn a_refusal_while_a_job_runs_is_recognised_whatever_its_words() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         // With no job running, a refusal is just that.
-        let refused = c
-            .set_thresholds(P, 1, &set(&[(3, "min_score", num(2.0))], false))
-            .await
-            .unwrap_err();
+        let refused = refusal(&c, 1, set(&[(3, "min_score", num(2.0))], false)).await;
         assert_eq!(refused.blocking_job(), None, "{refused}");
         assert!(matches!(refused, ApiError::Refused { .. }), "{refused}");
     }

@@ -140,7 +140,7 @@ async fn a_huge_retry_after_does_not_stall_or_crash_the_tuner_core() {
     t.update(
         Msg::SetDone {
             request_id: *request_id,
-            result: Err(busy),
+            outcome: ei_tune::api::Outcome::from(Err(busy)),
         },
         t0 + Duration::from_millis(310),
     );

@@ -129,7 +129,7 @@ impl Session {
         self.tuner.update(
             Msg::SetDone {
                 request_id,
-                result: result.map(ei_tune::api::GuardedSet::from),
+                outcome: ei_tune::api::Outcome::from(result),
             },
             self.at(ms + 300 + latency_ms),
         );

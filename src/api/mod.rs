@@ -7,8 +7,8 @@ pub mod secret;
 pub mod skim;
 
 pub use client::{
-    Believed, BlockThresholds, ChangedElsewhere, ClientConfig, GuardedSet, ImpulseThresholds,
-    StudioClient, UnreadableBlock,
+    Believed, BlockThresholds, ChangedElsewhere, ClientConfig, ImpulseThresholds, Outcome, Policy,
+    StudioClient, UnreadableBlock, Write,
 };
 pub use error::ApiError;
 pub use secret::Secret;

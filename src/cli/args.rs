@@ -448,7 +448,7 @@ pub struct ServeArgs {
     /// Write logs to this file instead of stderr
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
-    /// Inject faults, e.g. latency=20ms,jitter=10ms,5xx=0.1,429=0.05,drop-before=0.05,drop-after=0.05,slow=0.05,non-json=0.05,refuse=0.02,seed=7
+    /// Inject faults, e.g. latency=20ms,jitter=10ms,5xx=0.1,429=0.05,drop-before=0.05,drop-after=0.05,slow=0.05,non-json=0.05,refuse=0.02,lose-set=0.1,seed=7
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
     /// Vary the answers the ways the spec allows: all, or some of unknown-fields,

@@ -4,9 +4,13 @@
 use std::time::Duration;
 
 use super::*;
+use crate::api::client::ChangedElsewhere;
 use crate::api::models::*;
-use crate::api::{BlockThresholds, ClientConfig, Secret, StudioClient};
+use crate::api::{
+    Believed, BlockThresholds, ClientConfig, Outcome, Policy, Secret, StudioClient, Write,
+};
 use crate::metrics::Scores;
+use crate::write::Recording;
 
 pub const NO_CREDENTIALS: &str = "no API key: set EI_API_KEY (or pass --api-key) to a project \
 API key, found in Studio under your project's Dashboard, Keys. To try ei-tune offline, run \
@@ -113,17 +117,23 @@ pub fn cache(args: &ConnectionArgs) -> crate::cache::ResultsCache {
     }
 }
 
-/// Writes down one call of a command; a history that cannot be written is a warning, the
-/// command's work is done.
-pub fn record(args: &ConnectionArgs, call: crate::history::Call) {
-    if let Some(recorder) = recorder(args)
-        && let Err(e) = recorder.record(call)
-    {
-        eprintln!(
-            "warning: the history is not kept ({}): {e}",
-            recorder.history.path().display()
-        );
+/// `blocks` with `updates` applied: what they hold after a write of them.
+pub fn with_values(
+    blocks: &[BlockThresholds],
+    updates: &[ThresholdUpdate],
+) -> Vec<BlockThresholds> {
+    let mut after = blocks.to_vec();
+    for u in updates {
+        if let Some(t) = after
+            .iter_mut()
+            .filter(|b| b.block.id == u.block_id)
+            .flat_map(|b| b.thresholds.iter_mut())
+            .find(|t| t.key == u.key)
+        {
+            t.value = u.value.clone();
+        }
     }
+    after
 }
 
 /// The thresholds `blocks` hold, as the metrics take them.
@@ -206,4 +216,101 @@ pub async fn target(args: &ConnectionArgs) -> Result<Target, CommandError> {
         impulse,
         cache: cache(args),
     })
+}
+
+/// Writes `request` to the target's impulse through the one write path (guarded against
+/// values changed since `held` was read, tried again while surely not applied, read back
+/// after a lost answer, recorded in the history as `by` with `figures`); a history that
+/// cannot be written is a warning.
+pub async fn write_thresholds(
+    args: &ConnectionArgs,
+    t: &Target,
+    held: &[BlockThresholds],
+    request: SetImpulseThresholdsRequest,
+    by: &'static str,
+    figures: std::collections::BTreeMap<String, f64>,
+) -> Outcome {
+    let believed = request
+        .thresholds
+        .iter()
+        .filter_map(|u| {
+            let block = held.iter().find(|b| b.block.id == u.block_id)?;
+            let threshold = block.thresholds.iter().find(|t| t.key == u.key)?;
+            Some(Believed {
+                block: block.block.clone(),
+                key: u.key.clone(),
+                value: threshold.value.clone(),
+                maybe_ours: Vec::new(),
+            })
+        })
+        .collect();
+    let write = Write {
+        project: t.project,
+        impulse: t.impulse.id,
+        request,
+        believed,
+    };
+    let recorder = recorder(args);
+    let recording = recorder.as_ref().map(|recorder| Recording {
+        recorder,
+        by,
+        impulse_name: &t.impulse.name,
+        held,
+        figures,
+    });
+    let written =
+        crate::write::write(&t.client, &t.cache, &write, Policy::COMMAND, recording).await;
+    if let Some(warning) = written.history_error {
+        eprintln!("warning: {warning}");
+    }
+    written.outcome
+}
+
+/// A write's outcome as a command reports it: Studio's answer when every value was
+/// applied (`None`: the answer was lost, and reading back found them all), why not
+/// otherwise: changed elsewhere, refused, unreachable or applied in part (exit 1), or
+/// unknown (exit 3).
+pub fn applied(
+    outcome: Outcome,
+    request: &SetImpulseThresholdsRequest,
+) -> Result<Option<SetImpulseThresholdsResponse>, CommandError> {
+    let changed = |c: &[ChangedElsewhere]| {
+        c.iter()
+            .map(|c| crate::text::clean(&format!("{}.{} is now {}", c.block_id, c.key, c.value)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match outcome {
+        Outcome::Applied { response } => Ok(response),
+        Outcome::Partial {
+            changed_elsewhere, ..
+        } => Err(CommandError::failed(format!(
+            "applied in part: someone changed values since they were read, and those were \
+             not sent ({}); run again to set them anyway",
+            changed(&changed_elsewhere)
+        ))),
+        Outcome::ChangedElsewhere(changed_elsewhere) => Err(CommandError::failed(format!(
+            "nothing sent: someone changed the values since they were read ({}); run again \
+             to set them anyway",
+            changed(&changed_elsewhere)
+        ))),
+        Outcome::NotApplied { error, partly } if error.outcome_unknown() => {
+            Err(CommandError::failed(format!(
+                "{}; read back, the change was {} ({} value(s) sent)",
+                crate::text::clean(&error.to_string()),
+                if partly {
+                    "applied only in part"
+                } else {
+                    "not applied"
+                },
+                request.thresholds.len()
+            )))
+        }
+        Outcome::NotApplied { error, .. } => Err(error.into()),
+        Outcome::Unknown { error } => Err(CommandError::OutcomeUnknown(format!(
+            "{}; reading the thresholds back failed too: whether Studio applied the change \
+             is unknown",
+            crate::text::clean(&error.to_string())
+        ))),
+    }
 }

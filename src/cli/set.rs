@@ -2,15 +2,12 @@
 //! what became of it, in plain words.
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::*;
+use crate::api::BlockThresholds;
 use crate::api::models::*;
-use crate::api::{ApiError, BlockThresholds};
-use crate::history::{Answer, Call};
-use crate::preview::SaveWitness;
 
 /// One parsed `BLOCK.KEY=VALUE`, value still raw.
 #[derive(Debug, Clone, PartialEq)]
@@ -193,41 +190,28 @@ pub async fn set(
         allow_creating_regenerate_model_testing_jobs: options.allow_jobs,
         force_run_regenerate_model_testing_in_job: None,
     };
-    let sent = send_set(&t, &request).await;
-    let call = |answer| {
-        Call::new(
-            "set",
-            t.project,
-            (t.impulse.id, &t.impulse.name),
-            &blocks,
-            &request.thresholds,
-            answer,
-        )
-    };
-    let response = match sent {
-        Ok(response) => {
-            connect::record(&args, call(Answer::saved(&response)));
-            response
+    let outcome = connect::write_thresholds(
+        &args,
+        &t,
+        &blocks,
+        request.clone(),
+        "set",
+        Default::default(),
+    )
+    .await;
+    let response = connect::applied(outcome, &request)?;
+    match (response, options.json) {
+        (Some(response), true) => {
+            Ok(serde_json::to_string_pretty(&response).unwrap_or_default() + "\n")
         }
-        Err(e) if e.outcome_unknown() => {
-            // Written down as read back: what Studio holds says what the call did.
-            let (result, held) = read_back(&t, &request, e).await;
-            let mut lost = call(Answer::failed("the answer was lost"));
-            if let Some(held) = held {
-                lost.read_back(&held);
-            }
-            connect::record(&args, lost);
-            return result;
-        }
-        Err(e) => {
-            connect::record(&args, call(Answer::failed(&e.short_reason())));
-            return Err(e.into());
-        }
-    };
-    if options.json {
-        return Ok(serde_json::to_string_pretty(&response).unwrap_or_default() + "\n");
+        (Some(response), false) => Ok(describe_set(&t.impulse, &request, &response)),
+        (None, true) => Ok("{\n  \"applied\": true,\n  \"answerLost\": true\n}\n".into()),
+        (None, false) => Ok(
+            "The answer was lost, but read back, Studio holds every value: \
+                             applied.\n"
+                .into(),
+        ),
     }
-    Ok(describe_set(&t.impulse, &request, &response))
 }
 
 /// `3.min_score=0.5,4.min_anomaly_score=0.3` as two assignments: split at each comma that
@@ -264,128 +248,6 @@ fn refuse_contradictions(updates: &[ThresholdUpdate], whence: &str) -> Result<()
         }
     }
     Ok(())
-}
-
-/// setImpulseThresholds, tried again while Studio is known not to have applied it (no
-/// connection, 429, 503); a lost answer is not tried again blindly. Scores kept for the
-/// impulse follow the project's date if the save moves it.
-async fn send_set(
-    t: &Target,
-    request: &SetImpulseThresholdsRequest,
-) -> Result<SetImpulseThresholdsResponse, ApiError> {
-    let witness = SaveWitness::before(&t.client, &t.cache, t.project, t.impulse.id).await;
-    let answer = send_retrying(t, request).await;
-    if let Some(witness) = witness {
-        witness.saved(&t.client, &t.cache, answer.is_ok()).await;
-    }
-    answer
-}
-
-async fn send_retrying(
-    t: &Target,
-    request: &SetImpulseThresholdsRequest,
-) -> Result<SetImpulseThresholdsResponse, ApiError> {
-    const ATTEMPTS: u32 = 4;
-    let mut attempt = 1;
-    loop {
-        match t
-            .client
-            .set_thresholds(t.project, t.impulse.id, request)
-            .await
-        {
-            Err(e) if attempt < ATTEMPTS && not_applied(&e) => {
-                let wait =
-                    Duration::from_millis(250 << attempt).max(e.retry_after().unwrap_or_default());
-                eprintln!(
-                    "{}; trying again in {:.1} s",
-                    crate::text::clean(&e.to_string()),
-                    wait.as_secs_f64()
-                );
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-            }
-            answer => return answer,
-        }
-    }
-}
-
-/// A failure after which Studio certainly holds nothing of the request.
-fn not_applied(e: &ApiError) -> bool {
-    match e {
-        ApiError::Network {
-            outcome_unknown, ..
-        } => !outcome_unknown,
-        ApiError::Status { status, .. } => matches!(status, 429 | 503),
-        _ => false,
-    }
-}
-
-/// The answer was lost: what Studio holds now says whether the change was applied.
-async fn read_back(
-    t: &Target,
-    request: &SetImpulseThresholdsRequest,
-    lost: ApiError,
-) -> (Result<String, CommandError>, Option<Vec<BlockThresholds>>) {
-    let lost = crate::text::clean(&lost.to_string());
-    let held = match t.client.impulse_thresholds(t.project, &t.impulse).await {
-        Ok(all) => all.blocks,
-        Err(e) => {
-            return (
-                Err(CommandError::OutcomeUnknown(format!(
-                    "{lost}; reading the thresholds back failed too ({e}): whether Studio \
-                     applied the change is unknown"
-                ))),
-                None,
-            );
-        }
-    };
-    let result = applied(request, &held, &lost);
-    (result, Some(held))
-}
-
-/// Whether Studio holds every value of `request`, in part, or none, after an answer lost
-/// as `lost`.
-fn applied(
-    request: &SetImpulseThresholdsRequest,
-    held: &[BlockThresholds],
-    lost: &str,
-) -> Result<String, CommandError> {
-    let missing: Vec<String> = request
-        .thresholds
-        .iter()
-        .filter_map(|u| {
-            let now = held
-                .iter()
-                .find(|b| b.block.id == u.block_id)?
-                .thresholds
-                .iter()
-                .find(|th| th.key == u.key)
-                .map(|th| th.value.clone());
-            (now.as_ref() != Some(&u.value)).then(|| {
-                format!(
-                    "{}.{} is {}",
-                    u.block_id,
-                    u.key,
-                    now.map_or_else(|| "absent".into(), |v| v.to_string())
-                )
-            })
-        })
-        .collect();
-    if missing.is_empty() {
-        Ok(format!(
-            "The answer was lost ({lost}), but Studio holds every value: applied.\n"
-        ))
-    } else if missing.len() < request.thresholds.len() {
-        Err(CommandError::failed(format!(
-            "{lost}; read back, the change was applied only in part: {}",
-            missing.join(", ")
-        )))
-    } else {
-        Err(CommandError::failed(format!(
-            "{lost}; read back, the change was not applied: {}",
-            missing.join(", ")
-        )))
-    }
 }
 
 pub fn describe_set(

@@ -8,7 +8,6 @@ use serde_json::json;
 
 use super::*;
 use crate::api::models::*;
-use crate::history::{Answer, Call};
 use crate::metrics::suggest::{
     Figures, HEADLINES, Joint, Request, Suggestion, combined, joint, suggestions,
 };
@@ -79,31 +78,21 @@ pub async fn suggest(
         )));
     }
     let request = SetImpulseThresholdsRequest::without_jobs(updates);
-    let witness =
-        crate::preview::SaveWitness::before(&t.client, &t.cache, t.project, t.impulse.id).await;
-    let sent = t
-        .client
-        .set_thresholds(t.project, t.impulse.id, &request)
-        .await;
-    if let Some(witness) = witness {
-        witness.saved(&t.client, &t.cache, sent.is_ok()).await;
-    }
-    let mut call = Call::new(
-        "suggest",
-        t.project,
-        (t.impulse.id, &t.impulse.name),
-        &blocks,
-        &request.thresholds,
-        Answer::of(&sent),
-    );
-    let after = connect::saved_thresholds(&call.after(&blocks));
-    call.figures = Figures::of(&set.evaluate(&after), options.request.costs.as_ref()).named();
-    connect::record(args, call);
-    let response = sent?;
+    // The figures at the values it sets: what the history writes down with the call.
+    let after = connect::saved_thresholds(&connect::with_values(&blocks, &request.thresholds));
+    let figures = Figures::of(&set.evaluate(&after), options.request.costs.as_ref()).named();
+    let outcome =
+        connect::write_thresholds(args, &t, &blocks, request.clone(), "suggest", figures).await;
+    let response = connect::applied(outcome, &request)?;
     if options.json {
-        return Ok(json(Some(&response)));
+        return Ok(json(response.as_ref()));
     }
-    out.push_str(&describe_set(&t.impulse, &request, &response));
+    match response {
+        Some(response) => out.push_str(&describe_set(&t.impulse, &request, &response)),
+        None => {
+            out.push_str("The answer was lost, but read back, Studio holds every value: applied.\n")
+        }
+    }
     Ok(out)
 }
 

@@ -39,6 +39,9 @@ pub struct FaultSpec {
     pub non_json: f64,
     /// `{success: false}` (nothing applied).
     pub refuse: f64,
+    /// Of set-thresholds calls only: applied, then the answer is lost (the connection
+    /// drops mid-answer). Drawn apart from the rates above.
+    pub lose_set: f64,
     pub seed: u64,
 }
 
@@ -75,6 +78,7 @@ impl FaultSpec {
                 "slow" => f.slow = rate()?,
                 "non-json" => f.non_json = rate()?,
                 "refuse" => f.refuse = rate()?,
+                "lose-set" => f.lose_set = rate()?,
                 "seed" => {
                     f.seed = value
                         .parse()
@@ -83,7 +87,7 @@ impl FaultSpec {
                 _ => {
                     return Err(format!(
                         "`{key}` is not a fault (latency, jitter, bandwidth, 5xx, 429, \
-                         drop-before, drop-after, slow, non-json, refuse, seed)"
+                         drop-before, drop-after, slow, non-json, refuse, lose-set, seed)"
                     ));
                 }
             }
@@ -234,6 +238,12 @@ impl Faults {
         }
     }
 
+    /// Whether this set-thresholds call loses its answer.
+    fn lose_set(&self) -> bool {
+        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        rng.f64() < self.spec.lose_set
+    }
+
     /// The delay and the fault (if any) for the next request.
     pub fn draw(&self) -> (Duration, Option<Fault>) {
         let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
@@ -291,6 +301,11 @@ async fn answer(faults: &Faults, request: Request, next: Next) -> Response {
     let (delay, fault) = faults.draw();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
+    }
+    if request.uri().path().ends_with("/set-thresholds") && faults.lose_set() {
+        tracing::info!(path = %request.uri().path(), "injected fault: set-thresholds answer lost");
+        let _applied = next.run(request).await;
+        return broken_body();
     }
     let Some(fault) = fault else {
         return next.run(request).await;

@@ -96,6 +96,11 @@ impl Tuner {
                 continue;
             }
             let server = slider.value.clone();
+            if old.sync == SyncState::Unconfirmed && read_back {
+                *slider = old.clone();
+                self.confirm_or_resend(slider, server, &mut resend);
+                continue;
+            }
             // One of this tuner's own values, applied late: the newest is resent.
             let ours = old.sent.contains(&server);
             let differs = old.value != server && (read_back || ours);
@@ -133,6 +138,29 @@ impl Tuner {
             ));
             self.save.hurry(now);
         }
+    }
+
+    /// A value whose call lost its answer, as the read-back finds it: held by Studio
+    /// (saved), not held (sent again), or someone else's (the user decides).
+    fn confirm_or_resend(
+        &mut self,
+        slider: &mut Slider,
+        server: ThresholdValue,
+        resend: &mut Vec<String>,
+    ) {
+        if server == slider.value {
+            slider.sync = SyncState::Saved;
+            self.save.confirmed();
+        } else if server == slider.saved || slider.sent.contains(&server) {
+            slider.sync = SyncState::Edited;
+            slider.edits += 1;
+            resend.push(slider.id());
+        } else {
+            slider.sync = SyncState::ChangedElsewhere {
+                theirs: server.clone(),
+            };
+        }
+        slider.saved = server;
     }
 
     /// A value not saved yet whose block could not be read this time is kept (and sent, or

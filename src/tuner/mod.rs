@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::api::ApiError;
-use crate::api::client::{BlockThresholds, GuardedSet, UnreadableBlock};
+use crate::api::client::{BlockThresholds, Outcome, UnreadableBlock};
 use crate::api::models::*;
 use crate::jobs::JobWatch;
 use crate::metrics::objective::{Bounds, Costs, Objective};
@@ -196,9 +196,10 @@ pub enum Msg {
         impulse: u64,
         result: Result<ModelTestingSummary, ApiError>,
     },
+    /// What became of [`Cmd::SetThresholds`] `request_id`.
     SetDone {
         request_id: u64,
-        result: Result<GuardedSet, ApiError>,
+        outcome: Outcome,
     },
     /// The terminal has the user's attention again: someone may have changed thresholds
     /// meanwhile.
@@ -587,6 +588,7 @@ impl Tuner {
             SyncState::Edited if self.save.in_flight() || self.job.is_some() => "waiting".into(),
             SyncState::Edited => "edited".into(),
             SyncState::Sending => "sending".into(),
+            SyncState::Unconfirmed => "answer lost: reading back".into(),
             SyncState::Retrying { attempt, delay } => format!(
                 "retrying (attempt {}, next in {:.1} s)",
                 attempt + 1,
@@ -613,9 +615,10 @@ impl Tuner {
             Msg::Tick => self.on_tick(now, &mut cmds),
             Msg::Loaded { load, result } => self.on_loaded(load, result, now, &mut cmds),
             Msg::ResultsLoaded { impulse, result } => self.on_results(impulse, result),
-            Msg::SetDone { request_id, result } => {
-                self.on_set_done(request_id, result, now, &mut cmds);
-            }
+            Msg::SetDone {
+                request_id,
+                outcome,
+            } => self.on_set_done(request_id, outcome, now, &mut cmds),
             Msg::RegenerationStarted { impulse, result } => {
                 self.on_regeneration_started(impulse, result, now, &mut cmds);
             }

@@ -14,10 +14,11 @@
 //! - Transient failures are resent with growing waits, within bounds of attempts and
 //!   time; a job that blocks changes is followed and the values go when it ends or is
 //!   lost; other failures mark the values failed (the next edit or `r` resends them).
-//! - After a lost answer, what Studio holds is read back once a later call succeeds (or at
-//!   once when nothing is left to send), again after a growing wait if that read fails,
-//!   and once more when the lost call can no longer be in transit: a late-applied older
-//!   call must not win.
+//! - After a lost answer the values are not sent again blind: what Studio holds is read
+//!   back at once (and after a later call that succeeds), again after a growing wait if
+//!   that read fails, and once more when the lost call can no longer be in transit. A value
+//!   Studio holds is saved; one it does not is sent again; a late-applied older call must
+//!   not win.
 //! - A reload never undoes a value saved after it was asked for: its snapshot is older.
 
 use super::*;
@@ -68,6 +69,8 @@ pub(super) enum ReadBack {
 pub(super) enum Plan {
     Done,
     Retry(Duration),
+    /// The answer was lost: what Studio holds says whether the call was applied.
+    ReadBack,
     FollowJob(u64),
     GiveUp,
 }
@@ -295,6 +298,10 @@ impl SaveEngine {
         {
             return Plan::FollowJob(job);
         }
+        if e.outcome_unknown() {
+            // Resending blind could undo a newer value when the lost call lands late.
+            return Plan::ReadBack;
+        }
         Plan::Retry(backoff(config, self.failures, request_id, e.retry_after()))
     }
 
@@ -304,6 +311,12 @@ impl SaveEngine {
         self.failures = 0;
         self.failing_since = None;
         Plan::GiveUp
+    }
+
+    /// A read-back found a lost call applied: the series of failures ends there.
+    pub(super) fn confirmed(&mut self) {
+        self.failures = 0;
+        self.failing_since = None;
     }
 
     /// Whether the last call failed for a passing reason and is being retried.
@@ -328,7 +341,7 @@ impl SaveEngine {
                 self.phase = Save::HeldByJob;
                 Next::Wait
             }
-            Plan::Done | Plan::GiveUp if edited => match then {
+            Plan::Done | Plan::GiveUp | Plan::ReadBack if edited => match then {
                 // Edits made meanwhile: one follow-up once their quiet time is over.
                 Some(until) if until > now && !self.is_quitting() => {
                     self.phase = Save::Debouncing { until };
@@ -336,7 +349,7 @@ impl SaveEngine {
                 }
                 _ => Next::Send,
             },
-            Plan::Done | Plan::GiveUp => Next::Settle,
+            Plan::Done | Plan::GiveUp | Plan::ReadBack => Next::Settle,
         }
     }
 
@@ -350,6 +363,11 @@ impl SaveEngine {
     /// A call succeeded: the read-back it was waiting for, if any, as a load id.
     fn read_back_after_save(&mut self) -> Option<u64> {
         (self.read_back == ReadBack::AfterNextSave).then(|| self.start_read_back())
+    }
+
+    /// The read-back a lost answer asks for, now, as a load id; `None` when one is out.
+    fn read_back_now(&mut self) -> Option<u64> {
+        (!matches!(self.read_back, ReadBack::Loading { .. })).then(|| self.start_read_back())
     }
 
     /// The read-back's wait after a failure is over: its load id.
@@ -599,6 +617,7 @@ impl Tuner {
                 slider.sync,
                 SyncState::Saved
                     | SyncState::Sending
+                    | SyncState::Unconfirmed
                     | SyncState::ChangedElsewhere { .. }
                     | SyncState::Failed(_)
             ) {
@@ -642,18 +661,22 @@ impl Tuner {
     pub(super) fn on_set_done(
         &mut self,
         request_id: u64,
-        result: Result<GuardedSet, ApiError>,
+        outcome: Outcome,
         now: Instant,
         cmds: &mut Vec<Cmd>,
     ) {
         let Some((flight, then)) = self.save.answered(request_id) else {
             return; // an answer to a request this tuner no longer waits for
         };
-        let changed = result
-            .as_ref()
-            .map(|g| g.changed_elsewhere.clone())
-            .unwrap_or_default();
-        let result = result.map(|g| g.response);
+        let changed = outcome.changed_elsewhere().to_vec();
+        // The tuner writes once and reads back on its own schedule: an outcome is an
+        // answer (nothing sent when every value changed elsewhere) or an error.
+        let result = match outcome {
+            Outcome::Applied { response } => Ok(response),
+            Outcome::Partial { response, .. } => Ok(Some(response)),
+            Outcome::ChangedElsewhere(_) => Ok(None),
+            Outcome::NotApplied { error, .. } | Outcome::Unknown { error } => Err(error),
+        };
         let before = self.held_now();
         let plan = self
             .save
@@ -714,6 +737,11 @@ impl Tuner {
         if e.outcome_unknown() {
             self.save
                 .lost_answer(sent_at + self.config.lost_call_window);
+            if plan == Plan::ReadBack
+                && let Some(load) = self.save.read_back_now()
+            {
+                self.read_back(load, cmds);
+            }
         }
         if matches!(e, ApiError::Network { .. }) {
             self.connection = Connection::Failing(e.short_reason());
@@ -791,6 +819,7 @@ impl Tuner {
                 // Newer edits keep their own state: they go in the next call anyway.
                 (Err(_), _) if !untouched => {}
                 (Err(_), Plan::FollowJob(_)) => slider.sync = SyncState::Edited,
+                (Err(_), Plan::ReadBack) => slider.sync = SyncState::Unconfirmed,
                 (Err(_), Plan::Retry(delay)) => {
                     slider.sync = SyncState::Retrying {
                         attempt: failures,
@@ -816,6 +845,9 @@ impl Tuner {
                 self.save.failures() + 1,
                 delay.as_secs_f64()
             )),
+            (Err(e), Plan::ReadBack) => {
+                StatusOutcome::Failed(format!("{e}; reading back what Studio holds"))
+            }
             (Err(e), Plan::FollowJob(job)) => {
                 StatusOutcome::Failed(format!("{e}; sending again when job {job} finishes"))
             }
@@ -906,10 +938,12 @@ impl Tuner {
         }
         match self.save.after_settle {
             Some(AfterSettle::Quit { .. }) => {
-                let pending = self
-                    .sliders
-                    .iter()
-                    .any(|s| matches!(s.sync, SyncState::Edited | SyncState::Retrying { .. }));
+                let pending = self.sliders.iter().any(|s| {
+                    matches!(
+                        s.sync,
+                        SyncState::Edited | SyncState::Retrying { .. } | SyncState::Unconfirmed
+                    )
+                });
                 if !pending {
                     self.finish();
                 }

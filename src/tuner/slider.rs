@@ -28,6 +28,8 @@ pub enum SyncState {
         attempt: u32,
         delay: std::time::Duration,
     },
+    /// The answer to the call with it was lost: what Studio holds is being read back.
+    Unconfirmed,
     /// The last request with it failed; the next edit or `r` sends it again.
     Failed(String),
     /// Someone else changed it on Studio since it was read: not sent until the user keeps

@@ -139,7 +139,7 @@ fn answer(
     t.update(
         Msg::SetDone {
             request_id,
-            result: result.map(GuardedSet::from),
+            outcome: Outcome::from(result),
         },
         at,
     )
@@ -521,13 +521,13 @@ fn a_job_lost_for_good_releases_the_held_edits() {
 }
 
 #[test]
-fn after_an_unknown_outcome_the_thresholds_are_read_back_and_differences_resent() {
+fn after_a_lost_answer_the_thresholds_are_read_back_and_differences_resent() {
     let t0 = Instant::now();
     let mut t = tuner(t0);
-    // 0.61 times out: maybe applied, maybe not.
+    // 0.61 times out: maybe applied, maybe not. It is read back, not sent again blind.
     t.update(Msg::Action(Action::StepUp), t0);
     let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
-    answer(
+    let cmds = answer(
         &mut t,
         first,
         Err(ApiError::Network {
@@ -538,29 +538,64 @@ fn after_an_unknown_outcome_the_thresholds_are_read_back_and_differences_resent(
         }),
         t0 + 5000 * MS,
     );
-    // The user goes to 0.65 on the other slider, and back to 0.60 here; both saved.
+    assert!(sets(&cmds).is_empty(), "{cmds:?}");
+    let [(read_back, Some(1))] = load_cmds(&cmds)[..] else {
+        panic!("no read-back: {cmds:?}");
+    };
+    assert_eq!(t.sliders[0].sync, SyncState::Unconfirmed);
+    // Meanwhile the user goes back to 0.60 here and to 0.31 on the other slider.
     t.update(Msg::Action(Action::StepDown), t0 + 5100 * MS);
     t.update(Msg::Action(Action::SelectNext), t0 + 5100 * MS);
     t.update(Msg::Action(Action::StepUp), t0 + 5100 * MS);
     let second = sets(&t.update(Msg::Tick, t0 + 5400 * MS));
+    assert_eq!(values(&second[0].1), vec![(4, "min_anomaly_score", 0.31)]);
+    // Studio applied the lost 0.61: the read-back shows it, and 0.60 goes again.
+    let mut late = loaded(0);
+    late.blocks[0].thresholds[0].value = ThresholdValue::Number(0.61);
+    t.update(
+        Msg::Loaded {
+            load: read_back,
+            result: Ok(late),
+        },
+        t0 + 5450 * MS,
+    );
+    assert_eq!(number(&t, 0), 0.6, "the user's value stays");
     let cmds = answer(
         &mut t,
         second[0].0,
         ok(RegenerateStatus::Regenerated),
-        t0 + 5450 * MS,
+        t0 + 5500 * MS,
     );
-    assert!(
-        load_cmds(&cmds).iter().any(|(_, i)| *i == Some(1)),
-        "{cmds:?}"
-    );
-    // Studio applied the lost 0.61 late: the read-back shows it, and 0.60 goes again.
-    let mut late = loaded(0);
-    late.blocks[0].thresholds[0].value = ThresholdValue::Number(0.61);
-    late.blocks[1].thresholds[0].value = ThresholdValue::Number(0.31);
-    t.update(load_done(Ok(late)), t0 + 5500 * MS);
-    assert_eq!(number(&t, 0), 0.6, "the user's value stays");
-    let resent = sets(&t.update(Msg::Tick, t0 + 5500 * MS));
+    let resent = sets(&cmds);
     assert_eq!(values(&resent[0].1), vec![(3, "min_score", 0.6)]);
+}
+
+#[test]
+fn a_lost_answer_read_back_as_applied_is_saved_without_a_resend() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    t.update(Msg::Action(Action::StepUp), t0);
+    let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
+    let cmds = answer(&mut t, first, lost_answer(), t0 + 400 * MS);
+    let [(read_back, Some(1))] = load_cmds(&cmds)[..] else {
+        panic!("no read-back: {cmds:?}");
+    };
+    assert_eq!(t.sync_label(&t.sliders[0]), "answer lost: reading back");
+    let mut applied = loaded(0);
+    applied.blocks[0].thresholds[0].value = ThresholdValue::Number(0.61);
+    let cmds = t.update(
+        Msg::Loaded {
+            load: read_back,
+            result: Ok(applied),
+        },
+        t0 + 500 * MS,
+    );
+    assert!(sets(&cmds).is_empty(), "{cmds:?}");
+    assert_eq!(t.sliders[0].sync, SyncState::Saved);
+    assert_eq!(t.sliders[0].saved, ThresholdValue::Number(0.61));
+    // Quitting now has nothing to wait for.
+    t.update(Msg::Action(Action::Quit), t0 + 600 * MS);
+    assert_eq!(t.exit.as_ref().map(|e| e.unsaved.len()), Some(0));
 }
 
 #[test]
@@ -1230,7 +1265,7 @@ impl World {
             t,
             Msg::SetDone {
                 request_id: id,
-                result: result.map(GuardedSet::from),
+                outcome: Outcome::from(result),
             },
             now,
         )
@@ -1338,7 +1373,7 @@ fn check_interleaving(events: Vec<Event>) -> Result<(), TestCaseError> {
                     &mut t,
                     Msg::SetDone {
                         request_id: 10_000,
-                        result: ok(RegenerateStatus::Regenerated).map(GuardedSet::from),
+                        outcome: Outcome::from(ok(RegenerateStatus::Regenerated)),
                     },
                     now,
                 )?;
@@ -1541,14 +1576,7 @@ fn a_read_back_that_fails_is_asked_for_again() {
     let mut t = tuner(t0);
     t.update(Msg::Action(Action::StepUp), t0);
     let first = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
-    answer(&mut t, first, lost_answer(), t0 + 400 * MS);
-    let retry = sets(&t.update(Msg::Tick, t0 + 2000 * MS))[0].0;
-    let cmds = answer(
-        &mut t,
-        retry,
-        ok(RegenerateStatus::Regenerated),
-        t0 + 2100 * MS,
-    );
+    let cmds = answer(&mut t, first, lost_answer(), t0 + 400 * MS);
     let [(read_back, Some(1))] = load_cmds(&cmds)[..] else {
         panic!("no read-back: {cmds:?}");
     };
@@ -1833,18 +1861,15 @@ fn a_value_changed_elsewhere_reads_the_figures_again() {
     let mut t = tuner(t0);
     t.update(Msg::Action(Action::StepUp), t0);
     let id = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
-    let changed = GuardedSet {
-        response: None,
-        changed_elsewhere: vec![crate::api::ChangedElsewhere {
-            block_id: 3,
-            key: "min_score".into(),
-            value: ThresholdValue::Number(0.75),
-        }],
-    };
+    let changed = Outcome::ChangedElsewhere(vec![crate::api::ChangedElsewhere {
+        block_id: 3,
+        key: "min_score".into(),
+        value: ThresholdValue::Number(0.75),
+    }]);
     let cmds = t.update(
         Msg::SetDone {
             request_id: id,
-            result: Ok(changed),
+            outcome: changed,
         },
         t0 + 310 * MS,
     );
@@ -1861,18 +1886,15 @@ fn a_value_changed_elsewhere_waits_for_the_user_even_at_quit() {
     let mut t = tuner(t0);
     t.update(Msg::Action(Action::StepUp), t0);
     let id = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
-    let changed = GuardedSet {
-        response: None,
-        changed_elsewhere: vec![crate::api::ChangedElsewhere {
-            block_id: 3,
-            key: "min_score".into(),
-            value: ThresholdValue::Number(0.9),
-        }],
-    };
+    let changed = Outcome::ChangedElsewhere(vec![crate::api::ChangedElsewhere {
+        block_id: 3,
+        key: "min_score".into(),
+        value: ThresholdValue::Number(0.9),
+    }]);
     t.update(
         Msg::SetDone {
             request_id: id,
-            result: Ok(changed),
+            outcome: changed,
         },
         t0 + 310 * MS,
     );

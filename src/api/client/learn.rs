@@ -148,7 +148,7 @@ impl StudioClient {
     }
 
     /// Reads blocks' thresholds, [`BLOCK_READS_IN_FLIGHT`] at a time, in order.
-    pub(super) async fn read_blocks(
+    pub async fn read_blocks(
         &self,
         project: u64,
         blocks: impl IntoIterator<Item = ImpulseLearnBlock>,

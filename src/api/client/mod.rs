@@ -11,7 +11,7 @@ mod transport;
 
 pub use learn::{BLOCK_READS_IN_FLIGHT, BlockThresholds, ImpulseThresholds, UnreadableBlock};
 pub use projects::only_project;
-pub use thresholds::{Believed, ChangedElsewhere, GuardedSet};
+pub use thresholds::{Believed, ChangedElsewhere, Outcome, Policy, Write};
 pub use transport::{decode_body, parse_retry_after};
 
 use std::time::Duration;

@@ -1,4 +1,6 @@
-//! setImpulseThresholds, and the guard against writing over a value someone else changed.
+//! setImpulseThresholds, and the words of a write: what the writer believed Studio held,
+//! what someone else changed meanwhile, and what became of the write. The write itself,
+//! guarded, retried and read back, is `crate::write`.
 
 use super::StudioClient;
 use crate::api::error::ApiError;
@@ -24,126 +26,127 @@ pub struct ChangedElsewhere {
     pub value: ThresholdValue,
 }
 
-/// What a set-thresholds guarded against other writers did: the answer, if anything was
-/// left to send, and the values it left alone because they had changed.
+/// What to write: the values, and what the writer last knew Studio held for each.
 #[derive(Debug, Clone, PartialEq)]
-pub struct GuardedSet {
-    pub response: Option<SetImpulseThresholdsResponse>,
-    pub changed_elsewhere: Vec<ChangedElsewhere>,
+pub struct Write {
+    pub project: u64,
+    pub impulse: u64,
+    pub request: SetImpulseThresholdsRequest,
+    /// One per value sent: what it was believed to be on Studio. A value without one is
+    /// sent unguarded.
+    pub believed: Vec<Believed>,
 }
 
-impl From<SetImpulseThresholdsResponse> for GuardedSet {
-    fn from(response: SetImpulseThresholdsResponse) -> Self {
-        Self {
-            response: Some(response),
-            changed_elsewhere: Vec::new(),
+/// How hard a write tries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    /// Attempts while the call surely was not applied; 1 for a caller that schedules its
+    /// own retries.
+    pub attempts: u32,
+    /// After a lost answer, read back what Studio holds (a caller with its own read-back
+    /// schedule does not).
+    pub read_back: bool,
+    /// The writer lives on after the write (the tuner): what follows the answer (keeping
+    /// the kept scores standing) may finish in the background instead of delaying it.
+    pub lives_on: bool,
+}
+
+impl Policy {
+    /// A command: a few attempts, a quarter second apart and doubling, and a read-back.
+    pub const COMMAND: Self = Self {
+        attempts: 4,
+        read_back: true,
+        lives_on: false,
+    };
+    /// The tuner: one attempt; it schedules retries and read-backs itself.
+    pub const ONCE: Self = Self {
+        attempts: 1,
+        read_back: false,
+        lives_on: true,
+    };
+}
+
+/// What became of a write.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Every value sent was applied. `response`: Studio's answer, `None` when the answer
+    /// was lost and reading back found every value applied.
+    Applied {
+        response: Option<SetImpulseThresholdsResponse>,
+    },
+    /// Some values had been changed elsewhere since they were read and were left out; the
+    /// others were applied.
+    Partial {
+        response: SetImpulseThresholdsResponse,
+        changed_elsewhere: Vec<ChangedElsewhere>,
+    },
+    /// Every value had been changed elsewhere: nothing was sent.
+    ChangedElsewhere(Vec<ChangedElsewhere>),
+    /// Studio did not apply the call: it refused, could not be reached, or (read back
+    /// after a lost answer) holds none of the values; `partly`: read back, it holds some.
+    NotApplied { error: ApiError, partly: bool },
+    /// The answer was lost, and whether Studio applied the call is unknown (not read back,
+    /// or reading back failed too).
+    Unknown { error: ApiError },
+}
+
+impl Outcome {
+    /// Studio's answer, when it gave one.
+    pub fn response(&self) -> Option<&SetImpulseThresholdsResponse> {
+        match self {
+            Self::Applied { response } => response.as_ref(),
+            Self::Partial { response, .. } => Some(response),
+            _ => None,
+        }
+    }
+
+    /// Values left out because someone else changed them.
+    pub fn changed_elsewhere(&self) -> &[ChangedElsewhere] {
+        match self {
+            Self::Partial {
+                changed_elsewhere, ..
+            }
+            | Self::ChangedElsewhere(changed_elsewhere) => changed_elsewhere,
+            _ => &[],
+        }
+    }
+
+    /// Whether Studio holds every value sent.
+    pub fn applied(&self) -> bool {
+        matches!(self, Self::Applied { .. } | Self::Partial { .. })
+    }
+}
+
+impl From<Result<SetImpulseThresholdsResponse, ApiError>> for Outcome {
+    /// One unguarded attempt's answer.
+    fn from(answer: Result<SetImpulseThresholdsResponse, ApiError>) -> Self {
+        match answer {
+            Ok(response) => Self::Applied {
+                response: Some(response),
+            },
+            Err(error) if error.outcome_unknown() => Self::Unknown { error },
+            Err(error) => Self::NotApplied {
+                error,
+                partly: false,
+            },
         }
     }
 }
 
 impl StudioClient {
-    /// setImpulseThresholds. When Studio refuses, listActiveJobs says whether a job running
-    /// in the project is why (further changes are blocked while one runs): then the error
-    /// is [`ApiError::BlockedByJob`]. The refusal's words are never read for that.
+    /// setImpulseThresholds, once, as it is: guarding it, trying it again and reading it
+    /// back are `crate::write`'s.
     pub async fn set_thresholds(
         &self,
         project: u64,
         impulse: u64,
         request: &SetImpulseThresholdsRequest,
     ) -> Result<SetImpulseThresholdsResponse, ApiError> {
-        let refusal = match self
-            .post(
-                "setImpulseThresholds",
-                &format!("/api/{project}/impulse/{impulse}/set-thresholds"),
-                request,
-            )
-            .await
-        {
-            Err(e) if e.may_be_blocked_by_job() => e,
-            answer => return answer,
-        };
-        // If the jobs cannot be listed, the refusal stands as it came.
-        let Ok(jobs) = self.list_active_jobs(project).await else {
-            return Err(refusal);
-        };
-        // A job listed as active but finished is no reason.
-        match (jobs.iter().find(|j| !j.is_finished()), refusal) {
-            (
-                Some(job),
-                ApiError::Refused { operation, message }
-                | ApiError::Status {
-                    operation, message, ..
-                },
-            ) => Err(ApiError::BlockedByJob {
-                operation,
-                message,
-                job_id: job.id,
-                category: crate::text::clean(&job.category),
-            }),
-            (_, refusal) => Err(refusal),
-        }
-    }
-
-    /// setImpulseThresholds for the values whose thresholds Studio still holds as
-    /// `believed`: the blocks are read first (one read per call), and a value someone else
-    /// changed meanwhile is left out and reported, never overwritten unawares. Studio has
-    /// no conditional write, so a change in the moment between the read and the write can
-    /// still be lost; the read makes that window one round trip long.
-    pub async fn set_thresholds_unless_changed(
-        &self,
-        project: u64,
-        impulse: u64,
-        request: &SetImpulseThresholdsRequest,
-        believed: &[Believed],
-    ) -> Result<GuardedSet, ApiError> {
-        let mut blocks: Vec<ImpulseLearnBlock> = Vec::new();
-        for b in believed {
-            if !blocks.iter().any(|known| known.id == b.block.id) {
-                blocks.push(b.block.clone());
-            }
-        }
-        let mut now_held = Vec::new();
-        for (_, read) in self.read_blocks(project, blocks).await {
-            now_held.push(read?);
-        }
-        let changed_elsewhere: Vec<ChangedElsewhere> = believed
-            .iter()
-            .filter_map(|b| {
-                let held = now_held
-                    .iter()
-                    .find(|h| h.block.id == b.block.id)?
-                    .thresholds
-                    .iter()
-                    .find(|t| t.key == b.key)?;
-                let wanted = request
-                    .thresholds
-                    .iter()
-                    .find(|u| u.block_id == b.block.id && u.key == b.key)
-                    .map(|u| &u.value);
-                let ours = held.value == b.value
-                    || Some(&held.value) == wanted
-                    || b.maybe_ours.contains(&held.value);
-                (!ours).then(|| ChangedElsewhere {
-                    block_id: b.block.id,
-                    key: b.key.clone(),
-                    value: held.value.clone(),
-                })
-            })
-            .collect();
-        let mut request = request.clone();
-        request.thresholds.retain(|u| {
-            !changed_elsewhere
-                .iter()
-                .any(|c| c.block_id == u.block_id && c.key == u.key)
-        });
-        let response = if request.thresholds.is_empty() {
-            None
-        } else {
-            Some(self.set_thresholds(project, impulse, &request).await?)
-        };
-        Ok(GuardedSet {
-            response,
-            changed_elsewhere,
-        })
+        self.post(
+            "setImpulseThresholds",
+            &format!("/api/{project}/impulse/{impulse}/set-thresholds"),
+            request,
+        )
+        .await
     }
 }

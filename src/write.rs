@@ -1,0 +1,334 @@
+//! The one way thresholds are written to Studio, whoever writes them (the tuner, `set`,
+//! `suggest --apply`, a value brought back from the history):
+//!
+//! 1. **Guard**: the blocks about to change are read, and a value someone else changed
+//!    since the writer last knew it is left out, never overwritten unawares (Studio has
+//!    no conditional write: the window is the one round trip between read and write).
+//! 2. **Send**, tried again while the call surely was not applied (no connection, 429,
+//!    503) and the policy allows; a refusal is asked about (a job running in the project
+//!    blocks changes: listActiveJobs says so, the refusal's words are never read).
+//! 3. **Read back** after a lost answer, when the policy asks: what Studio holds says
+//!    whether the call was applied, in full, in part or not at all.
+//! 4. **Record** the call in the history, when given a recorder, and keep the scores kept
+//!    for the project standing if the save moved the project's date.
+//!
+//! One [`Outcome`] says what happened. Callers differ only in how they schedule writes
+//! (the tuner: debounce, its own backoff and read-back schedule; commands: at once).
+
+use std::time::Duration;
+
+use crate::api::client::ChangedElsewhere;
+use crate::api::models::{
+    ImpulseLearnBlock, SetImpulseThresholdsRequest, SetImpulseThresholdsResponse, ThresholdValue,
+};
+use crate::api::{ApiError, BlockThresholds, Outcome, Policy, StudioClient, Write};
+use crate::cache::ResultsCache;
+use crate::history::{Answer, Call, Recorder};
+use crate::provenance::SaveWitness;
+
+/// As the history writes a write's outcome down.
+pub fn answer(outcome: &Outcome) -> Answer {
+    match outcome {
+        Outcome::Applied {
+            response: Some(response),
+        }
+        | Outcome::Partial { response, .. } => Answer::saved(response),
+        Outcome::Applied { response: None } => {
+            let mut answer = Answer::failed("the answer was lost; the values were read back");
+            answer.saved = true;
+            answer
+        }
+        Outcome::ChangedElsewhere(_) => Answer::failed("changed elsewhere: nothing sent"),
+        Outcome::NotApplied { error, .. } | Outcome::Unknown { error } => {
+            Answer::failed(&error.short_reason())
+        }
+    }
+}
+
+/// Who writes, for the history.
+#[derive(Debug)]
+pub struct Recording<'a> {
+    pub recorder: &'a Recorder,
+    /// `set`, `suggest`, `tuner`.
+    pub by: &'static str,
+    pub impulse_name: &'a str,
+    /// Every threshold of the impulse as held before the call.
+    pub held: &'a [BlockThresholds],
+    /// The figures at the values after the call, where known.
+    pub figures: std::collections::BTreeMap<String, f64>,
+}
+
+/// A write done: its outcome, and why the history could not be written, if it could not
+/// (the write is done all the same).
+#[derive(Debug)]
+pub struct Written {
+    pub outcome: Outcome,
+    pub history_error: Option<String>,
+}
+
+/// Writes `write` by `policy`; see the module's documentation.
+pub async fn write(
+    client: &StudioClient,
+    cache: &ResultsCache,
+    write: &Write,
+    policy: Policy,
+    recording: Option<Recording<'_>>,
+) -> Written {
+    // The date is read before a write that sends at once, beside one that reads first.
+    let witness = if policy.attempts > 1 {
+        SaveWitness::before(client, cache, write.project, write.impulse).await
+    } else {
+        SaveWitness::start(client, cache, write.project, write.impulse)
+    };
+    let outcome = guarded(client, write, policy).await;
+    if let Some(witness) = witness {
+        let applied = outcome.applied();
+        if policy.lives_on {
+            let (client, cache) = (client.clone(), cache.clone());
+            tokio::spawn(async move { witness.saved(&client, &cache, applied).await });
+        } else {
+            witness.saved(client, cache, applied).await;
+        }
+    }
+    let history_error = match recording {
+        Some(recording) => record(recording, write, &outcome, client).await.err(),
+        None => None,
+    };
+    Written {
+        outcome,
+        history_error,
+    }
+}
+
+/// The guard, the send, the read-back.
+async fn guarded(client: &StudioClient, write: &Write, policy: Policy) -> Outcome {
+    let changed_elsewhere = match changed_since_read(client, write).await {
+        Ok(changed) => changed,
+        Err(error) => return not_sent(error),
+    };
+    let mut request = write.request.clone();
+    request.thresholds.retain(|u| {
+        !changed_elsewhere
+            .iter()
+            .any(|c| c.block_id == u.block_id && c.key == u.key)
+    });
+    if request.thresholds.is_empty() {
+        return Outcome::ChangedElsewhere(changed_elsewhere);
+    }
+    match send(client, write, &request, policy.attempts).await {
+        Ok(response) if changed_elsewhere.is_empty() => Outcome::Applied {
+            response: Some(response),
+        },
+        Ok(response) => Outcome::Partial {
+            response,
+            changed_elsewhere,
+        },
+        Err(error) if error.outcome_unknown() && policy.read_back => {
+            read_back(client, write, &request, error).await
+        }
+        Err(error) if error.outcome_unknown() => Outcome::Unknown { error },
+        Err(error) => not_sent(error),
+    }
+}
+
+fn not_sent(error: ApiError) -> Outcome {
+    Outcome::NotApplied {
+        error,
+        partly: false,
+    }
+}
+
+/// The values of `write` someone else changed since they were read: what Studio holds
+/// now differs from what the writer believed, and is neither the value sent nor one of
+/// the writer's own sent before without an answer.
+async fn changed_since_read(
+    client: &StudioClient,
+    write: &Write,
+) -> Result<Vec<ChangedElsewhere>, ApiError> {
+    let mut blocks = Vec::new();
+    for b in &write.believed {
+        if !blocks
+            .iter()
+            .any(|known: &ImpulseLearnBlock| known.id == b.block.id)
+        {
+            blocks.push(b.block.clone());
+        }
+    }
+    let mut held = Vec::new();
+    for (_, read) in client.read_blocks(write.project, blocks).await {
+        held.push(read?);
+    }
+    Ok(write
+        .believed
+        .iter()
+        .filter_map(|b| {
+            let now = value_of(&held, b.block.id, &b.key)?;
+            let wanted = write
+                .request
+                .thresholds
+                .iter()
+                .find(|u| u.block_id == b.block.id && u.key == b.key)
+                .map(|u| &u.value);
+            let ours = now == b.value || Some(&now) == wanted || b.maybe_ours.contains(&now);
+            (!ours).then(|| ChangedElsewhere {
+                block_id: b.block.id,
+                key: b.key.clone(),
+                value: now,
+            })
+        })
+        .collect())
+}
+
+fn value_of(held: &[BlockThresholds], block: u64, key: &str) -> Option<ThresholdValue> {
+    held.iter()
+        .find(|h| h.block.id == block)?
+        .thresholds
+        .iter()
+        .find(|t| t.key == key)
+        .map(|t| t.value.clone())
+}
+
+/// setImpulseThresholds, tried again while Studio surely did not apply it, at most
+/// `attempts` times. A refusal is checked against the jobs running in the project.
+async fn send(
+    client: &StudioClient,
+    write: &Write,
+    request: &SetImpulseThresholdsRequest,
+    attempts: u32,
+) -> Result<SetImpulseThresholdsResponse, ApiError> {
+    let mut attempt = 1;
+    loop {
+        let answer = client
+            .set_thresholds(write.project, write.impulse, request)
+            .await;
+        match answer {
+            Err(e) if attempt < attempts && not_applied(&e) => {
+                let wait = backoff(attempt, e.retry_after());
+                tracing::info!(attempt, ?wait, "set-thresholds not applied: {e}");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            Err(e) if e.may_be_blocked_by_job() => {
+                return Err(blocked_by_job(client, write, e).await);
+            }
+            answer => return answer,
+        }
+    }
+}
+
+/// The wait before attempt `attempt + 1`: 250 ms doubling, never shorter than a
+/// server's `Retry-After`. The one backoff of commands' writes.
+pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    Duration::from_millis(250u64 << attempt.min(8)).max(retry_after.unwrap_or_default())
+}
+
+/// A failure after which Studio certainly holds nothing of the request.
+pub fn not_applied(e: &ApiError) -> bool {
+    match e {
+        ApiError::Network {
+            outcome_unknown, ..
+        } => !outcome_unknown,
+        ApiError::Status { status, .. } => matches!(status, 429 | 503),
+        _ => false,
+    }
+}
+
+/// A refusal while a job runs in the project is the job's doing: listActiveJobs says so
+/// (the refusal's words are never read). If the jobs cannot be listed, the refusal stands.
+async fn blocked_by_job(client: &StudioClient, write: &Write, refusal: ApiError) -> ApiError {
+    let Ok(jobs) = client.list_active_jobs(write.project).await else {
+        return refusal;
+    };
+    match (jobs.iter().find(|j| !j.is_finished()), refusal) {
+        (
+            Some(job),
+            ApiError::Refused { operation, message }
+            | ApiError::Status {
+                operation, message, ..
+            },
+        ) => ApiError::BlockedByJob {
+            operation,
+            message,
+            job_id: job.id,
+            category: crate::text::clean(&job.category),
+        },
+        (_, refusal) => refusal,
+    }
+}
+
+/// The answer was lost: what Studio holds now says whether `request` was applied.
+async fn read_back(
+    client: &StudioClient,
+    write: &Write,
+    request: &SetImpulseThresholdsRequest,
+    lost: ApiError,
+) -> Outcome {
+    let impulse = match client.get_impulse(write.project, Some(write.impulse)).await {
+        Ok(impulse) => impulse,
+        Err(_) => return Outcome::Unknown { error: lost },
+    };
+    let held = match client.impulse_thresholds(write.project, &impulse).await {
+        Ok(all) => all.blocks,
+        Err(_) => return Outcome::Unknown { error: lost },
+    };
+    let applied = request
+        .thresholds
+        .iter()
+        .filter(|u| value_of(&held, u.block_id, &u.key).as_ref() == Some(&u.value))
+        .count();
+    if applied == request.thresholds.len() {
+        Outcome::Applied { response: None }
+    } else {
+        Outcome::NotApplied {
+            error: lost,
+            partly: applied > 0,
+        }
+    }
+}
+
+/// Writes the call down; why it could not be, if it could not.
+async fn record(
+    recording: Recording<'_>,
+    write: &Write,
+    outcome: &Outcome,
+    client: &StudioClient,
+) -> Result<(), String> {
+    let sent: Vec<_> = write
+        .request
+        .thresholds
+        .iter()
+        .filter(|u| {
+            !outcome
+                .changed_elsewhere()
+                .iter()
+                .any(|c| c.block_id == u.block_id && c.key == u.key)
+        })
+        .cloned()
+        .collect();
+    let applied = outcome.applied();
+    let mut call = Call::new(
+        recording.by,
+        write.project,
+        (write.impulse, recording.impulse_name),
+        recording.held,
+        if applied { &sent } else { &[] },
+        answer(outcome),
+    );
+    if applied {
+        call.figures = recording.figures;
+    } else if let Outcome::NotApplied { partly: true, .. } = outcome {
+        // Read back in part: what Studio holds is the truth of the call.
+        if let Ok(impulse) = client.get_impulse(write.project, Some(write.impulse)).await
+            && let Ok(all) = client.impulse_thresholds(write.project, &impulse).await
+        {
+            call.read_back(&all.blocks);
+        }
+    }
+    recording.recorder.record(call).map_err(|e| {
+        tracing::warn!("history not written: {e}");
+        format!(
+            "the history is not kept ({}): {e}",
+            recording.recorder.history.path().display()
+        )
+    })
+}
