@@ -17,6 +17,7 @@
 
 use std::time::Duration;
 
+use crate::api::backoff::{Backoff, process_seed};
 use crate::api::client::ChangedElsewhere;
 use crate::api::models::{
     ImpulseLearnBlock, SetImpulseThresholdsRequest, SetImpulseThresholdsResponse, ThresholdValue,
@@ -203,7 +204,7 @@ async fn send(
             .await;
         match answer {
             Err(e) if attempt < attempts && not_applied(&e) => {
-                let wait = backoff(attempt, e.retry_after());
+                let wait = COMMAND_BACKOFF.wait(attempt, process_seed(), e.retry_after());
                 tracing::info!(attempt, ?wait, "set-thresholds not applied: {e}");
                 tokio::time::sleep(wait).await;
                 attempt += 1;
@@ -216,11 +217,11 @@ async fn send(
     }
 }
 
-/// The wait before attempt `attempt + 1`: 250 ms doubling, never shorter than a
-/// server's `Retry-After`. The one backoff of commands' writes.
-pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
-    Duration::from_millis(250u64 << attempt.min(8)).max(retry_after.unwrap_or_default())
-}
+/// How long a command waits before sending again: 500 ms doubling, 8 s at most.
+const COMMAND_BACKOFF: Backoff = Backoff {
+    base: Duration::from_millis(500),
+    max: Duration::from_secs(8),
+};
 
 /// A failure after which Studio certainly holds nothing of the request.
 pub fn not_applied(e: &ApiError) -> bool {

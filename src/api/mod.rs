@@ -1,5 +1,6 @@
 //! The typed Edge Impulse Studio client and the API objects it shares with the simulator.
 
+pub mod backoff;
 pub mod client;
 pub mod error;
 pub mod models;

@@ -22,6 +22,7 @@
 //! - A reload never undoes a value saved after it was asked for: its snapshot is older.
 
 use super::*;
+use crate::api::backoff::Backoff;
 use crate::api::client::{Believed, ChangedElsewhere};
 
 /// When the next call goes.
@@ -437,23 +438,19 @@ impl SaveEngine {
     }
 }
 
-/// Exponential backoff with jitter; never shorter than a server's `Retry-After`.
+/// The wait before the next attempt; the request id seeds the jitter, so that the core
+/// stays deterministic.
 fn backoff(
     config: &TunerConfig,
     attempt: u32,
     request_id: u64,
     retry_after: Option<Duration>,
 ) -> Duration {
-    let exponential = config.retry_base.as_secs_f64() * 2f64.powi(attempt as i32 - 1);
-    let capped = exponential.min(config.retry_max_delay.as_secs_f64());
-    // Jitter in [0.8, 1.2) from a hash of the request: spreads clients apart, and keeps
-    // the core deterministic (no random source).
-    let h = (request_id ^ (u64::from(attempt) << 32))
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .rotate_left(29)
-        .wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    let jitter = 0.8 + 0.4 * ((h >> 11) as f64 / (1u64 << 53) as f64);
-    Duration::from_secs_f64(capped * jitter).max(retry_after.unwrap_or_default())
+    Backoff {
+        base: config.retry_base,
+        max: config.retry_max_delay,
+    }
+    .wait(attempt, request_id, retry_after)
 }
 
 /// The tuner's side of the save path: the sliders change with each transition.

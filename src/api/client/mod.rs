@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
+use super::backoff::{Backoff, process_seed};
 use super::error::ApiError;
 use super::secret::Secret;
 use transport::{install_crypto_provider, sensitive_header};
@@ -100,11 +101,12 @@ impl RetryPolicy {
         if attempt >= attempts || !error.is_transient() {
             return None;
         }
-        let backoff = self
-            .base
-            .saturating_mul(1 << attempt.min(16))
-            .min(MAX_READ_BACKOFF);
-        let wait = backoff.max(error.retry_after().unwrap_or_default());
+        // Attempt 1 failed: the first wait is twice the base.
+        let wait = Backoff {
+            base: self.base,
+            max: MAX_READ_BACKOFF,
+        }
+        .wait(attempt + 1, process_seed(), error.retry_after());
         (spent + wait <= self.max_total).then_some(wait)
     }
 }
