@@ -5,6 +5,7 @@
 //! a [`Msg`] for [`Tuner::update`], performs the [`Cmd`]s that come back, and redraws only
 //! after a message or a resize (a mouse move over nothing, say, draws nothing).
 
+use std::collections::HashMap;
 use std::io;
 use std::time::Instant;
 
@@ -14,6 +15,7 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::layout::Rect;
 use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 
 use crate::api::client::only_project;
 use crate::api::models::Impulse;
@@ -23,8 +25,8 @@ use crate::history::Recorder;
 use crate::keymap::{self, Screen};
 use crate::preview::{self, Progress};
 use crate::tuner::{
-    Action, Cmd, ExitReport, Loaded, Mode, Msg, Pointer, PreviewFailure, ProjectRef, Target, Tuner,
-    TunerConfig,
+    Action, Cmd, ExitReport, Loaded, Mode, Msg, Pointer, PreviewFailure, ProjectRef, Slot, Target,
+    Tuner, TunerConfig,
 };
 use crate::ui::{self, Theme};
 
@@ -116,11 +118,12 @@ impl Session {
         let (first, others): (Vec<Cmd>, Vec<Cmd>) = cmds
             .into_iter()
             .partition(|c| matches!(c, Cmd::LoadImpulse { .. }));
-        let effects = Effects {
+        let mut effects = Effects {
             client,
             tx,
             cache,
             history,
+            slots: HashMap::new(),
         };
         effects.perform(others);
         Self {
@@ -174,7 +177,7 @@ impl Session {
         }
         let Self {
             mut tuner,
-            effects,
+            mut effects,
             mut rx,
             theme,
             suspend,
@@ -341,33 +344,55 @@ fn to_msg(tuner: &Tuner, theme: &Theme, screen: Rect, event: Event) -> Option<Ms
     }
 }
 
-/// Performs commands on tasks; each answers with one message.
+/// Performs commands on tasks; each answers with one message. A read in a [`Slot`] is
+/// cancelled when another takes the slot or the tuner says so: its requests stop.
 struct Effects {
     client: StudioClient,
     tx: mpsc::UnboundedSender<Msg>,
     cache: ResultsCache,
     history: Option<Recorder>,
+    slots: HashMap<Slot, AbortHandle>,
 }
 
 impl Effects {
-    fn perform(&self, cmds: Vec<Cmd>) {
+    fn perform(&mut self, cmds: Vec<Cmd>) {
         for cmd in cmds {
-            if let Cmd::Record(call) = cmd {
-                // Written here, in order, before the loop can end (a session's last call
-                // is answered as it quits): one short append.
-                let _ = self.tx.send(record(self.history.as_ref(), call));
-                continue;
-            }
-            let client = self.client.clone();
-            let tx = self.tx.clone();
-            let cache = self.cache.clone();
-            let history = self.history.clone();
-            tokio::spawn(async move {
-                // The loop may have ended: nobody needs the answer then.
-                if let Some(msg) = perform(&client, &cache, history, cmd, &tx).await {
-                    let _ = tx.send(msg);
+            match cmd {
+                Cmd::Record(call) => {
+                    // Written here, in order, before the loop can end (a session's last
+                    // call is answered as it quits): one short append.
+                    let _ = self.tx.send(record(self.history.as_ref(), call));
                 }
-            });
+                Cmd::Cancel(slot) => self.cancel(slot),
+                cmd => self.spawn(cmd),
+            }
+        }
+    }
+
+    fn spawn(&mut self, cmd: Cmd) {
+        let slot = cmd.slot();
+        if let Some(slot) = slot {
+            self.cancel(slot);
+        }
+        let client = self.client.clone();
+        let tx = self.tx.clone();
+        let cache = self.cache.clone();
+        let history = self.history.clone();
+        let task = tokio::spawn(async move {
+            // The loop may have ended: nobody needs the answer then.
+            if let Some(msg) = perform(&client, &cache, history, cmd, &tx).await {
+                let _ = tx.send(msg);
+            }
+        });
+        if let Some(slot) = slot {
+            self.slots.insert(slot, task.abort_handle());
+        }
+    }
+
+    fn cancel(&mut self, slot: Slot) {
+        if let Some(task) = self.slots.remove(&slot) {
+            tracing::debug!(?slot, "cancelled");
+            task.abort();
         }
     }
 }
@@ -410,6 +435,7 @@ async fn perform(
             load,
             project,
             impulse,
+            ..
         } => Msg::Loaded {
             load,
             result: load_in(client, project, impulse).await,
@@ -475,6 +501,7 @@ async fn perform(
         Cmd::LoadHistory { at } => read_history(history, at).await,
         // Performed at once by `Effects::perform`; written the same way if it comes here.
         Cmd::Record(call) => record(history.as_ref(), call),
+        Cmd::Cancel(_) => return None,
     })
 }
 
@@ -525,7 +552,9 @@ async fn load_test_set(
     };
     let _ = tx.send(Msg::TestSetLoaded { impulse, result });
     if let Some(to_keep) = to_keep {
-        preview::keep(client, cache, to_keep).await;
+        // Not in the read's slot: a read asked for next does not undo the keeping.
+        let (client, cache) = (client.clone(), cache.clone());
+        tokio::spawn(async move { preview::keep(&client, &cache, to_keep).await });
     }
 }
 

@@ -307,6 +307,9 @@ async fn classify(
 ) -> Result<Response, Refusal> {
     let project_id = project(shared, p)?;
     let impulse_id = query_id(query, "impulseId")?;
+    if page && let Some(impulse) = impulse_id {
+        shared.count_result_page(impulse);
+    }
     let (sim, results) = {
         let state = shared.state();
         let (sim, results) = state.results(impulse_id)?;

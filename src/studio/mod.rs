@@ -116,6 +116,8 @@ struct Journal {
     set_threshold_calls: Vec<RecordedCall>,
     classify_jobs: Vec<ClassifyCall>,
     requests: HashMap<&'static str, u64>,
+    /// Pages of per-window results asked for, by impulse.
+    result_pages: HashMap<u64, u64>,
 }
 
 /// The state and its journal, behind one lock.
@@ -156,6 +158,11 @@ impl Shared {
 
     fn lock(&self) -> MutexGuard<'_, Locked> {
         self.locked.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A page of the per-window results of `impulse` was asked for.
+    fn count_result_page(&self, impulse: u64) {
+        *self.lock().journal.result_pages.entry(impulse).or_default() += 1;
     }
 
     /// Refuses to read a block configured as unreadable.
@@ -296,6 +303,17 @@ impl Studio {
     }
 
     /// How many requests an operation (by operationId) has received.
+    /// How many pages of the per-window results of `impulse` were asked for.
+    pub fn result_page_requests(&self, impulse: u64) -> u64 {
+        self.shared
+            .lock()
+            .journal
+            .result_pages
+            .get(&impulse)
+            .copied()
+            .unwrap_or(0)
+    }
+
     pub fn request_count(&self, operation: &str) -> u64 {
         self.shared
             .lock()

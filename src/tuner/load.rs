@@ -5,15 +5,27 @@ use super::*;
 use crate::jobs::{JobOutcome, JobState};
 
 impl Tuner {
-    /// Reads `impulse` (the default one when `None`) with its thresholds.
+    /// Reads `impulse` (the default one when `None`) with its thresholds. Opening another
+    /// impulse stops every read about the one shown.
     pub(super) fn load(&mut self, impulse: Option<u64>, cmds: &mut Vec<Cmd>) {
-        if impulse.is_some_and(|id| !self.is_current(id)) {
-            self.connection = Connection::Connecting;
+        let open = impulse.is_none_or(|id| !self.is_current(id)) || self.opening_impulse;
+        if open {
+            // Loads asked for before are of what is being left: their answers count no
+            // more, and those of the slots below are not waited for.
+            self.save.abandon_loads();
+            self.opening_impulse = true;
+            if self.impulse.is_some() {
+                self.connection = Connection::Connecting;
+                for slot in [Slot::Reload, Slot::Results, Slot::TestSet, Slot::History] {
+                    cmds.push(Cmd::Cancel(slot));
+                }
+            }
         }
         cmds.push(Cmd::LoadImpulse {
             load: self.save.load_id(),
             project: self.project.clone(),
             impulse,
+            open,
         });
     }
 
@@ -24,6 +36,11 @@ impl Tuner {
         now: Instant,
         cmds: &mut Vec<Cmd>,
     ) {
+        if self.save.abandoned(load) {
+            return;
+        }
+        // Any other load answers for the impulse being opened, if one is.
+        self.opening_impulse = false;
         let (read_back, issued_at) = self.save.loaded(load, result.is_ok(), &self.config, now);
         let loaded = match result {
             Ok(loaded) => loaded,
@@ -178,6 +195,9 @@ impl Tuner {
     /// Another writer may have changed thresholds while the terminal was elsewhere: read
     /// them again (once; nothing polls while idle).
     pub(super) fn on_focus_gained(&mut self, cmds: &mut Vec<Cmd>) {
+        if self.opening_impulse {
+            return; // what is being opened is read now anyway
+        }
         if let Some(target) = self.target() {
             self.load(Some(target.impulse), cmds);
             self.ask_results(target, cmds);

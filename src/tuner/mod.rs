@@ -104,10 +104,12 @@ pub struct Target {
 pub enum Cmd {
     /// Read the impulse (default when `None`), the project's impulses and every threshold,
     /// resolving the project first when unknown; answer with [`Msg::Loaded`] and `load`.
+    /// `open`: another impulse is being opened (not the one shown read again).
     LoadImpulse {
         load: u64,
         project: Option<ProjectRef>,
         impulse: Option<u64>,
+        open: bool,
     },
     /// Read the model testing summary; answer with [`Msg::ResultsLoaded`].
     LoadResults { at: Target },
@@ -143,6 +145,40 @@ pub enum Cmd {
     Record(crate::history::Call),
     /// Read the history of the impulse at `at`; answer with [`Msg::HistoryLoaded`].
     LoadHistory { at: Target },
+    /// Stop the read in `slot`, if one is out: nobody needs its answer any more.
+    Cancel(Slot),
+}
+
+/// Reads a newer one of the same kind replaces: the event loop cancels the older, whose
+/// requests stop. Writes, regenerations and job polls have no slot: they always finish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// Opening an impulse.
+    Open,
+    /// Reading the impulse shown again (`r`, focus, a read-back).
+    Reload,
+    Results,
+    /// The per-window results, page after page.
+    TestSet,
+    History,
+}
+
+impl Cmd {
+    /// The slot this command's read takes, if it is one.
+    pub fn slot(&self) -> Option<Slot> {
+        match self {
+            Cmd::LoadImpulse { open: true, .. } => Some(Slot::Open),
+            Cmd::LoadImpulse { open: false, .. } => Some(Slot::Reload),
+            Cmd::LoadResults { .. } => Some(Slot::Results),
+            Cmd::LoadTestSet { .. } => Some(Slot::TestSet),
+            Cmd::LoadHistory { .. } => Some(Slot::History),
+            Cmd::SetThresholds { .. }
+            | Cmd::StartRegeneration { .. }
+            | Cmd::PollJob { .. }
+            | Cmd::Record(_)
+            | Cmd::Cancel(_) => None,
+        }
+    }
 }
 
 /// What the loader read.
@@ -459,6 +495,8 @@ pub struct Tuner {
     history_write_failed: bool,
     /// The joint map, once opened: kept when closed (its figures stay chosen).
     joint: Option<JointView>,
+    /// Another impulse is being opened: reads of the one shown wait until it is.
+    opening_impulse: bool,
 }
 
 impl Tuner {
@@ -495,6 +533,7 @@ impl Tuner {
             history: HistoryList::default(),
             history_write_failed: false,
             joint: None,
+            opening_impulse: false,
         };
         let mut cmds = Vec::new();
         tuner.load(impulse, &mut cmds);

@@ -119,6 +119,8 @@ pub(super) struct SaveEngine {
     saves: u64,
     /// Loads asked for and not answered yet, with the save count then.
     loads: Vec<(u64, u64)>,
+    /// Loads asked for before another impulse was opened: their answers count no more.
+    abandoned: Vec<u64>,
     /// Until when a call whose answer was lost may still land.
     late_until: Option<Instant>,
     /// Failed read-backs in a row, for the wait before the next.
@@ -137,6 +139,7 @@ impl Default for SaveEngine {
             next_load: 1,
             saves: 0,
             loads: Vec::new(),
+            abandoned: Vec::new(),
             late_until: None,
             read_back_attempt: 0,
         }
@@ -245,6 +248,25 @@ impl SaveEngine {
         }
         self.loads.push((id, self.saves));
         id
+    }
+
+    /// Another impulse is being opened: every load out is of what is being left. A
+    /// read-back among them is asked for again after the next save, should the impulse
+    /// not open after all.
+    pub(super) fn abandon_loads(&mut self) {
+        self.abandoned
+            .extend(self.loads.drain(..).map(|(id, _)| id));
+        let excess = self.abandoned.len().saturating_sub(64);
+        self.abandoned.drain(..excess);
+        if matches!(self.read_back, ReadBack::Loading { .. }) {
+            self.read_back = ReadBack::AfterNextSave;
+        }
+    }
+
+    /// Whether load `load` was abandoned (forgotten once answered).
+    pub(super) fn abandoned(&mut self, load: u64) -> bool {
+        let position = self.abandoned.iter().position(|id| *id == load);
+        position.map(|i| self.abandoned.remove(i)).is_some()
     }
 
     /// How many calls have been answered with success.
@@ -389,9 +411,10 @@ impl SaveEngine {
     }
 
     /// Load `load` answered: whether to read it as a read-back, and the number of saves
-    /// answered when it was asked for (`None`: not asked for by this engine). Only the
-    /// read-back's own answer settles it; if that failed, it is asked again after a wait
-    /// that grows; if a lost call may still land, once more when it no longer can.
+    /// answered when it was asked for (`None`: not asked for by this engine). The
+    /// read-back's own answer settles it, or that of a load asked for after it (which
+    /// replaced it); if that failed, it is asked again after a wait that grows; if a lost
+    /// call may still land, once more when it no longer can.
     pub(super) fn loaded(
         &mut self,
         load: u64,
@@ -407,7 +430,7 @@ impl SaveEngine {
         let ReadBack::Loading { load: expected } = self.read_back else {
             return (false, issued);
         };
-        if load == expected {
+        if load >= expected {
             let attempt = self.read_back_attempt + 1;
             self.read_back = match (ok, self.late_until) {
                 (false, _) => ReadBack::Backoff {
@@ -494,11 +517,17 @@ impl Tuner {
 
     /// Reads back what Studio holds, as load `load`.
     fn read_back(&mut self, load: u64, cmds: &mut Vec<Cmd>) {
+        if self.opening_impulse {
+            // Another impulse is being opened: what was owed for this one no longer
+            // applies (as when it has opened).
+            return self.save.forget_impulse();
+        }
         if let Some(impulse) = self.impulse.as_ref().map(|i| i.id) {
             cmds.push(Cmd::LoadImpulse {
                 load,
                 project: self.project.clone(),
                 impulse: Some(impulse),
+                open: false,
             });
         }
     }

@@ -1571,6 +1571,52 @@ fn lost_answer() -> Result<SetImpulseThresholdsResponse, ApiError> {
 }
 
 #[test]
+fn opening_another_impulse_cancels_the_reads_of_the_one_shown() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    let reload = t.update(Msg::Action(Action::Reload), t0);
+    let (left, _) = load_cmds(&reload)[0];
+    t.update(Msg::Action(Action::ImpulsePicker), t0);
+    t.update(Msg::Action(Action::SelectNext), t0);
+    let cmds = t.update(Msg::Action(Action::Confirm), t0);
+    for slot in [Slot::Reload, Slot::Results, Slot::TestSet, Slot::History] {
+        assert!(cmds.contains(&Cmd::Cancel(slot)), "{slot:?}: {cmds:?}");
+    }
+    let [(open, Some(2))] = load_cmds(&cmds)[..] else {
+        panic!("{cmds:?}");
+    };
+    assert_eq!(
+        cmds.iter().filter_map(Cmd::slot).next_back(),
+        Some(Slot::Open)
+    );
+    // Focus meanwhile reads nothing: what is being opened is read anyway.
+    assert!(t.update(Msg::FocusGained, t0).is_empty());
+    // The reload of the impulse left answers late: it no longer counts, and the impulse
+    // is still being opened.
+    let mut moved = loaded(0);
+    moved.blocks[0].thresholds[0].value = ThresholdValue::Number(0.9);
+    t.update(
+        Msg::Loaded {
+            load: left,
+            result: Ok(moved),
+        },
+        t0,
+    );
+    assert_eq!(number(&t, 0), 0.6);
+    assert!(t.update(Msg::FocusGained, t0).is_empty());
+    t.update(
+        Msg::Loaded {
+            load: open,
+            result: Ok(loaded(1)),
+        },
+        t0,
+    );
+    assert_eq!(t.impulse().map(|i| i.id), Some(2));
+    // And once opened, focus reads again.
+    assert!(!load_cmds(&t.update(Msg::FocusGained, t0)).is_empty());
+}
+
+#[test]
 fn a_read_back_that_fails_is_asked_for_again() {
     let t0 = Instant::now();
     let mut t = tuner(t0);
@@ -1600,20 +1646,14 @@ fn a_read_back_that_fails_is_asked_for_again() {
         panic!("not asked again: {cmds:?}");
     };
     assert_ne!(again, read_back);
-    // A reload that answers first does not settle it: only the read-back's own answer.
+    // A reload asked for meanwhile takes its slot (the loop cancels the read-back) and
+    // answers for it; an answer of a load asked for before it would not.
     let reload = t.update(Msg::Action(Action::Reload), wake);
     let (reload_id, _) = load_cmds(&reload)[0];
+    assert!(reload_id > again);
     t.update(
         Msg::Loaded {
             load: reload_id,
-            result: Ok(loaded(0)),
-        },
-        wake,
-    );
-    assert!(t.save.answer_lost(), "still owed");
-    t.update(
-        Msg::Loaded {
-            load: again,
             result: Ok(loaded(0)),
         },
         wake,
