@@ -36,7 +36,7 @@ impl Tuner {
         now: Instant,
         cmds: &mut Vec<Cmd>,
     ) {
-        if self.save.abandoned(load) {
+        if self.save.abandoned(load) || self.save.superseded(load) {
             return;
         }
         // Any other load answers for the impulse being opened, if one is.
@@ -51,6 +51,7 @@ impl Tuner {
             }
         };
         self.connection = Connection::Connected;
+        self.save.merged(load);
         let same_impulse = self.is_current(loaded.impulse.id);
         // Its results were asked for with it (and may have come already).
         let asked_early = self.opening.take() == Some(loaded.impulse.id);

@@ -121,6 +121,8 @@ pub(super) struct SaveEngine {
     loads: Vec<(u64, u64)>,
     /// Loads asked for before another impulse was opened: their answers count no more.
     abandoned: Vec<u64>,
+    /// The newest load whose snapshot was taken in: an older one's answer is older still.
+    newest_merged: u64,
     /// Until when a call whose answer was lost may still land.
     late_until: Option<Instant>,
     /// Failed read-backs in a row, for the wait before the next.
@@ -140,6 +142,7 @@ impl Default for SaveEngine {
             saves: 0,
             loads: Vec::new(),
             abandoned: Vec::new(),
+            newest_merged: 0,
             late_until: None,
             read_back_attempt: 0,
         }
@@ -267,6 +270,25 @@ impl SaveEngine {
     pub(super) fn abandoned(&mut self, load: u64) -> bool {
         let position = self.abandoned.iter().position(|id| *id == load);
         position.map(|i| self.abandoned.remove(i)).is_some()
+    }
+
+    /// Whether load `load` was asked for by this engine before one whose snapshot was
+    /// already taken in: it would bring back values older than those shown (forgotten
+    /// once answered).
+    pub(super) fn superseded(&mut self, load: u64) -> bool {
+        let asked = self.loads.iter().position(|(id, _)| *id == load);
+        match asked {
+            Some(i) if load < self.newest_merged => {
+                self.loads.remove(i);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Load `load`'s snapshot was taken in.
+    pub(super) fn merged(&mut self, load: u64) {
+        self.newest_merged = self.newest_merged.max(load);
     }
 
     /// How many calls have been answered with success.

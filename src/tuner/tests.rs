@@ -1617,6 +1617,27 @@ fn opening_another_impulse_cancels_the_reads_of_the_one_shown() {
 }
 
 #[test]
+fn a_snapshot_older_than_one_taken_in_is_dropped() {
+    let t0 = Instant::now();
+    let mut t = tuner(t0);
+    let (older, _) = load_cmds(&t.update(Msg::Action(Action::Reload), t0))[0];
+    let (newer, _) = load_cmds(&t.update(Msg::Action(Action::Reload), t0))[0];
+    // Someone else set 0.7; the newer read sees it and the saved slider takes it.
+    let mut moved = loaded(0);
+    moved.blocks[0].thresholds[0].value = ThresholdValue::Number(0.7);
+    let answer = |load, result| Msg::Loaded {
+        load,
+        result: Ok(result),
+    };
+    t.update(answer(newer, moved), t0);
+    assert_eq!(number(&t, 0), 0.7);
+    // The older read, answered late, still says 0.6: taking it in would undo the 0.7.
+    t.update(answer(older, loaded(0)), t0);
+    assert_eq!(number(&t, 0), 0.7);
+    assert_eq!(t.sliders[0].sync, SyncState::Saved);
+}
+
+#[test]
 fn a_read_back_that_fails_is_asked_for_again() {
     let t0 = Instant::now();
     let mut t = tuner(t0);
