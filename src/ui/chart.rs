@@ -1,0 +1,124 @@
+//! The sweep chart: each figure across the selected threshold's range.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::symbols;
+use ratatui::text::Span;
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, LegendPosition, Paragraph, Wrap};
+
+use super::theme::Theme;
+use crate::api::models::ThresholdValue;
+use crate::metrics::detection::Matching;
+use crate::tuner::{PreviewSource, Tuner};
+
+pub(super) fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
+    let slider = tuner.selected_slider();
+    let Some((sweep, slider)) = tuner.preview().sweep.as_ref().zip(slider) else {
+        let block = Block::bordered()
+            .title(" Sweep ")
+            .border_style(theme.border);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let why = match &tuner.preview().source {
+            PreviewSource::Ready(_) => {
+                "No sweep for this threshold: it does not move the metrics \
+                                       it is charted by, or it is an option."
+            }
+            _ => "The sweep needs the per-window results (see the preview line above).",
+        };
+        frame.render_widget(
+            Paragraph::new(why)
+                .style(theme.dim)
+                .wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    };
+    let styles = [theme.accent, theme.good, theme.warn];
+    let curves: Vec<Vec<(f64, f64)>> = sweep
+        .series
+        .iter()
+        .map(|serie| {
+            sweep
+                .xs
+                .iter()
+                .zip(&serie.values)
+                .filter_map(|(x, v)| v.map(|v| (*x, v)))
+                .collect()
+        })
+        .collect();
+    let marker = |x: f64| vec![(x, 0.0), (x, 1.0)];
+    let value = slider.value.as_number().map(marker);
+    let saved = slider
+        .saved
+        .as_number()
+        .filter(|_| slider.is_dirty())
+        .map(marker);
+    let optimum = sweep.optimum.map(marker);
+    let detection = match &tuner.preview().source {
+        PreviewSource::Ready(set) => set.detection.as_ref(),
+        _ => None,
+    };
+    let floor = detection.and_then(|d| d.floor).map(marker);
+    let mut datasets: Vec<Dataset> = sweep
+        .series
+        .iter()
+        .zip(&curves)
+        .zip(styles)
+        .map(|((serie, points), style)| line_dataset(serie.name, style, points))
+        .collect();
+    for (points, name, style) in [
+        (&floor, "floor", theme.bad),
+        (&optimum, "optimum (o)", theme.suggested),
+        (&saved, "saved", theme.saved_marker),
+        (&value, "value", theme.value),
+    ] {
+        if let Some(points) = points {
+            datasets.push(line_dataset(name, style, points));
+        }
+    }
+    let (min, max) = slider.scale().map_or((0.0, 1.0), |s| (s.min, s.max));
+    let objective = match detection.map(|d| d.matching) {
+        Some(Matching::Boxes) => "best F1, IoU ≥ 0.5".to_string(),
+        Some(Matching::Centroids) => "best F1, centroids".to_string(),
+        None => sweep.objective.name(),
+    };
+    let chart = Chart::new(datasets)
+        .block(
+            Block::bordered()
+                .title(format!(" {} · {objective} (O) ", slider.id()))
+                .border_style(theme.border),
+        )
+        .x_axis(
+            Axis::default()
+                .bounds([min, max])
+                .style(theme.dim)
+                .labels(vec![
+                    Span::raw(slider.display(&ThresholdValue::Number(min))),
+                    Span::raw(slider.display(&ThresholdValue::Number(max))),
+                ]),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, 1.0])
+                .style(theme.dim)
+                .labels(vec![Span::raw("0"), Span::raw("1")]),
+        )
+        .legend_position(Some(LegendPosition::TopRight))
+        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(80)));
+    frame.render_widget(chart, area);
+}
+
+pub(super) fn line_dataset<'a>(
+    name: &'a str,
+    style: Style,
+    points: &'a [(f64, f64)],
+) -> Dataset<'a> {
+    Dataset::default()
+        .name(name)
+        .marker(symbols::Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(style)
+        .data(points)
+}
