@@ -1,0 +1,173 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::api::models::{BlockThreshold, ImpulseLearnBlock, LearnBlockType};
+use crate::metrics::{AnomalyScores, TestSet};
+use crate::studio::demo::demo_impulses;
+
+fn blocks_of(sim: &crate::studio::demo::SimImpulse) -> Vec<BlockThresholds> {
+    sim.blocks
+        .iter()
+        .map(|b| BlockThresholds {
+            block: b.block.clone(),
+            thresholds: b.thresholds.clone(),
+        })
+        .collect()
+}
+
+/// The promise, checked on one test set: each default suggestion is no worse on its
+/// own objective than the current value, and any headline figure it makes worse by
+/// more than the bound is warned of.
+fn check(set: &TestSet, blocks: &[BlockThresholds]) -> Result<(), String> {
+    let request = Request::default();
+    for s in suggestions(set, blocks, &request) {
+        let id = format!("{}.{}", s.block_id, s.key);
+        if let (Some(now), Some(then)) = (s.score_current, s.score_suggested)
+            && then < now - 1e-12
+        {
+            return Err(format!("{id}: {then} is worse than {now}"));
+        }
+        if s.score_current.is_some() && s.suggested.is_none() {
+            return Err(format!("{id}: the current value meets the objective"));
+        }
+        let Some(after) = &s.at_suggested else {
+            continue;
+        };
+        for h in HEADLINES {
+            let (Some(b), Some(a)) = ((h.get)(&s.at_current), (h.get)(after)) else {
+                continue;
+            };
+            let loss = if h.higher_is_better { b - a } else { a - b };
+            let warned = s.warnings.iter().any(|w| w.starts_with(h.name));
+            if loss > crate::defaults::GUARDRAIL + 1e-9 && !warned {
+                return Err(format!("{id}: {} worse by {loss} unwarned", h.name));
+            }
+            if loss <= crate::defaults::GUARDRAIL && warned {
+                return Err(format!("{id}: {} warned of a loss of {loss}", h.name));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn on_every_demo_impulse_the_default_suggestions_keep_their_promise() {
+    for sim in demo_impulses().unwrap() {
+        if let Some(set) = &sim.test_set {
+            check(set, &blocks_of(&sim)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_demo_anomaly_suggestion_catches_most_anomalies() {
+    let sims = demo_impulses().unwrap();
+    let set = sims[0].test_set.as_ref().unwrap();
+    let found = suggestions(set, &blocks_of(&sims[0]), &Request::default());
+    let anomaly = found.iter().find(|s| s.key == "min_anomaly_score").unwrap();
+    let missed = anomaly.at_suggested.unwrap().missed_anomaly_rate.unwrap();
+    assert!(missed < 0.5, "misses {missed}");
+}
+
+#[test]
+fn a_far_off_value_does_not_thin_the_search() {
+    let sims = demo_impulses().unwrap();
+    let set = sims[0].test_set.as_ref().unwrap();
+    let mut blocks = blocks_of(&sims[0]);
+    let near = suggestions(set, &blocks, &Request::default());
+    blocks[1].thresholds[0].value = ThresholdValue::Number(35.0);
+    let far = suggestions(set, &blocks, &Request::default());
+    let anomaly = |found: &[Suggestion]| {
+        let s = found.iter().find(|s| s.key == "min_anomaly_score").unwrap();
+        (s.suggested.unwrap(), s.score_suggested.unwrap())
+    };
+    // The same best value, whether the threshold sat at 0.3 or at 35.
+    assert_eq!(anomaly(&far), anomaly(&near));
+}
+
+#[test]
+fn tuned_together_nothing_moves_for_nothing() {
+    let sims = demo_impulses().unwrap();
+    let set = sims[0].test_set.as_ref().unwrap();
+    let request = Request {
+        objective: Some(Objective::AnomalyBalance),
+        ..Request::default()
+    };
+    let j = joint(set, &blocks_of(&sims[0]), &request).unwrap();
+    let min_score = j.values.iter().find(|v| v.key == "min_score").unwrap();
+    assert_eq!(
+        min_score.suggested, min_score.current,
+        "an anomaly objective does not move with min_score"
+    );
+}
+
+/// A classifier with two classes and an anomaly block, over random windows.
+fn random_set() -> impl Strategy<Value = (TestSet, f64, f64)> {
+    (5usize..60).prop_flat_map(|n| {
+        (
+            proptest::collection::vec(0u16..3, n),
+            proptest::collection::vec(0.0f64..1.0, n),
+            proptest::collection::vec(0.0f64..2.0, n),
+            0.0f64..1.0,
+            0.0f64..2.0,
+        )
+            .prop_map(|(expected, top, anomaly, min_score, min_anomaly)| {
+                let class_scores = top.iter().flat_map(|&p| [p, 1.0 - p]).collect();
+                let set = TestSet {
+                    detection: None,
+                    labels: vec!["a".into(), "b".into(), "anomaly".into()],
+                    class_count: 2,
+                    normal_label: None,
+                    anomaly_label: Some(2),
+                    expected,
+                    class_scores,
+                    anomaly: AnomalyScores::Single(anomaly),
+                };
+                (set, (min_score * 100.0).round() / 100.0, min_anomaly)
+            })
+    })
+}
+
+fn blocks(min_score: f64, min_anomaly: f64) -> Vec<BlockThresholds> {
+    let block = |id: u64, kind: &str| ImpulseLearnBlock {
+        id,
+        kind: LearnBlockType(kind.into()),
+        ..crate::studio::demo::demo_impulses().unwrap()[0]
+            .impulse
+            .learn_blocks[0]
+            .clone()
+    };
+    let threshold = |key: &str, value: f64| BlockThreshold {
+        key: key.into(),
+        value: ThresholdValue::Number(value),
+        ..crate::studio::demo::demo_impulses().unwrap()[0].blocks[0].thresholds[0].clone()
+    };
+    vec![
+        BlockThresholds {
+            block: block(3, "keras"),
+            thresholds: vec![threshold("min_score", min_score)],
+        },
+        BlockThresholds {
+            block: block(4, "anomaly"),
+            thresholds: vec![threshold("min_anomaly_score", min_anomaly)],
+        },
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn on_random_test_sets_too((set, min_score, min_anomaly) in random_set()) {
+        let blocks = blocks(min_score, min_anomaly);
+        prop_assert!(check(&set, &blocks).is_ok(), "{:?}", check(&set, &blocks));
+        // Tuned together, never worse than now, nor than each alone.
+        let j = joint(&set, &blocks, &Request::default()).unwrap();
+        if let (Some(now), Some(then)) = (j.score_current, j.score_suggested) {
+            prop_assert!(then >= now - 1e-12);
+        }
+        if let (Some(alone), Some(then)) = (j.score_one_at_a_time, j.score_suggested) {
+            prop_assert!(then >= alone - 1e-12, "{then} < {alone}");
+        }
+    }
+}
