@@ -3,11 +3,24 @@
 //! Connection options are accepted before or after the subcommand (`ei-tune --project 1
 //! list` and `ei-tune list --project 1`); the subcommand's own value wins.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use super::check::CheckArgs;
+pub use super::completions::CompletionsArgs;
+pub use super::export::ExportArgs;
+pub use super::history::HistoryArgs;
+pub use super::list::ListArgs;
+pub use super::regenerate::RegenerateArgs;
+pub use super::report::ReportArgs;
+pub use super::results::ResultsArgs;
+pub use super::serve::ServeArgs;
+pub use super::set::SetArgs;
+pub use super::suggest::SuggestArgs;
+pub use super::sweep::SweepArgs;
+pub use super::tune::DemoArgs;
+pub use super::tune::TuneArgs;
 use crate::api::client::DEFAULT_HOST;
 use crate::metrics::objective::{Bounds, Costs, Objective};
 
@@ -37,7 +50,7 @@ impl Cli {
     pub fn runs_long(&self) -> bool {
         matches!(
             self.command,
-            None | Some(Command::Tune { .. } | Command::Demo { .. } | Command::Serve(_))
+            None | Some(Command::Tune(_) | Command::Demo(_) | Command::Serve(_))
         )
     }
 }
@@ -200,187 +213,35 @@ impl ConnectionArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the interactive tuner (the default)
-    Tune {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        #[command(flatten)]
-        tui: TuiArgs,
-    },
+    Tune(TuneArgs),
     /// Open the tuner on the simulated Studio's demo project, offline
-    Demo {
-        #[command(flatten)]
-        tui: TuiArgs,
-        /// The demo impulse to open (1-6; 2 is the large test set, 4 and 6 object detection)
-        #[arg(long, value_name = "ID")]
-        impulse: Option<u64>,
-        /// How long a regeneration job runs, in seconds
-        #[arg(long, default_value_t = crate::defaults::JOB_SECONDS, value_name = "SECONDS")]
-        job_seconds: f64,
-        /// Write logs to this file
-        #[arg(long, value_name = "PATH")]
-        log_file: Option<PathBuf>,
-        /// Write no history of set-thresholds calls
-        #[arg(long)]
-        no_history: bool,
-    },
+    Demo(DemoArgs),
     /// Print every threshold of the impulse
-    List {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        /// A JSON array, one object per threshold
-        #[arg(long, conflicts_with = "runner")]
-        json: bool,
-        /// The deployment runner's argument: --thresholds BLOCK.KEY=VALUE,...
-        #[arg(long)]
-        runner: bool,
-    },
+    List(ListArgs),
     /// Set thresholds in one call: BLOCK.KEY=VALUE (e.g. 4.min_anomaly_score=0.45)
-    Set {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        /// BLOCK.KEY=VALUE, as the deployment runner's --thresholds takes them
-        #[arg(value_name = "BLOCK.KEY=VALUE", required_unless_present = "from")]
-        assignments: Vec<String>,
-        /// Apply a file written by `ei-tune export` (values given as arguments win)
-        #[arg(long, value_name = "FILE")]
-        from: Option<PathBuf>,
-        /// Let Studio start a regeneration job (blocks further changes while it runs)
-        #[arg(long)]
-        allow_jobs: bool,
-        /// Apply a --from file exported from another project
-        #[arg(long)]
-        other_project: bool,
-        /// Print Studio's answer as JSON
-        #[arg(long)]
-        json: bool,
-    },
+    Set(SetArgs),
     /// Start a job that regenerates the model testing results
-    Regenerate {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        /// Follow the job until it finishes, then print the new accuracy
-        #[arg(long)]
-        wait: bool,
-    },
+    Regenerate(RegenerateArgs),
     /// Write the impulse's thresholds as JSON (to FILE, or stdout)
-    Export {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        #[arg(value_name = "FILE")]
-        file: Option<PathBuf>,
-    },
+    Export(ExportArgs),
     /// For each threshold, the value that optimises an objective, from the test results
-    Suggest {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        /// What to optimise [default: per threshold, see README]
-        #[arg(long, value_enum)]
-        objective: Option<ObjectiveArg>,
-        /// Highest false-alarm rate for --objective fewest-missed, 0..1
-        #[arg(long, default_value_t = crate::defaults::MAX_FPR, value_name = "RATE", allow_negative_numbers = true)]
-        max_fpr: f64,
-        /// Highest missed-anomaly rate for --objective fewest-false-alarms, 0..1
-        #[arg(long, default_value_t = crate::defaults::MAX_FNR, value_name = "RATE", allow_negative_numbers = true)]
-        max_fnr: f64,
-        /// What each mistake costs (missed-anomaly, false-alarm, uncertain, misclassified;
-        /// 1 each unless given): the objective becomes the lowest expected cost per window
-        #[arg(long, value_name = "COSTS", value_parser = parse_costs)]
-        cost: Option<Costs>,
-        /// Tune every numeric threshold together, and say what that gains
-        #[arg(long)]
-        joint: bool,
-        /// Print as JSON
-        #[arg(long)]
-        json: bool,
-        /// Set the suggested values (the joint ones with --joint), in one call
-        #[arg(long)]
-        apply: bool,
-        /// Apply even when a headline figure gets more than 10 points worse
-        #[arg(long, requires = "apply")]
-        force: bool,
-    },
+    Suggest(SuggestArgs),
     /// Print the model testing summary: accuracy, per class, confusion matrix
-    Results {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        /// Print the summary as JSON
-        #[arg(long)]
-        json: bool,
-    },
+    Results(ResultsArgs),
     /// Exit 0 when the figures at the saved thresholds meet every bound, 1 with what
     /// failed otherwise (for pipelines)
-    Check {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        /// A lowest allowed value, e.g. accuracy=0.9 (figures: accuracy, balanced-accuracy,
-        /// macro-f1, uncertain, missed-anomalies, false-alarms, precision, recall, f1, map50)
-        #[arg(long = "min", value_name = "FIGURE=VALUE", value_parser = |s: &str| super::check::parse_bound(s, true))]
-        min: Vec<super::check::Bound>,
-        /// A highest allowed value, e.g. false-alarms=0.05
-        #[arg(long = "max", value_name = "FIGURE=VALUE", value_parser = |s: &str| super::check::parse_bound(s, false))]
-        max: Vec<super::check::Bound>,
-        /// Print the outcome as JSON
-        #[arg(long)]
-        json: bool,
-        /// Also write a JUnit report there, for CI systems
-        #[arg(long, value_name = "FILE")]
-        junit: Option<PathBuf>,
-        /// Only Studio's own results: fail (exit 1) rather than use the scores kept from
-        /// the same model while Studio's results are stale
-        #[arg(long)]
-        fresh: bool,
-    },
+    Check(CheckArgs),
     /// Every figure across one threshold's range, or a grid of two, as CSV or JSON
-    Sweep {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        /// One or two thresholds as BLOCK.KEY (default: the first that moves the figures)
-        #[arg(value_name = "BLOCK.KEY")]
-        keys: Vec<String>,
-        /// Points along each threshold (a grid of two has their square)
-        #[arg(long, default_value_t = 101, value_name = "N")]
-        points: usize,
-        /// JSON instead of CSV
-        #[arg(long, conflicts_with = "csv")]
-        json: bool,
-        /// CSV (the default)
-        #[arg(long)]
-        csv: bool,
-    },
+    Sweep(SweepArgs),
     /// The set-thresholds calls ei-tune made (the tuner's and the commands'), oldest first
-    History {
-        /// Only calls to this project
-        #[arg(long, env = "EI_PROJECT_ID", value_name = "ID")]
-        project: Option<u64>,
-        /// Only calls to this impulse
-        #[arg(long, value_name = "ID")]
-        impulse: Option<u64>,
-        /// Only calls to this origin (e.g. https://studio.edgeimpulse.com, or demo)
-        #[arg(long, value_name = "ORIGIN")]
-        origin: Option<String>,
-        /// Only the newest N calls
-        #[arg(long, value_name = "N")]
-        last: Option<usize>,
-        /// JSON: an array of the calls as written
-        #[arg(long)]
-        json: bool,
-    },
+    History(HistoryArgs),
     /// One self-contained HTML file (no script, nothing fetched) on why the thresholds are
     /// what they are: thresholds, figures, per class, confusion matrix, sweeps, history
-    Report {
-        #[command(flatten)]
-        connection: ConnectionArgs,
-        /// Where to write it, e.g. report.html; - for standard output
-        #[arg(value_name = "FILE.html")]
-        file: PathBuf,
-    },
+    Report(ReportArgs),
     /// Run the simulated Studio alone, with the demo project
     Serve(ServeArgs),
     /// Print shell completions
-    Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
+    Completions(CompletionsArgs),
 }
 
 /// The objectives of `suggest` (docs/objectives.md defines each).
@@ -417,7 +278,7 @@ impl ObjectiveArg {
     }
 }
 
-fn parse_costs(text: &str) -> Result<Costs, String> {
+pub(super) fn parse_costs(text: &str) -> Result<Costs, String> {
     Costs::parse(text)
 }
 
@@ -429,35 +290,6 @@ pub fn bounds(max_fpr: f64, max_fnr: f64) -> Result<Bounds, String> {
         }
     }
     Ok(Bounds { max_fpr, max_fnr })
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct ServeArgs {
-    /// Port to listen on [default: a free one]
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
-    /// Address to bind; anything but loopback exposes the simulator to the network
-    #[arg(long, default_value = "127.0.0.1")]
-    pub bind: IpAddr,
-    /// The API key the simulator requires [default: a random one]
-    #[arg(long, value_name = "KEY")]
-    pub api_key: Option<String>,
-    /// How long a regeneration job runs, in seconds
-    #[arg(long, default_value_t = crate::defaults::JOB_SECONDS, value_name = "SECONDS")]
-    pub job_seconds: f64,
-    /// Write logs to this file instead of stderr
-    #[arg(long, value_name = "PATH")]
-    pub log_file: Option<PathBuf>,
-    /// Inject faults, e.g. latency=20ms,jitter=10ms,5xx=0.1,429=0.05,drop-before=0.05,drop-after=0.05,slow=0.05,non-json=0.05,refuse=0.02,lose-set=0.1,seed=7
-    #[arg(long, value_name = "SPEC")]
-    pub faults: Option<String>,
-    /// Vary the answers the ways the spec allows: all, or some of unknown-fields,
-    /// no-optional, unknown-enums, integers, unicode-labels, thresholds-touch-project
-    #[arg(long, value_name = "LIST")]
-    pub variations: Option<String>,
-    /// Learn blocks whose configuration cannot be read (comma-separated ids)
-    #[arg(long, value_name = "IDS", value_delimiter = ',')]
-    pub unreadable_blocks: Vec<u64>,
 }
 
 #[cfg(test)]
@@ -483,11 +315,10 @@ mod tests {
             "2",
         ])
         .unwrap();
-        let Some(Command::List { connection, .. }) = &cli.command else {
-            panic!("not list");
-        };
-        let merged = connection.or(&cli.connection);
-        assert_eq!(merged.project, Some(2));
-        assert_eq!(merged.impulse, Some(7));
+        let command = cli.command.expect("a subcommand");
+        assert!(matches!(command, Command::List(_)));
+        let context = super::super::Context::new(&cli.connection, &cli.tui, &command).unwrap();
+        assert_eq!(context.connection.project, Some(2));
+        assert_eq!(context.connection.impulse, Some(7));
     }
 }

@@ -67,21 +67,11 @@ impl Outcome {
     }
 }
 
-/// How `check` reports, and what it takes.
-#[derive(Debug, Clone, Default)]
-pub struct CheckOptions {
-    pub json: bool,
-    /// Also write a JUnit report there.
-    pub junit: Option<std::path::PathBuf>,
-    /// Only Studio's own results: kept scores are refused.
-    pub fresh: bool,
-}
-
 /// `ei-tune check`.
 pub async fn check(
     args: &ConnectionArgs,
     bounds: &[Bound],
-    options: &CheckOptions,
+    options: &CheckArgs,
 ) -> Result<String, CommandError> {
     if bounds.is_empty() {
         return Err(CommandError::usage(
@@ -260,5 +250,37 @@ mod tests {
             xml_escape("a<b & \"c\"\u{1b}"),
             "a&lt;b &amp; &quot;c&quot;"
         );
+    }
+}
+
+/// Exit 0 when the figures at the saved thresholds meet every bound, 1 with what
+/// failed otherwise (for pipelines)
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// A lowest allowed value, e.g. accuracy=0.9 (figures: accuracy, balanced-accuracy,
+    /// macro-f1, uncertain, missed-anomalies, false-alarms, precision, recall, f1, map50)
+    #[arg(long = "min", value_name = "FIGURE=VALUE", value_parser = |s: &str| parse_bound(s, true))]
+    pub min: Vec<Bound>,
+    /// A highest allowed value, e.g. false-alarms=0.05
+    #[arg(long = "max", value_name = "FIGURE=VALUE", value_parser = |s: &str| parse_bound(s, false))]
+    pub max: Vec<Bound>,
+    /// Print the outcome as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a JUnit report there, for CI systems
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+    /// Only Studio's own results: fail (exit 1) rather than use the scores kept from
+    /// the same model while Studio's results are stale
+    #[arg(long)]
+    pub fresh: bool,
+}
+
+impl CheckArgs {
+    pub async fn run(self, context: &Context) -> Result<String, CommandError> {
+        let bounds: Vec<Bound> = self.min.iter().chain(&self.max).cloned().collect();
+        check(&context.connection, &bounds, &self).await
     }
 }

@@ -38,3 +38,18 @@ pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String
         }
     }
 }
+
+/// Write the impulse's thresholds as JSON (to FILE, or stdout)
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[arg(value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
+}
+
+impl ExportArgs {
+    pub async fn run(self, context: &Context) -> Result<String, CommandError> {
+        export(&context.connection, self.file.as_deref()).await
+    }
+}

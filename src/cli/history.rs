@@ -5,18 +5,9 @@ use std::fmt::Write as _;
 use super::*;
 use crate::history::{Entry, History};
 
-#[derive(Debug, Clone, Default)]
-pub struct HistoryOptions {
-    pub project: Option<u64>,
-    pub impulse: Option<u64>,
-    pub origin: Option<String>,
-    pub last: Option<usize>,
-    pub json: bool,
-}
-
 /// `ei-tune history`: reads no server, only the file; `--project`, `--impulse`, `--origin`
 /// and `--last` narrow it.
-pub fn history(options: &HistoryOptions) -> Result<String, CommandError> {
+pub fn history(options: &HistoryArgs) -> Result<String, CommandError> {
     let history = History::default_location().ok_or_else(|| {
         CommandError::failed("no state directory on this system: set EI_TUNE_STATE_DIR")
     })?;
@@ -54,7 +45,7 @@ pub fn history(options: &HistoryOptions) -> Result<String, CommandError> {
 }
 
 /// Why nothing is listed: no call written at all, or none of those written matches.
-fn nothing_matches(options: &HistoryOptions, written: usize, path: &std::path::Path) -> String {
+fn nothing_matches(options: &HistoryArgs, written: usize, path: &std::path::Path) -> String {
     if written == 0 {
         return format!(
             "No set-thresholds calls written down yet ({}).\n",
@@ -97,4 +88,33 @@ fn as_text(entries: &[Entry]) -> String {
         );
     }
     out
+}
+
+/// The set-thresholds calls ei-tune made (the tuner's and the commands'), oldest first
+#[derive(Debug, Clone, clap::Args)]
+pub struct HistoryArgs {
+    /// Only calls to this project
+    #[arg(long, env = "EI_PROJECT_ID", value_name = "ID")]
+    pub project: Option<u64>,
+    /// Only calls to this impulse
+    #[arg(long, value_name = "ID")]
+    pub impulse: Option<u64>,
+    /// Only calls to this origin (e.g. https://studio.edgeimpulse.com, or demo)
+    #[arg(long, value_name = "ORIGIN")]
+    pub origin: Option<String>,
+    /// Only the newest N calls
+    #[arg(long, value_name = "N")]
+    pub last: Option<usize>,
+    /// JSON: an array of the calls as written
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl HistoryArgs {
+    /// The project and impulse given before the subcommand narrow it too.
+    pub fn run(mut self, context: &Context) -> Result<String, CommandError> {
+        self.project = self.project.or(context.connection.project);
+        self.impulse = self.impulse.or(context.connection.impulse);
+        history(&self)
+    }
 }

@@ -155,3 +155,26 @@ pub fn runner_argument(blocks: &[BlockThresholds]) -> String {
     }
     out
 }
+
+/// Print every threshold of the impulse
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// A JSON array, one object per threshold
+    #[arg(long, conflicts_with = "runner")]
+    pub json: bool,
+    /// The deployment runner's argument: --thresholds BLOCK.KEY=VALUE,...
+    #[arg(long)]
+    pub runner: bool,
+}
+
+impl ListArgs {
+    pub async fn run(self, context: &Context) -> Result<String, CommandError> {
+        if self.runner {
+            list_runner(&context.connection).await
+        } else {
+            list(&context.connection, self.json).await
+        }
+    }
+}

@@ -110,3 +110,19 @@ pub async fn follow_job(
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// Start a job that regenerates the model testing results
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegenerateArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Follow the job until it finishes, then print the new accuracy
+    #[arg(long)]
+    pub wait: bool,
+}
+
+impl RegenerateArgs {
+    pub async fn run(self, context: &Context) -> Result<String, CommandError> {
+        regenerate(&context.connection, self.wait).await
+    }
+}

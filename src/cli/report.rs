@@ -4,6 +4,9 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use super::*;
+use crate::api::BlockThresholds;
+use crate::history::Entry;
+use crate::metrics::{TestSet, Thresholds};
 use crate::report::{Report, SweepChart, render};
 
 /// Points along each threshold's sweep, as the tuner's chart.
@@ -54,37 +57,8 @@ pub async fn report(args: &ConnectionArgs, file: &Path) -> Result<String, Comman
     let set = &*scores.set;
     let saved = connect::saved_thresholds(&blocks);
     let summary = set.evaluate(&saved);
-    let keys = sweep::moving_keys(&blocks);
-    let axes = if keys.is_empty() {
-        Vec::new()
-    } else {
-        sweep::axes(&blocks, &keys, set, SWEEP_POINTS)?
-    };
-    let sweeps: Vec<SweepChart> = axes
-        .into_iter()
-        .map(|axis| {
-            let rows = sweep::grid(set, &saved, std::slice::from_ref(&axis));
-            SweepChart {
-                saved: axis.parameter.get(&saved),
-                name: axis.name,
-                xs: axis.xs,
-                figures: rows.into_iter().map(|(_, figures)| figures).collect(),
-            }
-        })
-        .collect();
-    let history = match connect::recorder(args).map(|r| r.read_impulse(t.project, t.impulse.id)) {
-        Some(Ok(reading)) => {
-            if let Some(warning) = reading.warning() {
-                eprintln!("warning: {warning}");
-            }
-            reading.entries
-        }
-        Some(Err(e)) => {
-            eprintln!("warning: the history is left out: {e}");
-            Vec::new()
-        }
-        None => Vec::new(),
-    };
+    let sweeps = sweep_charts(&blocks, set, &saved)?;
+    let history = history_of(args, t.project, t.impulse.id);
     let origin = crate::cache::origin_of(args.host());
     let written = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let html = render(&Report {
@@ -112,4 +86,65 @@ pub async fn report(args: &ConnectionArgs, file: &Path) -> Result<String, Comman
         sweeps.len(),
         history.len()
     ))
+}
+
+/// A sweep of each threshold that moves the figures.
+fn sweep_charts(
+    blocks: &[BlockThresholds],
+    set: &TestSet,
+    saved: &Thresholds,
+) -> Result<Vec<SweepChart>, CommandError> {
+    let keys = sweep::moving_keys(blocks);
+    let axes = if keys.is_empty() {
+        Vec::new()
+    } else {
+        sweep::axes(blocks, &keys, set, SWEEP_POINTS)?
+    };
+    Ok(axes
+        .into_iter()
+        .map(|axis| {
+            let rows = sweep::grid(set, saved, std::slice::from_ref(&axis));
+            SweepChart {
+                saved: axis.parameter.get(saved),
+                name: axis.name,
+                xs: axis.xs,
+                figures: rows.into_iter().map(|(_, figures)| figures).collect(),
+            }
+        })
+        .collect())
+}
+
+/// The impulse's calls in the history, or none (said on standard error) when it cannot
+/// be read.
+fn history_of(args: &ConnectionArgs, project: u64, impulse: u64) -> Vec<Entry> {
+    match connect::recorder(args).map(|r| r.read_impulse(project, impulse)) {
+        Some(Ok(reading)) => {
+            if let Some(warning) = reading.warning() {
+                eprintln!("warning: {warning}");
+            }
+            reading.entries
+        }
+        Some(Err(e)) => {
+            eprintln!("warning: the history is left out: {e}");
+            Vec::new()
+        }
+        None => Vec::new(),
+    }
+}
+
+/// One self-contained HTML file (no script, nothing fetched) on why the thresholds are
+/// what they are: thresholds, figures, per class, confusion matrix, sweeps, history
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Where to write it, e.g. report.html; - for standard output
+    #[arg(value_name = "FILE.html")]
+    pub file: std::path::PathBuf,
+}
+
+impl ReportArgs {
+    pub async fn run(self, context: &Context) -> Result<String, CommandError> {
+        report(&context.connection, &self.file).await
+    }
 }

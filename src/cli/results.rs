@@ -74,6 +74,18 @@ pub fn format_summary(impulse: &Impulse, summary: &ModelTestingSummary) -> Strin
             percent(a.no_anomaly_accuracy_score)
         );
     }
+    additional_metrics(&mut out, summary);
+    out.push('\n');
+    out.push_str(&right_aligned(&if detection {
+        per_class_objects(a)
+    } else {
+        confusion_matrix(a)
+    }));
+    out
+}
+
+/// Each learn block's own metrics, one line a block.
+fn additional_metrics(out: &mut String, summary: &ModelTestingSummary) {
     for block in &summary.additional_metrics_by_learn_block {
         let metrics: Vec<String> = block
             .additional_metrics
@@ -90,20 +102,24 @@ pub fn format_summary(impulse: &Impulse, summary: &ModelTestingSummary) -> Strin
             );
         }
     }
-    out.push('\n');
-    if detection {
-        let mut rows = vec![vec![
-            "class".to_string(),
-            "found".into(),
-            "false or missed".into(),
-        ]];
-        for label in &a.all_labels {
-            let gb = a.summary_per_class.get(label).copied().unwrap_or_default();
-            rows.push(vec![label.clone(), gb.good.to_string(), gb.bad.to_string()]);
-        }
-        out.push_str(&right_aligned(&rows));
-        return out;
+}
+
+/// Object detection's table: each class's objects found, and false or missed.
+fn per_class_objects(a: &ModelTestingAccuracy) -> Vec<Vec<String>> {
+    let mut rows = vec![vec![
+        "class".to_string(),
+        "found".into(),
+        "false or missed".into(),
+    ]];
+    for label in &a.all_labels {
+        let gb = a.summary_per_class.get(label).copied().unwrap_or_default();
+        rows.push(vec![label.clone(), gb.good.to_string(), gb.bad.to_string()]);
     }
+    rows
+}
+
+/// The confusion matrix, with each class's good and bad.
+fn confusion_matrix(a: &ModelTestingAccuracy) -> Vec<Vec<String>> {
     let mut columns: Vec<String> = a.all_labels.clone();
     let has_uncertain = a
         .confusion_matrix_values
@@ -130,8 +146,7 @@ pub fn format_summary(impulse: &Impulse, summary: &ModelTestingSummary) -> Strin
         row.push(gb.bad.to_string());
         rows.push(row);
     }
-    out.push_str(&right_aligned(&rows));
-    out
+    rows
 }
 
 fn right_aligned(rows: &[Vec<String>]) -> String {
@@ -163,4 +178,20 @@ fn right_aligned(rows: &[Vec<String>]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Print the model testing summary: accuracy, per class, confusion matrix
+#[derive(Debug, Clone, clap::Args)]
+pub struct ResultsArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Print the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ResultsArgs {
+    pub async fn run(self, context: &Context) -> Result<String, CommandError> {
+        results(&context.connection, self.json).await
+    }
 }

@@ -59,3 +59,38 @@ pub async fn serve(args: &ServeArgs) -> Result<(), CommandError> {
     studio.shutdown().await;
     Ok(())
 }
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Port to listen on [default: a free one]
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Address to bind; anything but loopback exposes the simulator to the network
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// The API key the simulator requires [default: a random one]
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// How long a regeneration job runs, in seconds
+    #[arg(long, default_value_t = crate::defaults::JOB_SECONDS, value_name = "SECONDS")]
+    pub job_seconds: f64,
+    /// Write logs to this file instead of stderr
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<std::path::PathBuf>,
+    /// Inject faults, e.g. latency=20ms,jitter=10ms,5xx=0.1,429=0.05,drop-before=0.05,drop-after=0.05,slow=0.05,non-json=0.05,refuse=0.02,lose-set=0.1,seed=7
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
+    /// Vary the answers the ways the spec allows: all, or some of unknown-fields,
+    /// no-optional, unknown-enums, integers, unicode-labels, thresholds-touch-project
+    #[arg(long, value_name = "LIST")]
+    pub variations: Option<String>,
+    /// Learn blocks whose configuration cannot be read (comma-separated ids)
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub unreadable_blocks: Vec<u64>,
+}
+
+impl ServeArgs {
+    pub async fn run(self) -> Result<String, CommandError> {
+        serve(&self).await.map(|()| String::new())
+    }
+}

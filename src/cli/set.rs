@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::*;
 use crate::api::BlockThresholds;
+use crate::api::client::UnreadableBlock;
 use crate::api::models::*;
 
 /// One parsed `BLOCK.KEY=VALUE`, value still raw.
@@ -97,52 +98,20 @@ pub fn build_updates(
 }
 
 /// `ei-tune set`.
-/// How `ei-tune set` was asked to work.
-#[derive(Debug, Clone, Default)]
-pub struct SetOptions {
-    pub from: Option<std::path::PathBuf>,
-    pub allow_jobs: bool,
-    /// Apply a file exported from another project.
-    pub other_project: bool,
-    pub json: bool,
-}
-
 pub async fn set(
     args: &ConnectionArgs,
     assignments: &[String],
-    options: &SetOptions,
+    options: &SetArgs,
 ) -> Result<String, CommandError> {
-    // The runner's form, `3.min_score=0.5,4.min_anomaly_score=0.3`, as `list --runner`
-    // prints it, is taken too.
-    let assignments: Vec<String> = assignments
-        .iter()
-        .flat_map(|a| split_runner_form(a))
-        .collect();
-    let assignments = assignments.as_slice();
     // Malformed arguments and files are refused before anything goes over the network.
-    let syntax: Vec<String> = assignments
-        .iter()
-        .filter_map(|a| parse_assignment(a).err())
-        .collect();
-    if !syntax.is_empty() {
-        return Err(CommandError::usage(syntax.join("\n")));
-    }
+    let assignments = checked_assignments(assignments)?;
+    let assignments = assignments.as_slice();
     let file = options
         .from
         .as_deref()
         .map(read_thresholds_file)
         .transpose()?;
-    let mut args = args.clone();
-    if let Some(file_impulse) = file.as_ref().and_then(|f| f.impulse_id) {
-        match args.impulse {
-            Some(given) if given != file_impulse => {
-                return Err(CommandError::usage(format!(
-                    "the file is for impulse {file_impulse}, not {given}"
-                )));
-            }
-            _ => args.impulse = Some(file_impulse),
-        }
-    }
+    let args = with_file_impulse(args, file.as_ref())?;
     let t = target(&args).await?;
     if let Some(file_project) = file.as_ref().and_then(|f| f.project_id)
         && file_project != t.project
@@ -155,36 +124,9 @@ pub async fn set(
         )));
     }
     let all = t.all_thresholds().await?;
-    let from_file = file
-        .iter()
-        .flat_map(|f| f.thresholds.iter().map(|u| u.block_id));
-    let mut unreadable: Vec<String> = assignments
-        .iter()
-        .filter_map(|a| parse_assignment(a).ok().map(|a| a.block_id))
-        .chain(from_file)
-        .filter(|id| all.unreadable.iter().any(|u| u.block.id == *id))
-        .map(|id| format!("block {id} could not be read (see the warning above)"))
-        .collect();
-    unreadable.dedup();
-    if !unreadable.is_empty() {
-        return Err(CommandError::failed(unreadable.join("\n")));
-    }
+    refuse_unreadable(assignments, file.as_ref(), &all.unreadable)?;
     let blocks = all.blocks;
-    let mut updates = match &file {
-        Some(file) => file_updates(file, &blocks).map_err(|p| CommandError::usage(p.join("\n")))?,
-        None => Vec::new(),
-    };
-    refuse_contradictions(&updates, "the file")?;
-    let given =
-        build_updates(assignments, &blocks).map_err(|p| CommandError::usage(p.join("\n")))?;
-    refuse_contradictions(&given, "the arguments")?;
-    for update in given {
-        updates.retain(|u| !(u.block_id == update.block_id && u.key == update.key));
-        updates.push(update);
-    }
-    if updates.is_empty() {
-        return Err(CommandError::usage("nothing to set"));
-    }
+    let updates = merged_updates(assignments, file.as_ref(), &blocks)?;
     let request = SetImpulseThresholdsRequest {
         thresholds: updates,
         allow_creating_regenerate_model_testing_jobs: options.allow_jobs,
@@ -212,6 +154,91 @@ pub async fn set(
                 .into(),
         ),
     }
+}
+
+/// The assignments, the runner's form (`3.min_score=0.5,4.min_anomaly_score=0.3`, as
+/// `list --runner` prints it) taken apart; every malformed one refused.
+fn checked_assignments(assignments: &[String]) -> Result<Vec<String>, CommandError> {
+    let assignments: Vec<String> = assignments
+        .iter()
+        .flat_map(|a| split_runner_form(a))
+        .collect();
+    let syntax: Vec<String> = assignments
+        .iter()
+        .filter_map(|a| parse_assignment(a).err())
+        .collect();
+    if !syntax.is_empty() {
+        return Err(CommandError::usage(syntax.join("\n")));
+    }
+    Ok(assignments)
+}
+
+/// The connection options with the impulse a file was exported from, unless another was
+/// given (refused).
+fn with_file_impulse(
+    args: &ConnectionArgs,
+    file: Option<&ThresholdsFile>,
+) -> Result<ConnectionArgs, CommandError> {
+    let mut args = args.clone();
+    if let Some(file_impulse) = file.and_then(|f| f.impulse_id) {
+        match args.impulse {
+            Some(given) if given != file_impulse => {
+                return Err(CommandError::usage(format!(
+                    "the file is for impulse {file_impulse}, not {given}"
+                )));
+            }
+            _ => args.impulse = Some(file_impulse),
+        }
+    }
+    Ok(args)
+}
+
+/// Refuses values for blocks whose thresholds could not be read.
+fn refuse_unreadable(
+    assignments: &[String],
+    file: Option<&ThresholdsFile>,
+    unreadable: &[UnreadableBlock],
+) -> Result<(), CommandError> {
+    let from_file = file
+        .iter()
+        .flat_map(|f| f.thresholds.iter().map(|u| u.block_id));
+    let mut refused: Vec<String> = assignments
+        .iter()
+        .filter_map(|a| parse_assignment(a).ok().map(|a| a.block_id))
+        .chain(from_file)
+        .filter(|id| unreadable.iter().any(|u| u.block.id == *id))
+        .map(|id| format!("block {id} could not be read (see the warning above)"))
+        .collect();
+    refused.dedup();
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        Err(CommandError::failed(refused.join("\n")))
+    }
+}
+
+/// The file's values, then the arguments' (which win); each checked against the blocks.
+fn merged_updates(
+    assignments: &[String],
+    file: Option<&ThresholdsFile>,
+    blocks: &[BlockThresholds],
+) -> Result<Vec<ThresholdUpdate>, CommandError> {
+    let mut updates = match file {
+        Some(file) => file_updates(file, blocks).map_err(|p| CommandError::usage(p.join("\n")))?,
+        None => Vec::new(),
+    };
+    refuse_contradictions(&updates, "the file")?;
+    let given =
+        build_updates(assignments, blocks).map_err(|p| CommandError::usage(p.join("\n")))?;
+    refuse_contradictions(&given, "the arguments")?;
+    for update in given {
+        updates.retain(|u| !(u.block_id == update.block_id && u.key == update.key));
+        updates.push(update);
+    }
+    if updates.is_empty() {
+        return Err(CommandError::usage("nothing to set"));
+    }
+    Ok(updates)
 }
 
 /// `3.min_score=0.5,4.min_anomaly_score=0.3` as two assignments: split at each comma that
@@ -432,5 +459,33 @@ mod tests {
         assert!(problems[6].contains("not an option"));
         let ok = build_updates(&["23.anomaly_scoring_aggregation_method=mean".into()], &b).unwrap();
         assert_eq!(ok[0].value, ThresholdValue::Text("mean".into()));
+    }
+}
+
+/// Set thresholds in one call: BLOCK.KEY=VALUE (e.g. 4.min_anomaly_score=0.45)
+#[derive(Debug, Clone, clap::Args)]
+pub struct SetArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// BLOCK.KEY=VALUE, as the deployment runner's --thresholds takes them
+    #[arg(value_name = "BLOCK.KEY=VALUE", required_unless_present = "from")]
+    pub assignments: Vec<String>,
+    /// Apply a file written by `ei-tune export` (values given as arguments win)
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<std::path::PathBuf>,
+    /// Let Studio start a regeneration job (blocks further changes while it runs)
+    #[arg(long)]
+    pub allow_jobs: bool,
+    /// Apply a --from file exported from another project
+    #[arg(long)]
+    pub other_project: bool,
+    /// Print Studio's answer as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SetArgs {
+    pub async fn run(self, context: &Context) -> Result<String, CommandError> {
+        set(&context.connection, &self.assignments, &self).await
     }
 }

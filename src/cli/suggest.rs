@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::*;
 use crate::api::models::*;
+use crate::metrics::ScoresFrom;
 use crate::metrics::suggest::{
     Figures, HEADLINES, Joint, Request, Suggestion, combined, joint, suggestions,
 };
@@ -44,27 +45,18 @@ pub async fn suggest(
         describe(&t.impulse, &found, all.as_ref(), together.as_ref(), floor)
     };
     let json = |applied: Option<&SetImpulseThresholdsResponse>| {
-        serde_json::to_string_pretty(&json!({
-            "suggestions": found,
-            "together": all.as_ref().map(|(before, after, warnings)| json!({
-                "atCurrent": before, "atSuggested": after, "warnings": warnings,
-            })),
-            "joint": together,
-            "scores": scores.from.to_json(),
-            "applied": applied,
-        }))
-        .unwrap_or_default()
-            + "\n"
+        as_json(
+            &found,
+            all.as_ref(),
+            together.as_ref(),
+            &scores.from,
+            applied,
+        )
     };
     if !options.apply {
         return Ok(if options.json { json(None) } else { out });
     }
-    let (updates, mut warnings) = to_apply(&found, together.as_ref());
-    if together.is_none()
-        && let Some((_, _, whole)) = &all
-    {
-        warnings.extend(whole.iter().map(|w| format!("all together: {w}")));
-    }
+    let (updates, warnings) = to_apply(&found, together.as_ref(), all.as_ref());
     if updates.is_empty() {
         out.push_str("Nothing to apply: every threshold is at its suggested value.\n");
         return Ok(if options.json { json(None) } else { out });
@@ -87,22 +79,46 @@ pub async fn suggest(
     if options.json {
         return Ok(json(response.as_ref()));
     }
-    match response {
-        Some(response) => out.push_str(&describe_set(&t.impulse, &request, &response)),
-        None => {
-            out.push_str("The answer was lost, but read back, Studio holds every value: applied.\n")
-        }
-    }
+    out.push_str(&match response {
+        Some(response) => describe_set(&t.impulse, &request, &response),
+        None => "The answer was lost, but read back, Studio holds every value: applied.\n".into(),
+    });
     Ok(out)
+}
+
+/// `--json`: the suggestions, together and joint, where the scores came from, and
+/// Studio's answer when applied.
+fn as_json(
+    found: &[Suggestion],
+    all: Option<&(Figures, Figures, Vec<String>)>,
+    together: Option<&Joint>,
+    scores: &ScoresFrom,
+    applied: Option<&SetImpulseThresholdsResponse>,
+) -> String {
+    serde_json::to_string_pretty(&json!({
+        "suggestions": found,
+        "together": all.map(|(before, after, warnings)| json!({
+            "atCurrent": before, "atSuggested": after, "warnings": warnings,
+        })),
+        "joint": together,
+        "scores": scores.to_json(),
+        "applied": applied,
+    }))
+    .unwrap_or_default()
+        + "\n"
 }
 
 /// What `--apply` sends (the joint values when tuned together), and the warnings of what
 /// it sends.
-fn to_apply(found: &[Suggestion], together: Option<&Joint>) -> (Vec<ThresholdUpdate>, Vec<String>) {
+fn to_apply(
+    found: &[Suggestion],
+    together: Option<&Joint>,
+    all: Option<&(Figures, Figures, Vec<String>)>,
+) -> (Vec<ThresholdUpdate>, Vec<String>) {
     let number = |block: u64, key: &str, v: f64| {
         ThresholdUpdate::new(block, key.to_string(), ThresholdValue::Number(v))
     };
-    match together {
+    let (updates, mut warnings) = match together {
         Some(j) => (
             j.values
                 .iter()
@@ -127,7 +143,13 @@ fn to_apply(found: &[Suggestion], together: Option<&Joint>) -> (Vec<ThresholdUpd
                 .collect();
             (updates, warnings)
         }
+    };
+    if together.is_none()
+        && let Some((_, _, whole)) = all
+    {
+        warnings.extend(whole.iter().map(|w| format!("all together: {w}")));
     }
+    (updates, warnings)
 }
 
 fn describe(
@@ -147,69 +169,7 @@ fn describe(
         .iter()
         .any(|b| b.kind.is_object_detection());
     for s in found {
-        let (name, why) = if detection {
-            (
-                "best F1 over the objects".to_string(),
-                "it weighs false detections and missed objects alike (a detection counts \
-                 at IoU 0.5, or with its centroid in the box for FOMO)"
-                    .to_string(),
-            )
-        } else {
-            (s.objective.name.clone(), s.objective.why.clone())
-        };
-        let _ = writeln!(
-            out,
-            "\n{}.{}: objective {name}, because {why}",
-            s.block_id,
-            crate::text::clean(&s.key),
-        );
-        let objective = &s.objective.objective;
-        let shown = |score: Option<f64>| {
-            score.map_or_else(
-                || "outside the objective's bound".into(),
-                |v| {
-                    if detection {
-                        format!("F1 {v:.3}")
-                    } else {
-                        objective.shown(v)
-                    }
-                },
-            )
-        };
-        match (s.suggested, &s.at_suggested) {
-            (Some(v), Some(after)) if s.changes() => {
-                let _ = writeln!(
-                    out,
-                    "  {} → {}: {} → {}",
-                    s.current,
-                    v,
-                    shown(s.score_current),
-                    shown(s.score_suggested)
-                );
-                table(&mut out, &s.at_current, after);
-            }
-            (Some(_), _) => {
-                let _ = writeln!(
-                    out,
-                    "  {} is already the best value ({})",
-                    s.current,
-                    shown(s.score_current)
-                );
-            }
-            _ => {
-                let _ = writeln!(out, "  no value meets the objective; {} stays", s.current);
-            }
-        }
-        // Object detection: no detection below the lowest score stored is known.
-        if let Some(floor) = floor
-            && (s.current < floor || s.suggested.is_some_and(|v| v < floor))
-        {
-            let _ = writeln!(
-                out,
-                "  note: figures below {floor}, the lowest score stored, are incomplete"
-            );
-        }
-        warn(&mut out, &s.warnings);
+        describe_one(&mut out, s, detection, floor);
     }
     if let Some((before, after, warnings)) = all {
         let _ = writeln!(out, "\nThese suggestions together, as --apply sends them:");
@@ -217,34 +177,111 @@ fn describe(
         warn(&mut out, warnings);
     }
     if let Some(j) = together {
-        let objective = &j.objective.objective;
-        let shown = |score: Option<f64>| score.map_or("–".into(), |v| objective.shown(v));
-        let _ = writeln!(
-            out,
-            "\nAll together ({}): objective {}, because {}",
-            j.method, j.objective.name, j.objective.why
-        );
-        for v in &j.values {
-            let _ = writeln!(
-                out,
-                "  {}.{}: {} → {}",
-                v.block_id,
-                crate::text::clean(&v.key),
-                v.current,
-                v.suggested
-            );
-        }
-        let _ = writeln!(
-            out,
-            "  now {}; each tuned alone on this objective, then set together: {}; tuned together: {}",
-            shown(j.score_current),
-            shown(j.score_one_at_a_time),
-            shown(j.score_suggested)
-        );
-        table(&mut out, &j.at_current, &j.at_suggested);
-        warn(&mut out, &j.warnings);
+        describe_joint(&mut out, j);
     }
     out
+}
+
+/// One threshold's suggestion: its objective and why, the values and figures, warnings.
+fn describe_one(out: &mut String, s: &Suggestion, detection: bool, floor: Option<f64>) {
+    let (name, why) = objective_said(s, detection);
+    let _ = writeln!(
+        out,
+        "\n{}.{}: objective {name}, because {why}",
+        s.block_id,
+        crate::text::clean(&s.key),
+    );
+    let objective = &s.objective.objective;
+    let shown = |score: Option<f64>| {
+        score.map_or_else(
+            || "outside the objective's bound".into(),
+            |v| {
+                if detection {
+                    format!("F1 {v:.3}")
+                } else {
+                    objective.shown(v)
+                }
+            },
+        )
+    };
+    match (s.suggested, &s.at_suggested) {
+        (Some(v), Some(after)) if s.changes() => {
+            let _ = writeln!(
+                out,
+                "  {} → {}: {} → {}",
+                s.current,
+                v,
+                shown(s.score_current),
+                shown(s.score_suggested)
+            );
+            table(out, &s.at_current, after);
+        }
+        (Some(_), _) => {
+            let _ = writeln!(
+                out,
+                "  {} is already the best value ({})",
+                s.current,
+                shown(s.score_current)
+            );
+        }
+        _ => {
+            let _ = writeln!(out, "  no value meets the objective; {} stays", s.current);
+        }
+    }
+    // Object detection: no detection below the lowest score stored is known.
+    if let Some(floor) = floor
+        && (s.current < floor || s.suggested.is_some_and(|v| v < floor))
+    {
+        let _ = writeln!(
+            out,
+            "  note: figures below {floor}, the lowest score stored, are incomplete"
+        );
+    }
+    warn(out, &s.warnings);
+}
+
+/// The objective a suggestion optimises, and why, as said to the user.
+fn objective_said(s: &Suggestion, detection: bool) -> (String, String) {
+    if detection {
+        (
+            "best F1 over the objects".to_string(),
+            "it weighs false detections and missed objects alike (a detection counts at IoU \
+             0.5, or with its centroid in the box for FOMO)"
+                .to_string(),
+        )
+    } else {
+        (s.objective.name.clone(), s.objective.why.clone())
+    }
+}
+
+/// Every numeric threshold tuned together, and what that gains.
+fn describe_joint(out: &mut String, j: &Joint) {
+    let objective = &j.objective.objective;
+    let shown = |score: Option<f64>| score.map_or("–".into(), |v| objective.shown(v));
+    let _ = writeln!(
+        out,
+        "\nAll together ({}): objective {}, because {}",
+        j.method, j.objective.name, j.objective.why
+    );
+    for v in &j.values {
+        let _ = writeln!(
+            out,
+            "  {}.{}: {} → {}",
+            v.block_id,
+            crate::text::clean(&v.key),
+            v.current,
+            v.suggested
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  now {}; each tuned alone on this objective, then set together: {}; tuned together: {}",
+        shown(j.score_current),
+        shown(j.score_one_at_a_time),
+        shown(j.score_suggested)
+    );
+    table(out, &j.at_current, &j.at_suggested);
+    warn(out, &j.warnings);
 }
 
 /// Every headline figure, before and after, with the difference.
@@ -279,5 +316,56 @@ fn table(out: &mut String, before: &Figures, after: &Figures) {
 fn warn(out: &mut String, warnings: &[String]) {
     for w in warnings {
         let _ = writeln!(out, "  warning: {w}");
+    }
+}
+
+/// For each threshold, the value that optimises an objective, from the test results
+#[derive(Debug, Clone, clap::Args)]
+pub struct SuggestArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// What to optimise [default: per threshold, see README]
+    #[arg(long, value_enum)]
+    pub objective: Option<ObjectiveArg>,
+    /// Highest false-alarm rate for --objective fewest-missed, 0..1
+    #[arg(long, default_value_t = crate::defaults::MAX_FPR, value_name = "RATE", allow_negative_numbers = true)]
+    pub max_fpr: f64,
+    /// Highest missed-anomaly rate for --objective fewest-false-alarms, 0..1
+    #[arg(long, default_value_t = crate::defaults::MAX_FNR, value_name = "RATE", allow_negative_numbers = true)]
+    pub max_fnr: f64,
+    /// What each mistake costs (missed-anomaly, false-alarm, uncertain, misclassified;
+    /// 1 each unless given): the objective becomes the lowest expected cost per window
+    #[arg(long, value_name = "COSTS", value_parser = super::args::parse_costs)]
+    pub cost: Option<crate::metrics::objective::Costs>,
+    /// Tune every numeric threshold together, and say what that gains
+    #[arg(long)]
+    pub joint: bool,
+    /// Print as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// Set the suggested values (the joint ones with --joint), in one call
+    #[arg(long)]
+    pub apply: bool,
+    /// Apply even when a headline figure gets more than 10 points worse
+    #[arg(long, requires = "apply")]
+    pub force: bool,
+}
+
+impl SuggestArgs {
+    pub async fn run(self, context: &Context) -> Result<String, CommandError> {
+        let bounds =
+            super::args::bounds(self.max_fpr, self.max_fnr).map_err(CommandError::usage)?;
+        let options = SuggestOptions {
+            request: Request {
+                objective: self.objective.map(|o| o.objective(bounds)),
+                costs: self.cost,
+                bounds,
+            },
+            joint: self.joint,
+            json: self.json,
+            apply: self.apply,
+            force: self.force,
+        };
+        suggest(&context.connection, &options).await
     }
 }

@@ -14,16 +14,6 @@ use crate::metrics::{TestSet, Thresholds};
 /// The most points along one threshold (a two-threshold grid has at most its square).
 pub const MAX_POINTS: usize = 401;
 
-/// What to sweep.
-#[derive(Debug, Clone)]
-pub struct SweepOptions {
-    /// `BLOCK.KEY`, one or two; none: the first threshold that moves the figures.
-    pub keys: Vec<String>,
-    pub points: usize,
-    /// JSON; CSV otherwise.
-    pub json: bool,
-}
-
 /// One swept threshold: its name, what it moves, the values it takes.
 pub(super) struct Axis {
     pub name: String,
@@ -32,7 +22,7 @@ pub(super) struct Axis {
 }
 
 /// `ei-tune sweep`.
-pub async fn sweep(args: &ConnectionArgs, options: &SweepOptions) -> Result<String, CommandError> {
+pub async fn sweep(args: &ConnectionArgs, options: &SweepArgs) -> Result<String, CommandError> {
     if options.keys.len() > 2 {
         return Err(CommandError::usage(
             "sweep takes one or two BLOCK.KEY thresholds",
@@ -213,4 +203,29 @@ fn as_json(
     }))
     .unwrap_or_default()
         + "\n"
+}
+
+/// Every figure across one threshold's range, or a grid of two, as CSV or JSON
+#[derive(Debug, Clone, clap::Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// One or two thresholds as BLOCK.KEY (default: the first that moves the figures)
+    #[arg(value_name = "BLOCK.KEY")]
+    pub keys: Vec<String>,
+    /// Points along each threshold (a grid of two has their square)
+    #[arg(long, default_value_t = 101, value_name = "N")]
+    pub points: usize,
+    /// JSON instead of CSV
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// CSV (the default)
+    #[arg(long)]
+    pub csv: bool,
+}
+
+impl SweepArgs {
+    pub async fn run(self, context: &Context) -> Result<String, CommandError> {
+        sweep(&context.connection, &self).await
+    }
 }

@@ -211,3 +211,44 @@ async fn wait_for_termination() {
 async fn wait_for_termination() {
     let _ = tokio::signal::ctrl_c().await;
 }
+
+/// Open the interactive tuner (the default)
+#[derive(Debug, Clone, clap::Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    #[command(flatten)]
+    pub tui: TuiArgs,
+}
+
+/// Open the tuner on the simulated Studio's demo project, offline
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub tui: TuiArgs,
+    /// The demo impulse to open (1-6; 2 is the large test set, 4 and 6 object detection)
+    #[arg(long, value_name = "ID")]
+    pub impulse: Option<u64>,
+    /// How long a regeneration job runs, in seconds
+    #[arg(long, default_value_t = crate::defaults::JOB_SECONDS, value_name = "SECONDS")]
+    pub job_seconds: f64,
+    /// Write logs to this file
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<std::path::PathBuf>,
+    /// Write no history of set-thresholds calls
+    #[arg(long)]
+    pub no_history: bool,
+}
+
+impl TuneArgs {
+    pub async fn run(self, context: &Context) -> Result<String, CommandError> {
+        tune(&context.connection, &context.tui).await
+    }
+}
+
+impl DemoArgs {
+    pub async fn run(self, context: &Context) -> Result<String, CommandError> {
+        let history = !(self.no_history || context.connection.no_history);
+        demo(&context.tui, self.impulse, self.job_seconds, history).await
+    }
+}

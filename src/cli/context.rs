@@ -1,0 +1,65 @@
+//! What every subcommand runs with, built once: the connection options merged (the
+//! subcommand's own values win over those given before it), the tuner's options merged
+//! the same way, and logging set up.
+
+use std::path::Path;
+
+use super::*;
+
+/// Where a command's logs go.
+enum Logging<'a> {
+    /// To this file, or nowhere.
+    File(Option<&'a Path>),
+    /// To this file, or standard error (the simulator, run alone).
+    FileOrStderr(Option<&'a Path>),
+    /// Not set up: the command talks to no server.
+    None,
+}
+
+pub struct Context {
+    pub connection: ConnectionArgs,
+    pub tui: TuiArgs,
+}
+
+impl Context {
+    /// The options of `command` over those given before it; logging set up as it asks.
+    pub fn new(
+        connection: &ConnectionArgs,
+        tui: &TuiArgs,
+        command: &Command,
+    ) -> Result<Self, CommandError> {
+        let (own_connection, own_tui) = match command {
+            Command::Tune(a) => (Some(&a.connection), Some(&a.tui)),
+            Command::Demo(a) => (None, Some(&a.tui)),
+            Command::List(a) => (Some(&a.connection), None),
+            Command::Set(a) => (Some(&a.connection), None),
+            Command::Regenerate(a) => (Some(&a.connection), None),
+            Command::Export(a) => (Some(&a.connection), None),
+            Command::Suggest(a) => (Some(&a.connection), None),
+            Command::Results(a) => (Some(&a.connection), None),
+            Command::Check(a) => (Some(&a.connection), None),
+            Command::Sweep(a) => (Some(&a.connection), None),
+            Command::Report(a) => (Some(&a.connection), None),
+            Command::History(_) | Command::Serve(_) | Command::Completions(_) => (None, None),
+        };
+        let context = Self {
+            connection: own_connection.map_or_else(|| connection.clone(), |c| c.or(connection)),
+            tui: own_tui.map_or_else(|| tui.clone(), |t| t.or(tui)),
+        };
+        let merged_log = context.connection.log_file.as_deref();
+        let logging = match command {
+            Command::Demo(a) => Logging::File(a.log_file.as_deref().or(merged_log)),
+            Command::Serve(a) => Logging::FileOrStderr(a.log_file.as_deref()),
+            Command::History(_) | Command::Completions(_) => Logging::None,
+            _ => Logging::File(merged_log),
+        };
+        match logging {
+            Logging::File(path) | Logging::FileOrStderr(path @ Some(_)) => {
+                crate::logging::init_file(path).map_err(CommandError::usage)?;
+            }
+            Logging::FileOrStderr(None) => crate::logging::init_stderr(),
+            Logging::None => {}
+        }
+        Ok(context)
+    }
+}
