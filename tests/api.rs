@@ -386,21 +386,15 @@ async fn unknown_blocks_keys_and_options_are_refused_by_entry() {
         assert!(text.contains("thresholds[0]"), "{text}");
         assert!(text.contains(why), "expected `{why}` in {text}");
     }
-    let ok = c
-        .set_thresholds(
-            P,
-            3,
-            &set(
-                &[(
-                    23,
-                    "anomaly_scoring_aggregation_method",
-                    ThresholdValue::Text("mean".into()),
-                )],
-                false,
-            ),
-        )
-        .await
-        .unwrap();
+}
+
+#[tokio::test]
+async fn an_option_among_the_listed_ones_is_set() {
+    let studio = studio().await;
+    let c = client(&studio);
+    let mean = ThresholdValue::Text("mean".into());
+    let request = set(&[(23, "anomaly_scoring_aggregation_method", mean)], false);
+    let ok = c.set_thresholds(P, 3, &request).await.unwrap();
     assert_eq!(
         ok.regenerate_model_testing_status,
         RegenerateStatus::Regenerated

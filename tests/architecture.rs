@@ -52,7 +52,7 @@ fn sources() -> Vec<Source> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("readable src") {
+    for entry in std::fs::read_dir(dir).expect("a readable directory") {
         let path = entry.expect("an entry").path();
         if path.is_dir() {
             walk(&path, out);
@@ -246,13 +246,51 @@ fn graph(sources: &[Source]) -> BTreeMap<String, Names> {
     graph
 }
 
+fn imports(graph: &BTreeMap<String, Names>, from: &str, to: &str) -> bool {
+    graph.get(from).is_some_and(|n| n.modules.contains_key(to))
+}
+
+fn uses(graph: &BTreeMap<String, Names>, from: &str, krate: &str) -> bool {
+    graph.get(from).is_some_and(|n| n.crates.contains(krate))
+}
+
 /// What the layers forbid, in words; empty when they hold.
 fn violations(graph: &BTreeMap<String, Names>) -> Vec<String> {
+    let mut found = cycles(graph);
+    if imports(graph, "studio", "tuner") || imports(graph, "tuner", "studio") {
+        found.push("the simulator and the tuner core import each other".into());
+    }
+    found.extend(impure_core(graph));
+    // The views read state: they perform nothing.
+    for module in ["app", "cli", "write", "preview", "provenance", "cache"] {
+        if imports(graph, "ui", module) {
+            found.push(format!("ui imports {module}"));
+        }
+    }
+    for krate in ["reqwest", "tokio", "axum"] {
+        if uses(graph, "ui", krate) {
+            found.push(format!("ui uses {krate}"));
+        }
+    }
+    // The client knows nothing of ei-tune but text handling.
+    if let Some(api) = graph.get("api") {
+        for module in api.modules.keys().filter(|m| *m != "text") {
+            found.push(format!("api imports {module}"));
+        }
+    }
+    // Nothing below the command line reaches up into it.
+    for (module, names) in graph {
+        if module != "cli" && module != "main" && names.modules.contains_key("cli") {
+            found.push(format!("{module} imports cli"));
+        }
+    }
+    found.extend(wire_in_metrics(graph));
+    found
+}
+
+/// No module imports one that imports it back, through any number of others.
+fn cycles(graph: &BTreeMap<String, Names>) -> Vec<String> {
     let mut found = Vec::new();
-    let imports =
-        |from: &str, to: &str| graph.get(from).is_some_and(|n| n.modules.contains_key(to));
-    let uses = |from: &str, krate: &str| graph.get(from).is_some_and(|n| n.crates.contains(krate));
-    // No module imports one that imports it back, through any number of others.
     for start in graph.keys() {
         let mut stack = vec![(start.clone(), vec![start.clone()])];
         let mut seen = BTreeSet::new();
@@ -273,13 +311,15 @@ fn violations(graph: &BTreeMap<String, Names>) -> Vec<String> {
             }
         }
     }
-    if imports("studio", "tuner") || imports("tuner", "studio") {
-        found.push("the simulator and the tuner core import each other".into());
-    }
-    // The pure core: no terminal, no network, no runtime, nothing that performs.
+    found
+}
+
+/// The pure core: no terminal, no network, no runtime, nothing that performs.
+fn impure_core(graph: &BTreeMap<String, Names>) -> Vec<String> {
+    let mut found = Vec::new();
     for core in ["tuner", "metrics", "thresholds", "jobs"] {
         for krate in ["crossterm", "ratatui", "reqwest", "tokio", "axum", "hyper"] {
-            if uses(core, krate) {
+            if uses(graph, core, krate) {
                 found.push(format!("{core} uses {krate}"));
             }
         }
@@ -294,36 +334,17 @@ fn violations(graph: &BTreeMap<String, Names>) -> Vec<String> {
             "cache",
             "write",
         ] {
-            if imports(core, module) {
+            if imports(graph, core, module) {
                 found.push(format!("{core} imports {module}"));
             }
         }
     }
-    // The views read state: they perform nothing.
-    for module in ["app", "cli", "write", "preview", "provenance", "cache"] {
-        if imports("ui", module) {
-            found.push(format!("ui imports {module}"));
-        }
-    }
-    for krate in ["reqwest", "tokio", "axum"] {
-        if uses("ui", krate) {
-            found.push(format!("ui uses {krate}"));
-        }
-    }
-    // The client knows nothing of ei-tune but text handling.
-    if let Some(api) = graph.get("api") {
-        for module in api.modules.keys().filter(|m| *m != "text") {
-            found.push(format!("api imports {module}"));
-        }
-    }
-    // Nothing below the command line reaches up into it.
-    for (module, names) in graph {
-        if module != "cli" && module != "main" && names.modules.contains_key("cli") {
-            found.push(format!("{module} imports cli"));
-        }
-    }
-    // The metrics know thresholds, not the wire: of the API, only the values that
-    // describe thresholds.
+    found
+}
+
+/// The metrics know thresholds, not the wire: of the API, only the values that describe
+/// thresholds.
+fn wire_in_metrics(graph: &BTreeMap<String, Names>) -> Vec<String> {
     const THRESHOLD_VALUES: &[&str] = &[
         "ThresholdValue",
         "BlockThreshold",
@@ -331,18 +352,17 @@ fn violations(graph: &BTreeMap<String, Names>) -> Vec<String> {
         "ImpulseLearnBlock",
         "LearnBlockType",
     ];
-    for path in graph
+    graph
         .get("metrics")
         .and_then(|n| n.modules.get("api"))
         .into_iter()
         .flatten()
-    {
-        let item = path.rsplit("::").next().unwrap_or_default();
-        if path != "api" && path != "api::models" && !THRESHOLD_VALUES.contains(&item) {
-            found.push(format!("metrics imports the wire's {path}"));
-        }
-    }
-    found
+        .filter(|path| {
+            let item = path.rsplit("::").next().unwrap_or_default();
+            *path != "api" && *path != "api::models" && !THRESHOLD_VALUES.contains(&item)
+        })
+        .map(|path| format!("metrics imports the wire's {path}"))
+        .collect()
 }
 
 #[test]
@@ -350,9 +370,8 @@ fn the_layers_hold() {
     let sources = sources();
     let graph = graph(&sources);
     // The scan sees what is there.
-    let imports =
-        |from: &str, to: &str| graph.get(from).is_some_and(|n| n.modules.contains_key(to));
-    assert!(imports("app", "tuner") && imports("tuner", "metrics") && imports("ui", "tuner"));
+    assert!(imports(&graph, "app", "tuner"));
+    assert!(imports(&graph, "tuner", "metrics") && imports(&graph, "ui", "tuner"));
     assert!(graph["app"].crates.contains("crossterm"));
     let found = violations(&graph);
     assert!(found.is_empty(), "{}", found.join("\n"));
@@ -418,7 +437,11 @@ fn a_planted_violation_is_caught_in_every_form() {
             "`{code}` in {module}: expected `{expected}`, found {found:?}"
         );
     }
-    // Test code may reach anywhere.
+}
+
+/// Test code may reach anywhere.
+#[test]
+fn test_code_may_import_anything() {
     for code in [
         "#[cfg(test)] mod tests { use crate::app::run; }",
         "#[cfg(test)] fn helper() { crate::app::run(); }",
@@ -431,4 +454,30 @@ fn a_planted_violation_is_caught_in_every_form() {
         let found = violations(&graph(&sources));
         assert!(found.is_empty(), "`{code}`: {found:?}");
     }
+}
+
+/// No source file over 600 lines, no test or benchmark file over 800: a file that long is
+/// split by what it holds.
+#[test]
+fn no_file_is_too_long() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut long = Vec::new();
+    for (dir, limit) in [("src", 600), ("tests", 800), ("benches", 800)] {
+        let mut files = Vec::new();
+        walk(&root.join(dir), &mut files);
+        assert!(!files.is_empty(), "no file in {dir}");
+        for file in files {
+            let lines = std::fs::read_to_string(&file)
+                .expect("readable")
+                .lines()
+                .count();
+            if lines > limit {
+                long.push(format!(
+                    "{}: {lines} lines, more than {limit}",
+                    file.display()
+                ));
+            }
+        }
+    }
+    assert!(long.is_empty(), "{}", long.join("\n"));
 }

@@ -371,8 +371,11 @@ async fn suggest_defaults_to_objectives_over_the_whole_outcome() {
             .any(|w| w.as_str().unwrap().starts_with("false alarms")),
         "{anomaly}"
     );
+}
 
-    // The same in words, every headline figure before and after.
+#[tokio::test]
+async fn suggest_says_every_headline_figure_before_and_after() {
+    let studio = studio().await;
     let (code, out, err) = run(ei_tune(&studio).args(["suggest"])).await;
     assert_eq!(code, 0, "{err}");
     for figure in [
@@ -637,6 +640,28 @@ async fn sweep_prints_every_figure_along_one_threshold_or_a_grid_of_two() {
     assert_eq!(code, 2);
 }
 
+/// `set 3.min_score=0.7` as the history writes it: who, where, before and after, the answer.
+fn set_entry_is_whole(set: &serde_json::Value, base_url: &str) {
+    assert_eq!(set["by"], "set");
+    assert_eq!(set["origin"], base_url.trim_end_matches("/v1"));
+    assert_eq!(
+        (set["project"].as_u64(), set["impulse"].as_u64()),
+        (Some(4242), Some(1))
+    );
+    let min_score = set["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["key"] == "min_score")
+        .unwrap();
+    assert_eq!(
+        (min_score["before"].as_f64(), min_score["after"].as_f64()),
+        (Some(0.6), Some(0.7))
+    );
+    assert_eq!(set["answer"]["saved"], true);
+    assert!(set["answer"]["regenerateModelTestingStatus"].is_string());
+}
+
 /// `set` and `suggest --apply` write their calls down; `history` lists them, skipping a
 /// corrupt line with a warning; `--no-history` writes nothing.
 #[tokio::test]
@@ -681,25 +706,7 @@ async fn commands_write_their_calls_to_the_history_and_history_lists_them() {
     let calls: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     // `set 3.min_score=7` is refused before anything is sent: not a call.
     assert_eq!(calls.len(), 2, "{out}");
-    let set = &calls[0];
-    assert_eq!(set["by"], "set");
-    assert_eq!(set["origin"], studio.base_url().trim_end_matches("/v1"));
-    assert_eq!(
-        (set["project"].as_u64(), set["impulse"].as_u64()),
-        (Some(4242), Some(1))
-    );
-    let min_score = set["thresholds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["key"] == "min_score")
-        .unwrap();
-    assert_eq!(
-        (min_score["before"].as_f64(), min_score["after"].as_f64()),
-        (Some(0.6), Some(0.7))
-    );
-    assert_eq!(set["answer"]["saved"], true);
-    assert!(set["answer"]["regenerateModelTestingStatus"].is_string());
+    set_entry_is_whole(&calls[0], &studio.base_url());
     let suggest = &calls[1];
     assert_eq!(suggest["by"], "suggest");
     let accuracy = suggest["figures"]["accuracy"].as_f64().unwrap();
@@ -715,6 +722,14 @@ async fn commands_write_their_calls_to_the_history_and_history_lists_them() {
     assert!(out.contains("by set: 3.min_score 0.6 → 0.7"), "{out}");
     assert!(out.contains("by suggest: "), "{out}");
     assert!(out.contains("accuracy "), "{out}");
+    narrowing_works(&with_state, &calls).await;
+}
+
+/// `--impulse` (before or after the subcommand) and `--last` narrow the history.
+async fn narrowing_works(
+    with_state: &impl Fn(&[&str]) -> tokio::process::Command,
+    calls: &[serde_json::Value],
+) {
     let (_, out, _) = run(&mut with_state(&["--impulse", "2", "history", "--json"])).await;
     assert_eq!(out.trim(), "[]", "narrowed to an impulse with no calls");
     let (_, out, _) = run(&mut with_state(&["history", "--impulse", "2"])).await;

@@ -15,6 +15,35 @@ use common::{client, studio_with_jobs};
 
 const P: u64 = DEMO_PROJECT_ID;
 
+/// Sets `min_score` (the results go stale: a full run is needed), runs model testing
+/// again and waits for it: the summary then.
+async fn set_then_rerun(
+    c: &ei_tune::api::StudioClient,
+    impulse: u64,
+    block: u64,
+    min_score: f64,
+) -> ei_tune::api::models::ModelTestingSummary {
+    let value = ThresholdValue::Number(min_score);
+    let request = common::set_request(&[(block, "min_score", value)], false);
+    let r = c.set_thresholds(P, impulse, &request).await.unwrap();
+    assert_eq!(
+        r.regenerate_model_testing_status,
+        RegenerateStatus::NotRegenerated
+    );
+    let stale = c.model_testing_summary(P, impulse).await.unwrap();
+    assert_eq!(
+        stale.no_results_because_thresholds_changed,
+        Some(StaleReason::ShouldRerunFullJob)
+    );
+    let job = c.start_model_testing(P, impulse, true).await.unwrap();
+    while !c.job_status(P, job).await.unwrap().is_finished() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let rerun = c.model_testing_summary(P, impulse).await.unwrap();
+    assert_eq!(rerun.no_results_because_thresholds_changed, None);
+    rerun
+}
+
 #[tokio::test]
 async fn the_preview_equals_studios_figures_after_a_full_rerun() {
     let studio = studio_with_jobs(50).await;
@@ -25,32 +54,7 @@ async fn the_preview_equals_studios_figures_after_a_full_rerun() {
         let detections = set.detection.as_ref().expect("a detection set");
         assert_eq!(detections.matching == Matching::Boxes, boxes);
         for min_score in [0.15, 0.42, 0.6, 0.83] {
-            let r = c
-                .set_thresholds(
-                    P,
-                    impulse,
-                    &common::set_request(
-                        &[(block, "min_score", ThresholdValue::Number(min_score))],
-                        false,
-                    ),
-                )
-                .await
-                .unwrap();
-            assert_eq!(
-                r.regenerate_model_testing_status,
-                RegenerateStatus::NotRegenerated
-            );
-            let stale = c.model_testing_summary(P, impulse).await.unwrap();
-            assert_eq!(
-                stale.no_results_because_thresholds_changed,
-                Some(StaleReason::ShouldRerunFullJob)
-            );
-            let job = c.start_model_testing(P, impulse, true).await.unwrap();
-            while !c.job_status(P, job).await.unwrap().is_finished() {
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
-            let rerun = c.model_testing_summary(P, impulse).await.unwrap();
-            assert_eq!(rerun.no_results_because_thresholds_changed, None);
+            let rerun = set_then_rerun(&c, impulse, block, min_score).await;
             let local = detections.evaluate(min_score, true);
             let reported: Vec<(String, f64)> = rerun.additional_metrics_by_learn_block[0]
                 .additional_metrics

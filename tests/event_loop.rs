@@ -217,39 +217,44 @@ async fn the_main_screens_drawn_by_the_real_loop() {
     }
 }
 
-/// The history through the real loop: an earlier set of values, written by a command,
-/// comes back from the history view as one call, which is written down in turn.
-#[tokio::test]
-async fn an_earlier_set_of_values_comes_back_from_the_history_and_is_written_down() {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+/// A call `set` wrote down for impulse 1: both thresholds, its answer lost.
+fn earlier_call() -> ei_tune::history::Call {
     use ei_tune::api::models::ThresholdValue::Number;
-    use ei_tune::history::{Answer, Call, Change, History, Recorder};
-    let studio = studio().await;
-    let c = client(&studio);
-    let recorder = Recorder::for_api(
-        History::in_dir(common::scratch_dir("state")),
-        &studio.base_url(),
-    );
+    use ei_tune::history::{Answer, Call, Change};
     let change = |block_id, key: &str, before, after| Change {
         block_id,
         key: key.into(),
         before: Number(before),
         after: Number(after),
     };
-    recorder
-        .record(Call {
-            project: 4242,
-            impulse: 1,
-            impulse_name: "earlier".into(),
-            by: "set".into(),
-            thresholds: vec![
-                change(3, "min_score", 0.6, 0.8),
-                change(4, "min_anomaly_score", 0.3, 0.45),
-            ],
-            answer: Answer::failed("not really"),
-            figures: Default::default(),
-        })
-        .unwrap();
+    Call {
+        project: 4242,
+        impulse: 1,
+        impulse_name: "earlier".into(),
+        by: "set".into(),
+        thresholds: vec![
+            change(3, "min_score", 0.6, 0.8),
+            change(4, "min_anomaly_score", 0.3, 0.45),
+        ],
+        answer: Answer::failed("not really"),
+        figures: Default::default(),
+    }
+}
+
+/// The history through the real loop: an earlier set of values, written by a command,
+/// comes back from the history view as one call, which is written down in turn.
+#[tokio::test]
+async fn an_earlier_set_of_values_comes_back_from_the_history_and_is_written_down() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ei_tune::api::models::ThresholdValue::Number;
+    use ei_tune::history::{History, Recorder};
+    let studio = studio().await;
+    let c = client(&studio);
+    let recorder = Recorder::for_api(
+        History::in_dir(common::scratch_dir("state")),
+        &studio.base_url(),
+    );
+    recorder.record(earlier_call()).unwrap();
     let loaded = app::load(&c, None, None).await.unwrap();
     let mut app = app(c);
     app.history = Some(recorder.clone());

@@ -49,12 +49,41 @@ async fn run(seed: u64) -> Result<(), String> {
     // The first load may meet faults too: try it until it works.
     let mut loaded = None;
     for _ in 0..50 {
-        if let Ok(l) = app::load(&client, Some(studio.project_id()), Some(1)).await {
-            loaded = Some(l);
+        loaded = app::load(&client, Some(studio.project_id()), Some(1))
+            .await
+            .ok();
+        if loaded.is_some() {
             break;
         }
     }
     let loaded = loaded.ok_or_else(|| format!("seed {seed}: the impulse never loaded"))?;
+    let (script, steps) = burst(seed);
+    let input = common::scripted(script);
+    let app = App {
+        client,
+        project: Some(studio.project_id()),
+        config: tuner,
+        theme: Theme::monochrome(),
+        suspend: None,
+        cache: ei_tune::cache::ResultsCache::in_memory(),
+        history: None,
+    };
+    let mut terminal = Terminal::new(TestBackend::new(60, 20)).unwrap();
+    let report = app::run(app, &mut terminal, input, Some(1), Some(loaded))
+        .await
+        .map_err(|e| e.to_string())?
+        .report;
+    if !report.unsaved.is_empty() {
+        return Err(format!("seed {seed}: unsaved {:?}", report.unsaved));
+    }
+    holds_the_last_values(&studio, seed, steps)?;
+    never_sent_lower_after_applied(&studio, seed)?;
+    studio.shutdown().await;
+    Ok(())
+}
+
+/// A seeded burst of upward steps on both sliders, then `q`; the steps on each.
+fn burst(seed: u64) -> (Vec<(u64, Input)>, [u32; 2]) {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut script: Vec<(u64, Input)> = Vec::new();
     let mut steps = [0u32; 2];
@@ -74,24 +103,11 @@ async fn run(seed: u64) -> Result<(), String> {
         }
     }
     script.push((rng.u64(0..20), key(KeyCode::Char('q'))));
-    let input = common::scripted(script);
-    let app = App {
-        client,
-        project: Some(studio.project_id()),
-        config: tuner,
-        theme: Theme::monochrome(),
-        suspend: None,
-        cache: ei_tune::cache::ResultsCache::in_memory(),
-        history: None,
-    };
-    let mut terminal = Terminal::new(TestBackend::new(60, 20)).unwrap();
-    let report = app::run(app, &mut terminal, input, Some(1), Some(loaded))
-        .await
-        .map_err(|e| e.to_string())?
-        .report;
-    if !report.unsaved.is_empty() {
-        return Err(format!("seed {seed}: unsaved {:?}", report.unsaved));
-    }
+    (script, steps)
+}
+
+/// Studio ends with the user's last values: the initial ones plus each slider's steps.
+fn holds_the_last_values(studio: &Studio, seed: u64, steps: [u32; 2]) -> Result<(), String> {
     let expected = [
         (3, "min_score", (0.6 + 0.01 * f64::from(steps[0])) * 100.0),
         (
@@ -112,7 +128,11 @@ async fn run(seed: u64) -> Result<(), String> {
             }
         }
     }
-    // Values only grow in these bursts: once one was applied, no later call may go lower.
+    Ok(())
+}
+
+/// Values only grow in these bursts: once one was applied, no later call may go lower.
+fn never_sent_lower_after_applied(studio: &Studio, seed: u64) -> Result<(), String> {
     let mut applied = [f64::MIN; 2];
     for call in studio.set_threshold_calls() {
         for u in &call.request.thresholds {
@@ -131,7 +151,6 @@ async fn run(seed: u64) -> Result<(), String> {
             }
         }
     }
-    studio.shutdown().await;
     Ok(())
 }
 

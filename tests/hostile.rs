@@ -368,7 +368,15 @@ async fn bad_keys_and_files_are_refused_without_the_network() {
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains("refused"), "{err}");
     }
-    // Two values for one threshold, and a file from another project.
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Two values for one threshold, and a file from another project (taken only when asked).
+#[tokio::test]
+async fn contradicting_values_and_another_projects_file_are_refused() {
+    let stub = stub_studio(|_, _| None).await;
+    let dir = std::env::temp_dir().join(format!("ei-tune-contradict-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("t.json");
     std::fs::write(
         &file,

@@ -162,6 +162,21 @@ async fn detection_after_set_and_a_restart_previews_from_kept_scores() {
     assert!(shows_figures(&screen), "{screen}");
     assert!(screen.contains("stale, kept scores"), "{screen}");
     assert!(screen.contains("saved: from the scores read"), "{screen}");
+    commands_preview_from_kept_scores(&with_cache).await;
+    // Without anything kept, the commands say there is nothing, as before.
+    let mut bare = ei_tune(&studio);
+    bare.args(["check", "--impulse", "4", "--min", "f1=0"]);
+    let (code, _, err) = run(&mut bare).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no model testing results"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `suggest`, `sweep`, `check` and `report` use the kept scores and say so (a note, and
+/// `"scores"` in JSON); `check --fresh` refuses them.
+async fn commands_preview_from_kept_scores(
+    with_cache: &impl Fn(&[&str]) -> tokio::process::Command,
+) {
     for args in [
         &["suggest", "--impulse", "4"][..],
         &["sweep", "--impulse", "4"],
@@ -201,13 +216,6 @@ async fn detection_after_set_and_a_restart_previews_from_kept_scores() {
     .await;
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("--fresh refuses the scores kept"), "{err}");
-    // Without anything kept, the commands say there is nothing, as before.
-    let mut bare = ei_tune(&studio);
-    bare.args(["check", "--impulse", "4", "--min", "f1=0"]);
-    let (code, _, err) = run(&mut bare).await;
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("no model testing results"), "{err}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Reads the large impulse's scores through `cache` (kept for next time when read whole).

@@ -103,7 +103,11 @@ async fn the_report_is_one_well_formed_file_with_studios_figures_and_the_history
         .model_testing_summary(4242, 1)
         .await
         .unwrap();
-    let accuracy = &summary.accuracy;
+    has_studios_confusion_matrix(&html, &summary.accuracy);
+}
+
+/// The report's confusion matrix is Studio's, cell by cell.
+fn has_studios_confusion_matrix(html: &str, accuracy: &ei_tune::api::models::ModelTestingAccuracy) {
     let matrix = html
         .split("<h2>Confusion matrix</h2>")
         .nth(1)

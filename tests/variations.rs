@@ -95,8 +95,13 @@ async fn the_commands_work_on_varied_answers() {
         !out.contains("accuracy -"),
         "derived from the counts: {out}"
     );
+}
 
-    // Without suggestedValue the search spans the scores: the same answer as with it.
+/// Without suggestedValue the search spans the scores: the same answer as with it.
+#[tokio::test]
+async fn suggest_on_varied_answers_finds_what_it_finds_on_plain_ones() {
+    let studio = varied(300).await;
+    run(ei_tune(&studio).args(["set", "3.min_score=0.7"])).await;
     let (code, out, err) = run(ei_tune(&studio).args(["suggest", "--json"])).await;
     assert_eq!(code, 0, "{err}");
     let varied: Value = serde_json::from_str(&out).unwrap();
@@ -109,7 +114,13 @@ async fn the_commands_work_on_varied_answers() {
     for (v, p) in varied_found.iter().zip(&plain_found) {
         assert_eq!(v["suggested"], p["suggested"], "{v} vs {p}");
     }
+}
 
+/// A string threshold whose options went missing is set as text; export, set --from and a
+/// job that ends without saying how work.
+#[tokio::test]
+async fn options_exports_and_jobs_work_on_varied_answers() {
+    let studio = varied(300).await;
     // A string threshold whose options went missing is set as text.
     let (code, _, err) = run(ei_tune(&studio).args([
         "--impulse",

@@ -61,8 +61,8 @@ async fn a_lost_answer_is_read_back_as_applied_by_set_suggest_and_the_tuner() {
     assert!(screen.contains("saved"), "{screen}");
 }
 
-/// A value changed by someone else since it was read is never overwritten: not by the
-/// write path `set` and `suggest --apply` use, not by the tuner.
+/// A value changed by someone else since it was read is never overwritten by the write
+/// path `set`, `suggest --apply` and the tuner use.
 #[tokio::test]
 async fn a_value_changed_elsewhere_is_left_alone_by_every_writer() {
     let studio = studio_with("seed=1").await;
@@ -118,10 +118,12 @@ async fn a_value_changed_elsewhere_is_left_alone_by_every_writer() {
     }
     assert_eq!(studio.threshold(3, "min_score"), Some(number(0.75)));
     assert_eq!(studio.threshold(4, "min_anomaly_score"), Some(number(0.4)));
+}
 
-    // `suggest --apply`: its read and its write are seconds apart (the scores are read
-    // in between, 300 ms a round trip here); a change meanwhile is left alone, said, and
-    // exits 1.
+/// `suggest --apply`: its read and its write are seconds apart (the scores are read in
+/// between, 300 ms a round trip here); a change meanwhile is left alone, said, and exits 1.
+#[tokio::test]
+async fn suggest_apply_leaves_a_value_changed_since_it_was_read_alone() {
     let slow = studio_with("latency=300ms").await;
     let mut suggest = ei_tune(&slow);
     suggest.args(["suggest", "--apply", "--force"]);

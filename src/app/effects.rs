@@ -1,8 +1,10 @@
 //! The one place where effects happen: each command of the tuner performed on a task,
 //! its result turned back into a message.
 
+use crate::api::client::Believed;
 use crate::api::client::only_project;
 use crate::api::models::Impulse;
+use crate::api::models::SetImpulseThresholdsRequest;
 use crate::api::{ApiError, Policy, StudioClient, Write};
 use crate::cache::ResultsCache;
 use crate::history::Recorder;
@@ -117,40 +119,12 @@ pub(super) async fn perform(
             at,
             request,
             believed,
-        } => {
-            let write = Write {
-                project: at.project,
-                impulse: at.impulse,
-                request,
-                believed,
-            };
-            let written = crate::write::write(client, cache, &write, Policy::ONCE, None).await;
-            if let crate::api::Outcome::NotApplied { error, .. }
-            | crate::api::Outcome::Unknown { error } = &written.outcome
-            {
-                tracing::warn!(request_id, "set-thresholds failed: {error}");
-            }
-            Msg::SetDone {
-                request_id,
-                outcome: written.outcome,
-            }
-        }
+        } => set_thresholds(client, cache, request_id, at, request, believed).await,
         Cmd::StartRegeneration {
             at,
             full_run,
             skip_features,
-        } => Msg::RegenerationStarted {
-            impulse: at.impulse,
-            result: if full_run {
-                client
-                    .start_model_testing(at.project, at.impulse, skip_features)
-                    .await
-            } else {
-                client
-                    .regenerate_model_testing_summary(at.project, at.impulse)
-                    .await
-            },
-        },
+        } => start_regeneration(client, at, full_run, skip_features).await,
         Cmd::PollJob {
             project,
             job_id,
@@ -171,6 +145,55 @@ pub(super) async fn perform(
         Cmd::Record(call) => record(history.as_ref(), call),
         Cmd::Cancel(_) => return None,
     })
+}
+
+/// One set-thresholds call through the write path, sent once: the tuner schedules its
+/// own retries.
+async fn set_thresholds(
+    client: &StudioClient,
+    cache: &ResultsCache,
+    request_id: u64,
+    at: Target,
+    request: SetImpulseThresholdsRequest,
+    believed: Vec<Believed>,
+) -> Msg {
+    let write = Write {
+        project: at.project,
+        impulse: at.impulse,
+        request,
+        believed,
+    };
+    let written = crate::write::write(client, cache, &write, Policy::ONCE, None).await;
+    if let crate::api::Outcome::NotApplied { error, .. } | crate::api::Outcome::Unknown { error } =
+        &written.outcome
+    {
+        tracing::warn!(request_id, "set-thresholds failed: {error}");
+    }
+    Msg::SetDone {
+        request_id,
+        outcome: written.outcome,
+    }
+}
+
+/// A full model testing run, or the summary regenerated from the scores kept.
+async fn start_regeneration(
+    client: &StudioClient,
+    at: Target,
+    full_run: bool,
+    skip_features: bool,
+) -> Msg {
+    Msg::RegenerationStarted {
+        impulse: at.impulse,
+        result: if full_run {
+            client
+                .start_model_testing(at.project, at.impulse, skip_features)
+                .await
+        } else {
+            client
+                .regenerate_model_testing_summary(at.project, at.impulse)
+                .await
+        },
+    }
 }
 
 /// Reads an impulse, and the project's name unless known already.

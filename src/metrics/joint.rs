@@ -58,16 +58,24 @@ fn nearest(values: &[f64], v: f64) -> usize {
         .map_or(0, |(i, _)| i)
 }
 
-/// Calls `each(j, k, summary)` with the figures at `(xs[j], ys[k])` for every point of the
-/// grid; `xs` and `ys` ascending. Not for object detection (there is no anomaly score).
-pub fn for_each_point(
+/// A window of the grid walk: the first column and row where its class and its anomaly
+/// decision flip, and the confusion cells it moves between.
+struct GridWindow {
+    ix: usize,
+    iy: usize,
+    /// Cells of the confusion matrix: as an anomaly, unclassified, classified.
+    anomaly: usize,
+    unclassified: usize,
+    classified: usize,
+}
+
+/// Every window of `set` placed on the grid of `xs` by `ys`.
+fn grid_windows(
     set: &TestSet,
     aggregation: Aggregation,
     xs: &[f64],
     ys: &[f64],
-    mut each: impl FnMut(usize, usize, &Summary),
-) {
-    debug_assert!(xs.is_sorted() && ys.is_sorted());
+) -> Vec<GridWindow> {
     let labels = set.labels.len();
     let columns = labels + 1;
     let decided = set.decided(aggregation);
@@ -75,15 +83,7 @@ pub fn for_each_point(
         (0, Some(normal)) => usize::from(normal),
         _ => labels,
     };
-    struct Window {
-        ix: usize,
-        iy: usize,
-        /// Cells of the confusion matrix: as an anomaly, unclassified, classified.
-        anomaly: usize,
-        unclassified: usize,
-        classified: usize,
-    }
-    let mut windows: Vec<Window> = (0..set.len())
+    (0..set.len())
         .map(|i| {
             let row = usize::from(set.expected[i]) * columns;
             let (top, score) = decided.top[i];
@@ -91,7 +91,7 @@ pub fn for_each_point(
                 (Some(_), Some(a)) => ys.partition_point(|&y| y <= a),
                 _ => 0,
             };
-            Window {
+            GridWindow {
                 ix: xs.partition_point(|&x| x <= score),
                 iy,
                 anomaly: row + set.anomaly_label.map_or(labels, usize::from),
@@ -104,7 +104,22 @@ pub fn for_each_point(
                     },
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Calls `each(j, k, summary)` with the figures at `(xs[j], ys[k])` for every point of the
+/// grid; `xs` and `ys` ascending. Not for object detection (there is no anomaly score).
+pub fn for_each_point(
+    set: &TestSet,
+    aggregation: Aggregation,
+    xs: &[f64],
+    ys: &[f64],
+    mut each: impl FnMut(usize, usize, &Summary),
+) {
+    debug_assert!(xs.is_sorted() && ys.is_sorted());
+    let labels = set.labels.len();
+    let columns = labels + 1;
+    let mut windows = grid_windows(set, aggregation, xs, ys);
     // Walking leftwards, windows join their class in order of falling `ix`.
     windows.sort_unstable_by_key(|w| std::cmp::Reverse(w.ix));
     let mut summary = Summary {

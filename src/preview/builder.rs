@@ -5,7 +5,7 @@
 //! preview and sweep until the model changes.
 
 use crate::api::models::{
-    ANOMALY_OUTCOME, Impulse, NO_ANOMALY_OUTCOME, StructuredLabel, WindowResults,
+    ANOMALY_OUTCOME, BlockOutput, Impulse, NO_ANOMALY_OUTCOME, StructuredLabel, WindowResults,
 };
 
 use crate::metrics::detection::{BoxXywh, Detection, DetectionSet, Image, Matching, Truth};
@@ -49,15 +49,7 @@ impl TestSetBuilder {
         match detectors.as_slice() {
             [] => {}
             [block] if impulse.learn_blocks.len() == 1 => {
-                return Ok(Self {
-                    detector: Some(DetectorImages::new(*block)),
-                    classifier: None,
-                    anomaly: None,
-                    set: TestSet::default(),
-                    single: Vec::new(),
-                    mean: Vec::new(),
-                    max: Vec::new(),
-                });
+                return Ok(Self::empty(Some(DetectorImages::new(*block)), None, None));
             }
             _ => {
                 return Err(NotPreviewable(
@@ -66,21 +58,9 @@ impl TestSetBuilder {
             }
         }
         for block in &impulse.learn_blocks {
-            let kind = block.kind.as_str();
-            let role = if kind.contains("regression") {
-                return Err(NotPreviewable("no preview for regression models".into()));
-            } else if is_visual_anomaly_block(kind) {
-                Role::Visual
-            } else if is_anomaly_block(kind) {
-                Role::Anomaly
-            } else if kind.starts_with("keras") {
-                Role::Classifier
-            } else {
-                return Err(NotPreviewable(format!("no preview for `{kind}` blocks")));
-            };
-            match role {
+            match role_of(block.kind.as_str())? {
                 Role::Classifier if classifier.is_none() => classifier = Some(block.id),
-                Role::Anomaly | Role::Visual if anomaly.is_none() => {
+                role @ (Role::Anomaly | Role::Visual) if anomaly.is_none() => {
                     anomaly = Some((block.id, role));
                 }
                 _ => {
@@ -95,15 +75,23 @@ impl TestSetBuilder {
                 "this impulse has no learn block to preview".into(),
             ));
         }
-        Ok(Self {
-            detector: None,
+        Ok(Self::empty(None, classifier, anomaly))
+    }
+
+    fn empty(
+        detector: Option<DetectorImages>,
+        classifier: Option<u64>,
+        anomaly: Option<(u64, Role)>,
+    ) -> Self {
+        Self {
+            detector,
             classifier,
             anomaly,
             set: TestSet::default(),
             single: Vec::new(),
             mean: Vec::new(),
             max: Vec::new(),
-        })
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -126,9 +114,6 @@ impl TestSetBuilder {
 
     /// Adds the windows of some samples.
     pub fn add(&mut self, results: &[WindowResults]) -> Result<(), NotPreviewable> {
-        let bad = |sample: u64, why: &str| {
-            NotPreviewable(format!("sample {sample} cannot be previewed: {why}"))
-        };
         if let Some(detector) = &mut self.detector {
             return results
                 .iter()
@@ -150,75 +135,91 @@ impl TestSetBuilder {
                 .or(anomaly)
                 .ok_or_else(|| bad(r.sample_id, "no output"))?;
             let windows = first.result.len();
-            if self.set.labels.is_empty()
-                && self.set.class_count == 0
-                && let Some(c) = classifier
-            {
-                // The model's output order: ties go to the first class listed.
-                let classes: Vec<String> = c
-                    .result
-                    .first()
-                    .map(|w| w.labels().map(str::to_string).collect())
-                    .unwrap_or_default();
-                self.set.class_count = classes.len();
-                self.set.labels = classes;
+            if let Some(c) = classifier {
+                self.learn_classes(c);
             }
             for w in 0..windows {
-                let expected = label_at(&first.expected_labels, w).unwrap_or(&r.sample.label);
-                // Where Studio says which windows are anomalous, that is the truth for
-                // anomaly detection: the project may mark labels anomalous ("9"), so the
-                // label alone does not tell.
-                let outcome = anomaly
-                    .and_then(|a| a.expected_anomaly_outcome.as_deref())
-                    .or(first.expected_anomaly_outcome.as_deref())
-                    .and_then(|outcomes| label_at(outcomes, w));
-                let expected = match (self.anomaly, outcome) {
-                    (Some(_), Some(ANOMALY_OUTCOME)) => ANOMALY_OUTCOME,
-                    (Some((_, Role::Visual)), Some(_)) if self.classifier.is_none() => {
-                        NO_ANOMALY_OUTCOME
-                    }
-                    _ => expected,
-                }
-                .to_string();
-                if let Some(c) = classifier {
-                    let scores = c
-                        .result
-                        .get(w)
-                        .ok_or_else(|| bad(r.sample_id, "missing window"))?;
-                    for label in &self.set.labels[..self.set.class_count] {
-                        let score = scores
-                            .get(label)
-                            .ok_or_else(|| bad(r.sample_id, "a class score is missing"))?;
-                        self.set.class_scores.push(score);
-                    }
-                }
-                match (self.anomaly, anomaly) {
-                    (Some((_, Role::Anomaly)), Some(a)) => {
-                        let score = a
-                            .result
-                            .get(w)
-                            .and_then(|m| m.get("anomaly"))
-                            .ok_or_else(|| bad(r.sample_id, "no anomaly score"))?;
-                        self.single.push(score);
-                    }
-                    (Some((_, Role::Visual)), Some(a)) => {
-                        let scores = a
-                            .anomaly_result
-                            .as_ref()
-                            .and_then(|v| v.get(w))
-                            .ok_or_else(|| bad(r.sample_id, "no visual anomaly scores"))?;
-                        let (Some(mean), Some(max)) = (scores.mean_score, scores.max_score) else {
-                            return Err(bad(r.sample_id, "no mean or max anomaly score"));
-                        };
-                        self.mean.push(mean);
-                        self.max.push(max);
-                    }
-                    _ => {}
-                }
-                let label = self.label_index(&expected);
-                self.set.expected.push(label);
+                self.add_window(r, w, first, classifier, anomaly)?;
             }
         }
+        Ok(())
+    }
+
+    /// The classes, in the model's output order (ties go to the first listed), from the
+    /// first window seen.
+    fn learn_classes(&mut self, c: &BlockOutput) {
+        if !self.set.labels.is_empty() || self.set.class_count != 0 {
+            return;
+        }
+        let classes: Vec<String> = c
+            .result
+            .first()
+            .map(|w| w.labels().map(str::to_string).collect())
+            .unwrap_or_default();
+        self.set.class_count = classes.len();
+        self.set.labels = classes;
+    }
+
+    /// Window `w` of a sample: its expected label, class scores and anomaly scores.
+    fn add_window(
+        &mut self,
+        r: &WindowResults,
+        w: usize,
+        first: &BlockOutput,
+        classifier: Option<&BlockOutput>,
+        anomaly: Option<&BlockOutput>,
+    ) -> Result<(), NotPreviewable> {
+        let expected = label_at(&first.expected_labels, w).unwrap_or(&r.sample.label);
+        // Where Studio says which windows are anomalous, that is the truth for
+        // anomaly detection: the project may mark labels anomalous ("9"), so the
+        // label alone does not tell.
+        let outcome = anomaly
+            .and_then(|a| a.expected_anomaly_outcome.as_deref())
+            .or(first.expected_anomaly_outcome.as_deref())
+            .and_then(|outcomes| label_at(outcomes, w));
+        let expected = match (self.anomaly, outcome) {
+            (Some(_), Some(ANOMALY_OUTCOME)) => ANOMALY_OUTCOME,
+            (Some((_, Role::Visual)), Some(_)) if self.classifier.is_none() => NO_ANOMALY_OUTCOME,
+            _ => expected,
+        }
+        .to_string();
+        if let Some(c) = classifier {
+            let scores = c
+                .result
+                .get(w)
+                .ok_or_else(|| bad(r.sample_id, "missing window"))?;
+            for label in &self.set.labels[..self.set.class_count] {
+                let score = scores
+                    .get(label)
+                    .ok_or_else(|| bad(r.sample_id, "a class score is missing"))?;
+                self.set.class_scores.push(score);
+            }
+        }
+        match (self.anomaly, anomaly) {
+            (Some((_, Role::Anomaly)), Some(a)) => {
+                let score = a
+                    .result
+                    .get(w)
+                    .and_then(|m| m.get("anomaly"))
+                    .ok_or_else(|| bad(r.sample_id, "no anomaly score"))?;
+                self.single.push(score);
+            }
+            (Some((_, Role::Visual)), Some(a)) => {
+                let scores = a
+                    .anomaly_result
+                    .as_ref()
+                    .and_then(|v| v.get(w))
+                    .ok_or_else(|| bad(r.sample_id, "no visual anomaly scores"))?;
+                let (Some(mean), Some(max)) = (scores.mean_score, scores.max_score) else {
+                    return Err(bad(r.sample_id, "no mean or max anomaly score"));
+                };
+                self.mean.push(mean);
+                self.max.push(max);
+            }
+            _ => {}
+        }
+        let label = self.label_index(&expected);
+        self.set.expected.push(label);
         Ok(())
     }
 
@@ -415,6 +416,26 @@ impl DetectorImages {
 }
 
 /// A box as read: finite numbers, no negative size.
+/// Why a sample's results cannot be previewed.
+fn bad(sample: u64, why: &str) -> NotPreviewable {
+    NotPreviewable(format!("sample {sample} cannot be previewed: {why}"))
+}
+
+/// What a learn block is to the preview, by its kind.
+fn role_of(kind: &str) -> Result<Role, NotPreviewable> {
+    if kind.contains("regression") {
+        Err(NotPreviewable("no preview for regression models".into()))
+    } else if is_visual_anomaly_block(kind) {
+        Ok(Role::Visual)
+    } else if is_anomaly_block(kind) {
+        Ok(Role::Anomaly)
+    } else if kind.starts_with("keras") {
+        Ok(Role::Classifier)
+    } else {
+        Err(NotPreviewable(format!("no preview for `{kind}` blocks")))
+    }
+}
+
 fn checked_box(x: f64, y: f64, w: f64, h: f64) -> Result<BoxXywh, String> {
     if ![x, y, w, h].iter().all(|v| v.is_finite()) {
         return Err("a box that is not numbers".into());

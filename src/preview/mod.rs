@@ -133,22 +133,8 @@ pub async fn read_test_set(
     if total == 0 {
         return kept_instead(cache, &key, before.get().await, NO_RESULTS).await;
     }
-    if total > MAX_SAMPLES {
-        return Err(broken(format!(
-            "the server counts {total} samples, more than the {MAX_SAMPLES} ei-tune reads"
-        )));
-    }
     let size = first.result.len() as u64;
-    if size == 0 {
-        return Err(broken(format!("the pages ended at 0 of {total} samples")));
-    }
-    // Pages too small to reach the total in a sensible number of requests are no paging
-    // at all (a server serving two samples a page of four million).
-    if total / size > MAX_PAGES {
-        return Err(broken(format!(
-            "pages of {size} samples would take more than {MAX_PAGES} requests for {total}"
-        )));
-    }
+    check_paging(total, size)?;
     let validator = Validator::new(&served, total, &first_body);
     drop(first_body);
     let mut pages = Pages::new(total, size);
@@ -163,56 +149,56 @@ pub async fn read_test_set(
             (offset, page)
         })
         .buffered(client.pages_in_flight());
-    // The cache is read beside the pages, never before them: a slow disk costs nothing.
-    // First for the same first page; then, once what produced the scores is known, for the
-    // same model on the same data, whatever the thresholds since.
-    let mut lookup: Option<Lookup> = Some(Box::pin(lookup_first_page(
-        cache.clone(),
-        key.clone(),
-        validator.clone(),
-    )));
-    let mut cached: Option<Arc<TestSet>> = None;
-    let mut kept_looked_up = false;
-    let cut_short = loop {
-        let look_for_kept = |cached: &Option<Arc<TestSet>>, known: Option<Provenance>| {
-            let (cache, key) = (cache.clone(), key.clone());
-            (cached.is_none() && known.is_some()).then(|| -> Lookup {
-                Box::pin(async move { lookup_kept(&cache, &key, known).await.map(|k| k.set) })
-            })
-        };
-        tokio::select! {
-            found = async { lookup.as_mut()?.await }, if lookup.is_some() => {
-                lookup = None;
-                if let Some(set) = found {
-                    report(Progress::Cached(Arc::clone(&set)));
-                    cached = Some(set);
-                } else if before.is_read() && !kept_looked_up {
-                    kept_looked_up = true;
-                    lookup = look_for_kept(&cached, before.get().await);
-                }
-            }
-            known = before.get(), if !before.is_read() => {
-                if lookup.is_none() && !kept_looked_up {
-                    kept_looked_up = true;
-                    lookup = look_for_kept(&cached, known);
-                }
-            }
-            page = stream.next() => match page {
-                Some((offset, page)) => match pages.take(&mut builder, offset, page?) {
-                    Ok(progress) => report(progress),
-                    Err(PagesError::Withheld(why)) => break Some(why),
-                    Err(PagesError::Broken(e)) => return Err(e),
-                },
-                None => break None,
-            },
-        }
-    };
+    let (cut_short, cached) = CacheBeside {
+        cache,
+        key: &key,
+        before: &mut before,
+    }
+    .read_pages(
+        &mut stream,
+        &validator,
+        &mut pages,
+        &mut builder,
+        &mut report,
+    )
+    .await?;
     drop(stream);
     if let Some(why) = cut_short {
         // What produces the scores now: the model may have been trained again meanwhile.
         let now = crate::provenance::now(client, project, impulse).await;
         return kept_instead(cache, &key, now, &why).await;
     }
+    Ok(finish(
+        builder,
+        cached,
+        ToKeepParts {
+            key,
+            validator,
+            project,
+            impulse,
+            before,
+        },
+    ))
+}
+
+/// What a whole read keeps beside its scores.
+struct ToKeepParts {
+    key: CacheKey,
+    validator: Validator,
+    project: u64,
+    impulse: u64,
+    before: Before,
+}
+
+/// The scores read whole; the same set as one offered from the cache is that one.
+fn finish(builder: TestSetBuilder, cached: Option<Arc<TestSet>>, parts: ToKeepParts) -> Read {
+    let ToKeepParts {
+        key,
+        validator,
+        project,
+        impulse,
+        before,
+    } = parts;
     let set = Arc::new(builder.finish());
     let set = match cached {
         // The same scores as those offered: one copy in memory.
@@ -229,13 +215,103 @@ pub async fn read_test_set(
         set: Arc::clone(&set),
         read_at,
     };
-    Ok(Read {
+    Read {
         scores: Scores {
             set,
             from: ScoresFrom::Studio { read_at },
         },
         to_keep: Some(to_keep),
-    })
+    }
+}
+
+/// The cache, looked up beside the pages of a read.
+struct CacheBeside<'a> {
+    cache: &'a ResultsCache,
+    key: &'a CacheKey,
+    before: &'a mut Before,
+}
+
+impl CacheBeside<'_> {
+    /// Takes the pages after the first in order, while the cache is looked up beside them:
+    /// why Studio cut the read short (if it did), and the scores the cache offered.
+    async fn read_pages<S, P>(
+        &mut self,
+        stream: &mut S,
+        validator: &Validator,
+        pages: &mut Pages,
+        builder: &mut TestSetBuilder,
+        report: &mut impl FnMut(Progress),
+    ) -> Result<(Option<String>, Option<Arc<TestSet>>), PreviewError>
+    where
+        S: futures::Stream<Item = (u64, Result<crate::api::models::PreviewPage, P>)> + Unpin,
+        PreviewError: From<P>,
+    {
+        // The cache is read beside the pages, never before them: a slow disk costs nothing.
+        // First for the same first page; then, once what produced the scores is known, for the
+        // same model on the same data, whatever the thresholds since.
+        let mut lookup: Option<Lookup> = Some(Box::pin(lookup_first_page(
+            self.cache.clone(),
+            self.key.clone(),
+            validator.clone(),
+        )));
+        let mut cached: Option<Arc<TestSet>> = None;
+        let mut kept_looked_up = false;
+        let cut_short = loop {
+            let look_for_kept = |cached: &Option<Arc<TestSet>>, known: Option<Provenance>| {
+                let (cache, key) = (self.cache.clone(), self.key.clone());
+                (cached.is_none() && known.is_some()).then(|| -> Lookup {
+                    Box::pin(async move { lookup_kept(&cache, &key, known).await.map(|k| k.set) })
+                })
+            };
+            tokio::select! {
+                found = async { lookup.as_mut()?.await }, if lookup.is_some() => {
+                    lookup = None;
+                    if let Some(set) = found {
+                        report(Progress::Cached(Arc::clone(&set)));
+                        cached = Some(set);
+                    } else if self.before.is_read() && !kept_looked_up {
+                        kept_looked_up = true;
+                        lookup = look_for_kept(&cached, self.before.get().await);
+                    }
+                }
+                known = self.before.get(), if !self.before.is_read() => {
+                    if lookup.is_none() && !kept_looked_up {
+                        kept_looked_up = true;
+                        lookup = look_for_kept(&cached, known);
+                    }
+                }
+                page = stream.next() => match page {
+                    Some((offset, page)) => match pages.take(builder, offset, page?) {
+                        Ok(progress) => report(progress),
+                        Err(PagesError::Withheld(why)) => break Some(why),
+                        Err(PagesError::Broken(e)) => return Err(e),
+                    },
+                    None => break None,
+                },
+            }
+        };
+        Ok((cut_short, cached))
+    }
+}
+
+/// Refuses paging no sane server serves: an absurd total, an empty first page, pages too
+/// small to reach the total in a sensible number of requests (two samples a page of four
+/// million).
+fn check_paging(total: u64, size: u64) -> Result<(), PreviewError> {
+    if total > MAX_SAMPLES {
+        return Err(broken(format!(
+            "the server counts {total} samples, more than the {MAX_SAMPLES} ei-tune reads"
+        )));
+    }
+    if size == 0 {
+        return Err(broken(format!("the pages ended at 0 of {total} samples")));
+    }
+    if total / size > MAX_PAGES {
+        return Err(broken(format!(
+            "pages of {size} samples would take more than {MAX_PAGES} requests for {total}"
+        )));
+    }
+    Ok(())
 }
 
 /// Studio serves no results now (`why`): the scores kept from the same model on the same

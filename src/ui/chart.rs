@@ -15,25 +15,7 @@ use crate::tuner::{PreviewSource, Tuner};
 pub(super) fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let slider = tuner.selected_slider();
     let Some((sweep, slider)) = tuner.preview().sweep.as_ref().zip(slider) else {
-        let block = Block::bordered()
-            .title(" Sweep ")
-            .border_style(theme.border);
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let why = match &tuner.preview().source {
-            PreviewSource::Ready(_) => {
-                "No sweep for this threshold: it does not move the metrics \
-                                       it is charted by, or it is an option."
-            }
-            _ => "The sweep needs the per-window results (see the preview line above).",
-        };
-        frame.render_widget(
-            Paragraph::new(why)
-                .style(theme.dim)
-                .wrap(Wrap { trim: true }),
-            inner,
-        );
-        return;
+        return render_no_sweep(frame, area, tuner, theme);
     };
     let styles = [theme.accent, theme.good, theme.warn];
     let curves: Vec<Vec<(f64, f64)>> = sweep
@@ -84,20 +66,49 @@ pub(super) fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: 
         Some(Matching::Centroids) => "best F1, centroids".to_string(),
         None => sweep.objective.name(),
     };
-    let chart = Chart::new(datasets)
-        .block(
-            Block::bordered()
-                .title(format!(" {} · {objective} (O) ", slider.id()))
-                .border_style(theme.border),
-        )
+    let title = format!(" {} · {objective} (O) ", slider.id());
+    let x_labels = [min, max].map(|v| slider.display(&ThresholdValue::Number(v)));
+    let chart = chart(datasets, title, (min, max), x_labels, theme);
+    frame.render_widget(chart, area);
+}
+
+/// Why there is no sweep to chart.
+fn render_no_sweep(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
+    let block = Block::bordered()
+        .title(" Sweep ")
+        .border_style(theme.border);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let why = match &tuner.preview().source {
+        PreviewSource::Ready(_) => {
+            "No sweep for this threshold: it does not move the metrics \
+                                   it is charted by, or it is an option."
+        }
+        _ => "The sweep needs the per-window results (see the preview line above).",
+    };
+    frame.render_widget(
+        Paragraph::new(why)
+            .style(theme.dim)
+            .wrap(Wrap { trim: true }),
+        inner,
+    );
+}
+
+/// The chart of the curves and markers, the threshold's range across.
+fn chart<'a>(
+    datasets: Vec<Dataset<'a>>,
+    title: String,
+    (min, max): (f64, f64),
+    [low, high]: [String; 2],
+    theme: &Theme,
+) -> Chart<'a> {
+    Chart::new(datasets)
+        .block(Block::bordered().title(title).border_style(theme.border))
         .x_axis(
             Axis::default()
                 .bounds([min, max])
                 .style(theme.dim)
-                .labels(vec![
-                    Span::raw(slider.display(&ThresholdValue::Number(min))),
-                    Span::raw(slider.display(&ThresholdValue::Number(max))),
-                ]),
+                .labels(vec![Span::raw(low), Span::raw(high)]),
         )
         .y_axis(
             Axis::default()
@@ -106,8 +117,7 @@ pub(super) fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: 
                 .labels(vec![Span::raw("0"), Span::raw("1")]),
         )
         .legend_position(Some(LegendPosition::TopRight))
-        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(80)));
-    frame.render_widget(chart, area);
+        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(80)))
 }
 
 pub(super) fn line_dataset<'a>(

@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Sparkline};
 use super::rows::Rows;
 use super::text::{percent, truncate, wrapped};
 use super::theme::Theme;
+use crate::api::models::ModelTestingAccuracy;
 use crate::metrics::detection::{ClassFigures, DetectionSummary, Matching};
 use crate::metrics::objective::Costs;
 use crate::metrics::{Predicted, Summary, TestSet, UNCERTAIN};
@@ -16,70 +17,12 @@ use crate::tuner::{Preview, PreviewSource, Tuner};
 
 pub(super) fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let m = &tuner.metrics();
-    // Where the figures come from shows in the title: a title is never cut away.
-    let kept = tuner.preview().scores_from.is_some_and(|f| f.is_kept());
-    let title = match (m.stale.is_some(), kept, tuner.saved_from_scores()) {
-        (_, true, _) => " Model testing (stale, kept scores) ",
-        (true, false, true) => " Model testing (stale, from scores) ",
-        (true, false, false) => " Model testing (stale) ",
-        (false, ..) => " Model testing ",
-    };
-    let block = Block::bordered()
-        .title(title)
-        .border_style(if m.stale.is_some() {
-            theme.warn
-        } else {
-            theme.border
-        });
+    let block = metrics_block(tuner, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let mut lines: Vec<Line> = Vec::new();
-    if let Some(job) = tuner.job() {
-        lines.push(Line::styled(
-            format!(
-                "regenerating: job {} {} {:.1} s",
-                job.id.map_or_else(|| "…".into(), |id| id.to_string()),
-                job.state,
-                job.elapsed.as_secs_f64()
-            ),
-            theme.pending,
-        ));
-    }
     let width = inner.width as usize;
-    // Explanations are wrapped, not cut: they are what the user needs to read.
-    let note = |lines: &mut Vec<Line>, text: String, style: Style| {
-        lines.extend(
-            wrapped(&text, width)
-                .into_iter()
-                .map(|l| Line::styled(l, style)),
-        );
-    };
-    if let Some(reason) = &m.stale {
-        note(&mut lines, format!("stale: {reason}"), theme.warn);
-    }
-    if let Some(e) = &m.error {
-        note(
-            &mut lines,
-            format!("could not read results: {e}"),
-            theme.bad,
-        );
-    }
-    match &tuner.preview().source {
-        PreviewSource::Loading { loaded, total } => lines.push(Line::styled(
-            if *total > 0 {
-                format!("preview: loading results {loaded} / {total}")
-            } else {
-                "preview: loading results…".to_string()
-            },
-            theme.dim,
-        )),
-        PreviewSource::Unavailable(why) => note(&mut lines, format!("preview: {why}"), theme.dim),
-        PreviewSource::Ready(_) => {
-            if let Some(line) = reading_line(tuner.preview()) {
-                note(&mut lines, line, theme.dim);
-            }
-        }
-    }
+    let mut lines = status_notes(tuner, width, theme);
+    let note = note_at(width);
     let session_line = |lines: &mut Vec<Line>| {
         (m.accuracy_history.len() > 1).then(|| {
             lines.push(Line::styled("session", theme.dim));
@@ -124,14 +67,100 @@ pub(super) fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme
         }
     };
     frame.render_widget(Rows::new(&lines), inner);
-    // The saved accuracy across the session, after its label.
-    if let Some(row) = session_row
+    render_session(frame, inner, session_row, &m.accuracy_history, theme);
+}
+
+/// The pane's frame; where the figures come from shows in the title (a title is never
+/// cut away).
+fn metrics_block(tuner: &Tuner, theme: &Theme) -> Block<'static> {
+    let m = tuner.metrics();
+    let kept = tuner.preview().scores_from.is_some_and(|f| f.is_kept());
+    let title = match (m.stale.is_some(), kept, tuner.saved_from_scores()) {
+        (_, true, _) => " Model testing (stale, kept scores) ",
+        (true, false, true) => " Model testing (stale, from scores) ",
+        (true, false, false) => " Model testing (stale) ",
+        (false, ..) => " Model testing ",
+    };
+    Block::bordered()
+        .title(title)
+        .border_style(if m.stale.is_some() {
+            theme.warn
+        } else {
+            theme.border
+        })
+}
+
+/// What stands above the figures: a job running, stale results, a failed read, where the
+/// preview's scores stand.
+fn status_notes(tuner: &Tuner, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let m = tuner.metrics();
+    let mut lines: Vec<Line> = Vec::new();
+    let note = note_at(width);
+    if let Some(job) = tuner.job() {
+        lines.push(Line::styled(
+            format!(
+                "regenerating: job {} {} {:.1} s",
+                job.id.map_or_else(|| "…".into(), |id| id.to_string()),
+                job.state,
+                job.elapsed.as_secs_f64()
+            ),
+            theme.pending,
+        ));
+    }
+    if let Some(reason) = &m.stale {
+        note(&mut lines, format!("stale: {reason}"), theme.warn);
+    }
+    if let Some(e) = &m.error {
+        note(
+            &mut lines,
+            format!("could not read results: {e}"),
+            theme.bad,
+        );
+    }
+    match &tuner.preview().source {
+        PreviewSource::Loading { loaded, total } => lines.push(Line::styled(
+            if *total > 0 {
+                format!("preview: loading results {loaded} / {total}")
+            } else {
+                "preview: loading results…".to_string()
+            },
+            theme.dim,
+        )),
+        PreviewSource::Unavailable(why) => note(&mut lines, format!("preview: {why}"), theme.dim),
+        PreviewSource::Ready(_) => {
+            if let Some(line) = reading_line(tuner.preview()) {
+                note(&mut lines, line, theme.dim);
+            }
+        }
+    }
+    lines
+}
+
+/// Adds an explanation, wrapped to `width`, not cut: it is what the user needs to read.
+fn note_at(width: usize) -> impl Fn(&mut Vec<Line<'static>>, String, Style) {
+    move |lines, text, style| {
+        lines.extend(
+            wrapped(&text, width)
+                .into_iter()
+                .map(|l| Line::styled(l, style)),
+        );
+    }
+}
+
+/// The saved accuracy across the session, after its label at `row`.
+fn render_session(
+    frame: &mut Frame,
+    inner: Rect,
+    row: Option<usize>,
+    history: &[f64],
+    theme: &Theme,
+) {
+    if let Some(row) = row
         && inner.width > 10
         && (row as u16) < inner.height
     {
         let width = (inner.width - 8).min(40);
-        let data: Vec<u64> = m
-            .accuracy_history
+        let data: Vec<u64> = history
             .iter()
             .rev()
             .take(width as usize)
@@ -227,7 +256,12 @@ pub(super) fn server_figures(lines: &mut Vec<Line>, tuner: &Tuner, inner: Rect, 
             lines.push(Line::raw(passed));
         }
     }
-    let per_line = ((inner.width as usize) / 18).max(1);
+    per_class_cells(lines, a, inner.width as usize);
+}
+
+/// Each class's good of all, as many to a line as fit.
+fn per_class_cells(lines: &mut Vec<Line>, a: &ModelTestingAccuracy, width: usize) {
+    let per_line = (width / 18).max(1);
     let cells: Vec<String> = a
         .all_labels
         .iter()
@@ -287,42 +321,7 @@ pub(super) fn figures_table<'a>(
     (anomalies, costs): (bool, Option<Costs>),
     theme: &Theme,
 ) {
-    type Figure<'f> = Box<dyn Fn(&Summary) -> Option<f64> + 'f>;
-    let mut rows: Vec<(&str, Figure, Shown)> = if let Some(d) = &preview.detection {
-        let all = |f: fn(&ClassFigures) -> Option<f64>| -> Figure {
-            Box::new(move |s: &Summary| f(&s.detection.as_ref()?.all))
-        };
-        let mut rows: Vec<(&str, Figure, Shown)> = vec![
-            ("precision", all(ClassFigures::precision), Shown::Percent),
-            ("recall", all(ClassFigures::recall), Shown::Percent),
-            ("F1", all(ClassFigures::f1), Shown::Ratio),
-        ];
-        if d.matching == Matching::Boxes {
-            rows.push(("mAP@0.5", all(|c| c.ap50), Shown::Ratio));
-            rows.push(("mAP", all(|c| c.ap), Shown::Ratio));
-        }
-        let count = |f: fn(&ClassFigures) -> u32| -> Figure {
-            Box::new(move |s: &Summary| Some(f64::from(f(&s.detection.as_ref()?.all))))
-        };
-        rows.push(("true pos.", count(|c| c.true_positives), Shown::Count));
-        rows.push(("false pos.", count(|c| c.false_positives), Shown::Count));
-        rows.push(("missed", count(ClassFigures::missed), Shown::Count));
-        rows
-    } else {
-        vec![
-            ("accuracy", Box::new(Summary::accuracy), Shown::Percent),
-            (
-                "balanced",
-                Box::new(Summary::balanced_accuracy),
-                Shown::Percent,
-            ),
-            (
-                "macro F1",
-                Box::new(Summary::outcome_macro_f1),
-                Shown::Ratio,
-            ),
-        ]
-    };
+    let mut rows = headline_rows(preview);
     if preview.macro_scores().is_some() {
         rows.push((
             "uncertain",
@@ -362,6 +361,48 @@ pub(super) fn figures_table<'a>(
             Span::styled(format!("{:>9}", shown.value(p)), theme.value),
             Span::styled(format!("{:>7}", shown.delta(s, p)), theme.dim),
         ]));
+    }
+}
+
+/// A figure of a summary, as the table shows it.
+type Figure<'f> = Box<dyn Fn(&Summary) -> Option<f64> + 'f>;
+
+/// The headline figures: detection's, or classification's.
+fn headline_rows(preview: &Summary) -> Vec<(&'static str, Figure<'static>, Shown)> {
+    if let Some(d) = &preview.detection {
+        let all = |f: fn(&ClassFigures) -> Option<f64>| -> Figure {
+            Box::new(move |s: &Summary| f(&s.detection.as_ref()?.all))
+        };
+        let mut rows: Vec<(&'static str, Figure<'static>, Shown)> = vec![
+            ("precision", all(ClassFigures::precision), Shown::Percent),
+            ("recall", all(ClassFigures::recall), Shown::Percent),
+            ("F1", all(ClassFigures::f1), Shown::Ratio),
+        ];
+        if d.matching == Matching::Boxes {
+            rows.push(("mAP@0.5", all(|c| c.ap50), Shown::Ratio));
+            rows.push(("mAP", all(|c| c.ap), Shown::Ratio));
+        }
+        let count = |f: fn(&ClassFigures) -> u32| -> Figure {
+            Box::new(move |s: &Summary| Some(f64::from(f(&s.detection.as_ref()?.all))))
+        };
+        rows.push(("true pos.", count(|c| c.true_positives), Shown::Count));
+        rows.push(("false pos.", count(|c| c.false_positives), Shown::Count));
+        rows.push(("missed", count(ClassFigures::missed), Shown::Count));
+        rows
+    } else {
+        vec![
+            ("accuracy", Box::new(Summary::accuracy), Shown::Percent),
+            (
+                "balanced",
+                Box::new(Summary::balanced_accuracy),
+                Shown::Percent,
+            ),
+            (
+                "macro F1",
+                Box::new(Summary::outcome_macro_f1),
+                Shown::Ratio,
+            ),
+        ]
     }
 }
 

@@ -11,6 +11,7 @@ use super::geometry::{Row, bar_span, slider_rows};
 use super::rows::Rows;
 use super::text::truncate;
 use super::theme::Theme;
+use crate::api::client::UnreadableBlock;
 use crate::api::models::DropdownOption;
 use crate::tuner::{Connection, Scale, Slider, SliderKind, Tuner};
 
@@ -35,31 +36,9 @@ pub(super) fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme
     }
     for (row, rect) in slider_rows(tuner, inner) {
         let line = match row {
-            Row::Block(i) => {
-                let s = &tuner.sliders()[i];
-                Line::from(vec![
-                    Span::styled(s.block_title.clone(), theme.strong),
-                    Span::styled(
-                        format!(" · {} · block {}", s.block_type, s.block_id),
-                        theme.dim,
-                    ),
-                ])
-            }
+            Row::Block(i) => block_line(&tuner.sliders()[i], theme),
             Row::Label(i) => label_line(tuner, i, rect.width, theme),
-            Row::Unreadable(i) => {
-                let u = &tuner.unreadable()[i];
-                Line::from(vec![
-                    Span::styled(crate::text::clean(&u.block.title), theme.strong),
-                    Span::styled(
-                        format!(" · {} · block {} ", u.block.kind, u.block.id),
-                        theme.dim,
-                    ),
-                    Span::styled(
-                        format!("unreadable: {}", crate::text::clean(&u.reason)),
-                        theme.bad,
-                    ),
-                ])
-            }
+            Row::Unreadable(i) => unreadable_line(&tuner.unreadable()[i], theme),
             Row::Bar(i) => {
                 let s = &tuner.sliders()[i];
                 match &s.kind {
@@ -79,6 +58,32 @@ pub(super) fn render_sliders(frame: &mut Frame, area: Rect, tuner: &Tuner, theme
         };
         frame.render_widget(Rows::new(&[line]), rect);
     }
+}
+
+/// A block's title line, before its first threshold.
+fn block_line<'a>(s: &Slider, theme: &Theme) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(s.block_title.clone(), theme.strong),
+        Span::styled(
+            format!(" · {} · block {}", s.block_type, s.block_id),
+            theme.dim,
+        ),
+    ])
+}
+
+/// A learn block whose thresholds could not be read, and why.
+fn unreadable_line<'a>(u: &UnreadableBlock, theme: &Theme) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(crate::text::clean(&u.block.title), theme.strong),
+        Span::styled(
+            format!(" · {} · block {} ", u.block.kind, u.block.id),
+            theme.dim,
+        ),
+        Span::styled(
+            format!("unreadable: {}", crate::text::clean(&u.reason)),
+            theme.bad,
+        ),
+    ])
 }
 
 pub(super) fn label_line<'a>(tuner: &Tuner, i: usize, width: u16, theme: &Theme) -> Line<'a> {

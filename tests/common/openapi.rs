@@ -95,6 +95,45 @@ impl Spec {
         if value.is_null() && schema.get("nullable") == Some(&Value::Bool(true)) {
             return;
         }
+        self.check_combinators(schema, value, path, errors);
+        if let Some(t) = schema.get("type").and_then(Value::as_str) {
+            let ok = match t {
+                "object" => value.is_object(),
+                "array" => value.is_array(),
+                "string" => value.is_string(),
+                "boolean" => value.is_boolean(),
+                "integer" => value.is_i64() || value.is_u64(),
+                "number" => value.is_number(),
+                _ => true,
+            };
+            if !ok {
+                errors.push(format!("{path}: expected {t}, got {value}"));
+                return;
+            }
+        }
+        if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+            && !allowed.contains(value)
+        {
+            errors.push(format!("{path}: {value} is not one of {allowed:?}"));
+        }
+        if let Some(object) = value.as_object() {
+            self.check_object(schema, object, path, errors);
+        }
+        if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+            for (i, item) in array.iter().enumerate() {
+                self.check(items, item, &format!("{path}[{i}]"), errors);
+            }
+        }
+    }
+
+    /// allOf: every schema; oneOf: exactly one; anyOf: at least one.
+    fn check_combinators(
+        &self,
+        schema: &Value,
+        value: &Value,
+        path: &str,
+        errors: &mut Vec<String>,
+    ) {
         if let Some(all) = schema.get("allOf").and_then(Value::as_array) {
             for s in all {
                 self.check(s, value, path, errors);
@@ -118,49 +157,32 @@ impl Spec {
                 }
             }
         }
-        if let Some(t) = schema.get("type").and_then(Value::as_str) {
-            let ok = match t {
-                "object" => value.is_object(),
-                "array" => value.is_array(),
-                "string" => value.is_string(),
-                "boolean" => value.is_boolean(),
-                "integer" => value.is_i64() || value.is_u64(),
-                "number" => value.is_number(),
-                _ => true,
-            };
-            if !ok {
-                errors.push(format!("{path}: expected {t}, got {value}"));
-                return;
-            }
-        }
-        if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
-            && !allowed.contains(value)
-        {
-            errors.push(format!("{path}: {value} is not one of {allowed:?}"));
-        }
-        if let Some(object) = value.as_object() {
-            if let Some(required) = schema.get("required").and_then(Value::as_array) {
-                for name in required.iter().filter_map(Value::as_str) {
-                    if !object.contains_key(name) {
-                        errors.push(format!("{path}: missing required field `{name}`"));
-                    }
-                }
-            }
-            let properties = schema.get("properties").and_then(Value::as_object);
-            for (name, field) in object {
-                let field_path = format!("{path}.{name}");
-                if let Some(s) = properties.and_then(|p| p.get(name)) {
-                    self.check(s, field, &field_path, errors);
-                } else if let Some(extra) = schema.get("additionalProperties")
-                    && extra.is_object()
-                {
-                    self.check(extra, field, &field_path, errors);
+    }
+
+    /// Required fields, and each field against its property (or additionalProperties).
+    fn check_object(
+        &self,
+        schema: &Value,
+        object: &serde_json::Map<String, Value>,
+        path: &str,
+        errors: &mut Vec<String>,
+    ) {
+        if let Some(required) = schema.get("required").and_then(Value::as_array) {
+            for name in required.iter().filter_map(Value::as_str) {
+                if !object.contains_key(name) {
+                    errors.push(format!("{path}: missing required field `{name}`"));
                 }
             }
         }
-        if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
-            for (i, item) in array.iter().enumerate() {
-                self.check(items, item, &format!("{path}[{i}]"), errors);
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for (name, field) in object {
+            let field_path = format!("{path}.{name}");
+            if let Some(s) = properties.and_then(|p| p.get(name)) {
+                self.check(s, field, &field_path, errors);
+            } else if let Some(extra) = schema.get("additionalProperties")
+                && extra.is_object()
+            {
+                self.check(extra, field, &field_path, errors);
             }
         }
     }
@@ -201,27 +223,7 @@ impl Spec {
             },
         );
         match kind {
-            "object" => {
-                let mut out = serde_json::Map::new();
-                let properties = schema.get("properties").and_then(Value::as_object);
-                for name in schema
-                    .get("required")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                {
-                    let field = properties
-                        .and_then(|p| p.get(name))
-                        .cloned()
-                        .unwrap_or(Value::Null);
-                    out.insert(name.into(), self.minimal_at(&field, extra, depth + 1));
-                }
-                if extra && properties.is_some() {
-                    out.insert("fieldAddedLater".into(), serde_json::json!({"x": [1]}));
-                }
-                Value::Object(out)
-            }
+            "object" => self.minimal_object(schema, extra, depth),
             "array" if depth < 12 => match schema.get("items") {
                 Some(items) => Value::Array(vec![self.minimal_at(items, extra, depth + 1)]),
                 None => Value::Array(Vec::new()),
@@ -236,6 +238,30 @@ impl Spec {
             "boolean" => true.into(),
             _ => Value::Null,
         }
+    }
+
+    /// An object with its required fields only (and one the spec does not list, with
+    /// `extra`).
+    fn minimal_object(&self, schema: &Value, extra: bool, depth: usize) -> Value {
+        let mut out = serde_json::Map::new();
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for name in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            let field = properties
+                .and_then(|p| p.get(name))
+                .cloned()
+                .unwrap_or(Value::Null);
+            out.insert(name.into(), self.minimal_at(&field, extra, depth + 1));
+        }
+        if extra && properties.is_some() {
+            out.insert("fieldAddedLater".into(), serde_json::json!({"x": [1]}));
+        }
+        Value::Object(out)
     }
 
     /// The 200 response schema of the operation named `operation_id`.

@@ -57,33 +57,7 @@ pub fn derive(spec: &Value) -> Result<Value, String> {
         let op = spec
             .pointer(&format!("/paths/{}/{method}", escape(path)))
             .ok_or_else(|| format!("the spec has no {method} {path}"))?;
-        let mut out = Map::new();
-        out.insert("operationId".into(), op["operationId"].clone());
-        let parameters: Vec<Value> = op
-            .get("parameters")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|p| parameter(spec, p))
-            .collect::<Result<_, _>>()?;
-        out.insert("parameters".into(), Value::Array(parameters));
-        if let Some(body) = op.pointer("/requestBody/content/application~1json/schema") {
-            let body = strip(body);
-            collect_refs(&body, &mut wanted);
-            out.insert(
-                "requestBody".into(),
-                json!({"content": {"application/json": {"schema": body}}}),
-            );
-        }
-        let response = op
-            .pointer("/responses/200/content/application~1json/schema")
-            .ok_or_else(|| format!("{method} {path} has no JSON 200 response"))?;
-        let response = strip(response);
-        collect_refs(&response, &mut wanted);
-        out.insert(
-            "responses".into(),
-            json!({"200": {"content": {"application/json": {"schema": response}}}}),
-        );
+        let out = operation(spec, op, method, path, &mut wanted)?;
         paths
             .entry(path.to_string())
             .or_insert_with(|| Value::Object(Map::new()))
@@ -91,7 +65,59 @@ pub fn derive(spec: &Value) -> Result<Value, String> {
             .ok_or("paths")?
             .insert(method.to_string(), Value::Object(out));
     }
-    // The closure of every schema those reach.
+    let schemas = schemas_reached(spec, wanted)?;
+    Ok(json!({
+        "openapi": spec["openapi"],
+        "info": {
+            "title": "The Studio API operations ei-tune uses, derived from the published spec",
+            "version": spec["info"]["version"],
+        },
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }))
+}
+
+/// One operation as the subset keeps it: its id, parameters, request body and JSON 200
+/// response, the schemas they refer to added to `wanted`.
+fn operation(
+    spec: &Value,
+    op: &Value,
+    method: &str,
+    path: &str,
+    wanted: &mut BTreeSet<String>,
+) -> Result<Map<String, Value>, String> {
+    let mut out = Map::new();
+    out.insert("operationId".into(), op["operationId"].clone());
+    let parameters: Vec<Value> = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|p| parameter(spec, p))
+        .collect::<Result<_, _>>()?;
+    out.insert("parameters".into(), Value::Array(parameters));
+    if let Some(body) = op.pointer("/requestBody/content/application~1json/schema") {
+        let body = strip(body);
+        collect_refs(&body, wanted);
+        out.insert(
+            "requestBody".into(),
+            json!({"content": {"application/json": {"schema": body}}}),
+        );
+    }
+    let response = op
+        .pointer("/responses/200/content/application~1json/schema")
+        .ok_or_else(|| format!("{method} {path} has no JSON 200 response"))?;
+    let response = strip(response);
+    collect_refs(&response, wanted);
+    out.insert(
+        "responses".into(),
+        json!({"200": {"content": {"application/json": {"schema": response}}}}),
+    );
+    Ok(out)
+}
+
+/// The closure of every schema `wanted` reaches.
+fn schemas_reached(spec: &Value, wanted: BTreeSet<String>) -> Result<Map<String, Value>, String> {
     let mut schemas = Map::new();
     let mut queue: Vec<String> = wanted.into_iter().collect();
     while let Some(name) = queue.pop() {
@@ -107,15 +133,7 @@ pub fn derive(spec: &Value) -> Result<Value, String> {
         queue.extend(more.into_iter().filter(|n| !schemas.contains_key(n)));
         schemas.insert(name, schema);
     }
-    Ok(json!({
-        "openapi": spec["openapi"],
-        "info": {
-            "title": "The Studio API operations ei-tune uses, derived from the published spec",
-            "version": spec["info"]["version"],
-        },
-        "paths": paths,
-        "components": {"schemas": schemas},
-    }))
+    Ok(schemas)
 }
 
 /// The subset as committed: pretty JSON, keys sorted, one trailing newline.

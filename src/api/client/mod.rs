@@ -154,51 +154,58 @@ pub struct StudioClient {
     secrets: Vec<Secret>,
 }
 
+/// Refuses a host URL that is not one, has parts after its path, carries credentials, or
+/// would send credentials over plain http:// beyond this machine (unless allowed).
+fn check_host(base: &str, config: &ClientConfig) -> Result<(), ApiError> {
+    let parsed = reqwest::Url::parse(base).map_err(|e| {
+        // The text may hold a password: quote it only when it cannot.
+        if base.contains('@') {
+            ApiError::Config(format!("the host is not a URL: {e}"))
+        } else {
+            ApiError::Config(format!("host `{base}` is not a URL: {e}"))
+        }
+    })?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(ApiError::Config(format!(
+            "the host URL must end at /v1, with no `?` or `#` part (host: {})",
+            parsed.host_str().unwrap_or_default()
+        )));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(ApiError::Config(format!(
+            "the host URL holds a user name or password; give credentials with \
+             --api-key, --api-key-file or EI_API_KEY instead (host: {})",
+            parsed.host_str().unwrap_or_default()
+        )));
+    }
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ApiError::Config(format!(
+            "host `{base}` must start with http:// or https://"
+        )));
+    }
+    let has_credentials = config.api_key.is_some() || config.jwt.is_some();
+    if parsed.scheme() == "http" && has_credentials && !config.allow_insecure_http {
+        let host = parsed.host_str().unwrap_or_default();
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let loopback = host.eq_ignore_ascii_case("localhost")
+            || bare
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            return Err(ApiError::Config(format!(
+                "refusing to send credentials over plain http:// to {}; use https://, \
+                 or --allow-insecure-http if you mean it",
+                parsed.host_str().unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl StudioClient {
     pub fn new(config: &ClientConfig) -> Result<Self, ApiError> {
         let base = config.host.trim_end_matches('/').to_string();
-        let parsed = reqwest::Url::parse(&base).map_err(|e| {
-            // The text may hold a password: quote it only when it cannot.
-            if base.contains('@') {
-                ApiError::Config(format!("the host is not a URL: {e}"))
-            } else {
-                ApiError::Config(format!("host `{base}` is not a URL: {e}"))
-            }
-        })?;
-        if parsed.query().is_some() || parsed.fragment().is_some() {
-            return Err(ApiError::Config(format!(
-                "the host URL must end at /v1, with no `?` or `#` part (host: {})",
-                parsed.host_str().unwrap_or_default()
-            )));
-        }
-        if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err(ApiError::Config(format!(
-                "the host URL holds a user name or password; give credentials with \
-                 --api-key, --api-key-file or EI_API_KEY instead (host: {})",
-                parsed.host_str().unwrap_or_default()
-            )));
-        }
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(ApiError::Config(format!(
-                "host `{base}` must start with http:// or https://"
-            )));
-        }
-        let has_credentials = config.api_key.is_some() || config.jwt.is_some();
-        if parsed.scheme() == "http" && has_credentials && !config.allow_insecure_http {
-            let host = parsed.host_str().unwrap_or_default();
-            let bare = host.trim_start_matches('[').trim_end_matches(']');
-            let loopback = host.eq_ignore_ascii_case("localhost")
-                || bare
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback());
-            if !loopback {
-                return Err(ApiError::Config(format!(
-                    "refusing to send credentials over plain http:// to {}; use https://, \
-                     or --allow-insecure-http if you mean it",
-                    parsed.host_str().unwrap_or_default()
-                )));
-            }
-        }
+        check_host(&base, config)?;
         let mut headers = HeaderMap::new();
         if let Some(key) = &config.api_key {
             headers.insert("x-api-key", sensitive_header("API key", key)?);

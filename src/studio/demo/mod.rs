@@ -156,92 +156,101 @@ pub fn demo_project() -> Project {
 pub fn demo_impulses() -> Result<Vec<SimImpulse>, String> {
     let asset: Asset =
         serde_json::from_str(ASSET).map_err(|e| format!("demo asset is corrupt: {e}"))?;
-    let digits = Arc::new(classifier_with_anomaly(&asset)?);
-    let large = Arc::new(resample(&digits, LARGE_TEST_SET_WINDOWS, 0x5eed));
-    let visual = Arc::new(visual_anomaly(&asset));
     let detection_asset: DetectionAsset = serde_json::from_str(DETECTION_ASSET)
         .map_err(|e| format!("demo detection asset is corrupt: {e}"))?;
-    let detection = Arc::new(detection_set(&detection_asset, Matching::Boxes));
-    let fomo = Arc::new(detection_set(&detection_asset, Matching::Centroids));
+    let mut impulses = digit_impulses(&asset)?;
+    impulses.extend(detection_impulses(&detection_asset));
+    impulses.sort_by_key(|sim| sim.impulse.id);
+    Ok(impulses)
+}
 
-    let classes = asset.classes.clone();
+/// The digits' impulses: classifier and anomaly, its large test set, visual anomaly, and
+/// one not tested yet.
+fn digit_impulses(asset: &Asset) -> Result<Vec<SimImpulse>, String> {
+    let digits = Arc::new(classifier_with_anomaly(asset)?);
+    let large = Arc::new(resample(&digits, LARGE_TEST_SET_WINDOWS, 0x5eed));
+    let visual = Arc::new(visual_anomaly(asset));
+    let classes = &asset.classes;
     let min_anomaly = asset.suggested.min_anomaly_score;
     let visual_suggested = asset.suggested.visual_min_anomaly_score;
-
-    let digits_impulse = impulse(
-        1,
-        "Digits: classifier + anomaly",
-        &[(3, "keras"), (4, "anomaly")],
-    );
-    let large_impulse = impulse(
-        2,
-        "Digits: large test set",
-        &[(13, "keras"), (14, "anomaly")],
-    );
-    let visual_impulse = impulse(3, "Digits: visual anomaly", &[(23, "keras-visual-anomaly")]);
-    let detection_impulse = impulse(
-        4,
-        "Digits: object detection",
-        &[(33, "keras-object-detection")],
-    );
-    let untested_impulse = impulse(5, "Digits: not yet tested", &[(43, "keras")]);
-    let fomo_impulse = impulse(6, "Digits: FOMO", &[(53, "keras-object-detection")]);
+    let digits_blocks = |l: &[ImpulseLearnBlock]| {
+        vec![
+            classifier_block(&l[0], classes),
+            anomaly_block(&l[1], classes, min_anomaly),
+        ]
+    };
     Ok(vec![
-        SimImpulse {
-            blocks: vec![
-                classifier_block(&digits_impulse.learn_blocks[0], &classes),
-                anomaly_block(&digits_impulse.learn_blocks[1], &classes, min_anomaly),
-            ],
-            impulse: digits_impulse,
-            test_set: Some(digits),
-            regeneration: Regeneration::Inline,
-        },
-        SimImpulse {
-            blocks: vec![
-                classifier_block(&large_impulse.learn_blocks[0], &classes),
-                anomaly_block(&large_impulse.learn_blocks[1], &classes, min_anomaly),
-            ],
-            impulse: large_impulse,
-            test_set: Some(large),
-            regeneration: Regeneration::Job,
-        },
-        SimImpulse {
-            blocks: vec![visual_block(
-                &visual_impulse.learn_blocks[0],
-                visual_suggested,
-            )],
-            impulse: visual_impulse,
-            test_set: Some(visual),
-            regeneration: Regeneration::Inline,
-        },
-        SimImpulse {
-            blocks: vec![detector_block(
-                &detection_impulse.learn_blocks[0],
-                &detection_asset,
-            )],
-            impulse: detection_impulse,
-            test_set: Some(detection),
-            regeneration: Regeneration::Never,
-        },
-        SimImpulse {
-            blocks: vec![classifier_block(
-                &untested_impulse.learn_blocks[0],
-                &classes,
-            )],
-            impulse: untested_impulse,
-            test_set: None,
-            regeneration: Regeneration::Inline,
-        },
-        SimImpulse {
-            blocks: vec![detector_block(
-                &fomo_impulse.learn_blocks[0],
-                &detection_asset,
-            )],
-            impulse: fomo_impulse,
-            test_set: Some(fomo),
-            regeneration: Regeneration::Never,
-        },
+        sim_impulse(
+            impulse(
+                1,
+                "Digits: classifier + anomaly",
+                &[(3, "keras"), (4, "anomaly")],
+            ),
+            digits_blocks,
+            Some(digits),
+            Regeneration::Inline,
+        ),
+        sim_impulse(
+            impulse(
+                2,
+                "Digits: large test set",
+                &[(13, "keras"), (14, "anomaly")],
+            ),
+            digits_blocks,
+            Some(large),
+            Regeneration::Job,
+        ),
+        sim_impulse(
+            impulse(3, "Digits: visual anomaly", &[(23, "keras-visual-anomaly")]),
+            |l| vec![visual_block(&l[0], visual_suggested)],
+            Some(visual),
+            Regeneration::Inline,
+        ),
+        sim_impulse(
+            impulse(5, "Digits: not yet tested", &[(43, "keras")]),
+            |l| vec![classifier_block(&l[0], classes)],
+            None,
+            Regeneration::Inline,
+        ),
     ])
+}
+
+/// Object detection: bounding boxes (YOLO-like), and centroids (FOMO).
+fn detection_impulses(asset: &DetectionAsset) -> Vec<SimImpulse> {
+    let detector = |l: &[ImpulseLearnBlock]| vec![detector_block(&l[0], asset)];
+    vec![
+        sim_impulse(
+            impulse(
+                4,
+                "Digits: object detection",
+                &[(33, "keras-object-detection")],
+            ),
+            detector,
+            Some(Arc::new(detection_set(asset, Matching::Boxes))),
+            Regeneration::Never,
+        ),
+        sim_impulse(
+            impulse(6, "Digits: FOMO", &[(53, "keras-object-detection")]),
+            detector,
+            Some(Arc::new(detection_set(asset, Matching::Centroids))),
+            Regeneration::Never,
+        ),
+    ]
+}
+
+/// An impulse with the simulated blocks made from its learn blocks.
+fn sim_impulse(
+    impulse: Impulse,
+    blocks: impl FnOnce(&[ImpulseLearnBlock]) -> Vec<SimBlock>,
+    test_set: Option<Arc<TestSet>>,
+    regeneration: Regeneration,
+) -> SimImpulse {
+    SimImpulse {
+        blocks: blocks(&impulse.learn_blocks),
+        impulse,
+        test_set,
+        regeneration,
+    }
 }
 
 /// A detection test set: no windows to classify, the images instead.

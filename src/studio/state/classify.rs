@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::metrics::detection::{DetectionSet, Matching};
-use crate::metrics::{Aggregation, TestSet, Thresholds};
+use crate::metrics::{Aggregation, Summary, TestSet, Thresholds};
 use crate::studio::demo::{BlockRole, SimBlock, SimImpulse, sample};
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -17,18 +17,6 @@ pub fn classify_response(
     results: Results,
     window_range: Option<std::ops::Range<usize>>,
 ) -> ClassifyJobResponse<WindowResults<'_>, WindowPredictions<'_>> {
-    let empty_accuracy = |set: Option<&TestSet>| ModelTestingAccuracy {
-        total_summary: GoodBad::default(),
-        summary_per_class: BTreeMap::new(),
-        confusion_matrix_values: BTreeMap::new(),
-        rows: serde_json::Value::Array(Vec::new()),
-        all_labels: set.map(|s| s.labels.clone()).unwrap_or_default(),
-        accuracy_score: None,
-        balanced_accuracy_score: None,
-        anomaly_accuracy_score: None,
-        no_anomaly_accuracy_score: None,
-        mse_score: None,
-    };
     let (set, thresholds) = match (sim.test_set.as_deref(), results) {
         (Some(set), Results::Current(th)) => (set, th),
         (set, results) => {
@@ -68,24 +56,43 @@ pub fn classify_response(
         result: WindowResults(windows.clone()),
         predictions: WindowPredictions(windows),
         accuracy: crate::studio::figures::accuracy(&summary, set),
-        additional_metrics_by_learn_block: sim
-            .blocks
-            .iter()
-            .map(|b| LearnBlockMetrics {
-                learn_block_id: b.block.id,
-                learn_block_name: b.block.name.clone(),
-                additional_metrics: match b.role {
-                    BlockRole::Classifier => crate::studio::figures::classifier_metrics(&summary),
-                    BlockRole::Detector => crate::studio::figures::detection_metrics(&summary),
-                    BlockRole::Anomaly | BlockRole::VisualAnomaly => {
-                        crate::studio::figures::anomaly_metrics(&summary)
-                    }
-                },
-            })
-            .collect(),
+        additional_metrics_by_learn_block: block_metrics(sim, &summary),
         available_variants: vec!["float32".into(), "int8".into()],
         no_results_because_thresholds_changed: None,
     }
+}
+
+/// The accuracy of no results: no windows, the labels of the test set if there is one.
+fn empty_accuracy(set: Option<&TestSet>) -> ModelTestingAccuracy {
+    ModelTestingAccuracy {
+        total_summary: GoodBad::default(),
+        summary_per_class: BTreeMap::new(),
+        confusion_matrix_values: BTreeMap::new(),
+        rows: serde_json::Value::Array(Vec::new()),
+        all_labels: set.map(|s| s.labels.clone()).unwrap_or_default(),
+        accuracy_score: None,
+        balanced_accuracy_score: None,
+        anomaly_accuracy_score: None,
+        no_anomaly_accuracy_score: None,
+        mse_score: None,
+    }
+}
+
+/// Each learn block's additional metrics, as its kind reports them.
+fn block_metrics(sim: &SimImpulse, summary: &Summary) -> Vec<LearnBlockMetrics> {
+    use crate::studio::figures::{anomaly_metrics, classifier_metrics, detection_metrics};
+    sim.blocks
+        .iter()
+        .map(|b| LearnBlockMetrics {
+            learn_block_id: b.block.id,
+            learn_block_name: b.block.name.clone(),
+            additional_metrics: match b.role {
+                BlockRole::Classifier => classifier_metrics(summary),
+                BlockRole::Detector => detection_metrics(summary),
+                BlockRole::Anomaly | BlockRole::VisualAnomaly => anomaly_metrics(summary),
+            },
+        })
+        .collect()
 }
 
 /// Windows of a test set at some thresholds, whose results are made one at a time.

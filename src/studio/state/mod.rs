@@ -345,74 +345,16 @@ impl StudioState {
         let state = self
             .impulse_state(impulse_id)
             .ok_or_else(|| Refusal::not_found("impulse not found"))?;
-        let problems: Vec<String> = request
-            .thresholds
-            .iter()
-            .enumerate()
-            .filter_map(|(i, update)| {
-                validate_update(&state.sim, update).err().map(|why| {
-                    format!(
-                        "thresholds[{i}] (block {}, key {}): {why}",
-                        update.block_id, update.key
-                    )
-                })
-            })
-            .collect();
-        if !problems.is_empty() {
-            return Err(Refusal::soft(format!(
-                "No thresholds were changed. {}",
-                problems.join("; ")
-            )));
-        }
-
-        let job_duration = self.job_duration;
+        refuse_invalid(&state.sim, request)?;
         let next_job_id = self.next_job_id;
+        let job_duration = self.job_duration;
         let state = self
             .impulse_state_mut(impulse_id)
             .ok_or_else(|| Refusal::not_found("impulse not found"))?;
-        for update in &request.thresholds {
-            if let Some(threshold) = state
-                .sim
-                .blocks
-                .iter_mut()
-                .filter(|b| b.block.id == update.block_id)
-                .flat_map(|b| b.thresholds.iter_mut())
-                .find(|t| t.key == update.key)
-            {
-                threshold.value = update.value.clone();
-            }
-        }
         let had_results = matches!(state.results, Results::Current(_));
-        let wants_job = request.allow_creating_regenerate_model_testing_jobs
-            || request
-                .force_run_regenerate_model_testing_in_job
-                .unwrap_or(false);
-        let force_job = request
-            .force_run_regenerate_model_testing_in_job
-            .unwrap_or(false);
-        let mut job_id = None;
-        let status = match (state.sim.regeneration, &state.sim.test_set) {
-            (_, None) => RegenerateStatus::NotRegenerated,
-            (Regeneration::Never, Some(_)) => {
-                if had_results {
-                    state.results = Results::Stale(StaleReason::ShouldRerunFullJob);
-                }
-                RegenerateStatus::NotRegenerated
-            }
-            (Regeneration::Inline, Some(_)) if !force_job => {
-                state.results = Results::Current(metric_thresholds(&state.sim.blocks));
-                RegenerateStatus::Regenerated
-            }
-            (Regeneration::Inline | Regeneration::Job, Some(_)) => {
-                state.results = Results::Stale(StaleReason::CanRegenerateModelSummary);
-                if wants_job {
-                    job_id = Some(next_job_id);
-                    RegenerateStatus::StartedJob
-                } else {
-                    RegenerateStatus::RequiresJob
-                }
-            }
-        };
+        state.apply(request);
+        let status = state.regenerate(request);
+        let job_id = (status == RegenerateStatus::StartedJob).then_some(next_job_id);
         if let Some(id) = job_id {
             self.start_job(id, impulse_id, now, job_duration);
         }
@@ -504,6 +446,81 @@ impl StudioState {
                 applied: false,
             },
         );
+    }
+}
+
+/// Refuses the whole request when any entry is invalid, naming each.
+fn refuse_invalid(sim: &SimImpulse, request: &SetImpulseThresholdsRequest) -> Result<(), Refusal> {
+    let problems: Vec<String> = request
+        .thresholds
+        .iter()
+        .enumerate()
+        .filter_map(|(i, update)| {
+            validate_update(sim, update).err().map(|why| {
+                format!(
+                    "thresholds[{i}] (block {}, key {}): {why}",
+                    update.block_id, update.key
+                )
+            })
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::soft(format!(
+            "No thresholds were changed. {}",
+            problems.join("; ")
+        )))
+    }
+}
+
+impl ImpulseState {
+    /// Takes every value of a request found valid.
+    fn apply(&mut self, request: &SetImpulseThresholdsRequest) {
+        for update in &request.thresholds {
+            if let Some(threshold) = self
+                .sim
+                .blocks
+                .iter_mut()
+                .filter(|b| b.block.id == update.block_id)
+                .flat_map(|b| b.thresholds.iter_mut())
+                .find(|t| t.key == update.key)
+            {
+                threshold.value = update.value.clone();
+            }
+        }
+    }
+
+    /// What the results become after a change of thresholds, as Studio decides: again at
+    /// once, stale until a full run, or stale until a job (started when the request lets
+    /// one be).
+    fn regenerate(&mut self, request: &SetImpulseThresholdsRequest) -> RegenerateStatus {
+        let had_results = matches!(self.results, Results::Current(_));
+        let force_job = request
+            .force_run_regenerate_model_testing_in_job
+            .unwrap_or(false);
+        let wants_job = request.allow_creating_regenerate_model_testing_jobs || force_job;
+        match (self.sim.regeneration, &self.sim.test_set) {
+            (_, None) => RegenerateStatus::NotRegenerated,
+            (Regeneration::Never, Some(_)) => {
+                if had_results {
+                    self.results = Results::Stale(StaleReason::ShouldRerunFullJob);
+                }
+                RegenerateStatus::NotRegenerated
+            }
+            (Regeneration::Inline, Some(_)) if !force_job => {
+                self.results = Results::Current(metric_thresholds(&self.sim.blocks));
+                RegenerateStatus::Regenerated
+            }
+            (Regeneration::Inline | Regeneration::Job, Some(_)) => {
+                self.results = Results::Stale(StaleReason::CanRegenerateModelSummary);
+                if wants_job {
+                    RegenerateStatus::StartedJob
+                } else {
+                    RegenerateStatus::RequiresJob
+                }
+            }
+        }
     }
 }
 

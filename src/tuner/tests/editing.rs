@@ -25,13 +25,11 @@ fn statuses_are_explained_and_drive_the_metrics() {
             skip_features: false,
         }]
     );
-    let cmds = t.update(
-        Msg::RegenerationStarted {
-            impulse: 1,
-            result: Ok(7),
-        },
-        t0 + 410 * MS,
-    );
+    let started = Msg::RegenerationStarted {
+        impulse: 1,
+        result: Ok(7),
+    };
+    let cmds = t.update(started, t0 + 410 * MS);
     assert_eq!(
         cmds,
         vec![Cmd::PollJob {
@@ -43,35 +41,15 @@ fn statuses_are_explained_and_drive_the_metrics() {
     // Edits while the job runs wait for it: set-thresholds would be refused.
     t.update(Msg::Action(Action::StepUp), t0 + 420 * MS);
     assert_eq!(t.next_deadline(), None);
-    let job = |finished: bool| Job {
-        id: 7,
-        category: "c".into(),
-        category_key: "k".into(),
-        key: "k".into(),
-        created: "2026-01-01T00:00:00Z".into(),
-        started: Some("2026-01-01T00:00:00Z".into()),
-        finished: finished.then(|| "2026-01-01T00:00:02Z".into()),
-        finished_successful: finished.then_some(true),
-        job_notification_uids: vec![],
-        additional_info: None,
-        compute_time: None,
+    let job = |finished: bool| job(7, finished, finished.then_some(true));
+    let polled = |finished| Msg::JobPolled {
+        job_id: 7,
+        result: Ok(job(finished)),
     };
-    let cmds = t.update(
-        Msg::JobPolled {
-            job_id: 7,
-            result: Ok(job(false)),
-        },
-        t0 + 900 * MS,
-    );
+    let cmds = t.update(polled(false), t0 + 900 * MS);
     assert!(matches!(cmds[..], [Cmd::PollJob { job_id: 7, .. }]));
     assert_eq!(t.job.as_ref().unwrap().state, "running");
-    let cmds = t.update(
-        Msg::JobPolled {
-            job_id: 7,
-            result: Ok(job(true)),
-        },
-        t0 + 1400 * MS,
-    );
+    let cmds = t.update(polled(true), t0 + 1400 * MS);
     assert!(cmds.contains(&Cmd::LoadResults { at: HERE }));
     assert!(t.job.is_none());
     assert_eq!(

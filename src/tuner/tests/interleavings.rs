@@ -202,6 +202,113 @@ fn blocked() -> Result<SetImpulseThresholdsResponse, ApiError> {
 
 /// Plays `events` against the tuner and the simulated Studio, then heals the network and
 /// checks that nothing was lost, stranded or sent twice.
+impl World {
+    /// One event, as it happens to the tuner and the simulated Studio.
+    fn happen(&mut self, t: &mut Tuner, e: Event, now: &mut Instant) -> Result<(), TestCaseError> {
+        match e {
+            Event::Edit { slider, steps } => {
+                if !self.open {
+                    self.windows += 1;
+                    self.open = true;
+                }
+                t.selected = slider;
+                let action = if steps >= 0 {
+                    Action::StepUp
+                } else {
+                    Action::StepDown
+                };
+                for _ in 0..steps.unsigned_abs().max(1) {
+                    self.run(t, Msg::Action(action), *now)?;
+                }
+            }
+            Event::Wait(ms) => {
+                *now += Duration::from_millis(ms);
+                if t.next_deadline().is_some_and(|d| d <= *now) {
+                    self.run(t, Msg::Tick, *now)?;
+                }
+            }
+            Event::Tick => self.run(t, Msg::Tick, *now)?,
+            Event::Succeed => self.answer(t, *now, ok(RegenerateStatus::Regenerated))?,
+            Event::Fail => self.answer(t, *now, refused())?,
+            Event::Lose { applied_now } => {
+                if applied_now && let Some((_, request)) = &self.in_flight {
+                    let request = request.clone();
+                    self.apply(t, &request);
+                }
+                self.answer(t, *now, lost_answer())?;
+                if applied_now {
+                    self.limbo.clear();
+                }
+            }
+            Event::Blocked => self.answer(t, *now, blocked())?,
+            Event::LateAnswer => {
+                self.run(
+                    t,
+                    Msg::SetDone {
+                        request_id: 10_000,
+                        outcome: Outcome::from(ok(RegenerateStatus::Regenerated)),
+                    },
+                    *now,
+                )?;
+            }
+            Event::Reload => self.run(t, Msg::Action(Action::Reload), *now)?,
+            Event::Focus => self.run(t, Msg::FocusGained, *now)?,
+            Event::LoadAnswer { ok } => self.answer_load(t, *now, ok)?,
+            Event::Poll { finished, failed } => self.answer_poll(t, *now, finished, failed)?,
+        }
+        Ok(())
+    }
+
+    /// The network heals: every call, read and poll succeeds; failed values are resent by
+    /// `r`. Calls whose answer was lost land first.
+    fn heal(&mut self, t: &mut Tuner, now: &mut Instant) -> Result<(), TestCaseError> {
+        self.land_late_calls(t);
+        for _ in 0..60 {
+            *now += Duration::from_secs(5);
+            self.answer(t, *now, ok(RegenerateStatus::Regenerated))?;
+            while !self.loads.is_empty() {
+                self.answer_load(t, *now, true)?;
+            }
+            self.answer_poll(t, *now, true, false)?;
+            self.run(t, Msg::Tick, *now)?;
+            if self.in_flight.is_none()
+                && t.sliders
+                    .iter()
+                    .any(|s| matches!(s.sync, SyncState::Failed(_)))
+            {
+                self.run(t, Msg::Action(Action::Reload), *now)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Nothing is left stranded: Studio holds every value shown, and no more calls were
+    /// made than quiet-time windows and failures ask for.
+    fn holds_the_rules(&self, t: &Tuner) -> Result<(), TestCaseError> {
+        prop_assert!(self.in_flight.is_none());
+        prop_assert!(self.loads.is_empty());
+        prop_assert!(t.job.is_none(), "a job still followed");
+        prop_assert!(!t.save.answer_lost(), "a read-back still owed");
+        for (i, slider) in t.sliders.iter().enumerate() {
+            prop_assert_eq!(
+                &self.server[i],
+                &slider.value,
+                "Studio differs for {}",
+                slider.id()
+            );
+            prop_assert_eq!(&slider.sync, &SyncState::Saved);
+        }
+        prop_assert!(
+            self.calls <= self.windows + self.failures,
+            "{} calls for {} windows and {} failures",
+            self.calls,
+            self.windows,
+            self.failures
+        );
+        Ok(())
+    }
+}
+
 fn check_interleaving(events: Vec<Event>) -> Result<(), TestCaseError> {
     let t0 = Instant::now();
     let mut now = t0;
@@ -211,98 +318,12 @@ fn check_interleaving(events: Vec<Event>) -> Result<(), TestCaseError> {
         ..World::default()
     };
     for e in events {
-        match e {
-            Event::Edit { slider, steps } => {
-                if !w.open {
-                    w.windows += 1;
-                    w.open = true;
-                }
-                t.selected = slider;
-                let action = if steps >= 0 {
-                    Action::StepUp
-                } else {
-                    Action::StepDown
-                };
-                for _ in 0..steps.unsigned_abs().max(1) {
-                    w.run(&mut t, Msg::Action(action), now)?;
-                }
-            }
-            Event::Wait(ms) => {
-                now += Duration::from_millis(ms);
-                if t.next_deadline().is_some_and(|d| d <= now) {
-                    w.run(&mut t, Msg::Tick, now)?;
-                }
-            }
-            Event::Tick => w.run(&mut t, Msg::Tick, now)?,
-            Event::Succeed => w.answer(&mut t, now, ok(RegenerateStatus::Regenerated))?,
-            Event::Fail => w.answer(&mut t, now, refused())?,
-            Event::Lose { applied_now } => {
-                if applied_now && let Some((_, request)) = &w.in_flight {
-                    let request = request.clone();
-                    w.apply(&t, &request);
-                }
-                w.answer(&mut t, now, lost_answer())?;
-                if applied_now {
-                    w.limbo.clear();
-                }
-            }
-            Event::Blocked => w.answer(&mut t, now, blocked())?,
-            Event::LateAnswer => {
-                w.run(
-                    &mut t,
-                    Msg::SetDone {
-                        request_id: 10_000,
-                        outcome: Outcome::from(ok(RegenerateStatus::Regenerated)),
-                    },
-                    now,
-                )?;
-            }
-            Event::Reload => w.run(&mut t, Msg::Action(Action::Reload), now)?,
-            Event::Focus => w.run(&mut t, Msg::FocusGained, now)?,
-            Event::LoadAnswer { ok } => w.answer_load(&mut t, now, ok)?,
-            Event::Poll { finished, failed } => w.answer_poll(&mut t, now, finished, failed)?,
-        }
+        w.happen(&mut t, e, &mut now)?;
     }
     // The network heals: every call, read and poll succeeds; failed values are resent
     // by `r`. Nothing may be left stranded. Calls whose answer was lost land first.
-    w.land_late_calls(&t);
-    for _ in 0..60 {
-        now += Duration::from_secs(5);
-        w.answer(&mut t, now, ok(RegenerateStatus::Regenerated))?;
-        while !w.loads.is_empty() {
-            w.answer_load(&mut t, now, true)?;
-        }
-        w.answer_poll(&mut t, now, true, false)?;
-        w.run(&mut t, Msg::Tick, now)?;
-        if w.in_flight.is_none()
-            && t.sliders
-                .iter()
-                .any(|s| matches!(s.sync, SyncState::Failed(_)))
-        {
-            w.run(&mut t, Msg::Action(Action::Reload), now)?;
-        }
-    }
-    prop_assert!(w.in_flight.is_none());
-    prop_assert!(w.loads.is_empty());
-    prop_assert!(t.job.is_none(), "a job still followed");
-    prop_assert!(!t.save.answer_lost(), "a read-back still owed");
-    for (i, slider) in t.sliders.iter().enumerate() {
-        prop_assert_eq!(
-            &w.server[i],
-            &slider.value,
-            "Studio differs for {}",
-            slider.id()
-        );
-        prop_assert_eq!(&slider.sync, &SyncState::Saved);
-    }
-    prop_assert!(
-        w.calls <= w.windows + w.failures,
-        "{} calls for {} windows and {} failures",
-        w.calls,
-        w.windows,
-        w.failures
-    );
-    Ok(())
+    w.heal(&mut t, &mut now)?;
+    w.holds_the_rules(&t)
 }
 
 proptest! {

@@ -200,7 +200,7 @@ fn job(id: u64, finished: bool, successful: Option<bool>) -> Job {
     }
 }
 
-pub(super) fn blocked_by(job_id: u64) -> Result<SetImpulseThresholdsResponse, ApiError> {
+fn blocked_by(job_id: u64) -> Result<SetImpulseThresholdsResponse, ApiError> {
     Err(ApiError::BlockedByJob {
         operation: "setImpulseThresholds",
         message: "busy".into(),

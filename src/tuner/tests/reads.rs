@@ -175,6 +175,7 @@ fn a_snapshot_older_than_one_taken_in_is_dropped() {
 
 #[test]
 fn a_read_back_that_fails_is_asked_for_again() {
+    let answered = |load, result| Msg::Loaded { load, result };
     let t0 = Instant::now();
     let mut t = tuner(t0);
     t.update(Msg::Action(Action::StepUp), t0);
@@ -189,13 +190,7 @@ fn a_read_back_that_fails_is_asked_for_again() {
         message: "busy".into(),
         retry_after: None,
     };
-    t.update(
-        Msg::Loaded {
-            load: read_back,
-            result: Err(failed),
-        },
-        t0 + 2200 * MS,
-    );
+    t.update(answered(read_back, Err(failed)), t0 + 2200 * MS);
     // With no other call to wait for, it is asked again after a wait, by itself.
     let wake = t.next_deadline().expect("a wake-up for the read-back");
     let cmds = t.update(Msg::Tick, wake);
@@ -208,13 +203,7 @@ fn a_read_back_that_fails_is_asked_for_again() {
     let reload = t.update(Msg::Action(Action::Reload), wake);
     let (reload_id, _) = load_cmds(&reload)[0];
     assert!(reload_id > again);
-    t.update(
-        Msg::Loaded {
-            load: reload_id,
-            result: Ok(loaded(0)),
-        },
-        wake,
-    );
+    t.update(answered(reload_id, Ok(loaded(0))), wake);
     // The read-back found 0.6 where the user has 0.61: resent. Then, once the lost call
     // can no longer land, read back once more.
     let late = t0 + 300 * MS + t.config.lost_call_window;
@@ -232,13 +221,7 @@ fn a_read_back_that_fails_is_asked_for_again() {
     }
     let mut studio = loaded(0);
     studio.blocks[0].thresholds[0].value = ThresholdValue::Number(0.61);
-    t.update(
-        Msg::Loaded {
-            load: last.expect("a last read-back"),
-            result: Ok(studio),
-        },
-        late,
-    );
+    t.update(answered(last.expect("a last read-back"), Ok(studio)), late);
     assert!(!t.save.answer_lost());
     assert_eq!(t.next_deadline(), None);
 }
