@@ -1,10 +1,15 @@
 //! The local preview: figures at the displayed thresholds and the sweep of the focused
 //! one, computed from the per-window results, and only when what they depend on changed.
 
-use super::*;
+use crate::api::models::{ModelTestingAccuracy, ThresholdValue};
 use crate::metrics::objective::Objective;
 use crate::metrics::suggest::Figures;
+use crate::metrics::sweep::Sweep;
 use crate::metrics::sweep::{self, Parameter};
+use crate::metrics::{Scores, Summary, TestSet, Thresholds};
+use crate::tuner::{PreviewFailure, PreviewSource, SliderKind, Tuner};
+use std::sync::Arc;
+use std::time::Instant;
 
 impl Tuner {
     pub(super) fn on_test_set_progress(&mut self, impulse: u64, loaded: u64, total: u64) {
@@ -84,17 +89,12 @@ impl Tuner {
 
     /// A notice about the preview's results, taken back once they are read whole.
     fn say_about_preview(&mut self, text: &str) {
-        self.notice = Some(text.to_string());
-        self.preview.notice = Some(text.to_string());
+        self.feedback.say_about_preview(text);
     }
 
     /// Takes back the last notice about the results, unless another replaced it.
     fn clear_preview_notice(&mut self) {
-        if let Some(said) = self.preview.notice.take()
-            && self.notice.as_ref() == Some(&said)
-        {
-            self.notice = None;
-        }
+        self.feedback.take_back_preview_notice();
     }
 
     /// Shows `set`; `confirmed`: read from Studio, not only from the cache.
@@ -237,7 +237,7 @@ impl Tuner {
                 };
                 match self.best_from(set, sweep, current) {
                     Some(x) if x == current => {
-                        self.notice = Some(format!(
+                        self.feedback.say(format!(
                             "already at the best value: {}",
                             sweep.objective.name()
                         ));
@@ -247,15 +247,16 @@ impl Tuner {
                 }
             }
             (PreviewSource::Unavailable(why), _) => {
-                self.notice = Some(format!("no preview: {why}"));
+                self.feedback.say(format!("no preview: {why}"));
                 return;
             }
             (PreviewSource::Loading { .. }, _) => {
-                self.notice = Some("the results are still loading".into());
+                self.feedback.say("the results are still loading".into());
                 return;
             }
             (PreviewSource::Ready(_), None) => {
-                self.notice = Some("only numeric score thresholds can be optimised".into());
+                self.feedback
+                    .say("only numeric score thresholds can be optimised".into());
                 return;
             }
         };
@@ -267,7 +268,7 @@ impl Tuner {
             }
             None => {
                 let objective = self.preview.sweep.as_ref().map(|s| s.objective.name());
-                self.notice = Some(format!(
+                self.feedback.say(format!(
                     "no value of this threshold reaches: {}",
                     objective.unwrap_or_default()
                 ));
@@ -312,7 +313,7 @@ impl Tuner {
         let worse = Figures::of(&before, costs)
             .worse_than(&Figures::of(&after, costs), crate::defaults::GUARDRAIL);
         if !worse.is_empty() {
-            self.notice = Some(format!(
+            self.feedback.say(format!(
                 "o: {} (u before it is saved undoes it)",
                 worse.join("; ")
             ));
@@ -332,7 +333,7 @@ impl Tuner {
         if let PreviewSource::Ready(set) = &self.preview.source
             && set.detection.is_some()
         {
-            self.notice = Some(
+            self.feedback.say(
                 "object detection has one objective: F1 over the objects (found against \
                  false and missed)"
                     .into(),
@@ -347,7 +348,7 @@ impl Tuner {
             self.objective_for(parameter)
                 .next(parameter, self.config.bounds, self.config.costs);
         self.preview.objective = Some(next);
-        self.notice = Some(format!("objective: {}", next.name()));
+        self.feedback.say(format!("objective: {}", next.name()));
     }
 }
 

@@ -2,9 +2,11 @@
 //! written down, and the history view lists this impulse's earlier calls, any of which
 //! comes back as one ordinary edit.
 
-use super::*;
+use crate::api::models::ThresholdValue;
 use crate::history::{Answer, Call, Change, Entry, Reading};
 use crate::metrics::suggest::Figures;
+use crate::tuner::{Action, Cmd, Mode, PreviewSource, Target, Tuner};
+use std::time::Instant;
 
 /// The history view's list.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -83,16 +85,14 @@ impl Tuner {
 
     /// Writing the history failed: said once, the tuning goes on.
     pub(super) fn on_recorded(&mut self, result: Result<(), String>) {
-        if let Err(why) = result
-            && !std::mem::replace(&mut self.history_write_failed, true)
-        {
-            self.notice = Some(format!("the history is not kept: {why}"));
+        if let Err(why) = result {
+            self.feedback.history_not_kept(&why);
         }
     }
 
     pub(super) fn open_history(&mut self, cmds: &mut Vec<Cmd>) {
         let Some(at) = self.target() else {
-            self.notice = Some("no impulse loaded yet".into());
+            self.feedback.say("no impulse loaded yet".into());
             return;
         };
         self.history.loading = true;
@@ -108,7 +108,7 @@ impl Tuner {
         match result {
             Ok(reading) => {
                 if let Some(warning) = reading.warning() {
-                    self.notice = Some(warning);
+                    self.feedback.say(warning);
                 }
                 self.history.skipped = reading.skipped;
                 self.history.error = None;
@@ -180,6 +180,6 @@ impl Tuner {
         if !refused.is_empty() {
             notice.push_str(&format!("; left out: {}", refused.join(", ")));
         }
-        self.notice = Some(crate::text::clean(&notice));
+        self.feedback.say(crate::text::clean(&notice));
     }
 }

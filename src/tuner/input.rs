@@ -1,7 +1,12 @@
 //! What the user asks for: actions (from keys, at the edge) and pointer events, as edits
 //! and changes of screen.
 
-use super::*;
+use crate::api::models::ThresholdValue;
+use crate::tuner::{
+    Action, Cmd, JobProgress, MAX_TYPED_CHARS, Mode, Pointer, PreviewSource, Slider, SliderKind,
+    SyncState, Tuner,
+};
+use std::time::Instant;
 
 impl Tuner {
     pub(super) fn on_action(&mut self, action: Action, now: Instant, cmds: &mut Vec<Cmd>) {
@@ -109,7 +114,8 @@ impl Tuner {
             Action::KeepMine | Action::TakeTheirs => self.say_nothing_to_do(action),
             Action::Suggested => {
                 if let Some(s) = self.selected_slider() {
-                    self.notice = Some(format!("{} has no suggested value", s.id()));
+                    self.feedback
+                        .say(format!("{} has no suggested value", s.id()));
                 }
             }
             Action::RevertToSaved => self.say_nothing_to_do(action),
@@ -127,7 +133,7 @@ impl Tuner {
         let Some(id) = self.selected_slider().map(Slider::id) else {
             return;
         };
-        self.notice = Some(match action {
+        self.feedback.say(match action {
             Action::RevertToSaved => format!("{id} is at its saved value"),
             _ => format!("{id} was not changed elsewhere: nothing to keep or take"),
         });
@@ -213,7 +219,8 @@ impl Tuner {
             return;
         };
         if self.job.is_some() {
-            self.notice = Some("a regeneration job is already running".into());
+            self.feedback
+                .say("a regeneration job is already running".into());
             return;
         }
         self.job = Some(JobProgress::new(None, "starting", now));
@@ -247,7 +254,7 @@ impl Tuner {
         if !reading {
             self.load_test_set(cmds);
         }
-        self.notice = Some(if reading {
+        self.feedback.say(if reading {
             "reading the thresholds and results again (the scores are being read)".into()
         } else {
             "reading the thresholds, results and scores again".into()

@@ -1,10 +1,15 @@
 //! The joint map: the objective over `min_score` × `min_anomaly_score`, where the two
 //! thresholds move together; every move is an ordinary edit of both sliders.
 
-use super::*;
+use crate::api::models::ThresholdValue;
+use crate::metrics::TestSet;
 use crate::metrics::joint::{JointMap, joint_map, optimum, pareto_front};
+use crate::metrics::objective::Objective;
 use crate::metrics::suggest::{Figures, HEADLINES};
 use crate::metrics::sweep::{self, Parameter};
+use crate::tuner::{Action, Mode, PreviewSource, Tuner};
+use std::sync::Arc;
+use std::time::Instant;
 
 /// The most points along one threshold.
 pub const MAX_MAP_POINTS: usize = 401;
@@ -137,7 +142,7 @@ impl Tuner {
         let (x, y) = match self.map_sliders() {
             Ok(xy) => xy,
             Err(why) => {
-                self.notice = Some(why);
+                self.feedback.say(why);
                 return;
             }
         };
@@ -188,7 +193,7 @@ impl Tuner {
                     self.config.costs,
                 );
                 self.preview.objective = Some(next);
-                self.notice = Some(format!("objective: {}", next.name()));
+                self.feedback.say(format!("objective: {}", next.name()));
             }
             Action::MapFigure(which) => self.cycle_map_figure(usize::from(which.min(1))),
             Action::Cancel => self.mode = Mode::Normal,
@@ -217,7 +222,7 @@ impl Tuner {
             return;
         };
         let Some((j, k)) = view.optimum else {
-            self.notice = Some(format!(
+            self.feedback.say(format!(
                 "no point of the map reaches: {}",
                 self.map_objective().name()
             ));
@@ -225,7 +230,7 @@ impl Tuner {
         };
         let here = self.displayed_thresholds();
         if map.nearest(here.min_score, here.min_anomaly_score) == (j, k) {
-            self.notice = Some(format!(
+            self.feedback.say(format!(
                 "already at the best point: {}",
                 self.map_objective().name()
             ));
@@ -248,7 +253,7 @@ impl Tuner {
             .find(|&i| i != other && (HEADLINES[i].get)(&figures).is_some());
         if let Some(next) = next {
             view.pair[which] = next;
-            self.notice = Some(format!(
+            self.feedback.say(format!(
                 "Pareto front: {} against {}",
                 HEADLINES[view.pair[0]].name, HEADLINES[view.pair[1]].name
             ));
@@ -266,7 +271,7 @@ impl Tuner {
             Err(why) => why,
         };
         self.mode = Mode::Normal;
-        self.notice = Some(why);
+        self.feedback.say(why);
         false
     }
 

@@ -1,8 +1,18 @@
 //! What Studio answers besides set-thresholds: the impulse and its thresholds, the model
 //! testing summary, and the jobs that regenerate it.
 
-use super::*;
+use crate::api::ApiError;
+use crate::api::models::{
+    Job, ModelTestingSummary, RegenerateStatus, SetImpulseThresholdsResponse, StaleReason,
+    ThresholdValue,
+};
+use crate::jobs::JobWatch;
 use crate::jobs::{JobOutcome, JobState};
+use crate::tuner::{
+    Cmd, Connection, JobProgress, Loaded, Metrics, Preview, PreviewSource, ProjectRef, Slider,
+    Slot, SyncState, Target, Tuner,
+};
+use std::time::Instant;
 
 impl Tuner {
     /// Reads `impulse` (the default one when `None`) with its thresholds. Opening another
@@ -46,7 +56,7 @@ impl Tuner {
             Ok(loaded) => loaded,
             Err(e) => {
                 self.connection = Connection::Failing(e.short_reason());
-                self.notice = Some(e.to_string());
+                self.feedback.say(e.to_string());
                 return;
             }
         };
@@ -147,10 +157,11 @@ impl Tuner {
         }
         self.keep_unsaved_unread(sliders);
         if !adopted.is_empty() {
-            self.notice = Some(format!("changed elsewhere: {}", adopted.join(", ")));
+            self.feedback
+                .say(format!("changed elsewhere: {}", adopted.join(", ")));
         }
         if !resend.is_empty() {
-            self.notice = Some(format!(
+            self.feedback.say(format!(
                 "Studio held older values after a lost answer; resending {}",
                 resend.join(", ")
             ));
@@ -344,7 +355,8 @@ impl Tuner {
             }
             (Ok(_), None) => self.end_job(now, cmds),
             (Err(e), _) => {
-                self.notice = Some(format!("regeneration of impulse {impulse} failed: {e}"));
+                self.feedback
+                    .say(format!("regeneration of impulse {impulse} failed: {e}"));
                 self.end_job(now, cmds);
             }
         }
@@ -376,7 +388,7 @@ impl Tuner {
         match state {
             Some(JobState::Finished(outcome)) => self.on_job_finished(job_id, outcome, now, cmds),
             Some(JobState::GaveUp(why)) => {
-                self.notice = Some(why);
+                self.feedback.say(why);
                 self.end_job(now, cmds);
             }
             running => {
@@ -401,7 +413,7 @@ impl Tuner {
         now: Instant,
         cmds: &mut Vec<Cmd>,
     ) {
-        self.notice = Some(match outcome {
+        self.feedback.say(match outcome {
             JobOutcome::Succeeded => format!("job {job_id} finished: results regenerated"),
             JobOutcome::Failed => format!("job {job_id} failed"),
             JobOutcome::Unreported => {

@@ -10,6 +10,7 @@
 //! jobs), `figures` keeps the local preview and sweep up to date.
 
 mod action;
+mod feedback;
 mod figures;
 mod history;
 mod input;
@@ -23,14 +24,14 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::api::ApiError;
-use crate::api::client::{Outcome, UnreadableBlock};
+use crate::api::client::UnreadableBlock;
 use crate::api::models::*;
 use crate::jobs::JobWatch;
 use crate::metrics::objective::{Bounds, Costs, Objective};
 use crate::metrics::sweep::Sweep;
-use crate::metrics::{Scores, ScoresFrom, Summary, TestSet, Thresholds};
+use crate::metrics::{ScoresFrom, Summary, TestSet, Thresholds};
 pub use action::Action;
+pub use feedback::Feedback;
 pub use history::HistoryList;
 pub use joint::{JointView, MAX_MAP_POINTS};
 pub use messages::{Cmd, Loaded, Msg, Pointer, Slot};
@@ -142,8 +143,6 @@ pub struct Preview {
     pub scores_from: Option<ScoresFrom>,
     /// A read of the results under way while a set is ready: (loaded, total) samples.
     pub reading: Option<(u64, u64)>,
-    /// The last notice about these results, taken back when they are read whole.
-    pub notice: Option<String>,
     /// The saved thresholds `saved` was computed at, where it is computed locally (object
     /// detection, and whenever Studio's figures are stale).
     pub saved_for: Option<Thresholds>,
@@ -171,7 +170,6 @@ impl Preview {
             cached: false,
             scores_from: None,
             reading: None,
-            notice: None,
             saved_for: None,
             displayed: None,
             saved: None,
@@ -300,11 +298,10 @@ pub struct Tuner {
     unreadable: Vec<UnreadableBlock>,
     selected: usize,
     mode: Mode,
-    status: VecDeque<StatusEntry>,
     metrics: Metrics,
     job: Option<JobProgress>,
-    /// A one-line message for the footer.
-    notice: Option<String>,
+    /// The notice line and the status pane.
+    feedback: Feedback,
     exit: Option<ExitReport>,
     preview: Preview,
     /// A change made the results stale after the last read was asked for: a summary that
@@ -317,8 +314,6 @@ pub struct Tuner {
     opening: Option<u64>,
     /// The history view's list, read when the view opens.
     history: HistoryList,
-    /// Writing the history failed once (said once, not at every call).
-    history_write_failed: bool,
     /// The joint map, once opened: kept when closed (its figures stay chosen).
     joint: Option<JointView>,
     /// Another impulse is being opened: reads of the one shown wait until it is.
@@ -347,17 +342,15 @@ impl Tuner {
             unreadable: Vec::new(),
             selected: 0,
             mode: Mode::Normal,
-            status: VecDeque::new(),
+            feedback: Feedback::default(),
             metrics: Metrics::default(),
             job: None,
-            notice: None,
             exit: None,
             preview: Preview::new(None),
             results_outdated: false,
             save: SaveEngine::default(),
             opening: None,
             history: HistoryList::default(),
-            history_write_failed: false,
             joint: None,
             opening_impulse: false,
         };
@@ -409,7 +402,7 @@ impl Tuner {
         &self.mode
     }
     pub fn status(&self) -> &VecDeque<StatusEntry> {
-        &self.status
+        self.feedback.status()
     }
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
@@ -418,7 +411,7 @@ impl Tuner {
         self.job.as_ref()
     }
     pub fn notice(&self) -> Option<&str> {
-        self.notice.as_deref()
+        self.feedback.notice()
     }
     pub fn preview(&self) -> &Preview {
         &self.preview
@@ -524,8 +517,7 @@ impl Tuner {
 
     /// A line for the status pane, newest first.
     fn push_status(&mut self, entry: StatusEntry) {
-        self.status.push_front(entry);
-        self.status.truncate(STATUS_HISTORY);
+        self.feedback.push_status(entry);
     }
 
     fn since_start(&self, now: Instant) -> Duration {

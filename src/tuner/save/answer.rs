@@ -1,7 +1,15 @@
 //! What an answer to set-thresholds does: to each value it carried, to the status pane,
 //! and to what was waiting for it (quitting, switching impulse, a job's end).
 
-use super::*;
+use super::{AfterSettle, InFlight, Next, Plan, Save};
+use crate::api::client::ChangedElsewhere;
+use crate::api::models::SetImpulseThresholdsResponse;
+use crate::api::{ApiError, Outcome};
+use crate::tuner::{
+    Cmd, Connection, ExitReport, JobProgress, Mode, StatusEntry, StatusOutcome, SyncState, Target,
+    Tuner,
+};
+use std::time::Instant;
 
 impl Tuner {
     pub(in crate::tuner) fn on_set_done(
@@ -38,10 +46,8 @@ impl Tuner {
             self.record_call(flight.target, before, answer, cmds);
         }
         let outcome = self.status_outcome(&result, plan);
-        if let Some(entry) = self.status.iter_mut().find(|e| e.request_id == request_id) {
-            entry.latency = Some(now.saturating_duration_since(flight.sent_at));
-            entry.outcome = outcome;
-        }
+        let latency = now.saturating_duration_since(flight.sent_at);
+        self.feedback.answered(request_id, latency, outcome);
         match &result {
             Ok(response) => self.on_saved(flight.target, response.as_ref(), now, cmds),
             Err(e) => self.on_failed(&flight, e, plan, now, cmds),
@@ -93,7 +99,7 @@ impl Tuner {
             self.connection = Connection::Failing(e.short_reason());
         }
         if let Plan::FollowJob(job_id) = plan {
-            self.notice = Some(format!(
+            self.feedback.say(format!(
                 "a model testing job ({job_id}) blocks changes: sending when it finishes"
             ));
             self.job = Some(JobProgress::new(Some(job_id), "running", now));
@@ -122,7 +128,8 @@ impl Tuner {
             .collect();
         self.note_changed_elsewhere(changed, &sent, now);
         if !held.is_empty() {
-            self.notice = Some(format!("changed elsewhere, not sent: {}", held.join(", ")));
+            self.feedback
+                .say(format!("changed elsewhere, not sent: {}", held.join(", ")));
         }
         if !changed.is_empty() {
             self.ask_results(flight.target, cmds);
@@ -237,7 +244,8 @@ impl Tuner {
             }
         }
         if !taken.is_empty() {
-            self.notice = Some(format!("changed elsewhere: {}", taken.join(", ")));
+            self.feedback
+                .say(format!("changed elsewhere: {}", taken.join(", ")));
             self.push_status(StatusEntry {
                 request_id: 0,
                 at: self.since_start(now),
@@ -255,7 +263,7 @@ impl Tuner {
         {
             slider.sync = SyncState::Edited;
             slider.edits += 1;
-            self.notice = None;
+            self.feedback.hush();
             self.save.hurry(now);
         }
     }
@@ -273,7 +281,7 @@ impl Tuner {
         slider.saved = theirs;
         slider.sync = SyncState::Saved;
         slider.edits += 1;
-        self.notice = None;
+        self.feedback.hush();
         true
     }
 
@@ -298,9 +306,10 @@ impl Tuner {
                 self.save.after_settle = None;
                 if self.has_unsaved() {
                     // Saving failed: stay, so that nothing is lost.
-                    self.notice = Some("not switched: some values were not saved".into());
+                    self.feedback
+                        .say("not switched: some values were not saved".into());
                 } else {
-                    self.notice = None;
+                    self.feedback.hush();
                     self.load(Some(id), cmds);
                 }
             }
@@ -315,14 +324,15 @@ impl Tuner {
         self.save.after_settle = Some(AfterSettle::Quit {
             by: now + self.config.save_on_quit,
         });
-        self.notice = Some("saving… (quit again to exit without saving)".into());
+        self.feedback
+            .say("saving… (quit again to exit without saving)".into());
         self.mode = Mode::Normal;
         // Failed values too: quitting is the last chance to save them.
         self.mark_failed_for_resending();
         if let Some(job) = &self.job {
             // A running job would refuse the call: the values go when it ends, within the
             // time quitting waits; the exit report says what did not.
-            self.notice = Some(format!(
+            self.feedback.say(format!(
                 "saving when job {} ends, waiting {} s at most… (quit again to exit without \
                  saving)",
                 job.id.map_or_else(|| "?".into(), |id| id.to_string()),
@@ -392,7 +402,7 @@ impl Tuner {
         }
         if self.has_unsaved() {
             self.save.after_settle = Some(AfterSettle::Switch(id));
-            self.notice = Some("saving before switching impulse…".into());
+            self.feedback.say("saving before switching impulse…".into());
             self.save.hurry(now);
             self.send(now, cmds);
         } else {

@@ -1,7 +1,12 @@
 //! The save engine's transitions: when the next call goes, what follows an answer, when
 //! to read back.
 
-use super::*;
+use super::{AfterSettle, InFlight, Next, Plan, ReadBack, Save};
+use crate::api::ApiError;
+use crate::api::backoff::Backoff;
+use crate::api::models::SetImpulseThresholdsResponse;
+use crate::tuner::{SaveEngine, TunerConfig};
+use std::time::{Duration, Instant};
 
 impl SaveEngine {
     pub(in crate::tuner) fn next_deadline(&self) -> Option<Instant> {

@@ -24,9 +24,10 @@
 mod answer;
 mod engine;
 
-use super::*;
-use crate::api::backoff::Backoff;
-use crate::api::client::{Believed, ChangedElsewhere};
+use crate::api::client::Believed;
+use crate::api::models::{SetImpulseThresholdsRequest, ThresholdUpdate, ThresholdValue};
+use crate::tuner::{Cmd, PreviewSource, StatusEntry, StatusOutcome, SyncState, Target, Tuner};
+use std::time::{Duration, Instant};
 
 /// When the next call goes.
 #[derive(Debug, Clone, PartialEq)]
@@ -162,7 +163,7 @@ impl Tuner {
         // Whatever the source (a history entry, a range stretched to infinity), a value
         // that is not a finite number never becomes one to send.
         if matches!(value, ThresholdValue::Number(v) if !v.is_finite()) {
-            self.notice = Some(format!(
+            self.feedback.say(format!(
                 "{}: not a finite number, left as it is",
                 slider.id()
             ));
@@ -174,7 +175,7 @@ impl Tuner {
         slider.set_value(value);
         slider.edits += 1;
         slider.sync = SyncState::Edited;
-        self.notice = None;
+        self.feedback.hush();
         self.save
             .edited(now, self.config.debounce, self.job.is_some());
     }
@@ -287,13 +288,8 @@ impl Tuner {
         entries: &[(String, u64, ThresholdValue)],
         now: Instant,
     ) {
-        if self.save.retrying()
-            && self
-                .status
-                .front()
-                .is_some_and(|e| matches!(e.outcome, StatusOutcome::Failed(_)))
-        {
-            self.status.pop_front();
+        if self.save.retrying() {
+            self.feedback.drop_failed_attempt();
         }
         let sent = entries
             .iter()

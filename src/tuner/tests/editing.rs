@@ -15,7 +15,7 @@ fn statuses_are_explained_and_drive_the_metrics() {
         t0 + 340 * MS,
     );
     assert!(t.metrics.stale.as_deref().unwrap().contains("press g"));
-    assert_eq!(t.status[0].latency, Some(40 * MS));
+    assert_eq!(t.feedback.status()[0].latency, Some(40 * MS));
     let cmds = t.update(Msg::Action(Action::Regenerate), t0 + 400 * MS);
     assert_eq!(
         cmds,
@@ -67,7 +67,7 @@ fn quitting_saves_first_and_a_second_quit_lists_what_was_not_saved() {
     let cmds = t.update(Msg::Action(Action::Quit), t0 + 10 * MS);
     assert_eq!(sets(&cmds).len(), 1, "sent at once, without the debounce");
     assert!(t.exit.is_none());
-    assert!(t.notice.as_deref().unwrap().starts_with("saving"));
+    assert!(t.feedback.notice().unwrap().starts_with("saving"));
     t.update(Msg::Action(Action::Quit), t0 + 20 * MS);
     let report = t.exit.clone().unwrap();
     // The call is out and unanswered: whether Studio holds it is not known.

@@ -288,7 +288,7 @@ fn a_slow_reload_does_not_undo_a_value_saved_after_it_was_asked_for() {
     );
     assert_eq!(t.sliders[1].value, saved);
     assert_eq!(t.sliders[1].sync, SyncState::Saved);
-    assert!(t.notice.is_none(), "{:?}", t.notice);
+    assert!(t.feedback.notice().is_none(), "{:?}", t.feedback.notice());
 }
 
 #[test]

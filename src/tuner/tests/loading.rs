@@ -116,8 +116,7 @@ fn a_cached_set_that_the_read_contradicts_is_replaced_and_said_so() {
     assert!(!t.preview.cached);
     assert_eq!(t.preview.source, PreviewSource::Ready(truth));
     assert!(
-        t.notice
-            .as_deref()
+        t.notice()
             .unwrap()
             .contains("changed since they were cached")
     );

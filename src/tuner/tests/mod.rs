@@ -9,8 +9,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
 use crate::api::ApiError;
+use crate::api::client::Outcome;
 use crate::app::demo_loaded;
 use crate::keymap::{self, Screen};
+use crate::metrics::Scores;
 use crate::studio::demo::{DEMO_PROJECT_ID, demo_impulses};
 
 /// The demo's first impulse, where the tests' calls go.

@@ -261,8 +261,7 @@ fn an_older_value_of_ours_found_on_studio_is_resent_not_taken() {
     t.update(load_done(Ok(theirs)), t0 + 1100 * MS);
     assert_eq!(t.sliders[1].value, ThresholdValue::Number(0.45));
     assert!(
-        t.notice
-            .as_deref()
+        t.notice()
             .unwrap_or("")
             .contains("4.min_anomaly_score is now 0.45")
     );

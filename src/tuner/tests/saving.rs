@@ -96,7 +96,10 @@ fn a_refused_value_waits_for_its_own_edit_and_does_not_sink_the_others() {
     let first = sets(&t.update(Msg::Tick, t0 + 300 * MS));
     answer(&mut t, first[0].0, rejected(), t0 + 320 * MS);
     assert_eq!(t.sliders[0].sync, SyncState::Failed("refused".into()));
-    assert!(matches!(t.status[0].outcome, StatusOutcome::Failed(_)));
+    assert!(matches!(
+        t.feedback.status()[0].outcome,
+        StatusOutcome::Failed(_)
+    ));
     assert_eq!(t.next_deadline(), None, "no retry loop");
     // An edit on another slider goes alone: the refused value would sink it too.
     t.update(Msg::Action(Action::SelectNext), t0 + 1000 * MS);
@@ -220,7 +223,7 @@ fn a_refusal_by_a_running_job_follows_the_job_then_sends() {
         }]
     );
     assert_eq!(t.sync_label(&t.sliders[0]), "waiting");
-    assert!(t.status[0].outcome != StatusOutcome::Pending);
+    assert!(t.feedback.status()[0].outcome != StatusOutcome::Pending);
     let cmds = t.update(
         Msg::JobPolled {
             job_id: 9,
@@ -274,7 +277,7 @@ fn a_failed_poll_keeps_following_the_job_and_held_edits_go_when_it_ends() {
         t0 + 1300 * MS,
     );
     assert!(cmds.contains(&Cmd::LoadResults { at: HERE }), "{cmds:?}");
-    assert!(t.notice.as_deref().unwrap_or("").contains("did not say"));
+    assert!(t.feedback.notice().unwrap_or("").contains("did not say"));
     let cmds = no_scores(&mut t, 1, t0 + 1300 * MS);
     assert_eq!(values(&sets(&cmds)[0].1), vec![(3, "min_score", 0.61)]);
 }
@@ -304,12 +307,7 @@ fn a_job_lost_for_good_releases_the_held_edits() {
     }
     assert!(t.job.is_none(), "still following after {:?}", now - t0);
     assert!(now - t0 <= crate::jobs::STALLED_AFTER + Duration::from_secs(1));
-    assert!(
-        t.notice
-            .as_deref()
-            .unwrap_or("")
-            .contains("stopped waiting")
-    );
+    assert!(t.notice().unwrap_or("").contains("stopped waiting"));
     assert_eq!(values(&sets(&cmds)[0].1), vec![(3, "min_score", 0.61)]);
 }
 
