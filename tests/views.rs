@@ -698,3 +698,65 @@ fn clicks_hit_what_was_drawn() {
     );
     assert_eq!(ui::hit_test(&s.tuner, screen, 80, 4, false), None);
 }
+
+/// The mouse, screen by screen: a click on a bar sets the value under it, the wheel over
+/// the sliders steps the one under it, the history's wheel moves the selection, the map's
+/// moves min_anomaly_score.
+#[test]
+fn the_mouse_means_what_the_screen_under_it_shows() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    use ei_tune::tuner::Pointer;
+    use ratatui::layout::Rect;
+    let screen = Rect::new(0, 0, 200, 60);
+    let theme = Theme::color();
+    let mouse = |kind, column, row| MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    let mut s = Session::new(0);
+    let inner = ratatui::widgets::Block::bordered().inner(ui::layout(screen).sliders);
+    let (ui::Row::Bar(i), bar) = ui::slider_rows(&s.tuner, inner)
+        .into_iter()
+        .find(|(r, _)| matches!(r, ui::Row::Bar(_)))
+        .unwrap()
+    else {
+        unreachable!()
+    };
+    let click = mouse(
+        MouseEventKind::Down(MouseButton::Left),
+        bar.x + bar.width / 2,
+        bar.y,
+    );
+    let Some(Msg::Pointer(Pointer::Press {
+        slider,
+        fraction: Some(fraction),
+    })) = ui::mouse::to_msg(&s.tuner, &theme, screen, click)
+    else {
+        panic!("a click on a bar is a press on it");
+    };
+    assert_eq!(slider, i);
+    assert!((0.4..0.6).contains(&fraction), "{fraction}");
+    let wheel = mouse(MouseEventKind::ScrollUp, bar.x + 3, bar.y);
+    assert!(matches!(
+        ui::mouse::to_msg(&s.tuner, &theme, screen, wheel),
+        Some(Msg::Pointer(Pointer::Wheel { slider, up: true })) if slider == i
+    ));
+    s.key(KeyCode::Char('y'), 10);
+    let down = mouse(MouseEventKind::ScrollDown, 5, 5);
+    assert!(matches!(
+        ui::mouse::to_msg(&s.tuner, &theme, screen, down),
+        Some(Msg::Action(Action::SelectNext))
+    ));
+    s.key(KeyCode::Esc, 20);
+    s.key(KeyCode::Char('x'), 30);
+    assert!(matches!(
+        ui::mouse::to_msg(&s.tuner, &theme, screen, down),
+        Some(Msg::Action(Action::MapStep {
+            dx: 0,
+            dy: -1,
+            coarse: false
+        }))
+    ));
+}

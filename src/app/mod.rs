@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::io;
 use std::time::Instant;
 
-use crossterm::event::{Event, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::Event;
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -20,7 +20,7 @@ use crate::api::{ApiError, StudioClient};
 use crate::cache::ResultsCache;
 use crate::history::Recorder;
 use crate::keymap::{self, Screen};
-use crate::tuner::{Action, Cmd, ExitReport, Loaded, Mode, Msg, Pointer, Tuner, TunerConfig};
+use crate::tuner::{Action, Cmd, ExitReport, Loaded, Msg, Tuner, TunerConfig};
 use crate::ui::{self, Theme};
 
 mod effects;
@@ -279,65 +279,13 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// A terminal event as a tuner message; `None` when it means nothing to the tuner.
+/// A terminal event as a tuner message; `None` when it means nothing to the tuner. Keys
+/// go through the key map, mouse events through the views they land on.
 fn to_msg(tuner: &Tuner, theme: &Theme, screen: Rect, event: Event) -> Option<Msg> {
     match event {
-        // On the map a click or a drag moves both thresholds to the point under it.
-        Event::Mouse(MouseEvent {
-            kind: MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left),
-            column,
-            row,
-            ..
-        }) if *tuner.mode() == Mode::Map => {
-            let map = tuner.joint()?.map.as_ref()?;
-            ui::map::point_at(screen, theme, column, row, (map.xs.len(), map.ys.len()))
-                .map(|(j, k)| Msg::Pointer(Pointer::MapPoint { j, k }))
-        }
-        // In the history the wheel moves the selection.
-        Event::Mouse(MouseEvent {
-            kind: kind @ (MouseEventKind::ScrollUp | MouseEventKind::ScrollDown),
-            ..
-        }) if matches!(tuner.mode(), Mode::History { .. }) => {
-            Some(Msg::Action(if kind == MouseEventKind::ScrollUp {
-                Action::SelectPrevious
-            } else {
-                Action::SelectNext
-            }))
-        }
-        // The wheel moves min_anomaly_score, the map's up and down.
-        Event::Mouse(MouseEvent {
-            kind: kind @ (MouseEventKind::ScrollUp | MouseEventKind::ScrollDown),
-            ..
-        }) if *tuner.mode() == Mode::Map => Some(Msg::Action(Action::MapStep {
-            dx: 0,
-            dy: if kind == MouseEventKind::ScrollUp {
-                1
-            } else {
-                -1
-            },
-            coarse: false,
-        })),
         Event::Key(key) => keymap::action_for(Screen::of(tuner.mode()), key).map(Msg::Action),
+        Event::Mouse(mouse) => ui::mouse::to_msg(tuner, theme, screen, mouse),
         Event::FocusGained => Some(Msg::FocusGained),
-        Event::Mouse(MouseEvent {
-            kind, column, row, ..
-        }) => match kind {
-            MouseEventKind::Down(MouseButton::Left) => {
-                ui::hit_test(tuner, screen, column, row, false).map(Msg::Pointer)
-            }
-            MouseEventKind::Drag(MouseButton::Left) => {
-                ui::hit_test(tuner, screen, column, row, true).map(Msg::Pointer)
-            }
-            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
-                ui::wheel_target(tuner, screen, column, row).map(|slider| {
-                    Msg::Pointer(Pointer::Wheel {
-                        slider,
-                        up: kind == MouseEventKind::ScrollUp,
-                    })
-                })
-            }
-            _ => None,
-        },
         _ => None,
     }
 }

@@ -10,6 +10,7 @@ mod header;
 mod help_text;
 mod history;
 pub mod map;
+pub mod mouse;
 mod popups;
 mod rows;
 mod sliders;
