@@ -40,7 +40,10 @@ pub fn answer(outcome: &Outcome) -> Answer {
             answer
         }
         Outcome::ChangedElsewhere(_) => Answer::failed("changed elsewhere: nothing sent"),
-        Outcome::NotApplied { error, .. } | Outcome::Unknown { error } => {
+        Outcome::NotSent { error } => {
+            Answer::failed(&format!("nothing sent: {}", error.short_reason()))
+        }
+        Outcome::NotApplied { error } | Outcome::Unknown { error } => {
             Answer::failed(&error.short_reason())
         }
     }
@@ -91,9 +94,12 @@ pub async fn write(
             witness.saved(client, cache, applied).await;
         }
     }
+    // A call that was never made is not one of the history's.
     let history_error = match recording {
-        Some(recording) => record(recording, write, &outcome, client).await.err(),
-        None => None,
+        Some(recording) if !matches!(outcome, Outcome::NotSent { .. }) => {
+            record(recording, write, &outcome, client).await.err()
+        }
+        _ => None,
     };
     Written {
         outcome,
@@ -105,7 +111,7 @@ pub async fn write(
 async fn guarded(client: &StudioClient, write: &Write, policy: Policy) -> Outcome {
     let changed_elsewhere = match changed_since_read(client, write).await {
         Ok(changed) => changed,
-        Err(error) => return not_sent(error),
+        Err(error) => return Outcome::NotSent { error },
     };
     let mut request = write.request.clone();
     request.thresholds.retain(|u| {
@@ -116,26 +122,32 @@ async fn guarded(client: &StudioClient, write: &Write, policy: Policy) -> Outcom
     if request.thresholds.is_empty() {
         return Outcome::ChangedElsewhere(changed_elsewhere);
     }
-    match send(client, write, &request, policy.attempts).await {
-        Ok(response) if changed_elsewhere.is_empty() => Outcome::Applied {
-            response: Some(response),
-        },
-        Ok(response) => Outcome::Partial {
-            response,
-            changed_elsewhere,
-        },
-        Err(error) if error.outcome_unknown() && policy.read_back => {
-            read_back(client, write, &request, error).await
-        }
-        Err(error) if error.outcome_unknown() => Outcome::Unknown { error },
-        Err(error) => not_sent(error),
-    }
-}
-
-fn not_sent(error: ApiError) -> Outcome {
-    Outcome::NotApplied {
-        error,
-        partly: false,
+    // After a lost answer the values are read back; those Studio does not hold yet are
+    // sent again (the same values: a lost call landing late changes nothing then).
+    let mut round = 1;
+    loop {
+        return match send(client, write, &request, policy.attempts).await {
+            Ok(response) if changed_elsewhere.is_empty() => Outcome::Applied {
+                response: Some(response),
+            },
+            Ok(response) => Outcome::Partial {
+                response,
+                changed_elsewhere,
+            },
+            Err(error) if error.outcome_unknown() && policy.read_back => {
+                match holds_every_value(client, write, &request).await {
+                    Some(true) => Outcome::Applied { response: None },
+                    Some(false) if round < policy.attempts => {
+                        round += 1;
+                        continue;
+                    }
+                    // Not held yet, or not readable: the lost call may still land.
+                    _ => Outcome::Unknown { error },
+                }
+            }
+            Err(error) if error.outcome_unknown() => Outcome::Unknown { error },
+            Err(error) => Outcome::NotApplied { error },
+        };
     }
 }
 
@@ -257,34 +269,28 @@ async fn blocked_by_job(client: &StudioClient, write: &Write, refusal: ApiError)
     }
 }
 
-/// The answer was lost: what Studio holds now says whether `request` was applied.
-async fn read_back(
+/// The answer was lost: whether Studio holds every value of `request` now (`None`: it
+/// could not be read). Not holding them proves nothing yet: the call may be in transit.
+async fn holds_every_value(
     client: &StudioClient,
     write: &Write,
     request: &SetImpulseThresholdsRequest,
-    lost: ApiError,
-) -> Outcome {
-    let impulse = match client.get_impulse(write.project, Some(write.impulse)).await {
-        Ok(impulse) => impulse,
-        Err(_) => return Outcome::Unknown { error: lost },
-    };
-    let held = match client.impulse_thresholds(write.project, &impulse).await {
-        Ok(all) => all.blocks,
-        Err(_) => return Outcome::Unknown { error: lost },
-    };
-    let applied = request
-        .thresholds
-        .iter()
-        .filter(|u| value_of(&held, u.block_id, &u.key).as_ref() == Some(&u.value))
-        .count();
-    if applied == request.thresholds.len() {
-        Outcome::Applied { response: None }
-    } else {
-        Outcome::NotApplied {
-            error: lost,
-            partly: applied > 0,
-        }
-    }
+) -> Option<bool> {
+    let impulse = client
+        .get_impulse(write.project, Some(write.impulse))
+        .await
+        .ok()?;
+    let held = client
+        .impulse_thresholds(write.project, &impulse)
+        .await
+        .ok()?
+        .blocks;
+    Some(
+        request
+            .thresholds
+            .iter()
+            .all(|u| value_of(&held, u.block_id, &u.key).as_ref() == Some(&u.value)),
+    )
 }
 
 /// Writes the call down; why it could not be, if it could not.
@@ -317,8 +323,8 @@ async fn record(
     );
     if applied {
         call.figures = recording.figures;
-    } else if let Outcome::NotApplied { partly: true, .. } = outcome {
-        // Read back in part: what Studio holds is the truth of the call.
+    } else if let Outcome::Unknown { .. } = outcome {
+        // Whether it applied is unknown: what Studio holds now is written down.
         if let Ok(impulse) = client.get_impulse(write.project, Some(write.impulse)).await
             && let Ok(all) = client.impulse_thresholds(write.project, &impulse).await
         {

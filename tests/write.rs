@@ -34,14 +34,14 @@ async fn a_lost_answer_is_read_back_as_applied_by_set_suggest_and_the_tuner() {
     let (code, out, err) = run(ei_tune(&studio).args(["set", "3.min_score=0.7"])).await;
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("answer was lost") && out.contains("applied"),
+        out.contains("outcome was unknown, but read back") && out.contains("applied"),
         "{out}"
     );
     assert_eq!(studio.threshold(3, "min_score"), Some(number(0.7)));
     // `suggest --apply`: the same.
     let (code, out, err) = run(ei_tune(&studio).args(["suggest", "--apply", "--force"])).await;
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("answer was lost"), "{out}");
+    assert!(out.contains("outcome was unknown, but read back"), "{out}");
     // The tuner: the value is read back as saved, nothing left unsaved.
     let c = client(&studio);
     let loaded = ei_tune::app::load(&c, Some(P), Some(1)).await.unwrap();

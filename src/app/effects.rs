@@ -164,8 +164,9 @@ async fn set_thresholds(
         believed,
     };
     let written = crate::write::write(client, cache, &write, Policy::ONCE, None).await;
-    if let crate::api::Outcome::NotApplied { error, .. } | crate::api::Outcome::Unknown { error } =
-        &written.outcome
+    if let crate::api::Outcome::NotSent { error }
+    | crate::api::Outcome::NotApplied { error }
+    | crate::api::Outcome::Unknown { error } = &written.outcome
     {
         tracing::warn!(request_id, "set-thresholds failed: {error}");
     }

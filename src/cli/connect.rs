@@ -294,23 +294,17 @@ pub fn applied(
              to set them anyway",
             changed(&changed_elsewhere)
         ))),
-        Outcome::NotApplied { error, partly } if error.outcome_unknown() => {
-            Err(CommandError::failed(format!(
-                "{}; read back, the change was {} ({} value(s) sent)",
-                crate::text::clean(&error.to_string()),
-                if partly {
-                    "applied only in part"
-                } else {
-                    "not applied"
-                },
-                request.thresholds.len()
-            )))
-        }
-        Outcome::NotApplied { error, .. } => Err(error.into()),
-        Outcome::Unknown { error } => Err(CommandError::OutcomeUnknown(format!(
-            "{}; reading the thresholds back failed too: whether Studio applied the change \
-             is unknown",
+        Outcome::NotSent { error } => Err(CommandError::failed(format!(
+            "nothing sent: the values could not be read before writing: {}",
             crate::text::clean(&error.to_string())
+        ))),
+        Outcome::NotApplied { error } => Err(error.into()),
+        Outcome::Unknown { error } => Err(CommandError::OutcomeUnknown(format!(
+            "{}; no answer says whether Studio applied the change ({} value(s) sent): it \
+             did not show them when read back, or could not be read, and a call in transit \
+             may still land; `ei-tune list` shows what it holds",
+            crate::text::clean(&error.to_string()),
+            request.thresholds.len()
         ))),
     }
 }

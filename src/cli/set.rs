@@ -149,8 +149,7 @@ pub async fn set(
         (Some(response), false) => Ok(describe_set(&t.impulse, &request, &response)),
         (None, true) => Ok("{\n  \"applied\": true,\n  \"answerLost\": true\n}\n".into()),
         (None, false) => Ok(
-            "The answer was lost, but read back, Studio holds every value: \
-                             applied.\n"
+            "The call's outcome was unknown, but read back, Studio holds every value: applied.\n"
                 .into(),
         ),
     }

@@ -81,7 +81,10 @@ pub async fn suggest(
     }
     out.push_str(&match response {
         Some(response) => describe_set(&t.impulse, &request, &response),
-        None => "The answer was lost, but read back, Studio holds every value: applied.\n".into(),
+        None => {
+            "The call's outcome was unknown, but read back, Studio holds every value: applied.\n"
+                .into()
+        }
     });
     Ok(out)
 }

@@ -82,11 +82,13 @@ pub enum Outcome {
     },
     /// Every value had been changed elsewhere: nothing was sent.
     ChangedElsewhere(Vec<ChangedElsewhere>),
-    /// Studio did not apply the call: it refused, could not be reached, or (read back
-    /// after a lost answer) holds none of the values; `partly`: read back, it holds some.
-    NotApplied { error: ApiError, partly: bool },
-    /// The answer was lost, and whether Studio applied the call is unknown (not read back,
-    /// or reading back failed too).
+    /// The values could not be read before writing (the guard): nothing was sent.
+    NotSent { error: ApiError },
+    /// Studio did not apply the call: it refused it, or it surely never arrived.
+    NotApplied { error: ApiError },
+    /// No answer says whether Studio applied the call: not read back, reading back
+    /// failed, or Studio did not hold every value yet when read back (a call in transit
+    /// may still land).
     Unknown { error: ApiError },
 }
 
@@ -125,10 +127,7 @@ impl From<Result<SetImpulseThresholdsResponse, ApiError>> for Outcome {
                 response: Some(response),
             },
             Err(error) if error.outcome_unknown() => Self::Unknown { error },
-            Err(error) => Self::NotApplied {
-                error,
-                partly: false,
-            },
+            Err(error) => Self::NotApplied { error },
         }
     }
 }

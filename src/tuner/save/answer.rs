@@ -29,7 +29,9 @@ impl Tuner {
             Outcome::Applied { response } => Ok(response),
             Outcome::Partial { response, .. } => Ok(Some(response)),
             Outcome::ChangedElsewhere(_) => Ok(None),
-            Outcome::NotApplied { error, .. } | Outcome::Unknown { error } => Err(error),
+            Outcome::NotSent { error }
+            | Outcome::NotApplied { error }
+            | Outcome::Unknown { error } => Err(error),
         };
         let before = self.held_now();
         let plan = self
