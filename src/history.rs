@@ -194,6 +194,18 @@ impl Call {
         }
     }
 
+    /// A call whose outcome is unknown: the values it sent are what it would leave.
+    pub fn with_sent(&mut self, request: &[ThresholdUpdate]) {
+        for change in &mut self.thresholds {
+            if let Some(u) = request
+                .iter()
+                .find(|u| u.block_id == change.block_id && u.key == change.key)
+            {
+                change.after = u.value.clone();
+            }
+        }
+    }
+
     /// After an answer that was lost: what Studio was read to hold is what the call left,
     /// and it was saved if it changed anything.
     pub fn read_back(&mut self, held: &[BlockThresholds]) {

@@ -43,8 +43,9 @@ pub fn answer(outcome: &Outcome) -> Answer {
         Outcome::NotSent { error } => {
             Answer::failed(&format!("nothing sent: {}", error.short_reason()))
         }
-        Outcome::NotApplied { error } | Outcome::Unknown { error } => {
-            Answer::failed(&error.short_reason())
+        Outcome::NotApplied { error } => Answer::failed(&error.short_reason()),
+        Outcome::Unknown { error } => {
+            Answer::failed(&format!("outcome unknown: {}", error.short_reason()))
         }
     }
 }
@@ -97,7 +98,7 @@ pub async fn write(
     // A call that was never made is not one of the history's.
     let history_error = match recording {
         Some(recording) if !matches!(outcome, Outcome::NotSent { .. }) => {
-            record(recording, write, &outcome, client).await.err()
+            record(recording, write, &outcome).err()
         }
         _ => None,
     };
@@ -294,12 +295,7 @@ async fn holds_every_value(
 }
 
 /// Writes the call down; why it could not be, if it could not.
-async fn record(
-    recording: Recording<'_>,
-    write: &Write,
-    outcome: &Outcome,
-    client: &StudioClient,
-) -> Result<(), String> {
+fn record(recording: Recording<'_>, write: &Write, outcome: &Outcome) -> Result<(), String> {
     let sent: Vec<_> = write
         .request
         .thresholds
@@ -313,6 +309,9 @@ async fn record(
         .cloned()
         .collect();
     let applied = outcome.applied();
+    // A call whose outcome is unknown is written with the values it sent, said unknown:
+    // Studio may hold them later.
+    let unknown = matches!(outcome, Outcome::Unknown { .. });
     let mut call = Call::new(
         recording.by,
         write.project,
@@ -323,13 +322,8 @@ async fn record(
     );
     if applied {
         call.figures = recording.figures;
-    } else if let Outcome::Unknown { .. } = outcome {
-        // Whether it applied is unknown: what Studio holds now is written down.
-        if let Ok(impulse) = client.get_impulse(write.project, Some(write.impulse)).await
-            && let Ok(all) = client.impulse_thresholds(write.project, &impulse).await
-        {
-            call.read_back(&all.blocks);
-        }
+    } else if unknown {
+        call.with_sent(&sent);
     }
     recording.recorder.record(call).map_err(|e| {
         tracing::warn!("history not written: {e}");
