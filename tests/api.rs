@@ -30,7 +30,7 @@ async fn answers_are_compressed_when_asked_for() {
         "{}/api/{DEMO_PROJECT_ID}/classify/all/result/page?impulseId=2&limit=1000",
         studio.base_url()
     );
-    let raw = reqwest::Client::builder()
+    let raw = common::raw_http_builder()
         .no_gzip()
         .no_brotli()
         .no_zstd()
@@ -443,7 +443,7 @@ async fn a_mixed_request_is_applied_all_or_nothing() {
 }
 
 async fn raw_post(url: &str, body: &str, key: Option<&str>) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
+    let mut request = common::raw_http()
         .post(url)
         .header("content-type", "application/json")
         .body(body.to_string());
@@ -499,7 +499,7 @@ async fn malformed_bodies_get_400_and_a_clear_error() {
     assert_eq!(json["success"], json!(false));
 
     let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(200_000));
-    let response = reqwest::Client::new()
+    let response = common::raw_http()
         .post(&url)
         .header("x-api-key", KEY)
         .header("content-type", "application/json")
@@ -516,7 +516,7 @@ async fn bad_paths_and_ids_get_json_errors() {
     let get = |path: String| {
         let url = format!("{}{path}", studio.base_url());
         async move {
-            let r = reqwest::Client::new()
+            let r = common::raw_http()
                 .get(url)
                 .header("x-api-key", KEY)
                 .send()

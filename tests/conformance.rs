@@ -27,7 +27,7 @@ async fn conforms(
     path: &str,
 ) -> Value {
     let url = format!("{}{path}", studio.base_url());
-    let client = reqwest::Client::new();
+    let client = common::raw_http();
     let request = match method {
         "post" => client.post(url),
         _ => client.get(url),

@@ -362,7 +362,7 @@ async fn record(studio: &Studio) -> Recorded {
     let get = |path: String| {
         let url = format!("{}{path}", studio.base_url());
         async move {
-            reqwest::Client::new()
+            common::raw_http()
                 .get(url)
                 .header("x-api-key", KEY)
                 .send()

@@ -184,7 +184,7 @@ async fn served_windows(studio: &ei_tune::studio::Studio) -> Vec<Served> {
         "{}/api/{P}/classify/all/result/page?impulseId=1&limit=1000&offset=0",
         studio.base_url()
     );
-    let page: serde_json::Value = reqwest::Client::new()
+    let page: serde_json::Value = common::raw_http()
         .get(url)
         .header("x-api-key", common::KEY)
         .send()

@@ -141,3 +141,15 @@ pub async fn run_tuner(
     let screen = format!("{:?}", terminal.backend().buffer());
     (outcome, screen)
 }
+
+/// A plain HTTP client for raw requests. reqwest is built without a default crypto
+/// provider: one is installed first, so that a test does not depend on another having
+/// built a `StudioClient` before it.
+pub fn raw_http() -> reqwest::Client {
+    raw_http_builder().build().expect("an HTTP client")
+}
+
+pub fn raw_http_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
