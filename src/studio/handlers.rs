@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 
-use super::demo::{self, anomaly_config, keras_config};
+use super::demo::{self, SimBlock, anomaly_config, keras_config};
 use super::state::{Refusal, classify_response};
 use super::{DEFAULT_PAGE, MAX_IMPULSES, MAX_PAGE, RecordedCall, Shared};
 use crate::api::models::*;
@@ -81,38 +81,43 @@ pub(super) async fn get_impulse(
     }))
 }
 
+/// Learn block `learn` of project `p`, as the endpoint of its family reads it: the anomaly
+/// one (`anomaly`) or the Keras one; a block of the other family is refused, naming
+/// `other`, the endpoint that reads it.
+fn read_block<T>(
+    shared: &Shared,
+    p: &str,
+    learn: &str,
+    anomaly: bool,
+    other: &str,
+    answer: impl FnOnce(&SimBlock) -> T,
+) -> Result<Json<T>, Refusal> {
+    project(shared, p)?;
+    let learn: u64 = id("learnId", learn)?;
+    shared.readable(learn)?;
+    let state = shared.state();
+    let block = state.block(learn)?;
+    if block.block.kind.reads_with_get_anomaly() != anomaly {
+        let what = if anomaly { "is not" } else { "is" };
+        return Err(Refusal::soft(format!(
+            "Learn block {learn} {what} an anomaly block; read it with {other}"
+        )));
+    }
+    Ok(Json(answer(block)))
+}
+
 pub(super) async fn get_keras(
     State(shared): State<Shared>,
     Path((p, learn)): Path<(String, String)>,
 ) -> Result<Json<KerasResponse>, Refusal> {
-    project(&shared, &p)?;
-    let learn: u64 = id("learnId", &learn)?;
-    shared.readable(learn)?;
-    let state = shared.state();
-    let block = state.block(learn)?;
-    if block.block.kind.reads_with_get_anomaly() {
-        return Err(Refusal::soft(format!(
-            "Learn block {learn} is an anomaly block; read it with getAnomaly"
-        )));
-    }
-    Ok(Json(keras_config(block)))
+    read_block(&shared, &p, &learn, false, "getAnomaly", keras_config)
 }
 
 pub(super) async fn get_anomaly(
     State(shared): State<Shared>,
     Path((p, learn)): Path<(String, String)>,
 ) -> Result<Json<AnomalyConfigResponse>, Refusal> {
-    project(&shared, &p)?;
-    let learn: u64 = id("learnId", &learn)?;
-    shared.readable(learn)?;
-    let state = shared.state();
-    let block = state.block(learn)?;
-    if !block.block.kind.reads_with_get_anomaly() {
-        return Err(Refusal::soft(format!(
-            "Learn block {learn} is not an anomaly block; read it with getKeras"
-        )));
-    }
-    Ok(Json(anomaly_config(block)))
+    read_block(&shared, &p, &learn, true, "getKeras", anomaly_config)
 }
 
 /// Applies the call and records it under one lock: whoever reads the journal sees the
@@ -235,34 +240,28 @@ pub(super) async fn get_keras_metadata(
     State(shared): State<Shared>,
     Path((p, learn)): Path<(String, String)>,
 ) -> Result<Json<KerasModelMetadataResponse>, Refusal> {
-    project(&shared, &p)?;
-    let learn: u64 = id("learnId", &learn)?;
-    shared.readable(learn)?;
-    let state = shared.state();
-    let block = state.block(learn)?;
-    if block.block.kind.reads_with_get_anomaly() {
-        return Err(Refusal::soft(format!(
-            "Learn block {learn} is an anomaly block; read it with getAnomalyMetadata"
-        )));
-    }
-    Ok(Json(demo::keras_metadata(block)))
+    read_block(
+        &shared,
+        &p,
+        &learn,
+        false,
+        "getAnomalyMetadata",
+        demo::keras_metadata,
+    )
 }
 
 pub(super) async fn get_anomaly_metadata(
     State(shared): State<Shared>,
     Path((p, learn)): Path<(String, String)>,
 ) -> Result<Json<AnomalyModelMetadataResponse>, Refusal> {
-    project(&shared, &p)?;
-    let learn: u64 = id("learnId", &learn)?;
-    shared.readable(learn)?;
-    let state = shared.state();
-    let block = state.block(learn)?;
-    if !block.block.kind.reads_with_get_anomaly() {
-        return Err(Refusal::soft(format!(
-            "Learn block {learn} is not an anomaly block; read it with getKerasMetadata"
-        )));
-    }
-    Ok(Json(demo::anomaly_metadata(block)))
+    read_block(
+        &shared,
+        &p,
+        &learn,
+        true,
+        "getKerasMetadata",
+        demo::anomaly_metadata,
+    )
 }
 
 pub(super) async fn job_status(
