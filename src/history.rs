@@ -30,6 +30,27 @@ const MAX_LINE: usize = 64 * 1024;
 const MAX_NAME_CHARS: usize = 200;
 const FILE_NAME: &str = "history.jsonl";
 
+/// Why the history could not be read or written. The tuning and the commands go on
+/// without it; this says why to the user.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("the history is off (--no-history)")]
+    Off,
+    #[error("an entry of {kib} KiB is more than the history keeps")]
+    EntryTooLong { kib: usize },
+    /// A FIFO, a device, a directory or a symbolic link where the file should be.
+    #[error("{} is not a regular file", path.display())]
+    NotAFile { path: PathBuf },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The task reading the file stopped before it answered.
+    #[error("the history's reader stopped")]
+    ReaderStopped,
+}
+
 /// One set-thresholds call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -312,12 +333,12 @@ impl Recorder {
         }
     }
 
-    pub fn record(&self, call: Call) -> std::io::Result<()> {
+    pub fn record(&self, call: Call) -> Result<(), HistoryError> {
         self.history.append(&self.origin, call)
     }
 
     /// The calls made to one impulse at this origin.
-    pub fn read_impulse(&self, project: u64, impulse: u64) -> std::io::Result<Reading> {
+    pub fn read_impulse(&self, project: u64, impulse: u64) -> Result<Reading, HistoryError> {
         Ok(self
             .history
             .read()?
@@ -357,26 +378,37 @@ impl History {
     /// Appends `call`, answered now, made to the API at `origin`. Appends and trims of
     /// every ei-tune take turns (a lock file beside the history), so that none is lost to
     /// another's trim; each entry is one write of one whole line.
-    pub fn append(&self, origin: &str, mut call: Call) -> std::io::Result<()> {
+    pub fn append(&self, origin: &str, mut call: Call) -> Result<(), HistoryError> {
         call.impulse_name = shortened(&call.impulse_name, MAX_NAME_CHARS);
         let entry = Entry {
             time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             origin: shortened(origin, MAX_NAME_CHARS),
             call,
         };
-        let mut line = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
+        // An entry is plain data: serialising it cannot fail.
+        let mut line = serde_json::to_vec(&entry).unwrap_or_default();
         if line.len() >= MAX_LINE {
-            return Err(std::io::Error::other(format!(
-                "an entry of {} KiB is more than the history keeps",
-                line.len() / 1024
-            )));
+            return Err(HistoryError::EntryTooLong {
+                kib: line.len() / 1024,
+            });
         }
         line.push(b'\n');
         if let Some(dir) = self.path.parent() {
-            crate::cache::create_private_dir(dir)?;
+            crate::cache::create_private_dir(dir).map_err(|e| self.io(e))?;
         }
-        let _turn = self.lock()?;
-        refuse_unless_regular(&self.path)?;
+        let _turn = self.lock().map_err(|e| self.io(e))?;
+        self.refuse_unless_regular()?;
+        self.append_line(line).map_err(|e| self.io(e))
+    }
+
+    fn io(&self, source: std::io::Error) -> HistoryError {
+        HistoryError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn append_line(&self, mut line: Vec<u8>) -> std::io::Result<()> {
         let mut options = std::fs::OpenOptions::new();
         options.read(true).append(true).create(true);
         no_follow(&mut options);
@@ -410,45 +442,59 @@ impl History {
 
     /// Reads every entry; a missing file is an empty history. Only the newest
     /// [`MAX_BYTES`] are read of a file grown larger (by hand or by another program).
-    pub fn read(&self) -> std::io::Result<Reading> {
+    pub fn read(&self) -> Result<Reading, HistoryError> {
+        self.refuse_unless_regular()?;
         let mut options = std::fs::OpenOptions::new();
         options.read(true);
         no_follow(&mut options);
-        let mut file = match refuse_unless_regular(&self.path) {
-            Ok(()) => match options.open(&self.path) {
-                Ok(file) => file,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Ok(Reading::default());
-                }
-                Err(e) => return Err(e),
-            },
-            Err(e) => return Err(e),
-        };
-        let len = file.metadata()?.len();
-        let start = len.saturating_sub(MAX_BYTES);
-        file.seek(SeekFrom::Start(start))?;
-        let mut bytes = Vec::new();
-        file.take(MAX_BYTES).read_to_end(&mut bytes)?;
-        let mut lines = bytes.split(|&b| b == b'\n');
-        if start > 0 {
-            lines.next(); // a line cut by where the read began
+        match options.open(&self.path) {
+            Ok(file) => read_entries(file).map_err(|e| self.io(e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Reading::default()),
+            Err(e) => Err(self.io(e)),
         }
-        let mut reading = Reading::default();
-        for line in lines {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            match (line.len() <= MAX_LINE)
-                .then(|| serde_json::from_slice::<Entry>(line).ok())
-                .flatten()
-            {
-                Some(entry) => reading.entries.push(entry),
-                None => reading.skipped += 1,
-            }
-        }
-        Ok(reading)
     }
 
+    /// A FIFO or a device at the history's name would hang a read or a write, and a
+    /// symbolic link would send the entries elsewhere: only a regular file (or none) is
+    /// used.
+    fn refuse_unless_regular(&self) -> Result<(), HistoryError> {
+        match std::fs::symlink_metadata(&self.path) {
+            Ok(meta) if !meta.is_file() => Err(HistoryError::NotAFile {
+                path: self.path.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The entries of the newest [`MAX_BYTES`] of `file`.
+fn read_entries(mut file: std::fs::File) -> std::io::Result<Reading> {
+    let len = file.metadata()?.len();
+    let start = len.saturating_sub(MAX_BYTES);
+    file.seek(SeekFrom::Start(start))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_BYTES).read_to_end(&mut bytes)?;
+    let mut lines = bytes.split(|&b| b == b'\n');
+    if start > 0 {
+        lines.next(); // a line cut by where the read began
+    }
+    let mut reading = Reading::default();
+    for line in lines {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match (line.len() <= MAX_LINE)
+            .then(|| serde_json::from_slice::<Entry>(line).ok())
+            .flatten()
+        {
+            Some(entry) => reading.entries.push(entry),
+            None => reading.skipped += 1,
+        }
+    }
+    Ok(reading)
+}
+
+impl History {
     /// Keeps the newest entries that fit in half of [`MAX_BYTES`]; the file is replaced
     /// whole, so a reader sees the old or the new one. Lines that were not entries go too.
     fn trim(&self) -> std::io::Result<()> {
@@ -491,18 +537,6 @@ impl History {
                 Err(e)
             }
         }
-    }
-}
-
-/// A FIFO or a device at the history's name would hang a read or a write, and a symbolic
-/// link would send the entries elsewhere: only a regular file (or none) is used.
-fn refuse_unless_regular(path: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if !meta.is_file() => Err(std::io::Error::other(format!(
-            "{} is not a regular file",
-            path.display()
-        ))),
-        _ => Ok(()),
     }
 }
 

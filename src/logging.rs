@@ -2,7 +2,7 @@
 //! the simulator alone.
 
 use std::fs::OpenOptions;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use tracing_subscriber::EnvFilter;
@@ -11,8 +11,16 @@ fn filter() -> EnvFilter {
     EnvFilter::try_from_env("EI_TUNE_LOG").unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
+/// The log file named could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open log file {}: {source}", path.display())]
+pub struct LogFileError {
+    path: PathBuf,
+    source: std::io::Error,
+}
+
 /// Logs to `path`, appending; without a path, logs nothing.
-pub fn init_file(path: Option<&Path>) -> Result<(), String> {
+pub fn init_file(path: Option<&Path>) -> Result<(), LogFileError> {
     let Some(path) = path else {
         return Ok(());
     };
@@ -20,7 +28,10 @@ pub fn init_file(path: Option<&Path>) -> Result<(), String> {
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|e| format!("cannot open log file {}: {e}", path.display()))?;
+        .map_err(|source| LogFileError {
+            path: path.to_path_buf(),
+            source,
+        })?;
     // A log that cannot be written (a full disk, /dev/full) must not write its complaint
     // over the tuner's screen.
     let _ = tracing_subscriber::fmt()

@@ -24,7 +24,7 @@ use crate::api::models::{
 };
 use crate::api::{ApiError, BlockThresholds, Outcome, Policy, StudioClient, Write};
 use crate::cache::ResultsCache;
-use crate::history::{Answer, Call, Recorder};
+use crate::history::{Answer, Call, HistoryError, Recorder};
 use crate::provenance::SaveWitness;
 
 /// As the history writes a write's outcome down.
@@ -68,7 +68,7 @@ pub struct Recording<'a> {
 #[derive(Debug)]
 pub struct Written {
     pub outcome: Outcome,
-    pub history_error: Option<String>,
+    pub history_error: Option<HistoryError>,
 }
 
 /// Writes `write` by `policy`; see the module's documentation.
@@ -295,7 +295,7 @@ async fn holds_every_value(
 }
 
 /// Writes the call down; why it could not be, if it could not.
-fn record(recording: Recording<'_>, write: &Write, outcome: &Outcome) -> Result<(), String> {
+fn record(recording: Recording<'_>, write: &Write, outcome: &Outcome) -> Result<(), HistoryError> {
     let sent: Vec<_> = write
         .request
         .thresholds
@@ -325,11 +325,8 @@ fn record(recording: Recording<'_>, write: &Write, outcome: &Outcome) -> Result<
     } else if unknown {
         call.with_sent(&sent);
     }
-    recording.recorder.record(call).map_err(|e| {
-        tracing::warn!("history not written: {e}");
-        format!(
-            "the history is not kept ({}): {e}",
-            recording.recorder.history.path().display()
-        )
-    })
+    recording
+        .recorder
+        .record(call)
+        .inspect_err(|e| tracing::warn!("history not written: {e}"))
 }

@@ -250,7 +250,7 @@ async fn stale(c: &StudioClient, impulse: u64, block: u64, min_score: f64) {
 /// results are withheld and nothing stands in for them.
 #[tokio::test]
 async fn another_model_other_data_or_a_changed_impulse_never_use_the_kept_scores() {
-    type Change = fn(&Studio, u64) -> Result<(), String>;
+    type Change = fn(&Studio, u64) -> Result<(), ei_tune::studio::NoSuchImpulse>;
     let changes: [(&str, Change); 3] = [
         ("retrained", Studio::retrain),
         ("new test data", Studio::replace_test_data),

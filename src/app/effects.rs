@@ -7,8 +7,9 @@ use crate::api::models::Impulse;
 use crate::api::models::SetImpulseThresholdsRequest;
 use crate::api::{ApiError, Policy, StudioClient, Write};
 use crate::cache::ResultsCache;
-use crate::history::Recorder;
+use crate::history::{HistoryError, Recorder};
 use crate::preview::{self, Progress};
+use crate::studio::demo::DemoAssetError;
 use crate::tuner::{Cmd, Loaded, Msg, PreviewFailure, ProjectRef, Slot, Target};
 use std::collections::HashMap;
 use tokio::sync::mpsc;
@@ -69,9 +70,8 @@ impl Effects {
 
 pub(super) fn record(history: Option<&Recorder>, call: crate::history::Call) -> Msg {
     Msg::Recorded(match history {
-        Some(history) => history.record(call).map_err(|e| {
+        Some(history) => history.record(call).inspect_err(|e| {
             tracing::warn!("history not written: {e}");
-            e.to_string()
         }),
         None => Ok(()),
     })
@@ -80,15 +80,13 @@ pub(super) fn record(history: Option<&Recorder>, call: crate::history::Call) -> 
 /// The history of the impulse at `at`, read off the runtime's threads.
 pub(super) async fn read_history(history: Option<Recorder>, at: Target) -> Msg {
     let read = tokio::task::spawn_blocking(move || match history {
-        Some(h) => h
-            .read_impulse(at.project, at.impulse)
-            .map_err(|e| e.to_string()),
-        None => Err("the history is off (--no-history)".into()),
+        Some(h) => h.read_impulse(at.project, at.impulse),
+        None => Err(HistoryError::Off),
     })
     .await;
     Msg::HistoryLoaded {
         impulse: at.impulse,
-        result: read.unwrap_or_else(|e| Err(e.to_string())),
+        result: read.unwrap_or(Err(HistoryError::ReaderStopped)),
     }
 }
 
@@ -252,11 +250,11 @@ pub(super) async fn load_test_set(
 
 /// What a client loads from the simulator for the demo impulse at `index` (0-based):
 /// lets tests and benchmarks of the tuner and its views start without a server.
-pub fn demo_loaded(index: usize) -> Result<Loaded, String> {
+pub fn demo_loaded(index: usize) -> Result<Loaded, DemoAssetError> {
     let impulses = crate::studio::demo::demo_impulses()?;
     let sim = impulses
         .get(index)
-        .ok_or_else(|| format!("the demo has no impulse at index {index}"))?;
+        .ok_or(DemoAssetError::NoImpulse(index))?;
     Ok(Loaded {
         project_id: crate::studio::demo::DEMO_PROJECT_ID,
         project_name: crate::studio::demo::DEMO_PROJECT_NAME.into(),

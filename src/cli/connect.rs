@@ -260,8 +260,8 @@ pub async fn write_thresholds(
     });
     let written =
         crate::write::write(&t.client, &t.cache, &write, Policy::COMMAND, recording).await;
-    if let Some(warning) = written.history_error {
-        eprintln!("warning: {warning}");
+    if let Some(why) = written.history_error {
+        eprintln!("warning: the history is not kept: {why}");
     }
     written.outcome
 }

@@ -55,7 +55,7 @@ impl Context {
         };
         match logging {
             Logging::File(path) | Logging::FileOrStderr(path @ Some(_)) => {
-                crate::logging::init_file(path).map_err(CommandError::usage)?;
+                crate::logging::init_file(path).map_err(|e| CommandError::usage(e.to_string()))?;
             }
             Logging::FileOrStderr(None) => crate::logging::init_stderr(),
             Logging::None => {}

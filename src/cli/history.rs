@@ -11,9 +11,9 @@ pub fn history(options: &HistoryArgs) -> Result<String, CommandError> {
     let history = History::default_location().ok_or_else(|| {
         CommandError::failed("no state directory on this system: set EI_TUNE_STATE_DIR")
     })?;
-    let reading = history.read().map_err(|e| {
-        CommandError::failed(format!("cannot read {}: {e}", history.path().display()))
-    })?;
+    let reading = history
+        .read()
+        .map_err(|e| CommandError::failed(format!("cannot read the history: {e}")))?;
     if let Some(warning) = reading.warning() {
         eprintln!("warning: {warning} ({})", history.path().display());
     }

@@ -251,7 +251,7 @@ impl DetectionSet {
 
     /// Whether every class index is a label and every number finite (a set read from disk
     /// is checked before use).
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), super::InconsistentSet> {
         let classes = self.labels.len();
         let finite = |b: &BoxXywh| [b.x, b.y, b.w, b.h].iter().all(|v| v.is_finite());
         for image in &self.images {
@@ -264,7 +264,7 @@ impl DetectionSet {
                 .iter()
                 .all(|d| usize::from(d.class) < classes && finite(&d.bbox) && d.score.is_finite());
             if !truths_ok || !detections_ok {
-                return Err("a detection or box with an unknown class or no number".into());
+                return Err(super::InconsistentSet::Detection);
             }
         }
         Ok(())

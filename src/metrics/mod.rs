@@ -14,6 +14,7 @@
 //! - A window is good when the prediction equals its expected label; `uncertain` is never
 //!   good.
 
+mod check;
 pub mod detection;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -26,7 +27,8 @@ pub mod sweep;
 use serde_json::json;
 
 use crate::api::models::ThresholdValue;
-pub use summary::{Summary, Tally};
+pub use check::InconsistentSet;
+pub use summary::{CountsError, Summary, Tally};
 
 /// The label of the confusion matrix column for windows below `min_score`.
 pub const UNCERTAIN: &str = "uncertain";
@@ -222,50 +224,6 @@ pub enum Predicted {
 }
 
 impl TestSet {
-    /// Whether the parts agree (lengths, label indices): a set read from disk is checked
-    /// before anything indexes into it.
-    pub fn check(&self) -> Result<(), String> {
-        let windows = self.expected.len();
-        let labels = self.labels.len();
-        if self.class_count > labels {
-            return Err(format!("{} classes but {labels} labels", self.class_count));
-        }
-        if self.class_scores.len() != windows * self.class_count {
-            return Err(format!(
-                "{} class scores for {windows} windows of {} classes",
-                self.class_scores.len(),
-                self.class_count
-            ));
-        }
-        let label_ok = |l: &u16| usize::from(*l) < labels;
-        if !self.expected.iter().all(label_ok)
-            || !self.normal_label.iter().all(label_ok)
-            || !self.anomaly_label.iter().all(label_ok)
-        {
-            return Err("a label index beyond the labels".into());
-        }
-        let scores_ok = match &self.anomaly {
-            AnomalyScores::None => true,
-            AnomalyScores::Single(scores) => scores.len() == windows,
-            AnomalyScores::Visual { mean, max } => mean.len() == windows && max.len() == windows,
-        };
-        if !scores_ok {
-            return Err(format!("anomaly scores for other than {windows} windows"));
-        }
-        let finite = match &self.anomaly {
-            AnomalyScores::None => true,
-            AnomalyScores::Single(s) => s.iter().all(|v| v.is_finite()),
-            AnomalyScores::Visual { mean, max } => mean.iter().chain(max).all(|v| v.is_finite()),
-        } && self.class_scores.iter().all(|v| v.is_finite());
-        if !finite {
-            return Err("a score that is not a finite number".into());
-        }
-        if let Some(d) = &self.detection {
-            d.check()?;
-        }
-        Ok(())
-    }
-
     /// Takes the last window (for object detection, the last image) out of the set.
     pub fn drop_last_window(&mut self) {
         if let Some(d) = &self.detection {

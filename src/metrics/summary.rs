@@ -23,6 +23,16 @@ pub struct Summary {
     pub detection: Option<detection::DetectionSummary>,
 }
 
+/// Why counts from elsewhere do not read as a summary over a set's labels.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CountsError {
+    #[error("unknown label `{0}`")]
+    UnknownLabel(String),
+    /// A fraction, a negative or more than a count holds.
+    #[error("`{0}` is not a number of windows")]
+    NotACount(f64),
+}
+
 impl Summary {
     /// An object detection impulse's figures: no windows to classify.
     pub fn of_detection(figures: detection::DetectionSummary) -> Self {
@@ -207,23 +217,20 @@ impl Summary {
     pub fn from_counts<'a>(
         set: &TestSet,
         counts: impl IntoIterator<Item = (&'a str, &'a str, f64)>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, CountsError> {
         let n = set.labels.len();
         let index = |label: &str| set.labels.iter().position(|l| l == label);
         let mut confusion = vec![0u32; n * (n + 1)];
         for (expected, predicted, count) in counts {
-            let r =
-                index(expected).ok_or_else(|| format!("unknown expected label `{expected}`"))?;
+            let r = index(expected).ok_or_else(|| CountsError::UnknownLabel(expected.into()))?;
             let c = if predicted == UNCERTAIN {
                 n
             } else {
-                index(predicted).ok_or_else(|| format!("unknown predicted label `{predicted}`"))?
+                index(predicted).ok_or_else(|| CountsError::UnknownLabel(predicted.into()))?
             };
             // Counts are whole; a server's fraction or a negative is no count.
             if !(count.is_finite() && count >= 0.0 && count <= f64::from(u32::MAX)) {
-                return Err(format!(
-                    "`{count}` windows expected {expected}, predicted {predicted}"
-                ));
+                return Err(CountsError::NotACount(count));
             }
             confusion[r * (n + 1) + c] = count as u32;
         }

@@ -15,6 +15,51 @@ use crate::metrics::{AnomalyScores, TestSet, is_anomaly_block, is_visual_anomaly
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotPreviewable(pub String);
 
+/// What is wrong with one sample's results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum BadSample {
+    #[error("no classifier output")]
+    NoClassifierOutput,
+    #[error("no anomaly output")]
+    NoAnomalyOutput,
+    #[error("no output")]
+    NoOutput,
+    #[error("missing window")]
+    MissingWindow,
+    #[error("a class score is missing")]
+    MissingClassScore,
+    #[error("no anomaly score")]
+    NoAnomalyScore,
+    #[error("no visual anomaly scores")]
+    NoVisualAnomalyScores,
+    #[error("no mean or max anomaly score")]
+    NoMeanOrMax,
+    #[error("no output of the object detection block")]
+    NoDetectorOutput,
+    #[error("a model with two kinds of last layer")]
+    TwoKindsOfLastLayer,
+    #[error("no detections (structuredResult)")]
+    NoDetections,
+    #[error("several windows in an image")]
+    SeveralWindows,
+    #[error("detections without labels")]
+    DetectionsWithoutLabels,
+    #[error("detections with unequal numbers of boxes, labels and scores")]
+    UnequalDetections,
+    #[error("more than {MAX_DETECTIONS} detections")]
+    TooManyDetections,
+    #[error("a box that is not [x, y, width, height]")]
+    BoxNotFourNumbers,
+    #[error("a box that is not numbers")]
+    BoxNotNumbers,
+    #[error("a box of negative size")]
+    NegativeBox,
+    #[error("a score that is not a number")]
+    ScoreNotANumber,
+    #[error("more than {MAX_LABELS} labels")]
+    TooManyLabels,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
     Classifier,
@@ -117,23 +162,25 @@ impl TestSetBuilder {
         if let Some(detector) = &mut self.detector {
             return results
                 .iter()
-                .try_for_each(|r| detector.add(r).map_err(|why| bad(r.sample_id, &why)));
+                .try_for_each(|r| detector.add(r).map_err(|why| bad(r.sample_id, why)));
         }
         for r in results {
             let find = |id: u64| r.classifications.iter().find(|c| c.learn_block.id == id);
             let classifier = match self.classifier {
-                Some(id) => Some(find(id).ok_or_else(|| bad(r.sample_id, "no classifier output"))?),
+                Some(id) => {
+                    Some(find(id).ok_or_else(|| bad(r.sample_id, BadSample::NoClassifierOutput))?)
+                }
                 None => None,
             };
             let anomaly = match self.anomaly {
                 Some((id, _)) => {
-                    Some(find(id).ok_or_else(|| bad(r.sample_id, "no anomaly output"))?)
+                    Some(find(id).ok_or_else(|| bad(r.sample_id, BadSample::NoAnomalyOutput))?)
                 }
                 None => None,
             };
             let first = classifier
                 .or(anomaly)
-                .ok_or_else(|| bad(r.sample_id, "no output"))?;
+                .ok_or_else(|| bad(r.sample_id, BadSample::NoOutput))?;
             let windows = first.result.len();
             if let Some(c) = classifier {
                 self.learn_classes(c);
@@ -187,11 +234,11 @@ impl TestSetBuilder {
             let scores = c
                 .result
                 .get(w)
-                .ok_or_else(|| bad(r.sample_id, "missing window"))?;
+                .ok_or_else(|| bad(r.sample_id, BadSample::MissingWindow))?;
             for label in &self.set.labels[..self.set.class_count] {
                 let score = scores
                     .get(label)
-                    .ok_or_else(|| bad(r.sample_id, "a class score is missing"))?;
+                    .ok_or_else(|| bad(r.sample_id, BadSample::MissingClassScore))?;
                 self.set.class_scores.push(score);
             }
         }
@@ -201,7 +248,7 @@ impl TestSetBuilder {
                     .result
                     .get(w)
                     .and_then(|m| m.get("anomaly"))
-                    .ok_or_else(|| bad(r.sample_id, "no anomaly score"))?;
+                    .ok_or_else(|| bad(r.sample_id, BadSample::NoAnomalyScore))?;
                 self.single.push(score);
             }
             (Some((_, Role::Visual)), Some(a)) => {
@@ -209,9 +256,9 @@ impl TestSetBuilder {
                     .anomaly_result
                     .as_ref()
                     .and_then(|v| v.get(w))
-                    .ok_or_else(|| bad(r.sample_id, "no visual anomaly scores"))?;
+                    .ok_or_else(|| bad(r.sample_id, BadSample::NoVisualAnomalyScores))?;
                 let (Some(mean), Some(max)) = (scores.mean_score, scores.max_score) else {
-                    return Err(bad(r.sample_id, "no mean or max anomaly score"));
+                    return Err(bad(r.sample_id, BadSample::NoMeanOrMax));
                 };
                 self.mean.push(mean);
                 self.max.push(max);
@@ -310,13 +357,13 @@ impl DetectorImages {
     }
 
     /// The number of `label`, or an error past [`MAX_LABELS`].
-    fn number(&mut self, label: &str) -> Result<u16, String> {
+    fn number(&mut self, label: &str) -> Result<u16, BadSample> {
         if let Some(&n) = self.labels.get(label) {
             return Ok(n as u16);
         }
         let n = self.labels.len();
         if n >= MAX_LABELS {
-            return Err(format!("more than {MAX_LABELS} labels"));
+            return Err(BadSample::TooManyLabels);
         }
         self.labels.insert(label.to_string(), n);
         Ok(n as u16)
@@ -324,43 +371,43 @@ impl DetectorImages {
 
     /// One sample: its ground-truth boxes, and the block's stored detections (one window:
     /// an image).
-    fn add(&mut self, r: &WindowResults) -> Result<(), String> {
+    fn add(&mut self, r: &WindowResults) -> Result<(), BadSample> {
         let output = r
             .classifications
             .iter()
             .find(|c| c.learn_block.id == self.block)
-            .ok_or("no output of the object detection block")?;
+            .ok_or(BadSample::NoDetectorOutput)?;
         // A page that does not say leaves the kind as the others said.
         if let Some(layer) = output.object_detection_last_layer.as_deref() {
             let centroids = layer == "fomo";
             if *self.centroids.get_or_insert(centroids) != centroids {
-                return Err("a model with two kinds of last layer".into());
+                return Err(BadSample::TwoKindsOfLastLayer);
             }
         }
         let structured = match output.structured_result.as_deref() {
             Some([one]) => one,
-            Some([]) | None => return Err("no detections (structuredResult)".into()),
-            Some(_) => return Err("several windows in an image".into()),
+            Some([]) | None => return Err(BadSample::NoDetections),
+            Some(_) => return Err(BadSample::SeveralWindows),
         };
         let labels = structured
             .labels
             .as_deref()
-            .ok_or("detections without labels")?;
+            .ok_or(BadSample::DetectionsWithoutLabels)?;
         if labels.len() != structured.boxes.len() || structured.scores.len() != labels.len() {
-            return Err("detections with unequal numbers of boxes, labels and scores".into());
+            return Err(BadSample::UnequalDetections);
         }
         self.detections += labels.len();
         if self.detections > MAX_DETECTIONS {
-            return Err(format!("more than {MAX_DETECTIONS} detections"));
+            return Err(BadSample::TooManyDetections);
         }
         let mut detections = Vec::with_capacity(labels.len());
         for ((label, bbox), score) in labels.iter().zip(&structured.boxes).zip(&structured.scores) {
             let [x, y, w, h] = bbox[..] else {
-                return Err("a box that is not [x, y, width, height]".into());
+                return Err(BadSample::BoxNotFourNumbers);
             };
             let bbox = checked_box(x, y, w, h)?;
             if !score.is_finite() {
-                return Err("a score that is not a number".into());
+                return Err(BadSample::ScoreNotANumber);
             }
             let class = self.number(label)?;
             detections.push(Detection {
@@ -415,9 +462,8 @@ impl DetectorImages {
     }
 }
 
-/// A box as read: finite numbers, no negative size.
 /// Why a sample's results cannot be previewed.
-fn bad(sample: u64, why: &str) -> NotPreviewable {
+fn bad(sample: u64, why: BadSample) -> NotPreviewable {
     NotPreviewable(format!("sample {sample} cannot be previewed: {why}"))
 }
 
@@ -436,12 +482,13 @@ fn role_of(kind: &str) -> Result<Role, NotPreviewable> {
     }
 }
 
-fn checked_box(x: f64, y: f64, w: f64, h: f64) -> Result<BoxXywh, String> {
+/// A box as read: finite numbers, no negative size.
+fn checked_box(x: f64, y: f64, w: f64, h: f64) -> Result<BoxXywh, BadSample> {
     if ![x, y, w, h].iter().all(|v| v.is_finite()) {
-        return Err("a box that is not numbers".into());
+        return Err(BadSample::BoxNotNumbers);
     }
     if w < 0.0 || h < 0.0 {
-        return Err("a box of negative size".into());
+        return Err(BadSample::NegativeBox);
     }
     Ok(BoxXywh { x, y, w, h })
 }

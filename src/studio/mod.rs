@@ -176,6 +176,11 @@ impl Shared {
     }
 }
 
+/// A hook of [`Studio`] named an impulse the simulator does not have.
+#[derive(Debug, thiserror::Error)]
+#[error("the simulator has no impulse {0}")]
+pub struct NoSuchImpulse(pub u64);
+
 /// A running simulator.
 pub struct Studio {
     addr: SocketAddr,
@@ -278,28 +283,28 @@ impl Studio {
 
     /// Trains the impulse's models again: new scores and dates, and no model testing
     /// results until model testing runs again (`startClassifyJob`).
-    pub fn retrain(&self, impulse: u64) -> Result<(), String> {
+    pub fn retrain(&self, impulse: u64) -> Result<(), NoSuchImpulse> {
         self.shared
             .state()
             .retrain(impulse, SystemTime::now())
-            .map_err(|r| r.error)
+            .map_err(|_| NoSuchImpulse(impulse))
     }
 
     /// Changes the impulse's test data (its last window goes): no model testing results
     /// until model testing runs again.
-    pub fn replace_test_data(&self, impulse: u64) -> Result<(), String> {
+    pub fn replace_test_data(&self, impulse: u64) -> Result<(), NoSuchImpulse> {
         self.shared
             .state()
             .replace_test_data(impulse, SystemTime::now())
-            .map_err(|r| r.error)
+            .map_err(|_| NoSuchImpulse(impulse))
     }
 
     /// Changes the impulse's definition (its input images' size).
-    pub fn change_impulse(&self, impulse: u64) -> Result<(), String> {
+    pub fn change_impulse(&self, impulse: u64) -> Result<(), NoSuchImpulse> {
         self.shared
             .state()
             .change_impulse(impulse)
-            .map_err(|r| r.error)
+            .map_err(|_| NoSuchImpulse(impulse))
     }
 
     /// How many requests an operation (by operationId) has received.

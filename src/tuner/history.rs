@@ -3,7 +3,7 @@
 //! comes back as one ordinary edit.
 
 use crate::api::models::ThresholdValue;
-use crate::history::{Answer, Call, Change, Entry, Reading};
+use crate::history::{Answer, Call, Change, Entry, HistoryError, Reading};
 use crate::metrics::suggest::Figures;
 use crate::tuner::{Action, Cmd, Mode, PreviewSource, Target, Tuner};
 use std::time::Instant;
@@ -84,9 +84,9 @@ impl Tuner {
     }
 
     /// Writing the history failed: said once, the tuning goes on.
-    pub(super) fn on_recorded(&mut self, result: Result<(), String>) {
+    pub(super) fn on_recorded(&mut self, result: Result<(), HistoryError>) {
         if let Err(why) = result {
-            self.feedback.history_not_kept(&why);
+            self.feedback.history_not_kept(&why.to_string());
         }
     }
 
@@ -100,7 +100,11 @@ impl Tuner {
         cmds.push(Cmd::LoadHistory { at });
     }
 
-    pub(super) fn on_history_loaded(&mut self, impulse: u64, result: Result<Reading, String>) {
+    pub(super) fn on_history_loaded(
+        &mut self,
+        impulse: u64,
+        result: Result<Reading, HistoryError>,
+    ) {
         if !self.is_current(impulse) {
             return;
         }
@@ -115,7 +119,7 @@ impl Tuner {
                 self.history.entries = reading.entries;
                 self.history.entries.reverse();
             }
-            Err(why) => self.history.error = Some(why),
+            Err(why) => self.history.error = Some(why.to_string()),
         }
         if let Mode::History { selected } = &mut self.mode {
             *selected = (*selected).min(self.history.entries.len().saturating_sub(1));

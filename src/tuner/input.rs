@@ -75,7 +75,7 @@ impl Tuner {
                     }
                     Err(e) => {
                         if let Mode::Input { error, .. } = &mut self.mode {
-                            *error = Some(e);
+                            *error = Some(e.to_string());
                         }
                     }
                 }

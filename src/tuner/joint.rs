@@ -84,6 +84,26 @@ fn headline(slug: &str) -> usize {
     HEADLINES.iter().position(|h| h.slug == slug).unwrap_or(0)
 }
 
+/// Why the map cannot be opened (or stay open) now.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum NoMap {
+    #[error(
+        "the map moves a classifier's min_score and an anomaly block's min_anomaly_score \
+         together: this impulse has no {0}"
+    )]
+    Missing(&'static str),
+    #[error("a threshold's range is not finite: no map")]
+    InfiniteRange,
+    #[error("the map takes at most {MAX_MAP_LABELS} labels; this impulse has {0}")]
+    TooManyLabels(usize),
+    #[error("object detection has one threshold to map")]
+    Detection,
+    #[error("the results are still loading")]
+    Loading,
+    #[error("no preview: {0}")]
+    NoPreview(String),
+}
+
 impl Tuner {
     pub fn joint(&self) -> Option<&JointView> {
         self.joint.as_ref()
@@ -99,7 +119,7 @@ impl Tuner {
 
     /// The sliders the map moves (`min_score`, `min_anomaly_score`), or why there can be
     /// no map now.
-    fn map_sliders(&self) -> Result<(usize, usize), String> {
+    fn map_sliders(&self) -> Result<(usize, usize), NoMap> {
         let find = |parameter| {
             self.sliders.iter().position(|s| {
                 Parameter::of_key(&s.block_type, &s.key) == Some(parameter) && s.scale().is_some()
@@ -108,32 +128,27 @@ impl Tuner {
         let (x, y) = match (find(Parameter::MinScore), find(Parameter::MinAnomalyScore)) {
             (Some(x), Some(y)) => (x, y),
             (x, _) => {
-                let missing = if x.is_none() {
+                return Err(NoMap::Missing(if x.is_none() {
                     "min_score of a classifier"
                 } else {
                     "min_anomaly_score of an anomaly block"
-                };
-                return Err(format!(
-                    "the map moves a classifier's min_score and an anomaly block's \
-                     min_anomaly_score together: this impulse has no {missing}"
-                ));
+                }));
             }
         };
         if ![x, y]
             .iter()
             .all(|&i| self.sliders[i].scale().is_some_and(mappable))
         {
-            return Err("a threshold's range is not finite: no map".into());
+            return Err(NoMap::InfiniteRange);
         }
         match &self.preview.source {
-            PreviewSource::Ready(set) if set.labels.len() > MAX_MAP_LABELS => Err(format!(
-                "the map takes at most {MAX_MAP_LABELS} labels; this impulse has {}",
-                set.labels.len()
-            )),
+            PreviewSource::Ready(set) if set.labels.len() > MAX_MAP_LABELS => {
+                Err(NoMap::TooManyLabels(set.labels.len()))
+            }
             PreviewSource::Ready(set) if set.detection.is_none() => Ok((x, y)),
-            PreviewSource::Ready(_) => Err("object detection has one threshold to map".into()),
-            PreviewSource::Loading { .. } => Err("the results are still loading".into()),
-            PreviewSource::Unavailable(why) => Err(format!("no preview: {why}")),
+            PreviewSource::Ready(_) => Err(NoMap::Detection),
+            PreviewSource::Loading { .. } => Err(NoMap::Loading),
+            PreviewSource::Unavailable(why) => Err(NoMap::NoPreview(why.clone())),
         }
     }
 
@@ -142,7 +157,7 @@ impl Tuner {
         let (x, y) = match self.map_sliders() {
             Ok(xy) => xy,
             Err(why) => {
-                self.feedback.say(why);
+                self.feedback.say(why.to_string());
                 return;
             }
         };
@@ -268,7 +283,7 @@ impl Tuner {
         let why = match self.map_sliders() {
             Ok(xy) if Some(xy) == opened => return true,
             Ok(_) => "the impulse's thresholds changed: x opens the map again".to_string(),
-            Err(why) => why,
+            Err(why) => why.to_string(),
         };
         self.mode = Mode::Normal;
         self.feedback.say(why);

@@ -4,6 +4,7 @@ use super::{Action, PreviewFailure, ProjectRef, Target};
 use crate::api::ApiError;
 use crate::api::client::{BlockThresholds, Outcome, UnreadableBlock};
 use crate::api::models::*;
+use crate::history::{HistoryError, Reading};
 use crate::metrics::{Scores, TestSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -174,11 +175,11 @@ pub enum Msg {
         result: Result<Scores, PreviewFailure>,
     },
     /// Whether [`Cmd::Record`] was written.
-    Recorded(Result<(), String>),
+    Recorded(Result<(), HistoryError>),
     /// The history of `impulse`, or why it could not be read.
     HistoryLoaded {
         impulse: u64,
-        result: Result<crate::history::Reading, String>,
+        result: Result<Reading, HistoryError>,
     },
     /// A signal asks to stop now.
     Terminate,

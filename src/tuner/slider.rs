@@ -66,6 +66,22 @@ pub struct Slider {
     pub confirmed_at: u64,
 }
 
+/// Why text typed into a slider is not a value it takes.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TypedValueError {
+    #[error("type a value")]
+    Empty,
+    /// The range as the slider shows it.
+    #[error("{key} takes values from {min} to {max}")]
+    OutsideRange {
+        key: String,
+        min: String,
+        max: String,
+    },
+    #[error(transparent)]
+    Invalid(#[from] InvalidValue),
+}
+
 impl Slider {
     pub fn new(block: &ImpulseLearnBlock, threshold: &BlockThreshold) -> Self {
         let kind = match (threshold.options(), &threshold.value) {
@@ -169,10 +185,10 @@ impl Slider {
 
     /// Checks typed text; on success the value to set (and the range is widened to hold
     /// it where the key allows).
-    pub fn parse_input(&self, text: &str) -> Result<ThresholdValue, String> {
+    pub fn parse_input(&self, text: &str) -> Result<ThresholdValue, TypedValueError> {
         let text = text.trim();
         if text.is_empty() {
-            return Err("type a value".into());
+            return Err(TypedValueError::Empty);
         }
         let value = parse_value(&self.threshold, text);
         // Outside the slider's range: say the range, as the slider shows it.
@@ -184,14 +200,13 @@ impl Slider {
                 Ok(_) => false,
             }
         {
-            return Err(format!(
-                "{} takes values from {} to {}",
-                self.key,
-                scale.format(scale.min),
-                scale.format(scale.max)
-            ));
+            return Err(TypedValueError::OutsideRange {
+                key: self.key.clone(),
+                min: scale.format(scale.min),
+                max: scale.format(scale.max),
+            });
         }
-        value.map_err(|e| e.to_string())
+        Ok(value?)
     }
 
     /// Notes the displayed value as sent.

@@ -152,12 +152,32 @@ pub fn demo_project() -> Project {
     }
 }
 
+/// The embedded demo data does not read: a build from edited assets.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoAssetError {
+    #[error("the demo's {asset} asset is corrupt: {source}")]
+    Corrupt {
+        asset: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("demo window {window}: unknown label {label}")]
+    UnknownLabel { window: usize, label: String },
+    #[error("demo window {window}: {scores} scores for {classes} classes")]
+    ScoreCount {
+        window: usize,
+        scores: usize,
+        classes: usize,
+    },
+    #[error("the demo has no impulse at index {0}")]
+    NoImpulse(usize),
+}
+
 /// Builds the demo impulses from the embedded asset.
-pub fn demo_impulses() -> Result<Vec<SimImpulse>, String> {
-    let asset: Asset =
-        serde_json::from_str(ASSET).map_err(|e| format!("demo asset is corrupt: {e}"))?;
-    let detection_asset: DetectionAsset = serde_json::from_str(DETECTION_ASSET)
-        .map_err(|e| format!("demo detection asset is corrupt: {e}"))?;
+pub fn demo_impulses() -> Result<Vec<SimImpulse>, DemoAssetError> {
+    let corrupt = |asset| move |source| DemoAssetError::Corrupt { asset, source };
+    let asset: Asset = serde_json::from_str(ASSET).map_err(corrupt("digits"))?;
+    let detection_asset: DetectionAsset =
+        serde_json::from_str(DETECTION_ASSET).map_err(corrupt("detection"))?;
     let mut impulses = digit_impulses(&asset)?;
     impulses.extend(detection_impulses(&detection_asset));
     impulses.sort_by_key(|sim| sim.impulse.id);
@@ -166,7 +186,7 @@ pub fn demo_impulses() -> Result<Vec<SimImpulse>, String> {
 
 /// The digits' impulses: classifier and anomaly, its large test set, visual anomaly, and
 /// one not tested yet.
-fn digit_impulses(asset: &Asset) -> Result<Vec<SimImpulse>, String> {
+fn digit_impulses(asset: &Asset) -> Result<Vec<SimImpulse>, DemoAssetError> {
     let digits = Arc::new(classifier_with_anomaly(asset)?);
     let large = Arc::new(resample(&digits, LARGE_TEST_SET_WINDOWS, 0x5eed));
     let visual = Arc::new(visual_anomaly(asset));
@@ -301,7 +321,7 @@ fn detector_block(learn: &ImpulseLearnBlock, asset: &DetectionAsset) -> SimBlock
     block
 }
 
-fn classifier_with_anomaly(asset: &Asset) -> Result<TestSet, String> {
+fn classifier_with_anomaly(asset: &Asset) -> Result<TestSet, DemoAssetError> {
     let mut labels = asset.classes.clone();
     labels.push(asset.anomaly_label.clone());
     let class_count = asset.classes.len();
@@ -312,9 +332,16 @@ fn classifier_with_anomaly(asset: &Asset) -> Result<TestSet, String> {
         let label = labels
             .iter()
             .position(|l| *l == w.expected)
-            .ok_or_else(|| format!("demo window {i}: unknown label {}", w.expected))?;
+            .ok_or_else(|| DemoAssetError::UnknownLabel {
+                window: i,
+                label: w.expected.clone(),
+            })?;
         if w.scores.len() != class_count {
-            return Err(format!("demo window {i}: {} scores", w.scores.len()));
+            return Err(DemoAssetError::ScoreCount {
+                window: i,
+                scores: w.scores.len(),
+                classes: class_count,
+            });
         }
         expected.push(label as u16);
         class_scores.extend_from_slice(&w.scores);

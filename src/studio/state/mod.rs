@@ -533,35 +533,45 @@ pub fn metric_thresholds(blocks: &[SimBlock]) -> Thresholds {
     }))
 }
 
-fn validate_update(sim: &SimImpulse, update: &ThresholdUpdate) -> Result<(), String> {
+/// Why one entry of a set-thresholds request is refused.
+#[derive(Debug, thiserror::Error)]
+enum BadUpdate {
+    #[error("block {block} is not a learn block of impulse {impulse} (its learn blocks: {blocks})")]
+    NotALearnBlock {
+        block: u64,
+        impulse: u64,
+        blocks: String,
+    },
+    #[error("unknown key; block {block} has {keys}")]
+    UnknownKey { block: u64, keys: String },
+    #[error(transparent)]
+    Value(#[from] crate::thresholds::InvalidValue),
+}
+
+fn validate_update(sim: &SimImpulse, update: &ThresholdUpdate) -> Result<(), BadUpdate> {
     let block = sim
         .blocks
         .iter()
         .find(|b| b.block.id == update.block_id)
-        .ok_or_else(|| {
-            format!(
-                "block {} is not a learn block of impulse {} (its learn blocks: {})",
-                update.block_id,
-                sim.impulse.id,
-                sim.blocks
-                    .iter()
-                    .map(|b| b.block.id.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+        .ok_or_else(|| BadUpdate::NotALearnBlock {
+            block: update.block_id,
+            impulse: sim.impulse.id,
+            blocks: sim
+                .blocks
+                .iter()
+                .map(|b| b.block.id.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
         })?;
     let threshold = block
         .thresholds
         .iter()
         .find(|t| t.key == update.key)
-        .ok_or_else(|| {
-            format!(
-                "unknown key; block {} has {}",
-                block.block.id,
-                crate::thresholds::keys_of(&block.thresholds)
-            )
+        .ok_or_else(|| BadUpdate::UnknownKey {
+            block: block.block.id,
+            keys: crate::thresholds::keys_of(&block.thresholds),
         })?;
-    crate::thresholds::check_value(threshold, &update.value).map_err(|e| e.to_string())
+    Ok(crate::thresholds::check_value(threshold, &update.value)?)
 }
 
 mod classify;
