@@ -8,15 +8,64 @@ use crate::metrics::suggest::Figures;
 use crate::tuner::{Action, Cmd, Mode, PreviewSource, Target, Tuner};
 use std::time::Instant;
 
-/// The history view's list.
+/// The history view's list: read when the view opens, kept until the next read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistoryList {
     /// This impulse's calls, newest first.
-    pub entries: Vec<Entry>,
+    entries: Vec<Entry>,
     /// Lines of the file that were not entries.
-    pub skipped: usize,
-    pub loading: bool,
-    pub error: Option<String>,
+    skipped: usize,
+    loading: bool,
+    error: Option<String>,
+}
+
+impl HistoryList {
+    /// This impulse's calls, newest first.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Lines of the file that were not entries.
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
+
+    pub fn loading(&self) -> bool {
+        self.loading
+    }
+
+    /// Why the last read failed.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The last entry's index, for a selection to stay within.
+    fn last(&self) -> usize {
+        self.entries.len().saturating_sub(1)
+    }
+
+    fn reading(&mut self) {
+        self.loading = true;
+    }
+
+    /// Takes a read's result; a warning about the file, if it has one.
+    fn loaded(&mut self, result: Result<Reading, HistoryError>) -> Option<String> {
+        self.loading = false;
+        match result {
+            Ok(reading) => {
+                let warning = reading.warning();
+                self.skipped = reading.skipped;
+                self.error = None;
+                self.entries = reading.entries;
+                self.entries.reverse();
+                warning
+            }
+            Err(why) => {
+                self.error = Some(why.to_string());
+                None
+            }
+        }
+    }
 }
 
 /// What Studio held before an answered call, threshold by threshold.
@@ -95,7 +144,7 @@ impl Tuner {
             self.feedback.say("no impulse loaded yet".into());
             return;
         };
-        self.history.loading = true;
+        self.history.reading();
         self.mode = Mode::History { selected: 0 };
         cmds.push(Cmd::LoadHistory { at });
     }
@@ -108,21 +157,11 @@ impl Tuner {
         if !self.is_current(impulse) {
             return;
         }
-        self.history.loading = false;
-        match result {
-            Ok(reading) => {
-                if let Some(warning) = reading.warning() {
-                    self.feedback.say(warning);
-                }
-                self.history.skipped = reading.skipped;
-                self.history.error = None;
-                self.history.entries = reading.entries;
-                self.history.entries.reverse();
-            }
-            Err(why) => self.history.error = Some(why.to_string()),
+        if let Some(warning) = self.history.loaded(result) {
+            self.feedback.say(warning);
         }
         if let Mode::History { selected } = &mut self.mode {
-            *selected = (*selected).min(self.history.entries.len().saturating_sub(1));
+            *selected = (*selected).min(self.history.last());
         }
     }
 
@@ -133,7 +172,7 @@ impl Tuner {
         match action {
             Action::SelectPrevious => *selected = selected.saturating_sub(1),
             Action::SelectNext => {
-                *selected = (*selected + 1).min(self.history.entries.len().saturating_sub(1));
+                *selected = (*selected + 1).min(self.history.last());
             }
             Action::Confirm => {
                 let chosen = *selected;
@@ -149,7 +188,7 @@ impl Tuner {
     /// the user had typed its value, and one call follows the quiet time. A value no
     /// slider takes any more (a threshold gone, an option removed) is said and left out.
     fn restore(&mut self, index: usize, now: Instant) {
-        let Some(entry) = self.history.entries.get(index).cloned() else {
+        let Some(entry) = self.history.entries().get(index).cloned() else {
             return;
         };
         let mut moved = 0;

@@ -21,11 +21,11 @@ pub fn render(frame: &mut Frame, area: Rect, tuner: &Tuner, selected: usize, the
         .border_style(theme.accent);
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let message = if list.loading {
+    let message = if list.loading() {
         Some("reading the history…".to_string())
-    } else if let Some(error) = &list.error {
+    } else if let Some(error) = list.error() {
         Some(format!("the history cannot be read: {error}"))
-    } else if list.entries.is_empty() {
+    } else if list.entries().is_empty() {
         Some(
             "no calls yet: each value saved from here or by `ei-tune set` or `suggest \
              --apply` is listed"
@@ -48,7 +48,7 @@ pub fn render(frame: &mut Frame, area: Rect, tuner: &Tuner, selected: usize, the
     let height = usize::from(rows.height);
     let first = selected.saturating_sub(height.saturating_sub(1));
     let lines: Vec<Line> = list
-        .entries
+        .entries()
         .iter()
         .enumerate()
         .skip(first)
@@ -56,7 +56,7 @@ pub fn render(frame: &mut Frame, area: Rect, tuner: &Tuner, selected: usize, the
         .map(|(n, entry)| row(entry, n == selected, theme))
         .collect();
     frame.render_widget(Paragraph::new(lines), rows);
-    if let Some(entry) = list.entries.get(selected) {
+    if let Some(entry) = list.entries().get(selected) {
         frame.render_widget(
             Paragraph::new(detail(entry, theme)).wrap(Wrap { trim: true }),
             details,
@@ -68,11 +68,11 @@ fn list_summary(tuner: &Tuner) -> String {
     let list = tuner.history();
     let mut text = format!(
         "{} call{}",
-        list.entries.len(),
-        if list.entries.len() == 1 { "" } else { "s" }
+        list.entries().len(),
+        if list.entries().len() == 1 { "" } else { "s" }
     );
-    if list.skipped > 0 {
-        text.push_str(&format!(", {} unreadable line(s) skipped", list.skipped));
+    if list.skipped() > 0 {
+        text.push_str(&format!(", {} unreadable line(s) skipped", list.skipped()));
     }
     text
 }

@@ -43,7 +43,7 @@ fn an_earlier_set_of_values_comes_back_as_one_ordinary_edit() {
     let cmds = press(&mut t, KeyCode::Char('y'), t0);
     assert_eq!(cmds, vec![Cmd::LoadHistory { at: HERE }]);
     assert_eq!(t.mode, Mode::History { selected: 0 });
-    assert!(t.history().loading);
+    assert!(t.history().loading());
     let reading = crate::history::Reading {
         entries: vec![entry(0.8, 0.45), entry(0.7, 0.3)],
         skipped: 1,
@@ -57,10 +57,10 @@ fn an_earlier_set_of_values_comes_back_as_one_ordinary_edit() {
     );
     // Newest first; a skipped line is said.
     assert_eq!(
-        t.history().entries[0].call.thresholds[0].after,
+        t.history().entries()[0].call.thresholds[0].after,
         ThresholdValue::Number(0.7)
     );
-    assert_eq!(t.history().skipped, 1);
+    assert_eq!(t.history().skipped(), 1);
     assert!(
         t.notice().unwrap().contains("1 line of the history"),
         "{:?}",
