@@ -6,7 +6,6 @@ use crate::api::models::{
     Job, ModelTestingSummary, RegenerateStatus, SetImpulseThresholdsResponse, StaleReason,
     ThresholdValue,
 };
-use crate::jobs::JobWatch;
 use crate::jobs::{JobOutcome, JobState};
 use crate::tuner::{
     Cmd, Connection, JobProgress, Loaded, Metrics, Preview, PreviewSource, ProjectRef, Slider,
@@ -372,31 +371,16 @@ impl Tuner {
         let Some(project) = self.project.as_ref().map(|p| p.id) else {
             return;
         };
-        let Some(progress) = self.job.as_mut().filter(|j| j.id == Some(job_id)) else {
+        let Some(progress) = self.job.as_mut().filter(|j| j.id() == Some(job_id)) else {
             return;
         };
-        progress.elapsed = now.saturating_duration_since(progress.started);
-        let watch = progress
-            .watch
-            .get_or_insert_with(|| JobWatch::new(job_id, now));
-        let state = match &result {
-            Ok(job) => Some(watch.observe(job, now)),
-            // A poll that failed for a passing reason is tried again, within the limits.
-            Err(e) if e.is_transient() => watch.poll_failed(now),
-            Err(e) => Some(JobState::GaveUp(format!("lost track of job {job_id}: {e}"))),
-        };
-        match state {
+        match progress.polled(job_id, &result, now) {
             Some(JobState::Finished(outcome)) => self.on_job_finished(job_id, outcome, now, cmds),
             Some(JobState::GaveUp(why)) => {
                 self.feedback.say(why);
                 self.end_job(now, cmds);
             }
-            running => {
-                progress.state = match running {
-                    Some(JobState::Queued) => "queued",
-                    None => "not answering",
-                    _ => "running",
-                };
+            _ => {
                 cmds.push(Cmd::PollJob {
                     project,
                     job_id,

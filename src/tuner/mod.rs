@@ -14,6 +14,7 @@ mod feedback;
 mod figures;
 mod history;
 mod input;
+mod job;
 mod joint;
 mod load;
 mod messages;
@@ -26,13 +27,13 @@ use std::time::{Duration, Instant};
 
 use crate::api::client::UnreadableBlock;
 use crate::api::models::*;
-use crate::jobs::JobWatch;
 use crate::metrics::objective::{Bounds, Costs, Objective};
 use crate::metrics::sweep::Sweep;
 use crate::metrics::{ScoresFrom, Summary, TestSet, Thresholds};
 pub use action::Action;
 pub use feedback::Feedback;
 pub use history::HistoryList;
+pub use job::JobProgress;
 pub use joint::{JointView, MAX_MAP_POINTS};
 pub use messages::{Cmd, Loaded, Msg, Pointer, Slot};
 use save::SaveEngine;
@@ -245,35 +246,6 @@ pub struct Metrics {
     pub error: Option<String>,
     /// Accuracy after each reading, for the sparkline.
     pub accuracy_history: Vec<f64>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobProgress {
-    pub id: Option<u64>,
-    pub started: Instant,
-    /// Time since it started, as of the last poll.
-    pub elapsed: Duration,
-    pub state: &'static str,
-    /// How long it is still waited for; set once its id is known.
-    watch: Option<JobWatch>,
-}
-
-impl JobProgress {
-    fn new(id: Option<u64>, state: &'static str, now: Instant) -> Self {
-        Self {
-            id,
-            started: now,
-            elapsed: Duration::ZERO,
-            state,
-            watch: id.map(|id| JobWatch::new(id, now)),
-        }
-    }
-
-    fn identified(&mut self, id: u64, now: Instant) {
-        self.id = Some(id);
-        self.state = "started";
-        self.watch = Some(JobWatch::new(id, now));
-    }
 }
 
 /// Why the tuner stopped, and what it could not save.

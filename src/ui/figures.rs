@@ -100,9 +100,9 @@ fn status_notes(tuner: &Tuner, width: usize, theme: &Theme) -> Vec<Line<'static>
         lines.push(Line::styled(
             format!(
                 "regenerating: job {} {} {:.1} s",
-                job.id.map_or_else(|| "…".into(), |id| id.to_string()),
-                job.state,
-                job.elapsed.as_secs_f64()
+                job.id().map_or_else(|| "…".into(), |id| id.to_string()),
+                job.state(),
+                job.elapsed().as_secs_f64()
             ),
             theme.pending,
         ));

@@ -337,7 +337,7 @@ impl Tuner {
             self.feedback.say(format!(
                 "saving when job {} ends, waiting {} s at most… (quit again to exit without \
                  saving)",
-                job.id.map_or_else(|| "?".into(), |id| id.to_string()),
+                job.id().map_or_else(|| "?".into(), |id| id.to_string()),
                 self.config.save_on_quit.as_secs()
             ));
             if !self.save.in_flight() {
@@ -366,7 +366,7 @@ impl Tuner {
             }
             _ => Vec::new(),
         };
-        let job = self.job.as_ref().and_then(|j| j.id);
+        let job = self.job.as_ref().and_then(JobProgress::id);
         let unsaved = self
             .sliders
             .iter()

@@ -48,7 +48,7 @@ fn statuses_are_explained_and_drive_the_metrics() {
     };
     let cmds = t.update(polled(false), t0 + 900 * MS);
     assert!(matches!(cmds[..], [Cmd::PollJob { job_id: 7, .. }]));
-    assert_eq!(t.job.as_ref().unwrap().state, "running");
+    assert_eq!(t.job.as_ref().unwrap().state(), "running");
     let cmds = t.update(polled(true), t0 + 1400 * MS);
     assert!(cmds.contains(&Cmd::LoadResults { at: HERE }));
     assert!(t.job.is_none());
