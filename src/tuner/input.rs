@@ -242,7 +242,7 @@ impl Tuner {
         self.mark_failed_for_resending();
         self.send(now, cmds);
         let Some(target) = self.target() else {
-            return self.load(self.opening, cmds);
+            return self.load(self.opening.early(), cmds);
         };
         self.load(Some(target.impulse), cmds);
         self.ask_results(target, cmds);

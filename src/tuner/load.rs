@@ -17,12 +17,12 @@ impl Tuner {
     /// Reads `impulse` (the default one when `None`) with its thresholds. Opening another
     /// impulse stops every read about the one shown.
     pub(super) fn load(&mut self, impulse: Option<u64>, cmds: &mut Vec<Cmd>) {
-        let open = impulse.is_none_or(|id| !self.is_current(id)) || self.opening_impulse;
+        let open = impulse.is_none_or(|id| !self.is_current(id)) || self.opening.under_way();
         if open {
             // Loads asked for before are of what is being left: their answers count no
             // more, and those of the slots below are not waited for.
             self.save.abandon_loads();
-            self.opening_impulse = true;
+            self.opening.started();
             if self.impulse.is_some() {
                 self.connection = Connection::Connecting;
                 for slot in [Slot::Reload, Slot::Results, Slot::TestSet, Slot::History] {
@@ -49,7 +49,7 @@ impl Tuner {
             return;
         }
         // Any other load answers for the impulse being opened, if one is.
-        self.opening_impulse = false;
+        self.opening.answered();
         let (read_back, issued_at) = self.save.loaded(load, result.is_ok(), &self.config, now);
         let loaded = match result {
             Ok(loaded) => loaded,
@@ -63,7 +63,7 @@ impl Tuner {
         self.save.merged(load);
         let same_impulse = self.is_current(loaded.impulse.id);
         // Its results were asked for with it (and may have come already).
-        let asked_early = self.opening.take() == Some(loaded.impulse.id);
+        let asked_early = self.opening.take_early(loaded.impulse.id);
         let mut sliders: Vec<Slider> = loaded
             .blocks
             .iter()
@@ -206,7 +206,7 @@ impl Tuner {
     /// Another writer may have changed thresholds while the terminal was elsewhere: read
     /// them again (once; nothing polls while idle).
     pub(super) fn on_focus_gained(&mut self, cmds: &mut Vec<Cmd>) {
-        if self.opening_impulse {
+        if self.opening.under_way() {
             return; // what is being opened is read now anyway
         }
         if let Some(target) = self.target() {

@@ -248,6 +248,45 @@ pub struct Metrics {
     pub accuracy_history: Vec<f64>,
 }
 
+/// An impulse being opened: a load that opens one is out, and the impulse whose results
+/// were asked for before it loaded (at start, with the ids given), whose answers count and
+/// are not asked for again when it arrives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Opening {
+    under_way: bool,
+    early: Option<u64>,
+}
+
+impl Opening {
+    /// A load that opens an impulse went out: reads of the one shown wait until it answers.
+    fn started(&mut self) {
+        self.under_way = true;
+    }
+
+    /// The load answered (or failed): the impulse shown is the one reads are about.
+    fn answered(&mut self) {
+        self.under_way = false;
+    }
+
+    fn under_way(self) -> bool {
+        self.under_way
+    }
+
+    fn asked_early(&mut self, impulse: u64) {
+        self.early = Some(impulse);
+    }
+
+    /// The impulse whose results went out early, until one has loaded.
+    fn early(self) -> Option<u64> {
+        self.early
+    }
+
+    /// Whether `loaded`'s results went out early; forgets them either way.
+    fn take_early(&mut self, loaded: u64) -> bool {
+        self.early.take() == Some(loaded)
+    }
+}
+
 /// Why the tuner stopped, and what it could not save.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExitReport {
@@ -281,15 +320,12 @@ pub struct Tuner {
     results_outdated: bool,
     /// When values leave, and what must be read back.
     save: SaveEngine,
-    /// The impulse being opened whose results were asked for before it loaded: their
-    /// answers count, and are not asked for again when it arrives.
-    opening: Option<u64>,
+    /// Whether another impulse is being opened, and which one's results went out early.
+    opening: Opening,
     /// The history view's list, read when the view opens.
     history: HistoryList,
     /// The joint map, once opened: kept when closed (its figures stay chosen).
     joint: Option<JointView>,
-    /// Another impulse is being opened: reads of the one shown wait until it is.
-    opening_impulse: bool,
 }
 
 impl Tuner {
@@ -321,10 +357,9 @@ impl Tuner {
             preview: Preview::new(None),
             results_outdated: false,
             save: SaveEngine::default(),
-            opening: None,
+            opening: Opening::default(),
             history: HistoryList::default(),
             joint: None,
-            opening_impulse: false,
         };
         let mut cmds = Vec::new();
         tuner.load(impulse, &mut cmds);
@@ -332,7 +367,7 @@ impl Tuner {
         // read instead of after it: the preview comes a round trip sooner.
         if let (Some(project), Some(impulse)) = (project, impulse) {
             let at = Target { project, impulse };
-            tuner.opening = Some(impulse);
+            tuner.opening.asked_early(impulse);
             tuner.ask_results(at, &mut cmds);
             tuner.preview.source = PreviewSource::Loading {
                 loaded: 0,
@@ -476,7 +511,7 @@ impl Tuner {
 
     /// Whether results about `impulse` are for the impulse shown or the one being opened.
     fn wants_results_of(&self, impulse: u64) -> bool {
-        self.is_current(impulse) || self.opening == Some(impulse)
+        self.is_current(impulse) || self.opening.early() == Some(impulse)
     }
 
     /// Where calls about the impulse shown go, once it is loaded.

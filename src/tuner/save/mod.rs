@@ -194,7 +194,7 @@ impl Tuner {
 
     /// Reads back what Studio holds, as load `load`.
     fn read_back(&mut self, load: u64, cmds: &mut Vec<Cmd>) {
-        if self.opening_impulse {
+        if self.opening.under_way() {
             // Another impulse is being opened: what was owed for this one no longer
             // applies (as when it has opened).
             return self.save.forget_impulse();
