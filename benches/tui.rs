@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ei_tune::app::demo_loaded;
 use ei_tune::keymap::{self, Screen};
 use ei_tune::studio::demo::demo_impulses;
-use ei_tune::tuner::{Msg, Tuner, TunerConfig};
+use ei_tune::tuner::{JointView, Msg, Tuner, TunerConfig};
 use ei_tune::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -83,7 +83,7 @@ fn map_frame(c: &mut Criterion) {
     let t0 = Instant::now();
     tuner.update(Msg::Action(ei_tune::tuner::Action::Map), t0);
     assert!(
-        tuner.joint().and_then(|v| v.map.as_ref()).is_some(),
+        tuner.joint().and_then(JointView::map).is_some(),
         "the map is open"
     );
     let mut group = c.benchmark_group("map frame 200x60");

@@ -36,19 +36,48 @@ fn grid(scale: &crate::tuner::Scale) -> Vec<f64> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct JointView {
     /// The `min_score` slider (across) and the `min_anomaly_score` one (up).
-    pub x: usize,
-    pub y: usize,
+    x: usize,
+    y: usize,
     /// The Pareto front's figures, as indices into [`HEADLINES`].
-    pub pair: [usize; 2],
-    pub map: Option<Arc<JointMap>>,
+    pair: [usize; 2],
+    map: Option<Arc<JointMap>>,
     /// The best point for the objective, nearest among equals to the point shown when
     /// the map was computed.
-    pub optimum: Option<(usize, usize)>,
+    optimum: Option<(usize, usize)>,
     /// The front's points, each standing for those with its figures nearest to the point
     /// shown: recomputed as the point moves.
-    pub front: Vec<(usize, usize)>,
+    front: Vec<(usize, usize)>,
     computed_for: Option<MapKey>,
     front_near: Option<(f64, f64)>,
+}
+
+impl JointView {
+    /// The sliders across (`min_score`) and up (`min_anomaly_score`).
+    pub fn sliders(&self) -> (usize, usize) {
+        (self.x, self.y)
+    }
+
+    /// The Pareto front's figures, as indices into [`HEADLINES`].
+    pub fn pair(&self) -> [usize; 2] {
+        self.pair
+    }
+
+    /// The map, once computed.
+    pub fn map(&self) -> Option<&Arc<JointMap>> {
+        self.map.as_ref()
+    }
+
+    /// The best point for the objective, nearest among equals to the point shown when
+    /// the map was computed.
+    pub fn optimum(&self) -> Option<(usize, usize)> {
+        self.optimum
+    }
+
+    /// The front's points, each standing for those with its figures nearest to the point
+    /// shown.
+    pub fn front(&self) -> &[(usize, usize)] {
+        &self.front
+    }
 }
 
 /// What the map depends on: the set, the ranges, the aggregation, the objective, the

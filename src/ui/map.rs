@@ -114,8 +114,7 @@ pub fn render(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
         .border_style(theme.accent);
     let inner = block.inner(outer);
     frame.render_widget(block, outer);
-    let (Some(view), Some(map)) = (tuner.joint(), tuner.joint().and_then(|v| v.map.as_ref()))
-    else {
+    let (Some(view), Some(map)) = (tuner.joint(), tuner.joint().and_then(JointView::map)) else {
         frame.render_widget(Paragraph::new("computing the map…").style(theme.dim), inner);
         return;
     };
@@ -213,16 +212,16 @@ fn draw_markers(
 ) {
     let sliders = tuner.sliders();
     let point = |value: fn(&crate::tuner::Slider) -> &ThresholdValue| {
-        let x = value(&sliders[view.x]).as_number()?;
-        let y = value(&sliders[view.y]).as_number()?;
+        let x = value(&sliders[view.sliders().0]).as_number()?;
+        let y = value(&sliders[view.sliders().1]).as_number()?;
         Some(map.nearest(x, y))
     };
     let here = point(|s| &s.value);
     let saved = point(|s| &s.saved);
     // Drawn in rising importance: what is drawn last stays on top.
-    let mut marks: Vec<((usize, usize), char)> = view.front.iter().map(|&p| (p, FRONT)).collect();
+    let mut marks: Vec<((usize, usize), char)> = view.front().iter().map(|&p| (p, FRONT)).collect();
     marks.extend(saved.map(|p| (p, SAVED)));
-    marks.extend(view.optimum.map(|p| (p, BEST)));
+    marks.extend(view.optimum().map(|p| (p, BEST)));
     marks.extend(here.map(|p| (p, HERE)));
     for (p, mark) in marks {
         let at = cell_of(cells, map, theme, p);
@@ -260,7 +259,7 @@ fn draw_axes(
     theme: &Theme,
 ) {
     let sliders = tuner.sliders();
-    let (sx, sy) = (&sliders[view.x], &sliders[view.y]);
+    let (sx, sy) = (&sliders[view.sliders().0], &sliders[view.sliders().1]);
     let (Some(&x0), Some(&x1), Some(&y0), Some(&y1)) =
         (map.xs.first(), map.xs.last(), map.ys.first(), map.ys.last())
     else {
@@ -324,7 +323,7 @@ fn panel_lines<'a>(
     theme: &Theme,
 ) -> Vec<Line<'a>> {
     let sliders = tuner.sliders();
-    let (sx, sy) = (&sliders[view.x], &sliders[view.y]);
+    let (sx, sy) = (&sliders[view.sliders().0], &sliders[view.sliders().1]);
     let objective = tuner.map_objective();
     let score = |(j, k): (usize, usize)| {
         map.score[map.at(j, k)].map_or_else(|| "not allowed".to_string(), |s| objective.shown(s))
@@ -339,7 +338,7 @@ fn panel_lines<'a>(
             score(p)
         ))
     };
-    let best = view.optimum.map(|(j, k)| {
+    let best = view.optimum().map(|(j, k)| {
         format!(
             "{} / {}  {}",
             shown_value(sx, map.xs[j]),
@@ -384,12 +383,12 @@ fn front_lines<'a>(
     theme: &Theme,
 ) -> Vec<Line<'a>> {
     const ROOM: usize = 14;
-    let (a, b) = (&HEADLINES[view.pair[0]], &HEADLINES[view.pair[1]]);
+    let (a, b) = (&HEADLINES[view.pair()[0]], &HEADLINES[view.pair()[1]]);
     let shown = |h: &crate::metrics::suggest::Headline, v: Option<f64>| {
         v.map_or_else(|| "–".into(), |v| h.show(v))
     };
     let mut lines = vec![Line::raw(format!("  {} · {}", a.name, b.name))];
-    for &(j, k) in view.front.iter().take(ROOM) {
+    for &(j, k) in view.front().iter().take(ROOM) {
         let i = map.at(j, k);
         lines.push(Line::raw(format!(
             "  {:>7} {:>7}  at {} / {}",
@@ -399,9 +398,9 @@ fn front_lines<'a>(
             shown_value(sy, map.ys[k])
         )));
     }
-    if view.front.len() > ROOM {
+    if view.front().len() > ROOM {
         lines.push(Line::styled(
-            format!("  … {} more", view.front.len() - ROOM),
+            format!("  … {} more", view.front().len() - ROOM),
             theme.dim,
         ));
     }

@@ -21,7 +21,7 @@ pub fn to_msg(tuner: &Tuner, theme: &Theme, screen: Rect, mouse: MouseEvent) -> 
         // wheel moves min_anomaly_score, the map's up and down.
         Mode::Map => match kind {
             MouseEventKind::Down(MouseButton::Left) | MouseEventKind::Drag(MouseButton::Left) => {
-                let map = tuner.joint()?.map.as_ref()?;
+                let map = tuner.joint()?.map()?;
                 super::map::point_at(screen, theme, column, row, (map.xs.len(), map.ys.len()))
                     .map(|(j, k)| Msg::Pointer(Pointer::MapPoint { j, k }))
             }

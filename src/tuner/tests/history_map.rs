@@ -135,7 +135,7 @@ fn the_map_moves_both_thresholds_as_ordinary_edits_sent_in_one_call() {
     let (mut t, set) = previewing(t0);
     assert!(press(&mut t, KeyCode::Char('x'), t0).is_empty());
     assert_eq!(t.mode, Mode::Map);
-    let map = t.joint().unwrap().map.clone().unwrap();
+    let map = t.joint().unwrap().map().cloned().unwrap();
     // Every value the arrows reach: min_score in steps of 0.01, min_anomaly_score in its
     // slider's fine steps.
     assert_eq!(map.xs.len(), 101);
@@ -176,7 +176,7 @@ fn the_map_moves_both_thresholds_as_ordinary_edits_sent_in_one_call() {
     assert_eq!(sent.len(), 1);
     assert_eq!(values(&sent[0].1).len(), 2);
     // Moving the point does not recompute the map.
-    assert!(Arc::ptr_eq(&map, t.joint().unwrap().map.as_ref().unwrap()));
+    assert!(Arc::ptr_eq(&map, t.joint().unwrap().map().unwrap()));
 }
 
 #[test]
@@ -184,8 +184,8 @@ fn o_on_the_map_goes_to_the_best_point_and_the_front_figures_can_be_chosen() {
     let t0 = Instant::now();
     let (mut t, _) = previewing(t0);
     press(&mut t, KeyCode::Char('x'), t0);
-    let map = t.joint().unwrap().map.clone().unwrap();
-    let (j, k) = t.joint().unwrap().optimum.unwrap();
+    let map = t.joint().unwrap().map().cloned().unwrap();
+    let (j, k) = t.joint().unwrap().optimum().unwrap();
     press(&mut t, KeyCode::Char('o'), t0 + MS);
     assert_eq!((number(&t, 0), number(&t, 1)), (map.xs[j], map.ys[k]));
     let best = map.score[map.at(j, k)].unwrap();
@@ -196,12 +196,12 @@ fn o_on_the_map_goes_to_the_best_point_and_the_front_figures_can_be_chosen() {
     press(&mut t, KeyCode::Char('u'), t0 + 3 * MS);
     assert_eq!((number(&t, 0), number(&t, 1)), (0.6, 0.3));
     // a and b choose the front's figures; the map follows.
-    let before = t.joint().unwrap().pair;
+    let before = t.joint().unwrap().pair();
     press(&mut t, KeyCode::Char('a'), t0 + 4 * MS);
-    let after = t.joint().unwrap().pair;
+    let after = t.joint().unwrap().pair();
     assert_ne!(before[0], after[0]);
     assert_eq!(before[1], after[1]);
-    assert!(!Arc::ptr_eq(&map, t.joint().unwrap().map.as_ref().unwrap()));
+    assert!(!Arc::ptr_eq(&map, t.joint().unwrap().map().unwrap()));
     assert!(t.notice().unwrap().starts_with("Pareto front: "));
     // O changes the objective and so the map.
     let objective = t.map_objective();
