@@ -20,6 +20,7 @@ pub mod detection;
 pub(crate) mod fixtures;
 pub mod joint;
 pub mod objective;
+pub mod optimum;
 pub mod suggest;
 mod summary;
 pub mod sweep;

@@ -1,0 +1,221 @@
+use proptest::prelude::*;
+
+use super::*;
+use crate::metrics::{Aggregation, AnomalyScores};
+
+const OBJECTIVES: [Objective; 6] = [
+    Objective::MacroF1,
+    Objective::BalancedAccuracy,
+    Objective::Accuracy,
+    Objective::AnomalyBalance,
+    Objective::FewestMissed { max_fpr: 0.2 },
+    Objective::FewestFalseAlarms { max_fnr: 0.2 },
+];
+
+/// A classifier with two classes and an anomaly block; scores on a coarse grid as often
+/// as not, so that ties (between windows, and with the thresholds) are common.
+fn random_set() -> impl Strategy<Value = (TestSet, Thresholds)> {
+    (3usize..50, any::<bool>()).prop_flat_map(|(n, coarse)| {
+        let score = move |hi: f64| {
+            (0.0f64..hi).prop_map(move |s| if coarse { (s * 20.0).round() / 20.0 } else { s })
+        };
+        (
+            proptest::collection::vec(0u16..3, n),
+            proptest::collection::vec(score(1.0), n),
+            proptest::collection::vec(score(2.0), n),
+            score(1.0),
+            score(2.0),
+        )
+            .prop_map(|(expected, top, anomaly, min_score, min_anomaly_score)| {
+                let set = TestSet {
+                    detection: None,
+                    labels: vec!["a".into(), "b".into(), "anomaly".into()],
+                    class_count: 2,
+                    normal_label: None,
+                    anomaly_label: Some(2),
+                    expected,
+                    class_scores: top.iter().flat_map(|&p| [p, 1.0 - p]).collect(),
+                    anomaly: AnomalyScores::Single(anomaly),
+                };
+                let base = Thresholds {
+                    min_score,
+                    min_anomaly_score,
+                    aggregation: Aggregation::Max,
+                };
+                (set, base)
+            })
+    })
+}
+
+fn range_of(parameter: Parameter) -> Scale {
+    match parameter {
+        Parameter::MinScore => Scale::probability(),
+        Parameter::MinAnomalyScore => Scale::open(&[0.0, 2.0]),
+    }
+}
+
+/// The best score over every value where the figures can change (each score, the least
+/// double above it, the range's ends, the current value), each evaluated from scratch.
+fn brute_force(
+    set: &TestSet,
+    base: &Thresholds,
+    parameter: Parameter,
+    range: &Scale,
+    objective: &Objective,
+) -> Option<f64> {
+    let mut values: Vec<f64> = (0..set.len())
+        .flat_map(|i| {
+            let key = match parameter {
+                Parameter::MinScore => set.top(i).1,
+                Parameter::MinAnomalyScore => set.anomaly_score(i, base.aggregation).unwrap(),
+            };
+            [key, key.next_up()]
+        })
+        .collect();
+    values.extend([parameter.get(base), range.min, range.max]);
+    values
+        .into_iter()
+        .filter(|v| !range.bounded || (range.min..=range.max).contains(v))
+        .filter_map(|v| objective.score(&set.evaluate(&parameter.set(base, v))))
+        .fold(None, |best: Option<f64>, s| {
+            Some(best.map_or(s, |b| b.max(s)))
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The value found is the optimum over every distinct cut, scored as a full
+    /// evaluation scores it, within the range, and no sweep point does better.
+    #[test]
+    fn the_one_threshold_optimum_is_exact((set, base) in random_set()) {
+        for parameter in [Parameter::MinScore, Parameter::MinAnomalyScore] {
+            let range = range_of(parameter);
+            for objective in &OBJECTIVES {
+                let found = exact_best(&set, &base, parameter, &range, objective);
+                let truth = brute_force(&set, &base, parameter, &range, objective);
+                prop_assert_eq!(found.is_some(), truth.is_some(), "{:?} {:?}", parameter, objective);
+                let (Some((value, score)), Some(truth)) = (found, truth) else { continue };
+                prop_assert!((score - truth).abs() < 1e-12, "{score} vs {truth}: {:?} {:?}", parameter, objective);
+                let again = objective.score(&set.evaluate(&parameter.set(&base, value)));
+                prop_assert_eq!(again, Some(score), "{:?} at {}", parameter, value);
+                prop_assert!(!range.bounded || (range.min..=range.max).contains(&value));
+                let grid = crate::metrics::sweep::points(range.min, range.max, 101);
+                let swept = crate::metrics::sweep::sweep(&set, &base, parameter, &grid, objective);
+                if let Some(on_grid) = swept.best_score {
+                    prop_assert!(score >= on_grid - 1e-12, "{score} < {on_grid} on the grid");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_value_of_an_interval_is_its_shortest_decimal() {
+    let probability = Scale::probability();
+    // Every value in (0.155, 0.1675] gives the same figures: 0.16 is the one to show.
+    assert_eq!(
+        shortest_in(Some(0.155), Some(0.1675), &probability),
+        Some(0.16)
+    );
+    // A value equal to a score counts as at it: 0.5 is in (0.49, 0.5].
+    assert_eq!(shortest_in(Some(0.49), Some(0.5), &probability), Some(0.5));
+    assert_eq!(shortest_in(Some(0.5), Some(0.5), &probability), None);
+    // Open ends: the whole span the range allows.
+    assert_eq!(shortest_in(None, Some(0.3), &probability), Some(0.0));
+    assert_eq!(shortest_in(Some(0.97), None, &probability), Some(1.0));
+    assert_eq!(shortest_in(Some(1.0), None, &probability), None);
+    let open = Scale::open(&[0.0, 2.0]);
+    assert_eq!(
+        shortest_in(
+            Some(1.1345),
+            None,
+            &Scale {
+                bounded: false,
+                ..open
+            }
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        shortest_in(
+            None,
+            Some(-0.4),
+            &Scale {
+                bounded: false,
+                ..open
+            }
+        ),
+        Some(-1.0)
+    );
+    // Two neighbouring doubles: nothing shorter lies between them.
+    let x = 0.1f64;
+    assert_eq!(
+        shortest_in(Some(x), Some(x.next_up()), &probability),
+        Some(x.next_up())
+    );
+}
+
+/// Windows whose top scores are 0.8 (class `b`) and 0.6 twice (class `a`, a tie): a
+/// threshold equal to a score decides that window, as Studio does.
+#[test]
+fn ties_count_at_the_threshold() {
+    let set = TestSet {
+        detection: None,
+        labels: vec!["a".into(), "b".into()],
+        class_count: 2,
+        normal_label: None,
+        anomaly_label: None,
+        expected: vec![1, 0, 0],
+        class_scores: vec![0.2, 0.8, 0.6, 0.4, 0.6, 0.4],
+        anomaly: AnomalyScores::None,
+    };
+    let base = Thresholds {
+        min_score: 0.9,
+        min_anomaly_score: 0.0,
+        aggregation: Aggregation::Max,
+    };
+    let (value, score) = exact_best(
+        &set,
+        &base,
+        Parameter::MinScore,
+        &Scale::probability(),
+        &Objective::Accuracy,
+    )
+    .unwrap();
+    // In (0.6, 0.8] only window 0 is decided; at 0.6 and below the two tied windows are
+    // too, and every window is right: [0, 0.6] is one interval, and 0 its shortest value.
+    assert_eq!(score, 1.0);
+    assert_eq!(value, 0.0);
+    let at_the_tie = Parameter::MinScore.set(&base, 0.6);
+    assert_eq!(
+        Objective::Accuracy.score(&set.evaluate(&at_the_tie)),
+        Some(1.0)
+    );
+    let above_it = Parameter::MinScore.set(&base, 0.6f64.next_up());
+    assert!(Objective::Accuracy.score(&set.evaluate(&above_it)).unwrap() < 0.34);
+}
+
+/// A threshold never moves for nothing: where the current value is as good as the best,
+/// it stays; where another does strictly better, it goes there.
+#[test]
+fn the_current_value_wins_ties_and_moves_only_for_better() {
+    let set = crate::metrics::fixtures::six_windows();
+    let base = Thresholds {
+        min_score: 0.5,
+        min_anomaly_score: 0.5,
+        aggregation: Aggregation::Max,
+    };
+    let range = Scale::open(&[0.0, 1.0]);
+    let objective = Objective::FewestMissed { max_fpr: 0.3 };
+    // At 0.5 one anomalous window of two is missed; at or below 0.4 none is, for one false
+    // alarm in four (FPR 0.25, within the bound).
+    let (moved, score) =
+        best_move(&set, &base, Parameter::MinAnomalyScore, &range, &objective).unwrap();
+    assert!(moved <= 0.4, "{moved}");
+    assert_eq!(score, 0.0);
+    let there = Parameter::MinAnomalyScore.set(&base, 0.35);
+    let (stayed, _) =
+        best_move(&set, &there, Parameter::MinAnomalyScore, &range, &objective).unwrap();
+    assert_eq!(stayed, 0.35, "as good as the best: it stays");
+}
