@@ -337,6 +337,59 @@ fn suggestion<'a>(json: &'a Value, key: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no suggestion for {key}: {json}"))
 }
 
+/// The optima an independent search finds over every distinct score of the demo's
+/// per-window results as served (`scripts/check_optima.py`, and the same for detection):
+/// `suggest` reaches each, with the shortest value inside the interval that gives it.
+#[tokio::test]
+async fn suggest_finds_the_exact_optimum_with_a_value_that_reads_well() {
+    let studio = studio().await;
+    let cases = [
+        // (impulse, objective, key, best score, the value: the interval's shortest)
+        // Balanced accuracy is best for min_anomaly_score in (0.5801, 0.5836].
+        (
+            "1",
+            "balanced-accuracy",
+            "min_anomaly_score",
+            0.787000,
+            0.582,
+        ),
+        (
+            "2",
+            "balanced-accuracy",
+            "min_anomaly_score",
+            0.790541,
+            0.582,
+        ),
+        ("4", "f1", "min_score", 0.790780, 0.7527),
+    ];
+    for (impulse, objective, key, best, shortest) in cases {
+        let (code, out, err) = run(ei_tune(&studio).args([
+            "--impulse",
+            impulse,
+            "suggest",
+            "--objective",
+            objective,
+            "--json",
+        ]))
+        .await;
+        assert_eq!(code, 0, "{err}");
+        let json: Value = serde_json::from_str(&out).unwrap();
+        let s = suggestion(&json, key);
+        let score = s["scoreSuggested"].as_f64().unwrap();
+        assert!(
+            (score - best).abs() < 5e-7,
+            "impulse {impulse}: {score} vs {best}"
+        );
+        assert_eq!(s["suggested"].as_f64(), Some(shortest), "impulse {impulse}");
+    }
+    let (code, out, err) =
+        run(ei_tune(&studio).args(["--impulse", "1", "suggest", "--joint", "--json"])).await;
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let joint = json["joint"]["scoreSuggested"].as_f64().unwrap();
+    assert!((joint - 0.844984).abs() < 5e-7, "joint {joint}");
+}
+
 #[tokio::test]
 async fn suggest_defaults_to_objectives_over_the_whole_outcome() {
     let studio = studio().await;
@@ -456,7 +509,10 @@ async fn suggest_with_costs_and_jointly() {
         assert!(then <= now, "{s}");
     }
     let joint = &json["joint"];
-    assert_eq!(joint["method"], "grid 101 × 101");
+    assert_eq!(
+        joint["method"],
+        "grid 101 × 101, then exact along each axis"
+    );
     let (alone, together) = (
         joint["scoreOneAtATime"].as_f64().unwrap(),
         joint["scoreSuggested"].as_f64().unwrap(),

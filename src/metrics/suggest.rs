@@ -7,11 +7,12 @@
 use serde::Serialize;
 
 use super::objective::{Bounds, Costs, Objective};
+use super::optimum;
 use super::sweep::{self, Parameter};
 use super::{Summary, TestSet, Thresholds};
 use crate::api::BlockThresholds;
 use crate::api::models::ThresholdValue;
-use crate::thresholds::scale_for;
+use crate::thresholds::{Scale, scale_for};
 
 /// What the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -248,7 +249,7 @@ impl Suggestion {
 #[serde(rename_all = "camelCase")]
 pub struct Joint {
     pub objective: Chosen,
-    /// "grid 101 × 101", or "coordinate descent".
+    /// "grid 101 × 101, then exact along each axis", or "coordinate descent".
     pub method: String,
     /// (block id, key, current, suggested)
     pub values: Vec<JointValue>,
@@ -277,7 +278,10 @@ struct Knob {
     key: String,
     parameter: Parameter,
     current: f64,
+    /// The joint grid's points along it.
     xs: Vec<f64>,
+    /// The values it may take.
+    range: Scale,
 }
 
 fn knobs(set: &TestSet, blocks: &[BlockThresholds]) -> Vec<Knob> {
@@ -291,13 +295,15 @@ fn knobs(set: &TestSet, blocks: &[BlockThresholds]) -> Vec<Knob> {
             };
             // The whole span of the scores is searched, wherever the threshold sits and
             // whatever Studio suggests.
-            let xs = sweep::search_points(parameter, &scale_for(t, None), set);
+            let range = scale_for(t, None);
+            let xs = sweep::search_points(parameter, &range, set);
             out.push(Knob {
                 block_id: b.block.id,
                 key: t.key.clone(),
                 parameter,
                 current: *current,
                 xs,
+                range,
             });
         }
     }
@@ -310,28 +316,6 @@ fn current_thresholds(blocks: &[BlockThresholds]) -> Thresholds {
             .iter()
             .map(|t| (b.block.kind.as_str(), t.key.as_str(), &t.value))
     }))
-}
-
-/// The best of `xs` for `parameter` (the others as in `base`), or the current value
-/// unless one does strictly better: (value, its score).
-fn best_value(
-    set: &TestSet,
-    base: &Thresholds,
-    parameter: Parameter,
-    xs: &[f64],
-    objective: &Objective,
-) -> Option<(f64, f64)> {
-    let mut swept = sweep::sweep(set, base, parameter, xs, objective);
-    // Between two points of the grid may lie a better value: look closer around the best.
-    if let (Some(x), Some(score)) = (swept.optimum, swept.best_score) {
-        let (x, score) = sweep::refine(set, base, parameter, (x, score), swept.step(), objective);
-        swept.optimum = Some(x);
-        swept.best_score = Some(score);
-    }
-    let now = objective.score(&set.evaluate(base));
-    let x = swept.move_from(parameter.get(base), now)?;
-    let score = objective.score(&set.evaluate(&parameter.set(base, x)))?;
-    Some((x, score))
 }
 
 /// For every numeric threshold that moves the metrics, the value that optimises its
@@ -363,7 +347,13 @@ pub fn suggestions(
                     Chosen::new(o, why)
                 }
             };
-            let found = best_value(set, &current, knob.parameter, &knob.xs, &chosen.objective);
+            let found = optimum::best_move(
+                set,
+                &current,
+                knob.parameter,
+                &knob.range,
+                &chosen.objective,
+            );
             let before = Figures::of(&at_current, costs);
             let after = found
                 .map(|(x, _)| Figures::of(&set.evaluate(&knob.parameter.set(&current, x)), costs));
@@ -420,15 +410,7 @@ pub fn joint(set: &TestSet, blocks: &[BlockThresholds], request: &Request) -> Op
     if knobs.len() < 2 {
         return None; // nothing to tune together
     }
-    let chosen = match (request.objective, request.costs) {
-        (Some(o), _) => Chosen::new(o, "asked for"),
-        (None, Some(costs)) => Chosen::new(Objective::Cost(costs), "the costs given with --cost"),
-        (None, None) => Chosen::new(
-            Objective::MacroF1,
-            "it covers every outcome, the anomaly one included, and counts uncertain \
-             windows as wrong",
-        ),
-    };
+    let chosen = joint_objective(request);
     let objective = chosen.objective;
     let current = current_thresholds(blocks);
     let score = |t: &Thresholds| objective.score(&set.evaluate(t));
@@ -443,21 +425,30 @@ pub fn joint(set: &TestSet, blocks: &[BlockThresholds], request: &Request) -> Op
     // Each alone, the others at their current values, then applied together.
     let mut alone = current;
     for knob in &knobs {
-        if let Some((x, _)) = best_value(set, &current, knob.parameter, &knob.xs, &objective) {
+        if let Some((x, _)) =
+            optimum::best_move(set, &current, knob.parameter, &knob.range, &objective)
+        {
             alone = knob.parameter.set(&alone, x);
         }
     }
-    // The thresholds' own suggestions, taken together, are a candidate too.
-    let best = match (score(&alone), score(&best)) {
+    // The thresholds' own suggestions, taken together, are a candidate too; from the
+    // better start, each threshold goes to its exact best in turn: the point found is
+    // exact along each axis, and never worse than the grid.
+    let start = match (score(&alone), score(&best)) {
         (Some(a), b) if b.is_none_or(|b| a > b + 1e-12) => alone,
         _ => best,
     };
+    let best = descend(set, &start, &knobs, &objective);
     let costs = request.costs.as_ref();
     let at_current = Figures::of(&set.evaluate(&current), costs);
     let at_suggested = Figures::of(&set.evaluate(&best), costs);
     Some(Joint {
         method: match method {
-            "grid" => format!("grid {} × {}", knobs[0].xs.len(), knobs[1].xs.len()),
+            "grid" => format!(
+                "grid {} × {}, then exact along each axis",
+                knobs[0].xs.len(),
+                knobs[1].xs.len()
+            ),
             other => other.to_string(),
         },
         values: knobs
@@ -477,6 +468,20 @@ pub fn joint(set: &TestSet, blocks: &[BlockThresholds], request: &Request) -> Op
         at_suggested,
         objective: chosen,
     })
+}
+
+/// What thresholds tuned together optimise: the objective asked for, else the cost with
+/// `--cost`, else macro F1.
+fn joint_objective(request: &Request) -> Chosen {
+    match (request.objective, request.costs) {
+        (Some(o), _) => Chosen::new(o, "asked for"),
+        (None, Some(costs)) => Chosen::new(Objective::Cost(costs), "the costs given with --cost"),
+        (None, None) => Chosen::new(
+            Objective::MacroF1,
+            "it covers every outcome, the anomaly one included, and counts uncertain \
+             windows as wrong",
+        ),
+    }
 }
 
 /// The best point of the grid over two thresholds; the current point wins ties.
@@ -526,7 +531,9 @@ fn descend(
     for _ in 0..20 {
         let before = objective.score(&set.evaluate(&at));
         for knob in knobs {
-            if let Some((x, _)) = best_value(set, &at, knob.parameter, &knob.xs, objective) {
+            if let Some((x, _)) =
+                optimum::best_move(set, &at, knob.parameter, &knob.range, objective)
+            {
                 at = knob.parameter.set(&at, x);
             }
         }

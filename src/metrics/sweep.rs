@@ -129,53 +129,6 @@ pub fn search_points(parameter: Parameter, scale: &Scale, set: &TestSet) -> Vec<
         .collect()
 }
 
-/// The best value within a step of `x` (on a grid forty times finer) and its score,
-/// where it does strictly better than `x`.
-pub fn refine(
-    set: &TestSet,
-    base: &Thresholds,
-    parameter: Parameter,
-    (x, score): (f64, f64),
-    step: f64,
-    objective: &Objective,
-) -> (f64, f64) {
-    let decided = set.decided(base.aggregation);
-    let fine = points(x - step, x + step, 81);
-    fine.into_iter()
-        .map(|v| crate::thresholds::round_to(v, 6))
-        .filter_map(|v| {
-            let s = objective.score(&decided.evaluate(&parameter.set(base, v)))?;
-            Some((v, s))
-        })
-        .fold(
-            (x, score),
-            |best, (v, s)| {
-                if s > best.1 + 1e-12 { (v, s) } else { best }
-            },
-        )
-}
-
-impl Sweep {
-    /// The grid's step where the optimum is.
-    pub fn step(&self) -> f64 {
-        match self.xs.as_slice() {
-            [a, b, ..] => (b - a).abs(),
-            _ => 0.0,
-        }
-    }
-
-    /// Where to move from `current`, whose score is `current_score`: to the optimum only
-    /// when it does strictly better; a sweep never suggests moving for nothing.
-    pub fn move_from(&self, current: f64, current_score: Option<f64>) -> Option<f64> {
-        match (self.optimum.zip(self.best_score), current_score) {
-            (Some((x, best)), Some(now)) if best > now + 1e-12 => Some(x),
-            (_, Some(_)) => Some(current),
-            (Some((x, _)), None) => Some(x),
-            (None, None) => None,
-        }
-    }
-}
-
 /// `count` evenly spaced points from `min` to `max`.
 pub fn points(min: f64, max: f64, count: usize) -> Vec<f64> {
     if count < 2 {
@@ -278,17 +231,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn the_current_value_wins_ties_and_moves_only_for_better() {
-        let xs = [0.3, 0.5, 0.7];
-        let objective = Objective::FewestMissed { max_fpr: 0.3 };
-        let s = sweep(&set(), &base(), Parameter::MinAnomalyScore, &xs, &objective);
-        // 0.3 misses nothing (FNR 0) against 0.5 at FNR 1/2: worth moving.
-        assert_eq!(s.move_from(0.5, Some(-0.5)), Some(0.3));
-        // Already as good as the best: stay.
-        assert_eq!(s.move_from(0.31, Some(0.0)), Some(0.31));
-        assert_eq!(points(0.0, 1.0, 101).len(), 101);
     }
 }

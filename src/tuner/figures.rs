@@ -3,11 +3,11 @@
 
 use crate::api::models::{ModelTestingAccuracy, ThresholdValue};
 use crate::metrics::objective::Objective;
+use crate::metrics::optimum;
 use crate::metrics::suggest::Figures;
-use crate::metrics::sweep::Sweep;
-use crate::metrics::sweep::{self, Parameter};
+use crate::metrics::sweep::{self, Parameter, Sweep};
 use crate::metrics::{Scores, Summary, TestSet, Thresholds};
-use crate::tuner::{PreviewFailure, PreviewSource, SliderKind, Tuner};
+use crate::tuner::{PreviewFailure, PreviewSource, Slider, SliderKind, Tuner};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -191,7 +191,13 @@ impl Tuner {
         }
         self.preview.swept_for = Some(key);
         let xs = sweep::search_points(parameter, &scale, &set);
-        self.preview.sweep = Some(sweep::sweep(&set, &thresholds, parameter, &xs, &objective));
+        let mut swept = sweep::sweep(&set, &thresholds, parameter, &xs, &objective);
+        // The chart marks the exact optimum, where `o` and `suggest` go (on ties, the lowest
+        // of the best: the value shown does not change the curves).
+        let exact = optimum::exact_best(&set, &others, parameter, &scale, &objective);
+        swept.optimum = exact.map(|(x, _)| x);
+        swept.best_score = exact.map(|(_, score)| score);
+        self.preview.sweep = Some(swept);
     }
 
     /// Whether the saved column is computed from the scores rather than read from
@@ -235,7 +241,7 @@ impl Tuner {
                 let Some(current) = self.selected_slider().and_then(|s| s.value.as_number()) else {
                     return;
                 };
-                match self.best_from(set, sweep, current) {
+                match self.best_from(set, sweep) {
                     Some(x) if x == current => {
                         self.feedback.say(format!(
                             "already at the best value: {}",
@@ -276,30 +282,12 @@ impl Tuner {
         }
     }
 
-    /// Where `o` goes from `current`: the sweep's optimum, looked at closer (a better value
-    /// may lie between two points of the grid), if it does strictly better than staying.
-    fn best_from(&self, set: &TestSet, sweep: &Sweep, current: f64) -> Option<f64> {
-        let now = self
-            .preview
-            .displayed
-            .as_ref()
-            .and_then(|d| sweep.objective.score(d));
-        let mut sweep = sweep.clone();
-        if let (Some(x), Some(score)) = (sweep.optimum, sweep.best_score) {
-            let base = self.displayed_thresholds();
-            let step = sweep.step();
-            let (x, score) = sweep::refine(
-                set,
-                &base,
-                sweep.parameter,
-                (x, score),
-                step,
-                &sweep.objective,
-            );
-            sweep.optimum = Some(x);
-            sweep.best_score = Some(score);
-        }
-        sweep.move_from(current, now)
+    /// Where `o` goes from `current`: the exact optimum (among equals, the one nearest
+    /// `current`), if it does strictly better than staying.
+    fn best_from(&self, set: &TestSet, sweep: &Sweep) -> Option<f64> {
+        let scale = self.selected_slider().and_then(Slider::scale)?;
+        let base = self.displayed_thresholds();
+        optimum::best_move(set, &base, sweep.parameter, scale, &sweep.objective).map(|(x, _)| x)
     }
 
     /// `o` is an ordinary edit, saved after the quiet time: say at once when it makes a

@@ -171,3 +171,89 @@ proptest! {
         }
     }
 }
+
+/// The best score of `parameter` by brute force: a full evaluation at every score of the
+/// set and the least double above it, the other thresholds at their current values.
+fn brute_force(
+    set: &TestSet,
+    base: &Thresholds,
+    parameter: Parameter,
+    range: &Scale,
+    objective: &Objective,
+) -> Option<f64> {
+    let mut values: Vec<f64> = match parameter {
+        Parameter::MinScore => match &set.detection {
+            Some(d) => d
+                .images
+                .iter()
+                .flat_map(|i| i.detections.iter().map(|d| d.score))
+                .collect(),
+            None => (0..set.len())
+                .flat_map(|i| set.scores(i).iter().copied())
+                .collect(),
+        },
+        Parameter::MinAnomalyScore => (0..set.len())
+            .filter_map(|i| set.anomaly_score(i, base.aggregation))
+            .collect(),
+    };
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    values.extend(values.clone().iter().map(|v| v.next_up()));
+    values.extend([parameter.get(base), range.min, range.max, -1e9, 1e9]);
+    values
+        .into_iter()
+        .filter(|v| !range.bounded || (range.min..=range.max).contains(v))
+        .filter_map(|v| objective.score(&set.evaluate(&parameter.set(base, v))))
+        .fold(None, |best: Option<f64>, s| {
+            Some(best.map_or(s, |b| b.max(s)))
+        })
+}
+
+/// On every demo impulse, for every objective that applies, the suggestion scores what a
+/// brute-force search over every distinct score finds.
+#[test]
+fn on_every_demo_impulse_each_suggestion_is_the_brute_force_optimum() {
+    let objectives = [
+        Objective::MacroF1,
+        Objective::BalancedAccuracy,
+        Objective::Accuracy,
+        Objective::AnomalyBalance,
+        Objective::FewestMissed { max_fpr: 0.05 },
+        Objective::FewestFalseAlarms { max_fnr: 0.10 },
+    ];
+    let mut compared = 0;
+    for sim in demo_impulses().unwrap() {
+        // The large impulse's windows are impulse 1's, drawn again: brute force over its
+        // 24,000 would take minutes in a debug build and tell nothing more.
+        let Some(set) = sim.test_set.as_ref().filter(|s| s.len() <= 5_000) else {
+            continue;
+        };
+        let blocks = blocks_of(&sim);
+        let base = current_thresholds(&blocks);
+        for objective in objectives {
+            let request = Request {
+                objective: Some(objective),
+                ..Request::default()
+            };
+            for s in suggestions(set, &blocks, &request) {
+                let block = blocks.iter().find(|b| b.block.id == s.block_id).unwrap();
+                let threshold = block.thresholds.iter().find(|t| t.key == s.key).unwrap();
+                let parameter = Parameter::of_key(block.block.kind.as_str(), &s.key).unwrap();
+                let range = scale_for(threshold, None);
+                let truth = brute_force(set, &base, parameter, &range, &s.objective.objective);
+                let id = format!(
+                    "impulse {} {}.{} {:?}",
+                    sim.impulse.id, s.block_id, s.key, objective
+                );
+                match (s.score_suggested, truth) {
+                    (Some(found), Some(truth)) => {
+                        assert!((found - truth).abs() < 1e-12, "{id}: {found} vs {truth}");
+                    }
+                    (found, truth) => assert_eq!(found, truth, "{id}"),
+                }
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 30, "only {compared} suggestions compared");
+}
