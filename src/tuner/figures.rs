@@ -184,7 +184,7 @@ impl Tuner {
             return;
         };
         let others = parameter.set(&thresholds, 0.0);
-        let objective = self.objective_for(parameter);
+        let objective = self.objective_for(&self.sliders[self.selected].id(), parameter);
         let key = (others, self.selected, objective, (scale.min, scale.max));
         if self.preview.swept_for == Some(key) {
             return;
@@ -308,11 +308,11 @@ impl Tuner {
         }
     }
 
-    /// What the focused threshold is optimised for: the user's choice where it applies,
-    /// the threshold's default otherwise.
-    pub fn objective_for(&self, parameter: Parameter) -> Objective {
-        match self.preview.objective {
-            Some(chosen) if chosen.applies_to(parameter) => chosen,
+    /// What the threshold `id` is optimised for: the user's choice for it, else its
+    /// default. Each threshold keeps its own: `O` on one changes no other.
+    pub fn objective_for(&self, id: &str, parameter: Parameter) -> Objective {
+        match self.preview.objectives.get(id) {
+            Some(&chosen) if chosen.applies_to(parameter) => chosen,
             _ => Objective::default_for(parameter, self.config.costs).0,
         }
     }
@@ -328,15 +328,27 @@ impl Tuner {
             );
             return;
         }
-        let parameter = self
-            .selected_slider()
-            .and_then(|s| Parameter::of_key(&s.block_type, &s.key))
-            .unwrap_or(Parameter::MinScore);
-        let next =
-            self.objective_for(parameter)
-                .next(parameter, self.config.bounds, self.config.costs);
-        self.preview.objective = Some(next);
-        self.feedback.say(format!("objective: {}", next.name()));
+        let Some((id, parameter)) = self.selected_slider().and_then(|s| {
+            Parameter::of_key(&s.block_type, &s.key).map(|parameter| (s.id(), parameter))
+        }) else {
+            self.feedback
+                .say("only numeric score thresholds have an objective".into());
+            return;
+        };
+        let next = self.objective_for(&id, parameter).next(
+            parameter,
+            self.config.bounds,
+            self.config.costs,
+        );
+        let default = Objective::default_for(parameter, self.config.costs);
+        let why = if next == default.0 {
+            format!("its default, as {}", default.1)
+        } else {
+            "chosen with O; the other thresholds keep theirs".to_string()
+        };
+        self.preview.objectives.insert(id.clone(), next);
+        self.feedback
+            .say(format!("{id} objective: {} ({why})", next.name()));
     }
 }
 

@@ -142,7 +142,7 @@ impl Tuner {
     /// the whole outcome (each class and the anomaly).
     pub fn map_objective(&self) -> Objective {
         self.preview
-            .objective
+            .map_objective
             .unwrap_or_else(|| Objective::default_for(Parameter::MinScore, self.config.costs).0)
     }
 
@@ -236,7 +236,7 @@ impl Tuner {
                     self.config.bounds,
                     self.config.costs,
                 );
-                self.preview.objective = Some(next);
+                self.preview.map_objective = Some(next);
                 self.feedback.say(format!("objective: {}", next.name()));
             }
             Action::MapFigure(which) => self.cycle_map_figure(usize::from(which.min(1))),

@@ -78,7 +78,10 @@ impl Tuner {
             self.save.forget_impulse();
             if !asked_early {
                 self.metrics = Metrics::default();
-                self.preview = Preview::new(self.preview.objective);
+                self.preview = Preview::new(
+                    std::mem::take(&mut self.preview.objectives),
+                    self.preview.map_objective,
+                );
             }
         }
         self.selected = self.selected.min(sliders.len().saturating_sub(1));

@@ -21,7 +21,7 @@ mod messages;
 mod save;
 pub mod slider;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -153,16 +153,19 @@ pub struct Preview {
     pub saved: Option<Summary>,
     /// The focused threshold across its range.
     pub sweep: Option<Sweep>,
-    /// What `o` optimises, once the user chose with `O`; until then each threshold's
-    /// default ([`Objective::default_for`]).
-    pub objective: Option<Objective>,
+    /// What `o` optimises for each threshold (by slider id) the user chose for with `O`;
+    /// the others have their default ([`Objective::default_for`]).
+    pub objectives: BTreeMap<String, Objective>,
+    /// What the map optimises, once chosen with `O` on the map.
+    pub map_objective: Option<Objective>,
     /// What the figures and the sweep were computed for: recomputed only when that changes.
     computed_for: Option<Thresholds>,
     swept_for: Option<(Thresholds, usize, Objective, (f64, f64))>,
 }
 
 impl Preview {
-    fn new(objective: Option<Objective>) -> Self {
+    /// A preview waiting for its scores; the objectives chosen so far stay.
+    fn new(objectives: BTreeMap<String, Objective>, map_objective: Option<Objective>) -> Self {
         Self {
             source: PreviewSource::Loading {
                 loaded: 0,
@@ -175,7 +178,8 @@ impl Preview {
             displayed: None,
             saved: None,
             sweep: None,
-            objective,
+            objectives,
+            map_objective,
             computed_for: None,
             swept_for: None,
         }
@@ -354,7 +358,7 @@ impl Tuner {
             metrics: Metrics::default(),
             job: None,
             exit: None,
-            preview: Preview::new(None),
+            preview: Preview::new(BTreeMap::new(), None),
             results_outdated: false,
             save: SaveEngine::default(),
             opening: Opening::default(),

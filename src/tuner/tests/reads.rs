@@ -52,7 +52,10 @@ fn the_preview_follows_every_edit_and_o_moves_to_the_optimum() {
         "a choice that does not apply falls back to the threshold's default"
     );
     t.update(Msg::Action(Action::CycleObjective), t0);
-    assert_eq!(t.preview.objective, Some(Objective::BalancedAccuracy));
+    assert_eq!(objective(&t), Objective::BalancedAccuracy);
+    // Each threshold keeps its own: the anomaly threshold's choice is still in force.
+    t.update(Msg::Action(Action::SelectNext), t0);
+    assert!(matches!(objective(&t), Objective::FewestMissed { .. }));
 }
 
 #[test]
