@@ -639,6 +639,12 @@ async fn check_exits_by_whether_the_saved_thresholds_meet_the_bounds() {
     let (code, _, err) = run(ei_tune(&studio).args(["check", "--min", "speed=1"])).await;
     assert_eq!(code, 2);
     assert!(err.contains("one of"), "{err}");
+    // A percentage typed for a fraction would make a gate that never fails: refused.
+    let (code, _, err) = run(ei_tune(&studio).args(["check", "--max", "false-alarms=5"])).await;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("false-alarms=5%"), "{err}");
+    let (code, _, err) = run(ei_tune(&studio).args(["check", "--max", "false-alarms=100%"])).await;
+    assert_eq!(code, 0, "{err}");
     // Object detection's figures.
     let (code, out, err) =
         run(ei_tune(&studio).args(["--impulse", "4", "check", "--min", "map50=0.8"])).await;

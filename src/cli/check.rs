@@ -34,17 +34,28 @@ pub fn parse_bound(text: &str, at_least: bool) -> Result<Bound, String> {
             names.join(", ")
         ));
     }
-    let limit: f64 = value
-        .trim()
-        .parse()
-        .ok()
-        .filter(|v: &f64| v.is_finite())
-        .ok_or_else(|| format!("`{value}`: the bound of {name} must be a number"))?;
+    let limit = bound_value(value.trim()).ok_or_else(|| {
+        format!(
+            "`{value}`: the bound of {name} is a fraction from 0 to 1 or a percentage \
+             (e.g. {name}=0.05 or {name}=5%)"
+        )
+    })?;
     Ok(Bound {
         figure: name,
         at_least,
         limit,
     })
+}
+
+/// A bound as a fraction: `0.05` or `5%`. Every figure `check` bounds is a rate or a
+/// score from 0 to 1, so a number outside that (a `5` meant as 5 %) could never fail, or
+/// never pass, and is refused.
+fn bound_value(text: &str) -> Option<f64> {
+    let value = match text.strip_suffix('%') {
+        Some(percent) => percent.trim_end().parse::<f64>().ok()? / 100.0,
+        None => text.parse::<f64>().ok()?,
+    };
+    (0.0..=1.0).contains(&value).then_some(value)
 }
 
 /// What one bound found.
@@ -240,8 +251,34 @@ mod tests {
         assert!(
             parse_bound("accuracy=NaN", false)
                 .unwrap_err()
-                .contains("number")
+                .contains("from 0 to 1")
         );
+    }
+
+    /// A percentage typed where a fraction goes could never fail (`--max
+    /// false-alarms=5`) or never pass (`--min accuracy=90`): refused, with the forms
+    /// that are taken.
+    #[test]
+    fn bounds_are_fractions_or_percentages() {
+        let limit = |text: &str| parse_bound(text, false).map(|b| b.limit);
+        assert_eq!(limit("false-alarms=0.05"), Ok(0.05));
+        assert_eq!(limit("false-alarms=5%"), Ok(0.05));
+        assert_eq!(limit("accuracy=90 %"), Ok(0.9));
+        assert_eq!(limit("accuracy=0"), Ok(0.0));
+        assert_eq!(limit("accuracy=100%"), Ok(1.0));
+        for wrong in [
+            "false-alarms=5",
+            "accuracy=90",
+            "accuracy=-0.1",
+            "accuracy=101%",
+            "f1=1.5",
+        ] {
+            let why = limit(wrong).unwrap_err();
+            assert!(
+                why.contains("from 0 to 1") && why.contains("%"),
+                "{wrong}: {why}"
+            );
+        }
     }
 
     #[test]
@@ -259,11 +296,12 @@ mod tests {
 pub struct CheckArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
-    /// A lowest allowed value, e.g. accuracy=0.9 (figures: accuracy, balanced-accuracy,
-    /// macro-f1, uncertain, missed-anomalies, false-alarms, precision, recall, f1, map50)
+    /// A lowest allowed value, a fraction or a percentage: accuracy=0.9 or accuracy=90%
+    /// (figures: accuracy, balanced-accuracy, macro-f1, uncertain, missed-anomalies,
+    /// false-alarms, precision, recall, f1, map50)
     #[arg(long = "min", value_name = "FIGURE=VALUE", value_parser = |s: &str| parse_bound(s, true))]
     pub min: Vec<Bound>,
-    /// A highest allowed value, e.g. false-alarms=0.05
+    /// A highest allowed value: false-alarms=0.05 or false-alarms=5%
     #[arg(long = "max", value_name = "FIGURE=VALUE", value_parser = |s: &str| parse_bound(s, false))]
     pub max: Vec<Bound>,
     /// Print the outcome as JSON
