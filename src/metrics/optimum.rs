@@ -28,7 +28,10 @@ pub fn exact_best(
     let current = parameter.get(base);
     let mut best: Option<(f64, f64)> = None;
     let mut consider = |value: f64, score: Option<f64>| {
-        let Some(score) = score else { return };
+        // A value past what a double holds (scores near ±1e308) is never suggested.
+        let (Some(score), true) = (score, value.is_finite()) else {
+            return;
+        };
         let better = match best {
             None => true,
             Some((x, b)) => {
