@@ -110,21 +110,18 @@ pub async fn write(
 
 /// The guard, the send, the read-back.
 async fn guarded(client: &StudioClient, write: &Write, policy: Policy) -> Outcome {
-    let changed_elsewhere = match changed_since_read(client, write).await {
-        Ok(changed) => changed,
+    let mut changed_elsewhere = match read_held(client, write).await {
+        Ok(held) => elsewhere(write, &held),
         Err(error) => return Outcome::NotSent { error },
     };
     let mut request = write.request.clone();
-    request.thresholds.retain(|u| {
-        !changed_elsewhere
-            .iter()
-            .any(|c| c.block_id == u.block_id && c.key == u.key)
-    });
+    leave_out(&mut request, &changed_elsewhere);
     if request.thresholds.is_empty() {
         return Outcome::ChangedElsewhere(changed_elsewhere);
     }
-    // After a lost answer the values are read back; those Studio does not hold yet are
-    // sent again (the same values: a lost call landing late changes nothing then).
+    // After a lost answer the values are read back: those Studio holds are done, those
+    // someone else changed meanwhile are left alone, and the rest are sent again (the same
+    // values: a lost call landing late changes nothing then).
     let mut round = 1;
     loop {
         return match send(client, write, &request, policy.attempts).await {
@@ -136,14 +133,28 @@ async fn guarded(client: &StudioClient, write: &Write, policy: Policy) -> Outcom
                 changed_elsewhere,
             },
             Err(error) if error.outcome_unknown() && policy.read_back => {
-                match holds_every_value(client, write, &request).await {
-                    Some(true) => Outcome::Applied { response: None },
-                    Some(false) if round < policy.attempts => {
+                let Ok(held) = read_held(client, write).await else {
+                    return Outcome::Unknown { error };
+                };
+                let found = elsewhere(write, &held);
+                leave_out(&mut request, &found);
+                changed_elsewhere.extend(found);
+                match (
+                    holds_every_value(&held, &request),
+                    changed_elsewhere.is_empty(),
+                ) {
+                    (true, true) => Outcome::Applied { response: None },
+                    // Some of its values were changed meanwhile: the lost call's fate is
+                    // unknown, and nothing is sent over the other writer's values.
+                    (_, false) => Outcome::Unknown { error },
+                    (false, true) if round < policy.attempts => {
+                        let wait = COMMAND_BACKOFF.wait(round, process_seed(), None);
+                        tokio::time::sleep(wait).await;
                         round += 1;
                         continue;
                     }
-                    // Not held yet, or not readable: the lost call may still land.
-                    _ => Outcome::Unknown { error },
+                    // Not held yet: the lost call may still land.
+                    (false, true) => Outcome::Unknown { error },
                 }
             }
             Err(error) if error.outcome_unknown() => Outcome::Unknown { error },
@@ -152,13 +163,17 @@ async fn guarded(client: &StudioClient, write: &Write, policy: Policy) -> Outcom
     }
 }
 
-/// The values of `write` someone else changed since they were read: what Studio holds
-/// now differs from what the writer believed, and is neither the value sent nor one of
-/// the writer's own sent before without an answer.
-async fn changed_since_read(
-    client: &StudioClient,
-    write: &Write,
-) -> Result<Vec<ChangedElsewhere>, ApiError> {
+/// Takes the values changed elsewhere out of `request`.
+fn leave_out(request: &mut SetImpulseThresholdsRequest, changed: &[ChangedElsewhere]) {
+    request.thresholds.retain(|u| {
+        !changed
+            .iter()
+            .any(|c| c.block_id == u.block_id && c.key == u.key)
+    });
+}
+
+/// What Studio holds now of the blocks `write` touches.
+async fn read_held(client: &StudioClient, write: &Write) -> Result<Vec<BlockThresholds>, ApiError> {
     let mut blocks = Vec::new();
     for b in &write.believed {
         if !blocks
@@ -172,11 +187,18 @@ async fn changed_since_read(
     for (_, read) in client.read_blocks(write.project, blocks).await {
         held.push(read?);
     }
-    Ok(write
+    Ok(held)
+}
+
+/// The values of `write` someone else changed since they were read: what Studio holds
+/// (`held`) differs from what the writer believed, and is neither the value sent nor one
+/// of the writer's own sent before without an answer.
+fn elsewhere(write: &Write, held: &[BlockThresholds]) -> Vec<ChangedElsewhere> {
+    write
         .believed
         .iter()
         .filter_map(|b| {
-            let now = value_of(&held, b.block.id, &b.key)?;
+            let now = value_of(held, b.block.id, &b.key)?;
             let wanted = write
                 .request
                 .thresholds
@@ -190,7 +212,7 @@ async fn changed_since_read(
                 value: now,
             })
         })
-        .collect())
+        .collect()
 }
 
 fn value_of(held: &[BlockThresholds], block: u64, key: &str) -> Option<ThresholdValue> {
@@ -270,28 +292,13 @@ async fn blocked_by_job(client: &StudioClient, write: &Write, refusal: ApiError)
     }
 }
 
-/// The answer was lost: whether Studio holds every value of `request` now (`None`: it
-/// could not be read). Not holding them proves nothing yet: the call may be in transit.
-async fn holds_every_value(
-    client: &StudioClient,
-    write: &Write,
-    request: &SetImpulseThresholdsRequest,
-) -> Option<bool> {
-    let impulse = client
-        .get_impulse(write.project, Some(write.impulse))
-        .await
-        .ok()?;
-    let held = client
-        .impulse_thresholds(write.project, &impulse)
-        .await
-        .ok()?
-        .blocks;
-    Some(
-        request
-            .thresholds
-            .iter()
-            .all(|u| value_of(&held, u.block_id, &u.key).as_ref() == Some(&u.value)),
-    )
+/// Whether `held` has every value of `request`. Not holding them after a lost answer
+/// proves nothing yet: the call may be in transit.
+fn holds_every_value(held: &[BlockThresholds], request: &SetImpulseThresholdsRequest) -> bool {
+    request
+        .thresholds
+        .iter()
+        .all(|u| value_of(held, u.block_id, &u.key).as_ref() == Some(&u.value))
 }
 
 /// Writes the call down; why it could not be, if it could not.

@@ -149,3 +149,32 @@ async fn suggest_apply_leaves_a_value_changed_since_it_was_read_alone() {
     assert_eq!(slow.threshold(3, "min_score"), Some(number(0.75)));
     assert_eq!(slow.threshold(4, "min_anomaly_score"), Some(number(0.55)));
 }
+
+/// The answer is lost, and before the value is read back another writer changes it: the
+/// value read back is neither the one sent nor the one held before, so nothing is sent
+/// over it again; the outcome is unknown (the lost call may land yet), exit 3.
+#[tokio::test]
+async fn after_a_lost_answer_a_value_changed_meanwhile_is_not_sent_over() {
+    // Every request waits 300 ms before it is handled: the other writer, who acts as
+    // soon as the lost call is applied, is always first.
+    let studio = std::sync::Arc::new(studio_with("lose-set=1,latency=300ms").await);
+    let watcher = {
+        let studio = std::sync::Arc::clone(&studio);
+        tokio::spawn(async move {
+            while studio.set_threshold_calls().is_empty() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let other = common::set_request(&[(3, "min_score", number(0.77))], false);
+            studio.set_thresholds_now(1, other.thresholds).unwrap();
+        })
+    };
+    let (code, _, err) = run(ei_tune(&studio).args(["set", "3.min_score=0.58"])).await;
+    watcher.await.unwrap();
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(studio.threshold(3, "min_score"), Some(number(0.77)));
+    assert_eq!(
+        studio.set_threshold_calls().len(),
+        1,
+        "sent once, never again over the other writer's value"
+    );
+}

@@ -340,6 +340,21 @@ impl Studio {
             .map(|t| t.value.clone())
     }
 
+    /// Sets thresholds of `impulse` as another writer would, at once (no request, no
+    /// fault): for tests of what a client does when a value changes under it.
+    pub fn set_thresholds_now(
+        &self,
+        impulse: u64,
+        thresholds: Vec<crate::api::models::ThresholdUpdate>,
+    ) -> Result<(), NoSuchImpulse> {
+        let request = crate::api::models::SetImpulseThresholdsRequest::without_jobs(thresholds);
+        self.shared
+            .state()
+            .set_thresholds(impulse, &request, SystemTime::now())
+            .map(drop)
+            .map_err(|_| NoSuchImpulse(impulse))
+    }
+
     /// Stops serving and waits for open connections to close.
     pub async fn shutdown(mut self) {
         self.stop();
