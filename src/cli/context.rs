@@ -28,20 +28,30 @@ impl Context {
         tui: &TuiArgs,
         command: &Command,
     ) -> Result<Self, CommandError> {
+        let suggest_tui;
         let (own_connection, own_tui) = match command {
             Command::Tune(a) => (Some(&a.connection), Some(&a.tui)),
             Command::Demo(a) => (None, Some(&a.tui)),
+            Command::Suggest(a) => {
+                suggest_tui = TuiArgs {
+                    max_fpr: a.max_fpr,
+                    max_fnr: a.max_fnr,
+                    cost: a.cost,
+                    ..TuiArgs::default()
+                };
+                (Some(&a.connection), Some(&suggest_tui))
+            }
             Command::List(a) => (Some(&a.connection), None),
             Command::Set(a) => (Some(&a.connection), None),
             Command::Regenerate(a) => (Some(&a.connection), None),
             Command::Export(a) => (Some(&a.connection), None),
-            Command::Suggest(a) => (Some(&a.connection), None),
             Command::Results(a) => (Some(&a.connection), None),
             Command::Check(a) => (Some(&a.connection), None),
             Command::Sweep(a) => (Some(&a.connection), None),
             Command::Report(a) => (Some(&a.connection), None),
             Command::History(_) | Command::Serve(_) | Command::Completions(_) => (None, None),
         };
+        refuse_unused_tuner_options(tui, command)?;
         let context = Self {
             connection: own_connection.map_or_else(|| connection.clone(), |c| c.or(connection)),
             tui: own_tui.map_or_else(|| tui.clone(), |t| t.or(tui)),
@@ -61,5 +71,31 @@ impl Context {
             Logging::None => {}
         }
         Ok(context)
+    }
+}
+
+/// The tuner's options given before a subcommand that does not take them would be
+/// ignored without a word (`ei-tune --cost missed-anomaly=3 list`): refused, as they are
+/// after it.
+fn refuse_unused_tuner_options(outer: &TuiArgs, command: &Command) -> Result<(), CommandError> {
+    const TUNER: &str = "the tuner's (ei-tune, tune, demo)";
+    const OBJECTIVES: &str = "the tuner's and suggest's";
+    let given = [
+        ("--debounce-ms", outer.debounce_ms.is_some(), TUNER),
+        ("--stats", outer.stats, TUNER),
+        ("--max-fpr", outer.max_fpr.is_some(), OBJECTIVES),
+        ("--max-fnr", outer.max_fnr.is_some(), OBJECTIVES),
+        ("--cost", outer.cost.is_some(), OBJECTIVES),
+    ];
+    let taken = |owner: &str| match command {
+        Command::Tune(_) | Command::Demo(_) => true,
+        Command::Suggest(_) => owner == OBJECTIVES,
+        _ => false,
+    };
+    match given.iter().find(|(_, set, owner)| *set && !taken(owner)) {
+        Some((name, _, owner)) => Err(CommandError::usage(format!(
+            "{name} is {owner} option; this subcommand does not take it"
+        ))),
+        None => Ok(()),
     }
 }

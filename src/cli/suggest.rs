@@ -28,15 +28,15 @@ pub async fn suggest(
     options: &SuggestOptions,
 ) -> Result<String, CommandError> {
     let t = target(args).await?;
+    refuse_objectives_of_detection(&t.impulse, &options.request)?;
     let blocks = t.thresholds().await?;
     let scores = t.scores("", false).await?;
     let set = &*scores.set;
     let found = suggestions(set, &blocks, &options.request);
-    let together = if options.joint {
-        joint(set, &blocks, &options.request)
-    } else {
-        None
-    };
+    let together = options
+        .joint
+        .then(|| joint(set, &blocks, &options.request))
+        .flatten();
     let all = combined(set, &blocks, &found, &options.request);
     let mut out = if options.json {
         String::new()
@@ -187,7 +187,7 @@ fn describe(
 
 /// One threshold's suggestion: its objective and why, the values and figures, warnings.
 fn describe_one(out: &mut String, s: &Suggestion, detection: bool, floor: Option<f64>) {
-    let (name, why) = objective_said(s, detection);
+    let (name, why) = objective_said(s);
     let _ = writeln!(
         out,
         "\n{}.{}: objective {name}, because {why}",
@@ -243,18 +243,29 @@ fn describe_one(out: &mut String, s: &Suggestion, detection: bool, floor: Option
     warn(out, &s.warnings);
 }
 
-/// The objective a suggestion optimises, and why, as said to the user.
-fn objective_said(s: &Suggestion, detection: bool) -> (String, String) {
-    if detection {
-        (
-            "best F1 over the objects".to_string(),
-            "it weighs false detections and missed objects alike (a detection counts at IoU \
-             0.5, or with its centroid in the box for FOMO)"
-                .to_string(),
-        )
-    } else {
-        (s.objective.name.clone(), s.objective.why.clone())
+/// Object detection has one objective: one asked for (or costs) would be ignored.
+fn refuse_objectives_of_detection(
+    impulse: &Impulse,
+    request: &Request,
+) -> Result<(), CommandError> {
+    if impulse
+        .learn_blocks
+        .iter()
+        .any(|b| b.kind.is_object_detection())
+        && (request.objective.is_some() || request.costs.is_some())
+    {
+        return Err(CommandError::usage(format!(
+            "impulse {} is object detection: its one objective is F1 over the objects \
+             (found against false and missed); --objective and --cost do not apply",
+            impulse.id
+        )));
     }
+    Ok(())
+}
+
+/// The objective a suggestion optimises, and why, as said to the user.
+fn objective_said(s: &Suggestion) -> (String, String) {
+    (s.objective.name.clone(), s.objective.why.clone())
 }
 
 /// Every numeric threshold tuned together, and what that gains.
@@ -330,12 +341,12 @@ pub struct SuggestArgs {
     /// What to optimise [default: per threshold, see README]
     #[arg(long, value_enum)]
     pub objective: Option<ObjectiveArg>,
-    /// Highest false-alarm rate for --objective fewest-missed, 0..1
-    #[arg(long, default_value_t = crate::defaults::MAX_FPR, value_name = "RATE", allow_negative_numbers = true)]
-    pub max_fpr: f64,
-    /// Highest missed-anomaly rate for --objective fewest-false-alarms, 0..1
-    #[arg(long, default_value_t = crate::defaults::MAX_FNR, value_name = "RATE", allow_negative_numbers = true)]
-    pub max_fnr: f64,
+    /// Highest false-alarm rate for --objective fewest-missed, 0..1 [default: 0.05]
+    #[arg(long, value_name = "RATE", allow_negative_numbers = true)]
+    pub max_fpr: Option<f64>,
+    /// Highest missed-anomaly rate for --objective fewest-false-alarms, 0..1 [default: 0.10]
+    #[arg(long, value_name = "RATE", allow_negative_numbers = true)]
+    pub max_fnr: Option<f64>,
     /// What each mistake costs (missed-anomaly, false-alarm, uncertain, misclassified;
     /// 1 each unless given): the objective becomes the lowest expected cost per window
     #[arg(long, value_name = "COSTS", value_parser = super::args::parse_costs)]
@@ -356,12 +367,12 @@ pub struct SuggestArgs {
 
 impl SuggestArgs {
     pub async fn run(self, context: &Context) -> Result<String, CommandError> {
-        let bounds =
-            super::args::bounds(self.max_fpr, self.max_fnr).map_err(CommandError::usage)?;
+        // The tuner's options given before the subcommand count as suggest's own.
+        let bounds = context.tui.bounds().map_err(CommandError::usage)?;
         let options = SuggestOptions {
             request: Request {
                 objective: self.objective.map(|o| o.objective(bounds)),
-                costs: self.cost,
+                costs: context.tui.cost,
                 bounds,
             },
             joint: self.joint,

@@ -64,6 +64,14 @@ impl Costs {
                 }
             }
         }
+        // `--cost ''` would make every cost 1 without a word: a cost nobody chose.
+        if seen.is_empty() {
+            return Err(
+                "no cost given: NAME=COST, e.g. missed-anomaly=10,false-alarm=1 (names: \
+                 missed-anomaly, false-alarm, uncertain, misclassified)"
+                    .into(),
+            );
+        }
         Ok(costs)
     }
 
@@ -330,7 +338,8 @@ mod tests {
 
     #[test]
     fn costs_parse_with_clear_errors() {
-        assert_eq!(Costs::parse("").unwrap(), Costs::default());
+        assert!(Costs::parse("").unwrap_err().contains("no cost given"));
+        assert!(Costs::parse(" , ").unwrap_err().contains("no cost given"));
         let c = Costs::parse(" missed-anomaly=10 , false-alarm=0.5").unwrap();
         assert_eq!(
             (c.missed_anomaly, c.false_alarm, c.uncertain),

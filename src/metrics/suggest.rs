@@ -216,6 +216,19 @@ impl Chosen {
             objective,
         }
     }
+
+    /// Object detection's one objective, whatever was asked: F1 over all objects.
+    fn detection() -> Self {
+        Self {
+            key: "detection-f1",
+            name: "best F1 over the objects".into(),
+            why: "it weighs false detections and missed objects alike (a detection counts at \
+                  IoU 0.5, or with its centroid in the box for FOMO)"
+                .into(),
+            // Scores a detection summary by its F1 over all objects.
+            objective: Objective::MacroF1,
+        }
+    }
 }
 
 /// One threshold's suggestion.
@@ -334,6 +347,7 @@ pub fn suggestions(
         .into_iter()
         .map(|knob| {
             let chosen = match request.objective {
+                _ if set.detection.is_some() => Chosen::detection(),
                 Some(o) if o.applies_to(knob.parameter) => Chosen::new(o, "asked for"),
                 Some(o) => Chosen::new(
                     o.for_parameter(knob.parameter),

@@ -1,0 +1,250 @@
+//! `suggest` end to end: the real binary against a simulator started by the test; its
+//! optima held to an independent search (`scripts/check_optima.py`).
+
+mod common;
+
+use serde_json::Value;
+
+use common::{ei_tune, run, studio};
+
+/// A suggestion's figures from `suggest --json`: (key, objective key, current and suggested
+/// score, missed anomalies after, warnings).
+fn suggestion<'a>(json: &'a Value, key: &str) -> &'a Value {
+    json["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == key)
+        .unwrap_or_else(|| panic!("no suggestion for {key}: {json}"))
+}
+
+/// The optima an independent search finds over every distinct score of the demo's
+/// per-window results as served (`scripts/check_optima.py`, and the same for detection):
+/// `suggest` reaches each, with the shortest value inside the interval that gives it.
+#[tokio::test]
+async fn suggest_finds_the_exact_optimum_with_a_value_that_reads_well() {
+    let studio = studio().await;
+    let cases = [
+        // (impulse, objective, key, best score, the value: the interval's shortest)
+        // Balanced accuracy is best for min_anomaly_score in (0.5801, 0.5836].
+        (
+            "1",
+            "balanced-accuracy",
+            "min_anomaly_score",
+            0.787000,
+            0.582,
+        ),
+        (
+            "2",
+            "balanced-accuracy",
+            "min_anomaly_score",
+            0.790541,
+            0.582,
+        ),
+        ("4", "f1", "min_score", 0.790780, 0.7527),
+    ];
+    for (impulse, objective, key, best, shortest) in cases {
+        let mut args = vec!["--impulse", impulse, "suggest", "--json"];
+        // Object detection has its one objective: none is named.
+        if impulse != "4" {
+            args.extend(["--objective", objective]);
+        }
+        let (code, out, err) = run(ei_tune(&studio).args(args)).await;
+        assert_eq!(code, 0, "{err}");
+        let json: Value = serde_json::from_str(&out).unwrap();
+        let s = suggestion(&json, key);
+        let score = s["scoreSuggested"].as_f64().unwrap();
+        assert!(
+            (score - best).abs() < 5e-7,
+            "impulse {impulse}: {score} vs {best}"
+        );
+        assert_eq!(s["suggested"].as_f64(), Some(shortest), "impulse {impulse}");
+    }
+    let (code, out, err) =
+        run(ei_tune(&studio).args(["--impulse", "1", "suggest", "--joint", "--json"])).await;
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let joint = json["joint"]["scoreSuggested"].as_f64().unwrap();
+    assert!((joint - 0.844984).abs() < 5e-7, "joint {joint}");
+}
+
+/// Options that mean nothing for the impulse or the subcommand are refused, before the
+/// subcommand as after it; given before `suggest`, the objectives' options count.
+#[tokio::test]
+async fn options_that_do_not_apply_are_refused_wherever_they_are_given() {
+    let studio = studio().await;
+    for args in [
+        &["--cost", "missed-anomaly=3", "list"][..],
+        &["list", "--cost", "missed-anomaly=3"],
+        &["--debounce-ms", "5", "suggest"],
+        &["suggest", "--cost", ""],
+        &["--impulse", "4", "suggest", "--objective", "accuracy"],
+        &["--impulse", "4", "suggest", "--cost", "missed-anomaly=5"],
+    ] {
+        let (code, _, err) = run(ei_tune(&studio).args(args)).await;
+        assert_eq!(code, 2, "{args:?}: {err}");
+    }
+    let (_, err) = (
+        0,
+        run(ei_tune(&studio).args(["--impulse", "4", "suggest", "--objective", "accuracy"]))
+            .await
+            .2,
+    );
+    assert!(err.contains("object detection"), "{err}");
+    // The same costs before and after the subcommand give the same suggestion.
+    let before =
+        run(ei_tune(&studio).args(["--cost", "missed-anomaly=5", "suggest", "--json"])).await;
+    let after =
+        run(ei_tune(&studio).args(["suggest", "--cost", "missed-anomaly=5", "--json"])).await;
+    assert_eq!(before.0, 0, "{}", before.2);
+    assert_eq!(before.1, after.1);
+    let json: Value = serde_json::from_str(&before.1).unwrap();
+    assert_eq!(suggestion(&json, "min_score")["objective"]["key"], "cost");
+    // Object detection's objective is named as what it is.
+    let (code, out, err) =
+        run(ei_tune(&studio).args(["--impulse", "4", "suggest", "--json"])).await;
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        suggestion(&json, "min_score")["objective"]["key"],
+        "detection-f1"
+    );
+}
+
+#[tokio::test]
+async fn suggest_defaults_to_objectives_over_the_whole_outcome() {
+    let studio = studio().await;
+    let (code, out, err) = run(ei_tune(&studio).args(["suggest", "--json"])).await;
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let score = suggestion(&json, "min_score");
+    assert_eq!(score["objective"]["key"], "f1");
+    assert!(
+        score["objective"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("anomaly outcome")
+    );
+    let anomaly = suggestion(&json, "min_anomaly_score");
+    assert_eq!(anomaly["objective"]["key"], "anomaly-balance");
+    // Never worse on its own objective than where it is.
+    for s in json["suggestions"].as_array().unwrap() {
+        let (now, then) = (s["scoreCurrent"].as_f64(), s["scoreSuggested"].as_f64());
+        assert!(then.unwrap() >= now.unwrap(), "{s}");
+    }
+    // The anomaly threshold no longer gives up its job: most anomalies are caught.
+    let missed = anomaly["atSuggested"]["missedAnomalyRate"]
+        .as_f64()
+        .unwrap();
+    assert!(missed < 0.5, "misses {missed}");
+    // What it costs in false alarms is more than the bound: said, and in the JSON.
+    let warnings = anomaly["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().starts_with("false alarms")),
+        "{anomaly}"
+    );
+}
+
+#[tokio::test]
+async fn suggest_says_every_headline_figure_before_and_after() {
+    let studio = studio().await;
+    let (code, out, err) = run(ei_tune(&studio).args(["suggest"])).await;
+    assert_eq!(code, 0, "{err}");
+    for figure in [
+        "accuracy",
+        "balanced accuracy",
+        "macro F1",
+        "uncertain",
+        "missed anomalies",
+        "false alarms",
+    ] {
+        assert!(out.contains(&format!("  {figure} ")), "{figure}: {out}");
+    }
+    assert!(
+        out.contains("because it weighs missed anomalies and false alarms alike"),
+        "{out}"
+    );
+    assert!(out.contains("warning: false alarms"), "{out}");
+
+    let (code, out, err) = run(ei_tune(&studio).args([
+        "suggest",
+        "--objective",
+        "fewest-missed",
+        "--max-fpr",
+        "0.05",
+    ]))
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("fewest missed anomalies, false alarms ≤ 5.0 %"),
+        "{out}"
+    );
+
+    // Object detection: F1 over the objects found and missed.
+    let (code, out, err) = run(ei_tune(&studio).args(["--impulse", "4", "suggest"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("33.min_score") && out.contains("F1"), "{out}");
+}
+
+#[tokio::test]
+async fn suggest_apply_asks_for_force_when_a_figure_gets_much_worse() {
+    let studio = studio().await;
+    let (code, _, err) = run(ei_tune(&studio).args(["suggest", "--apply"])).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("not applied") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(err.contains("4.min_anomaly_score: false alarms"), "{err}");
+    assert!(studio.set_threshold_calls().is_empty(), "nothing sent");
+
+    let (code, out, err) = run(ei_tune(&studio).args(["suggest", "--apply", "--force"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("regenerated"), "{out}");
+    let calls = studio.set_threshold_calls();
+    assert_eq!(calls.len(), 1, "one call for all suggested values");
+    assert_eq!(calls[0].request.thresholds.len(), 2);
+}
+
+#[tokio::test]
+async fn suggest_with_costs_and_jointly() {
+    let studio = studio().await;
+    let (code, out, err) = run(ei_tune(&studio).args([
+        "suggest",
+        "--json",
+        "--joint",
+        "--cost",
+        "missed-anomaly=10,false-alarm=1,uncertain=0.2",
+    ]))
+    .await;
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    for s in json["suggestions"].as_array().unwrap() {
+        assert_eq!(s["objective"]["key"], "cost", "{s}");
+        let (now, then) = (
+            s["atCurrent"]["costPerWindow"].as_f64().unwrap(),
+            s["atSuggested"]["costPerWindow"].as_f64().unwrap(),
+        );
+        assert!(then <= now, "{s}");
+    }
+    let joint = &json["joint"];
+    assert_eq!(
+        joint["method"],
+        "grid 101 × 101, then exact along each axis"
+    );
+    let (alone, together) = (
+        joint["scoreOneAtATime"].as_f64().unwrap(),
+        joint["scoreSuggested"].as_f64().unwrap(),
+    );
+    assert!(
+        together >= alone,
+        "tuned together is at least as good: {joint}"
+    );
+    assert_eq!(joint["values"].as_array().unwrap().len(), 2);
+
+    let (code, _, err) = run(ei_tune(&studio).args(["suggest", "--cost", "missed=3"])).await;
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown cost `missed`"), "{err}");
+}
