@@ -186,18 +186,25 @@ impl Tuner {
         let others = parameter.set(&thresholds, 0.0);
         let objective = self.objective_for(&self.sliders[self.selected].id(), parameter);
         let key = (others, self.selected, objective, (scale.min, scale.max));
-        if self.preview.swept_for == Some(key) {
-            return;
+        if self.preview.swept_for != Some(key) {
+            self.preview.swept_for = Some(key);
+            let xs = sweep::search_points(parameter, &scale, &set);
+            let swept = sweep::sweep(&set, &thresholds, parameter, &xs, &objective);
+            self.preview.sweep = Some(swept);
+            self.preview.optimum_from = None;
         }
-        self.preview.swept_for = Some(key);
-        let xs = sweep::search_points(parameter, &scale, &set);
-        let mut swept = sweep::sweep(&set, &thresholds, parameter, &xs, &objective);
-        // The chart marks the exact optimum, where `o` and `suggest` go (on ties, the lowest
-        // of the best: the value shown does not change the curves).
-        let exact = optimum::exact_best(&set, &others, parameter, &scale, &objective);
-        swept.optimum = exact.map(|(x, _)| x);
-        swept.best_score = exact.map(|(_, score)| score);
-        self.preview.sweep = Some(swept);
+        // The chart marks where `o` goes: the exact optimum, nearest the value shown among
+        // equals (or that value, when nothing does better). It moves with the value; the
+        // curves do not.
+        let current = parameter.get(&thresholds);
+        if self.preview.optimum_from != Some(current) {
+            self.preview.optimum_from = Some(current);
+            let found = optimum::best_move(&set, &thresholds, parameter, &scale, &objective);
+            if let Some(sweep) = &mut self.preview.sweep {
+                sweep.optimum = found.map(|(x, _)| x);
+                sweep.best_score = found.map(|(_, score)| score);
+            }
+        }
     }
 
     /// Whether the saved column is computed from the scores rather than read from
@@ -340,15 +347,14 @@ impl Tuner {
             self.config.bounds,
             self.config.costs,
         );
-        let default = Objective::default_for(parameter, self.config.costs);
-        let why = if next == default.0 {
-            format!("its default, as {}", default.1)
+        // Short enough for 80 columns; docs/objectives.md says why each default is one.
+        let why = if next == Objective::default_for(parameter, self.config.costs).0 {
+            "its default"
         } else {
-            "chosen with O; the other thresholds keep theirs".to_string()
+            "others keep theirs"
         };
         self.preview.objectives.insert(id.clone(), next);
-        self.feedback
-            .say(format!("{id} objective: {} ({why})", next.name()));
+        self.feedback.say(format!("{id}: {} ({why})", next.name()));
     }
 }
 

@@ -237,7 +237,7 @@ impl Tuner {
                     self.config.costs,
                 );
                 self.preview.map_objective = Some(next);
-                self.feedback.say(format!("objective: {}", next.name()));
+                self.feedback.say(format!("map objective: {}", next.name()));
             }
             Action::MapFigure(which) => self.cycle_map_figure(usize::from(which.min(1))),
             Action::Cancel => self.mode = Mode::Normal,

@@ -161,6 +161,8 @@ pub struct Preview {
     /// What the figures and the sweep were computed for: recomputed only when that changes.
     computed_for: Option<Thresholds>,
     swept_for: Option<(Thresholds, usize, Objective, (f64, f64))>,
+    /// The focused value the sweep's optimum was found from.
+    optimum_from: Option<f64>,
 }
 
 impl Preview {
@@ -182,6 +184,7 @@ impl Preview {
             map_objective,
             computed_for: None,
             swept_for: None,
+            optimum_from: None,
         }
     }
 }
