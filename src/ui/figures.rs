@@ -450,33 +450,29 @@ pub(super) fn detection_classes<'a>(
     }
 }
 
-/// Per-class precision, recall and F1, then the confusion matrix, as far as room allows.
-pub(super) fn detail_table<'a>(
-    lines: &mut Vec<Line<'a>>,
+/// Precision, recall and F1 of each outcome, as room allows; the rows left after them.
+fn outcome_rows(
+    lines: &mut Vec<Line<'_>>,
     preview: &Summary,
     set: &TestSet,
     rows_left: usize,
-    width: usize,
+    label_width: usize,
     theme: &Theme,
-) {
-    if let Some(figures) = &preview.detection {
-        return detection_classes(lines, figures, &set.labels, rows_left, theme);
-    }
-    let classes = &set.labels[..set.class_count];
-    let label_width = set
-        .labels
-        .iter()
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 12);
+) -> usize {
+    // Every outcome the macro F1 averages over (the classes and the anomaly outcome), or
+    // the classes alone where the pane has no room for all.
+    let classes = if rows_left > set.labels.len() + 1 {
+        &set.labels[..]
+    } else {
+        &set.labels[..set.class_count]
+    };
     let mut left = rows_left;
     if !classes.is_empty() && left > classes.len() + 1 {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
             format!(
                 "{:<label_width$} {:>6} {:>6} {:>6}",
-                "class", "prec.", "recall", "F1"
+                "outcome", "prec.", "recall", "F1"
             ),
             theme.dim,
         ));
@@ -491,6 +487,29 @@ pub(super) fn detail_table<'a>(
         }
         left = left.saturating_sub(classes.len() + 2);
     }
+    left
+}
+
+/// Per-class precision, recall and F1, then the confusion matrix, as far as room allows.
+pub(super) fn detail_table<'a>(
+    lines: &mut Vec<Line<'a>>,
+    preview: &Summary,
+    set: &TestSet,
+    rows_left: usize,
+    width: usize,
+    theme: &Theme,
+) {
+    if let Some(figures) = &preview.detection {
+        return detection_classes(lines, figures, &set.labels, rows_left, theme);
+    }
+    let label_width = set
+        .labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 12);
+    let left = outcome_rows(lines, preview, set, rows_left, label_width, theme);
     let mut columns: Vec<(String, Predicted)> = set
         .labels
         .iter()
