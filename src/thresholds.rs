@@ -281,7 +281,8 @@ pub fn nice_ceil(x: f64) -> f64 {
 
 /// The largest of 1, 2, 5 × 10^k at or below `x` (a step that splits a range cleanly).
 fn nice_step(x: f64) -> f64 {
-    if x <= 0.0 || !x.is_finite() {
+    // A subnormal span (scores 5e-324 apart) has no step a double can write.
+    if x <= 0.0 || !x.is_normal() {
         return 0.01;
     }
     let magnitude = 10f64.powf(x.log10().floor());
@@ -300,14 +301,39 @@ fn nice_ceil_multiple(x: f64, step: f64) -> f64 {
 
 /// Removes the float noise of `powf` (2.0000000000000004 → 2).
 fn round_sig(x: f64) -> f64 {
-    let digits = 12 - x.abs().log10().floor() as i32;
+    if !x.is_normal() {
+        return x;
+    }
+    // Within what a double's exponent reaches: no factor overflows.
+    let digits = (12 - x.abs().log10().floor() as i32).clamp(-290, 290);
     let factor = 10f64.powi(digits);
-    (x * factor).round() / factor
+    let rounded = (x * factor).round() / factor;
+    if rounded.is_finite() { rounded } else { x }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Scores a subnormal apart, or at the ends of the doubles, give a range, not a panic.
+    #[test]
+    fn ranges_of_extreme_scores_are_finite() {
+        for points in [
+            [0.0, 5e-324],
+            [-5e-324, 5e-324],
+            [1e-300, 2e-300],
+            [-f64::MAX, f64::MAX],
+        ] {
+            let scale = Scale::open(&points);
+            assert!(
+                scale.fine > 0.0 && !scale.fine.is_nan(),
+                "{points:?}: {scale:?}"
+            );
+        }
+        assert_eq!(round_sig(0.0), 0.0);
+        assert_eq!(round_sig(2.0000000000000004), 2.0);
+        assert_eq!(nice_step(5e-326), 0.01);
+    }
 
     #[test]
     fn a_value_off_the_step_grid_is_shown_whole() {
