@@ -1,6 +1,8 @@
 //! Test sets small enough to work out by hand, shared by the metrics' tests.
 
-use super::{AnomalyScores, TestSet};
+use proptest::prelude::*;
+
+use super::{Aggregation, AnomalyScores, TestSet, Thresholds};
 
 /// Two classes a, b and anomalies, six windows: w0, w1 expected a; w2, w3 b; w4, w5
 /// anomalous. Top classes a 0.9, a 0.55, b 0.8, b 0.6, tie 0.5 (a), a 0.7; anomaly scores
@@ -16,4 +18,39 @@ pub fn six_windows() -> TestSet {
         class_scores: vec![0.9, 0.1, 0.55, 0.45, 0.2, 0.8, 0.4, 0.6, 0.5, 0.5, 0.7, 0.3],
         anomaly: AnomalyScores::Single(vec![0.1, 0.2, 0.1, 0.4, 0.6, 0.35]),
     }
+}
+
+/// A classifier with two classes and an anomaly block; scores on a coarse grid as often
+/// as not, so that ties (between windows, and with the thresholds) are common.
+pub fn random_set() -> impl Strategy<Value = (TestSet, Thresholds)> {
+    (3usize..50, any::<bool>()).prop_flat_map(|(n, coarse)| {
+        let score = move |hi: f64| {
+            (0.0f64..hi).prop_map(move |s| if coarse { (s * 20.0).round() / 20.0 } else { s })
+        };
+        (
+            proptest::collection::vec(0u16..3, n),
+            proptest::collection::vec(score(1.0), n),
+            proptest::collection::vec(score(2.0), n),
+            score(1.0),
+            score(2.0),
+        )
+            .prop_map(|(expected, top, anomaly, min_score, min_anomaly_score)| {
+                let set = TestSet {
+                    detection: None,
+                    labels: vec!["a".into(), "b".into(), "anomaly".into()],
+                    class_count: 2,
+                    normal_label: None,
+                    anomaly_label: Some(2),
+                    expected,
+                    class_scores: top.iter().flat_map(|&p| [p, 1.0 - p]).collect(),
+                    anomaly: AnomalyScores::Single(anomaly),
+                };
+                let base = Thresholds {
+                    min_score,
+                    min_anomaly_score,
+                    aggregation: Aggregation::Max,
+                };
+                (set, base)
+            })
+    })
 }

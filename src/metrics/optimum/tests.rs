@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
+use crate::metrics::fixtures::random_set;
 use crate::metrics::{Aggregation, AnomalyScores};
 
 const OBJECTIVES: [Objective; 6] = [
@@ -11,41 +12,6 @@ const OBJECTIVES: [Objective; 6] = [
     Objective::FewestMissed { max_fpr: 0.2 },
     Objective::FewestFalseAlarms { max_fnr: 0.2 },
 ];
-
-/// A classifier with two classes and an anomaly block; scores on a coarse grid as often
-/// as not, so that ties (between windows, and with the thresholds) are common.
-fn random_set() -> impl Strategy<Value = (TestSet, Thresholds)> {
-    (3usize..50, any::<bool>()).prop_flat_map(|(n, coarse)| {
-        let score = move |hi: f64| {
-            (0.0f64..hi).prop_map(move |s| if coarse { (s * 20.0).round() / 20.0 } else { s })
-        };
-        (
-            proptest::collection::vec(0u16..3, n),
-            proptest::collection::vec(score(1.0), n),
-            proptest::collection::vec(score(2.0), n),
-            score(1.0),
-            score(2.0),
-        )
-            .prop_map(|(expected, top, anomaly, min_score, min_anomaly_score)| {
-                let set = TestSet {
-                    detection: None,
-                    labels: vec!["a".into(), "b".into(), "anomaly".into()],
-                    class_count: 2,
-                    normal_label: None,
-                    anomaly_label: Some(2),
-                    expected,
-                    class_scores: top.iter().flat_map(|&p| [p, 1.0 - p]).collect(),
-                    anomaly: AnomalyScores::Single(anomaly),
-                };
-                let base = Thresholds {
-                    min_score,
-                    min_anomaly_score,
-                    aggregation: Aggregation::Max,
-                };
-                (set, base)
-            })
-    })
-}
 
 fn range_of(parameter: Parameter) -> Scale {
     match parameter {

@@ -2,7 +2,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::api::models::{BlockThreshold, ImpulseLearnBlock, LearnBlockType};
-use crate::metrics::{AnomalyScores, TestSet};
+use crate::metrics::TestSet;
 use crate::studio::demo::demo_impulses;
 
 fn blocks_of(sim: &crate::studio::demo::SimImpulse) -> Vec<BlockThresholds> {
@@ -101,30 +101,12 @@ fn tuned_together_nothing_moves_for_nothing() {
     );
 }
 
-/// A classifier with two classes and an anomaly block, over random windows.
+/// A classifier with two classes and an anomaly block, over random windows; `min_score`
+/// on the slider's steps.
 fn random_set() -> impl Strategy<Value = (TestSet, f64, f64)> {
-    (5usize..60).prop_flat_map(|n| {
-        (
-            proptest::collection::vec(0u16..3, n),
-            proptest::collection::vec(0.0f64..1.0, n),
-            proptest::collection::vec(0.0f64..2.0, n),
-            0.0f64..1.0,
-            0.0f64..2.0,
-        )
-            .prop_map(|(expected, top, anomaly, min_score, min_anomaly)| {
-                let class_scores = top.iter().flat_map(|&p| [p, 1.0 - p]).collect();
-                let set = TestSet {
-                    detection: None,
-                    labels: vec!["a".into(), "b".into(), "anomaly".into()],
-                    class_count: 2,
-                    normal_label: None,
-                    anomaly_label: Some(2),
-                    expected,
-                    class_scores,
-                    anomaly: AnomalyScores::Single(anomaly),
-                };
-                (set, (min_score * 100.0).round() / 100.0, min_anomaly)
-            })
+    crate::metrics::fixtures::random_set().prop_map(|(set, base)| {
+        let min_score = (base.min_score * 100.0).round() / 100.0;
+        (set, min_score, base.min_anomaly_score)
     })
 }
 
