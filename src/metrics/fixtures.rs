@@ -1,8 +1,12 @@
-//! Test sets small enough to work out by hand, shared by the metrics' tests.
+//! Test sets (small enough to work out by hand, or random) and a brute-force optimum,
+//! shared by the metrics' tests.
 
 use proptest::prelude::*;
 
+use super::objective::Objective;
+use super::sweep::Parameter;
 use super::{Aggregation, AnomalyScores, TestSet, Thresholds};
+use crate::thresholds::Scale;
 
 /// Two classes a, b and anomalies, six windows: w0, w1 expected a; w2, w3 b; w4, w5
 /// anomalous. Top classes a 0.9, a 0.55, b 0.8, b 0.6, tie 0.5 (a), a 0.7; anomaly scores
@@ -53,4 +57,42 @@ pub fn random_set() -> impl Strategy<Value = (TestSet, Thresholds)> {
                 (set, base)
             })
     })
+}
+
+/// The best score of `parameter` by brute force: a full evaluation from scratch at every
+/// score of the set and the least double above it, the range's ends and the current value,
+/// the other thresholds as in `base`.
+pub fn brute_force(
+    set: &TestSet,
+    base: &Thresholds,
+    parameter: Parameter,
+    range: &Scale,
+    objective: &Objective,
+) -> Option<f64> {
+    let mut values: Vec<f64> = match parameter {
+        Parameter::MinScore => match &set.detection {
+            Some(d) => d
+                .images
+                .iter()
+                .flat_map(|i| i.detections.iter().map(|d| d.score))
+                .collect(),
+            None => (0..set.len())
+                .flat_map(|i| set.scores(i).iter().copied())
+                .collect(),
+        },
+        Parameter::MinAnomalyScore => (0..set.len())
+            .filter_map(|i| set.anomaly_score(i, base.aggregation))
+            .collect(),
+    };
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    values.extend(values.clone().iter().map(|v| v.next_up()));
+    values.extend([parameter.get(base), range.min, range.max, -1e9, 1e9]);
+    values
+        .into_iter()
+        .filter(|v| !range.bounded || (range.min..=range.max).contains(v))
+        .filter_map(|v| objective.score(&set.evaluate(&parameter.set(base, v))))
+        .fold(None, |best: Option<f64>, s| {
+            Some(best.map_or(s, |b| b.max(s)))
+        })
 }

@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::metrics::fixtures::random_set;
+use crate::metrics::fixtures::{brute_force, random_set};
 use crate::metrics::{Aggregation, AnomalyScores};
 
 const OBJECTIVES: [Objective; 6] = [
@@ -18,34 +18,6 @@ fn range_of(parameter: Parameter) -> Scale {
         Parameter::MinScore => Scale::probability(),
         Parameter::MinAnomalyScore => Scale::open(&[0.0, 2.0]),
     }
-}
-
-/// The best score over every value where the figures can change (each score, the least
-/// double above it, the range's ends, the current value), each evaluated from scratch.
-fn brute_force(
-    set: &TestSet,
-    base: &Thresholds,
-    parameter: Parameter,
-    range: &Scale,
-    objective: &Objective,
-) -> Option<f64> {
-    let mut values: Vec<f64> = (0..set.len())
-        .flat_map(|i| {
-            let key = match parameter {
-                Parameter::MinScore => set.top(i).1,
-                Parameter::MinAnomalyScore => set.anomaly_score(i, base.aggregation).unwrap(),
-            };
-            [key, key.next_up()]
-        })
-        .collect();
-    values.extend([parameter.get(base), range.min, range.max]);
-    values
-        .into_iter()
-        .filter(|v| !range.bounded || (range.min..=range.max).contains(v))
-        .filter_map(|v| objective.score(&set.evaluate(&parameter.set(base, v))))
-        .fold(None, |best: Option<f64>, s| {
-            Some(best.map_or(s, |b| b.max(s)))
-        })
 }
 
 proptest! {

@@ -3,6 +3,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::api::models::{BlockThreshold, ImpulseLearnBlock, LearnBlockType};
 use crate::metrics::TestSet;
+use crate::metrics::fixtures::brute_force;
 use crate::studio::demo::demo_impulses;
 
 fn blocks_of(sim: &crate::studio::demo::SimImpulse) -> Vec<BlockThresholds> {
@@ -152,43 +153,6 @@ proptest! {
             prop_assert!(then >= alone - 1e-12, "{then} < {alone}");
         }
     }
-}
-
-/// The best score of `parameter` by brute force: a full evaluation at every score of the
-/// set and the least double above it, the other thresholds at their current values.
-fn brute_force(
-    set: &TestSet,
-    base: &Thresholds,
-    parameter: Parameter,
-    range: &Scale,
-    objective: &Objective,
-) -> Option<f64> {
-    let mut values: Vec<f64> = match parameter {
-        Parameter::MinScore => match &set.detection {
-            Some(d) => d
-                .images
-                .iter()
-                .flat_map(|i| i.detections.iter().map(|d| d.score))
-                .collect(),
-            None => (0..set.len())
-                .flat_map(|i| set.scores(i).iter().copied())
-                .collect(),
-        },
-        Parameter::MinAnomalyScore => (0..set.len())
-            .filter_map(|i| set.anomaly_score(i, base.aggregation))
-            .collect(),
-    };
-    values.sort_by(f64::total_cmp);
-    values.dedup();
-    values.extend(values.clone().iter().map(|v| v.next_up()));
-    values.extend([parameter.get(base), range.min, range.max, -1e9, 1e9]);
-    values
-        .into_iter()
-        .filter(|v| !range.bounded || (range.min..=range.max).contains(v))
-        .filter_map(|v| objective.score(&set.evaluate(&parameter.set(base, v))))
-        .fold(None, |best: Option<f64>, s| {
-            Some(best.map_or(s, |b| b.max(s)))
-        })
 }
 
 /// On every demo impulse, for every objective that applies, the suggestion scores what a
