@@ -5,9 +5,9 @@ use crate::api::models::{ModelTestingAccuracy, ThresholdValue};
 use crate::metrics::objective::Objective;
 use crate::metrics::optimum;
 use crate::metrics::suggest::Figures;
-use crate::metrics::sweep::{self, Parameter, Sweep};
+use crate::metrics::sweep::{self, Parameter};
 use crate::metrics::{Scores, Summary, TestSet, Thresholds};
-use crate::tuner::{PreviewFailure, PreviewSource, Slider, SliderKind, Tuner};
+use crate::tuner::{PreviewFailure, PreviewSource, SliderKind, Tuner};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -244,11 +244,12 @@ impl Tuner {
     /// Moves the focused threshold to the sweep's optimum: an ordinary edit.
     pub(super) fn optimize(&mut self, now: Instant) {
         let target = match (&self.preview.source, &self.preview.sweep) {
-            (PreviewSource::Ready(set), Some(sweep)) => {
+            (PreviewSource::Ready(_), Some(sweep)) => {
                 let Some(current) = self.selected_slider().and_then(|s| s.value.as_number()) else {
                     return;
                 };
-                match self.best_from(set, sweep) {
+                // Found after every message for the value shown (`refresh_preview`).
+                match sweep.optimum {
                     Some(x) if x == current => {
                         self.feedback.say(format!(
                             "already at the best value: {}",
@@ -287,14 +288,6 @@ impl Tuner {
                 ));
             }
         }
-    }
-
-    /// Where `o` goes from `current`: the exact optimum (among equals, the one nearest
-    /// `current`), if it does strictly better than staying.
-    fn best_from(&self, set: &TestSet, sweep: &Sweep) -> Option<f64> {
-        let scale = self.selected_slider().and_then(Slider::scale)?;
-        let base = self.displayed_thresholds();
-        optimum::best_move(set, &base, sweep.parameter, scale, &sweep.objective).map(|(x, _)| x)
     }
 
     /// `o` is an ordinary edit, saved after the quiet time: say at once when it makes a
