@@ -542,11 +542,11 @@ fn while_detection_results_are_stale_the_saved_column_is_computed_at_the_saved_v
         })
     };
     assert_eq!(
-        s.tuner.preview().saved,
-        Some(at(0.61)),
+        s.tuner.preview().saved(),
+        Some(&at(0.61)),
         "what Studio holds, 0.61, from the scores"
     );
-    assert_eq!(s.tuner.preview().displayed, Some(at(0.61)));
+    assert_eq!(s.tuner.preview().displayed(), Some(&at(0.61)));
     let screen = s.render(160, 48);
     assert!(
         screen.contains("saved: from the scores read") && screen.contains("press g"),

@@ -5,7 +5,7 @@
 use crate::api::models::ThresholdValue;
 use crate::history::{Answer, Call, Change, Entry, HistoryError, Reading};
 use crate::metrics::suggest::Figures;
-use crate::tuner::{Action, Cmd, Mode, PreviewSource, Target, Tuner};
+use crate::tuner::{Action, Cmd, Mode, Target, Tuner};
 use std::time::Instant;
 
 /// The history view's list: read when the view opens, kept until the next read.
@@ -109,8 +109,8 @@ impl Tuner {
                 }
             })
             .collect();
-        let figures = match &self.preview.source {
-            PreviewSource::Ready(set) => Figures::of(
+        let figures = match self.preview.set() {
+            Some(set) => Figures::of(
                 &set.evaluate(&self.saved_thresholds()),
                 self.config.costs.as_ref(),
             )

@@ -3,8 +3,7 @@
 
 use crate::api::models::ThresholdValue;
 use crate::tuner::{
-    Action, Cmd, JobProgress, MAX_TYPED_CHARS, Mode, Pointer, PreviewSource, Slider, SliderKind,
-    SyncState, Tuner,
+    Action, Cmd, JobProgress, MAX_TYPED_CHARS, Mode, Pointer, Slider, SliderKind, SyncState, Tuner,
 };
 use std::time::Instant;
 
@@ -249,8 +248,7 @@ impl Tuner {
         // The scores too, unless a read of them is under way: whatever became of them
         // (lost to a failure, kept while Studio withholds them, retrained elsewhere), `r`
         // asks Studio again.
-        let reading = self.preview.reading.is_some()
-            || matches!(self.preview.source, PreviewSource::Loading { .. });
+        let reading = self.preview.is_reading();
         if !reading {
             self.load_test_set(cmds);
         }

@@ -142,7 +142,7 @@ impl Tuner {
     /// the whole outcome (each class and the anomaly).
     pub fn map_objective(&self) -> Objective {
         self.preview
-            .map_objective
+            .chosen_map_objective()
             .unwrap_or_else(|| Objective::default_for(Parameter::MinScore, self.config.costs).0)
     }
 
@@ -170,7 +170,7 @@ impl Tuner {
         {
             return Err(NoMap::InfiniteRange);
         }
-        match &self.preview.source {
+        match self.preview.source() {
             PreviewSource::Ready(set) if set.labels.len() > MAX_MAP_LABELS => {
                 Err(NoMap::TooManyLabels(set.labels.len()))
             }
@@ -236,7 +236,7 @@ impl Tuner {
                     self.config.bounds,
                     self.config.costs,
                 );
-                self.preview.map_objective = Some(next);
+                self.preview.choose_map_objective(next);
                 self.feedback.say(format!("map objective: {}", next.name()));
             }
             Action::MapFigure(which) => self.cycle_map_figure(usize::from(which.min(1))),
@@ -286,8 +286,7 @@ impl Tuner {
     /// The next figure this impulse has for one side of the Pareto front, never the
     /// other side's.
     fn cycle_map_figure(&mut self, which: usize) {
-        let (Some(view), Some(displayed)) = (self.joint.as_mut(), self.preview.displayed.as_ref())
-        else {
+        let (Some(view), Some(displayed)) = (self.joint.as_mut(), self.preview.displayed()) else {
             return;
         };
         let figures = Figures::of(displayed, self.config.costs.as_ref());
@@ -324,7 +323,7 @@ impl Tuner {
         if self.mode != Mode::Map || !self.map_still_holds() {
             return;
         }
-        let (Some(view), PreviewSource::Ready(set)) = (&self.joint, &self.preview.source) else {
+        let (Some(view), Some(set)) = (&self.joint, self.preview.set()) else {
             return;
         };
         let (Some(sx), Some(sy)) = (self.sliders[view.x].scale(), self.sliders[view.y].scale())

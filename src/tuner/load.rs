@@ -8,8 +8,8 @@ use crate::api::models::{
 };
 use crate::jobs::{JobOutcome, JobState};
 use crate::tuner::{
-    Cmd, Connection, JobProgress, Loaded, Metrics, Preview, PreviewSource, ProjectRef, Slider,
-    Slot, SyncState, Target, Tuner,
+    Cmd, Connection, JobProgress, Loaded, Metrics, ProjectRef, Slider, Slot, SyncState, Target,
+    Tuner,
 };
 use std::time::Instant;
 
@@ -78,10 +78,7 @@ impl Tuner {
             self.save.forget_impulse();
             if !asked_early {
                 self.metrics = Metrics::default();
-                self.preview = Preview::new(
-                    std::mem::take(&mut self.preview.objectives),
-                    self.preview.map_objective,
-                );
+                self.preview.forget_scores();
             }
         }
         self.selected = self.selected.min(sliders.len().saturating_sub(1));
@@ -230,14 +227,7 @@ impl Tuner {
         let Some(target) = self.target() else {
             return;
         };
-        if matches!(self.preview.source, PreviewSource::Ready(_)) {
-            self.preview.reading = Some((0, 0));
-        } else {
-            self.preview.source = PreviewSource::Loading {
-                loaded: 0,
-                total: 0,
-            };
-        }
+        self.preview.read_again();
         cmds.push(Cmd::LoadTestSet { at: target });
     }
 

@@ -7,7 +7,8 @@
 //!
 //! The parts: `save` decides when values leave (one state machine), `input` turns actions
 //! and pointer events into edits, `load` takes what Studio answers (impulse, results,
-//! jobs), `figures` keeps the local preview and sweep up to date.
+//! jobs), `figures` keeps the local preview and sweep up to date through `preview`, which
+//! owns their state.
 
 mod action;
 mod feedback;
@@ -18,24 +19,23 @@ mod job;
 mod joint;
 mod load;
 mod messages;
+mod preview;
 mod save;
 pub mod slider;
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::api::client::UnreadableBlock;
 use crate::api::models::*;
-use crate::metrics::objective::{Bounds, Costs, Objective};
-use crate::metrics::sweep::Sweep;
-use crate::metrics::{ScoresFrom, Summary, TestSet, Thresholds};
+use crate::metrics::objective::{Bounds, Costs};
 pub use action::Action;
 pub use feedback::Feedback;
 pub use history::HistoryList;
 pub use job::JobProgress;
 pub use joint::{JointView, MAX_MAP_POINTS};
 pub use messages::{Cmd, Loaded, Msg, Pointer, Slot};
+pub use preview::{Preview, PreviewFailure, PreviewSource};
 use save::SaveEngine;
 pub use slider::{Scale, Slider, SliderKind, SyncState};
 
@@ -101,92 +101,6 @@ pub struct ProjectRef {
 pub struct Target {
     pub project: u64,
     pub impulse: u64,
-}
-
-/// Why the per-window results could not be read, in plain words.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PreviewFailure {
-    pub why: String,
-    /// Studio answered that it has no results now, and no scores of the same model on the
-    /// same data are kept: scores shown before may be another model's (trained again
-    /// since), and go. Otherwise (a network failure, a broken answer) they stay.
-    pub withheld: bool,
-}
-
-impl From<&str> for PreviewFailure {
-    /// No preview, for a reason that says nothing of scores shown before.
-    fn from(why: &str) -> Self {
-        Self {
-            why: why.to_string(),
-            withheld: false,
-        }
-    }
-}
-
-/// Where the per-window results for the local preview stand.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PreviewSource {
-    Loading { loaded: u64, total: u64 },
-    Unavailable(String),
-    Ready(Arc<TestSet>),
-}
-
-/// Figures computed locally at the displayed thresholds, before anything is sent.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Preview {
-    pub source: PreviewSource,
-    /// The set ready came from the cache and no read of Studio's results has confirmed it
-    /// yet.
-    pub cached: bool,
-    /// Where the set ready comes from (Studio's results read now, or kept scores of the
-    /// same model while Studio withholds its own) and when it was read; `None` while it is
-    /// a cached set not confirmed yet.
-    pub scores_from: Option<ScoresFrom>,
-    /// A read of the results under way while a set is ready: (loaded, total) samples.
-    pub reading: Option<(u64, u64)>,
-    /// The saved thresholds `saved` was computed at, where it is computed locally (object
-    /// detection, and whenever Studio's figures are stale).
-    pub saved_for: Option<Thresholds>,
-    /// At the displayed thresholds.
-    pub displayed: Option<Summary>,
-    /// The server's figures, read back over the same labels.
-    pub saved: Option<Summary>,
-    /// The focused threshold across its range.
-    pub sweep: Option<Sweep>,
-    /// What `o` optimises for each threshold (by slider id) the user chose for with `O`;
-    /// the others have their default ([`Objective::default_for`]).
-    pub objectives: BTreeMap<String, Objective>,
-    /// What the map optimises, once chosen with `O` on the map.
-    pub map_objective: Option<Objective>,
-    /// What the figures and the sweep were computed for: recomputed only when that changes.
-    computed_for: Option<Thresholds>,
-    swept_for: Option<(Thresholds, usize, Objective, (f64, f64))>,
-    /// The focused value the sweep's optimum was found from.
-    optimum_from: Option<f64>,
-}
-
-impl Preview {
-    /// A preview waiting for its scores; the objectives chosen so far stay.
-    fn new(objectives: BTreeMap<String, Objective>, map_objective: Option<Objective>) -> Self {
-        Self {
-            source: PreviewSource::Loading {
-                loaded: 0,
-                total: 0,
-            },
-            cached: false,
-            scores_from: None,
-            reading: None,
-            saved_for: None,
-            displayed: None,
-            saved: None,
-            sweep: None,
-            objectives,
-            map_objective,
-            computed_for: None,
-            swept_for: None,
-            optimum_from: None,
-        }
-    }
 }
 
 /// The longest value that can be typed (text thresholds included).
@@ -361,7 +275,7 @@ impl Tuner {
             metrics: Metrics::default(),
             job: None,
             exit: None,
-            preview: Preview::new(BTreeMap::new(), None),
+            preview: Preview::default(),
             results_outdated: false,
             save: SaveEngine::default(),
             opening: Opening::default(),
@@ -376,10 +290,7 @@ impl Tuner {
             let at = Target { project, impulse };
             tuner.opening.asked_early(impulse);
             tuner.ask_results(at, &mut cmds);
-            tuner.preview.source = PreviewSource::Loading {
-                loaded: 0,
-                total: 0,
-            };
+            tuner.preview.read_again();
             cmds.push(Cmd::LoadTestSet { at });
         }
         (tuner, cmds)

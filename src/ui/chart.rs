@@ -14,7 +14,7 @@ use crate::tuner::{PreviewSource, Tuner};
 
 pub(super) fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let slider = tuner.selected_slider();
-    let Some((sweep, slider)) = tuner.preview().sweep.as_ref().zip(slider) else {
+    let Some((sweep, slider)) = tuner.preview().sweep().zip(slider) else {
         return render_no_sweep(frame, area, tuner, theme);
     };
     let styles = [theme.accent, theme.good, theme.warn];
@@ -38,10 +38,7 @@ pub(super) fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: 
         .filter(|_| slider.is_dirty())
         .map(marker);
     let optimum = sweep.optimum.map(marker);
-    let detection = match &tuner.preview().source {
-        PreviewSource::Ready(set) => set.detection.as_ref(),
-        _ => None,
-    };
+    let detection = tuner.preview().set().and_then(|set| set.detection.as_ref());
     let floor = detection.and_then(|d| d.floor).map(marker);
     let mut datasets: Vec<Dataset> = sweep
         .series
@@ -79,7 +76,7 @@ fn render_no_sweep(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) 
         .border_style(theme.border);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let why = match &tuner.preview().source {
+    let why = match tuner.preview().source() {
         PreviewSource::Ready(_) => {
             "No sweep for this threshold: it does not move the metrics \
                                    it is charted by, or it is an option."

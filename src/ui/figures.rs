@@ -29,8 +29,8 @@ pub(super) fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme
             lines.len() - 1
         })
     };
-    let session_row = match (&tuner.preview().displayed, &tuner.preview().source) {
-        (Some(preview), PreviewSource::Ready(set)) => {
+    let session_row = match (tuner.preview().displayed(), tuner.preview().set()) {
+        (Some(preview), Some(set)) => {
             if let (Some(d), Some(floor)) = (
                 &preview.detection,
                 set.detection.as_ref().and_then(|d| d.floor),
@@ -45,7 +45,7 @@ pub(super) fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme
                     theme.warn,
                 );
             }
-            let saved = tuner.preview().saved.as_ref();
+            let saved = tuner.preview().saved();
             figures_table(
                 &mut lines,
                 preview,
@@ -74,7 +74,7 @@ pub(super) fn render_metrics(frame: &mut Frame, area: Rect, tuner: &Tuner, theme
 /// cut away).
 fn metrics_block(tuner: &Tuner, theme: &Theme) -> Block<'static> {
     let m = tuner.metrics();
-    let kept = tuner.preview().scores_from.is_some_and(|f| f.is_kept());
+    let kept = tuner.preview().scores_from().is_some_and(|f| f.is_kept());
     let title = match (m.stale.is_some(), kept, tuner.saved_from_scores()) {
         (_, true, _) => " Model testing (stale, kept scores) ",
         (true, false, true) => " Model testing (stale, from scores) ",
@@ -117,7 +117,7 @@ fn status_notes(tuner: &Tuner, width: usize, theme: &Theme) -> Vec<Line<'static>
             theme.bad,
         );
     }
-    match &tuner.preview().source {
+    match tuner.preview().source() {
         PreviewSource::Loading { loaded, total } => lines.push(Line::styled(
             if *total > 0 {
                 format!("preview: loading results {loaded} / {total}")
@@ -179,7 +179,7 @@ fn render_session(
 /// scores, read from Studio when (kept from an earlier session, or read before its figures
 /// went stale).
 pub(super) fn scores_line(tuner: &Tuner) -> Option<String> {
-    let from = tuner.preview().scores_from?;
+    let from = tuner.preview().scores_from()?;
     (from.is_kept() || tuner.metrics().stale.is_some()).then(|| {
         format!(
             "saved: from the scores read {} UTC",
@@ -191,11 +191,11 @@ pub(super) fn scores_line(tuner: &Tuner) -> Option<String> {
 /// While a ready preview's results are read again: from the cache and being checked, or
 /// being refreshed.
 pub(super) fn reading_line(preview: &Preview) -> Option<String> {
-    let progress = match preview.reading {
+    let progress = match preview.reading() {
         Some((loaded, total)) if total > 0 => format!(" {loaded} / {total}"),
         _ => String::new(),
     };
-    match (preview.cached, preview.reading.is_some()) {
+    match (preview.is_cached(), preview.reading().is_some()) {
         (true, true) => Some(format!("preview: cached, checking{progress}")),
         (true, false) => Some("preview: cached, not confirmed by Studio".into()),
         (false, true) => Some(format!("preview: reading results again{progress}")),

@@ -271,7 +271,7 @@ impl Tuner {
     /// set needs a job to regenerate them), and the preview would have nothing to show.
     /// Quitting does not wait.
     fn hold_for_scores(&mut self, now: Instant) -> bool {
-        let reading = matches!(self.preview.source, PreviewSource::Loading { .. });
+        let reading = matches!(self.preview.source(), PreviewSource::Loading { .. });
         if !reading || self.save.is_quitting() || self.save.held_for_scores() {
             return false;
         }

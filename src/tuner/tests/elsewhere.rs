@@ -88,7 +88,7 @@ fn r_always_asks_for_the_scores_again_unless_a_read_is_under_way() {
             },
             t0 + 10 * MS,
         );
-        assert!(matches!(t.preview.source, PreviewSource::Unavailable(_)));
+        assert!(matches!(t.preview.source(), PreviewSource::Unavailable(_)));
         let cmds = t.update(Msg::Action(Action::Reload), t0 + 20 * MS);
         assert_eq!(reads(&cmds), 1, "{cmds:?}");
     }
@@ -118,7 +118,7 @@ fn scores_shown_stay_when_studio_cannot_be_asked_and_go_when_it_has_none() {
         },
         t0,
     );
-    assert_eq!(t.preview.source, PreviewSource::Ready(set));
+    assert_eq!(t.preview.source(), &PreviewSource::Ready(set));
     // Studio answered that it has none, and none of this model are kept: the scores shown
     // may be another model's (trained again elsewhere), and go.
     t.update(
@@ -131,8 +131,8 @@ fn scores_shown_stay_when_studio_cannot_be_asked_and_go_when_it_has_none() {
         },
         t0,
     );
-    assert!(matches!(t.preview.source, PreviewSource::Unavailable(_)));
-    assert_eq!(t.preview.displayed, None);
+    assert!(matches!(t.preview.source(), PreviewSource::Unavailable(_)));
+    assert_eq!(t.preview.displayed(), None);
 }
 
 #[test]
@@ -241,8 +241,7 @@ fn with_costs_every_threshold_minimises_the_cost() {
     );
     let cost = |t: &Tuner| {
         t.preview
-            .displayed
-            .as_ref()
+            .displayed()
             .unwrap()
             .cost_per_window(&costs)
             .unwrap()
@@ -251,7 +250,7 @@ fn with_costs_every_threshold_minimises_the_cost() {
     for select in [Action::SelectPrevious, Action::SelectNext] {
         t.update(Msg::Action(select), t0);
         t.update(Msg::Action(Action::Optimize), t0);
-        let sweep = t.preview.sweep.clone().unwrap();
+        let sweep = t.preview.sweep().cloned().unwrap();
         assert_eq!(sweep.objective, Objective::Cost(costs));
     }
     // Missed anomalies cost ten times a false alarm: the anomaly threshold went down, and

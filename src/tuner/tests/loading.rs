@@ -75,9 +75,9 @@ fn a_known_impulse_has_its_results_asked_for_with_it_and_kept_when_it_loads() {
         "asked twice: {cmds:?}"
     );
     assert_eq!(t.metrics.summary, Some(summary));
-    assert_eq!(t.preview.source, PreviewSource::Ready(set.clone()));
+    assert_eq!(t.preview.source(), &PreviewSource::Ready(set.clone()));
     assert_eq!(
-        t.preview.displayed,
+        t.preview.displayed().cloned(),
         Some(set.evaluate(&crate::metrics::Thresholds {
             min_score: 0.6,
             ..crate::metrics::Thresholds::default()
@@ -105,7 +105,7 @@ fn a_cached_set_that_the_read_contradicts_is_replaced_and_said_so() {
         },
         t0,
     );
-    assert!(t.preview.cached);
+    assert!(t.preview.is_cached());
     t.update(
         Msg::TestSetLoaded {
             impulse: 1,
@@ -113,8 +113,8 @@ fn a_cached_set_that_the_read_contradicts_is_replaced_and_said_so() {
         },
         t0,
     );
-    assert!(!t.preview.cached);
-    assert_eq!(t.preview.source, PreviewSource::Ready(truth));
+    assert!(!t.preview.is_cached());
+    assert_eq!(t.preview.source(), &PreviewSource::Ready(truth));
     assert!(
         t.notice()
             .unwrap()
@@ -143,13 +143,13 @@ fn r_checks_a_cached_preview_again_when_its_check_failed() {
         },
         t0,
     );
-    assert!(t.preview.cached && t.preview.reading.is_none());
+    assert!(t.preview.is_cached() && t.preview.reading().is_none());
     let cmds = t.update(Msg::Action(Action::Reload), t0);
     assert!(
         cmds.iter().any(|c| matches!(c, Cmd::LoadTestSet { .. })),
         "{cmds:?}"
     );
-    assert_eq!(t.preview.reading, Some((0, 0)));
+    assert_eq!(t.preview.reading(), Some((0, 0)));
 }
 
 #[test]

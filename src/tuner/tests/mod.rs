@@ -1,6 +1,7 @@
 //! The rules of the tuner core, with explicit instants: no runtime, no sleeps.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
@@ -12,7 +13,7 @@ use crate::api::ApiError;
 use crate::api::client::Outcome;
 use crate::app::demo_loaded;
 use crate::keymap::{self, Screen};
-use crate::metrics::Scores;
+use crate::metrics::{Scores, ScoresFrom, TestSet};
 use crate::studio::demo::{DEMO_PROJECT_ID, demo_impulses};
 
 /// The demo's first impulse, where the tests' calls go.

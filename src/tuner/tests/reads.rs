@@ -21,14 +21,14 @@ fn the_preview_follows_every_edit_and_o_moves_to_the_optimum() {
             ..crate::metrics::Thresholds::default()
         })
     };
-    assert_eq!(t.preview.displayed, Some(at(0.6)));
+    assert_eq!(t.preview.displayed(), Some(&at(0.6)));
     t.update(Msg::Action(Action::StepUp), t0);
     assert_eq!(
-        t.preview.displayed,
+        t.preview.displayed().cloned(),
         Some(at(0.61)),
         "recomputed before anything is sent"
     );
-    let sweep = t.preview.sweep.clone().unwrap();
+    let sweep = t.preview.sweep().cloned().unwrap();
     assert_eq!(sweep.xs.len(), SWEEP_POINTS);
     let best = sweep.optimum.unwrap();
     let cmds = t.update(Msg::Action(Action::Optimize), t0 + 10 * MS);
@@ -39,7 +39,7 @@ fn the_preview_follows_every_edit_and_o_moves_to_the_optimum() {
     assert_eq!(number(&t, 0), 0.6);
     // Each threshold starts on its own default; O cycles what applies to it.
     use crate::metrics::objective::Objective;
-    let objective = |t: &Tuner| t.preview.sweep.as_ref().unwrap().objective;
+    let objective = |t: &Tuner| t.preview.sweep().unwrap().objective;
     assert_eq!(objective(&t), Objective::MacroF1);
     t.update(Msg::Action(Action::SelectNext), t0);
     assert_eq!(objective(&t), Objective::AnomalyBalance);
@@ -85,7 +85,7 @@ fn the_saved_figures_follow_the_summary_not_the_edits() {
         },
         t0,
     );
-    assert_eq!(t.preview.saved, None);
+    assert_eq!(t.preview.saved(), None);
     t.update(
         Msg::TestSetLoaded {
             impulse: 1,
@@ -93,11 +93,11 @@ fn the_saved_figures_follow_the_summary_not_the_edits() {
         },
         t0,
     );
-    assert_eq!(t.preview.saved, saved_at(0.6));
+    assert_eq!(t.preview.saved().cloned(), saved_at(0.6));
     // Edits move the preview, not the server's figures.
     t.update(Msg::Action(Action::StepUp), t0);
-    assert_eq!(t.preview.saved, saved_at(0.6));
-    assert_ne!(t.preview.displayed, t.preview.saved);
+    assert_eq!(t.preview.saved().cloned(), saved_at(0.6));
+    assert_ne!(t.preview.displayed(), t.preview.saved());
     // A new summary does.
     t.update(
         Msg::ResultsLoaded {
@@ -106,7 +106,7 @@ fn the_saved_figures_follow_the_summary_not_the_edits() {
         },
         t0,
     );
-    assert_eq!(t.preview.saved, saved_at(0.61));
+    assert_eq!(t.preview.saved().cloned(), saved_at(0.61));
 }
 
 #[test]

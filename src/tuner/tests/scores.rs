@@ -156,7 +156,7 @@ fn kept_scores_keep_the_preview_with_saved_figures_computed_from_them() {
         },
         t0,
     );
-    assert_eq!(t.preview.scores_from, Some(ScoresFrom::Kept { read_at }));
+    assert_eq!(t.preview.scores_from(), Some(ScoresFrom::Kept { read_at }));
     assert!(t.saved_from_scores());
     // The saved column is what the scores give at the saved thresholds, and follows them.
     let at = |min_score: f64| {
@@ -165,12 +165,12 @@ fn kept_scores_keep_the_preview_with_saved_figures_computed_from_them() {
             ..crate::metrics::Thresholds::default()
         })
     };
-    assert_eq!(t.preview.saved, Some(at(0.6)));
+    assert_eq!(t.preview.saved(), Some(&at(0.6)));
     t.update(Msg::Action(Action::StepUp), t0);
-    assert_eq!(t.preview.displayed, Some(at(0.61)));
+    assert_eq!(t.preview.displayed(), Some(&at(0.61)));
     let id = sets(&t.update(Msg::Tick, t0 + 300 * MS))[0].0;
     answer(&mut t, id, ok(RegenerateStatus::RequiresJob), t0 + 320 * MS);
-    assert_eq!(t.preview.saved, Some(at(0.61)));
+    assert_eq!(t.preview.saved(), Some(&at(0.61)));
     // Studio's own results come back (regenerated, then read again with r): they are the
     // saved column again.
     t.update(Msg::Action(Action::Reload), t0 + 400 * MS);
@@ -188,7 +188,7 @@ fn kept_scores_keep_the_preview_with_saved_figures_computed_from_them() {
         },
         t0 + 400 * MS,
     );
-    assert!(t.preview.scores_from.is_some_and(|f| !f.is_kept()));
+    assert!(t.preview.scores_from().is_some_and(|f| !f.is_kept()));
     assert!(!t.saved_from_scores());
 }
 
