@@ -1,6 +1,9 @@
 //! What a key press costs: a whole frame rendered on TestBackend at 200×60 with 8, 64 and
 //! 256 sliders, and the tuner core taking 100,000 key events.
 
+#[path = "../tests/common/session.rs"]
+mod session;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -8,17 +11,15 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ei_tune::app::demo_loaded;
 use ei_tune::keymap::{self, Screen};
-use ei_tune::studio::demo::demo_impulses;
-use ei_tune::tuner::{JointView, Msg, Tuner, TunerConfig};
+use ei_tune::tuner::{JointView, Msg, Tuner};
 use ei_tune::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use session::Session;
 
 /// A tuner on the demo's first impulse with its blocks repeated to `sliders` thresholds,
-/// the preview loaded.
+/// its results and the preview loaded.
 fn tuner(sliders: usize) -> Tuner {
-    let impulses = demo_impulses().expect("demo data");
-    let sim = &impulses[0];
     let mut loaded = demo_loaded(0).expect("demo data");
     let template = std::mem::take(&mut loaded.blocks);
     loaded.blocks = (0..sliders / 2)
@@ -30,34 +31,7 @@ fn tuner(sliders: usize) -> Tuner {
             })
         })
         .collect();
-    let t0 = Instant::now();
-    let (mut tuner, _) = Tuner::new(
-        TunerConfig::default(),
-        "http://127.0.0.1:1/v1",
-        None,
-        None,
-        t0,
-    );
-    tuner.update(
-        Msg::Loaded {
-            load: 0,
-            result: Ok(loaded),
-        },
-        t0,
-    );
-    tuner.update(
-        Msg::TestSetLoaded {
-            impulse: 1,
-            result: Ok(ei_tune::metrics::Scores {
-                set: sim.test_set.clone().expect("a test set"),
-                from: ei_tune::metrics::ScoresFrom::Studio {
-                    read_at: std::time::UNIX_EPOCH,
-                },
-            }),
-        },
-        t0,
-    );
-    tuner
+    Session::opened(0, loaded).tuner
 }
 
 fn frame(c: &mut Criterion) {

@@ -1,152 +1,21 @@
 //! Every screen of the tuner, rendered by the real views on ratatui's TestBackend and kept
 //! as insta snapshots. The states are reached through the tuner's own `update`.
 
-use std::time::{Duration, Instant};
+#[path = "common/session.rs"]
+mod session;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyModifiers};
 use ei_tune::api::ApiError;
 use ei_tune::api::models::*;
-use ei_tune::app::demo_loaded;
-use ei_tune::keymap::{self, Screen};
 use ei_tune::metrics::Thresholds;
 use ei_tune::studio::demo::demo_impulses;
-use ei_tune::tuner::{Action, Loaded, Msg, Tuner, TunerConfig};
+use ei_tune::tuner::{Action, Msg, Tuner, TunerConfig};
 use ei_tune::ui::{self, Theme};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-
-fn loaded(index: usize) -> Loaded {
-    demo_loaded(index).unwrap()
-}
-
-fn summary(index: usize, thresholds: Thresholds) -> ModelTestingSummary {
-    let impulses = demo_impulses().unwrap();
-    let set = impulses[index].test_set.clone().unwrap();
-    let s = set.evaluate(&thresholds);
-    ModelTestingSummary {
-        accuracy: ei_tune::studio::figures::accuracy(&s, &set),
-        additional_metrics_by_learn_block: vec![],
-        no_results_because_thresholds_changed: None,
-    }
-}
-
-/// Scores as Studio served them now.
-fn fresh(set: std::sync::Arc<ei_tune::metrics::TestSet>) -> ei_tune::metrics::Scores {
-    ei_tune::metrics::Scores {
-        set,
-        from: ei_tune::metrics::ScoresFrom::Studio {
-            // 2026-11-28 16:02 UTC: a time that reads like one.
-            read_at: std::time::UNIX_EPOCH + Duration::from_secs(1_795_881_720),
-        },
-    }
-}
-
-struct Session {
-    tuner: Tuner,
-    t0: Instant,
-    next_request: u64,
-}
-
-impl Session {
-    fn new(index: usize) -> Self {
-        let t0 = Instant::now();
-        let (mut tuner, _) = Tuner::new(
-            TunerConfig::default(),
-            "http://127.0.0.1:40321/v1",
-            None,
-            None,
-            t0,
-        );
-        tuner.update(
-            Msg::Loaded {
-                load: 0,
-                result: Ok(loaded(index)),
-            },
-            t0,
-        );
-        let th = Thresholds {
-            min_anomaly_score: if index == 2 { 10.0 } else { 0.3 },
-            ..Thresholds::default()
-        };
-        if demo_impulses().unwrap()[index].test_set.is_some() {
-            tuner.update(
-                Msg::ResultsLoaded {
-                    impulse: loaded(index).impulse.id,
-                    result: Ok(summary(index, th)),
-                },
-                t0,
-            );
-        }
-        // The per-window results, as the tuner reads them page by page.
-        let impulses = demo_impulses().unwrap();
-        let result = match &impulses[index].test_set {
-            Some(set) => Ok(fresh(set.clone())),
-            None => Err(
-                "no model testing results to preview (none yet, or stale until regenerated)".into(),
-            ),
-        };
-        tuner.update(
-            Msg::TestSetLoaded {
-                impulse: loaded(index).impulse.id,
-                result,
-            },
-            t0,
-        );
-        Self {
-            tuner,
-            t0,
-            next_request: 1,
-        }
-    }
-
-    fn at(&self, ms: u64) -> Instant {
-        self.t0 + Duration::from_millis(ms)
-    }
-
-    fn act(&mut self, action: Action, ms: u64) {
-        self.tuner.update(Msg::Action(action), self.at(ms));
-    }
-
-    fn key(&mut self, code: KeyCode, ms: u64) {
-        let screen = Screen::of(self.tuner.mode());
-        if let Some(action) = keymap::action_for(screen, KeyEvent::new(code, KeyModifiers::NONE)) {
-            self.tuner.update(Msg::Action(action), self.at(ms));
-        }
-    }
-
-    /// An edit, its call after the debounce, and the answer `latency_ms` later.
-    fn save(
-        &mut self,
-        action: Action,
-        ms: u64,
-        latency_ms: u64,
-        result: Result<SetImpulseThresholdsResponse, ApiError>,
-    ) {
-        self.act(action, ms);
-        self.tuner.update(Msg::Tick, self.at(ms + 300));
-        let request_id = self.next_request;
-        self.next_request += 1;
-        self.tuner.update(
-            Msg::SetDone {
-                request_id,
-                outcome: ei_tune::api::Outcome::from(result),
-            },
-            self.at(ms + 300 + latency_ms),
-        );
-    }
-
-    fn render(&self, width: u16, height: u16) -> String {
-        self.render_with(width, height, &Theme::color()).to_string()
-    }
-
-    fn render_with(&self, width: u16, height: u16, theme: &Theme) -> TestBackend {
-        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal
-            .draw(|f| ui::render(f, &self.tuner, theme))
-            .unwrap();
-        terminal.backend().clone()
-    }
-}
+use session::{Session, fresh, loaded, summary};
 
 fn status(
     regenerated: RegenerateStatus,
