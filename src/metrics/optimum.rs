@@ -25,30 +25,50 @@ pub fn exact_best(
     range: &Scale,
     objective: &Objective,
 ) -> Option<(f64, f64)> {
-    let current = parameter.get(base);
-    let mut best: Option<(f64, f64)> = None;
-    let mut consider = |value: f64, score: Option<f64>| {
-        // A value past what a double holds (scores near ±1e308) is never suggested.
-        let (Some(score), true) = (score, value.is_finite()) else {
-            return;
-        };
-        let better = match best {
-            None => true,
-            Some((x, b)) => {
-                score > b + 1e-12
-                    || (score > b - 1e-12 && (value - current).abs() < (x - current).abs())
-            }
-        };
-        if better {
-            best = Some((value, score));
-        }
-    };
+    best_of(
+        &profile(set, base, parameter, range, objective),
+        parameter.get(base),
+    )
+}
+
+/// Every value of `parameter` that decides differently from the others, as (the shortest
+/// value of its interval in `range`, the objective's score there), from the highest down;
+/// intervals where the objective has no score (a bound not kept) are left out. It does not
+/// depend on `parameter`'s own value in `base`: kept, it answers [`best_of`] for any
+/// value in time linear in its length, with no pass over the scores.
+pub fn profile(
+    set: &TestSet,
+    base: &Thresholds,
+    parameter: Parameter,
+    range: &Scale,
+    objective: &Objective,
+) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
     for_each_cut(set, base, parameter, range, |above, at_most, summary| {
-        if let Some(value) = shortest_in(above, at_most, range) {
-            consider(value, objective.score(summary));
+        // A value past what a double holds (scores near ±1e308) is never suggested.
+        if let (Some(value), Some(score)) =
+            (shortest_in(above, at_most, range), objective.score(summary))
+            && value.is_finite()
+        {
+            out.push((value, score));
         }
     });
-    best
+    out
+}
+
+/// The best of a [`profile`] and its score, the value nearest `current` among equals.
+pub fn best_of(profile: &[(f64, f64)], current: f64) -> Option<(f64, f64)> {
+    profile
+        .iter()
+        .fold(None, |best, &(value, score)| match best {
+            Some((x, b))
+                if score <= b + 1e-12
+                    && (score <= b - 1e-12 || (value - current).abs() >= (x - current).abs()) =>
+            {
+                best
+            }
+            _ => Some((value, score)),
+        })
 }
 
 /// Where to move `parameter` from its value in `base`: to the exact best in `range` when
@@ -61,10 +81,19 @@ pub fn best_move(
     range: &Scale,
     objective: &Objective,
 ) -> Option<(f64, f64)> {
-    let now = objective.score(&set.evaluate(base));
-    match (exact_best(set, base, parameter, range, objective), now) {
+    let best = exact_best(set, base, parameter, range, objective);
+    move_from(
+        best,
+        parameter.get(base),
+        objective.score(&set.evaluate(base)),
+    )
+}
+
+/// [`best_move`] from `current`, whose score is `now`, given the exact `best`.
+pub fn move_from(best: Option<(f64, f64)>, current: f64, now: Option<f64>) -> Option<(f64, f64)> {
+    match (best, now) {
         (Some((x, best)), Some(now)) if best > now + 1e-12 => Some((x, best)),
-        (_, Some(now)) => Some((parameter.get(base), now)),
+        (_, Some(now)) => Some((current, now)),
         (found, None) => found,
     }
 }

@@ -92,6 +92,10 @@ pub struct Preview {
     /// What the figures and the sweep were computed for: recomputed only when that changes.
     computed_for: Option<Thresholds>,
     swept_for: Option<(Thresholds, usize, Objective, (f64, f64))>,
+    /// The focused threshold's exact figures, interval by interval
+    /// ([`optimum::profile`]): found with the sweep, it finds the optimum from any value
+    /// without another pass over the scores.
+    profile: Vec<(f64, f64)>,
     /// The focused value the sweep's optimum was found from.
     optimum_from: Option<f64>,
 }
@@ -114,6 +118,7 @@ impl Default for Preview {
             map_objective: None,
             computed_for: None,
             swept_for: None,
+            profile: Vec::new(),
             optimum_from: None,
         }
     }
@@ -297,12 +302,14 @@ impl Preview {
             None => {
                 self.sweep = None;
                 self.swept_for = None;
+                self.profile = Vec::new();
             }
         }
     }
 
-    /// The sweep varies the focused threshold: its own value does not change the curves,
-    /// so moving it (the common case) costs one search for the optimum, not a sweep.
+    /// The sweep varies the focused threshold: its own value does not change the curves
+    /// nor the figures of each interval, so moving it (the common case) costs a look
+    /// through those, not a pass over the scores.
     fn sweep_focus(&mut self, set: &TestSet, thresholds: Thresholds, focus: Focus) {
         let Focus {
             slider,
@@ -316,6 +323,7 @@ impl Preview {
             self.swept_for = Some(key);
             let xs = sweep::search_points(parameter, &scale, set);
             self.sweep = Some(sweep::sweep(set, &thresholds, parameter, &xs, &objective));
+            self.profile = optimum::profile(set, &thresholds, parameter, &scale, &objective);
             self.optimum_from = None;
         }
         // The chart marks where `o` goes: the exact optimum, nearest the value shown among
@@ -324,7 +332,8 @@ impl Preview {
         let current = parameter.get(&thresholds);
         if self.optimum_from != Some(current) {
             self.optimum_from = Some(current);
-            let found = optimum::best_move(set, &thresholds, parameter, &scale, &objective);
+            let now = self.displayed.as_ref().and_then(|d| objective.score(d));
+            let found = optimum::move_from(optimum::best_of(&self.profile, current), current, now);
             if let Some(sweep) = &mut self.sweep {
                 sweep.optimum = found.map(|(x, _)| x);
                 sweep.best_score = found.map(|(_, score)| score);

@@ -48,6 +48,32 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The tuner keeps one profile per focus and finds the optimum from each value the
+    /// user moves to with it: the same answer as a fresh search from that value.
+    #[test]
+    fn a_kept_profile_moves_as_a_fresh_search_does(
+        (set, base) in random_set(),
+        values in prop::collection::vec(0.0..1.5f64, 1..6),
+    ) {
+        for parameter in [Parameter::MinScore, Parameter::MinAnomalyScore] {
+            let range = range_of(parameter);
+            for objective in &OBJECTIVES {
+                let kept = profile(&set, &base, parameter, &range, objective);
+                for &value in &values {
+                    let at = parameter.set(&base, value);
+                    let now = objective.score(&set.evaluate(&at));
+                    let moved = move_from(best_of(&kept, value), value, now);
+                    let fresh = best_move(&set, &at, parameter, &range, objective);
+                    prop_assert_eq!(moved, fresh, "{:?} {:?} from {}", parameter, objective, value);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn the_value_of_an_interval_is_its_shortest_decimal() {
     let probability = Scale::probability();
