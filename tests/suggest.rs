@@ -253,3 +253,114 @@ async fn suggest_with_costs_and_jointly() {
     assert_eq!(code, 2);
     assert!(err.contains("unknown cost `missed`"), "{err}");
 }
+
+const AGGREGATION: &str = "23.anomaly_scoring_aggregation_method";
+
+/// `sweep` of the visual anomaly aggregation on impulse 3: the figures at each option, by
+/// option.
+async fn aggregation_sweep(studio: &ei_tune::studio::Studio) -> (Value, Value) {
+    let sweep = ["--impulse", "3", "sweep", AGGREGATION, "--json"];
+    let (code, out, err) = run(ei_tune(studio).args(sweep)).await;
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let points = json["points"].as_array().unwrap();
+    let options: Vec<&str> = points
+        .iter()
+        .map(|p| p[AGGREGATION].as_str().unwrap())
+        .collect();
+    assert_eq!(options, ["mean", "max"], "the dropdown's options, in order");
+    let at = |option: &str| {
+        points
+            .iter()
+            .find(|p| p[AGGREGATION] == option)
+            .unwrap()
+            .clone()
+    };
+    (at("mean"), at("max"))
+}
+
+/// The visual anomaly aggregation moves the figures: `sweep` gives one point per option,
+/// and refuses the same threshold twice.
+#[tokio::test]
+async fn the_aggregation_is_swept_one_point_per_option() {
+    let studio = studio().await;
+    let (mean, max) = aggregation_sweep(&studio).await;
+    assert_ne!(
+        mean["accuracy"], max["accuracy"],
+        "the option moves the figures"
+    );
+    let twice = ["--impulse", "3", "sweep", AGGREGATION, AGGREGATION];
+    let (code, _, err) = run(ei_tune(&studio).args(twice)).await;
+    assert_eq!(code, 2, "the same threshold twice: {err}");
+    let grid = [
+        "--impulse",
+        "3",
+        "sweep",
+        AGGREGATION,
+        "23.min_anomaly_score",
+        "--points",
+        "5",
+    ];
+    let (code, out, err) = run(ei_tune(&studio).args(grid)).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.lines().count(),
+        1 + 2 * 5,
+        "option × value, and a header: {out}"
+    );
+}
+
+/// `suggest` picks an option as it picks a number, from the sweep's figures (the current
+/// option's are those at the saved thresholds), and `--apply` sends it as text: Studio's
+/// scores then give what `suggest` said the suggestions would give together.
+#[tokio::test]
+async fn the_aggregation_is_suggested_and_applied_as_text() {
+    let studio = studio().await;
+    let (mean, max) = aggregation_sweep(&studio).await;
+    let option_of = |out: &str| -> Value {
+        let json: Value = serde_json::from_str(out).unwrap();
+        suggestion(&json, "anomaly_scoring_aggregation_method").clone()
+    };
+    let suggest = [
+        "--impulse",
+        "3",
+        "suggest",
+        "--objective",
+        "accuracy",
+        "--json",
+    ];
+    let (code, out, err) = run(ei_tune(&studio).args(suggest)).await;
+    assert_eq!(code, 0, "{err}");
+    let option = option_of(&out);
+    assert_eq!(
+        option["atCurrent"]["accuracy"], max["accuracy"],
+        "max is saved"
+    );
+    assert_eq!(option["current"], "max");
+    assert_eq!(
+        option["suggested"], "mean",
+        "mean is more accurate: {option}"
+    );
+    assert_eq!(option["atSuggested"]["accuracy"], mean["accuracy"]);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let together = json["together"]["atSuggested"].clone();
+
+    let mut apply = suggest.to_vec();
+    apply.pop();
+    apply.extend(["--apply", "--force"]);
+    let (code, _, err) = run(ei_tune(&studio).args(apply)).await;
+    assert_eq!(code, 0, "{err}");
+    let calls = studio.set_threshold_calls();
+    let sent = &calls.last().unwrap().request.thresholds;
+    assert!(
+        sent.iter()
+            .any(|t| format!("{}.{}", t.block_id, t.key) == AGGREGATION
+                && t.value.to_string() == "mean"),
+        "{sent:?}"
+    );
+    let (code, out, err) = run(ei_tune(&studio).args(suggest)).await;
+    assert_eq!(code, 0, "{err}");
+    let option = option_of(&out);
+    assert_eq!(option["current"], "mean", "Studio holds it: {option}");
+    assert_eq!(option["atCurrent"], together);
+}

@@ -102,14 +102,15 @@ fn sweep_charts(
     };
     Ok(axes
         .into_iter()
-        .map(|axis| {
+        .filter_map(|axis| {
             let rows = sweep::grid(set, saved, std::slice::from_ref(&axis));
-            SweepChart {
-                saved: axis.parameter.get(saved),
+            let (parameter, xs) = axis.numbers()?;
+            Some(SweepChart {
+                saved: parameter.get(saved),
+                xs: xs.to_vec(),
                 name: axis.name,
-                xs: axis.xs,
                 figures: rows.into_iter().map(|(_, figures)| figures).collect(),
-            }
+            })
         })
         .collect())
 }

@@ -121,6 +121,10 @@ fn to_apply(
     let number = |block: u64, key: &str, v: f64| {
         ThresholdUpdate::new(block, key.to_string(), ThresholdValue::Number(v))
     };
+    let value = |s: &&Suggestion| {
+        let v = s.suggested.clone()?;
+        Some(ThresholdUpdate::new(s.block_id, s.key.clone(), v))
+    };
     let (updates, mut warnings) = match together {
         Some(j) => (
             j.values
@@ -132,10 +136,7 @@ fn to_apply(
         ),
         None => {
             let changing: Vec<&Suggestion> = found.iter().filter(|s| s.changes()).collect();
-            let updates = changing
-                .iter()
-                .filter_map(|s| Some(number(s.block_id, &s.key, s.suggested?)))
-                .collect();
+            let updates = changing.iter().filter_map(value).collect();
             let warnings = changing
                 .iter()
                 .flat_map(|s| {
@@ -207,13 +208,13 @@ fn describe_one(out: &mut String, s: &Suggestion, detection: bool, floor: Option
             },
         )
     };
-    match (s.suggested, &s.at_suggested) {
+    match (&s.suggested, &s.at_suggested) {
         (Some(v), Some(after)) if s.changes() => {
             let _ = writeln!(
                 out,
                 "  {} → {}: {} → {}",
-                s.current,
-                v,
+                said(&s.current),
+                said(v),
                 shown(s.score_current),
                 shown(s.score_suggested)
             );
@@ -223,17 +224,24 @@ fn describe_one(out: &mut String, s: &Suggestion, detection: bool, floor: Option
             let _ = writeln!(
                 out,
                 "  {} is already the best value ({})",
-                s.current,
+                said(&s.current),
                 shown(s.score_current)
             );
         }
         _ => {
-            let _ = writeln!(out, "  no value meets the objective; {} stays", s.current);
+            let _ = writeln!(
+                out,
+                "  no value meets the objective; {} stays",
+                said(&s.current)
+            );
         }
     }
     // Object detection: no detection below the lowest score stored is known.
     if let Some(floor) = floor
-        && (s.current < floor || s.suggested.is_some_and(|v| v < floor))
+        && [Some(&s.current), s.suggested.as_ref()]
+            .into_iter()
+            .flatten()
+            .any(|v| v.as_number().is_some_and(|v| v < floor))
     {
         let _ = writeln!(
             out,
@@ -241,6 +249,11 @@ fn describe_one(out: &mut String, s: &Suggestion, detection: bool, floor: Option
         );
     }
     warn(out, &s.warnings);
+}
+
+/// A value as said on the terminal: an option is the server's text.
+fn said(value: &ThresholdValue) -> String {
+    crate::text::clean(&value.to_string())
 }
 
 /// Object detection has one objective: one asked for (or costs) would be ignored.

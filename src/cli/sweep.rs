@@ -9,16 +9,75 @@ use super::*;
 use crate::api::BlockThresholds;
 use crate::metrics::suggest::{Figures, HEADLINES};
 use crate::metrics::sweep::{Parameter, points};
-use crate::metrics::{TestSet, Thresholds};
+use crate::metrics::{Aggregation, TestSet, Thresholds};
 
 /// The most points along one threshold (a two-threshold grid has at most its square).
 pub const MAX_POINTS: usize = 401;
 
-/// One swept threshold: its name, what it moves, the values it takes.
+/// One swept threshold: its name and the values it takes.
 pub(super) struct Axis {
     pub name: String,
-    pub parameter: Parameter,
-    pub xs: Vec<f64>,
+    pub values: Values,
+}
+
+/// A numeric threshold's points, or a dropdown's options (one point each).
+pub(super) enum Values {
+    Numbers {
+        parameter: Parameter,
+        xs: Vec<f64>,
+    },
+    /// The visual anomaly aggregation: each option as served, and what it means.
+    Options(Vec<(String, Aggregation)>),
+}
+
+impl Axis {
+    fn len(&self) -> usize {
+        match &self.values {
+            Values::Numbers { xs, .. } => xs.len(),
+            Values::Options(options) => options.len(),
+        }
+    }
+
+    /// `base` with this threshold at its `i`th value.
+    fn at(&self, base: &Thresholds, i: usize) -> Thresholds {
+        match &self.values {
+            Values::Numbers { parameter, xs } => parameter.set(base, xs[i]),
+            Values::Options(options) => Thresholds {
+                aggregation: options[i].1,
+                ..*base
+            },
+        }
+    }
+
+    fn json(&self, i: usize) -> serde_json::Value {
+        match &self.values {
+            Values::Numbers { xs, .. } => json!(xs[i]),
+            Values::Options(options) => json!(options[i].0),
+        }
+    }
+
+    /// A CSV cell: an option is quoted when it holds what would split the row.
+    fn cell(&self, i: usize) -> String {
+        match &self.values {
+            Values::Numbers { xs, .. } => xs[i].to_string(),
+            Values::Options(options) => {
+                let text = crate::text::clean(&options[i].0);
+                if text.contains([',', '"']) {
+                    format!("\"{}\"", text.replace('"', "\"\""))
+                } else {
+                    text
+                }
+            }
+        }
+    }
+
+    /// The numeric threshold swept, if this axis is one.
+    pub(super) fn numbers(&self) -> Option<(Parameter, &[f64])> {
+        match &self.values {
+            Values::Numbers { parameter, xs } => Some((*parameter, xs)),
+            Values::Options(_) => None,
+        }
+    }
 }
 
 /// `ei-tune sweep`.
@@ -38,7 +97,9 @@ pub async fn sweep(args: &ConnectionArgs, options: &SweepArgs) -> Result<String,
     let scores = t.scores("", false).await?;
     let set = &*scores.set;
     let axes = axes(&blocks, &options.keys, set, options.points)?;
-    if axes.len() == 2 && axes[0].parameter == axes[1].parameter {
+    if let [x, y] = &axes[..]
+        && x.numbers().map(|(p, _)| p) == y.numbers().map(|(p, _)| p)
+    {
         return Err(CommandError::usage(
             "the two thresholds move the same figure: sweep them one at a time",
         ));
@@ -66,6 +127,41 @@ pub(super) fn moving_keys(blocks: &[BlockThresholds]) -> Vec<String> {
         .collect()
 }
 
+/// What a threshold that moves the figures is swept over.
+enum Moves {
+    Number(Parameter),
+    Options(Vec<(String, Aggregation)>),
+}
+
+/// Every threshold that moves the figures of `set`, as (`BLOCK.KEY`, threshold, how): the
+/// numeric ones, and the visual anomaly aggregation where the scores have both (its
+/// options this version knows).
+fn candidates<'a>(
+    blocks: &'a [BlockThresholds],
+    set: &TestSet,
+) -> Vec<(String, &'a crate::api::models::BlockThreshold, Moves)> {
+    let aggregates = set.aggregates();
+    blocks
+        .iter()
+        .flat_map(|b| {
+            b.thresholds.iter().filter_map(move |t| {
+                let moves = match Parameter::of_key(b.block.kind.as_str(), &t.key) {
+                    Some(parameter) => Moves::Number(parameter),
+                    None if aggregates && t.key == Aggregation::KEY => Moves::Options(
+                        t.options()?
+                            .iter()
+                            .filter_map(|o| Some((o.value.clone(), Aggregation::parse(&o.value)?)))
+                            .collect(),
+                    ),
+                    None => return None,
+                };
+                Some((format!("{}.{}", b.block.id, t.key), t, moves))
+            })
+        })
+        .filter(|(_, _, moves)| !matches!(moves, Moves::Options(o) if o.is_empty()))
+        .collect()
+}
+
 /// The axes named by `keys` (or the first threshold that moves the figures).
 pub(super) fn axes(
     blocks: &[BlockThresholds],
@@ -73,23 +169,14 @@ pub(super) fn axes(
     set: &TestSet,
     count: usize,
 ) -> Result<Vec<Axis>, CommandError> {
-    let all: Vec<(String, Parameter, &crate::api::models::BlockThreshold)> = blocks
-        .iter()
-        .flat_map(|b| {
-            b.thresholds.iter().filter_map(move |t| {
-                let parameter = Parameter::of_key(b.block.kind.as_str(), &t.key)?;
-                Some((format!("{}.{}", b.block.id, t.key), parameter, t))
-            })
-        })
-        .collect();
-    let chosen: Vec<&(String, Parameter, &crate::api::models::BlockThreshold)> = if keys.is_empty()
-    {
-        all.iter().take(1).collect()
+    let all = candidates(blocks, set);
+    let names: Vec<String> = all.iter().map(|(n, _, _)| n.clone()).collect();
+    let chosen: Vec<usize> = if keys.is_empty() {
+        (0..all.len().min(1)).collect()
     } else {
         keys.iter()
             .map(|k| {
-                all.iter().find(|(name, _, _)| name == k).ok_or_else(|| {
-                    let names: Vec<&str> = all.iter().map(|(n, _, _)| n.as_str()).collect();
+                names.iter().position(|name| name == k).ok_or_else(|| {
                     CommandError::usage(format!(
                         "`{}` is not a threshold that moves the figures; these are: {}",
                         crate::text::clean(k),
@@ -104,67 +191,92 @@ pub(super) fn axes(
             "this impulse has no threshold that moves the figures",
         ));
     }
+    if chosen.len() == 2 && chosen[0] == chosen[1] {
+        return Err(CommandError::usage(
+            "the same threshold twice: name two thresholds, or one",
+        ));
+    }
     Ok(chosen
         .into_iter()
-        .map(|(name, parameter, threshold)| {
-            let span = match parameter {
-                Parameter::MinAnomalyScore => set.anomaly_span(),
-                Parameter::MinScore => None,
+        .map(|i| {
+            let (name, threshold, moves) = &all[i];
+            let values = match moves {
+                Moves::Number(parameter) => {
+                    let span = match parameter {
+                        Parameter::MinAnomalyScore => set.anomaly_span(),
+                        Parameter::MinScore => None,
+                    };
+                    let scale = crate::thresholds::scale_for(threshold, span);
+                    let xs = points(scale.min, scale.max, count)
+                        .into_iter()
+                        .map(|x| scale.clean(x))
+                        .collect();
+                    Values::Numbers {
+                        parameter: *parameter,
+                        xs,
+                    }
+                }
+                Moves::Options(options) => Values::Options(options.clone()),
             };
-            let scale = crate::thresholds::scale_for(threshold, span);
-            let xs = points(scale.min, scale.max, count)
-                .into_iter()
-                .map(|x| scale.clean(x))
-                .collect();
             Axis {
                 name: name.clone(),
-                parameter: *parameter,
-                xs,
+                values,
             }
         })
         .collect())
 }
 
-/// The figures at every point: (values of the axes, figures).
-pub(super) fn grid(set: &TestSet, saved: &Thresholds, axes: &[Axis]) -> Vec<(Vec<f64>, Figures)> {
-    let decided = set.decided(saved.aggregation);
-    let at = |thresholds: &Thresholds| Figures::of(&decided.evaluate(thresholds), None);
-    match axes {
-        [x] => {
-            x.xs.iter()
-                .map(|&a| (vec![a], at(&x.parameter.set(saved, a))))
-                .collect()
-        }
-        [x, y] => {
-            x.xs.iter()
-                .flat_map(|&a| {
-                    y.xs.iter().map(move |&b| {
-                        let thresholds = y.parameter.set(&x.parameter.set(saved, a), b);
-                        (vec![a, b], thresholds)
-                    })
-                })
-                .map(|(values, thresholds)| (values, at(&thresholds)))
-                .collect()
-        }
+/// The figures at every point: (the index of each axis's value, figures).
+pub(super) fn grid(set: &TestSet, saved: &Thresholds, axes: &[Axis]) -> Vec<(Vec<usize>, Figures)> {
+    let points: Vec<Vec<usize>> = match axes {
+        [x] => (0..x.len()).map(|i| vec![i]).collect(),
+        [x, y] => (0..x.len())
+            .flat_map(|i| (0..y.len()).map(move |j| vec![i, j]))
+            .collect(),
         _ => Vec::new(),
-    }
+    };
+    // The scores as each aggregation decides them, worked out once for all its points.
+    let mut decided = Vec::new();
+    points
+        .into_iter()
+        .map(|point| {
+            let thresholds = axes
+                .iter()
+                .zip(&point)
+                .fold(*saved, |t, (axis, &i)| axis.at(&t, i));
+            let slot = match decided
+                .iter()
+                .position(|(a, _)| *a == thresholds.aggregation)
+            {
+                Some(slot) => slot,
+                None => {
+                    decided.push((thresholds.aggregation, set.decided(thresholds.aggregation)));
+                    decided.len() - 1
+                }
+            };
+            let figures = Figures::of(&decided[slot].1.evaluate(&thresholds), None);
+            (point, figures)
+        })
+        .collect()
 }
 
 /// The figures that exist for this impulse (those some point has).
-fn figure_columns(rows: &[(Vec<f64>, Figures)]) -> Vec<&'static crate::metrics::suggest::Headline> {
+fn figure_columns(
+    rows: &[(Vec<usize>, Figures)],
+) -> Vec<&'static crate::metrics::suggest::Headline> {
     HEADLINES
         .iter()
         .filter(|h| rows.iter().any(|(_, f)| (h.get)(f).is_some()))
         .collect()
 }
 
-fn as_csv(axes: &[Axis], rows: &[(Vec<f64>, Figures)]) -> String {
+fn as_csv(axes: &[Axis], rows: &[(Vec<usize>, Figures)]) -> String {
     let columns = figure_columns(rows);
     let mut out: Vec<String> = axes.iter().map(|a| a.name.clone()).collect();
     out.extend(columns.iter().map(|h| h.slug.to_string()));
     let mut text = out.join(",") + "\n";
     for (values, figures) in rows {
-        let mut cells: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        let mut cells: Vec<String> = axes.iter().zip(values).map(|(a, &i)| a.cell(i)).collect();
         cells.extend(
             columns
                 .iter()
@@ -178,7 +290,7 @@ fn as_csv(axes: &[Axis], rows: &[(Vec<f64>, Figures)]) -> String {
 fn as_json(
     impulse: u64,
     axes: &[Axis],
-    rows: &[(Vec<f64>, Figures)],
+    rows: &[(Vec<usize>, Figures)],
     from: crate::metrics::ScoresFrom,
 ) -> String {
     let columns = figure_columns(rows);
@@ -186,8 +298,8 @@ fn as_json(
         .iter()
         .map(|(values, figures)| {
             let mut point = serde_json::Map::new();
-            for (axis, v) in axes.iter().zip(values) {
-                point.insert(axis.name.clone(), json!(v));
+            for (axis, &i) in axes.iter().zip(values) {
+                point.insert(axis.name.clone(), axis.json(i));
             }
             for h in &columns {
                 point.insert(h.slug.to_string(), json!((h.get)(figures)));

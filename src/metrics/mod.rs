@@ -43,6 +43,9 @@ pub enum Aggregation {
 }
 
 impl Aggregation {
+    /// The key of the dropdown threshold that chooses it.
+    pub const KEY: &str = "anomaly_scoring_aggregation_method";
+
     pub fn parse(value: &str) -> Option<Self> {
         match value {
             "mean" => Some(Self::Mean),
@@ -85,22 +88,27 @@ impl Thresholds {
     pub fn from_blocks<'a>(
         values: impl IntoIterator<Item = (&'a str, &'a str, &'a ThresholdValue)>,
     ) -> Self {
-        let mut thresholds = Self::default();
-        for (block_type, key, value) in values {
-            match (key, value) {
-                ("min_score", ThresholdValue::Number(v)) if !is_anomaly_block(block_type) => {
-                    thresholds.min_score = *v;
-                }
-                ("min_anomaly_score", ThresholdValue::Number(v)) => {
-                    thresholds.min_anomaly_score = *v;
-                }
-                ("anomaly_scoring_aggregation_method", ThresholdValue::Text(v)) => {
-                    thresholds.aggregation = Aggregation::parse(v).unwrap_or_default();
-                }
-                _ => {}
+        values
+            .into_iter()
+            .fold(Self::default(), |thresholds, (block_type, key, value)| {
+                thresholds.with(block_type, key, value)
+            })
+    }
+
+    /// These thresholds with `key` of a `block_type` block at `value`; the same when the
+    /// key does not change the metrics.
+    pub fn with(mut self, block_type: &str, key: &str, value: &ThresholdValue) -> Self {
+        match (key, value) {
+            ("min_score", ThresholdValue::Number(v)) if !is_anomaly_block(block_type) => {
+                self.min_score = *v;
             }
+            ("min_anomaly_score", ThresholdValue::Number(v)) => self.min_anomaly_score = *v,
+            (Aggregation::KEY, ThresholdValue::Text(v)) => {
+                self.aggregation = Aggregation::parse(v).unwrap_or_default();
+            }
+            _ => {}
         }
-        thresholds
+        self
     }
 }
 
@@ -273,6 +281,12 @@ impl TestSet {
     /// The classifier scores of window `i`.
     pub fn scores(&self, i: usize) -> &[f64] {
         &self.class_scores[i * self.class_count..(i + 1) * self.class_count]
+    }
+
+    /// Whether the aggregation option moves the figures: the windows have visual anomaly
+    /// scores, a mean and a max each.
+    pub fn aggregates(&self) -> bool {
+        matches!(self.anomaly, AnomalyScores::Visual { .. })
     }
 
     /// The anomaly score of window `i` as the thresholds aggregate it.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::objective::{Bounds, Costs, Objective};
 use super::optimum;
 use super::sweep::{self, Parameter};
-use super::{Summary, TestSet, Thresholds};
+use super::{Aggregation, Summary, TestSet, Thresholds};
 use crate::api::BlockThresholds;
 use crate::api::models::ThresholdValue;
 use crate::thresholds::{Scale, scale_for};
@@ -231,16 +231,17 @@ impl Chosen {
     }
 }
 
-/// One threshold's suggestion.
+/// One threshold's suggestion: a number, or for a dropdown that moves the figures (the
+/// visual anomaly aggregation) one of its options.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Suggestion {
     pub block_id: u64,
     pub key: String,
     pub objective: Chosen,
-    pub current: f64,
+    pub current: ThresholdValue,
     /// The best value; `None` when no value meets the objective's bound.
-    pub suggested: Option<f64>,
+    pub suggested: Option<ThresholdValue>,
     /// The objective's score at the current and the suggested value (higher is better).
     pub score_current: Option<f64>,
     pub score_suggested: Option<f64>,
@@ -253,36 +254,8 @@ pub struct Suggestion {
 impl Suggestion {
     /// Whether it moves the threshold.
     pub fn changes(&self) -> bool {
-        self.suggested.is_some_and(|v| v != self.current)
+        self.suggested.as_ref().is_some_and(|v| *v != self.current)
     }
-}
-
-/// Every numeric threshold tuned at once.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Joint {
-    pub objective: Chosen,
-    /// "grid 101 × 101, then exact along each axis", or "coordinate descent".
-    pub method: String,
-    /// (block id, key, current, suggested)
-    pub values: Vec<JointValue>,
-    pub score_current: Option<f64>,
-    pub score_suggested: Option<f64>,
-    /// The score of each threshold tuned alone (the others at their current values) and
-    /// the results applied together: what tuning them together gains over it.
-    pub score_one_at_a_time: Option<f64>,
-    pub at_current: Figures,
-    pub at_suggested: Figures,
-    pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct JointValue {
-    pub block_id: u64,
-    pub key: String,
-    pub current: f64,
-    pub suggested: f64,
 }
 
 /// A numeric threshold that moves the metrics, and the values it is searched over.
@@ -325,6 +298,46 @@ fn knobs(set: &TestSet, blocks: &[BlockThresholds]) -> Vec<Knob> {
     out
 }
 
+/// A dropdown threshold whose options move the metrics: the visual anomaly aggregation,
+/// with the options the scores can be evaluated at (those this version knows).
+struct Choice {
+    block_id: u64,
+    key: String,
+    current: String,
+    options: Vec<(String, Aggregation)>,
+}
+
+fn choices(set: &TestSet, blocks: &[BlockThresholds]) -> Vec<Choice> {
+    if !set.aggregates() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for b in blocks {
+        for t in &b.thresholds {
+            let (Aggregation::KEY, ThresholdValue::Text(current)) = (t.key.as_str(), &t.value)
+            else {
+                continue;
+            };
+            let options: Vec<(String, Aggregation)> = t
+                .options()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|o| Some((o.value.clone(), Aggregation::parse(&o.value)?)))
+                .collect();
+            // An option this version cannot evaluate leaves the figures unknown.
+            if options.len() >= 2 && Aggregation::parse(current).is_some() {
+                out.push(Choice {
+                    block_id: b.block.id,
+                    key: t.key.clone(),
+                    current: current.clone(),
+                    options,
+                });
+            }
+        }
+    }
+    out
+}
+
 fn current_thresholds(blocks: &[BlockThresholds]) -> Thresholds {
     Thresholds::from_blocks(blocks.iter().flat_map(|b| {
         b.thresholds
@@ -333,63 +346,141 @@ fn current_thresholds(blocks: &[BlockThresholds]) -> Thresholds {
     }))
 }
 
-/// For every numeric threshold that moves the metrics, the value that optimises its
-/// objective with the others at their current values.
+/// For every threshold that moves the metrics, the value that optimises its objective with
+/// the others at their current values: numbers first, then the aggregation's options.
 pub fn suggestions(
     set: &TestSet,
     blocks: &[BlockThresholds],
     request: &Request,
 ) -> Vec<Suggestion> {
     let current = current_thresholds(blocks);
-    let at_current = set.evaluate(&current);
-    let costs = request.costs.as_ref();
-    knobs(set, blocks)
-        .into_iter()
-        .map(|knob| {
-            let chosen = match request.objective {
-                _ if set.detection.is_some() => Chosen::detection(),
-                Some(o) if o.applies_to(knob.parameter) => Chosen::new(o, "asked for"),
-                Some(o) => Chosen::new(
-                    o.for_parameter(knob.parameter),
-                    &format!(
-                        "{} does not move with {} (asked for: {})",
-                        o.name(),
-                        knob.key,
-                        o.key()
-                    ),
-                ),
-                None => {
-                    let (o, why) = Objective::default_for(knob.parameter, request.costs);
-                    Chosen::new(o, why)
-                }
-            };
-            let found = optimum::best_move(
-                set,
-                &current,
-                knob.parameter,
-                &knob.range,
-                &chosen.objective,
-            );
-            let before = Figures::of(&at_current, costs);
-            let after = found
-                .map(|(x, _)| Figures::of(&set.evaluate(&knob.parameter.set(&current, x)), costs));
-            let warnings = after
-                .map(|a| before.worse_than(&a, crate::defaults::GUARDRAIL))
-                .unwrap_or_default();
-            Suggestion {
-                block_id: knob.block_id,
-                key: knob.key,
-                score_current: chosen.objective.score(&at_current),
-                score_suggested: found.map(|(_, s)| s),
-                objective: chosen,
-                current: knob.current,
-                suggested: found.map(|(x, _)| x),
-                at_current: before,
-                at_suggested: after,
-                warnings,
-            }
+    let start = Start {
+        set,
+        at_current: set.evaluate(&current),
+        costs: request.costs,
+    };
+    let numbers = knobs(set, blocks).into_iter().map(|knob| {
+        let chosen = chosen_for(set, request, knob.parameter, &knob.key);
+        let found = optimum::best_move(
+            set,
+            &current,
+            knob.parameter,
+            &knob.range,
+            &chosen.objective,
+        )
+        .map(|(x, score)| Found {
+            value: ThresholdValue::Number(x),
+            at: knob.parameter.set(&current, x),
+            score,
+        });
+        let current = ThresholdValue::Number(knob.current);
+        start.suggestion(knob.block_id, knob.key, current, chosen, found)
+    });
+    let options = choices(set, blocks).into_iter().map(|choice| {
+        // The aggregation decides which windows are flagged: it is judged as the anomaly
+        // threshold is.
+        let chosen = chosen_for(set, request, Parameter::MinAnomalyScore, &choice.key);
+        let found = best_option(set, &current, &choice, &chosen.objective);
+        let current = ThresholdValue::Text(choice.current);
+        start.suggestion(choice.block_id, choice.key, current, chosen, found)
+    });
+    numbers.chain(options).collect()
+}
+
+/// What a threshold's suggestion optimises: object detection's one objective, the one
+/// asked for where it applies, else the threshold's default.
+fn chosen_for(set: &TestSet, request: &Request, parameter: Parameter, key: &str) -> Chosen {
+    match request.objective {
+        _ if set.detection.is_some() => Chosen::detection(),
+        Some(o) if o.applies_to(parameter) => Chosen::new(o, "asked for"),
+        Some(o) => Chosen::new(
+            o.for_parameter(parameter),
+            &format!(
+                "{} does not move with {key} (asked for: {})",
+                o.name(),
+                o.key()
+            ),
+        ),
+        None => {
+            let (o, why) = Objective::default_for(parameter, request.costs);
+            Chosen::new(o, why)
+        }
+    }
+}
+
+/// The option that scores best, the current one first so that it wins ties.
+fn best_option(
+    set: &TestSet,
+    current: &Thresholds,
+    choice: &Choice,
+    objective: &Objective,
+) -> Option<Found> {
+    let at = |aggregation| Thresholds {
+        aggregation,
+        ..*current
+    };
+    let here = (choice.current.clone(), current.aggregation);
+    std::iter::once(&here)
+        .chain(&choice.options)
+        .filter_map(|(value, aggregation)| {
+            let at = at(*aggregation);
+            let score = objective.score(&set.evaluate(&at))?;
+            Some(Found {
+                value: ThresholdValue::Text(value.clone()),
+                at,
+                score,
+            })
         })
-        .collect()
+        .fold(None, |best: Option<Found>, found| match best {
+            Some(best) if found.score <= best.score + 1e-12 => Some(best),
+            _ => Some(found),
+        })
+}
+
+/// A threshold's best value, the thresholds with it, and the objective's score there.
+struct Found {
+    value: ThresholdValue,
+    at: Thresholds,
+    score: f64,
+}
+
+/// Where suggestions start from: the figures at the current thresholds.
+struct Start<'a> {
+    set: &'a TestSet,
+    at_current: Summary,
+    costs: Option<Costs>,
+}
+
+impl Start<'_> {
+    fn suggestion(
+        &self,
+        block_id: u64,
+        key: String,
+        current: ThresholdValue,
+        objective: Chosen,
+        found: Option<Found>,
+    ) -> Suggestion {
+        let costs = self.costs.as_ref();
+        let before = Figures::of(&self.at_current, costs);
+        let after = found
+            .as_ref()
+            .map(|f| Figures::of(&self.set.evaluate(&f.at), costs));
+        let warnings = after
+            .map(|a| before.worse_than(&a, crate::defaults::GUARDRAIL))
+            .unwrap_or_default();
+        Suggestion {
+            block_id,
+            key,
+            score_current: objective.objective.score(&self.at_current),
+            score_suggested: found.as_ref().map(|f| f.score),
+            objective,
+            current,
+            suggested: found.map(|f| f.value),
+            at_current: before,
+            at_suggested: after,
+            warnings,
+        }
+    }
 }
 
 /// The suggestions that move a threshold, applied together as `--apply` sends them: the
@@ -406,8 +497,7 @@ pub fn combined(
     let mut moved = 0;
     for s in found.iter().filter(|s| s.changes()) {
         let block = blocks.iter().find(|b| b.block.id == s.block_id)?;
-        let parameter = Parameter::of_key(block.block.kind.as_str(), &s.key)?;
-        after = parameter.set(&after, s.suggested?);
+        after = after.with(block.block.kind.as_str(), &s.key, s.suggested.as_ref()?);
         moved += 1;
     }
     if moved < 2 {
@@ -420,146 +510,8 @@ pub fn combined(
     Some((before, after, warnings))
 }
 
-/// Every numeric threshold at once: a full grid for two, coordinate descent otherwise.
-pub fn joint(set: &TestSet, blocks: &[BlockThresholds], request: &Request) -> Option<Joint> {
-    let knobs = knobs(set, blocks);
-    if knobs.len() < 2 {
-        return None; // nothing to tune together
-    }
-    let chosen = joint_objective(request);
-    let objective = chosen.objective;
-    let current = current_thresholds(blocks);
-    let score = |t: &Thresholds| objective.score(&set.evaluate(t));
-    let (best, method) = if knobs.len() == 2 {
-        (grid(set, &current, &knobs, &objective), "grid")
-    } else {
-        (
-            descend(set, &current, &knobs, &objective),
-            "coordinate descent",
-        )
-    };
-    // Each alone, the others at their current values, then applied together.
-    let mut alone = current;
-    for knob in &knobs {
-        if let Some((x, _)) =
-            optimum::best_move(set, &current, knob.parameter, &knob.range, &objective)
-        {
-            alone = knob.parameter.set(&alone, x);
-        }
-    }
-    // The thresholds' own suggestions, taken together, are a candidate too; from the
-    // better start, each threshold goes to its exact best in turn: the point found is
-    // exact along each axis, and never worse than the grid.
-    let start = match (score(&alone), score(&best)) {
-        (Some(a), b) if b.is_none_or(|b| a > b + 1e-12) => alone,
-        _ => best,
-    };
-    let best = descend(set, &start, &knobs, &objective);
-    let costs = request.costs.as_ref();
-    let at_current = Figures::of(&set.evaluate(&current), costs);
-    let at_suggested = Figures::of(&set.evaluate(&best), costs);
-    Some(Joint {
-        method: match method {
-            "grid" => format!(
-                "grid {} × {}, then exact along each axis",
-                knobs[0].xs.len(),
-                knobs[1].xs.len()
-            ),
-            other => other.to_string(),
-        },
-        values: knobs
-            .iter()
-            .map(|k| JointValue {
-                block_id: k.block_id,
-                key: k.key.clone(),
-                current: k.current,
-                suggested: k.parameter.get(&best),
-            })
-            .collect(),
-        score_current: score(&current),
-        score_suggested: score(&best),
-        score_one_at_a_time: score(&alone),
-        warnings: at_current.worse_than(&at_suggested, crate::defaults::GUARDRAIL),
-        at_current,
-        at_suggested,
-        objective: chosen,
-    })
-}
-
-/// What thresholds tuned together optimise: the objective asked for, else the cost with
-/// `--cost`, else macro F1.
-fn joint_objective(request: &Request) -> Chosen {
-    match (request.objective, request.costs) {
-        (Some(o), _) => Chosen::new(o, "asked for"),
-        (None, Some(costs)) => Chosen::new(Objective::Cost(costs), "the costs given with --cost"),
-        (None, None) => Chosen::new(
-            Objective::MacroF1,
-            "it covers every outcome, the anomaly one included, and counts uncertain \
-             windows as wrong",
-        ),
-    }
-}
-
-/// The best point of the grid over two thresholds; the current point wins ties.
-fn grid(set: &TestSet, current: &Thresholds, knobs: &[Knob], objective: &Objective) -> Thresholds {
-    let decided = set.decided(current.aggregation);
-    let mut best = (*current, objective.score(&decided.evaluate(current)));
-    // Each axis holds the current value too: the grid then holds every combination of
-    // the thresholds' own suggestions, and so never does worse than them.
-    let axis = |k: &Knob| {
-        k.xs.iter()
-            .copied()
-            .chain([k.current])
-            .collect::<Vec<f64>>()
-    };
-    let (xs, ys) = (axis(&knobs[0]), axis(&knobs[1]));
-    for &x in &xs {
-        let row = knobs[0].parameter.set(current, x);
-        for &y in &ys {
-            let t = knobs[1].parameter.set(&row, y);
-            // Among equals, the point that moves fewer thresholds: none moves for nothing.
-            let moved = |t: &Thresholds| {
-                knobs
-                    .iter()
-                    .filter(|k| k.parameter.get(t) != k.current)
-                    .count()
-            };
-            if let Some(s) = objective.score(&decided.evaluate(&t))
-                && best
-                    .1
-                    .is_none_or(|b| s > b + 1e-12 || (s > b - 1e-12 && moved(&t) < moved(&best.0)))
-            {
-                best = (t, Some(s));
-            }
-        }
-    }
-    best.0
-}
-
-/// Each threshold in turn to its best value, the others held, until nothing improves.
-fn descend(
-    set: &TestSet,
-    current: &Thresholds,
-    knobs: &[Knob],
-    objective: &Objective,
-) -> Thresholds {
-    let mut at = *current;
-    for _ in 0..20 {
-        let before = objective.score(&set.evaluate(&at));
-        for knob in knobs {
-            if let Some((x, _)) =
-                optimum::best_move(set, &at, knob.parameter, &knob.range, objective)
-            {
-                at = knob.parameter.set(&at, x);
-            }
-        }
-        let after = objective.score(&set.evaluate(&at));
-        if after.is_none() || after <= before.map(|b| b + 1e-12) {
-            break;
-        }
-    }
-    at
-}
+mod joint;
+pub use joint::{Joint, JointValue, joint};
 
 #[cfg(test)]
 mod tests;

@@ -80,7 +80,7 @@ fn a_far_off_value_does_not_thin_the_search() {
     let far = suggestions(set, &blocks, &Request::default());
     let anomaly = |found: &[Suggestion]| {
         let s = found.iter().find(|s| s.key == "min_anomaly_score").unwrap();
-        (s.suggested.unwrap(), s.score_suggested.unwrap())
+        (s.suggested.clone().unwrap(), s.score_suggested.unwrap())
     };
     // The same best value, whether the threshold sat at 0.3 or at 35.
     assert_eq!(anomaly(&far), anomaly(&near));
@@ -167,7 +167,7 @@ fn on_every_demo_impulse_each_suggestion_is_the_brute_force_optimum() {
         Objective::FewestMissed { max_fpr: 0.05 },
         Objective::FewestFalseAlarms { max_fnr: 0.10 },
     ];
-    let mut compared = 0;
+    let (mut compared, mut options) = (0, 0);
     for sim in demo_impulses().unwrap() {
         // The large impulse's windows are impulse 1's, drawn again: brute force over its
         // 24,000 would take minutes in a debug build and tell nothing more.
@@ -184,13 +184,18 @@ fn on_every_demo_impulse_each_suggestion_is_the_brute_force_optimum() {
             for s in suggestions(set, &blocks, &request) {
                 let block = blocks.iter().find(|b| b.block.id == s.block_id).unwrap();
                 let threshold = block.thresholds.iter().find(|t| t.key == s.key).unwrap();
-                let parameter = Parameter::of_key(block.block.kind.as_str(), &s.key).unwrap();
-                let range = scale_for(threshold, None);
-                let truth = brute_force(set, &base, parameter, &range, &s.objective.objective);
                 let id = format!(
                     "impulse {} {}.{} {:?}",
                     sim.impulse.id, s.block_id, s.key, objective
                 );
+                let truth = match Parameter::of_key(block.block.kind.as_str(), &s.key) {
+                    Some(parameter) => {
+                        let range = scale_for(threshold, None);
+                        brute_force(set, &base, parameter, &range, &s.objective.objective)
+                    }
+                    None => best_option_by_hand(set, &base, threshold, &s, &id),
+                };
+                options += usize::from(s.current.as_number().is_none());
                 match (s.score_suggested, truth) {
                     (Some(found), Some(truth)) => {
                         assert!((found - truth).abs() < 1e-12, "{id}: {found} vs {truth}");
@@ -202,4 +207,47 @@ fn on_every_demo_impulse_each_suggestion_is_the_brute_force_optimum() {
         }
     }
     assert!(compared >= 30, "only {compared} suggestions compared");
+    assert!(options >= 6, "only {options} option suggestions compared");
+}
+
+/// The aggregation's suggestion, checked by evaluating every option of its dropdown: the
+/// best score, and the current option unless another does strictly better.
+fn best_option_by_hand(
+    set: &TestSet,
+    base: &Thresholds,
+    threshold: &BlockThreshold,
+    s: &Suggestion,
+    id: &str,
+) -> Option<f64> {
+    assert_eq!(threshold.key, Aggregation::KEY, "{id}");
+    let score = |value: &str| {
+        let at = base.with(
+            "keras-visual-anomaly",
+            Aggregation::KEY,
+            &ThresholdValue::Text(value.into()),
+        );
+        s.objective.objective.score(&set.evaluate(&at))
+    };
+    let options = threshold.options().unwrap();
+    let best = options
+        .iter()
+        .filter_map(|o| score(&o.value))
+        .fold(None, |best: Option<f64>, x| {
+            Some(best.map_or(x, |b| b.max(x)))
+        });
+    let current = score(&threshold.value.to_string());
+    match (&s.suggested, best) {
+        (Some(ThresholdValue::Text(chosen)), Some(best)) => {
+            assert_eq!(score(chosen), Some(best), "{id}: {chosen}");
+            if current.is_some_and(|c| c >= best - 1e-12) {
+                assert_eq!(
+                    s.suggested.as_ref(),
+                    Some(&threshold.value),
+                    "{id}: ties stay"
+                );
+            }
+        }
+        (suggested, best) => assert_eq!(suggested.is_some(), best.is_some(), "{id}"),
+    }
+    best
 }
