@@ -296,6 +296,38 @@ fn dropdown_and_visual_anomaly() {
     s.act(Action::SelectNext, 0);
     s.act(Action::CycleOption, 1);
     insta::assert_snapshot!("dropdown_100x30", s.render(100, 30));
+    insta::assert_snapshot!("dropdown_160x48", s.render(160, 48));
+    // `o` on the aggregation goes to the best option for its objective, as on a number.
+    let best = s.tuner.preview().option_sweep().and_then(|o| o.best);
+    assert_eq!(best, Some(1), "max: anomaly balance 67.7 % against 60.0 %");
+    s.act(Action::Optimize, 2);
+    let value = s
+        .tuner
+        .selected_slider()
+        .map(|slider| slider.value.to_string());
+    assert_eq!(value.as_deref(), Some("max"));
+    s.act(Action::Optimize, 3);
+    assert!(
+        s.tuner
+            .notice()
+            .is_some_and(|n| n.contains("already at the best option")),
+        "{:?}",
+        s.tuner.notice()
+    );
+    // Its objective cycles as the anomaly threshold's does, and only its own.
+    s.act(Action::CycleObjective, 4);
+    let objective = s.tuner.preview().option_sweep().map(|o| o.objective.name());
+    assert!(
+        objective.is_some_and(|o| o.starts_with("fewest missed anomalies")),
+        "the anomaly threshold's next objective"
+    );
+    s.act(Action::SelectPrevious, 5);
+    let anomaly = s
+        .tuner
+        .preview()
+        .sweep()
+        .map(|sweep| sweep.objective.name());
+    assert_eq!(anomaly.as_deref(), Some("balanced anomaly detection"));
 }
 
 #[test]

@@ -136,7 +136,7 @@ pub const BINDINGS: &[Binding] = &[
         screens: MAIN,
         keys: &[ch('o')],
         action: Action::Optimize,
-        help: "move to the value that optimises the objective",
+        help: "go to the value or option that optimises the objective",
         footer: Some("optimise"),
     },
     Binding {

@@ -408,33 +408,23 @@ fn chosen_for(set: &TestSet, request: &Request, parameter: Parameter, key: &str)
     }
 }
 
-/// The option that scores best, the current one first so that it wins ties.
+/// The option that scores best; the current one wins ties.
 fn best_option(
     set: &TestSet,
     current: &Thresholds,
     choice: &Choice,
     objective: &Objective,
 ) -> Option<Found> {
-    let at = |aggregation| Thresholds {
-        aggregation,
-        ..*current
-    };
-    let here = (choice.current.clone(), current.aggregation);
-    std::iter::once(&here)
-        .chain(&choice.options)
-        .filter_map(|(value, aggregation)| {
-            let at = at(*aggregation);
-            let score = objective.score(&set.evaluate(&at))?;
-            Some(Found {
-                value: ThresholdValue::Text(value.clone()),
-                at,
-                score,
-            })
-        })
-        .fold(None, |best: Option<Found>, found| match best {
-            Some(best) if found.score <= best.score + 1e-12 => Some(best),
-            _ => Some(found),
-        })
+    let swept = sweep::sweep_options(set, current, &choice.options, objective);
+    let best = &swept.points[swept.best?];
+    Some(Found {
+        value: ThresholdValue::Text(best.value.clone()),
+        at: Thresholds {
+            aggregation: best.aggregation,
+            ..*current
+        },
+        score: best.score?,
+    })
 }
 
 /// A threshold's best value, the thresholds with it, and the objective's score there.

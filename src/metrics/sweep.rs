@@ -1,7 +1,7 @@
 //! Metrics across a threshold's range, and the value that optimises an objective.
 
 pub use super::objective::Objective;
-use super::{Summary, TestSet, Thresholds};
+use super::{Aggregation, Summary, TestSet, Thresholds};
 use crate::thresholds::Scale;
 
 /// Which threshold a sweep varies.
@@ -137,6 +137,68 @@ pub fn points(min: f64, max: f64, count: usize) -> Vec<f64> {
     (0..count)
         .map(|i| min + (max - min) * i as f64 / (count - 1) as f64)
         .collect()
+}
+
+/// The options of the visual anomaly aggregation, each with the other thresholds as in
+/// the base: its figures and the objective's score there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionSweep {
+    pub objective: Objective,
+    pub points: Vec<OptionPoint>,
+    /// The point with the best score: the current option among equals, else the first;
+    /// `None` when no option meets the objective's bound.
+    pub best: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptionPoint {
+    /// The option as Studio offers it.
+    pub value: String,
+    pub aggregation: Aggregation,
+    pub summary: Summary,
+    pub score: Option<f64>,
+}
+
+/// Each of `options` evaluated with the others as in `base`.
+pub fn sweep_options(
+    set: &TestSet,
+    base: &Thresholds,
+    options: &[(String, Aggregation)],
+    objective: &Objective,
+) -> OptionSweep {
+    let points: Vec<OptionPoint> = options
+        .iter()
+        .map(|(value, aggregation)| {
+            let summary = set.evaluate(&Thresholds {
+                aggregation: *aggregation,
+                ..*base
+            });
+            OptionPoint {
+                value: value.clone(),
+                aggregation: *aggregation,
+                score: objective.score(&summary),
+                summary,
+            }
+        })
+        .collect();
+    let top = points
+        .iter()
+        .filter_map(|p| p.score)
+        .fold(None, |top: Option<f64>, s| {
+            Some(top.map_or(s, |t| t.max(s)))
+        });
+    let best = top.and_then(|top| {
+        let best = |p: &OptionPoint| p.score.is_some_and(|s| s >= top - 1e-12);
+        points
+            .iter()
+            .position(|p| best(p) && p.aggregation == base.aggregation)
+            .or_else(|| points.iter().position(best))
+    });
+    OptionSweep {
+        objective: *objective,
+        points,
+        best,
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use crate::api::models::{ModelTestingAccuracy, ThresholdValue};
 use crate::metrics::objective::Objective;
 use crate::metrics::suggest::Figures;
 use crate::metrics::sweep::Parameter;
-use crate::metrics::{Scores, Summary, TestSet, Thresholds};
+use crate::metrics::{Aggregation, Scores, Summary, TestSet, Thresholds};
 use crate::tuner::preview::{Focus, Received};
 use crate::tuner::{PreviewFailure, PreviewSource, SliderKind, Tuner};
 use std::sync::Arc;
@@ -104,17 +104,49 @@ impl Tuner {
         // Where Studio's own figures do not stand for the saved thresholds, the saved
         // column is what the scores give at them.
         let saved = self.saved_from_scores().then(|| self.saved_thresholds());
-        let focus = self.selected_slider().and_then(|slider| {
-            let parameter = Parameter::of_key(&slider.block_type, &slider.key)?;
-            Some(Focus {
-                slider: self.selected,
-                parameter,
-                scale: *slider.scale()?,
-                objective: self.objective_for(&slider.id(), parameter),
-            })
-        });
+        let focus = self.focus();
         self.preview
             .compute(self.displayed_thresholds(), saved, focus);
+    }
+
+    /// What the sweep varies: the focused slider, when it is a numeric score threshold or
+    /// the visual anomaly aggregation (and the scores have both aggregations).
+    fn focus(&self) -> Option<Focus> {
+        let slider = self.selected_slider()?;
+        let parameter = self.objective_parameter(slider)?;
+        let objective = self.objective_for(&slider.id(), parameter);
+        match &slider.kind {
+            SliderKind::Numeric(scale) => Some(Focus::Number {
+                slider: self.selected,
+                parameter,
+                scale: *scale,
+                objective,
+            }),
+            SliderKind::Options(options) => Some(Focus::Options {
+                slider: self.selected,
+                options: options
+                    .iter()
+                    .filter_map(|o| Some((o.value.clone(), Aggregation::parse(&o.value)?)))
+                    .collect(),
+                objective,
+            }),
+            SliderKind::Text => None,
+        }
+    }
+
+    /// The threshold whose objectives apply to `slider`: its own, or for the visual
+    /// anomaly aggregation (which decides which images are flagged) the anomaly
+    /// threshold's, while the scores have both aggregations and the option shown is one
+    /// this version knows.
+    fn objective_parameter(&self, slider: &crate::tuner::Slider) -> Option<Parameter> {
+        Parameter::of_key(&slider.block_type, &slider.key).or_else(|| {
+            let known =
+                matches!(&slider.value, ThresholdValue::Text(v) if Aggregation::parse(v).is_some());
+            (slider.key == Aggregation::KEY
+                && known
+                && self.preview.set().is_some_and(|set| set.aggregates()))
+            .then_some(Parameter::MinAnomalyScore)
+        })
     }
 
     /// Whether the saved column is computed from the scores rather than read from
@@ -171,9 +203,7 @@ impl Tuner {
                 return;
             }
             (PreviewSource::Ready(_), None) => {
-                self.feedback
-                    .say("only numeric score thresholds can be optimised".into());
-                return;
+                return self.optimize_option(now);
             }
         };
         match target {
@@ -190,6 +220,30 @@ impl Tuner {
                 ));
             }
         }
+    }
+
+    /// `o` on the aggregation: the best option, the one shown among equals.
+    fn optimize_option(&mut self, now: Instant) {
+        let Some(swept) = self.preview.option_sweep() else {
+            self.feedback
+                .say("only score thresholds and the anomaly aggregation can be optimised".into());
+            return;
+        };
+        let objective = swept.objective.name();
+        let Some(best) = swept.best.map(|i| swept.points[i].value.clone()) else {
+            self.feedback
+                .say(format!("no option of this threshold reaches: {objective}"));
+            return;
+        };
+        let shown = self.selected_slider().map(|s| s.value.clone());
+        if shown == Some(ThresholdValue::Text(best.clone())) {
+            self.feedback
+                .say(format!("already at the best option: {objective}"));
+            return;
+        }
+        let before = self.preview.displayed().cloned();
+        self.edit(self.selected, ThresholdValue::Text(best), now);
+        self.warn_if_much_worse(before);
     }
 
     /// `o` is an ordinary edit, saved after the quiet time: say at once when it makes a
@@ -233,10 +287,11 @@ impl Tuner {
             return;
         }
         let Some((id, parameter)) = self.selected_slider().and_then(|s| {
-            Parameter::of_key(&s.block_type, &s.key).map(|parameter| (s.id(), parameter))
+            self.objective_parameter(s)
+                .map(|parameter| (s.id(), parameter))
         }) else {
             self.feedback
-                .say("only numeric score thresholds have an objective".into());
+                .say("only score thresholds and the anomaly aggregation have an objective".into());
             return;
         };
         let next = self.objective_for(&id, parameter).next(

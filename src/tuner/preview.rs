@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use crate::metrics::objective::Objective;
 use crate::metrics::optimum;
-use crate::metrics::sweep::{self, Parameter, Sweep};
-use crate::metrics::{Scores, ScoresFrom, Summary, TestSet, Thresholds};
+use crate::metrics::sweep::{self, OptionSweep, Parameter, Sweep};
+use crate::metrics::{Aggregation, Scores, ScoresFrom, Summary, TestSet, Thresholds};
 use crate::tuner::Scale;
 
 /// Why the per-window results could not be read, in plain words.
@@ -53,13 +53,21 @@ pub(super) enum Received {
 }
 
 /// The threshold the sweep varies: the focused slider, while it is a numeric score
-/// threshold.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Focus {
-    pub slider: usize,
-    pub parameter: Parameter,
-    pub scale: Scale,
-    pub objective: Objective,
+/// threshold or the visual anomaly aggregation.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Focus {
+    Number {
+        slider: usize,
+        parameter: Parameter,
+        scale: Scale,
+        objective: Objective,
+    },
+    /// The aggregation's options this version can evaluate.
+    Options {
+        slider: usize,
+        options: Vec<(String, Aggregation)>,
+        objective: Objective,
+    },
 }
 
 /// Figures computed locally at the displayed thresholds, before anything is sent.
@@ -84,6 +92,8 @@ pub struct Preview {
     saved: Option<Summary>,
     /// The focused threshold across its range.
     sweep: Option<Sweep>,
+    /// The focused aggregation, option by option.
+    option_sweep: Option<OptionSweep>,
     /// What `o` optimises for each threshold (by slider id) the user chose for with `O`;
     /// the others have their default ([`Objective::default_for`]).
     objectives: BTreeMap<String, Objective>,
@@ -92,6 +102,7 @@ pub struct Preview {
     /// What the figures and the sweep were computed for: recomputed only when that changes.
     computed_for: Option<Thresholds>,
     swept_for: Option<(Thresholds, usize, Objective, (f64, f64))>,
+    options_for: Option<(Thresholds, usize, Objective)>,
     /// The focused threshold's exact figures, interval by interval
     /// ([`optimum::profile`]): found with the sweep, it finds the optimum from any value
     /// without another pass over the scores.
@@ -114,10 +125,12 @@ impl Default for Preview {
             displayed: None,
             saved: None,
             sweep: None,
+            option_sweep: None,
             objectives: BTreeMap::new(),
             map_objective: None,
             computed_for: None,
             swept_for: None,
+            options_for: None,
             profile: Vec::new(),
             optimum_from: None,
         }
@@ -169,6 +182,11 @@ impl Preview {
     /// The focused threshold across its range, with the optimum `o` moves it to.
     pub fn sweep(&self) -> Option<&Sweep> {
         self.sweep.as_ref()
+    }
+
+    /// The focused aggregation's options, with the one `o` picks.
+    pub fn option_sweep(&self) -> Option<&OptionSweep> {
+        self.option_sweep.as_ref()
     }
 
     /// What the user chose with `O` for the threshold `id`, if anything.
@@ -264,6 +282,7 @@ impl Preview {
         self.cached = !confirmed;
         self.computed_for = None;
         self.swept_for = None;
+        self.options_for = None;
     }
 
     /// The saved thresholds or Studio's figures changed: `studio` are Studio's figures
@@ -285,6 +304,7 @@ impl Preview {
         let Some(set) = self.set().map(Arc::clone) else {
             self.displayed = None;
             self.sweep = None;
+            self.option_sweep = None;
             return;
         };
         if self.computed_for != Some(displayed) {
@@ -297,26 +317,49 @@ impl Preview {
             self.saved_for = Some(saved);
             self.saved = Some(set.evaluate(&saved));
         }
+        if !matches!(focus, Some(Focus::Number { .. })) {
+            self.sweep = None;
+            self.swept_for = None;
+            self.profile = Vec::new();
+        }
+        if !matches!(focus, Some(Focus::Options { .. })) {
+            self.option_sweep = None;
+            self.options_for = None;
+        }
         match focus {
-            Some(focus) => self.sweep_focus(&set, displayed, focus),
-            None => {
-                self.sweep = None;
-                self.swept_for = None;
-                self.profile = Vec::new();
+            Some(Focus::Number {
+                slider,
+                parameter,
+                scale,
+                objective,
+            }) => self.sweep_focus(&set, displayed, (slider, parameter, scale, objective)),
+            Some(Focus::Options {
+                slider,
+                options,
+                objective,
+            }) => {
+                // Each option is evaluated whole: only when what it depends on changed
+                // (the option shown too: it wins ties).
+                let key = (displayed, slider, objective);
+                if self.options_for != Some(key) {
+                    self.options_for = Some(key);
+                    let swept = sweep::sweep_options(&set, &displayed, &options, &objective);
+                    self.option_sweep = Some(swept);
+                }
             }
+            None => {}
         }
     }
 
     /// The sweep varies the focused threshold: its own value does not change the curves
     /// nor the figures of each interval, so moving it (the common case) costs a look
     /// through those, not a pass over the scores.
-    fn sweep_focus(&mut self, set: &TestSet, thresholds: Thresholds, focus: Focus) {
-        let Focus {
-            slider,
-            parameter,
-            scale,
-            objective,
-        } = focus;
+    fn sweep_focus(
+        &mut self,
+        set: &TestSet,
+        thresholds: Thresholds,
+        (slider, parameter, scale, objective): (usize, Parameter, Scale, Objective),
+    ) {
         let others = parameter.set(&thresholds, 0.0);
         let key = (others, slider, objective, (scale.min, scale.max));
         if self.swept_for != Some(key) {

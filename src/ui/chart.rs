@@ -4,16 +4,21 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::symbols;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, LegendPosition, Paragraph, Wrap};
 
 use super::theme::Theme;
 use crate::api::models::ThresholdValue;
 use crate::metrics::detection::Matching;
-use crate::tuner::{PreviewSource, Tuner};
+use crate::metrics::suggest::Figures;
+use crate::metrics::sweep::OptionSweep;
+use crate::tuner::{PreviewSource, Slider, Tuner};
 
 pub(super) fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let slider = tuner.selected_slider();
+    if let Some((options, slider)) = tuner.preview().option_sweep().zip(slider) {
+        return render_options(frame, area, options, slider, theme);
+    }
     let Some((sweep, slider)) = tuner.preview().sweep().zip(slider) else {
         return render_no_sweep(frame, area, tuner, theme);
     };
@@ -69,6 +74,67 @@ pub(super) fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: 
     frame.render_widget(chart, area);
 }
 
+/// The visual anomaly aggregation, option by option: the objective's score and the
+/// anomaly figures at each; `●` the option shown, `○` the one saved, `*` where `o` goes.
+fn render_options(
+    frame: &mut Frame,
+    area: Rect,
+    swept: &OptionSweep,
+    slider: &Slider,
+    theme: &Theme,
+) {
+    let inner_width = usize::from(area.width.saturating_sub(2));
+    let mut title = format!(" {} · {} (O) ", slider.id(), swept.objective.name());
+    if title.chars().count() > inner_width {
+        title = format!(" {} (O) ", swept.objective.name());
+    }
+    let block = Block::bordered().title(title).border_style(theme.border);
+    let mut lines = Vec::new();
+    for (i, point) in swept.points.iter().enumerate() {
+        let is = |value: &ThresholdValue| *value == ThresholdValue::Text(point.value.clone());
+        let (mark, style) = if swept.best == Some(i) {
+            ("*", theme.suggested)
+        } else if is(&slider.value) {
+            ("●", theme.value)
+        } else {
+            (" ", Style::default())
+        };
+        let shown = if is(&slider.value) { " (shown)" } else { "" };
+        let saved = if is(&slider.saved) { " (saved)" } else { "" };
+        let score = point
+            .score
+            .map_or_else(|| "outside the bound".into(), |v| swept.objective.shown(v));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{mark} "), style),
+            Span::styled(crate::text::clean(&point.value), style),
+            Span::raw(format!(": {score}{shown}{saved}")),
+        ]));
+        let figures = Figures::of(&point.summary, None);
+        let rate = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{:.1} %", v * 100.0));
+        let parts = [
+            format!("accuracy {}", rate(figures.accuracy)),
+            format!("missed {}", rate(figures.missed_anomaly_rate)),
+            format!("false alarms {}", rate(figures.false_alarm_rate)),
+        ];
+        // Where they fit on one line; else the model testing pane has them, at the option
+        // saved and the one shown.
+        let line = format!("  {}", parts.join(" · "));
+        if line.chars().count() <= inner_width {
+            lines.push(Line::styled(line, theme.dim));
+        }
+    }
+    lines.push(Line::styled(
+        "* best: o goes there; O: objective",
+        theme.dim,
+    ));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
 /// Why there is no sweep to chart.
 fn render_no_sweep(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let block = Block::bordered()
@@ -78,8 +144,8 @@ fn render_no_sweep(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) 
     frame.render_widget(block, area);
     let why = match tuner.preview().source() {
         PreviewSource::Ready(_) => {
-            "No sweep for this threshold: it does not move the metrics \
-                                   it is charted by, or it is an option."
+            "No sweep for this threshold: it does not move the figures \
+             the chart shows, or its options cannot be evaluated from the scores."
         }
         _ => "The sweep needs the per-window results (see the preview line above).",
     };
