@@ -310,28 +310,32 @@ async fn the_aggregation_is_swept_one_point_per_option() {
     );
 }
 
-/// `suggest` picks an option as it picks a number, from the sweep's figures (the current
-/// option's are those at the saved thresholds), and `--apply` sends it as text: Studio's
-/// scores then give what `suggest` said the suggestions would give together.
-#[tokio::test]
-async fn the_aggregation_is_suggested_and_applied_as_text() {
-    let studio = studio().await;
-    let (mean, max) = aggregation_sweep(&studio).await;
-    let option_of = |out: &str| -> Value {
-        let json: Value = serde_json::from_str(out).unwrap();
-        suggestion(&json, "anomaly_scoring_aggregation_method").clone()
-    };
-    let suggest = [
-        "--impulse",
-        "3",
-        "suggest",
-        "--objective",
-        "accuracy",
-        "--json",
-    ];
-    let (code, out, err) = run(ei_tune(&studio).args(suggest)).await;
+const SUGGEST_ACCURACY: [&str; 6] = [
+    "--impulse",
+    "3",
+    "suggest",
+    "--objective",
+    "accuracy",
+    "--json",
+];
+
+/// `suggest --json`'s suggestion for the aggregation, and the whole answer.
+async fn option_suggested(studio: &ei_tune::studio::Studio, args: &[&str]) -> (Value, Value) {
+    let (code, out, err) = run(ei_tune(studio).args(args)).await;
     assert_eq!(code, 0, "{err}");
-    let option = option_of(&out);
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let option = suggestion(&json, "anomaly_scoring_aggregation_method").clone();
+    (option, json)
+}
+
+/// `suggest` picks an option as it picks a number, each option at the anomaly threshold's
+/// best value for it: no point of the option × value grid that `sweep` gives does better,
+/// and `--joint`, which searches the threshold at each option, reaches the same point.
+#[tokio::test]
+async fn the_aggregation_is_suggested_at_its_best_threshold() {
+    let studio = studio().await;
+    let (_, max) = aggregation_sweep(&studio).await;
+    let (option, _) = option_suggested(&studio, &SUGGEST_ACCURACY).await;
     assert_eq!(
         option["atCurrent"]["accuracy"], max["accuracy"],
         "max is saved"
@@ -341,26 +345,64 @@ async fn the_aggregation_is_suggested_and_applied_as_text() {
         option["suggested"], "mean",
         "mean is more accurate: {option}"
     );
-    assert_eq!(option["atSuggested"]["accuracy"], mean["accuracy"]);
+    assert_eq!(option["with"][0]["key"], "min_anomaly_score", "{option}");
+    let accuracy = option["atSuggested"]["accuracy"].as_f64().unwrap();
+    let grid = [
+        "--impulse",
+        "3",
+        "sweep",
+        AGGREGATION,
+        "23.min_anomaly_score",
+        "--json",
+    ];
+    let (code, out, err) = run(ei_tune(&studio).args(grid)).await;
+    assert_eq!(code, 0, "{err}");
     let json: Value = serde_json::from_str(&out).unwrap();
-    let together = json["together"]["atSuggested"].clone();
+    for point in json["points"].as_array().unwrap() {
+        let on_grid = point["accuracy"].as_f64().unwrap();
+        assert!(on_grid <= accuracy + 1e-12, "{point} beats {accuracy}");
+    }
+    let mut joint = SUGGEST_ACCURACY.to_vec();
+    joint.push("--joint");
+    let (_, json) = option_suggested(&studio, &joint).await;
+    assert_eq!(json["joint"]["scoreSuggested"], option["scoreSuggested"]);
+    let values = json["joint"]["values"].as_array().unwrap();
+    assert!(
+        values
+            .iter()
+            .any(|v| v["key"] == "anomaly_scoring_aggregation_method" && v["suggested"] == "mean"),
+        "{json}"
+    );
+}
 
-    let mut apply = suggest.to_vec();
-    apply.pop();
+/// `--apply` sends the option as text with the threshold it was judged at (in place of the
+/// threshold's own suggestion): Studio's scores then give what `suggest` said.
+#[tokio::test]
+async fn the_aggregation_is_applied_as_text_with_its_threshold() {
+    let studio = studio().await;
+    let (option, _) = option_suggested(&studio, &SUGGEST_ACCURACY).await;
+    let threshold = &option["with"][0]["suggested"];
+    let mut apply = SUGGEST_ACCURACY[..5].to_vec();
     apply.extend(["--apply", "--force"]);
     let (code, _, err) = run(ei_tune(&studio).args(apply)).await;
     assert_eq!(code, 0, "{err}");
     let calls = studio.set_threshold_calls();
-    let sent = &calls.last().unwrap().request.thresholds;
-    assert!(
-        sent.iter()
-            .any(|t| format!("{}.{}", t.block_id, t.key) == AGGREGATION
-                && t.value.to_string() == "mean"),
-        "{sent:?}"
+    let sent: Vec<String> = calls
+        .last()
+        .unwrap()
+        .request
+        .thresholds
+        .iter()
+        .map(|t| format!("{}.{}={}", t.block_id, t.key, t.value))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            format!("{AGGREGATION}=mean"),
+            format!("23.min_anomaly_score={threshold}")
+        ],
     );
-    let (code, out, err) = run(ei_tune(&studio).args(suggest)).await;
-    assert_eq!(code, 0, "{err}");
-    let option = option_of(&out);
-    assert_eq!(option["current"], "mean", "Studio holds it: {option}");
-    assert_eq!(option["atCurrent"], together);
+    let (now, _) = option_suggested(&studio, &SUGGEST_ACCURACY).await;
+    assert_eq!(now["current"], "mean", "Studio holds it: {now}");
+    assert_eq!(now["atCurrent"], option["atSuggested"]);
 }

@@ -10,7 +10,7 @@ use super::*;
 use crate::api::models::*;
 use crate::metrics::ScoresFrom;
 use crate::metrics::suggest::{
-    Figures, HEADLINES, Joint, Request, Suggestion, combined, joint, suggestions,
+    Figures, HEADLINES, Joint, JointValue, Request, Suggestion, combined, joint, suggestions,
 };
 
 #[derive(Debug, Clone)]
@@ -118,25 +118,32 @@ fn to_apply(
     together: Option<&Joint>,
     all: Option<&(Figures, Figures, Vec<String>)>,
 ) -> (Vec<ThresholdUpdate>, Vec<String>) {
-    let number = |block: u64, key: &str, v: f64| {
-        ThresholdUpdate::new(block, key.to_string(), ThresholdValue::Number(v))
-    };
-    let value = |s: &&Suggestion| {
-        let v = s.suggested.clone()?;
-        Some(ThresholdUpdate::new(s.block_id, s.key.clone(), v))
-    };
+    let update =
+        |v: &JointValue| ThresholdUpdate::new(v.block_id, v.key.clone(), v.suggested.clone());
     let (updates, mut warnings) = match together {
         Some(j) => (
             j.values
                 .iter()
                 .filter(|v| v.suggested != v.current)
-                .map(|v| number(v.block_id, &v.key, v.suggested))
+                .map(update)
                 .collect(),
             j.warnings.clone(),
         ),
         None => {
             let changing: Vec<&Suggestion> = found.iter().filter(|s| s.changes()).collect();
-            let updates = changing.iter().filter_map(value).collect();
+            // An option's suggestion comes with the anomaly threshold it was judged at,
+            // which then replaces that threshold's own suggestion: one value per key.
+            let mut updates: Vec<ThresholdUpdate> = Vec::new();
+            for s in &changing {
+                let own = s
+                    .suggested
+                    .clone()
+                    .map(|v| ThresholdUpdate::new(s.block_id, s.key.clone(), v));
+                for u in own.into_iter().chain(s.with.iter().map(update)) {
+                    updates.retain(|k| (k.block_id, &k.key) != (u.block_id, &u.key));
+                    updates.push(u);
+                }
+            }
             let warnings = changing
                 .iter()
                 .flat_map(|s| {
@@ -218,6 +225,7 @@ fn describe_one(out: &mut String, s: &Suggestion, detection: bool, floor: Option
                 shown(s.score_current),
                 shown(s.score_suggested)
             );
+            describe_with(out, s, v);
             table(out, &s.at_current, after);
         }
         (Some(_), _) => {
@@ -236,7 +244,12 @@ fn describe_one(out: &mut String, s: &Suggestion, detection: bool, floor: Option
             );
         }
     }
-    // Object detection: no detection below the lowest score stored is known.
+    note_floor(out, s, floor);
+    warn(out, &s.warnings);
+}
+
+/// Object detection: no detection below the lowest score stored is known.
+fn note_floor(out: &mut String, s: &Suggestion, floor: Option<f64>) {
     if let Some(floor) = floor
         && [Some(&s.current), s.suggested.as_ref()]
             .into_iter()
@@ -248,7 +261,21 @@ fn describe_one(out: &mut String, s: &Suggestion, detection: bool, floor: Option
             "  note: figures below {floor}, the lowest score stored, are incomplete"
         );
     }
-    warn(out, &s.warnings);
+}
+
+/// What an option comes with: the anomaly threshold it is judged at, and sent with.
+fn describe_with(out: &mut String, s: &Suggestion, option: &ThresholdValue) {
+    for w in &s.with {
+        let _ = writeln!(
+            out,
+            "  with {}.{}: {} → {} (its best for {}; --apply sends it)",
+            w.block_id,
+            crate::text::clean(&w.key),
+            said(&w.current),
+            said(&w.suggested),
+            said(option)
+        );
+    }
 }
 
 /// A value as said on the terminal: an option is the server's text.
@@ -296,8 +323,8 @@ fn describe_joint(out: &mut String, j: &Joint) {
             "  {}.{}: {} → {}",
             v.block_id,
             crate::text::clean(&v.key),
-            v.current,
-            v.suggested
+            said(&v.current),
+            said(&v.suggested)
         );
     }
     let _ = writeln!(

@@ -325,7 +325,8 @@ pub struct SweepArgs {
     /// One or two thresholds as BLOCK.KEY (default: the first that moves the figures)
     #[arg(value_name = "BLOCK.KEY")]
     pub keys: Vec<String>,
-    /// Points along each threshold (a grid of two has their square)
+    /// Points along each numeric threshold (a grid of two has their square; a dropdown
+    /// has one point per option)
     #[arg(long, default_value_t = 101, value_name = "N")]
     pub points: usize,
     /// JSON instead of CSV

@@ -249,6 +249,10 @@ pub struct Suggestion {
     pub at_suggested: Option<Figures>,
     /// Headline figures that the suggestion makes worse by more than the bound.
     pub warnings: Vec<String>,
+    /// Other thresholds the suggested value is judged with, and sent with: another
+    /// aggregation option puts the scores on another scale, so it comes with the anomaly
+    /// threshold's best value for it.
+    pub with: Vec<JointValue>,
 }
 
 impl Suggestion {
@@ -372,15 +376,18 @@ pub fn suggestions(
             value: ThresholdValue::Number(x),
             at: knob.parameter.set(&current, x),
             score,
+            with: Vec::new(),
         });
         let current = ThresholdValue::Number(knob.current);
         start.suggestion(knob.block_id, knob.key, current, chosen, found)
     });
+    let knobs = knobs(set, blocks);
     let options = choices(set, blocks).into_iter().map(|choice| {
         // The aggregation decides which windows are flagged: it is judged as the anomaly
-        // threshold is.
+        // threshold is, each option at that threshold's best value for it.
         let chosen = chosen_for(set, request, Parameter::MinAnomalyScore, &choice.key);
-        let found = best_option(set, &current, &choice, &chosen.objective);
+        let partner = anomaly_knob(&knobs, choice.block_id);
+        let found = best_option(set, &current, &choice, partner, &chosen.objective);
         let current = ThresholdValue::Text(choice.current);
         start.suggestion(choice.block_id, choice.key, current, chosen, found)
     });
@@ -408,22 +415,60 @@ fn chosen_for(set: &TestSet, request: &Request, parameter: Parameter, key: &str)
     }
 }
 
-/// The option that scores best; the current one wins ties.
+/// The anomaly threshold that moves with an aggregation option: the same block's, else
+/// the impulse's only one.
+fn anomaly_knob(knobs: &[Knob], block_id: u64) -> Option<&Knob> {
+    let anomaly = || {
+        knobs
+            .iter()
+            .filter(|k| k.parameter == Parameter::MinAnomalyScore)
+    };
+    anomaly()
+        .find(|k| k.block_id == block_id)
+        .or_else(|| anomaly().next())
+}
+
+/// The option that scores best, each at the anomaly threshold's best value for it; the
+/// current one wins ties, and then nothing moves.
 fn best_option(
     set: &TestSet,
     current: &Thresholds,
     choice: &Choice,
+    partner: Option<&Knob>,
     objective: &Objective,
 ) -> Option<Found> {
-    let swept = sweep::sweep_options(set, current, &choice.options, objective);
+    let range = partner.map(|k| &k.range);
+    let swept = sweep::sweep_options(set, current, &choice.options, range, objective);
     let best = &swept.points[swept.best?];
+    if best.aggregation == current.aggregation {
+        return Some(Found {
+            value: ThresholdValue::Text(choice.current.clone()),
+            at: *current,
+            score: objective.score(&set.evaluate(current))?,
+            with: Vec::new(),
+        });
+    }
+    let mut at = Thresholds {
+        aggregation: best.aggregation,
+        ..*current
+    };
+    let mut with = Vec::new();
+    if let (Some(knob), Some((x, _))) = (partner, best.best_with)
+        && x != knob.current
+    {
+        at = knob.parameter.set(&at, x);
+        with.push(JointValue {
+            block_id: knob.block_id,
+            key: knob.key.clone(),
+            current: ThresholdValue::Number(knob.current),
+            suggested: ThresholdValue::Number(x),
+        });
+    }
     Some(Found {
         value: ThresholdValue::Text(best.value.clone()),
-        at: Thresholds {
-            aggregation: best.aggregation,
-            ..*current
-        },
-        score: best.score?,
+        at,
+        score: best.judged()?,
+        with,
     })
 }
 
@@ -432,6 +477,7 @@ struct Found {
     value: ThresholdValue,
     at: Thresholds,
     score: f64,
+    with: Vec<JointValue>,
 }
 
 /// Where suggestions start from: the figures at the current thresholds.
@@ -458,17 +504,20 @@ impl Start<'_> {
         let warnings = after
             .map(|a| before.worse_than(&a, crate::defaults::GUARDRAIL))
             .unwrap_or_default();
+        let found_score = found.as_ref().map(|f| f.score);
+        let (suggested, with) = found.map_or((None, Vec::new()), |f| (Some(f.value), f.with));
         Suggestion {
             block_id,
             key,
             score_current: objective.objective.score(&self.at_current),
-            score_suggested: found.as_ref().map(|f| f.score),
+            score_suggested: found_score,
             objective,
             current,
-            suggested: found.map(|f| f.value),
+            suggested,
             at_current: before,
             at_suggested: after,
             warnings,
+            with,
         }
     }
 }
@@ -488,6 +537,12 @@ pub fn combined(
     for s in found.iter().filter(|s| s.changes()) {
         let block = blocks.iter().find(|b| b.block.id == s.block_id)?;
         after = after.with(block.block.kind.as_str(), &s.key, s.suggested.as_ref()?);
+        // An option comes with the anomaly threshold it was judged at: that value wins
+        // over the threshold's own suggestion, as `--apply` sends it.
+        for w in &s.with {
+            let block = blocks.iter().find(|b| b.block.id == w.block_id)?;
+            after = after.with(block.block.kind.as_str(), &w.key, &w.suggested);
+        }
         moved += 1;
     }
     if moved < 2 {

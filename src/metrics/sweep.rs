@@ -140,13 +140,15 @@ pub fn points(min: f64, max: f64, count: usize) -> Vec<f64> {
 }
 
 /// The options of the visual anomaly aggregation, each with the other thresholds as in
-/// the base: its figures and the objective's score there.
+/// the base: its figures and the objective's score there, and, since each option puts the
+/// scores on its own scale, the score at its own best anomaly threshold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OptionSweep {
     pub objective: Objective,
     pub points: Vec<OptionPoint>,
-    /// The point with the best score: the current option among equals, else the first;
-    /// `None` when no option meets the objective's bound.
+    /// The point with the best score at its own best anomaly threshold (where there is
+    /// one; else at the threshold as it is): the current option among equals, else the
+    /// first; `None` when no option meets the objective's bound.
     pub best: Option<usize>,
 }
 
@@ -155,40 +157,64 @@ pub struct OptionPoint {
     /// The option as Studio offers it.
     pub value: String,
     pub aggregation: Aggregation,
+    /// At the anomaly threshold as it is.
     pub summary: Summary,
     pub score: Option<f64>,
+    /// The anomaly threshold's best value with this option, and the score there (the
+    /// threshold as it is when nothing does better).
+    pub best_with: Option<(f64, f64)>,
 }
 
-/// Each of `options` evaluated with the others as in `base`.
+impl OptionPoint {
+    /// What the option is judged on: its score at its best anomaly threshold, where the
+    /// threshold can move.
+    pub fn judged(&self) -> Option<f64> {
+        self.best_with.map(|(_, score)| score).or(self.score)
+    }
+}
+
+/// Each of `options` evaluated with the others as in `base`; `anomaly`, the range of the
+/// anomaly threshold where it can move with the option.
 pub fn sweep_options(
     set: &TestSet,
     base: &Thresholds,
     options: &[(String, Aggregation)],
+    anomaly: Option<&Scale>,
     objective: &Objective,
 ) -> OptionSweep {
     let points: Vec<OptionPoint> = options
         .iter()
         .map(|(value, aggregation)| {
-            let summary = set.evaluate(&Thresholds {
+            let at = Thresholds {
                 aggregation: *aggregation,
                 ..*base
-            });
+            };
+            let summary = set.evaluate(&at);
             OptionPoint {
                 value: value.clone(),
                 aggregation: *aggregation,
                 score: objective.score(&summary),
+                best_with: anomaly.and_then(|range| {
+                    super::optimum::best_move(
+                        set,
+                        &at,
+                        Parameter::MinAnomalyScore,
+                        range,
+                        objective,
+                    )
+                }),
                 summary,
             }
         })
         .collect();
     let top = points
         .iter()
-        .filter_map(|p| p.score)
+        .filter_map(OptionPoint::judged)
         .fold(None, |top: Option<f64>, s| {
             Some(top.map_or(s, |t| t.max(s)))
         });
     let best = top.and_then(|top| {
-        let best = |p: &OptionPoint| p.score.is_some_and(|s| s >= top - 1e-12);
+        let best = |p: &OptionPoint| p.judged().is_some_and(|s| s >= top - 1e-12);
         points
             .iter()
             .position(|p| best(p) && p.aggregation == base.aggregation)

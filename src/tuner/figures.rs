@@ -128,10 +128,27 @@ impl Tuner {
                     .iter()
                     .filter_map(|o| Some((o.value.clone(), Aggregation::parse(&o.value)?)))
                     .collect(),
+                anomaly: self
+                    .anomaly_partner(slider.block_id)
+                    .and_then(|i| self.sliders[i].scale().copied()),
                 objective,
             }),
             SliderKind::Text => None,
         }
+    }
+
+    /// The anomaly threshold that moves with an aggregation option of block `block_id`:
+    /// that block's `min_anomaly_score`, else the impulse's only one.
+    pub fn anomaly_partner(&self, block_id: u64) -> Option<usize> {
+        let anomaly = |s: &crate::tuner::Slider| {
+            Parameter::of_key(&s.block_type, &s.key) == Some(Parameter::MinAnomalyScore)
+                && s.scale().is_some()
+        };
+        let all = || self.sliders.iter().enumerate().filter(|(_, s)| anomaly(s));
+        all()
+            .find(|(_, s)| s.block_id == block_id)
+            .or_else(|| all().next())
+            .map(|(i, _)| i)
     }
 
     /// The threshold whose objectives apply to `slider`: its own, or for the visual
@@ -230,19 +247,27 @@ impl Tuner {
             return;
         };
         let objective = swept.objective.name();
-        let Some(best) = swept.best.map(|i| swept.points[i].value.clone()) else {
+        let Some(best) = swept.best.map(|i| swept.points[i].clone()) else {
             self.feedback
                 .say(format!("no option of this threshold reaches: {objective}"));
             return;
         };
-        let shown = self.selected_slider().map(|s| s.value.clone());
-        if shown == Some(ThresholdValue::Text(best.clone())) {
+        let (option, slider) = (ThresholdValue::Text(best.value), self.selected);
+        if self.sliders[slider].value == option {
             self.feedback
                 .say(format!("already at the best option: {objective}"));
             return;
         }
         let before = self.preview.displayed().cloned();
-        self.edit(self.selected, ThresholdValue::Text(best), now);
+        self.edit(slider, option, now);
+        // Another option puts the scores on another scale: the anomaly threshold goes to
+        // its best value for it, in the same save.
+        let partner = self.anomaly_partner(self.sliders[slider].block_id);
+        if let (Some(partner), Some((x, _))) = (partner, best.best_with)
+            && self.sliders[partner].value.as_number() != Some(x)
+        {
+            self.edit(partner, ThresholdValue::Number(x), now);
+        }
         self.warn_if_much_worse(before);
     }
 

@@ -62,10 +62,12 @@ pub(super) enum Focus {
         scale: Scale,
         objective: Objective,
     },
-    /// The aggregation's options this version can evaluate.
+    /// The aggregation's options this version can evaluate, and the range of the anomaly
+    /// threshold that moves with them.
     Options {
         slider: usize,
         options: Vec<(String, Aggregation)>,
+        anomaly: Option<Scale>,
         objective: Objective,
     },
 }
@@ -336,6 +338,7 @@ impl Preview {
             Some(Focus::Options {
                 slider,
                 options,
+                anomaly,
                 objective,
             }) => {
                 // Each option is evaluated whole: only when what it depends on changed
@@ -343,7 +346,13 @@ impl Preview {
                 let key = (displayed, slider, objective);
                 if self.options_for != Some(key) {
                     self.options_for = Some(key);
-                    let swept = sweep::sweep_options(&set, &displayed, &options, &objective);
+                    let swept = sweep::sweep_options(
+                        &set,
+                        &displayed,
+                        &options,
+                        anomaly.as_ref(),
+                        &objective,
+                    );
                     self.option_sweep = Some(swept);
                 }
             }

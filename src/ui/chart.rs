@@ -17,7 +17,7 @@ use crate::tuner::{PreviewSource, Slider, Tuner};
 pub(super) fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) {
     let slider = tuner.selected_slider();
     if let Some((options, slider)) = tuner.preview().option_sweep().zip(slider) {
-        return render_options(frame, area, options, slider, theme);
+        return render_options(frame, area, options, (slider, tuner), theme);
     }
     let Some((sweep, slider)) = tuner.preview().sweep().zip(slider) else {
         return render_no_sweep(frame, area, tuner, theme);
@@ -74,57 +74,39 @@ pub(super) fn render_chart(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: 
     frame.render_widget(chart, area);
 }
 
-/// The visual anomaly aggregation, option by option: the objective's score and the
-/// anomaly figures at each; `●` the option shown, `○` the one saved, `*` where `o` goes.
+/// The visual anomaly aggregation, option by option: the objective's score at the anomaly
+/// threshold shown and at its best value for the option (each option puts the scores on
+/// its own scale), and the anomaly figures where they fit; `●` the option shown, `*`
+/// where `o` goes.
 fn render_options(
     frame: &mut Frame,
     area: Rect,
     swept: &OptionSweep,
-    slider: &Slider,
+    (slider, tuner): (&Slider, &Tuner),
     theme: &Theme,
 ) {
+    // The anomaly threshold the options are judged with (as the tuner picks it).
+    let anomaly = swept
+        .points
+        .iter()
+        .any(|p| p.best_with.is_some())
+        .then(|| tuner.anomaly_partner(slider.block_id))
+        .flatten()
+        .map(|i| &tuner.sliders()[i]);
     let inner_width = usize::from(area.width.saturating_sub(2));
-    let mut title = format!(" {} · {} (O) ", slider.id(), swept.objective.name());
+    let objective = &swept.objective;
+    let mut title = format!(" {} · {} (O) ", slider.id(), objective.name());
     if title.chars().count() > inner_width {
-        title = format!(" {} (O) ", swept.objective.name());
+        title = format!(" {} (O) ", objective.name());
     }
     let block = Block::bordered().title(title).border_style(theme.border);
-    let mut lines = Vec::new();
-    for (i, point) in swept.points.iter().enumerate() {
-        let is = |value: &ThresholdValue| *value == ThresholdValue::Text(point.value.clone());
-        let (mark, style) = if swept.best == Some(i) {
-            ("*", theme.suggested)
-        } else if is(&slider.value) {
-            ("●", theme.value)
-        } else {
-            (" ", Style::default())
-        };
-        let shown = if is(&slider.value) { " (shown)" } else { "" };
-        let saved = if is(&slider.saved) { " (saved)" } else { "" };
-        let score = point
-            .score
-            .map_or_else(|| "outside the bound".into(), |v| swept.objective.shown(v));
-        lines.push(Line::from(vec![
-            Span::styled(format!("{mark} "), style),
-            Span::styled(crate::text::clean(&point.value), style),
-            Span::raw(format!(": {score}{shown}{saved}")),
-        ]));
-        let figures = Figures::of(&point.summary, None);
-        let rate = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{:.1} %", v * 100.0));
-        let parts = [
-            format!("accuracy {}", rate(figures.accuracy)),
-            format!("missed {}", rate(figures.missed_anomaly_rate)),
-            format!("false alarms {}", rate(figures.false_alarm_rate)),
-        ];
-        // Where they fit on one line; else the model testing pane has them, at the option
-        // saved and the one shown.
-        let line = format!("  {}", parts.join(" · "));
-        if line.chars().count() <= inner_width {
-            lines.push(Line::styled(line, theme.dim));
-        }
-    }
+    let mut lines = option_lines(swept, slider, anomaly, inner_width, theme);
     lines.push(Line::styled(
-        "* best: o goes there; O: objective",
+        match (swept.best, anomaly) {
+            (Some(_), Some(_)) => "o: to * (and its best); O: objective",
+            (Some(_), None) => "o: to *; O: objective",
+            (None, _) => "no option meets the objective's bound; O: objective",
+        },
         theme.dim,
     ));
     frame.render_widget(
@@ -133,6 +115,58 @@ fn render_options(
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// Each option's lines: its score at the threshold shown, at its best, and the figures.
+fn option_lines<'a>(
+    swept: &OptionSweep,
+    slider: &Slider,
+    anomaly: Option<&Slider>,
+    inner_width: usize,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    let objective = &swept.objective;
+    let score_shown = |score: Option<f64>| {
+        score.map_or_else(|| "outside the bound".into(), |v| objective.value_shown(v))
+    };
+    let mut lines = Vec::new();
+    for (i, point) in swept.points.iter().enumerate() {
+        let is = |value: &ThresholdValue| *value == ThresholdValue::Text(point.value.clone());
+        let (mark, style) = match (swept.best == Some(i), is(&slider.value)) {
+            (true, _) => ("*", theme.suggested),
+            (false, true) => ("●", theme.value),
+            (false, false) => (" ", Style::default()),
+        };
+        let at = anomaly.map_or_else(String::new, |a| format!(" at {}", a.display(&a.value)));
+        let shown = if is(&slider.value) { " (shown)" } else { "" };
+        let saved = if is(&slider.saved) { " (saved)" } else { "" };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{mark} "), style),
+            Span::styled(crate::text::clean(&point.value), style),
+            Span::raw(format!("  {}{at}{shown}{saved}", score_shown(point.score))),
+        ]));
+        if let (Some(a), Some((x, score))) = (anomaly, point.best_with) {
+            lines.push(Line::raw(format!(
+                "  best {} at {}",
+                objective.value_shown(score),
+                a.display(&ThresholdValue::Number(x))
+            )));
+        }
+        let figures = Figures::of(&point.summary, None);
+        let rate = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{:.1} %", v * 100.0));
+        let line = format!(
+            "  accuracy {} · missed {} · false alarms {}",
+            rate(figures.accuracy),
+            rate(figures.missed_anomaly_rate),
+            rate(figures.false_alarm_rate)
+        );
+        // Where it fits; else the model testing pane has them, at the option saved and the
+        // one shown.
+        if line.chars().count() <= inner_width {
+            lines.push(Line::styled(line, theme.dim));
+        }
+    }
+    lines
 }
 
 /// Why there is no sweep to chart.

@@ -1,15 +1,17 @@
-//! Every numeric threshold tuned together: a grid for two, then exact along each axis;
-//! coordinate descent for more.
+//! Every threshold tuned together: for the numbers a grid for two, then exact along each
+//! axis, coordinate descent for more; and this for each option of the visual anomaly
+//! aggregation, where the impulse has one.
 
 use serde::Serialize;
 
-use super::{Chosen, Figures, Knob, Request, current_thresholds, knobs};
+use super::{Choice, Chosen, Figures, Knob, Request, choices, current_thresholds, knobs};
 use crate::api::BlockThresholds;
+use crate::api::models::ThresholdValue;
 use crate::metrics::objective::Objective;
 use crate::metrics::optimum;
 use crate::metrics::{TestSet, Thresholds};
 
-/// Every numeric threshold tuned at once.
+/// Every threshold tuned at once.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Joint {
@@ -33,28 +35,47 @@ pub struct Joint {
 pub struct JointValue {
     pub block_id: u64,
     pub key: String,
-    pub current: f64,
-    pub suggested: f64,
+    pub current: ThresholdValue,
+    pub suggested: ThresholdValue,
 }
 
-/// Every numeric threshold at once: a full grid for two, coordinate descent otherwise.
+/// Every threshold at once: the numbers by a full grid for two, coordinate descent
+/// otherwise, at each option of the aggregation (the first, where there are several; the
+/// others stay); `None` with fewer than two thresholds to tune.
 pub fn joint(set: &TestSet, blocks: &[BlockThresholds], request: &Request) -> Option<Joint> {
     let knobs = knobs(set, blocks);
-    if knobs.len() < 2 {
+    let choice = choices(set, blocks).into_iter().next();
+    if knobs.len() + usize::from(choice.is_some()) < 2 {
         return None; // nothing to tune together
     }
     let chosen = joint_objective(request);
     let objective = chosen.objective;
     let current = current_thresholds(blocks);
     let score = |t: &Thresholds| objective.score(&set.evaluate(t));
-    let (best, method) = if knobs.len() == 2 {
-        (grid(set, &current, &knobs, &objective), "grid")
-    } else {
-        (
-            descend(set, &current, &knobs, &objective),
-            "coordinate descent",
-        )
-    };
+    // The current option first: it wins ties.
+    let mut starts = vec![current];
+    if let Some(choice) = &choice {
+        starts.extend(
+            choice
+                .options
+                .iter()
+                .filter(|(_, a)| *a != current.aggregation)
+                .map(|&(_, aggregation)| Thresholds {
+                    aggregation,
+                    ..current
+                }),
+        );
+    }
+    let best = starts
+        .iter()
+        .map(|start| numbers_together(set, start, &knobs, &objective))
+        .fold(None, |best: Option<Thresholds>, found| match best {
+            Some(b) if score(&found).is_none_or(|f| score(&b).is_some_and(|s| f <= s + 1e-12)) => {
+                Some(b)
+            }
+            _ => Some(found),
+        })
+        .unwrap_or(current);
     // Each alone, the others at their current values, then applied together.
     let mut alone = current;
     for knob in &knobs {
@@ -64,35 +85,12 @@ pub fn joint(set: &TestSet, blocks: &[BlockThresholds], request: &Request) -> Op
             alone = knob.parameter.set(&alone, x);
         }
     }
-    // The thresholds' own suggestions, taken together, are a candidate too; from the
-    // better start, each threshold goes to its exact best in turn: the point found is
-    // exact along each axis, and never worse than the grid.
-    let start = match (score(&alone), score(&best)) {
-        (Some(a), b) if b.is_none_or(|b| a > b + 1e-12) => alone,
-        _ => best,
-    };
-    let best = descend(set, &start, &knobs, &objective);
     let costs = request.costs.as_ref();
     let at_current = Figures::of(&set.evaluate(&current), costs);
     let at_suggested = Figures::of(&set.evaluate(&best), costs);
     Some(Joint {
-        method: match method {
-            "grid" => format!(
-                "grid {} × {}, then exact along each axis",
-                knobs[0].xs.len(),
-                knobs[1].xs.len()
-            ),
-            other => other.to_string(),
-        },
-        values: knobs
-            .iter()
-            .map(|k| JointValue {
-                block_id: k.block_id,
-                key: k.key.clone(),
-                current: k.current,
-                suggested: k.parameter.get(&best),
-            })
-            .collect(),
+        method: method(&knobs, choice.as_ref()),
+        values: values(&knobs, choice.as_ref(), &best),
         score_current: score(&current),
         score_suggested: score(&best),
         score_one_at_a_time: score(&alone),
@@ -101,6 +99,79 @@ pub fn joint(set: &TestSet, blocks: &[BlockThresholds], request: &Request) -> Op
         at_suggested,
         objective: chosen,
     })
+}
+
+/// The numbers tuned together from `current`: a grid for two (or the thresholds' own
+/// suggestions, when better), then each to its exact best in turn, so that the point
+/// found is exact along each axis and never worse than the grid.
+fn numbers_together(
+    set: &TestSet,
+    current: &Thresholds,
+    knobs: &[Knob],
+    objective: &Objective,
+) -> Thresholds {
+    let score = |t: &Thresholds| objective.score(&set.evaluate(t));
+    if knobs.len() != 2 {
+        return descend(set, current, knobs, objective);
+    }
+    let best = grid(set, current, knobs, objective);
+    let mut alone = *current;
+    for knob in knobs {
+        if let Some((x, _)) =
+            optimum::best_move(set, current, knob.parameter, &knob.range, objective)
+        {
+            alone = knob.parameter.set(&alone, x);
+        }
+    }
+    let start = match (score(&alone), score(&best)) {
+        (Some(a), b) if b.is_none_or(|b| a > b + 1e-12) => alone,
+        _ => best,
+    };
+    descend(set, &start, knobs, objective)
+}
+
+/// How the point was searched, in words.
+fn method(knobs: &[Knob], choice: Option<&Choice>) -> String {
+    let numbers = match knobs {
+        [x, y] => format!(
+            "grid {} × {}, then exact along each axis",
+            x.xs.len(),
+            y.xs.len()
+        ),
+        [_] => "exact".to_string(),
+        _ => "coordinate descent".to_string(),
+    };
+    match choice {
+        Some(choice) => format!("{numbers}, at each option of {}", choice.key),
+        None => numbers,
+    }
+}
+
+/// Each threshold tuned, its current and suggested value.
+fn values(knobs: &[Knob], choice: Option<&Choice>, best: &Thresholds) -> Vec<JointValue> {
+    let mut values: Vec<JointValue> = knobs
+        .iter()
+        .map(|k| JointValue {
+            block_id: k.block_id,
+            key: k.key.clone(),
+            current: ThresholdValue::Number(k.current),
+            suggested: ThresholdValue::Number(k.parameter.get(best)),
+        })
+        .collect();
+    if let Some(choice) = choice {
+        let suggested = choice
+            .options
+            .iter()
+            .find(|(_, a)| *a == best.aggregation)
+            .map_or_else(|| choice.current.clone(), |(value, _)| value.clone());
+        values.push(JointValue {
+            block_id: choice.block_id,
+            key: choice.key.clone(),
+            current: ThresholdValue::Text(choice.current.clone()),
+            suggested: ThresholdValue::Text(suggested),
+        });
+    }
+    values
 }
 
 /// What thresholds tuned together optimise: the objective asked for, else the cost with

@@ -193,7 +193,7 @@ fn on_every_demo_impulse_each_suggestion_is_the_brute_force_optimum() {
                         let range = scale_for(threshold, None);
                         brute_force(set, &base, parameter, &range, &s.objective.objective)
                     }
-                    None => best_option_by_hand(set, &base, threshold, &s, &id),
+                    None => best_option_by_hand(set, &base, block, &s, &id),
                 };
                 options += usize::from(s.current.as_number().is_none());
                 match (s.score_suggested, truth) {
@@ -210,44 +210,83 @@ fn on_every_demo_impulse_each_suggestion_is_the_brute_force_optimum() {
     assert!(options >= 6, "only {options} option suggestions compared");
 }
 
-/// The aggregation's suggestion, checked by evaluating every option of its dropdown: the
-/// best score, and the current option unless another does strictly better.
+/// The aggregation's suggestion, checked by evaluating every option of its dropdown, each
+/// at its best anomaly threshold found by brute force over every distinct score: the
+/// best option, the current one unless another does strictly better (and then the score
+/// where everything stands); the anomaly threshold it comes with gives the score said.
 fn best_option_by_hand(
     set: &TestSet,
     base: &Thresholds,
-    threshold: &BlockThreshold,
+    block: &BlockThresholds,
     s: &Suggestion,
     id: &str,
 ) -> Option<f64> {
-    assert_eq!(threshold.key, Aggregation::KEY, "{id}");
-    let score = |value: &str| {
-        let at = base.with(
-            "keras-visual-anomaly",
-            Aggregation::KEY,
-            &ThresholdValue::Text(value.into()),
-        );
-        s.objective.objective.score(&set.evaluate(&at))
-    };
-    let options = threshold.options().unwrap();
-    let best = options
+    let objective = &s.objective.objective;
+    let threshold = block.thresholds.iter().find(|t| t.key == Aggregation::KEY);
+    let threshold = threshold.unwrap();
+    let at = |value: &str| option_at(base, block, value);
+    let judged = |value: &str| judged_by_hand(set, &at(value), block, objective);
+    let top = threshold
+        .options()
+        .unwrap()
         .iter()
-        .filter_map(|o| score(&o.value))
-        .fold(None, |best: Option<f64>, x| {
-            Some(best.map_or(x, |b| b.max(x)))
+        .filter_map(|o| judged(&o.value))
+        .fold(None, |top: Option<f64>, x| {
+            Some(top.map_or(x, |t| t.max(x)))
         });
-    let current = score(&threshold.value.to_string());
-    match (&s.suggested, best) {
-        (Some(ThresholdValue::Text(chosen)), Some(best)) => {
-            assert_eq!(score(chosen), Some(best), "{id}: {chosen}");
-            if current.is_some_and(|c| c >= best - 1e-12) {
-                assert_eq!(
-                    s.suggested.as_ref(),
-                    Some(&threshold.value),
-                    "{id}: ties stay"
-                );
-            }
-        }
-        (suggested, best) => assert_eq!(suggested.is_some(), best.is_some(), "{id}"),
+    let current = threshold.value.to_string();
+    let Some(top) = top else {
+        assert_eq!(s.suggested, None, "{id}");
+        return None;
+    };
+    if judged(&current).is_some_and(|c| c >= top - 1e-12) {
+        assert_eq!(
+            s.suggested.as_ref(),
+            Some(&threshold.value),
+            "{id}: ties stay"
+        );
+        assert!(s.with.is_empty(), "{id}: nothing moves");
+        return objective.score(&set.evaluate(base));
     }
-    best
+    let Some(ThresholdValue::Text(chosen)) = &s.suggested else {
+        panic!("{id}: an option is suggested");
+    };
+    assert!(
+        judged(chosen).is_some_and(|j| (j - top).abs() < 1e-12),
+        "{id}: {chosen}"
+    );
+    // The values it comes with give the score it says.
+    let with = s.with.iter().fold(at(chosen), |t, w| {
+        t.with(block.block.kind.as_str(), &w.key, &w.suggested)
+    });
+    let again = objective.score(&set.evaluate(&with));
+    assert!(
+        again.is_some_and(|a| (a - top).abs() < 1e-12),
+        "{id}: {again:?} vs {top}"
+    );
+    Some(top)
+}
+
+/// `base` with the aggregation at `option`.
+fn option_at(base: &Thresholds, block: &BlockThresholds, option: &str) -> Thresholds {
+    let value = ThresholdValue::Text(option.into());
+    base.with(block.block.kind.as_str(), Aggregation::KEY, &value)
+}
+
+/// An option's score at the block's best anomaly threshold (by brute force), or as it is
+/// where the block has none.
+fn judged_by_hand(
+    set: &TestSet,
+    at: &Thresholds,
+    block: &BlockThresholds,
+    objective: &Objective,
+) -> Option<f64> {
+    let partner = block
+        .thresholds
+        .iter()
+        .find(|t| t.key == "min_anomaly_score");
+    match partner.map(|t| scale_for(t, None)) {
+        Some(range) => brute_force(set, at, Parameter::MinAnomalyScore, &range, objective),
+        None => objective.score(&set.evaluate(at)),
+    }
 }
