@@ -406,3 +406,33 @@ async fn the_aggregation_is_applied_as_text_with_its_threshold() {
     assert_eq!(now["current"], "mean", "Studio holds it: {now}");
     assert_eq!(now["atCurrent"], option["atSuggested"]);
 }
+
+/// An aggregation option added to Studio after this version (`median`) cannot be evaluated
+/// from the scores: the commands that compute figures refuse, naming it, rather than
+/// compute them at `max`; `list` still shows it.
+#[tokio::test]
+async fn an_option_this_version_does_not_know_is_refused_not_guessed() {
+    let studio = studio().await;
+    studio
+        .offer_and_set_option(23, "anomaly_scoring_aggregation_method", "median")
+        .unwrap();
+    for command in [
+        &["suggest"][..],
+        &["suggest", "--apply", "--force"],
+        &["sweep", "23.min_anomaly_score"],
+        &["check", "--min", "accuracy=0"],
+    ] {
+        let mut args = vec!["--impulse", "3"];
+        args.extend(command);
+        let (code, _, err) = run(ei_tune(&studio).args(&args)).await;
+        assert_eq!(code, 1, "{command:?}: {err}");
+        assert!(
+            err.contains("`median`") && err.contains("mean or max"),
+            "{err}"
+        );
+    }
+    assert!(studio.set_threshold_calls().is_empty(), "nothing sent");
+    let (code, out, err) = run(ei_tune(&studio).args(["--impulse", "3", "list"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("median"), "{out}");
+}

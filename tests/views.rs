@@ -669,3 +669,29 @@ fn the_mouse_means_what_the_screen_under_it_shows() {
         }))
     ));
 }
+
+/// An aggregation option added to Studio after this version: no figures are computed at
+/// it (they would be `max`'s); the pane says why, and Studio's own saved figures stay.
+#[test]
+fn an_option_this_version_does_not_know_withholds_the_preview() {
+    let mut impulse = loaded(2);
+    let threshold = impulse
+        .blocks
+        .iter_mut()
+        .flat_map(|b| b.thresholds.iter_mut())
+        .find(|t| t.key == "anomaly_scoring_aggregation_method")
+        .unwrap();
+    threshold.value = ThresholdValue::Text("median".into());
+    let s = Session::opened(2, impulse);
+    assert_eq!(s.tuner.preview().displayed(), None);
+    assert!(s.tuner.preview().sweep().is_none());
+    let screen = s.render(100, 30);
+    assert!(
+        screen.contains("preview:") && screen.contains("`median`, which the figures cannot be"),
+        "{screen}"
+    );
+    assert!(
+        s.tuner.preview().saved().is_some(),
+        "Studio's own figures stay"
+    );
+}

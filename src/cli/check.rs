@@ -90,7 +90,7 @@ pub async fn check(
         ));
     }
     let t = target(args).await?;
-    let blocks = t.thresholds().await?;
+    let blocks = t.evaluable_thresholds().await?;
     let scores = t
         .scores(
             "nothing to check (ei-tune regenerate brings results back): ",

@@ -136,6 +136,18 @@ pub fn with_values(
     after
 }
 
+/// Refuses figures at thresholds they cannot be computed at (an aggregation option added
+/// to Studio since this version, a value of another type): they would be another value's.
+fn evaluable(blocks: &[BlockThresholds]) -> Result<(), CommandError> {
+    for b in blocks {
+        for t in &b.thresholds {
+            crate::metrics::Thresholds::check(b.block.kind.as_str(), &t.key, &t.value)
+                .map_err(|e| CommandError::failed(format!("block {}: {e}", b.block.id)))?;
+        }
+    }
+    Ok(())
+}
+
 /// The thresholds `blocks` hold, as the metrics take them.
 pub fn saved_thresholds(blocks: &[BlockThresholds]) -> crate::metrics::Thresholds {
     crate::metrics::Thresholds::from_blocks(blocks.iter().flat_map(|b| {
@@ -185,6 +197,14 @@ impl Target {
     /// on stderr, and the rest works.
     pub async fn thresholds(&self) -> Result<Vec<BlockThresholds>, CommandError> {
         Ok(self.all_thresholds().await?.blocks)
+    }
+
+    /// The same, for commands that compute figures at them: refused (exit 1) when one
+    /// holds a value the figures cannot be computed at.
+    pub async fn evaluable_thresholds(&self) -> Result<Vec<BlockThresholds>, CommandError> {
+        let blocks = self.thresholds().await?;
+        evaluable(&blocks)?;
+        Ok(blocks)
     }
 
     /// The same, with the blocks that could not be read; none readable is an error.

@@ -47,7 +47,7 @@ fn write_whole(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// `ei-tune report`.
 pub async fn report(args: &ConnectionArgs, file: &Path) -> Result<String, CommandError> {
     let t = target(args).await?;
-    let blocks = t.thresholds().await?;
+    let blocks = t.evaluable_thresholds().await?;
     let scores = t
         .scores(
             "nothing to report (ei-tune regenerate brings results back): ",

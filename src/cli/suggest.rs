@@ -29,7 +29,7 @@ pub async fn suggest(
 ) -> Result<String, CommandError> {
     let t = target(args).await?;
     refuse_objectives_of_detection(&t.impulse, &options.request)?;
-    let blocks = t.thresholds().await?;
+    let blocks = t.evaluable_thresholds().await?;
     let scores = t.scores("", false).await?;
     let set = &*scores.set;
     let found = suggestions(set, &blocks, &options.request);

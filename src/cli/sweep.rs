@@ -93,7 +93,7 @@ pub async fn sweep(args: &ConnectionArgs, options: &SweepArgs) -> Result<String,
         )));
     }
     let t = target(args).await?;
-    let blocks = t.thresholds().await?;
+    let blocks = t.evaluable_thresholds().await?;
     let scores = t.scores("", false).await?;
     let set = &*scores.set;
     let axes = axes(&blocks, &options.keys, set, options.points)?;
@@ -148,10 +148,7 @@ fn candidates<'a>(
                 let moves = match Parameter::of_key(b.block.kind.as_str(), &t.key) {
                     Some(parameter) => Moves::Number(parameter),
                     None if aggregates && t.key == Aggregation::KEY => Moves::Options(
-                        t.options()?
-                            .iter()
-                            .filter_map(|o| Some((o.value.clone(), Aggregation::parse(&o.value)?)))
-                            .collect(),
+                        Aggregation::options(t.options()?.iter().map(|o| o.value.as_str())),
                     ),
                     None => return None,
                 };

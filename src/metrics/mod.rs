@@ -14,10 +14,12 @@
 //! - A window is good when the prediction equals its expected label; `uncertain` is never
 //!   good.
 
+mod aggregation;
 mod check;
 pub mod detection;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub use aggregation::Aggregation;
 pub mod joint;
 pub mod objective;
 pub mod optimum;
@@ -33,34 +35,6 @@ pub use summary::{CountsError, Summary, Tally};
 
 /// The label of the confusion matrix column for windows below `min_score`.
 pub const UNCERTAIN: &str = "uncertain";
-
-/// How a visual anomaly block turns patch scores into one window score.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Aggregation {
-    Mean,
-    #[default]
-    Max,
-}
-
-impl Aggregation {
-    /// The key of the dropdown threshold that chooses it.
-    pub const KEY: &str = "anomaly_scoring_aggregation_method";
-
-    pub fn parse(value: &str) -> Option<Self> {
-        match value {
-            "mean" => Some(Self::Mean),
-            "max" => Some(Self::Max),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Mean => "mean",
-            Self::Max => "max",
-        }
-    }
-}
 
 /// Per-window anomaly scores of a test set.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -95,6 +69,30 @@ impl Thresholds {
             })
     }
 
+    /// Whether the figures can be computed with `key` of a `block_type` block at `value`:
+    /// not when a threshold that moves them holds a value this version cannot read (an
+    /// aggregation added to Studio since, a value of another type), since the figures
+    /// computed would be another value's.
+    pub fn check(block_type: &str, key: &str, value: &ThresholdValue) -> Result<(), Unevaluable> {
+        let expected = match (key, value) {
+            ("min_score", ThresholdValue::Text(_)) if !is_anomaly_block(block_type) => "a number",
+            ("min_anomaly_score", ThresholdValue::Text(_)) => "a number",
+            (Aggregation::KEY, ThresholdValue::Text(v)) if Aggregation::parse(v).is_some() => {
+                return Ok(());
+            }
+            (Aggregation::KEY, _) => "mean or max",
+            _ => return Ok(()),
+        };
+        Err(Unevaluable {
+            key: key.to_string(),
+            value: match value {
+                ThresholdValue::Text(v) => format!("`{v}`"),
+                ThresholdValue::Number(n) => n.to_string(),
+            },
+            expected,
+        })
+    }
+
     /// These thresholds with `key` of a `block_type` block at `value`; the same when the
     /// key does not change the metrics.
     pub fn with(mut self, block_type: &str, key: &str, value: &ThresholdValue) -> Self {
@@ -110,6 +108,17 @@ impl Thresholds {
         }
         self
     }
+}
+
+/// A threshold that moves the figures holds a value they cannot be computed at.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "{key} is {value}, which the figures cannot be computed at (this version reads {expected})"
+)]
+pub struct Unevaluable {
+    pub key: String,
+    pub value: String,
+    pub expected: &'static str,
 }
 
 /// Learn block types that score anomalies rather than classes: `anomaly`, `anomaly-gmm`,

@@ -322,12 +322,12 @@ fn choices(set: &TestSet, blocks: &[BlockThresholds]) -> Vec<Choice> {
             else {
                 continue;
             };
-            let options: Vec<(String, Aggregation)> = t
-                .options()
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|o| Some((o.value.clone(), Aggregation::parse(&o.value)?)))
-                .collect();
+            let options = Aggregation::options(
+                t.options()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|o| o.value.as_str()),
+            );
             // An option this version cannot evaluate leaves the figures unknown.
             if options.len() >= 2 && Aggregation::parse(current).is_some() {
                 out.push(Choice {

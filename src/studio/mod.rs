@@ -181,6 +181,12 @@ impl Shared {
 #[error("the simulator has no impulse {0}")]
 pub struct NoSuchImpulse(pub u64);
 
+/// A hook of [`Studio`] named a learn block (or a threshold of it) the simulator does not
+/// have.
+#[derive(Debug, thiserror::Error)]
+#[error("the simulator has no such threshold in learn block {0}")]
+pub struct NoSuchBlock(pub u64);
+
 /// A running simulator.
 pub struct Studio {
     addr: SocketAddr,
@@ -353,6 +359,31 @@ impl Studio {
             .set_thresholds(impulse, &request, SystemTime::now())
             .map(drop)
             .map_err(|_| NoSuchImpulse(impulse))
+    }
+
+    /// Offers one more option for the dropdown threshold `key` of a block and sets it, as
+    /// a later Studio may: for tests of what a client does with an option it does not
+    /// know.
+    pub fn offer_and_set_option(
+        &self,
+        block_id: u64,
+        key: &str,
+        value: &str,
+    ) -> Result<(), NoSuchBlock> {
+        let mut state = self.shared.state();
+        let threshold = state
+            .block_mut(block_id)
+            .and_then(|b| b.thresholds.iter_mut().find(|t| t.key == key))
+            .ok_or(NoSuchBlock(block_id))?;
+        threshold
+            .dropdown_options
+            .get_or_insert_with(Vec::new)
+            .push(crate::api::models::DropdownOption {
+                value: value.to_string(),
+                description: "an option added since".into(),
+            });
+        threshold.value = ThresholdValue::Text(value.to_string());
+        Ok(())
     }
 
     /// Stops serving and waits for open connections to close.

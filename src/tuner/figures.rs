@@ -101,9 +101,23 @@ impl Tuner {
 
     /// Recomputes the preview and the sweep when what they depend on changed.
     pub(super) fn refresh_preview(&mut self) {
+        let check = |s: &crate::tuner::Slider, value: &ThresholdValue| {
+            Thresholds::check(&s.block_type, &s.key, value).map_err(|e| e.to_string())
+        };
+        if let Some(Err(why)) = self
+            .sliders
+            .iter()
+            .map(|s| check(s, &s.value))
+            .find(Result::is_err)
+        {
+            let from_scores = self.saved_from_scores();
+            self.preview.withhold(crate::text::clean(&why), from_scores);
+            return;
+        }
         // Where Studio's own figures do not stand for the saved thresholds, the saved
-        // column is what the scores give at them.
-        let saved = self.saved_from_scores().then(|| self.saved_thresholds());
+        // column is what the scores give at them (when they can be computed there).
+        let saved_evaluable = self.sliders.iter().all(|s| check(s, &s.saved).is_ok());
+        let saved = (self.saved_from_scores() && saved_evaluable).then(|| self.saved_thresholds());
         let focus = self.focus();
         self.preview
             .compute(self.displayed_thresholds(), saved, focus);
@@ -124,10 +138,7 @@ impl Tuner {
             }),
             SliderKind::Options(options) => Some(Focus::Options {
                 slider: self.selected,
-                options: options
-                    .iter()
-                    .filter_map(|o| Some((o.value.clone(), Aggregation::parse(&o.value)?)))
-                    .collect(),
+                options: Aggregation::options(options.iter().map(|o| o.value.as_str())),
                 anomaly: self
                     .anomaly_partner(slider.block_id)
                     .and_then(|i| self.sliders[i].scale().copied()),

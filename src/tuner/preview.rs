@@ -111,6 +111,9 @@ pub struct Preview {
     profile: Vec<(f64, f64)>,
     /// The focused value the sweep's optimum was found from.
     optimum_from: Option<f64>,
+    /// Why nothing is computed at the thresholds shown: one holds a value the figures
+    /// cannot be computed at.
+    withheld: Option<String>,
 }
 
 impl Default for Preview {
@@ -135,6 +138,7 @@ impl Default for Preview {
             options_for: None,
             profile: Vec::new(),
             optimum_from: None,
+            withheld: None,
         }
     }
 }
@@ -169,6 +173,11 @@ impl Preview {
     /// Whether results are being read, for the first time or again.
     pub fn is_reading(&self) -> bool {
         self.reading.is_some() || matches!(self.source, PreviewSource::Loading { .. })
+    }
+
+    /// Why nothing is computed at the thresholds shown, when nothing is.
+    pub fn withheld(&self) -> Option<&str> {
+        self.withheld.as_deref()
     }
 
     /// The figures at the displayed thresholds.
@@ -295,6 +304,22 @@ impl Preview {
         self.saved = studio;
     }
 
+    /// Nothing can be computed at the thresholds shown, for `why`: the figures, the sweep
+    /// and, where they come from the scores (`saved_from_scores`), the saved ones go.
+    pub(super) fn withhold(&mut self, why: String, saved_from_scores: bool) {
+        self.withheld = Some(why);
+        self.displayed = None;
+        self.sweep = None;
+        self.option_sweep = None;
+        self.computed_for = None;
+        self.swept_for = None;
+        self.options_for = None;
+        if saved_from_scores {
+            self.saved = None;
+            self.saved_for = None;
+        }
+    }
+
     /// Recomputes what changed: the figures at `displayed`, at `saved` (given where they
     /// are computed from the scores), and the sweep of `focus`.
     pub(super) fn compute(
@@ -303,6 +328,7 @@ impl Preview {
         saved: Option<Thresholds>,
         focus: Option<Focus>,
     ) {
+        self.withheld = None;
         let Some(set) = self.set().map(Arc::clone) else {
             self.displayed = None;
             self.sweep = None;

@@ -128,6 +128,9 @@ fn status_notes(tuner: &Tuner, width: usize, theme: &Theme) -> Vec<Line<'static>
         )),
         PreviewSource::Unavailable(why) => note(&mut lines, format!("preview: {why}"), theme.dim),
         PreviewSource::Ready(_) => {
+            if let Some(why) = tuner.preview().withheld() {
+                note(&mut lines, format!("preview: {why}"), theme.warn);
+            }
             if let Some(line) = reading_line(tuner.preview()) {
                 note(&mut lines, line, theme.dim);
             }

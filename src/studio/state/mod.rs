@@ -298,6 +298,14 @@ impl StudioState {
             .ok_or_else(|| Refusal::not_found(format!("learn block {learn_id} not found")))
     }
 
+    /// The learn block with this id, to change it as a later Studio might.
+    pub fn block_mut(&mut self, learn_id: u64) -> Option<&mut SimBlock> {
+        self.impulses
+            .iter_mut()
+            .flat_map(|s| s.sim.blocks.iter_mut())
+            .find(|b| b.block.id == learn_id)
+    }
+
     pub fn running_job(&self, now: SystemTime) -> Option<&SimJob> {
         self.running_jobs(now).next()
     }
