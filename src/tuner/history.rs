@@ -109,7 +109,12 @@ impl Tuner {
                 }
             })
             .collect();
-        let figures = match self.preview.set() {
+        // No figures at values they cannot be computed at (they would be another's).
+        let evaluable = self
+            .sliders
+            .iter()
+            .all(|s| crate::metrics::Thresholds::check(&s.block_type, &s.key, &s.saved).is_ok());
+        let figures = match self.preview.set().filter(|_| evaluable) {
             Some(set) => Figures::of(
                 &set.evaluate(&self.saved_thresholds()),
                 self.config.costs.as_ref(),
