@@ -329,6 +329,9 @@ fn dropdown_and_visual_anomaly() {
         objective.is_some_and(|o| o.starts_with("fewest missed anomalies")),
         "the anomaly threshold's next objective"
     );
+    // Cut to fit at 100 columns, its title still says how to change it.
+    let screen = s.render(100, 30);
+    assert!(screen.contains("┌ fewest missed anomalies, false al… (O) ┐"), "{screen}");
     s.act(Action::SelectPrevious, 5);
     let anomaly = s
         .tuner

@@ -97,7 +97,15 @@ fn render_options(
     let objective = &swept.objective;
     let mut title = format!(" {} · {} (O) ", slider.id(), objective.name());
     if title.chars().count() > inner_width {
-        title = format!(" {} (O) ", objective.name());
+        // The objective, cut where it must be: `(O)` says how to change it.
+        let name = objective.name();
+        let room = inner_width.saturating_sub(6);
+        title = if name.chars().count() > room {
+            let cut: String = name.chars().take(room.saturating_sub(1)).collect();
+            format!(" {cut}… (O) ")
+        } else {
+            format!(" {name} (O) ")
+        };
     }
     let block = Block::bordered().title(title).border_style(theme.border);
     let mut lines = option_lines(swept, slider, anomaly, inner_width, theme);
