@@ -331,7 +331,10 @@ fn dropdown_and_visual_anomaly() {
     );
     // Cut to fit at 100 columns, its title still says how to change it.
     let screen = s.render(100, 30);
-    assert!(screen.contains("┌ fewest missed anomalies, false al… (O) ┐"), "{screen}");
+    assert!(
+        screen.contains("┌ fewest missed anomalies, false al… (O) ┐"),
+        "{screen}"
+    );
     s.act(Action::SelectPrevious, 5);
     let anomaly = s
         .tuner

@@ -268,14 +268,22 @@ fn describe_with(out: &mut String, s: &Suggestion, option: &ThresholdValue) {
     for w in &s.with {
         let _ = writeln!(
             out,
-            "  with {}.{}: {} → {} (its best for {}; --apply sends it)",
-            w.block_id,
-            crate::text::clean(&w.key),
-            said(&w.current),
-            said(&w.suggested),
+            "  with {} (its best for {}; --apply sends it)",
+            change_said(w),
             said(option)
         );
     }
+}
+
+/// `BLOCK.KEY: current → suggested`.
+fn change_said(v: &JointValue) -> String {
+    format!(
+        "{}.{}: {} → {}",
+        v.block_id,
+        crate::text::clean(&v.key),
+        said(&v.current),
+        said(&v.suggested)
+    )
 }
 
 /// A value as said on the terminal: an option is the server's text.
@@ -318,14 +326,7 @@ fn describe_joint(out: &mut String, j: &Joint) {
         j.method, j.objective.name, j.objective.why
     );
     for v in &j.values {
-        let _ = writeln!(
-            out,
-            "  {}.{}: {} → {}",
-            v.block_id,
-            crate::text::clean(&v.key),
-            said(&v.current),
-            said(&v.suggested)
-        );
+        let _ = writeln!(out, "  {}", change_said(v));
     }
     let _ = writeln!(
         out,
