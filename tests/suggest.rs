@@ -362,6 +362,16 @@ async fn the_aggregation_is_suggested_at_its_best_threshold() {
         let on_grid = point["accuracy"].as_f64().unwrap();
         assert!(on_grid <= accuracy + 1e-12, "{point} beats {accuracy}");
     }
+    // In words, the threshold's own line says that the option's value goes instead.
+    let (code, out, err) = run(ei_tune(&studio).args(&SUGGEST_ACCURACY[..5])).await;
+    assert_eq!(code, 0, "{err}");
+    let sent = option["with"][0]["suggested"].to_string();
+    assert!(
+        out.contains(&format!(
+            "note: --apply sends {sent} instead, with {AGGREGATION} at mean"
+        )),
+        "{out}"
+    );
     let mut joint = SUGGEST_ACCURACY.to_vec();
     joint.push("--joint");
     let (_, json) = option_suggested(&studio, &joint).await;

@@ -181,6 +181,7 @@ fn describe(
         .any(|b| b.kind.is_object_detection());
     for s in found {
         describe_one(&mut out, s, detection, floor);
+        note_replaced(&mut out, s, found);
     }
     if let Some((before, after, warnings)) = all {
         let _ = writeln!(out, "\nThese suggestions together, as --apply sends them:");
@@ -246,6 +247,26 @@ fn describe_one(out: &mut String, s: &Suggestion, detection: bool, floor: Option
     }
     note_floor(out, s, floor);
     warn(out, &s.warnings);
+}
+
+/// A threshold whose own suggestion an option's replaces (the value the option is judged
+/// at): says what `--apply` sends for it.
+fn note_replaced(out: &mut String, s: &Suggestion, found: &[Suggestion]) {
+    let replaced = found
+        .iter()
+        .filter(|o| o.changes())
+        .flat_map(|o| o.with.iter().map(move |w| (o, w)))
+        .find(|(_, w)| (w.block_id, &w.key) == (s.block_id, &s.key));
+    if let (Some((option, w)), true) = (replaced, s.changes()) {
+        let _ = writeln!(
+            out,
+            "  note: --apply sends {} instead, with {}.{} at {}",
+            said(&w.suggested),
+            option.block_id,
+            crate::text::clean(&option.key),
+            option.suggested.as_ref().map(said).unwrap_or_default()
+        );
+    }
 }
 
 /// Object detection: no detection below the lowest score stored is known.

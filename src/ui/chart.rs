@@ -153,13 +153,6 @@ fn option_lines<'a>(
             Span::styled(crate::text::clean(&point.value), style),
             Span::raw(format!("  {}{at}{shown}{saved}", score_shown(point.score))),
         ]));
-        if let (Some(a), Some((x, score))) = (anomaly, point.best_with) {
-            lines.push(Line::raw(format!(
-                "  best {} at {}",
-                objective.value_shown(score),
-                a.display(&ThresholdValue::Number(x))
-            )));
-        }
         let figures = Figures::of(&point.summary, None);
         let rate = |v: Option<f64>| v.map_or_else(|| "–".into(), |v| format!("{:.1} %", v * 100.0));
         let line = format!(
@@ -172,6 +165,13 @@ fn option_lines<'a>(
         // one shown.
         if line.chars().count() <= inner_width {
             lines.push(Line::styled(line, theme.dim));
+        }
+        if let (Some(a), Some((x, score))) = (anomaly, point.best_with) {
+            lines.push(Line::raw(format!(
+                "  best {} at {}",
+                objective.value_shown(score),
+                a.display(&ThresholdValue::Number(x))
+            )));
         }
     }
     lines
