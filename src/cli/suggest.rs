@@ -206,7 +206,7 @@ fn describe_one(out: &mut String, s: &Suggestion, detection: bool, floor: Option
     let objective = &s.objective.objective;
     let shown = |score: Option<f64>| {
         score.map_or_else(
-            || "outside the objective's bound".into(),
+            || "(now outside the objective's bound)".into(),
             |v| {
                 if detection {
                     format!("F1 {v:.3}")

@@ -177,7 +177,7 @@ impl Figures {
                 (loss > bound + 1e-9).then(|| {
                     if h.percent {
                         format!(
-                            "{} {:.1} % → {:.1} % ({:.1} points worse; the bound is {:.0})",
+                            "{} {:.1} % → {:.1} % ({:.1} points worse; warned past {:.0})",
                             h.name,
                             before * 100.0,
                             now * 100.0,
@@ -186,7 +186,7 @@ impl Figures {
                         )
                     } else {
                         format!(
-                            "{} {before:.3} → {now:.3} ({loss:.3} worse; the bound is {bound:.2})",
+                            "{} {before:.3} → {now:.3} ({loss:.3} worse; warned past {bound:.2})",
                             h.name
                         )
                     }
