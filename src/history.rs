@@ -134,6 +134,9 @@ pub struct Answer {
     /// ei-tune's short reason for a failed call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// No answer says whether Studio applied the call: it may hold the values.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
 }
 
 impl Answer {
@@ -144,6 +147,7 @@ impl Answer {
                 response.regenerate_model_testing_status.as_str(),
             )),
             error: None,
+            unknown: false,
         }
     }
 
@@ -155,11 +159,28 @@ impl Answer {
         }
     }
 
+    /// A call whose answer was lost, and whose values a read-back found applied.
+    pub fn applied_after_lost_answer() -> Self {
+        Self {
+            saved: true,
+            ..Self::failed("the answer was lost; the values were read back")
+        }
+    }
+
     pub fn failed(reason: &str) -> Self {
         Self {
             saved: false,
             regenerate_model_testing_status: None,
             error: Some(crate::text::clean(reason)),
+            unknown: false,
+        }
+    }
+
+    /// A call whose answer was lost: Studio may or may not hold its values.
+    pub fn unknown(reason: &str) -> Self {
+        Self {
+            unknown: true,
+            ..Self::failed(&format!("outcome unknown: {reason}"))
         }
     }
 
@@ -167,7 +188,7 @@ impl Answer {
     pub fn summary(&self) -> String {
         // Cleaned again: the file may have been edited by hand.
         match (&self.regenerate_model_testing_status, &self.error) {
-            (_, Some(error)) if self.saved => crate::text::clean(error),
+            (_, Some(error)) if self.saved || self.unknown => crate::text::clean(error),
             (_, Some(error)) => crate::text::clean(&format!("failed: {error}")),
             (Some(status), None) => crate::text::clean(status),
             (None, None) if self.saved => "saved".into(),

@@ -34,19 +34,13 @@ pub fn answer(outcome: &Outcome) -> Answer {
             response: Some(response),
         }
         | Outcome::Partial { response, .. } => Answer::saved(response),
-        Outcome::Applied { response: None } => {
-            let mut answer = Answer::failed("the answer was lost; the values were read back");
-            answer.saved = true;
-            answer
-        }
+        Outcome::Applied { response: None } => Answer::applied_after_lost_answer(),
         Outcome::ChangedElsewhere(_) => Answer::failed("changed elsewhere: nothing sent"),
         Outcome::NotSent { error } => {
             Answer::failed(&format!("nothing sent: {}", error.short_reason()))
         }
         Outcome::NotApplied { error } => Answer::failed(&error.short_reason()),
-        Outcome::Unknown { error } => {
-            Answer::failed(&format!("outcome unknown: {}", error.short_reason()))
-        }
+        Outcome::Unknown { error } => Answer::unknown(&error.short_reason()),
     }
 }
 

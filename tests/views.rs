@@ -186,6 +186,7 @@ fn history_view_lists_calls_newest_first_with_the_selected_ones_values() {
         saved: true,
         regenerate_model_testing_status: Some(status.into()),
         error: None,
+        unknown: false,
     };
     let entries = vec![
         history_entry(

@@ -34,6 +34,7 @@ fn call(before: f64, after: f64) -> Call {
             saved: true,
             regenerate_model_testing_status: Some("regenerated".into()),
             error: None,
+            unknown: false,
         },
     )
 }

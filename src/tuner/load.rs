@@ -69,9 +69,10 @@ impl Tuner {
             .iter()
             .flat_map(|b| b.thresholds.iter().map(|t| Slider::new(&b.block, t)))
             .collect();
+        let mut confirmed = None;
         if same_impulse {
             let issued_at = issued_at.unwrap_or(self.save.saves());
-            self.merge_reload(&mut sliders, read_back, issued_at, now);
+            confirmed = self.merge_reload(&mut sliders, read_back, issued_at, now);
         } else {
             self.selected = 0;
             self.job = None;
@@ -90,6 +91,12 @@ impl Tuner {
         });
         self.impulses = loaded.impulses;
         self.impulse = Some(loaded.impulse);
+        // A call whose answer was lost, found applied: the history says so, beside the
+        // entry that said its outcome was unknown.
+        if let (Some(before), Some(target)) = (confirmed, self.target()) {
+            let answer = crate::history::Answer::applied_after_lost_answer();
+            self.record_call(target, before, answer, cmds);
+        }
         self.fit_ranges_to_scores();
         if !same_impulse
             && !asked_early
@@ -103,14 +110,17 @@ impl Tuner {
     /// A reload of the impulse shown: values the user changed and Studio does not hold yet
     /// stay; after an unknown outcome, every value Studio holds differently is the user's
     /// to resend (a late-applied older request must not win); a value someone else wrote
-    /// is taken when saved, held when edited.
+    /// is taken when saved, held when edited. Where the read-back finds a lost call
+    /// applied: what Studio held before it, for the history.
     fn merge_reload(
         &mut self,
         sliders: &mut Vec<Slider>,
         read_back: bool,
         issued_at: u64,
         now: Instant,
-    ) {
+    ) -> Option<super::history::HeldBefore> {
+        let before = self.held_now();
+        let mut applied = false;
         let mut resend = Vec::new();
         let mut adopted = Vec::new();
         for slider in sliders.iter_mut() {
@@ -125,7 +135,7 @@ impl Tuner {
             let server = slider.value.clone();
             if old.sync == SyncState::Unconfirmed && read_back {
                 *slider = old.clone();
-                self.confirm_or_resend(slider, server, &mut resend);
+                applied |= self.confirm_or_resend(slider, server, &mut resend);
                 continue;
             }
             // One of this tuner's own values, applied late: the newest is resent.
@@ -166,17 +176,20 @@ impl Tuner {
             ));
             self.save.hurry(now);
         }
+        applied.then_some(before)
     }
 
     /// A value whose call lost its answer, as the read-back finds it: held by Studio
-    /// (saved), not held (sent again), or someone else's (the user decides).
+    /// (saved), not held (sent again), or someone else's (the user decides); whether it was
+    /// held.
     fn confirm_or_resend(
         &mut self,
         slider: &mut Slider,
         server: ThresholdValue,
         resend: &mut Vec<String>,
-    ) {
-        if server == slider.value {
+    ) -> bool {
+        let held = server == slider.value;
+        if held {
             slider.sync = SyncState::Saved;
             self.save.confirmed();
         } else if server == slider.saved || slider.sent.contains(&server) {
@@ -189,6 +202,7 @@ impl Tuner {
             };
         }
         slider.saved = server;
+        held
     }
 
     /// A value not saved yet whose block could not be read this time is kept (and sent, or

@@ -23,6 +23,7 @@ impl Tuner {
             return; // an answer to a request this tuner no longer waits for
         };
         let changed = outcome.changed_elsewhere().to_vec();
+        let unknown = matches!(outcome, Outcome::Unknown { .. });
         // The tuner writes once and reads back on its own schedule: an outcome is an
         // answer (nothing sent when every value changed elsewhere) or an error.
         let result = match outcome {
@@ -42,6 +43,8 @@ impl Tuner {
         let answer = match &result {
             Ok(Some(response)) => Some(crate::history::Answer::saved(response)),
             Ok(None) => None, // nothing was sent
+            // Read back later: a second entry says what it found.
+            Err(e) if unknown => Some(crate::history::Answer::unknown(&e.short_reason())),
             Err(e) => Some(crate::history::Answer::failed(&e.short_reason())),
         };
         if let Some(answer) = answer {

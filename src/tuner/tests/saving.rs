@@ -372,6 +372,15 @@ fn a_lost_answer_read_back_as_applied_is_saved_without_a_resend() {
         panic!("no read-back: {cmds:?}");
     };
     assert_eq!(t.sync_label(&t.sliders[0]), "answer lost: reading back");
+    // The history says the outcome is unknown, not that the call failed.
+    let [lost] = &records(&cmds)[..] else {
+        panic!("one entry: {cmds:?}");
+    };
+    assert!(!lost.answer.saved);
+    assert!(
+        lost.answer.summary().starts_with("outcome unknown"),
+        "{lost:?}"
+    );
     let mut applied = loaded(0);
     applied.blocks[0].thresholds[0].value = ThresholdValue::Number(0.61);
     let cmds = t.update(
@@ -382,6 +391,17 @@ fn a_lost_answer_read_back_as_applied_is_saved_without_a_resend() {
         t0 + 500 * MS,
     );
     assert!(sets(&cmds).is_empty(), "{cmds:?}");
+    // And once read back, a second entry says it was applied, with what changed.
+    let [found] = &records(&cmds)[..] else {
+        panic!("one entry: {cmds:?}");
+    };
+    assert!(found.answer.saved, "{found:?}");
+    let changes = found.changes();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!(
+        changes[0].contains("0.6") && changes[0].contains("0.61"),
+        "{changes:?}"
+    );
     assert_eq!(t.sliders[0].sync, SyncState::Saved);
     assert_eq!(t.sliders[0].saved, ThresholdValue::Number(0.61));
     // Quitting now has nothing to wait for.
