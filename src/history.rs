@@ -18,7 +18,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::api::client::BlockThresholds;
-use crate::api::models::{SetImpulseThresholdsResponse, ThresholdUpdate, ThresholdValue};
+use crate::api::models::{ThresholdUpdate, ThresholdValue};
 use crate::metrics::suggest::HEADLINES;
 
 /// The file grows to this size at most; past it the oldest entries are dropped until half
@@ -26,7 +26,8 @@ use crate::metrics::suggest::HEADLINES;
 pub const MAX_BYTES: u64 = 2 * 1024 * 1024;
 /// A longer line is not an entry ei-tune wrote.
 const MAX_LINE: usize = 64 * 1024;
-/// Server text kept in an entry (the impulse's name) is cut to this many characters.
+/// Server text kept in an entry (the impulse's name, Studio's status, keys and option
+/// values) is cut to this many characters.
 const MAX_NAME_CHARS: usize = 200;
 const FILE_NAME: &str = "history.jsonl";
 
@@ -120,80 +121,6 @@ pub struct Change {
 impl Change {
     pub fn changed(&self) -> bool {
         self.before != self.after
-    }
-}
-
-/// Studio's answer, or why there was none.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Answer {
-    pub saved: bool,
-    /// `regenerateModelTestingStatus` as Studio sent it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub regenerate_model_testing_status: Option<String>,
-    /// ei-tune's short reason for a failed call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// No answer says whether Studio applied the call: it may hold the values.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub unknown: bool,
-}
-
-impl Answer {
-    pub fn saved(response: &SetImpulseThresholdsResponse) -> Self {
-        Self {
-            saved: true,
-            regenerate_model_testing_status: Some(crate::text::clean(
-                response.regenerate_model_testing_status.as_str(),
-            )),
-            error: None,
-            unknown: false,
-        }
-    }
-
-    /// The answer of a command's call.
-    pub fn of(result: &Result<SetImpulseThresholdsResponse, crate::api::ApiError>) -> Self {
-        match result {
-            Ok(response) => Self::saved(response),
-            Err(e) => Self::failed(&e.short_reason()),
-        }
-    }
-
-    /// A call whose answer was lost, and whose values a read-back found applied.
-    pub fn applied_after_lost_answer() -> Self {
-        Self {
-            saved: true,
-            ..Self::failed("the answer was lost; the values were read back")
-        }
-    }
-
-    pub fn failed(reason: &str) -> Self {
-        Self {
-            saved: false,
-            regenerate_model_testing_status: None,
-            error: Some(crate::text::clean(reason)),
-            unknown: false,
-        }
-    }
-
-    /// A call whose answer was lost: Studio may or may not hold its values.
-    pub fn unknown(reason: &str) -> Self {
-        Self {
-            unknown: true,
-            ..Self::failed(&format!("outcome unknown: {reason}"))
-        }
-    }
-
-    /// One short word or phrase for a list.
-    pub fn summary(&self) -> String {
-        // Cleaned again: the file may have been edited by hand.
-        match (&self.regenerate_model_testing_status, &self.error) {
-            (_, Some(error)) if self.saved || self.unknown => crate::text::clean(error),
-            (_, Some(error)) => crate::text::clean(&format!("failed: {error}")),
-            (Some(status), None) => crate::text::clean(status),
-            (None, None) if self.saved => "saved".into(),
-            (None, None) => "not saved".into(),
-        }
     }
 }
 
@@ -399,15 +326,19 @@ impl History {
     /// Appends `call`, answered now, made to the API at `origin`. Appends and trims of
     /// every ei-tune take turns (a lock file beside the history), so that none is lost to
     /// another's trim; each entry is one write of one whole line.
-    pub fn append(&self, origin: &str, mut call: Call) -> Result<(), HistoryError> {
-        call.impulse_name = shortened(&call.impulse_name, MAX_NAME_CHARS);
-        let entry = Entry {
+    pub fn append(&self, origin: &str, call: Call) -> Result<(), HistoryError> {
+        let mut entry = Entry {
             time: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             origin: shortened(origin, MAX_NAME_CHARS),
-            call,
+            call: bounded(call),
         };
         // An entry is plain data: serialising it cannot fail.
         let mut line = serde_json::to_vec(&entry).unwrap_or_default();
+        if line.len() >= MAX_LINE {
+            // Thousands of thresholds: the ones the call changed are what must be kept.
+            entry.call.thresholds.retain(Change::changed);
+            line = serde_json::to_vec(&entry).unwrap_or_default();
+        }
         if line.len() >= MAX_LINE {
             return Err(HistoryError::EntryTooLong {
                 kib: line.len() / 1024,
@@ -577,6 +508,35 @@ fn no_follow(options: &mut std::fs::OpenOptions) {
 fn shortened(text: &str, max: usize) -> String {
     crate::text::shorten(&crate::text::clean(text), max)
 }
+
+/// `call` with every server text cut to [`MAX_NAME_CHARS`], so that what Studio sends
+/// cannot make an entry too long to write (an applied change must be written down). Keys
+/// and option values are cut, not cleaned: they are what Enter brings back.
+fn bounded(mut call: Call) -> Call {
+    call.impulse_name = shortened(&call.impulse_name, MAX_NAME_CHARS);
+    let answer = &mut call.answer;
+    for text in [
+        &mut answer.regenerate_model_testing_status,
+        &mut answer.error,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        *text = shortened(text, MAX_NAME_CHARS);
+    }
+    for change in &mut call.thresholds {
+        change.key = crate::text::shorten(&change.key, MAX_NAME_CHARS);
+        for value in [&mut change.before, &mut change.after] {
+            if let ThresholdValue::Text(text) = value {
+                *text = crate::text::shorten(text, MAX_NAME_CHARS);
+            }
+        }
+    }
+    call
+}
+
+mod answer;
+pub use answer::Answer;
 
 #[cfg(test)]
 mod tests;

@@ -149,6 +149,37 @@ fn server_text_is_cut_so_that_an_entry_is_always_kept() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Every other server text is cut too (a 70 KB status made the entry of an applied change
+/// too long to write), and thousands of thresholds leave the ones the call changed.
+#[test]
+fn an_applied_change_is_written_whatever_the_server_sends() {
+    let (history, dir) = scratch();
+    let mut status = call(0.5, 0.6);
+    status.answer.regenerate_model_testing_status = Some("s".repeat(70_000));
+    status.thresholds[0].key = "k".repeat(70_000);
+    history.append("demo", status).unwrap();
+    let mut many = call(0.5, 0.6);
+    let unchanged = Change {
+        block_id: 9,
+        key: "k".repeat(190),
+        before: ThresholdValue::Text("v".repeat(190)),
+        after: ThresholdValue::Text("v".repeat(190)),
+    };
+    many.thresholds
+        .extend(std::iter::repeat_n(unchanged, 1_000));
+    history.append("demo", many).unwrap();
+    let reading = history.read().unwrap();
+    let [first, second] = &reading.entries[..] else {
+        panic!("both written: {}", reading.entries.len());
+    };
+    let answer = first.call.answer.summary();
+    assert_eq!(answer.chars().count(), 201, "{answer}");
+    assert_eq!(first.call.thresholds[0].key.chars().count(), 201);
+    assert_eq!(second.call.thresholds.len(), 1, "the change is kept");
+    assert!(second.call.thresholds[0].changed());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// Writers that meet at the bound take turns: a trim never drops another's entry.
 #[test]
 fn writers_at_once_lose_nothing_when_the_bound_is_reached() {
