@@ -109,12 +109,14 @@ impl Tuner {
                 }
             })
             .collect();
-        // No figures at values they cannot be computed at (they would be another's).
+        // No figures at values they cannot be computed at (they would be another's), nor
+        // from cached scores Studio has not confirmed yet: the history keeps what is known.
         let evaluable = self
             .sliders
             .iter()
             .all(|s| crate::metrics::Thresholds::check(&s.block_type, &s.key, &s.saved).is_ok());
-        let figures = match self.preview.set().filter(|_| evaluable) {
+        let known = evaluable && !self.preview.is_cached();
+        let figures = match self.preview.set().filter(|_| known) {
             Some(set) => Figures::of(
                 &set.evaluate(&self.saved_thresholds()),
                 self.config.costs.as_ref(),

@@ -232,3 +232,36 @@ fn the_map_says_why_when_the_impulse_cannot_have_one() {
         t.notice()
     );
 }
+
+/// Figures from cached scores that Studio has not confirmed are not written down as fact;
+/// once a read confirms them, they are.
+#[test]
+fn figures_from_unconfirmed_cached_scores_are_not_written_down() {
+    let t0 = Instant::now();
+    let mut t = reading_tuner(t0);
+    let set = demo_impulses().unwrap()[0].test_set.clone().unwrap();
+    let cached = Msg::TestSetCached {
+        impulse: 1,
+        set: set.clone(),
+    };
+    t.update(cached, t0);
+    assert!(t.preview.is_cached());
+    let call = |t: &mut Tuner, at: Duration| {
+        t.update(Msg::Action(Action::StepUp), t0 + at);
+        let (id, _) = sets(&t.update(Msg::Tick, t0 + at + 300 * MS))[0].clone();
+        let done = ok(RegenerateStatus::Regenerated);
+        records(&answer(t, id, done, t0 + at + 400 * MS)).remove(0)
+    };
+    assert!(
+        call(&mut t, Duration::ZERO).figures.is_empty(),
+        "not confirmed"
+    );
+    let confirmed = Msg::TestSetLoaded {
+        impulse: 1,
+        result: Ok(fresh(set)),
+    };
+    t.update(confirmed, t0 + 500 * MS);
+    assert!(!t.preview.is_cached());
+    let figures = call(&mut t, 600 * MS).figures;
+    assert!(figures.contains_key("accuracy"), "{figures:?}");
+}
