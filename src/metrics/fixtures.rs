@@ -8,20 +8,30 @@ use super::sweep::Parameter;
 use super::{Aggregation, AnomalyScores, TestSet, Thresholds};
 use crate::thresholds::Scale;
 
-/// Two classes a, b and anomalies, six windows: w0, w1 expected a; w2, w3 b; w4, w5
-/// anomalous. Top classes a 0.9, a 0.55, b 0.8, b 0.6, tie 0.5 (a), a 0.7; anomaly scores
-/// 0.1, 0.2, 0.1, 0.4, 0.6, 0.35.
-pub fn six_windows() -> TestSet {
+/// A classifier with classes a, b (`class_scores`: two a window) and an anomaly block
+/// with one score a window.
+pub fn a_b_and_anomaly(expected: Vec<u16>, class_scores: Vec<f64>, anomaly: Vec<f64>) -> TestSet {
     TestSet {
         detection: None,
         labels: vec!["a".into(), "b".into(), "anomaly".into()],
         class_count: 2,
         normal_label: None,
         anomaly_label: Some(2),
-        expected: vec![0, 0, 1, 1, 2, 2],
-        class_scores: vec![0.9, 0.1, 0.55, 0.45, 0.2, 0.8, 0.4, 0.6, 0.5, 0.5, 0.7, 0.3],
-        anomaly: AnomalyScores::Single(vec![0.1, 0.2, 0.1, 0.4, 0.6, 0.35]),
+        expected,
+        class_scores,
+        anomaly: AnomalyScores::Single(anomaly),
     }
+}
+
+/// Two classes a, b and anomalies, six windows: w0, w1 expected a; w2, w3 b; w4, w5
+/// anomalous. Top classes a 0.9, a 0.55, b 0.8, b 0.6, tie 0.5 (a), a 0.7; anomaly scores
+/// 0.1, 0.2, 0.1, 0.4, 0.6, 0.35.
+pub fn six_windows() -> TestSet {
+    a_b_and_anomaly(
+        vec![0, 0, 1, 1, 2, 2],
+        vec![0.9, 0.1, 0.55, 0.45, 0.2, 0.8, 0.4, 0.6, 0.5, 0.5, 0.7, 0.3],
+        vec![0.1, 0.2, 0.1, 0.4, 0.6, 0.35],
+    )
 }
 
 /// A classifier with two classes and an anomaly block; scores on a coarse grid as often
@@ -39,16 +49,8 @@ pub fn random_set() -> impl Strategy<Value = (TestSet, Thresholds)> {
             score(2.0),
         )
             .prop_map(|(expected, top, anomaly, min_score, min_anomaly_score)| {
-                let set = TestSet {
-                    detection: None,
-                    labels: vec!["a".into(), "b".into(), "anomaly".into()],
-                    class_count: 2,
-                    normal_label: None,
-                    anomaly_label: Some(2),
-                    expected,
-                    class_scores: top.iter().flat_map(|&p| [p, 1.0 - p]).collect(),
-                    anomaly: AnomalyScores::Single(anomaly),
-                };
+                let class_scores = top.iter().flat_map(|&p| [p, 1.0 - p]).collect();
+                let set = a_b_and_anomaly(expected, class_scores, anomaly);
                 let base = Thresholds {
                     min_score,
                     min_anomaly_score,

@@ -151,20 +151,15 @@ fn metric(name: &str, value: f64) -> AdditionalMetric {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{AnomalyScores, Thresholds};
+    use crate::metrics::Thresholds;
 
     #[test]
     fn the_accuracy_has_an_uncertain_column_and_every_label() {
-        let set = TestSet {
-            detection: None,
-            labels: vec!["a".into(), "b".into(), "anomaly".into()],
-            class_count: 2,
-            normal_label: None,
-            anomaly_label: Some(2),
-            expected: vec![0, 0, 1, 1, 2],
-            class_scores: vec![0.9, 0.1, 0.55, 0.45, 0.2, 0.8, 0.7, 0.3, 0.5, 0.5],
-            anomaly: AnomalyScores::Single(vec![-0.5, 0.1, 0.3, -0.2, 0.6]),
-        };
+        let set = crate::metrics::fixtures::a_b_and_anomaly(
+            vec![0, 0, 1, 1, 2],
+            vec![0.9, 0.1, 0.55, 0.45, 0.2, 0.8, 0.7, 0.3, 0.5, 0.5],
+            vec![-0.5, 0.1, 0.3, -0.2, 0.6],
+        );
         let thresholds = Thresholds {
             min_score: 0.6,
             min_anomaly_score: 0.3,

@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::metrics::fixtures::{brute_force, random_set};
+use crate::metrics::fixtures::{a_b_and_anomaly, brute_force, random_set};
 use crate::metrics::{Aggregation, AnomalyScores};
 
 const OBJECTIVES: [Objective; 6] = [
@@ -187,16 +187,11 @@ fn the_current_value_wins_ties_and_moves_only_for_better() {
 /// Scores at the ends of what a double holds never make a value that is not a number.
 #[test]
 fn scores_at_the_ends_of_the_doubles_give_finite_values() {
-    let set = TestSet {
-        detection: None,
-        labels: vec!["a".into(), "b".into(), "anomaly".into()],
-        class_count: 2,
-        normal_label: None,
-        anomaly_label: Some(2),
-        expected: vec![0, 2, 1, 2],
-        class_scores: vec![0.9, 0.1, 0.5, 0.5, 0.2, 0.8, 0.6, 0.4],
-        anomaly: AnomalyScores::Single(vec![-f64::MAX, f64::MAX, 1e-300, 2e-300]),
-    };
+    let set = a_b_and_anomaly(
+        vec![0, 2, 1, 2],
+        vec![0.9, 0.1, 0.5, 0.5, 0.2, 0.8, 0.6, 0.4],
+        vec![-f64::MAX, f64::MAX, 1e-300, 2e-300],
+    );
     let base = Thresholds {
         min_score: 0.5,
         min_anomaly_score: 0.5,
