@@ -190,19 +190,18 @@ pub fn sweep_options(
                 ..*base
             };
             let summary = set.evaluate(&at);
+            let score = objective.score(&summary);
+            // `best_move`, with the figures at the threshold shown already in hand.
+            let best_with = anomaly.and_then(|range| {
+                let parameter = Parameter::MinAnomalyScore;
+                let best = super::optimum::exact_best(set, &at, parameter, range, objective);
+                super::optimum::move_from(best, parameter.get(&at), score)
+            });
             OptionPoint {
                 value: value.clone(),
                 aggregation: *aggregation,
-                score: objective.score(&summary),
-                best_with: anomaly.and_then(|range| {
-                    super::optimum::best_move(
-                        set,
-                        &at,
-                        Parameter::MinAnomalyScore,
-                        range,
-                        objective,
-                    )
-                }),
+                score,
+                best_with,
                 summary,
             }
         })
