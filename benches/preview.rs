@@ -184,5 +184,80 @@ fn exact_optimum(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, preview, joint_map, detection, exact_optimum);
+/// `set` with labels added up to `labels` in all, every other window expected as one of
+/// them: none is ever predicted right, as with labels the model was not trained on.
+fn with_labels(set: &TestSet, labels: usize) -> TestSet {
+    let mut set = set.clone();
+    let known = set.labels.len();
+    set.labels.extend((known..labels).map(|l| format!("L{l}")));
+    for (i, expected) in set.expected.iter_mut().enumerate().skip(1).step_by(2) {
+        *expected = (known + (i / 2) % (labels - known)) as u16;
+    }
+    set
+}
+
+/// Every figure `check` and the figures pane read at once.
+fn figures(set: &TestSet, thresholds: &Thresholds) -> f64 {
+    let s = set.evaluate(thresholds);
+    let per_label: f64 = (0..set.labels.len()).map(|l| s.f1(l)).sum();
+    per_label
+        + s.accuracy().unwrap_or(0.0)
+        + s.balanced_accuracy().unwrap_or(0.0)
+        + s.macro_scores().map_or(0.0, |m| m.2)
+        + s.outcome_macro_f1().unwrap_or(0.0)
+        + s.false_positive_rate().unwrap_or(0.0)
+}
+
+/// The label bound (10,000 labels; 10,000 classes over as many windows as the class score
+/// bound allows) against ten times the demo's labels (70).
+fn labels(c: &mut Criterion) {
+    let impulses = demo_impulses().expect("demo data");
+    let digits = impulses[0].test_set.clone().expect("a test set");
+    let set = resample(&digits, 20_000, 7);
+    let thresholds = Thresholds::default();
+    let xs = sweep::points(0.0, 1.0, 101);
+    for labels in [70, 10_000] {
+        let set = with_labels(&set, labels);
+        c.bench_function(&format!("figures 20000 windows x {labels} labels"), |b| {
+            b.iter(|| figures(black_box(&set), &thresholds))
+        });
+        c.bench_function(
+            &format!("sweep 101 points x 20000 windows x {labels} labels"),
+            |b| {
+                b.iter(|| {
+                    sweep::sweep(
+                        black_box(&set),
+                        &thresholds,
+                        Parameter::MinScore,
+                        &xs,
+                        &Objective::MacroF1,
+                    )
+                })
+            },
+        );
+    }
+    let classes = 10_000;
+    let windows = ei_tune::defaults::MAX_CLASS_SCORES / classes;
+    let mut rng = fastrand::Rng::with_seed(7);
+    let wide = TestSet {
+        labels: (0..classes).map(|c| format!("c{c}")).collect(),
+        class_count: classes,
+        expected: (0..windows).map(|_| rng.u16(..classes as u16)).collect(),
+        class_scores: (0..windows * classes).map(|_| rng.f64()).collect(),
+        ..TestSet::default()
+    };
+    c.bench_function(
+        &format!("figures {windows} windows x {classes} classes"),
+        |b| b.iter(|| figures(black_box(&wide), &thresholds)),
+    );
+}
+
+criterion_group!(
+    benches,
+    preview,
+    joint_map,
+    detection,
+    exact_optimum,
+    labels
+);
 criterion_main!(benches);

@@ -346,7 +346,7 @@ proptest::proptest! {
         })).unwrap();
         let mut builder = TestSetBuilder::new(&impulse).unwrap();
         builder.add(&page.result).unwrap();
-        let set = builder.finish();
+        let set = builder.finish().unwrap();
         let (_, top, anomaly) = windows[pick % windows.len()];
         let (min_score, min_anomaly) = if which == 0 { (top, 3_000) } else { (6_000, anomaly) };
         let expected = windows.iter().filter(|&&(e, top, anomaly)| {

@@ -2,6 +2,7 @@
 //! indexes into it.
 
 use super::{AnomalyScores, TestSet};
+use crate::defaults::MAX_LABELS;
 
 /// How a test set's parts disagree (a set read from disk, a file edited or cut short).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,6 +17,8 @@ pub enum InconsistentSet {
     },
     #[error("a label index beyond the labels")]
     LabelIndex,
+    #[error("{0} labels, more than the {MAX_LABELS} ei-tune reads")]
+    TooManyLabels(usize),
     #[error("anomaly scores for other than {windows} windows")]
     AnomalyScores { windows: usize },
     #[error("a score that is not a finite number")]
@@ -36,7 +39,10 @@ impl TestSet {
                 labels,
             });
         }
-        if self.class_scores.len() != windows * self.class_count {
+        if labels > MAX_LABELS {
+            return Err(InconsistentSet::TooManyLabels(labels));
+        }
+        if Some(self.class_scores.len()) != windows.checked_mul(self.class_count) {
             return Err(InconsistentSet::ClassScores {
                 scores: self.class_scores.len(),
                 windows,

@@ -10,6 +10,7 @@
 //! leftwards moving windows, in order of `ix`, from uncertain to their class: every
 //! window is touched twice per row, and each point's confusion matrix is the running one.
 
+use super::confusion::Confusion;
 use super::objective::{Costs, Objective};
 use super::suggest::{Figures, Headline};
 use super::{Aggregation, Summary, TestSet};
@@ -59,11 +60,12 @@ fn nearest(values: &[f64], v: f64) -> usize {
 }
 
 /// A window of the grid walk: the first column and row where its class and its anomaly
-/// decision flip, and the confusion cells it moves between.
+/// decision flip, its expected label, and the confusion columns it moves between.
 struct GridWindow {
     ix: usize,
     iy: usize,
-    /// Cells of the confusion matrix: as an anomaly, unclassified, classified.
+    expected: usize,
+    /// Columns of the confusion matrix: as an anomaly, unclassified, classified.
     anomaly: usize,
     unclassified: usize,
     classified: usize,
@@ -77,7 +79,6 @@ fn grid_windows(
     ys: &[f64],
 ) -> Vec<GridWindow> {
     let labels = set.labels.len();
-    let columns = labels + 1;
     let decided = set.decided(aggregation);
     let unclassified = match (set.class_count, set.normal_label) {
         (0, Some(normal)) => usize::from(normal),
@@ -85,7 +86,6 @@ fn grid_windows(
     };
     (0..set.len())
         .map(|i| {
-            let row = usize::from(set.expected[i]) * columns;
             let (top, score) = decided.top[i];
             let iy = match (set.anomaly_label, decided.anomaly[i]) {
                 (Some(_), Some(a)) => ys.partition_point(|&y| y <= a),
@@ -94,14 +94,14 @@ fn grid_windows(
             GridWindow {
                 ix: xs.partition_point(|&x| x <= score),
                 iy,
-                anomaly: row + set.anomaly_label.map_or(labels, usize::from),
-                unclassified: row + unclassified,
-                classified: row
-                    + if set.class_count == 0 {
-                        unclassified
-                    } else {
-                        usize::from(top)
-                    },
+                expected: usize::from(set.expected[i]),
+                anomaly: set.anomaly_label.map_or(labels, usize::from),
+                unclassified,
+                classified: if set.class_count == 0 {
+                    unclassified
+                } else {
+                    usize::from(top)
+                },
             }
         })
         .collect()
@@ -118,7 +118,6 @@ pub fn for_each_point(
 ) {
     debug_assert!(xs.is_sorted() && ys.is_sorted());
     let labels = set.labels.len();
-    let columns = labels + 1;
     let mut windows = grid_windows(set, aggregation, xs, ys);
     // Walking leftwards, windows join their class in order of falling `ix`.
     windows.sort_unstable_by_key(|w| std::cmp::Reverse(w.ix));
@@ -126,21 +125,22 @@ pub fn for_each_point(
         label_count: labels,
         class_count: set.class_count,
         anomaly_label: set.anomaly_label,
-        confusion: vec![0; labels * columns],
+        confusion: Confusion::new(labels, set.anomaly_label.map(usize::from)),
         detection: None,
     };
     for k in 0..ys.len() {
-        summary.confusion.fill(0);
+        summary.confusion.clear();
         for w in &windows {
-            let cell = if k < w.iy { w.anomaly } else { w.unclassified };
-            summary.confusion[cell] += 1;
+            let column = if k < w.iy { w.anomaly } else { w.unclassified };
+            summary.confusion.add(w.expected, column, 1);
         }
         let mut next = 0;
         for j in (0..xs.len()).rev() {
             while let Some(w) = windows.get(next).filter(|w| w.ix > j) {
                 if k >= w.iy {
-                    summary.confusion[w.unclassified] -= 1;
-                    summary.confusion[w.classified] += 1;
+                    summary
+                        .confusion
+                        .shift(w.expected, w.unclassified, w.classified);
                 }
                 next += 1;
             }

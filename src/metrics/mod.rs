@@ -16,6 +16,7 @@
 
 mod aggregation;
 mod check;
+mod confusion;
 pub mod detection;
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -397,15 +398,14 @@ impl TestSet {
 
     fn count(&self, predict: impl Fn(usize) -> Predicted) -> Summary {
         let n = self.labels.len();
-        let columns = n + 1;
-        let mut confusion = vec![0u32; n * columns];
-        for (i, &expected) in self.expected.iter().enumerate() {
+        let mut confusion = confusion::Confusion::new(n, self.anomaly_label.map(usize::from));
+        confusion.count_each(self.expected.iter().enumerate().map(|(i, &expected)| {
             let column = match predict(i) {
                 Predicted::Label(l) => l as usize,
                 Predicted::Uncertain => n,
             };
-            confusion[expected as usize * columns + column] += 1;
-        }
+            (usize::from(expected), column)
+        }));
         Summary {
             label_count: n,
             class_count: self.class_count,

@@ -255,14 +255,12 @@ fn next_up(x: f64) -> f64 {
 impl Summary {
     /// One window expected `expected` moves from column `from` to column `to`.
     fn move_window(&mut self, expected: u16, from: Predicted, to: Predicted) {
-        let columns = self.label_count + 1;
         let column = |p: Predicted| match p {
             Predicted::Label(l) => usize::from(l),
             Predicted::Uncertain => self.label_count,
         };
-        let row = usize::from(expected) * columns;
-        self.confusion[row + column(from)] -= 1;
-        self.confusion[row + column(to)] += 1;
+        let (from, to) = (column(from), column(to));
+        self.confusion.shift(usize::from(expected), from, to);
     }
 }
 

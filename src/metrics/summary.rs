@@ -1,6 +1,9 @@
 //! Model testing figures at given thresholds: a confusion matrix and everything derived
 //! from it (accuracy, balanced accuracy, precision, recall, F1, anomaly rates, cost).
 
+use std::collections::HashMap;
+
+use super::confusion::Confusion;
 use super::{Predicted, TestSet, UNCERTAIN, detection, objective};
 
 /// Windows counted good and bad.
@@ -17,9 +20,8 @@ pub struct Summary {
     pub(super) label_count: usize,
     pub(super) class_count: usize,
     pub(super) anomaly_label: Option<u16>,
-    /// `label_count × (label_count + 1)`: expected row, predicted column, the last column
-    /// being `uncertain`.
-    pub(super) confusion: Vec<u32>,
+    /// Expected row, predicted column, the last column being `uncertain`.
+    pub(super) confusion: Confusion,
     pub detection: Option<detection::DetectionSummary>,
 }
 
@@ -31,6 +33,9 @@ pub enum CountsError {
     /// A fraction, a negative or more than a count holds.
     #[error("`{0}` is not a number of windows")]
     NotACount(f64),
+    /// More windows in all than a count holds.
+    #[error("more than {} windows in all", u32::MAX)]
+    TooManyWindows,
 }
 
 impl Summary {
@@ -40,7 +45,7 @@ impl Summary {
             label_count: 0,
             class_count: 0,
             anomaly_label: None,
-            confusion: Vec::new(),
+            confusion: Confusion::new(0, None),
             detection: Some(figures),
         }
     }
@@ -51,20 +56,14 @@ impl Summary {
             Predicted::Label(l) => l as usize,
             Predicted::Uncertain => self.label_count,
         };
-        self.confusion[expected * (self.label_count + 1) + column]
-    }
-
-    fn row(&self, expected: usize) -> &[u32] {
-        let columns = self.label_count + 1;
-        &self.confusion[expected * columns..(expected + 1) * columns]
+        self.confusion.get(expected, column)
     }
 
     pub fn per_label(&self, label: usize) -> Tally {
-        let row = self.row(label);
-        let good = row[label];
+        let good = self.confusion.right(label);
         Tally {
             good,
-            bad: row.iter().sum::<u32>() - good,
+            bad: self.confusion.row(label) - good,
         }
     }
 
@@ -86,7 +85,7 @@ impl Summary {
     /// Windows below `min_score`.
     pub fn uncertain(&self) -> u32 {
         (0..self.label_count)
-            .map(|l| self.row(l)[self.label_count])
+            .map(|l| self.confusion.uncertain(l))
             .sum()
     }
 
@@ -122,8 +121,8 @@ impl Summary {
         let a = self.anomaly_label? as usize;
         let (mut normal, mut flagged) = (0, 0);
         for l in (0..self.label_count).filter(|&l| l != a) {
-            normal += self.row(l).iter().sum::<u32>();
-            flagged += self.row(l)[a];
+            normal += self.confusion.row(l);
+            flagged += self.confusion.flagged(l);
         }
         ratio(normal - flagged, normal)
     }
@@ -139,8 +138,7 @@ impl Summary {
     }
 
     pub fn precision(&self, label: usize) -> f64 {
-        let predicted: u32 = (0..self.label_count).map(|r| self.row(r)[label]).sum();
-        ratio(self.row(label)[label], predicted).unwrap_or(0.0)
+        ratio(self.confusion.right(label), self.confusion.predicted(label)).unwrap_or(0.0)
     }
 
     pub fn recall(&self, label: usize) -> f64 {
@@ -175,12 +173,8 @@ impl Summary {
     /// predicted at least once (the classes, `anomaly`, `no anomaly`). An uncertain window
     /// is a miss of its expected label and a prediction of none.
     pub fn outcome_macro_f1(&self) -> Option<f64> {
-        let columns = self.label_count + 1;
         let shown: Vec<usize> = (0..self.label_count)
-            .filter(|&l| {
-                self.row(l).iter().sum::<u32>() > 0
-                    || (0..self.label_count).any(|r| self.confusion[r * columns + l] > 0)
-            })
+            .filter(|&l| self.confusion.row(l) > 0 || self.confusion.predicted(l) > 0)
             .collect();
         (!shown.is_empty())
             .then(|| shown.iter().map(|&l| self.f1(l)).sum::<f64>() / shown.len() as f64)
@@ -193,18 +187,16 @@ impl Summary {
         let anomaly = self.anomaly_label.map(usize::from);
         let mut total = 0.0;
         for expected in 0..self.label_count {
-            for (column, &count) in self.row(expected).iter().enumerate() {
-                let predicted = (column < self.label_count).then_some(column);
-                let cost = match (Some(expected) == anomaly, predicted) {
-                    (true, p) if p == anomaly => 0.0,
-                    (true, _) => costs.missed_anomaly,
-                    (false, p) if p == Some(expected) => 0.0,
-                    (false, None) => costs.uncertain,
-                    (false, p) if p == anomaly => costs.false_alarm,
-                    (false, _) => costs.misclassified,
-                };
-                total += cost * f64::from(count);
-            }
+            let c = &self.confusion;
+            let wrong = c.row(expected) - c.right(expected);
+            total += if Some(expected) == anomaly {
+                costs.missed_anomaly * f64::from(wrong)
+            } else {
+                let (uncertain, flagged) = (c.uncertain(expected), c.flagged(expected));
+                costs.uncertain * f64::from(uncertain)
+                    + costs.false_alarm * f64::from(flagged)
+                    + costs.misclassified * f64::from(wrong - uncertain - flagged)
+            };
         }
         let windows = self.window_count();
         (windows > 0).then(|| total / f64::from(windows))
@@ -219,20 +211,38 @@ impl Summary {
         counts: impl IntoIterator<Item = (&'a str, &'a str, f64)>,
     ) -> Result<Self, CountsError> {
         let n = set.labels.len();
-        let index = |label: &str| set.labels.iter().position(|l| l == label);
-        let mut confusion = vec![0u32; n * (n + 1)];
+        let mut index = HashMap::with_capacity(n);
+        for (i, label) in set.labels.iter().enumerate().rev() {
+            index.insert(label.as_str(), i);
+        }
+        let index = |label: &str| {
+            index
+                .get(label)
+                .copied()
+                .ok_or_else(|| CountsError::UnknownLabel(label.into()))
+        };
+        // A cell said twice counts as said last.
+        let mut cells = HashMap::new();
         for (expected, predicted, count) in counts {
-            let r = index(expected).ok_or_else(|| CountsError::UnknownLabel(expected.into()))?;
+            let r = index(expected)?;
             let c = if predicted == UNCERTAIN {
                 n
             } else {
-                index(predicted).ok_or_else(|| CountsError::UnknownLabel(predicted.into()))?
+                index(predicted)?
             };
             // Counts are whole; a server's fraction or a negative is no count.
             if !(count.is_finite() && count >= 0.0 && count <= f64::from(u32::MAX)) {
                 return Err(CountsError::NotACount(count));
             }
-            confusion[r * (n + 1) + c] = count as u32;
+            cells.insert((r, c), count as u32);
+        }
+        let windows: u64 = cells.values().map(|&c| u64::from(c)).sum();
+        if windows > u64::from(u32::MAX) {
+            return Err(CountsError::TooManyWindows);
+        }
+        let mut confusion = Confusion::new(n, set.anomaly_label.map(usize::from));
+        for ((r, c), count) in cells {
+            confusion.add(r, c, count);
         }
         Ok(Summary {
             label_count: n,

@@ -4,9 +4,13 @@
 //! Per-window scores do not depend on thresholds, so a test set read once serves every
 //! preview and sweep until the model changes.
 
+use std::collections::HashMap;
+
 use crate::api::models::{
-    ANOMALY_OUTCOME, BlockOutput, Impulse, NO_ANOMALY_OUTCOME, StructuredLabel, WindowResults,
+    ANOMALY_OUTCOME, BlockOutput, ClassScores, Impulse, NO_ANOMALY_OUTCOME, StructuredLabel,
+    WindowResults,
 };
+use crate::defaults::{MAX_CLASS_SCORES, MAX_LABELS};
 
 use crate::metrics::detection::{BoxXywh, Detection, DetectionSet, Image, Matching, Truth};
 use crate::metrics::{AnomalyScores, TestSet, is_anomaly_block, is_visual_anomaly_block};
@@ -56,8 +60,16 @@ enum BadSample {
     NegativeBox,
     #[error("a score that is not a number")]
     ScoreNotANumber,
-    #[error("more than {MAX_LABELS} labels")]
+    #[error(
+        "more than {MAX_LABELS} labels (classes, expected labels and `anomaly`); ei-tune reads at most {MAX_LABELS}"
+    )]
     TooManyLabels,
+    #[error("a window scored over {0} classes; ei-tune reads at most {MAX_LABELS} labels")]
+    TooManyClasses(usize),
+    #[error(
+        "more than {MAX_CLASS_SCORES} class scores (windows × classes); ei-tune reads at most {MAX_CLASS_SCORES}"
+    )]
+    TooManyClassScores,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +87,8 @@ pub struct TestSetBuilder {
     classifier: Option<u64>,
     anomaly: Option<(u64, Role)>,
     set: TestSet,
+    /// The number of each label in `set.labels` (the first, for a class listed twice).
+    numbers: HashMap<String, u16>,
     single: Vec<f64>,
     mean: Vec<f64>,
     max: Vec<f64>,
@@ -133,6 +147,7 @@ impl TestSetBuilder {
             classifier,
             anomaly,
             set: TestSet::default(),
+            numbers: HashMap::new(),
             single: Vec::new(),
             mean: Vec::new(),
             max: Vec::new(),
@@ -147,14 +162,20 @@ impl TestSetBuilder {
         self.set.is_empty()
     }
 
-    fn label_index(&mut self, label: &str) -> u16 {
-        match self.set.labels.iter().position(|l| l == label) {
-            Some(i) => i as u16,
-            None => {
-                self.set.labels.push(label.to_string());
-                (self.set.labels.len() - 1) as u16
-            }
+    /// The number of `label`, numbered as it first comes; an error past [`MAX_LABELS`],
+    /// which also keeps every number within 16 bits.
+    fn label_index(&mut self, label: &str) -> Result<u16, BadSample> {
+        if let Some(&n) = self.numbers.get(label) {
+            return Ok(n);
         }
+        let n = self.set.labels.len();
+        if n >= MAX_LABELS {
+            return Err(BadSample::TooManyLabels);
+        }
+        let n = u16::try_from(n).map_err(|_| BadSample::TooManyLabels)?;
+        self.set.labels.push(label.to_string());
+        self.numbers.insert(label.to_string(), n);
+        Ok(n)
     }
 
     /// Adds the windows of some samples.
@@ -183,10 +204,17 @@ impl TestSetBuilder {
                 .ok_or_else(|| bad(r.sample_id, BadSample::NoOutput))?;
             let windows = first.result.len();
             if let Some(c) = classifier {
-                self.learn_classes(c);
+                self.learn_classes(c).map_err(|why| bad(r.sample_id, why))?;
             }
+            let ranges = SampleRanges {
+                expected: LabelRanges::new(&first.expected_labels),
+                outcomes: anomaly
+                    .and_then(|a| a.expected_anomaly_outcome.as_deref())
+                    .or(first.expected_anomaly_outcome.as_deref())
+                    .map(LabelRanges::new),
+            };
             for w in 0..windows {
-                self.add_window(r, w, first, classifier, anomaly)?;
+                self.add_window(r, w, &ranges, classifier, anomaly)?;
             }
         }
         Ok(())
@@ -194,17 +222,50 @@ impl TestSetBuilder {
 
     /// The classes, in the model's output order (ties go to the first listed), from the
     /// first window seen.
-    fn learn_classes(&mut self, c: &BlockOutput) {
+    fn learn_classes(&mut self, c: &BlockOutput) -> Result<(), BadSample> {
         if !self.set.labels.is_empty() || self.set.class_count != 0 {
-            return;
+            return Ok(());
         }
-        let classes: Vec<String> = c
-            .result
-            .first()
-            .map(|w| w.labels().map(str::to_string).collect())
-            .unwrap_or_default();
-        self.set.class_count = classes.len();
-        self.set.labels = classes;
+        let Some(first) = c.result.first() else {
+            return Ok(());
+        };
+        if first.len() > MAX_LABELS {
+            return Err(BadSample::TooManyClasses(first.len()));
+        }
+        // A class listed twice is one class, scored as first listed (as a lookup by
+        // name finds it).
+        for label in first.labels() {
+            self.label_index(label)?;
+        }
+        self.set.class_count = self.set.labels.len();
+        Ok(())
+    }
+
+    /// One window's class scores, in the order of the classes: in one pass when the window
+    /// lists them as the first did (as Studio does), by name otherwise.
+    fn push_class_scores(&mut self, scores: &ClassScores) -> Result<(), BadSample> {
+        let classes = &self.set.labels[..self.set.class_count];
+        if self.set.class_scores.len() + classes.len() > MAX_CLASS_SCORES {
+            return Err(BadSample::TooManyClassScores);
+        }
+        let in_order =
+            scores.len() >= classes.len() && scores.0.iter().zip(classes).all(|((l, _), c)| l == c);
+        if in_order {
+            let listed = scores.0[..classes.len()].iter().map(|(_, s)| *s);
+            self.set.class_scores.extend(listed);
+            return Ok(());
+        }
+        let mut by_name = HashMap::with_capacity(scores.len());
+        for (label, score) in &scores.0 {
+            by_name.entry(label.as_str()).or_insert(*score);
+        }
+        for label in classes {
+            let score = by_name
+                .get(label.as_str())
+                .ok_or(BadSample::MissingClassScore)?;
+            self.set.class_scores.push(*score);
+        }
+        Ok(())
     }
 
     /// Window `w` of a sample: its expected label, class scores and anomaly scores.
@@ -212,18 +273,15 @@ impl TestSetBuilder {
         &mut self,
         r: &WindowResults,
         w: usize,
-        first: &BlockOutput,
+        ranges: &SampleRanges<'_>,
         classifier: Option<&BlockOutput>,
         anomaly: Option<&BlockOutput>,
     ) -> Result<(), NotPreviewable> {
-        let expected = label_at(&first.expected_labels, w).unwrap_or(&r.sample.label);
+        let expected = ranges.expected.at(w).unwrap_or(&r.sample.label);
         // Where Studio says which windows are anomalous, that is the truth for
         // anomaly detection: the project may mark labels anomalous ("9"), so the
         // label alone does not tell.
-        let outcome = anomaly
-            .and_then(|a| a.expected_anomaly_outcome.as_deref())
-            .or(first.expected_anomaly_outcome.as_deref())
-            .and_then(|outcomes| label_at(outcomes, w));
+        let outcome = ranges.outcomes.as_ref().and_then(|o| o.at(w));
         let expected = match (self.anomaly, outcome) {
             (Some(_), Some(ANOMALY_OUTCOME)) => ANOMALY_OUTCOME,
             (Some((_, Role::Visual)), Some(_)) if self.classifier.is_none() => NO_ANOMALY_OUTCOME,
@@ -235,12 +293,8 @@ impl TestSetBuilder {
                 .result
                 .get(w)
                 .ok_or_else(|| bad(r.sample_id, BadSample::MissingWindow))?;
-            for label in &self.set.labels[..self.set.class_count] {
-                let score = scores
-                    .get(label)
-                    .ok_or_else(|| bad(r.sample_id, BadSample::MissingClassScore))?;
-                self.set.class_scores.push(score);
-            }
+            self.push_class_scores(scores)
+                .map_err(|why| bad(r.sample_id, why))?;
         }
         match (self.anomaly, anomaly) {
             (Some((_, Role::Anomaly)), Some(a)) => {
@@ -265,7 +319,9 @@ impl TestSetBuilder {
             }
             _ => {}
         }
-        let label = self.label_index(&expected);
+        let label = self
+            .label_index(&expected)
+            .map_err(|why| bad(r.sample_id, why))?;
         self.set.expected.push(label);
         Ok(())
     }
@@ -282,9 +338,10 @@ impl TestSetBuilder {
             .saturating_sub(self.set.expected.len());
         self.set.expected.reserve_exact(more);
         if self.classifier.is_some() {
-            self.set
-                .class_scores
-                .reserve_exact(more.saturating_mul(self.set.class_count));
+            let scores = more
+                .saturating_mul(self.set.class_count)
+                .min(MAX_CLASS_SCORES.saturating_sub(self.set.class_scores.len()));
+            self.set.class_scores.reserve_exact(scores);
         }
         match self.anomaly {
             Some((_, Role::Anomaly)) => self.single.reserve_exact(more),
@@ -296,10 +353,13 @@ impl TestSetBuilder {
         }
     }
 
-    pub fn finish(mut self) -> TestSet {
+    /// The set read, or why it cannot be previewed (the labels it adds at the end, such
+    /// as `anomaly`, would pass [`MAX_LABELS`]).
+    pub fn finish(mut self) -> Result<TestSet, NotPreviewable> {
         if let Some(detector) = self.detector {
-            return detector.finish();
+            return Ok(detector.finish());
         }
+        let too_many = |_| NotPreviewable(BadSample::TooManyLabels.to_string());
         // Room reserved and not used (fewer windows than the first page promised) goes.
         self.set.expected.shrink_to_fit();
         self.set.class_scores.shrink_to_fit();
@@ -308,13 +368,14 @@ impl TestSetBuilder {
         self.max.shrink_to_fit();
         match self.anomaly {
             Some((_, Role::Anomaly)) => {
-                self.set.anomaly_label = Some(self.label_index("anomaly"));
+                self.set.anomaly_label = Some(self.label_index("anomaly").map_err(too_many)?);
                 self.set.anomaly = AnomalyScores::Single(self.single);
             }
             Some((_, Role::Visual)) => {
-                self.set.anomaly_label = Some(self.label_index("anomaly"));
+                self.set.anomaly_label = Some(self.label_index("anomaly").map_err(too_many)?);
                 if self.classifier.is_none() {
-                    self.set.normal_label = Some(self.label_index("no anomaly"));
+                    let normal = self.label_index("no anomaly").map_err(too_many)?;
+                    self.set.normal_label = Some(normal);
                 }
                 self.set.anomaly = AnomalyScores::Visual {
                     mean: self.mean,
@@ -323,15 +384,13 @@ impl TestSetBuilder {
             }
             _ => {}
         }
-        self.set
+        Ok(self.set)
     }
 }
 
 /// The most detections read for a preview: far above any real test set (2,000 images of
 /// 50), far below what would exhaust memory.
 pub const MAX_DETECTIONS: usize = 5_000_000;
-/// Labels are numbered in 16 bits.
-const MAX_LABELS: usize = u16::MAX as usize;
 
 /// An object detection block's images as they are read, labels numbered as they come
 /// (sorted at the end).
@@ -494,11 +553,39 @@ fn checked_box(x: f64, y: f64, w: f64, h: f64) -> Result<BoxXywh, BadSample> {
 }
 
 /// The label that `labels` give window `w`.
-fn label_at(labels: &[StructuredLabel], w: usize) -> Option<&str> {
-    labels
-        .iter()
-        .find(|l| (l.start_index..=l.end_index).contains(&(w as u64)))
-        .map(|l| l.label.as_str())
+/// A sample's label ranges: the expected label and, where Studio says, the anomaly
+/// outcome.
+struct SampleRanges<'a> {
+    expected: LabelRanges<'a>,
+    outcomes: Option<LabelRanges<'a>>,
+}
+
+/// Labels over ranges of windows, looked up window by window.
+struct LabelRanges<'a> {
+    ranges: &'a [StructuredLabel],
+    /// Whether the ranges are in order and apart, so that a window's is found by halving.
+    ordered: bool,
+}
+
+impl<'a> LabelRanges<'a> {
+    fn new(ranges: &'a [StructuredLabel]) -> Self {
+        let ordered = ranges.iter().all(|r| r.start_index <= r.end_index)
+            && ranges.windows(2).all(|p| p[0].end_index < p[1].start_index);
+        Self { ranges, ordered }
+    }
+
+    /// The label of window `w`: of the first range that holds it.
+    fn at(&self, w: usize) -> Option<&'a str> {
+        let w = w as u64;
+        let holds = |l: &&StructuredLabel| (l.start_index..=l.end_index).contains(&w);
+        let found = if self.ordered {
+            let i = self.ranges.partition_point(|r| r.end_index < w);
+            self.ranges.get(i).filter(holds)
+        } else {
+            self.ranges.iter().find(holds)
+        };
+        found.map(|l| l.label.as_str())
+    }
 }
 
 #[cfg(test)]

@@ -168,7 +168,7 @@ pub async fn read_test_set(
         let now = crate::provenance::now(client, project, impulse).await;
         return kept_instead(cache, &key, now, &why).await;
     }
-    Ok(finish(
+    finish(
         builder,
         cached,
         ToKeepParts {
@@ -178,7 +178,7 @@ pub async fn read_test_set(
             impulse,
             before,
         },
-    ))
+    )
 }
 
 /// What a whole read keeps beside its scores.
@@ -191,7 +191,11 @@ struct ToKeepParts {
 }
 
 /// The scores read whole; the same set as one offered from the cache is that one.
-fn finish(builder: TestSetBuilder, cached: Option<Arc<TestSet>>, parts: ToKeepParts) -> Read {
+fn finish(
+    builder: TestSetBuilder,
+    cached: Option<Arc<TestSet>>,
+    parts: ToKeepParts,
+) -> Result<Read, PreviewError> {
     let ToKeepParts {
         key,
         validator,
@@ -199,7 +203,11 @@ fn finish(builder: TestSetBuilder, cached: Option<Arc<TestSet>>, parts: ToKeepPa
         impulse,
         before,
     } = parts;
-    let set = Arc::new(builder.finish());
+    let set = Arc::new(
+        builder
+            .finish()
+            .map_err(|e| PreviewError::Unavailable(e.0))?,
+    );
     let set = match cached {
         // The same scores as those offered: one copy in memory.
         Some(cached) if cached == set => cached,
@@ -215,13 +223,13 @@ fn finish(builder: TestSetBuilder, cached: Option<Arc<TestSet>>, parts: ToKeepPa
         set: Arc::clone(&set),
         read_at,
     };
-    Read {
+    Ok(Read {
         scores: Scores {
             set,
             from: ScoresFrom::Studio { read_at },
         },
         to_keep: Some(to_keep),
-    }
+    })
 }
 
 /// The cache, looked up beside the pages of a read.

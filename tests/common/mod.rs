@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod openapi;
+pub mod proxy;
 pub mod spec_subset;
 pub mod stub;
 

@@ -3,7 +3,7 @@
 use super::impulse::{BlockThreshold, ImpulseLearnBlock};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,6 +268,9 @@ impl Serialize for ClassScores {
     }
 }
 
+/// Up to this many labels a window's repeated label is found by looking at each.
+const SCAN_LABELS: usize = 32;
+
 impl<'de> Deserialize<'de> for ClassScores {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct InOrder;
@@ -281,10 +284,27 @@ impl<'de> Deserialize<'de> for ClassScores {
                 mut map: A,
             ) -> Result<ClassScores, A::Error> {
                 let mut scores: Vec<(String, f64)> = Vec::new();
+                // Past a few labels they are found by hashing, so that a window of
+                // thousands of labels costs what it holds, not its square.
+                let mut index: Option<HashMap<String, usize>> = None;
                 while let Some((label, score)) = map.next_entry::<String, f64>()? {
+                    if index.is_none() && scores.len() == SCAN_LABELS {
+                        let numbered = scores.iter().enumerate().map(|(i, (l, _))| (l.clone(), i));
+                        index = Some(numbered.collect());
+                    }
+                    let seen = match &mut index {
+                        Some(index) => match index.get(&label) {
+                            Some(&i) => Some(i),
+                            None => {
+                                index.insert(label.clone(), scores.len());
+                                None
+                            }
+                        },
+                        None => scores.iter().position(|(l, _)| *l == label),
+                    };
                     // A repeated label: the last one holds, as in any JSON object.
-                    match scores.iter_mut().find(|(l, _)| *l == label) {
-                        Some(entry) => entry.1 = score,
+                    match seen {
+                        Some(i) => scores[i].1 = score,
                         None => scores.push((label, score)),
                     }
                 }

@@ -75,6 +75,25 @@ fn class_scores_keep_the_order_studio_sent() {
 }
 
 #[test]
+fn a_repeated_label_holds_its_last_score_however_many_labels_there_are() {
+    for labels in [3, 40, 1000] {
+        let mut body: Vec<String> = (0..labels).map(|l| format!(r#""c{l}":{l}"#)).collect();
+        body.push(r#""c1":-1"#.into());
+        body.push(format!(r#""c{}":-2"#, labels - 1));
+        let scores: ClassScores = serde_json::from_str(&format!("{{{}}}", body.join(","))).unwrap();
+        assert_eq!(scores.len(), labels, "{labels} labels, two repeated");
+        assert_eq!(scores.get("c1"), Some(-1.0));
+        assert_eq!(scores.get(&format!("c{}", labels - 1)), Some(-2.0));
+        assert_eq!(scores.get("c0"), Some(0.0));
+        assert_eq!(
+            scores.labels().nth(1),
+            Some("c1"),
+            "in the order first sent"
+        );
+    }
+}
+
+#[test]
 fn ids_are_64_bit() {
     let body = br#"{"id":5000000000,"type":"keras","name":"n","dsp":[5000000001],"title":"t"}"#;
     let block: ImpulseLearnBlock = serde_json::from_slice(body).unwrap();

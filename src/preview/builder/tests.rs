@@ -55,7 +55,7 @@ fn detections_are_read_with_their_truth_and_labels_in_sorted_order() {
             ),
         ])
         .unwrap();
-    let set = builder.finish();
+    let set = builder.finish().unwrap();
     let d = set.detection.as_ref().unwrap();
     assert_eq!(d.labels, ["ant", "zebra"]);
     assert_eq!(d.matching, Matching::Boxes);
@@ -67,7 +67,7 @@ fn detections_are_read_with_their_truth_and_labels_in_sorted_order() {
     let mut fomo = detector();
     fomo.add(&[image(1, &[], &[], Some("fomo"))]).unwrap();
     assert_eq!(
-        fomo.finish().detection.unwrap().matching,
+        fomo.finish().unwrap().detection.unwrap().matching,
         Matching::Centroids
     );
 }
@@ -185,7 +185,7 @@ fn classes_keep_the_models_order_and_ties_go_to_the_first_listed() {
         .collect();
     let mut builder = TestSetBuilder::new(&impulse(&[classifier])).unwrap();
     builder.add(&lean(&results)).unwrap();
-    let set = builder.finish();
+    let set = builder.finish().unwrap();
     assert_eq!(set.labels[..4], ["idle", "wave", "10", "9"]);
     let t = Thresholds {
         min_score: 0.4,
@@ -224,7 +224,7 @@ fn studios_expected_anomaly_outcome_is_the_truth_for_anomalies() {
     };
     let mut builder = TestSetBuilder::new(&impulse(&[classifier, anomaly])).unwrap();
     builder.add(&lean(&[result, normal])).unwrap();
-    let set = builder.finish();
+    let set = builder.finish().unwrap();
     let summary = set.evaluate(&Thresholds::default());
     assert_eq!(summary.anomaly_accuracy(), Some(1.0), "{:?}", set.labels);
     assert_eq!(summary.accuracy(), Some(1.0));
