@@ -284,3 +284,48 @@ async fn the_results_cache_is_kept_unless_no_cache_says_not() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Each sweep computed ten million times: minutes of work on the event loop, which a key
+/// or a signal must stop at once.
+const HEAVY: (&str, &str) = ("EI_TUNE_SWEEP_REPEATS", "10000000");
+
+/// A tuner deep in a computation it cannot finish within the test's limit: the sweep of the
+/// focused threshold, started once the scores are read, and again after each key.
+fn computing(studio: &ei_tune::studio::Studio) -> Pty {
+    let mut pty = tune(studio, &[HEAVY]);
+    pty.wait_for("the thresholds", LIMIT, |s| s.contains("min_score"));
+    // The scores arrive and the sweep starts; a key stops it and starts the next one.
+    std::thread::sleep(Duration::from_millis(500));
+    pty.send(b"j");
+    std::thread::sleep(Duration::from_millis(300));
+    pty
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_or_q_is_answered_whatever_the_tuner_computes() {
+    let studio = studio().await;
+    for stop in [&b"q"[..], b"\x03", b"SIGTERM", b"SIGHUP"] {
+        let mut pty = computing(&studio);
+        let asked = std::time::Instant::now();
+        match stop {
+            b"SIGTERM" | b"SIGHUP" => {
+                let signal = if stop == b"SIGTERM" {
+                    libc::SIGTERM
+                } else {
+                    libc::SIGHUP
+                };
+                // SAFETY: kill sends a signal to the child this test started.
+                assert_eq!(unsafe { libc::kill(pty.pid(), signal) }, 0);
+            }
+            key => pty.send(key),
+        }
+        // The sweeps would take minutes: an exit within the limit means they stopped.
+        assert_eq!(pty.wait_exit(LIMIT), 0, "{}", String::from_utf8_lossy(stop));
+        pty.assert_restored();
+        eprintln!(
+            "{}: exited {:?} after it was asked",
+            String::from_utf8_lossy(stop),
+            asked.elapsed()
+        );
+    }
+}

@@ -159,6 +159,12 @@ impl Session {
         self.effects.perform(cmds);
     }
 
+    /// Long computations stop while `interrupt` is raised: input waits (see
+    /// [`Tuner::set_interrupt`]).
+    pub fn set_interrupt(&mut self, interrupt: crate::metrics::Interrupt) {
+        self.tuner.set_interrupt(interrupt);
+    }
+
     /// Runs the tuner on `terminal` until it exits.
     pub async fn run<B, S>(
         mut self,

@@ -8,6 +8,7 @@ use crate::api::{ClientConfig, Secret, StudioClient};
 use crate::app::{App, Input, Session};
 use crate::cache::ResultsCache;
 use crate::history::{History, Recorder};
+use crate::metrics::Interrupt;
 use crate::studio::{Studio, StudioConfig, random_api_key};
 use crate::terminal::TerminalGuard;
 use crate::tuner::{ExitReport, TunerConfig};
@@ -80,6 +81,7 @@ async fn run_tui(
         debounce: tui.debounce(),
         bounds: tui.bounds().map_err(CommandError::usage)?,
         costs: tui.cost,
+        sweep_repeats: sweep_repeats(),
         ..TunerConfig::default()
     };
     let app = App {
@@ -99,7 +101,8 @@ async fn run_tui(
     let report = {
         let mut guard = TerminalGuard::enter()
             .map_err(|e| CommandError::failed(format!("cannot set up the terminal: {e}")))?;
-        let input = terminal_input();
+        let (input, interrupt) = terminal_input();
+        session.set_interrupt(interrupt);
         session.run(&mut guard.terminal, input).await
         // The guard restores the terminal here, before anything is printed.
     };
@@ -154,9 +157,65 @@ async fn say_while_waiting<T>(
     work.await
 }
 
-/// Terminal events and termination signals, as one stream.
-fn terminal_input() -> impl futures::Stream<Item = Input> + Unpin {
+/// How many times each sweep is computed: 1; in debug builds, `EI_TUNE_SWEEP_REPEATS`
+/// makes the work heavy for the tests of a tuner that answers whatever it computes.
+fn sweep_repeats() -> u32 {
+    let asked = cfg!(debug_assertions)
+        .then(|| std::env::var("EI_TUNE_SWEEP_REPEATS").ok()?.parse().ok())
+        .flatten();
+    asked.unwrap_or(1)
+}
+
+/// Tasks that end with the stream that owns them.
+struct AbortOnDrop(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.iter().for_each(tokio::task::JoinHandle::abort);
+    }
+}
+
+/// Terminal events and termination signals, as one stream, and the interrupt raised while
+/// any waits. They are read on tasks of their own, not by the event loop: one that comes
+/// while the tuner computes stops the computation, so that a key or a signal is answered
+/// at once whatever it computes.
+fn terminal_input() -> (impl futures::Stream<Item = Input> + Unpin, Interrupt) {
     use futures::StreamExt;
+    let interrupt = Interrupt::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let forward = |tx: tokio::sync::mpsc::UnboundedSender<Input>, interrupt: Interrupt| {
+        move |input: Input| {
+            // Counted before it is queued: the loop never takes one not yet counted.
+            interrupt.arrived();
+            tx.send(input).is_ok()
+        }
+    };
+    let send = forward(tx.clone(), interrupt.clone());
+    let keys = tokio::spawn(async move {
+        let mut events = crossterm::event::EventStream::new();
+        while let Some(event) = events.next().await {
+            let input = event.map_or(Input::Terminate, Input::Terminal);
+            let last = matches!(input, Input::Terminate);
+            if !send(input) || last {
+                break;
+            }
+        }
+    });
+    let send = forward(tx, interrupt.clone());
+    let signals = tokio::spawn(async move {
+        wait_for_termination().await;
+        send(Input::Terminate);
+    });
+    let tasks = AbortOnDrop(vec![keys, signals]);
+    let taken = interrupt.clone();
+    let queued = futures::stream::poll_fn(move |cx| {
+        let _owned = &tasks;
+        let next = rx.poll_recv(cx);
+        if let std::task::Poll::Ready(Some(_)) = &next {
+            taken.taken();
+        }
+        next
+    });
     // For the terminal-safety tests, in debug builds only: a key that makes the tuner
     // panic. Release builds, which users run, have no such hook.
     let panic_key = if cfg!(debug_assertions) {
@@ -166,23 +225,16 @@ fn terminal_input() -> impl futures::Stream<Item = Input> + Unpin {
     } else {
         None
     };
-    let events = crossterm::event::EventStream::new().map(move |event| match event {
-        Ok(crossterm::event::Event::Key(key))
+    let input = queued.map(move |input| match input {
+        Input::Terminal(crossterm::event::Event::Key(key))
             if panic_key.is_some()
                 && key.code == crossterm::event::KeyCode::Char(panic_key.unwrap_or_default()) =>
         {
             panic!("panic requested with EI_TUNE_PANIC_ON_KEY")
         }
-        Ok(event) => Input::Terminal(event),
-        Err(_) => Input::Terminate,
+        input => input,
     });
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        wait_for_termination().await;
-        let _ = tx.send(Input::Terminate);
-    });
-    let signals = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    futures::stream::select(events, signals)
+    (input, interrupt)
 }
 
 #[cfg(unix)]

@@ -13,7 +13,7 @@
 use super::confusion::Confusion;
 use super::objective::{Costs, Objective};
 use super::suggest::{Figures, Headline};
-use super::{Aggregation, Summary, TestSet};
+use super::{Aggregation, Interrupt, Summary, TestSet};
 
 /// The figures over the grid, row after row (`min_anomaly_score` index `k`, then
 /// `min_score` index `j`: point `k * xs.len() + j`).
@@ -114,8 +114,9 @@ pub fn for_each_point(
     aggregation: Aggregation,
     xs: &[f64],
     ys: &[f64],
+    stop: &Interrupt,
     mut each: impl FnMut(usize, usize, &Summary),
-) {
+) -> Option<()> {
     debug_assert!(xs.is_sorted() && ys.is_sorted());
     let labels = set.labels.len();
     let mut windows = grid_windows(set, aggregation, xs, ys);
@@ -129,6 +130,9 @@ pub fn for_each_point(
         detection: None,
     };
     for k in 0..ys.len() {
+        if stop.is_raised() {
+            return None;
+        }
         summary.confusion.clear();
         for w in &windows {
             let column = if k < w.iy { w.anomaly } else { w.unclassified };
@@ -147,6 +151,7 @@ pub fn for_each_point(
             each(j, k, &summary);
         }
     }
+    Some(())
 }
 
 /// The map of `objective` and of the two `figures` over `xs` × `ys`.
@@ -159,24 +164,50 @@ pub fn joint_map(
     figures: [&Headline; 2],
     costs: Option<&Costs>,
 ) -> JointMap {
+    let never = Interrupt::never();
+    let map = joint_map_until(
+        set,
+        aggregation,
+        (xs, ys),
+        objective,
+        figures,
+        costs,
+        &never,
+    );
+    match map {
+        Some(map) => map,
+        None => unreachable!("never interrupted"),
+    }
+}
+
+/// [`joint_map`] over the grid `(xs, ys)`, or `None` when `stop` is raised first.
+pub fn joint_map_until(
+    set: &TestSet,
+    aggregation: Aggregation,
+    (xs, ys): (Vec<f64>, Vec<f64>),
+    objective: &Objective,
+    figures: [&Headline; 2],
+    costs: Option<&Costs>,
+    stop: &Interrupt,
+) -> Option<JointMap> {
     let points = xs.len() * ys.len();
     let mut score = vec![None; points];
     let mut first = vec![None; points];
     let mut second = vec![None; points];
     let width = xs.len();
-    for_each_point(set, aggregation, &xs, &ys, |j, k, summary| {
+    for_each_point(set, aggregation, &xs, &ys, stop, |j, k, summary| {
         let at = k * width + j;
         score[at] = objective.score(summary);
         let all = Figures::of(summary, costs);
         first[at] = (figures[0].get)(&all);
         second[at] = (figures[1].get)(&all);
-    });
-    JointMap {
+    })?;
+    Some(JointMap {
         xs,
         ys,
         score,
         figures: [first, second],
-    }
+    })
 }
 
 /// How far point `(j, k)` is from `(x, y)`, each axis over its span.
@@ -273,15 +304,23 @@ mod tests {
             ys.push(set.anomaly_score(3, Aggregation::default()).unwrap());
             ys.sort_by(f64::total_cmp);
             let mut visited = 0;
-            for_each_point(set, Aggregation::default(), &xs, &ys, |j, k, summary| {
-                let alone = set.evaluate(&Thresholds {
-                    min_score: xs[j],
-                    min_anomaly_score: ys[k],
-                    aggregation: Aggregation::default(),
-                });
-                assert_eq!(*summary, alone, "at {} / {}", xs[j], ys[k]);
-                visited += 1;
-            });
+            let never = Interrupt::never();
+            for_each_point(
+                set,
+                Aggregation::default(),
+                &xs,
+                &ys,
+                &never,
+                |j, k, summary| {
+                    let alone = set.evaluate(&Thresholds {
+                        min_score: xs[j],
+                        min_anomaly_score: ys[k],
+                        aggregation: Aggregation::default(),
+                    });
+                    assert_eq!(*summary, alone, "at {} / {}", xs[j], ys[k]);
+                    visited += 1;
+                },
+            );
             assert_eq!(visited, xs.len() * ys.len());
             checked += 1;
         }

@@ -20,6 +20,7 @@ mod confusion;
 pub mod detection;
 #[cfg(test)]
 pub(crate) mod fixtures;
+mod interrupt;
 pub use aggregation::Aggregation;
 pub mod joint;
 pub mod objective;
@@ -32,6 +33,7 @@ use serde_json::json;
 
 use crate::api::models::ThresholdValue;
 pub use check::InconsistentSet;
+pub use interrupt::Interrupt;
 pub use summary::{CountsError, Summary, Tally};
 
 /// The label of the confusion matrix column for windows below `min_score`.

@@ -8,7 +8,7 @@
 
 use super::objective::Objective;
 use super::sweep::Parameter;
-use super::{Predicted, Summary, TestSet, Thresholds};
+use super::{Interrupt, Predicted, Summary, TestSet, Thresholds};
 use crate::thresholds::Scale;
 
 /// Object detection re-matches the boxes at each cut: past this many distinct detection
@@ -25,10 +25,20 @@ pub fn exact_best(
     range: &Scale,
     objective: &Objective,
 ) -> Option<(f64, f64)> {
-    best_of(
-        &profile(set, base, parameter, range, objective),
-        parameter.get(base),
-    )
+    exact_best_until(set, base, parameter, range, objective, &Interrupt::never()).flatten()
+}
+
+/// [`exact_best`], or `None` when `stop` is raised first.
+pub fn exact_best_until(
+    set: &TestSet,
+    base: &Thresholds,
+    parameter: Parameter,
+    range: &Scale,
+    objective: &Objective,
+    stop: &Interrupt,
+) -> Option<Option<(f64, f64)>> {
+    let profile = profile_until(set, base, parameter, range, objective, stop)?;
+    Some(best_of(&profile, parameter.get(base)))
 }
 
 /// Every value of `parameter` that decides differently from the others, as (the shortest
@@ -43,17 +53,36 @@ pub fn profile(
     range: &Scale,
     objective: &Objective,
 ) -> Vec<(f64, f64)> {
+    profile_until(set, base, parameter, range, objective, &Interrupt::never()).unwrap_or_default()
+}
+
+/// [`profile`], or `None` when `stop` is raised first.
+pub fn profile_until(
+    set: &TestSet,
+    base: &Thresholds,
+    parameter: Parameter,
+    range: &Scale,
+    objective: &Objective,
+    stop: &Interrupt,
+) -> Option<Vec<(f64, f64)>> {
     let mut out = Vec::new();
-    for_each_cut(set, base, parameter, range, |above, at_most, summary| {
-        // A value past what a double holds (scores near ±1e308) is never suggested.
-        if let (Some(value), Some(score)) =
-            (shortest_in(above, at_most, range), objective.score(summary))
-            && value.is_finite()
-        {
-            out.push((value, score));
-        }
-    });
-    out
+    for_each_cut(
+        set,
+        base,
+        parameter,
+        range,
+        stop,
+        |above, at_most, summary| {
+            // A value past what a double holds (scores near ±1e308) is never suggested.
+            if let (Some(value), Some(score)) =
+                (shortest_in(above, at_most, range), objective.score(summary))
+                && value.is_finite()
+            {
+                out.push((value, score));
+            }
+        },
+    )?;
+    Some(out)
 }
 
 /// The best of a [`profile`] and its score, the value nearest `current` among equals.
@@ -106,10 +135,12 @@ fn for_each_cut(
     base: &Thresholds,
     parameter: Parameter,
     range: &Scale,
+    stop: &Interrupt,
     mut visit: impl FnMut(Option<f64>, Option<f64>, &Summary),
-) {
+) -> Option<()> {
     if let Some(detection) = &set.detection {
-        return detection_cuts(detection, range, visit);
+        detection_cuts(detection, range, visit);
+        return Some(());
     }
     let decided = set.decided(base.aggregation);
     // Each window whose verdict the threshold decides: its score, and its verdicts with
@@ -138,19 +169,29 @@ fn for_each_cut(
             moving.push((key, i, at, above));
         }
     }
+    if stop.is_raised() {
+        return None;
+    }
     moving.sort_by(|a, b| b.0.total_cmp(&a.0));
+    if stop.is_raised() {
+        return None;
+    }
     // Start above every score: each moving window has its "above" verdict.
     let mut summary = match moving.first() {
         Some(&(highest, ..)) => decided.evaluate(&parameter.set(base, next_up(highest))),
         None => decided.evaluate(base),
     };
     let mut previous: Option<f64> = None;
-    let mut i = 0;
+    let (mut i, mut visited) = (0, 0usize);
     while i <= moving.len() {
         let next = moving.get(i).map(|m| m.0);
         // Values above `next` and at most the previous score: the figures in `summary`.
         visit(next, previous, &summary);
         let Some(key) = next else { break };
+        visited += 1;
+        if visited % CUTS_BETWEEN_LOOKS == 0 && stop.is_raised() {
+            return None;
+        }
         while let Some(&(k, w, at, above)) = moving.get(i)
             && k == key
         {
@@ -159,7 +200,11 @@ fn for_each_cut(
         }
         previous = Some(key);
     }
+    Some(())
 }
+
+/// Cuts visited between two looks at the interrupt: a few milliseconds of work.
+const CUTS_BETWEEN_LOOKS: usize = 4096;
 
 /// Object detection: each distinct detection score is a cut, evaluated whole (the boxes
 /// are matched again at each).

@@ -1,7 +1,7 @@
 //! Metrics across a threshold's range, and the value that optimises an objective.
 
 pub use super::objective::Objective;
-use super::{Aggregation, Summary, TestSet, Thresholds};
+use super::{Aggregation, Interrupt, Summary, TestSet, Thresholds};
 use crate::thresholds::Scale;
 
 /// Which threshold a sweep varies.
@@ -66,6 +66,24 @@ pub fn sweep(
     xs: &[f64],
     objective: &Objective,
 ) -> Sweep {
+    match sweep_until(set, base, parameter, xs, objective, &Interrupt::never()) {
+        Some(sweep) => sweep,
+        None => unreachable!("never interrupted"),
+    }
+}
+
+/// [`sweep`], or `None` when `stop` is raised first.
+pub fn sweep_until(
+    set: &TestSet,
+    base: &Thresholds,
+    parameter: Parameter,
+    xs: &[f64],
+    objective: &Objective,
+    stop: &Interrupt,
+) -> Option<Sweep> {
+    if stop.is_raised() {
+        return None;
+    }
     let names: [&'static str; 3] = match (parameter, &set.detection) {
         (Parameter::MinScore, Some(_)) => ["precision", "recall", "F1"],
         (Parameter::MinScore, None) => ["accuracy", "macro F1", "uncertain"],
@@ -81,6 +99,9 @@ pub fn sweep(
     let mut best: Option<(f64, f64)> = None;
     let decided = set.decided(base.aggregation);
     for &x in xs {
+        if stop.is_raised() {
+            return None;
+        }
         let s = match &set.detection {
             // Counts only: the average precisions are not drawn, and cost a pass each.
             Some(d) => Summary::of_detection(d.evaluate(parameter.set(base, x).min_score, false)),
@@ -104,14 +125,14 @@ pub fn sweep(
             best = Some((x, score));
         }
     }
-    Sweep {
+    Some(Sweep {
         parameter,
         objective: *objective,
         xs: xs.to_vec(),
         series,
         optimum: best.map(|(x, _)| x),
         best_score: best.map(|(_, score)| score),
-    }
+    })
 }
 
 /// The values a search tries for `parameter`: [`crate::thresholds::SWEEP_POINTS`] points
@@ -182,9 +203,28 @@ pub fn sweep_options(
     anomaly: Option<&Scale>,
     objective: &Objective,
 ) -> OptionSweep {
+    let never = Interrupt::never();
+    match sweep_options_until(set, base, options, anomaly, objective, &never) {
+        Some(sweep) => sweep,
+        None => unreachable!("never interrupted"),
+    }
+}
+
+/// [`sweep_options`], or `None` when `stop` is raised first.
+pub fn sweep_options_until(
+    set: &TestSet,
+    base: &Thresholds,
+    options: &[(String, Aggregation)],
+    anomaly: Option<&Scale>,
+    objective: &Objective,
+    stop: &Interrupt,
+) -> Option<OptionSweep> {
     let points: Vec<OptionPoint> = options
         .iter()
         .map(|(value, aggregation)| {
+            if stop.is_raised() {
+                return None;
+            }
             let at = Thresholds {
                 aggregation: *aggregation,
                 ..*base
@@ -192,20 +232,25 @@ pub fn sweep_options(
             let summary = set.evaluate(&at);
             let score = objective.score(&summary);
             // `best_move`, with the figures at the threshold shown already in hand.
-            let best_with = anomaly.and_then(|range| {
-                let parameter = Parameter::MinAnomalyScore;
-                let best = super::optimum::exact_best(set, &at, parameter, range, objective);
-                super::optimum::move_from(best, parameter.get(&at), score)
-            });
-            OptionPoint {
+            let best_with = match anomaly {
+                Some(range) => {
+                    let parameter = Parameter::MinAnomalyScore;
+                    let best = super::optimum::exact_best_until(
+                        set, &at, parameter, range, objective, stop,
+                    )?;
+                    super::optimum::move_from(best, parameter.get(&at), score)
+                }
+                None => None,
+            };
+            Some(OptionPoint {
                 value: value.clone(),
                 aggregation: *aggregation,
                 score,
                 best_with,
                 summary,
-            }
+            })
         })
-        .collect();
+        .collect::<Option<_>>()?;
     let top = points
         .iter()
         .filter_map(OptionPoint::judged)
@@ -219,11 +264,11 @@ pub fn sweep_options(
             .position(|p| best(p) && p.aggregation == base.aggregation)
             .or_else(|| points.iter().position(best))
     });
-    OptionSweep {
+    Some(OptionSweep {
         objective: *objective,
         points,
         best,
-    }
+    })
 }
 
 #[cfg(test)]

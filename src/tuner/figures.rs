@@ -119,8 +119,12 @@ impl Tuner {
         let saved_evaluable = self.sliders.iter().all(|s| check(s, &s.saved).is_ok());
         let saved = (self.saved_from_scores() && saved_evaluable).then(|| self.saved_thresholds());
         let focus = self.focus();
+        let effort = super::preview::Effort {
+            stop: &self.interrupt,
+            repeats: self.config.sweep_repeats,
+        };
         self.preview
-            .compute(self.displayed_thresholds(), saved, focus);
+            .compute(self.displayed_thresholds(), saved, focus, effort);
     }
 
     /// What the sweep varies: the focused slider, when it is a numeric score threshold or

@@ -3,7 +3,7 @@
 
 use crate::api::models::ThresholdValue;
 use crate::metrics::TestSet;
-use crate::metrics::joint::{JointMap, joint_map, optimum, pareto_front};
+use crate::metrics::joint::{JointMap, joint_map_until, optimum, pareto_front};
 use crate::metrics::objective::Objective;
 use crate::metrics::suggest::{Figures, HEADLINES};
 use crate::metrics::sweep::{self, Parameter};
@@ -49,6 +49,8 @@ pub struct JointView {
     front: Vec<(usize, usize)>,
     computed_for: Option<MapKey>,
     front_near: Option<(f64, f64)>,
+    /// The last computation stopped for input waiting (and is to be done again).
+    pub(super) interrupted: bool,
 }
 
 impl JointView {
@@ -203,6 +205,7 @@ impl Tuner {
             front: Vec::new(),
             computed_for: None,
             front_near: None,
+            interrupted: false,
         });
         self.mode = Mode::Map;
     }
@@ -349,16 +352,20 @@ impl Tuner {
             }
             return;
         }
-        let map = joint_map(
+        let map = joint_map_until(
             &key.set,
             here.aggregation,
-            grid(sx),
-            grid(sy),
+            (grid(sx), grid(sy)),
             &key.objective,
             [&HEADLINES[view.pair[0]], &HEADLINES[view.pair[1]]],
             self.config.costs.as_ref(),
+            &self.interrupt,
         );
-        if let Some(view) = self.joint.as_mut() {
+        let Some(view) = self.joint.as_mut() else {
+            return;
+        };
+        view.interrupted = map.is_none();
+        if let Some(map) = map {
             view.optimum = optimum(&map, near);
             view.front = pareto_front(&map, view.pair.map(|i| &HEADLINES[i]), near);
             view.front_near = Some(near);

@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use crate::api::client::UnreadableBlock;
 use crate::api::models::*;
+use crate::metrics::Interrupt;
 use crate::metrics::objective::{Bounds, Costs};
 pub use action::Action;
 pub use feedback::Feedback;
@@ -69,6 +70,10 @@ pub struct TunerConfig {
     /// the client's whole-answer timeout and a margin. The thresholds are read back once
     /// more after it.
     pub lost_call_window: Duration,
+    /// How many times each sweep is computed: 1. More only makes the work heavy, for the
+    /// tests of a tuner that answers keys and signals whatever it computes (debug builds
+    /// read `EI_TUNE_SWEEP_REPEATS`).
+    pub sweep_repeats: u32,
 }
 
 impl Default for TunerConfig {
@@ -85,6 +90,7 @@ impl Default for TunerConfig {
             max_retry_time: Duration::from_secs(60),
             lost_call_window: Duration::from_secs(35),
             scores_hold: Duration::from_secs(10),
+            sweep_repeats: 1,
         }
     }
 }
@@ -247,6 +253,10 @@ pub struct Tuner {
     history: HistoryList,
     /// The joint map, once opened: kept when closed (its figures stay chosen).
     joint: Option<JointView>,
+    /// Raised while input waits: a long computation then stops, to be done again.
+    interrupt: Interrupt,
+    /// When to do again a computation that input stopped.
+    recompute_at: Option<Instant>,
 }
 
 impl Tuner {
@@ -281,6 +291,8 @@ impl Tuner {
             opening: Opening::default(),
             history: HistoryList::default(),
             joint: None,
+            interrupt: Interrupt::never(),
+            recompute_at: None,
         };
         let mut cmds = Vec::new();
         tuner.load(impulse, &mut cmds);
@@ -348,7 +360,16 @@ impl Tuner {
 
     /// When the event loop must wake the tuner with [`Msg::Tick`], if at all.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.save.next_deadline()
+        match (self.save.next_deadline(), self.recompute_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Long computations stop while `interrupt` is raised (input waits), and are done
+    /// again once the input is read.
+    pub fn set_interrupt(&mut self, interrupt: Interrupt) {
+        self.interrupt = interrupt;
     }
 
     pub fn in_flight(&self) -> bool {
@@ -418,8 +439,16 @@ impl Tuner {
             Msg::HistoryLoaded { impulse, result } => self.on_history_loaded(impulse, result),
             Msg::Terminate => self.finish(),
         }
+        // Quitting, nothing more is computed: the figures would not be seen.
+        if self.exit.is_some() || self.save.is_quitting() {
+            self.recompute_at = None;
+            return cmds;
+        }
         self.refresh_preview();
         self.refresh_map();
+        let stopped =
+            self.preview.interrupted() || self.joint.as_ref().is_some_and(|j| j.interrupted);
+        self.recompute_at = stopped.then_some(now);
         cmds
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::metrics::objective::Objective;
 use crate::metrics::optimum;
 use crate::metrics::sweep::{self, OptionSweep, Parameter, Sweep};
-use crate::metrics::{Aggregation, Scores, ScoresFrom, Summary, TestSet, Thresholds};
+use crate::metrics::{Aggregation, Interrupt, Scores, ScoresFrom, Summary, TestSet, Thresholds};
 use crate::tuner::Scale;
 
 /// Why the per-window results could not be read, in plain words.
@@ -114,6 +114,16 @@ pub struct Preview {
     /// Why nothing is computed at the thresholds shown: one holds a value the figures
     /// cannot be computed at.
     withheld: Option<String>,
+    /// The last computation stopped for input waiting: it is done again once read.
+    interrupted: bool,
+}
+
+/// How a computation may be stopped, and how many times each sweep is computed: once;
+/// more only to make the work heavy where the responsiveness tests need it to be.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Effort<'a> {
+    pub stop: &'a Interrupt,
+    pub repeats: u32,
 }
 
 impl Default for Preview {
@@ -138,6 +148,7 @@ impl Default for Preview {
             options_for: None,
             profile: Vec::new(),
             optimum_from: None,
+            interrupted: false,
             withheld: None,
         }
     }
@@ -299,6 +310,11 @@ impl Preview {
     /// The saved thresholds or Studio's figures changed: `studio` are Studio's figures
     /// where they stand for the saved thresholds; else (`None`) the figures at the saved
     /// thresholds are computed from the scores by [`Preview::compute`].
+    /// Whether the last computation stopped for input waiting (and is to be done again).
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
     pub(super) fn saved_changed(&mut self, studio: Option<Summary>) {
         self.saved_for = None;
         self.saved = studio;
@@ -327,8 +343,10 @@ impl Preview {
         displayed: Thresholds,
         saved: Option<Thresholds>,
         focus: Option<Focus>,
+        effort: Effort<'_>,
     ) {
         self.withheld = None;
+        self.interrupted = false;
         let Some(set) = self.set().map(Arc::clone) else {
             self.displayed = None;
             self.sweep = None;
@@ -360,30 +378,44 @@ impl Preview {
                 parameter,
                 scale,
                 objective,
-            }) => self.sweep_focus(&set, displayed, (slider, parameter, scale, objective)),
+            }) => self.sweep_focus(
+                &set,
+                displayed,
+                (slider, parameter, scale, objective),
+                effort,
+            ),
             Some(Focus::Options {
                 slider,
                 options,
                 anomaly,
                 objective,
             }) => {
-                // Each option is evaluated whole: only when what it depends on changed
-                // (the option shown too: it wins ties).
                 let key = (displayed, slider, objective);
-                if self.options_for != Some(key) {
-                    self.options_for = Some(key);
-                    let swept = sweep::sweep_options(
-                        &set,
-                        &displayed,
-                        &options,
-                        anomaly.as_ref(),
-                        &objective,
-                    );
-                    self.option_sweep = Some(swept);
-                }
+                self.sweep_options(&set, key, &options, anomaly.as_ref(), effort);
             }
             None => {}
         }
+    }
+
+    /// Each option is evaluated whole: only when what it depends on changed (the option
+    /// shown too: it wins ties).
+    fn sweep_options(
+        &mut self,
+        set: &TestSet,
+        key: (Thresholds, usize, Objective),
+        options: &[(String, Aggregation)],
+        anomaly: Option<&Scale>,
+        effort: Effort<'_>,
+    ) {
+        if self.options_for == Some(key) {
+            return;
+        }
+        let (displayed, _, objective) = key;
+        let swept =
+            sweep::sweep_options_until(set, &displayed, options, anomaly, &objective, effort.stop);
+        self.interrupted = swept.is_none();
+        self.options_for = swept.is_some().then_some(key);
+        self.option_sweep = swept;
     }
 
     /// The sweep varies the focused threshold: its own value does not change the curves
@@ -394,14 +426,27 @@ impl Preview {
         set: &TestSet,
         thresholds: Thresholds,
         (slider, parameter, scale, objective): (usize, Parameter, Scale, Objective),
+        effort: Effort<'_>,
     ) {
         let others = parameter.set(&thresholds, 0.0);
         let key = (others, slider, objective, (scale.min, scale.max));
         if self.swept_for != Some(key) {
-            self.swept_for = Some(key);
             let xs = sweep::search_points(parameter, &scale, set);
-            self.sweep = Some(sweep::sweep(set, &thresholds, parameter, &xs, &objective));
-            self.profile = optimum::profile(set, &thresholds, parameter, &scale, &objective);
+            let stop = effort.stop;
+            let mut swept = None;
+            for _ in 0..effort.repeats.max(1) {
+                swept = sweep::sweep_until(set, &thresholds, parameter, &xs, &objective, stop);
+                if swept.is_none() {
+                    break;
+                }
+            }
+            let profile = swept.as_ref().and_then(|_| {
+                optimum::profile_until(set, &thresholds, parameter, &scale, &objective, stop)
+            });
+            self.interrupted = profile.is_none();
+            self.swept_for = profile.is_some().then_some(key);
+            self.sweep = profile.is_some().then_some(swept).flatten();
+            self.profile = profile.unwrap_or_default();
             self.optimum_from = None;
         }
         // The chart marks where `o` goes: the exact optimum, nearest the value shown among
