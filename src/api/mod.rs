@@ -4,6 +4,7 @@ pub mod backoff;
 pub mod client;
 pub mod error;
 pub mod models;
+pub mod redact;
 pub mod secret;
 pub mod skim;
 

@@ -7,6 +7,7 @@ use super::transport::{decode_body, read_body, read_chunks};
 use super::{MAX_PAGE_BODY_BYTES, StudioClient};
 use crate::api::error::ApiError;
 use crate::api::models::*;
+use crate::api::redact::redact_json;
 use crate::api::skim::Skimmer;
 
 /// The members of getClassifyJobResult that hold a row per window.
@@ -50,7 +51,7 @@ impl StudioClient {
                 Ok(())
             })
             .await?;
-            decode_body(operation, &skimmer.finish())
+            self.decode(operation, &skimmer.finish())
         })
         .await
     }
@@ -113,6 +114,11 @@ impl StudioClient {
                 let request = self.http.get(&url).query(&query);
                 let response = self.start(operation, &url, request).await?;
                 let body = read_body(operation, &url, response, cap).await?;
+                let secrets: Vec<&str> = self.secrets.iter().map(|s| s.expose()).collect();
+                let body = match redact_json(&body, &secrets) {
+                    std::borrow::Cow::Owned(blanked) => blanked,
+                    std::borrow::Cow::Borrowed(_) => body,
+                };
                 let page = decode_body(operation, &body)?;
                 Ok((page, body))
             };

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use super::{MAX_RETRY_AFTER, MAX_SMALL_BODY_BYTES, StudioClient};
 use crate::api::error::ApiError;
 use crate::api::models::*;
+use crate::api::redact::{redact_json, redact_text};
 use crate::api::secret::Secret;
 use crate::api::skim::Skimmer;
 
@@ -45,9 +46,19 @@ impl StudioClient {
                 Ok(())
             })
             .await?;
-            decode_body(operation, &skimmer.finish())
+            self.decode(operation, &skimmer.finish())
         })
         .await
+    }
+
+    /// A body decoded, the credentials it echoes blanked first ([`redact_json`]).
+    pub(super) fn decode<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        body: &[u8],
+    ) -> Result<T, ApiError> {
+        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
+        decode_body(operation, &redact_json(body, &secrets))
     }
 
     /// The cap of every answer but results.
@@ -132,7 +143,7 @@ impl StudioClient {
         let answer = async {
             let response = self.start(operation, url, request).await?;
             let body = read_body(operation, url, response, cap).await?;
-            decode_body(operation, &body)
+            self.decode(operation, &body)
         };
         answer.await.map_err(|e| self.redact(e))
     }
@@ -140,15 +151,8 @@ impl StudioClient {
     /// A server may echo the credentials it was sent (an error quoting the key): they are
     /// blanked out of anything it says.
     pub(super) fn redact(&self, error: ApiError) -> ApiError {
-        let blank = |text: String| {
-            self.secrets.iter().fold(text, |t, s| {
-                if s.expose().is_empty() {
-                    t
-                } else {
-                    t.replace(s.expose(), "<redacted>")
-                }
-            })
-        };
+        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
+        let blank = |text: String| redact_text(&text, &secrets).unwrap_or(text);
         match error {
             ApiError::Status {
                 operation,
