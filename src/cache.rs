@@ -25,6 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::TestSet;
+use crate::private_dir::{create_private_dir, untrusted_dir};
 
 /// Bumped whenever the entry's layout or its test set's changes: older entries are then
 /// ignored and overwritten.
@@ -200,12 +201,21 @@ impl ResultsCache {
     /// directory (`~/.cache` on Linux, `~/Library/Caches` on macOS); memory only where
     /// there is none.
     pub fn default_location() -> Self {
-        match std::env::var_os("EI_TUNE_CACHE_DIR") {
-            Some(dir) if !dir.is_empty() => Self::new(dir),
-            _ => dirs::cache_dir()
-                .map(|d| Self::new(d.join("ei-tune").join("results")))
-                .unwrap_or_default(),
+        let dir = match std::env::var_os("EI_TUNE_CACHE_DIR") {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => match dirs::cache_dir() {
+                Some(d) => d.join("ei-tune").join("results"),
+                None => return Self::default(),
+            },
+        };
+        if let Some(why) = untrusted_dir(&dir) {
+            eprintln!(
+                "warning: results are kept in memory only, not in {}: {why}",
+                crate::text::clean(&dir.display().to_string())
+            );
+            return Self::in_memory();
         }
+        Self::new(dir)
     }
 
     /// The directory on disk, if any.
@@ -541,14 +551,6 @@ fn own_file(name: &str) -> Option<OwnFile> {
 }
 
 /// Creates `dir` (and its parents) readable by the user alone.
-pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
 /// A new file for a partial write beside the entries; renamed into place when whole.
 fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
     for _ in 0..16 {

@@ -310,13 +310,23 @@ impl History {
 
     /// `$EI_TUNE_STATE_DIR`, else `ei-tune` in the platform's state directory (the local
     /// data directory where there is none, as on macOS and Windows).
+    /// `None` where there is none, or where its directory cannot be trusted to be the
+    /// user's (said on stderr: see [`crate::private_dir::untrusted_dir`]).
     pub fn default_location() -> Option<Self> {
-        match std::env::var_os("EI_TUNE_STATE_DIR") {
-            Some(dir) if !dir.is_empty() => Some(Self::in_dir(PathBuf::from(dir))),
+        let dir = match std::env::var_os("EI_TUNE_STATE_DIR") {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
             _ => dirs::state_dir()
-                .or_else(dirs::data_local_dir)
-                .map(|d| Self::in_dir(d.join("ei-tune"))),
+                .or_else(dirs::data_local_dir)?
+                .join("ei-tune"),
+        };
+        if let Some(why) = crate::private_dir::untrusted_dir(&dir) {
+            eprintln!(
+                "warning: no history is read or written in {}: {why}",
+                crate::text::clean(&dir.display().to_string())
+            );
+            return None;
         }
+        Some(Self::in_dir(dir))
     }
 
     pub fn path(&self) -> &Path {
@@ -346,7 +356,7 @@ impl History {
         }
         line.push(b'\n');
         if let Some(dir) = self.path.parent() {
-            crate::cache::create_private_dir(dir).map_err(|e| self.io(e))?;
+            crate::private_dir::create_private_dir(dir).map_err(|e| self.io(e))?;
         }
         let _turn = self.lock().map_err(|e| self.io(e))?;
         self.refuse_unless_regular()?;

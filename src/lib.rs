@@ -16,6 +16,7 @@ pub mod keymap;
 pub mod logging;
 pub mod metrics;
 pub mod preview;
+pub mod private_dir;
 pub mod provenance;
 pub mod report;
 pub mod studio;

@@ -24,14 +24,19 @@ pub fn init_file(path: Option<&Path>) -> Result<(), LogFileError> {
     let Some(path) = path else {
         return Ok(());
     };
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|source| LogFileError {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    // What a log holds (hosts, paths, server text) is the user's alone; and a link planted
+    // at its name is not followed.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = options.open(path).map_err(|source| LogFileError {
+        path: path.to_path_buf(),
+        source,
+    })?;
     // A log that cannot be written (a full disk, /dev/full) must not write its complaint
     // over the tuner's screen.
     let _ = tracing_subscriber::fmt()

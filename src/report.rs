@@ -51,6 +51,8 @@ fn esc(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Well-formed whatever a server names things.
+            c if crate::text::is_noncharacter(c) => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }

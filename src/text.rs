@@ -18,6 +18,13 @@ fn is_unsafe(c: char) -> bool {
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
 }
 
+/// Unicode's noncharacters (U+FDD0–U+FDEF, and the last two of every plane, U+FFFE and
+/// U+FFFF among them): XML cannot carry the last two, and none is text.
+pub fn is_noncharacter(c: char) -> bool {
+    let c = c as u32;
+    (0xfdd0..=0xfdef).contains(&c) || c & 0xfffe == 0xfffe
+}
+
 /// `text` cut to at most `max` characters, with `…` where it was cut.
 pub fn shorten(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
@@ -42,6 +49,28 @@ pub fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<Strin
     }
     String::from_utf8(bytes)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// Writes `bytes` to `path` whole: into a new file beside it, renamed over it once
+/// written, so that a reader never finds half of it (nor the previous one's).
+pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let mut partial_name = name.to_os_string();
+    partial_name.push(format!(".{:08x}.partial", fastrand::u32(..)));
+    let partial = path.with_file_name(partial_name);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&partial)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(|()| std::fs::rename(&partial, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    written
 }
 
 /// Command output made safe for a terminal: C0 controls but newline and tab become spaces;
@@ -72,6 +101,23 @@ pub fn digest(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn noncharacters_are_told_apart_from_text() {
+        for c in [
+            '\u{fffe}',
+            '\u{ffff}',
+            '\u{fdd0}',
+            '\u{fdef}',
+            '\u{1fffe}',
+            '\u{10ffff}',
+        ] {
+            assert!(is_noncharacter(c), "{c:?}");
+        }
+        for c in ['a', '\u{fffd}', '\u{fdcf}', '\u{fdf0}', '\u{1fffd}', '🦀'] {
+            assert!(!is_noncharacter(c), "{c:?}");
+        }
+    }
 
     #[test]
     fn controls_become_spaces_and_the_rest_stays() {

@@ -89,6 +89,40 @@ pub async fn check(
             "nothing to check: give --min FIGURE=VALUE or --max FIGURE=VALUE",
         ));
     }
+    let checked = run_checks(args, bounds, options).await;
+    if let Some(path) = &options.junit {
+        let xml = match &checked {
+            Ok((impulse, outcomes, _)) => junit_xml(impulse, outcomes),
+            Err(why) => junit_error(why),
+        };
+        // A pipeline reads the file whatever the exit code: one left from an earlier
+        // run that passed must not stand for this one.
+        let written = crate::text::write_whole(path, xml.as_bytes())
+            .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", path.display())));
+        if checked.is_ok() {
+            written?;
+        }
+    }
+    let (impulse, outcomes, from) = checked?;
+    let passed = outcomes.iter().all(Outcome::passed);
+    let text = if options.json {
+        json_report(&impulse, &outcomes, passed, from)
+    } else {
+        table(&impulse, &outcomes, passed)
+    };
+    if passed {
+        Ok(text)
+    } else {
+        Err(CommandError::Unmet(text))
+    }
+}
+
+/// The figures at the saved thresholds held against each bound.
+async fn run_checks(
+    args: &ConnectionArgs,
+    bounds: &[Bound],
+    options: &CheckArgs,
+) -> Result<(Impulse, Vec<Outcome>, ScoresFrom), CommandError> {
     let t = target(args).await?;
     let blocks = t.evaluable_thresholds().await?;
     let scores = t
@@ -112,21 +146,7 @@ pub async fn check(
             }
         })
         .collect();
-    let passed = outcomes.iter().all(Outcome::passed);
-    if let Some(path) = &options.junit {
-        std::fs::write(path, junit_xml(&t.impulse, &outcomes))
-            .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", path.display())))?;
-    }
-    let text = if options.json {
-        json_report(&t.impulse, &outcomes, passed, scores.from)
-    } else {
-        table(&t.impulse, &outcomes, passed)
-    };
-    if passed {
-        Ok(text)
-    } else {
-        Err(CommandError::Unmet(text))
-    }
+    Ok((t.impulse, outcomes, scores.from))
 }
 
 fn shown(value: Option<f64>) -> String {
@@ -182,6 +202,17 @@ fn json_report(impulse: &Impulse, outcomes: &[Outcome], passed: bool, from: Scor
 }
 
 /// A JUnit report: one test case a bound, a failure where it is missed.
+/// A check that could not run, as one test in error: a pipeline that reads the report
+/// sees it failed, and why.
+fn junit_error(why: &CommandError) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"ei-tune check\" \
+         tests=\"1\" failures=\"0\" errors=\"1\">\n  <testcase name=\"check\">\n    \
+         <error message=\"{}\"/>\n  </testcase>\n</testsuite>\n",
+        xml_escape(&format!("the check could not run: {why}"))
+    )
+}
+
 fn junit_xml(impulse: &Impulse, outcomes: &[Outcome]) -> String {
     let failures = outcomes.iter().filter(|o| !o.passed()).count();
     let mut out = format!(
@@ -223,6 +254,7 @@ fn xml_escape(text: &str) -> String {
             '>' => "&gt;".to_string(),
             '"' => "&quot;".to_string(),
             '\'' => "&apos;".to_string(),
+            c if crate::text::is_noncharacter(c) => '\u{fffd}'.to_string(),
             c => c.to_string(),
         })
         .collect()
