@@ -74,14 +74,17 @@ pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> 
 }
 
 /// Command output made safe for a terminal: C0 controls but newline and tab become spaces;
-/// DEL and C1 controls are written as `\u{..}` escapes, which keeps JSON output exact
-/// (serde_json leaves them raw, and a JSON string may hold the escape).
+/// DEL, C1 controls and the characters that reorder or break lines are written as `\u..`
+/// escapes, which keeps JSON output exact (serde_json leaves them raw, and a JSON string
+/// may hold the escape): `export > f.json` reads back as it was.
 pub fn terminal_safe(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\n' | '\t' => out.push(c),
-            '\u{7f}'..='\u{9f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if is_unsafe(c) && !matches!(c, '\0'..='\u{1f}') => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
             c if is_unsafe(c) => out.push(' '),
             c => out.push(c),
         }
@@ -129,11 +132,14 @@ mod tests {
     #[test]
     fn output_keeps_lines_and_json_stays_exact() {
         assert_eq!(terminal_safe("a\u{1b}[2Jb\nc\td"), "a [2Jb\nc\td");
-        let json =
-            serde_json::to_string(&serde_json::json!({"name": "x\u{9b}2J\u{1b}]0;t"})).unwrap();
+        let name = "x\u{9b}2J\u{1b}]0;t \u{202e}rtl\u{2028}line\u{2069}";
+        let json = serde_json::to_string(&serde_json::json!({ "name": name })).unwrap();
         let safe = terminal_safe(&json);
-        assert!(!safe.chars().any(|c| c.is_control()), "{safe}");
+        assert!(
+            !safe.chars().any(|c| c.is_control() || is_unsafe(c)),
+            "{safe}"
+        );
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
-        assert_eq!(back["name"], "x\u{9b}2J\u{1b}]0;t");
+        assert_eq!(back["name"], name);
     }
 }

@@ -1,6 +1,7 @@
 //! What ei-tune writes to disk and to standard output stays sound whatever a server names
 //! things, and where it writes can be trusted: reports well-formed for any label, a JUnit
-//! file that never outlives a check that could not run, private logs and directories.
+//! file that never outlives a check that could not run, private logs and directories,
+//! exact JSON on standard output.
 
 #![cfg(unix)]
 
@@ -8,7 +9,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use common::proxy::Proxy;
 
@@ -156,4 +157,24 @@ async fn a_log_is_private_and_a_link_at_its_name_is_not_followed() {
     assert_ne!(code, 0, "refused");
     assert!(err.contains("cannot open log file"), "{err}");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+}
+
+#[tokio::test]
+async fn export_to_standard_output_is_exact_json_and_safe_to_show() {
+    let studio = common::studio().await;
+    let key = "min\u{202e}score\u{2028}x";
+    let proxy = renaming(&studio, "0", key).await;
+    let (code, out, err) = common::run(
+        common::ei_tune(&studio)
+            .env("EI_API_ENDPOINT", proxy.base_url())
+            .args(["export", "--impulse", "1"]),
+    )
+    .await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains(['\u{202e}', '\u{2028}']),
+        "nothing that reorders a line: {out}"
+    );
+    let exported: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(exported["thresholds"][0]["key"], key, "the key, exactly");
 }
