@@ -234,6 +234,45 @@ fn history_view_lists_calls_newest_first_with_the_selected_ones_values() {
     insta::assert_snapshot!("history_160x48", s.render(160, 48));
 }
 
+/// Anomaly scores near the largest single-precision number: the map's axis labels stay
+/// in their columns (39 digits once pushed the row aside).
+#[test]
+fn far_off_anomaly_scores_keep_the_map_in_place() {
+    use ei_tune::metrics::AnomalyScores;
+    let mut s = Session::new(0);
+    let mut set = (*demo_impulses().unwrap()[0].test_set.clone().unwrap()).clone();
+    if let AnomalyScores::Single(scores) = &mut set.anomaly {
+        scores.iter_mut().for_each(|a| *a = (*a - 0.3) * 3e38);
+    }
+    let id = s.tuner.impulse().unwrap().id;
+    let result = Ok(fresh(std::sync::Arc::new(set)));
+    s.tuner.update(
+        Msg::TestSetLoaded {
+            impulse: id,
+            result,
+        },
+        s.at(1),
+    );
+    s.act(Action::Map, 2);
+    let screen = s.render(100, 30);
+    let longest_number = screen
+        .split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    assert!(longest_number < 10, "{screen}");
+    assert!(screen.contains("e38"), "{screen}");
+    let cells = ui::map::cells(ratatui::layout::Rect::new(0, 0, 100, 30));
+    for line in screen
+        .lines()
+        .skip(usize::from(cells.y))
+        .take(usize::from(cells.height))
+    {
+        let left: String = line.chars().take(usize::from(cells.x)).collect();
+        assert!(left.chars().count() == usize::from(cells.x), "{line}");
+    }
+}
+
 #[test]
 fn joint_map_with_its_points_front_and_scale() {
     let mut s = Session::new(0);

@@ -308,13 +308,30 @@ fn draw_axes(
     );
 }
 
-/// A value on the map at its slider's precision: grid points fall between round values.
+/// A value on the map at its slider's precision (grid points fall between round values),
+/// within the axis' [`AXIS_LABEL`] columns: a far-off value (±3e38) in powers of ten
+/// rather than 39 digits that push the row aside.
 fn shown_value(slider: &crate::tuner::Slider, v: f64) -> String {
-    match slider.scale() {
+    let text = match slider.scale() {
         Some(scale) => scale.format(crate::thresholds::round_to(v, scale.decimals)),
         None => slider.display(&ThresholdValue::Number(v)),
-    }
+    };
+    fit_axis(text, v)
 }
+
+/// `text`, the value `v` as the slider writes it, in at most [`AXIS_LABEL`] columns.
+fn fit_axis(text: String, v: f64) -> String {
+    if text.chars().count() <= AXIS_LABEL {
+        return text;
+    }
+    [format!("{v:.1e}"), format!("{v:.0e}")]
+        .into_iter()
+        .find(|t| t.chars().count() <= AXIS_LABEL)
+        .unwrap_or_else(|| crate::text::shorten(&text, AXIS_LABEL - 1))
+}
+
+/// Columns an axis label takes.
+const AXIS_LABEL: usize = 7;
 
 fn panel_lines<'a>(
     tuner: &Tuner,
@@ -427,4 +444,19 @@ fn scale_line<'a>(
     }
     spans.push(Span::raw(format!(" {}", number(hi))));
     Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn far_off_values_fit_the_axis() {
+        let digits = |v: f64| format!("{v:.0}");
+        assert_eq!(fit_axis(digits(3e38), 3e38), "3.0e38");
+        assert_eq!(fit_axis(digits(-3.4e38), -3.4e38), "-3.4e38");
+        assert_eq!(fit_axis("-0.0000000000015".into(), -1.5e-12), "-2e-12");
+        assert_eq!(fit_axis("0.53".into(), 0.53), "0.53");
+        assert_eq!(fit_axis("-123.45".into(), -123.45), "-123.45");
+    }
 }
