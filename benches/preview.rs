@@ -218,6 +218,20 @@ fn labels(c: &mut Criterion) {
     let xs = sweep::points(0.0, 1.0, 101);
     for labels in [70, 10_000] {
         let set = with_labels(&set, labels);
+        c.bench_function(
+            &format!("exact optimum min_score x 20000 windows x {labels} labels"),
+            |b| {
+                b.iter(|| {
+                    ei_tune::metrics::optimum::exact_best(
+                        black_box(&set),
+                        &thresholds,
+                        Parameter::MinScore,
+                        &ei_tune::thresholds::Scale::probability(),
+                        &Objective::MacroF1,
+                    )
+                })
+            },
+        );
         c.bench_function(&format!("figures 20000 windows x {labels} labels"), |b| {
             b.iter(|| figures(black_box(&set), &thresholds))
         });

@@ -12,6 +12,14 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// Past this many labels the cells are kept in a map (at most one entry a window).
 const DENSE_LABELS: usize = 128;
 
+/// The sums kept per label, and where each lies in [`Confusion::sums`].
+const SUMS: usize = 5;
+const ROWS: usize = 0;
+const RIGHT: usize = 1;
+const UNCERTAIN: usize = 2;
+const FLAGGED: usize = 3;
+const PREDICTED: usize = 4;
+
 /// Counts of windows by expected label (row) and prediction (column: a label, or the
 /// last column, `uncertain`).
 #[derive(Debug, Clone, PartialEq)]
@@ -19,13 +27,10 @@ pub struct Confusion {
     labels: usize,
     /// The column counted as flagged (the anomaly label), if any.
     flag: Option<usize>,
-    /// Per expected label: every window, those predicted right, uncertain and flagged.
-    rows: Vec<u32>,
-    right: Vec<u32>,
-    uncertain: Vec<u32>,
-    flagged: Vec<u32>,
-    /// Per label: the windows predicted as it.
-    predicted: Vec<u32>,
+    /// Five sums a label, one after the other (one allocation): per expected label,
+    /// every window ([`ROWS`]), those predicted right, uncertain and flagged; per label,
+    /// the windows predicted as it ([`PREDICTED`]).
+    sums: Vec<u32>,
     cells: Cells,
 }
 
@@ -75,11 +80,7 @@ impl Confusion {
         Self {
             labels,
             flag,
-            rows: vec![0; labels],
-            right: vec![0; labels],
-            uncertain: vec![0; labels],
-            flagged: vec![0; labels],
-            predicted: vec![0; labels],
+            sums: vec![0; SUMS * labels],
             cells,
         }
     }
@@ -95,7 +96,7 @@ impl Confusion {
     /// Counts `n` more windows expected `expected` and predicted in `column`.
     #[inline]
     pub fn add(&mut self, expected: usize, column: usize, n: u32) {
-        self.rows[expected] += n;
+        self.sums[ROWS * self.labels + expected] += n;
         self.margins(expected, column, |count| *count += n);
         match &mut self.cells {
             Cells::Table(t) => t[expected * (self.labels + 1) + column] += n,
@@ -116,20 +117,12 @@ impl Confusion {
 
     /// Every sum again from the cells.
     fn tally(&mut self) {
-        for counts in [
-            &mut self.rows,
-            &mut self.right,
-            &mut self.uncertain,
-            &mut self.flagged,
-            &mut self.predicted,
-        ] {
-            counts.fill(0);
-        }
+        self.sums.fill(0);
         // Taken out while the sums are written, then put back.
         let cells = std::mem::replace(&mut self.cells, Cells::Table(Vec::new()));
         let columns = self.labels + 1;
         let mut count = |expected: usize, column: usize, n: u32| {
-            self.rows[expected] += n;
+            self.sums[ROWS * self.labels + expected] += n;
             self.margins(expected, column, |count| *count += n);
         };
         match &cells {
@@ -173,15 +166,7 @@ impl Confusion {
 
     /// Every count back to zero.
     pub fn clear(&mut self) {
-        for counts in [
-            &mut self.rows,
-            &mut self.right,
-            &mut self.uncertain,
-            &mut self.flagged,
-            &mut self.predicted,
-        ] {
-            counts.fill(0);
-        }
+        self.sums.fill(0);
         match &mut self.cells {
             Cells::Table(t) => t.fill(0),
             Cells::Map(m) => m.clear(),
@@ -191,42 +176,47 @@ impl Confusion {
     /// The sums a count in (`expected`, `column`) belongs to, each changed by `change`.
     #[inline]
     fn margins(&mut self, expected: usize, column: usize, change: impl Fn(&mut u32)) {
-        if column == self.labels {
-            change(&mut self.uncertain[expected]);
+        let n = self.labels;
+        if column == n {
+            change(&mut self.sums[UNCERTAIN * n + expected]);
             return;
         }
-        change(&mut self.predicted[column]);
+        change(&mut self.sums[PREDICTED * n + column]);
         if column == expected {
-            change(&mut self.right[expected]);
+            change(&mut self.sums[RIGHT * n + expected]);
         }
         if Some(column) == self.flag {
-            change(&mut self.flagged[expected]);
+            change(&mut self.sums[FLAGGED * n + expected]);
         }
+    }
+
+    fn sum(&self, part: usize, label: usize) -> u32 {
+        self.sums[part * self.labels + label]
     }
 
     /// Windows expected `label`.
     pub fn row(&self, label: usize) -> u32 {
-        self.rows[label]
+        self.sum(ROWS, label)
     }
 
     /// Windows expected `label` and predicted `label`.
     pub fn right(&self, label: usize) -> u32 {
-        self.right[label]
+        self.sum(RIGHT, label)
     }
 
     /// Windows expected `label` and predicted uncertain.
     pub fn uncertain(&self, label: usize) -> u32 {
-        self.uncertain[label]
+        self.sum(UNCERTAIN, label)
     }
 
     /// Windows expected `label` and predicted as the flagged label.
     pub fn flagged(&self, label: usize) -> u32 {
-        self.flagged[label]
+        self.sum(FLAGGED, label)
     }
 
     /// Windows predicted `label`.
     pub fn predicted(&self, label: usize) -> u32 {
-        self.predicted[label]
+        self.sum(PREDICTED, label)
     }
 }
 

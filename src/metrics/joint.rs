@@ -134,10 +134,10 @@ pub fn for_each_point(
             return None;
         }
         summary.confusion.clear();
-        for w in &windows {
+        summary.confusion.count_each(windows.iter().map(|w| {
             let column = if k < w.iy { w.anomaly } else { w.unclassified };
-            summary.confusion.add(w.expected, column, 1);
-        }
+            (w.expected, column)
+        }));
         let mut next = 0;
         for j in (0..xs.len()).rev() {
             while let Some(w) = windows.get(next).filter(|w| w.ix > j) {
