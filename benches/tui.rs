@@ -108,5 +108,50 @@ fn keys(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, frame, map_frame, keys);
+/// A tuner on the demo's first impulse whose scores expect `labels` labels in all (every
+/// other window one the model was not trained on).
+fn tuner_with_labels(labels: usize) -> Tuner {
+    let mut s = Session::new(0);
+    let demo = ei_tune::studio::demo::demo_impulses().expect("demo data");
+    let mut set =
+        ei_tune::studio::demo::resample(demo[0].test_set.as_ref().expect("scores"), 20_000, 7);
+    let known = set.labels.len();
+    set.labels.extend((known..labels).map(|l| format!("L{l}")));
+    for (i, expected) in set.expected.iter_mut().enumerate().skip(1).step_by(2) {
+        *expected = (known + (i / 2) % (labels - known)) as u16;
+    }
+    let impulse = s.tuner.impulse().expect("an impulse").id;
+    let result = Ok(session::fresh(std::sync::Arc::new(set)));
+    s.tuner
+        .update(Msg::TestSetLoaded { impulse, result }, s.at(1));
+    s.tuner
+}
+
+/// A key press that moves `min_score` and the frame after it, at ten times the demo's
+/// labels and at the label bound, over 20,000 windows.
+fn labels(c: &mut Criterion) {
+    let right = ei_tune::tuner::Action::StepUp;
+    let left = ei_tune::tuner::Action::StepDown;
+    let mut group = c.benchmark_group("key and frame 200x60, 20000 windows");
+    for labels in [70, 10_000] {
+        let mut tuner = tuner_with_labels(labels);
+        let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("a test terminal");
+        let theme = Theme::color();
+        let t0 = Instant::now();
+        let mut i = 0u64;
+        group.bench_function(format!("{labels} labels"), |b| {
+            b.iter(|| {
+                i += 1;
+                let action = if i.is_multiple_of(2) { right } else { left };
+                tuner.update(Msg::Action(action), t0 + Duration::from_micros(i));
+                terminal
+                    .draw(|f| ui::render(f, black_box(&tuner), &theme))
+                    .expect("a frame");
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, frame, map_frame, keys, labels);
 criterion_main!(benches);
