@@ -4,6 +4,8 @@
 //! control characters in them (`ESC]52` writes the clipboard, `ESC[2J` clears the screen,
 //! C1 controls do the same on some terminals). Every such character is shown as a space.
 
+use std::path::Path;
+
 /// `text` with every control character (C0, DEL, C1) replaced by a space.
 pub fn clean(text: &str) -> String {
     text.chars()
@@ -51,22 +53,32 @@ pub fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<Strin
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
 }
 
-/// Writes `bytes` to `path` whole: into a new file beside it, renamed over it once
-/// written, so that a reader never finds half of it (nor the previous one's).
-pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to `file` whole or not at all: into a new file beside it, renamed over
+/// it once complete, so that a full disk never leaves half a file (a report, a JUnit file) in place of the last.
+/// Anything but a regular file at the name (a directory, a FIFO that would never be read)
+/// is refused.
+pub fn write_whole(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::other("not a file name"))?;
-    let mut partial_name = name.to_os_string();
-    partial_name.push(format!(".{:08x}.partial", fastrand::u32(..)));
-    let partial = path.with_file_name(partial_name);
+    if let Ok(meta) = std::fs::symlink_metadata(file)
+        && !meta.is_file()
+    {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let partial = dir.join(format!(".{name}.{:016x}.partial", fastrand::u64(..)));
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&partial)
-        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
-        .and_then(|()| std::fs::rename(&partial, path));
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&partial, file));
     if written.is_err() {
         let _ = std::fs::remove_file(&partial);
     }

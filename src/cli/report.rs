@@ -12,38 +12,6 @@ use crate::report::{Report, SweepChart, render};
 /// Points along each threshold's sweep, as the tuner's chart.
 const SWEEP_POINTS: usize = 101;
 
-/// Writes `bytes` to `file` whole or not at all: into a new file beside it, renamed over
-/// it once complete, so that a full disk never leaves half a report in place of the last.
-/// Anything but a regular file at the name (a directory, a FIFO that would never be read)
-/// is refused.
-fn write_whole(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    if let Ok(meta) = std::fs::symlink_metadata(file)
-        && !meta.is_file()
-    {
-        return Err(std::io::Error::other("it is not a regular file"));
-    }
-    let dir = match file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name = file.file_name().unwrap_or_default().to_string_lossy();
-    let partial = dir.join(format!(".{name}.{:016x}.partial", fastrand::u64(..)));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&partial)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&partial, file));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    written
-}
-
 /// `ei-tune report`.
 pub async fn report(args: &ConnectionArgs, file: &Path) -> Result<String, CommandError> {
     let t = target(args).await?;
@@ -76,7 +44,7 @@ pub async fn report(args: &ConnectionArgs, file: &Path) -> Result<String, Comman
     if file == Path::new("-") {
         return Ok(html);
     }
-    write_whole(file, html.as_bytes())
+    crate::text::write_whole(file, html.as_bytes())
         .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", file.display())))?;
     Ok(format!(
         "Wrote {} ({} KB): impulse {}, {} threshold sweep(s), {} call(s) of history.\n",
