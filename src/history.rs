@@ -116,11 +116,20 @@ pub struct Change {
     pub key: String,
     pub before: ThresholdValue,
     pub after: ThresholdValue,
+    /// The value a call that was not saved asked for (it failed, or its outcome is
+    /// unknown): `after` stays what Studio held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<ThresholdValue>,
 }
 
 impl Change {
     pub fn changed(&self) -> bool {
-        self.before != self.after
+        &self.before != self.to()
+    }
+
+    /// What the call moved the value to: what it left, or asked for when not saved.
+    pub fn to(&self) -> &ThresholdValue {
+        self.sent.as_ref().unwrap_or(&self.after)
     }
 }
 
@@ -142,12 +151,18 @@ impl Call {
                     let sent = request
                         .iter()
                         .find(|u| u.block_id == b.block.id && u.key == t.key)
-                        .filter(|_| answer.saved);
+                        .map(|u| u.value.clone());
+                    let (after, sent) = if answer.saved {
+                        (sent.unwrap_or_else(|| t.value.clone()), None)
+                    } else {
+                        (t.value.clone(), sent)
+                    };
                     Change {
                         block_id: b.block.id,
                         key: t.key.clone(),
                         before: t.value.clone(),
-                        after: sent.map_or_else(|| t.value.clone(), |u| u.value.clone()),
+                        after,
+                        sent,
                     }
                 })
             })
@@ -171,6 +186,7 @@ impl Call {
                 .find(|u| u.block_id == change.block_id && u.key == change.key)
             {
                 change.after = u.value.clone();
+                change.sent = None;
             }
         }
     }
@@ -186,6 +202,7 @@ impl Call {
                 .find(|t| t.key == change.key)
             {
                 change.after = t.value.clone();
+                change.sent = None;
             }
         }
         self.answer.saved = self.thresholds.iter().any(Change::changed);
@@ -227,7 +244,10 @@ impl Call {
             .map(|c| {
                 crate::text::clean(&format!(
                     "{}.{} {} → {}",
-                    c.block_id, c.key, c.before, c.after
+                    c.block_id,
+                    c.key,
+                    c.before,
+                    c.to()
                 ))
             })
             .collect()
@@ -536,7 +556,10 @@ fn bounded(mut call: Call) -> Call {
     }
     for change in &mut call.thresholds {
         change.key = crate::text::shorten(&change.key, MAX_NAME_CHARS);
-        for value in [&mut change.before, &mut change.after] {
+        for value in [&mut change.before, &mut change.after]
+            .into_iter()
+            .chain(change.sent.as_mut())
+        {
             if let ThresholdValue::Text(text) = value {
                 *text = crate::text::shorten(text, MAX_NAME_CHARS);
             }

@@ -226,6 +226,7 @@ fn earlier_call() -> ei_tune::history::Call {
         key: key.into(),
         before: Number(before),
         after: Number(after),
+        sent: None,
     };
     Call {
         project: 4242,

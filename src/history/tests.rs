@@ -40,7 +40,7 @@ fn call(before: f64, after: f64) -> Call {
 }
 
 #[test]
-fn calls_come_back_in_order_and_a_failed_call_changes_nothing() {
+fn calls_come_back_in_order_and_a_failed_call_says_what_it_asked_for() {
     let (history, dir) = scratch();
     assert_eq!(history.read().unwrap(), Reading::default());
     history
@@ -60,7 +60,16 @@ fn calls_come_back_in_order_and_a_failed_call_changes_nothing() {
     assert_eq!(reading.skipped, 0);
     assert_eq!(reading.entries.len(), 2);
     assert_eq!(reading.entries[0].call.changes(), ["3.min_score 0.5 → 0.7"]);
-    assert!(reading.entries[1].call.changes().is_empty());
+    // Studio still holds 0.7; the entry keeps the 0.9 the call asked for beside it.
+    assert_eq!(reading.entries[1].call.changes(), ["3.min_score 0.7 → 0.9"]);
+    let change = &reading.entries[1].call.thresholds[0];
+    assert_eq!(
+        (&change.after, &change.sent),
+        (
+            &ThresholdValue::Number(0.7),
+            &Some(ThresholdValue::Number(0.9))
+        )
+    );
     assert_eq!(reading.entries[1].call.answer.summary(), "failed: HTTP 500");
     assert!(reading.entries[0].time.ends_with('Z'));
     #[cfg(unix)]
@@ -164,6 +173,7 @@ fn an_applied_change_is_written_whatever_the_server_sends() {
         key: "k".repeat(190),
         before: ThresholdValue::Text("v".repeat(190)),
         after: ThresholdValue::Text("v".repeat(190)),
+        sent: None,
     };
     many.thresholds
         .extend(std::iter::repeat_n(unchanged, 1_000));

@@ -84,28 +84,33 @@ impl Tuner {
     }
 
     /// Hands the event loop one answered call to write down: what Studio held before and
-    /// holds now as far as the sliders know, the answer, and the figures at the values it
-    /// holds.
+    /// holds now as far as the sliders know, what the call asked for when it was not saved
+    /// (`sent`, by slider id), the answer, and the figures at the values it holds.
     pub(super) fn record_call(
         &self,
         target: Target,
-        before: HeldBefore,
+        (before, sent): (HeldBefore, &[(String, ThresholdValue)]),
         answer: Answer,
         cmds: &mut Vec<Cmd>,
     ) {
         let thresholds = before
             .into_iter()
             .map(|(block_id, key, before)| {
-                let after = self
+                let slider = self
                     .sliders
                     .iter()
-                    .find(|s| s.block_id == block_id && s.key == key)
-                    .map_or_else(|| before.clone(), |s| s.saved.clone());
+                    .find(|s| s.block_id == block_id && s.key == key);
+                let after = slider.map_or_else(|| before.clone(), |s| s.saved.clone());
+                let sent = slider.and_then(|s| {
+                    let id = s.id();
+                    sent.iter().find(|(i, _)| *i == id).map(|(_, v)| v.clone())
+                });
                 Change {
                     block_id,
                     key,
                     before,
                     after,
+                    sent,
                 }
             })
             .collect();

@@ -95,7 +95,7 @@ impl Tuner {
         // entry that said its outcome was unknown.
         if let (Some(before), Some(target)) = (confirmed, self.target()) {
             let answer = crate::history::Answer::applied_after_lost_answer();
-            self.record_call(target, before, answer, cmds);
+            self.record_call(target, (before, &[]), answer, cmds);
         }
         self.fit_ranges_to_scores();
         if !same_impulse

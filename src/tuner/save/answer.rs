@@ -48,7 +48,13 @@ impl Tuner {
             Err(e) => Some(crate::history::Answer::failed(&e.short_reason())),
         };
         if let Some(answer) = answer {
-            self.record_call(flight.target, before, answer, cmds);
+            // Not saved: what the call asked for is written beside what Studio holds.
+            let sent = if result.is_err() {
+                flight.sent()
+            } else {
+                Vec::new()
+            };
+            self.record_call(flight.target, (before, &sent), answer, cmds);
         }
         let outcome = self.status_outcome(&result, plan);
         let latency = now.saturating_duration_since(flight.sent_at);

@@ -107,6 +107,16 @@ pub(super) struct InFlight {
     entries: Vec<(String, u64, ThresholdValue)>,
 }
 
+impl InFlight {
+    /// Each value sent, by slider id.
+    pub(super) fn sent(&self) -> Vec<(String, ThresholdValue)> {
+        self.entries
+            .iter()
+            .map(|(id, _, value)| (id.clone(), value.clone()))
+            .collect()
+    }
+}
+
 /// The save path's state: every field that decides when a value leaves.
 #[derive(Debug, Clone)]
 pub(super) struct SaveEngine {

@@ -25,12 +25,20 @@ fn each_answered_call_is_handed_over_for_the_history_with_before_and_after() {
     assert_eq!(call.answer.summary(), "regenerated");
     assert!(call.figures.is_empty(), "no preview yet: no figures");
 
-    // A failed call is written down too, changing nothing.
+    // A failed call is written down too, with the value it asked for beside the one
+    // Studio still holds.
     t.update(Msg::Action(Action::StepUp), t0 + 500 * MS);
     let (id, _) = sets(&t.update(Msg::Tick, t0 + 800 * MS))[0].clone();
     let recorded = records(&answer(&mut t, id, rejected(), t0 + 900 * MS));
     assert_eq!(recorded.len(), 1);
-    assert!(recorded[0].changes().is_empty());
+    assert_eq!(recorded[0].changes(), ["3.min_score 0.61 → 0.62"]);
+    let change = &recorded[0].thresholds[0];
+    assert_eq!(
+        change.after,
+        ThresholdValue::Number(0.61),
+        "what Studio holds"
+    );
+    assert_eq!(change.sent, Some(ThresholdValue::Number(0.62)));
     assert!(!recorded[0].answer.saved);
     // Edits alone are not calls.
     assert!(records(&t.update(Msg::Action(Action::StepUp), t0 + MS * 1000)).is_empty());
