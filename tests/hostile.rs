@@ -585,6 +585,21 @@ async fn a_key_echoed_by_the_server_is_blanked_and_odd_hosts_are_refused() {
         .unwrap_err()
         .to_string();
     assert!(!err.contains(KEY) && err.contains("<redacted>"), "{err}");
+    // Quoted from a body that is not JSON, after enough text that a quote cut at its
+    // length would cut the key: no part of it shows.
+    for status in [400, 200] {
+        let body = format!("{} {KEY} tail", "a".repeat(45));
+        let stub = Stub::start(move |_, _| {
+            Some(Reply::json(status, &body).with_header("content-type", "text/plain"))
+        })
+        .await;
+        let err = client_for(&stub.base_url())
+            .list_projects()
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains(&KEY[..12]), "{status}: {err}");
+    }
     for host in ["http://127.0.0.1:9/v1?token=x", "http://127.0.0.1:9/v1#x"] {
         assert!(
             StudioClient::new(&ClientConfig::new(host).with_api_key(KEY)).is_err(),

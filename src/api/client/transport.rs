@@ -58,7 +58,25 @@ impl StudioClient {
         body: &[u8],
     ) -> Result<T, ApiError> {
         let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
-        decode_body(operation, &redact_json(body, &secrets))
+        let body = redact_json(body, &secrets);
+        // A body that does not decode is quoted in the error: blanked as text first (it
+        // may not be JSON at all).
+        decode_body(operation, &body).map_err(|e| {
+            decode_body::<T>(operation, &self.blank_whole(&body))
+                .err()
+                .unwrap_or(e)
+        })
+    }
+
+    /// A body with the credentials it echoes blanked, in its JSON strings and as text.
+    fn blank_whole(&self, body: &[u8]) -> Vec<u8> {
+        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
+        let body = redact_json(body, &secrets);
+        let text = String::from_utf8_lossy(&body);
+        match redact_text(&text, &secrets) {
+            Some(blanked) => blanked.into_bytes(),
+            None => body.into_owned(),
+        }
     }
 
     /// The cap of every answer but results.
@@ -218,6 +236,9 @@ impl StudioClient {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         let body = read_body(operation, url, response, self.small_cap()).await?;
+        // Blanked before any of it is quoted: a quote cut inside the key would no longer
+        // match it.
+        let body = self.blank_whole(&body);
         Err(ApiError::Status {
             operation,
             status: status.as_u16(),
