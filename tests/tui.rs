@@ -294,9 +294,13 @@ const HEAVY: (&str, &str) = ("EI_TUNE_SWEEP_REPEATS", "10000000");
 fn computing(studio: &ei_tune::studio::Studio) -> Pty {
     let mut pty = tune(studio, &[HEAVY]);
     pty.wait_for("the thresholds", LIMIT, |s| s.contains("min_score"));
-    // The scores arrive and the sweep starts; a key stops it and starts the next one.
+    // The scores arrive and the sweep starts; a key stops it, is drawn, and starts the
+    // next one.
     std::thread::sleep(Duration::from_millis(500));
     pty.send(b"j");
+    pty.wait_for("the key drawn before the next sweep", LIMIT, |s| {
+        s.contains("▶ Minimum anomaly score") && s.contains("Computing the sweep")
+    });
     std::thread::sleep(Duration::from_millis(300));
     pty
 }

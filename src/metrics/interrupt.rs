@@ -20,6 +20,16 @@ impl Interrupt {
         Self(None)
     }
 
+    /// One raised for good: a computation given it stops at its first look.
+    pub fn raised() -> Self {
+        Self(Some(Arc::new(AtomicUsize::new(1))))
+    }
+
+    /// Whether it can be raised (not [`Interrupt::never`]).
+    pub fn is_live(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// An input is about to be queued (counted before, so that a read never comes first).
     pub fn arrived(&self) {
         if let Some(waiting) = &self.0 {

@@ -100,7 +100,7 @@ impl Tuner {
     }
 
     /// Recomputes the preview and the sweep when what they depend on changed.
-    pub(super) fn refresh_preview(&mut self) {
+    pub(super) fn refresh_preview(&mut self, stop: &crate::metrics::Interrupt) {
         let check = |s: &crate::tuner::Slider, value: &ThresholdValue| {
             Thresholds::check(&s.block_type, &s.key, value).map_err(|e| e.to_string())
         };
@@ -120,7 +120,7 @@ impl Tuner {
         let saved = (self.saved_from_scores() && saved_evaluable).then(|| self.saved_thresholds());
         let focus = self.focus();
         let effort = super::preview::Effort {
-            stop: &self.interrupt,
+            stop,
             repeats: self.config.sweep_repeats,
         };
         self.preview

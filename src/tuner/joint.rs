@@ -322,7 +322,7 @@ impl Tuner {
     }
 
     /// Recomputes the map when what it depends on changed (not when the point moves).
-    pub(super) fn refresh_map(&mut self) {
+    pub(super) fn refresh_map(&mut self, stop: &crate::metrics::Interrupt) {
         if self.mode != Mode::Map || !self.map_still_holds() {
             return;
         }
@@ -359,7 +359,7 @@ impl Tuner {
             &key.objective,
             [&HEADLINES[view.pair[0]], &HEADLINES[view.pair[1]]],
             self.config.costs.as_ref(),
-            &self.interrupt,
+            stop,
         );
         let Some(view) = self.joint.as_mut() else {
             return;

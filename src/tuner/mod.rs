@@ -413,6 +413,13 @@ impl Tuner {
 
     pub fn update(&mut self, msg: Msg, now: Instant) -> Vec<Cmd> {
         let mut cmds = Vec::new();
+        // With a live interrupt (the event loop's), long work waits for the tick after
+        // the frame: what a key did is drawn before the sweep or the map it starts.
+        let stop = if self.interrupt.is_live() && !matches!(msg, Msg::Tick) {
+            Interrupt::raised()
+        } else {
+            self.interrupt.clone()
+        };
         match msg {
             Msg::Action(action) => self.on_action(action, now, &mut cmds),
             Msg::Pointer(pointer) => self.on_pointer(pointer, now),
@@ -444,8 +451,8 @@ impl Tuner {
             self.recompute_at = None;
             return cmds;
         }
-        self.refresh_preview();
-        self.refresh_map();
+        self.refresh_preview(&stop);
+        self.refresh_map(&stop);
         let stopped =
             self.preview.interrupted() || self.joint.as_ref().is_some_and(|j| j.interrupted);
         self.recompute_at = stopped.then_some(now);

@@ -185,6 +185,7 @@ fn render_no_sweep(frame: &mut Frame, area: Rect, tuner: &Tuner, theme: &Theme) 
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let why = match tuner.preview().source() {
+        PreviewSource::Ready(_) if tuner.preview().interrupted() => "Computing the sweep…",
         PreviewSource::Ready(_) => {
             "No sweep for this threshold: it does not move the figures \
              the chart shows, or its options cannot be evaluated from the scores."
