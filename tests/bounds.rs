@@ -101,6 +101,10 @@ async fn labels_past_the_bound_are_refused_rather_than_numbered_twice() {
         err.contains("more than 10000 labels") && err.contains("at most 10000"),
         "{err}"
     );
+    assert!(
+        !err.contains("regenerate"),
+        "regenerating would not help: {err}"
+    );
 }
 
 #[tokio::test]

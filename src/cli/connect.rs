@@ -173,10 +173,12 @@ impl Target {
         .await
         .map_err(|e| match e {
             crate::preview::PreviewError::Api(e) => CommandError::from(e),
-            crate::preview::PreviewError::Unavailable(why)
-            | crate::preview::PreviewError::Withheld(why) => {
+            // Regenerating brings withheld results back; it does nothing for results that
+            // cannot be used (too many labels, a model with no preview).
+            crate::preview::PreviewError::Withheld(why) => {
                 CommandError::failed(format!("{unavailable}{why}"))
             }
+            crate::preview::PreviewError::Unavailable(why) => CommandError::failed(why),
         })?;
         if let Some(to_keep) = read.to_keep {
             crate::preview::keep(&self.client, &self.cache, to_keep).await;
