@@ -248,6 +248,14 @@ async fn suggest_with_costs_and_jointly() {
         "tuned together is at least as good: {joint}"
     );
     assert_eq!(joint["values"].as_array().unwrap().len(), 2);
+    // In words, the values tuned alone are not said to be what --apply sends.
+    let (code, text, err) = run(ei_tune(&studio).args(["suggest", "--joint"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        text.contains("each as tuned alone (--apply sends the joint values below)")
+            && !text.contains("as --apply sends them"),
+        "{text}"
+    );
 
     let (code, _, err) = run(ei_tune(&studio).args(["suggest", "--cost", "missed=3"])).await;
     assert_eq!(code, 2);

@@ -184,7 +184,13 @@ fn describe(
         note_replaced(&mut out, s, found);
     }
     if let Some((before, after, warnings)) = all {
-        let _ = writeln!(out, "\nThese suggestions together, as --apply sends them:");
+        let heading = if together.is_some() {
+            "These suggestions together, each as tuned alone (--apply sends the joint \
+             values below):"
+        } else {
+            "These suggestions together, as --apply sends them:"
+        };
+        let _ = writeln!(out, "\n{heading}");
         table(&mut out, before, after);
         warn(&mut out, warnings);
     }
