@@ -85,6 +85,28 @@ pub fn write_whole(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     written
 }
 
+/// Whether [`write_whole`] can write `file`, found out before anything is computed or
+/// read for it: a regular file or nothing at the name, and a directory that takes a new
+/// file (a probe, removed at once).
+pub fn check_writable(file: &Path) -> std::io::Result<()> {
+    if let Ok(meta) = std::fs::symlink_metadata(file)
+        && !meta.is_file()
+    {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let probe = dir.join(format!(".{name}.{:016x}.probe", fastrand::u64(..)));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)?;
+    std::fs::remove_file(&probe)
+}
+
 /// Command output made safe for a terminal: C0 controls but newline and tab become spaces;
 /// DEL, C1 controls and the characters that reorder or break lines are written as `\u..`
 /// escapes, which keeps JSON output exact (serde_json leaves them raw, and a JSON string

@@ -178,3 +178,38 @@ async fn export_to_standard_output_is_exact_json_and_safe_to_show() {
     let exported: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(exported["thresholds"][0]["key"], key, "the key, exactly");
 }
+
+#[tokio::test]
+async fn a_path_that_cannot_be_written_is_said_before_anything_is_read() {
+    let studio = common::studio().await;
+    let missing = common::scratch_dir("nowhere").join("no-such-dir");
+    let report = missing.join("r.html");
+    let exported = missing.join("t.json");
+    let junit = missing.join("j.xml");
+    for args in [
+        vec!["report", report.to_str().unwrap()],
+        vec!["export", exported.to_str().unwrap()],
+        vec![
+            "check",
+            "--min",
+            "accuracy=0",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        vec!["report", "/dev/full"],
+    ] {
+        let (code, out, err) = common::run(
+            common::ei_tune(&studio)
+                .args(["--impulse", "1"])
+                .args(&args),
+        )
+        .await;
+        assert_eq!(code, 4, "{args:?}: {out}{err}");
+        assert!(err.contains("cannot write"), "{args:?}: {err}");
+    }
+    assert_eq!(
+        studio.result_page_requests(1),
+        0,
+        "nothing was read for them"
+    );
+}

@@ -205,7 +205,7 @@ async fn the_report_replaces_a_file_whole_and_refuses_anything_else() {
     assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
     for target in [&fifo, &dir] {
         let (code, _, err) = run(ei_tune(&studio).arg("report").arg(target)).await;
-        assert_eq!(code, 1, "{err}");
+        assert_eq!(code, 4, "a file that cannot be written: {err}");
         assert!(err.contains("not a regular file"), "{err}");
     }
     let file = dir.join("report.html");

@@ -89,6 +89,9 @@ pub async fn check(
             "nothing to check: give --min FIGURE=VALUE or --max FIGURE=VALUE",
         ));
     }
+    if let Some(path) = &options.junit {
+        crate::text::check_writable(path).map_err(|e| CommandError::cannot_write(path, &e))?;
+    }
     let checked = run_checks(args, bounds, options).await;
     if let Some(path) = &options.junit {
         let xml = match &checked {
@@ -98,7 +101,7 @@ pub async fn check(
         // A pipeline reads the file whatever the exit code: one left from an earlier
         // run that passed must not stand for this one.
         let written = crate::text::write_whole(path, xml.as_bytes())
-            .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", path.display())));
+            .map_err(|e| CommandError::cannot_write(path, &e));
         if checked.is_ok() {
             written?;
         }

@@ -7,6 +7,9 @@ use crate::api::models::*;
 
 /// `ei-tune export [FILE]`.
 pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String, CommandError> {
+    if let Some(path) = file {
+        crate::text::check_writable(path).map_err(|e| CommandError::cannot_write(path, &e))?;
+    }
     let t = target(args).await?;
     let blocks = t.thresholds().await?;
     let export = ThresholdsFile {
@@ -25,9 +28,8 @@ pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String
     match file {
         None => Ok(text),
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| {
-                CommandError::failed(format!("cannot write {}: {e}", path.display()))
-            })?;
+            crate::text::write_whole(path, text.as_bytes())
+                .map_err(|e| CommandError::cannot_write(path, &e))?;
             let n = export.thresholds.len();
             Ok(format!(
                 "Wrote {n} threshold{} of impulse {} to {}.\n",

@@ -14,6 +14,10 @@ const SWEEP_POINTS: usize = 101;
 
 /// `ei-tune report`.
 pub async fn report(args: &ConnectionArgs, file: &Path) -> Result<String, CommandError> {
+    // A path that cannot be written is said before anything is read from Studio.
+    if file != Path::new("-") {
+        crate::text::check_writable(file).map_err(|e| CommandError::cannot_write(file, &e))?;
+    }
     let t = target(args).await?;
     let blocks = t.evaluable_thresholds().await?;
     let scores = t
@@ -45,7 +49,7 @@ pub async fn report(args: &ConnectionArgs, file: &Path) -> Result<String, Comman
         return Ok(html);
     }
     crate::text::write_whole(file, html.as_bytes())
-        .map_err(|e| CommandError::failed(format!("cannot write {}: {e}", file.display())))?;
+        .map_err(|e| CommandError::cannot_write(file, &e))?;
     Ok(format!(
         "Wrote {} ({} KB): impulse {}, {} threshold sweep(s), {} call(s) of history.\n",
         file.display(),
