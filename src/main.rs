@@ -36,6 +36,15 @@ fn main() -> ExitCode {
             write_out(&report);
             ExitCode::from(1)
         }
+        Err(cli::CommandError::Refused { report, reason }) => {
+            write_out(&report);
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                ei_tune::text::terminal_safe(&reason)
+            );
+            ExitCode::from(1)
+        }
         Err(e) => {
             let _ = writeln!(
                 std::io::stderr(),

@@ -196,14 +196,21 @@ async fn suggest_says_every_headline_figure_before_and_after() {
 #[tokio::test]
 async fn suggest_apply_asks_for_force_when_a_figure_gets_much_worse() {
     let studio = studio().await;
-    let (code, _, err) = run(ei_tune(&studio).args(["suggest", "--apply"])).await;
+    let (code, out, err) = run(ei_tune(&studio).args(["suggest", "--apply"])).await;
     assert_eq!(code, 1, "{err}");
+    // What it would have applied on stdout; the refusal, one line, on stderr.
+    assert!(out.contains("4.min_anomaly_score: objective"), "{out}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(
-        err.contains("not applied") && err.contains("--force"),
+        err.starts_with("error: not applied") && err.contains("--force"),
         "{err}"
     );
     assert!(err.contains("4.min_anomaly_score: false alarms"), "{err}");
     assert!(studio.set_threshold_calls().is_empty(), "nothing sent");
+    let (code, out, _) = run(ei_tune(&studio).args(["suggest", "--apply", "--json"])).await;
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(json["applied"].is_null(), "{json}");
 
     let (code, out, err) = run(ei_tune(&studio).args(["suggest", "--apply", "--force"])).await;
     assert_eq!(code, 0, "{err}");

@@ -26,6 +26,11 @@ pub enum CommandError {
     /// (a pipeline reads it), exit code 1.
     #[error("{0}")]
     Unmet(String),
+    /// A command declined to do what it was asked (`suggest --apply` without `--force`
+    /// when a figure gets much worse): what it would have done goes to standard output,
+    /// `reason` last on standard error; exit code 1.
+    #[error("{reason}")]
+    Refused { report: String, reason: String },
     /// Studio, or the way to it: exit code 2 for a configuration mistake, 1 otherwise.
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -55,7 +60,7 @@ impl CommandError {
             Self::Usage(_) | Self::Api(ApiError::Config(_)) => 2,
             Self::OutcomeUnknown(_) => EXIT_OUTCOME_UNKNOWN,
             Self::Local(_) => EXIT_LOCAL,
-            Self::Failed(_) | Self::Unmet(_) | Self::Api(_) => 1,
+            Self::Failed(_) | Self::Unmet(_) | Self::Refused { .. } | Self::Api(_) => 1,
         }
     }
 }

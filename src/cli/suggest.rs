@@ -62,12 +62,10 @@ pub async fn suggest(
         return Ok(if options.json { json(None) } else { out });
     }
     if !warnings.is_empty() && !options.force {
-        // What would have been applied follows the refusal, so that it can be weighed.
-        return Err(CommandError::failed(format!(
-            "not applied: {}; pass --force to apply anyway\n\n{}",
-            warnings.join("; "),
-            out.trim_end()
-        )));
+        return Err(refused(
+            &warnings,
+            if options.json { json(None) } else { out },
+        ));
     }
     let request = SetImpulseThresholdsRequest::without_jobs(updates);
     // The figures at the values it sets: what the history writes down with the call.
@@ -87,6 +85,18 @@ pub async fn suggest(
         }
     });
     Ok(out)
+}
+
+/// `--apply` held back by `warnings`: what would have been applied is the output, so that
+/// it can be weighed; the refusal is the last line on stderr.
+fn refused(warnings: &[String], report: String) -> CommandError {
+    CommandError::Refused {
+        report,
+        reason: format!(
+            "not applied: {}; pass --force to apply anyway",
+            warnings.join("; ")
+        ),
+    }
 }
 
 /// `--json`: the suggestions, together and joint, where the scores came from, and
