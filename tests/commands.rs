@@ -601,3 +601,29 @@ async fn narrowing_works(
     let last: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(last, calls[1..]);
 }
+
+#[tokio::test]
+async fn help_says_what_each_option_takes_and_shows_no_values() {
+    let studio = studio().await;
+    let help = |args: &'static [&'static str]| {
+        let mut cmd = ei_tune(&studio);
+        cmd.args(args)
+            .env("EI_API_ENDPOINT", "")
+            .env("EI_PROJECT_ID", "4242");
+        cmd
+    };
+    let (code, out, _) = run(&mut help(&["check", "--help"])).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("[env: EI_API_ENDPOINT]"), "{out}");
+    assert!(
+        !out.contains("EI_API_ENDPOINT=") && !out.contains("4242"),
+        "{out}"
+    );
+    let (_, out, _) = run(&mut help(&["serve", "--help"])).await;
+    assert!(
+        out.contains("[default: a free one]") && !out.contains("[default: 0]"),
+        "{out}"
+    );
+    let (_, out, _) = run(&mut help(&["export", "--help"])).await;
+    assert!(out.contains("Where to write it"), "{out}");
+}

@@ -103,7 +103,12 @@ impl TuiArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConnectionArgs {
     /// Studio API base URL, up to and including /v1 [default: https://studio.edgeimpulse.com/v1]
-    #[arg(long, env = "EI_API_ENDPOINT", value_name = "URL")]
+    #[arg(
+        long,
+        env = "EI_API_ENDPOINT",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub host: Option<String>,
 
     /// Project API key, sent as x-api-key (Studio: Dashboard, Keys)
@@ -111,7 +116,12 @@ pub struct ConnectionArgs {
     pub api_key: Option<String>,
 
     /// Read the project API key from this file (keeps it out of `ps` and shell history)
-    #[arg(long, env = "EI_API_KEY_FILE", value_name = "PATH")]
+    #[arg(
+        long,
+        env = "EI_API_KEY_FILE",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
     pub api_key_file: Option<PathBuf>,
 
     /// Send credentials over plain http:// to a host that is not this machine
@@ -128,7 +138,7 @@ pub struct ConnectionArgs {
     pub jwt: Option<String>,
 
     /// Project id [default: the key's project]
-    #[arg(long, env = "EI_PROJECT_ID", value_name = "ID")]
+    #[arg(long, env = "EI_PROJECT_ID", hide_env_values = true, value_name = "ID")]
     pub project: Option<u64>,
 
     /// Impulse id [default: the project's default impulse]
@@ -136,7 +146,12 @@ pub struct ConnectionArgs {
     pub impulse: Option<u64>,
 
     /// Write logs to this file (level from EI_TUNE_LOG, default info)
-    #[arg(long, env = "EI_TUNE_LOG_FILE", value_name = "PATH")]
+    #[arg(
+        long,
+        env = "EI_TUNE_LOG_FILE",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
     pub log_file: Option<PathBuf>,
 
     /// Seconds to wait for a connection

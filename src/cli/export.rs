@@ -46,6 +46,7 @@ pub async fn export(args: &ConnectionArgs, file: Option<&Path>) -> Result<String
 pub struct ExportArgs {
     #[command(flatten)]
     pub connection: ConnectionArgs,
+    /// Where to write it, written whole (default: standard output)
     #[arg(value_name = "FILE")]
     pub file: Option<std::path::PathBuf>,
 }

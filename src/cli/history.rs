@@ -94,7 +94,7 @@ fn as_text(entries: &[Entry]) -> String {
 #[derive(Debug, Clone, clap::Args)]
 pub struct HistoryArgs {
     /// Only calls to this project
-    #[arg(long, env = "EI_PROJECT_ID", value_name = "ID")]
+    #[arg(long, env = "EI_PROJECT_ID", hide_env_values = true, value_name = "ID")]
     pub project: Option<u64>,
     /// Only calls to this impulse
     #[arg(long, value_name = "ID")]

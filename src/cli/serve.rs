@@ -63,7 +63,7 @@ pub async fn serve(args: &ServeArgs) -> Result<(), CommandError> {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
     /// Port to listen on [default: a free one]
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
     pub port: u16,
     /// Address to bind; anything but loopback exposes the simulator to the network
     #[arg(long, default_value = "127.0.0.1")]
