@@ -4,7 +4,7 @@
 //! control characters in them (`ESC]52` writes the clipboard, `ESC[2J` clears the screen,
 //! C1 controls do the same on some terminals). Every such character is shown as a space.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `text` with every control character (C0, DEL, C1) replaced by a space.
 pub fn clean(text: &str) -> String {
@@ -54,30 +54,15 @@ pub fn read_bounded(path: &std::path::Path, limit: u64) -> std::io::Result<Strin
 }
 
 /// Writes `bytes` to `file` whole or not at all: into a new file beside it, renamed over
-/// it once complete, so that a full disk never leaves half a file (a report, a JUnit file) in place of the last.
-/// Anything but a regular file at the name (a directory, a FIFO that would never be read)
-/// is refused.
+/// it once complete, so that a full disk never leaves half a file (a report, a JUnit file)
+/// in place of the last. Anything but a regular file at the name (a directory, a FIFO that
+/// would never be read) is refused.
 pub fn write_whole(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    if let Ok(meta) = std::fs::symlink_metadata(file)
-        && !meta.is_file()
-    {
-        return Err(std::io::Error::other("it is not a regular file"));
-    }
-    let dir = match file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name = file.file_name().unwrap_or_default().to_string_lossy();
-    let partial = dir.join(format!(".{name}.{:016x}.partial", fastrand::u64(..)));
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&partial)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        })
+    let (partial, mut new) = new_file_beside(file, "partial")?;
+    let written = new
+        .write_all(bytes)
+        .and_then(|()| new.sync_all())
         .and_then(|()| std::fs::rename(&partial, file));
     if written.is_err() {
         let _ = std::fs::remove_file(&partial);
@@ -89,6 +74,13 @@ pub fn write_whole(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// read for it: a regular file or nothing at the name, and a directory that takes a new
 /// file (a probe, removed at once).
 pub fn check_writable(file: &Path) -> std::io::Result<()> {
+    let (probe, _) = new_file_beside(file, "probe")?;
+    std::fs::remove_file(&probe)
+}
+
+/// A new hidden file in `file`'s directory (`.NAME.RANDOM.KIND`), once the name holds a
+/// regular file or nothing.
+fn new_file_beside(file: &Path, kind: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
     if let Ok(meta) = std::fs::symlink_metadata(file)
         && !meta.is_file()
     {
@@ -99,12 +91,12 @@ pub fn check_writable(file: &Path) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     let name = file.file_name().unwrap_or_default().to_string_lossy();
-    let probe = dir.join(format!(".{name}.{:016x}.probe", fastrand::u64(..)));
-    std::fs::OpenOptions::new()
+    let path = dir.join(format!(".{name}.{:016x}.{kind}", fastrand::u64(..)));
+    let opened = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .open(&probe)?;
-    std::fs::remove_file(&probe)
+        .open(&path)?;
+    Ok((path, opened))
 }
 
 /// Command output made safe for a terminal: C0 controls but newline and tab become spaces;
