@@ -593,12 +593,16 @@ async fn a_key_echoed_by_the_server_is_blanked_and_odd_hosts_are_refused() {
             Some(Reply::json(status, &body).with_header("content-type", "text/plain"))
         })
         .await;
-        let err = client_for(&stub.base_url())
-            .list_projects()
+        let client = client_for(&stub.base_url());
+        let err = client.list_projects().await.unwrap_err().to_string();
+        assert!(!err.contains(&KEY[..12]), "{status}: {err}");
+        // A page of results, read on its own path, alike.
+        let err = client
+            .model_testing_results_page(1, 1, 0, 10)
             .await
             .unwrap_err()
             .to_string();
-        assert!(!err.contains(&KEY[..12]), "{status}: {err}");
+        assert!(!err.contains(&KEY[..12]), "page, {status}: {err}");
     }
     for host in ["http://127.0.0.1:9/v1?token=x", "http://127.0.0.1:9/v1#x"] {
         assert!(

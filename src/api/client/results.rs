@@ -3,11 +3,10 @@
 
 use serde::de::DeserializeOwned;
 
-use super::transport::{decode_body, read_body, read_chunks};
+use super::transport::{read_body, read_chunks};
 use super::{MAX_PAGE_BODY_BYTES, StudioClient};
 use crate::api::error::ApiError;
 use crate::api::models::*;
-use crate::api::redact::redact_json;
 use crate::api::skim::Skimmer;
 
 /// The members of getClassifyJobResult that hold a row per window.
@@ -114,12 +113,11 @@ impl StudioClient {
                 let request = self.http.get(&url).query(&query);
                 let response = self.start(operation, &url, request).await?;
                 let body = read_body(operation, &url, response, cap).await?;
-                let secrets: Vec<&str> = self.secrets.iter().map(|s| s.expose()).collect();
-                let body = match redact_json(&body, &secrets) {
+                let body = match self.blanked(&body) {
                     std::borrow::Cow::Owned(blanked) => blanked,
                     std::borrow::Cow::Borrowed(_) => body,
                 };
-                let page = decode_body(operation, &body)?;
+                let page = self.decode_blanked(operation, &body)?;
                 Ok((page, body))
             };
             answer.await.map_err(|e| self.redact(e))

@@ -57,23 +57,38 @@ impl StudioClient {
         operation: &'static str,
         body: &[u8],
     ) -> Result<T, ApiError> {
-        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
-        let body = redact_json(body, &secrets);
-        // A body that does not decode is quoted in the error: blanked as text first (it
-        // may not be JSON at all).
-        decode_body(operation, &body).map_err(|e| {
-            decode_body::<T>(operation, &self.blank_whole(&body))
+        self.decode_blanked(operation, &self.blanked(body))
+    }
+
+    /// A body whose JSON strings are blanked already ([`StudioClient::blanked`]), decoded.
+    /// One that does not decode is quoted in the error: blanked as text first (it may not
+    /// be JSON at all), so that a quote cut inside the key cannot show part of it.
+    pub(super) fn decode_blanked<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        body: &[u8],
+    ) -> Result<T, ApiError> {
+        decode_body(operation, body).map_err(|e| {
+            decode_body::<T>(operation, &self.blank_whole(body))
                 .err()
                 .unwrap_or(e)
         })
     }
 
+    fn secret_texts(&self) -> Vec<&str> {
+        self.secrets.iter().map(Secret::expose).collect()
+    }
+
+    /// `body` with the credentials it echoes blanked in its JSON strings ([`redact_json`]).
+    pub(super) fn blanked<'a>(&self, body: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        redact_json(body, &self.secret_texts())
+    }
+
     /// A body with the credentials it echoes blanked, in its JSON strings and as text.
     fn blank_whole(&self, body: &[u8]) -> Vec<u8> {
-        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
-        let body = redact_json(body, &secrets);
+        let body = self.blanked(body);
         let text = String::from_utf8_lossy(&body);
-        match redact_text(&text, &secrets) {
+        match redact_text(&text, &self.secret_texts()) {
             Some(blanked) => blanked.into_bytes(),
             None => body.into_owned(),
         }
@@ -169,7 +184,7 @@ impl StudioClient {
     /// A server may echo the credentials it was sent (an error quoting the key): they are
     /// blanked out of anything it says.
     pub(super) fn redact(&self, error: ApiError) -> ApiError {
-        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
+        let secrets = self.secret_texts();
         let blank = |text: String| redact_text(&text, &secrets).unwrap_or(text);
         match error {
             ApiError::Status {
